@@ -1,0 +1,142 @@
+/**
+ * Every error mmapkit raises is built here: usage errors (bad arguments, calls on a closed
+ * mapping …) with a stable `code`, and system errors shaped like Node's fs errors
+ * (`code`, `errno`, `syscall`, `path`). The native addon builds its errors through
+ * {@link nativeErrorFactory}, so both sides produce the same classes and messages.
+ */
+import * as os from 'node:os';
+
+/** Codes of misuse errors raised by mmapkit itself (system errors use the errno name). */
+export type MmapkitErrorCode =
+  | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_OUT_OF_RANGE'
+  | 'ERR_MMAPKIT_CLOSED'
+  | 'ERR_MMAPKIT_READ_ONLY'
+  | 'ERR_MMAPKIT_PROTECTED'
+  | 'ERR_MMAPKIT_SIGBUS'
+  | 'ERR_MMAPKIT_TOO_LARGE'
+  | 'ERR_MMAPKIT_EXTERNAL_BUFFERS'
+  | 'ERR_MMAPKIT_BINDING'
+  | 'ERR_MMAPKIT_UNALIGNED'
+  | 'ERR_MMAPKIT_UNSUPPORTED'
+  | 'ERR_MMAPKIT_TIMEOUT'
+  | 'ERR_MMAPKIT_BUS_ERROR'
+  | 'ERR_MMAPKIT_DEVICE'
+  | 'ERR_MMAPKIT_NOT_RASPBERRY_PI'
+  | (string & {});
+
+type ErrorClass = 'Error' | 'TypeError' | 'RangeError';
+
+/** Attach a stable `code` to an error object of the given class. */
+function withCode<E extends Error>(err: E, code: string): E & { code: string } {
+  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  return err as E & { code: string };
+}
+
+/** An error raised by mmapkit for misuse; `code` is stable and meant to be matched on. */
+export class MmapkitError extends Error {
+  readonly code: MmapkitErrorCode;
+  constructor(code: MmapkitErrorCode, message: string) {
+    super(message);
+    this.name = 'MmapkitError';
+    this.code = code;
+  }
+}
+
+/**
+ * A failed system call. Shaped like Node's fs errors: `code` ('ENOENT'), `errno` (negative, as
+ * Node reports it), `syscall` ('open', 'mmap' …) and `path` where one is involved.
+ */
+export class MmapkitSystemError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly path?: string;
+  constructor(errno: number, syscall: string, path?: string, description?: string, hint?: string) {
+    const positive = Math.abs(errno);
+    const code = errnoName(positive);
+    const text = description ?? code;
+    let message = `${code}: ${text.charAt(0).toLowerCase()}${text.slice(1)}, ${syscall}`;
+    if (path !== undefined && path !== '') message += ` '${path}'`;
+    if (hint) message += `\n${hint}`;
+    super(message);
+    this.name = 'MmapkitSystemError';
+    this.code = code;
+    this.errno = -positive;
+    this.syscall = syscall;
+    if (path !== undefined && path !== '') this.path = path;
+  }
+}
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(os.constants.errno)) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+// Linux aliases: prefer the names users know.
+errnoNames.set(11, 'EAGAIN');
+errnoNames.set(95, 'EOPNOTSUPP');
+
+/** The symbolic name of a positive errno value ('ENOENT'), or 'E<number>' if unknown. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
+}
+
+/** Build a system error; `hint` adds a second line saying how to fix it. */
+export function systemError(errno: number, syscall: string, path?: string, description?: string, hint?: string): MmapkitSystemError {
+  return new MmapkitSystemError(errno, syscall, path, description, hint);
+}
+
+export function typeError(code: MmapkitErrorCode, message: string): TypeError & { code: string } {
+  return withCode(new TypeError(message), code);
+}
+
+export function rangeError(code: MmapkitErrorCode, message: string): RangeError & { code: string } {
+  return withCode(new RangeError(message), code);
+}
+
+export function usageError(code: MmapkitErrorCode, message: string): MmapkitError {
+  return new MmapkitError(code, message);
+}
+
+function byClass(cls: ErrorClass, code: string, message: string): Error {
+  if (cls === 'TypeError') return typeError(code, message);
+  if (cls === 'RangeError') return rangeError(code, message);
+  return usageError(code, message);
+}
+
+/**
+ * Installed into the addon: it calls this with ('system', errno, syscall, path, strerror) or
+ * ('usage', class, code, message) and throws what it returns.
+ */
+export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unknown, d: unknown): Error {
+  if (kind === 'system') {
+    const errno = a as number;
+    const syscall = b as string;
+    const path = c as string;
+    return systemError(errno, syscall, path === '' ? undefined : path, d as string, hintFor(errno, syscall, path));
+  }
+  return byClass(a as ErrorClass, b as string, c as string);
+}
+
+/** Extra advice for the errors users meet most around device files and locked memory. */
+function hintFor(errno: number, syscall: string, path: string): string | undefined {
+  const code = errnoName(errno);
+  if (path === '/dev/mem' && (code === 'EACCES' || code === 'EPERM')) {
+    return 'Mapping /dev/mem needs root (CAP_SYS_RAWIO), and kernels with CONFIG_STRICT_DEVMEM refuse ranges a driver has claimed: ' +
+      "boot with 'iomem=relaxed' to allow them, or map a narrower device file instead (/dev/gpiomem for Raspberry Pi GPIO, " +
+      '/sys/bus/pci/devices/<bdf>/resourceN for a PCI BAR, /dev/uioN for a UIO device).';
+  }
+  if ((syscall === 'mlock' || syscall === 'mlock2' || syscall === 'mmap') && code === 'ENOMEM' && path === '') {
+    return undefined;
+  }
+  if ((syscall === 'mlock' || syscall === 'mlock2') && (code === 'EPERM' || code === 'EAGAIN')) {
+    return "Locking memory is limited by RLIMIT_MEMLOCK ('ulimit -l'); raise it or run with CAP_IPC_LOCK.";
+  }
+  return undefined;
+}
+
+/** Whether a value is an error carrying a string `code` (every mmapkit error does). */
+export function hasCode(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+}

@@ -1,0 +1,2 @@
+// The simulator: filled in by its issues.
+export {};
