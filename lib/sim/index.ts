@@ -1,2 +1,3 @@
-// The simulator: filled in by its issues.
-export {};
+/** The simulator: simulated hardware on a physical bus, and simulated virtual memory. */
+export * from './vm';
+export * from './gpio';

@@ -1,0 +1,2 @@
+// Simulated Raspberry Pi GPIO blocks (BCM2835/2837, BCM2711, RP1).
+export {};
