@@ -1,15 +1,29 @@
 #include "binding/errors.h"
 
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace mmapkit {
 namespace {
 
+// The factory of each Node-API environment (main thread and every worker). Kept in a map of our
+// own rather than in the environment's instance data, which stays free for other uses.
 struct ErrorData {
   Napi::FunctionReference factory;
 };
 
-ErrorData* Data(Napi::Env env) { return env.GetInstanceData<ErrorData>(); }
+std::mutex g_mutex;
+std::unordered_map<napi_env, ErrorData*>& Factories() {
+  static std::unordered_map<napi_env, ErrorData*> map;
+  return map;
+}
+
+ErrorData* Data(Napi::Env env) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = Factories().find(env);
+  return it == Factories().end() ? nullptr : it->second;
+}
 
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -33,7 +47,18 @@ Napi::Error Build(Napi::Env env, std::initializer_list<napi_value> args, const s
 }  // namespace
 
 void InitErrors(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new ErrorData());
+  ErrorData* data = new ErrorData();
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    Factories()[env] = data;
+  }
+  env.AddCleanupHook([env, data] {
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      Factories().erase(env);
+    }
+    delete data;
+  });
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
 }
 

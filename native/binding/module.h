@@ -1,6 +1,10 @@
 // Registration of the addon's parts. Each binding file registers one init function with
 // MMAPKIT_MODULE(fn); addon.cc calls them all when the addon loads, so adding a file needs no
 // edit anywhere else.
+//
+// Per-environment state: do not use env.SetInstanceData (one slot per environment, which parts
+// would overwrite). Keep per-environment state in a map keyed by napi_env with a cleanup hook, as
+// errors.cc does, or in ObjectWrap instances created from JavaScript with `new`.
 #pragma once
 #include <napi.h>
 
