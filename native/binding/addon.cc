@@ -14,7 +14,7 @@ std::vector<ModuleInitFn>& Registry() {
 
 ModuleRegistration::ModuleRegistration(ModuleInitFn fn) { Registry().push_back(fn); }
 
-static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitErrors(env, exports);
   for (ModuleInitFn fn : Registry()) fn(env, exports);
   return exports;
@@ -22,4 +22,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace mmapkit
 
-NODE_API_MODULE(mmapkit, mmapkit::Init)
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return mmapkit::Init(env, exports); }
+
+NODE_API_MODULE(mmapkit, InitAddon)

@@ -1,0 +1,302 @@
+#include "sys/mapping.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sys/fault_guard.h"
+
+namespace mmapkit::sys {
+namespace {
+
+// Widens [off, off + len) of the user's view to whole pages, as the kernel wants them.
+void Widen(const Region& r, size_t off, size_t len, uint8_t** start, size_t* bytes) {
+  const size_t ps = PageSize();
+  uintptr_t begin = reinterpret_cast<uintptr_t>(r.data()) + off;
+  uintptr_t end = begin + len;
+  uintptr_t abegin = begin & ~(ps - 1);
+  uintptr_t aend = (end + ps - 1) & ~(ps - 1);
+  if (len == 0) aend = abegin;
+  *start = reinterpret_cast<uint8_t*>(abegin);
+  *bytes = aend - abegin;
+}
+
+int Errno(int rc) { return rc == 0 ? 0 : errno; }
+
+}  // namespace
+
+size_t PageSize() {
+  static const size_t ps = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return ps;
+}
+
+int Map(const MapRequest& req, Region* out) {
+  if (req.length == 0) return EINVAL;
+  const uint64_t ps = PageSize();
+  const uint64_t delta = req.fd >= 0 ? req.offset % ps : 0;
+  const uint64_t aligned = req.offset - delta;
+  // Overflow-safe: length + delta must fit in size_t and in the address space.
+  if (req.length > SIZE_MAX - delta - ps) return ENOMEM;
+  const size_t base_len = static_cast<size_t>(req.length + delta);
+  int flags = req.shared ? MAP_SHARED : MAP_PRIVATE;
+  if (req.fd < 0) flags |= MAP_ANONYMOUS;
+  if (req.populate) flags |= MAP_POPULATE;
+  if (req.no_reserve) flags |= MAP_NORESERVE;
+  if (req.hugetlb) flags |= MAP_HUGETLB;
+  void* p = mmap(nullptr, base_len, req.prot, flags, req.fd, static_cast<off_t>(aligned));
+  if (p == MAP_FAILED) return errno;
+  out->base = static_cast<uint8_t*>(p);
+  out->base_len = base_len;
+  out->delta = static_cast<size_t>(delta);
+  out->length = static_cast<size_t>(req.length);
+  return 0;
+}
+
+int Unmap(const Region& r) {
+  if (r.base == nullptr) return 0;
+  return Errno(munmap(r.base, r.base_len));
+}
+
+int Sync(const Region& r, size_t off, size_t len, int flags) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  if (n == 0) return 0;
+  return Errno(msync(p, n, flags));
+}
+
+int Advise(const Region& r, size_t off, size_t len, int advice) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  if (n == 0) return 0;
+  return Errno(madvise(p, n, advice));
+}
+
+int Protect(const Region& r, size_t off, size_t len, int prot) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  if (n == 0) return 0;
+  return Errno(mprotect(p, n, prot));
+}
+
+int Lock(const Region& r, size_t off, size_t len, bool on_fault) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  if (n == 0) return 0;
+  if (on_fault) return Errno(static_cast<int>(syscall(SYS_mlock2, p, n, 1 /* MLOCK_ONFAULT */)));
+  return Errno(mlock(p, n));
+}
+
+int Unlock(const Region& r, size_t off, size_t len) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  if (n == 0) return 0;
+  return Errno(munlock(p, n));
+}
+
+size_t PagesIn(const Region& r, size_t off, size_t len) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  return n / PageSize();
+}
+
+int Residency(const Region& r, size_t off, size_t len, uint8_t* vec) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  if (n == 0) return 0;
+  if (mincore(p, n, vec) != 0) return errno;
+  for (size_t i = 0, pages = n / PageSize(); i < pages; i++) vec[i] &= 1;
+  return 0;
+}
+
+int Resize(Region* r, size_t new_length, bool may_move) {
+  if (new_length == 0) return EINVAL;
+  if (new_length > SIZE_MAX - r->delta - PageSize()) return ENOMEM;
+  const size_t new_base_len = new_length + r->delta;
+  void* p = mremap(r->base, r->base_len, new_base_len, may_move ? MREMAP_MAYMOVE : 0);
+  if (p == MAP_FAILED) return errno;
+  r->base = static_cast<uint8_t*>(p);
+  r->base_len = new_base_len;
+  r->length = new_length;
+  return 0;
+}
+
+int CopyOut(const Region& r, size_t off, size_t len, uint8_t* dst, void** fault) {
+  const uint8_t* src = r.data() + off;
+  return WithFaultGuard([&] { std::memcpy(dst, src, len); }, fault);
+}
+
+int CopyIn(const Region& r, size_t off, size_t len, const uint8_t* src, void** fault) {
+  uint8_t* dst = r.data() + off;
+  return WithFaultGuard([&] { std::memcpy(dst, src, len); }, fault);
+}
+
+int TouchPages(const Region& r, size_t off, size_t len, void** fault) {
+  if (len == 0) return 0;
+  const size_t ps = PageSize();
+  const volatile uint8_t* p = r.data() + off;
+  return WithFaultGuard(
+      [&] {
+        uint8_t sink = 0;
+        // First byte, then the first byte of every following page, then the last byte.
+        size_t first_page_end = ps - (reinterpret_cast<uintptr_t>(p) & (ps - 1));
+        sink ^= p[0];
+        for (size_t i = first_page_end; i < len; i += ps) sink ^= p[i];
+        sink ^= p[len - 1];
+        (void)sink;
+      },
+      fault);
+}
+
+int OpenFile(const char* path, int flags, int mode, int* fd) {
+  int f;
+  do {
+    f = open(path, flags | O_CLOEXEC, mode);
+  } while (f < 0 && errno == EINTR);
+  if (f < 0) return errno;
+  *fd = f;
+  return 0;
+}
+
+int CloseFd(int fd) { return Errno(close(fd)); }
+
+int FileSize(int fd, uint64_t* size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return errno;
+  if (S_ISBLK(st.st_mode)) {
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end < 0) return errno;
+    *size = static_cast<uint64_t>(end);
+    return 0;
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return 0;
+}
+
+int Truncate(int fd, uint64_t size) {
+  int rc;
+  do {
+    rc = ftruncate(fd, static_cast<off_t>(size));
+  } while (rc != 0 && errno == EINTR);
+  return Errno(rc);
+}
+
+int Evict(int fd) {
+  // Dirty pages cannot be dropped: write them back first. EINVAL means the file cannot be
+  // synced (a pipe, a special file); eviction is still worth trying then.
+  if (fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) return errno;
+  return posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+int FileResidency(int fd, uint64_t size, uint8_t* vec, uint64_t* pages, uint64_t* resident) {
+  const size_t ps = PageSize();
+  *pages = (size + ps - 1) / ps;
+  *resident = 0;
+  if (size == 0) return 0;
+  // Look at the file in windows of 1 GiB so that a huge file needs no huge address range.
+  const uint64_t window = uint64_t{1} << 30;
+  uint8_t chunk[4096];
+  for (uint64_t off = 0; off < size; off += window) {
+    size_t n = static_cast<size_t>(size - off < window ? size - off : window);
+    void* p = mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(off));
+    if (p == MAP_FAILED) return errno;
+    size_t npages = (n + ps - 1) / ps;
+    for (size_t done = 0; done < npages; done += sizeof chunk) {
+      size_t m = npages - done < sizeof chunk ? npages - done : sizeof chunk;
+      uint8_t* out = vec != nullptr ? vec + off / ps + done : chunk;
+      if (mincore(static_cast<uint8_t*>(p) + done * ps, m * ps < n - done * ps ? m * ps : n - done * ps, out) != 0) {
+        int err = errno;
+        munmap(p, n);
+        return err;
+      }
+      for (size_t i = 0; i < m; i++) {
+        out[i] &= 1;
+        *resident += out[i];
+      }
+    }
+    munmap(p, n);
+  }
+  return 0;
+}
+
+int FileTouch(int fd, uint64_t size, void** fault) {
+  if (size == 0) return 0;
+  const uint64_t window = uint64_t{1} << 30;
+  for (uint64_t off = 0; off < size; off += window) {
+    size_t n = static_cast<size_t>(size - off < window ? size - off : window);
+    Region r;
+    MapRequest req;
+    req.fd = fd;
+    req.offset = off;
+    req.length = n;
+    req.prot = PROT_READ;
+    req.shared = true;
+    int err = Map(req, &r);
+    if (err != 0) return err;
+    madvise(r.base, r.base_len, MADV_WILLNEED);
+    err = TouchPages(r, 0, n, fault);
+    Unmap(r);
+    if (err != 0) return err;
+  }
+  return 0;
+}
+
+int ShmOpen(const char* name, int oflag, int mode, int* fd) {
+  int f = shm_open(name, oflag | O_CLOEXEC, static_cast<mode_t>(mode));
+  if (f < 0) return errno;
+  *fd = f;
+  return 0;
+}
+
+int ShmUnlink(const char* name) { return Errno(shm_unlink(name)); }
+
+int MemfdCreate(const char* name, unsigned flags, int* fd) {
+  int f = static_cast<int>(syscall(SYS_memfd_create, name, flags));
+  if (f < 0) return errno;
+  *fd = f;
+  return 0;
+}
+
+int AddSeals(int fd, int seals) { return Errno(fcntl(fd, F_ADD_SEALS, seals) < 0 ? -1 : 0); }
+
+int GetSeals(int fd, int* seals) {
+  int s = fcntl(fd, F_GET_SEALS);
+  if (s < 0) return errno;
+  *seals = s;
+  return 0;
+}
+
+int FutexWait(uint32_t* addr, uint32_t expected, int64_t timeout_ns) {
+  struct timespec ts;
+  struct timespec* tp = nullptr;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
+    ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
+    tp = &ts;
+  }
+  long rc = syscall(SYS_futex, addr, FUTEX_WAIT, expected, tp, nullptr, 0);
+  if (rc == 0) return 0;
+  return errno;  // EAGAIN (value differed), ETIMEDOUT, EINTR
+}
+
+int FutexWake(uint32_t* addr, int count, int* woken) {
+  long rc = syscall(SYS_futex, addr, FUTEX_WAKE, count, nullptr, nullptr, 0);
+  if (rc < 0) return errno;
+  *woken = static_cast<int>(rc);
+  return 0;
+}
+
+}  // namespace mmapkit::sys
