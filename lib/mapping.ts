@@ -1,2 +1,644 @@
-// Placeholder: filled in by its issue.
-export {};
+/**
+ * Memory mappings: files (by path or fd), anonymous memory, and the file helpers in the spirit of
+ * vmtouch. A {@link Mapping} gives a zero-copy Buffer view of its bytes, and the mmap family's
+ * operations (msync, madvise, mprotect, mlock, mincore, mremap). Unmapping detaches every view it
+ * vended, so JavaScript sees length 0 afterwards, never freed memory.
+ */
+import * as fs from 'node:fs';
+import { rangeError, usageError } from './errors';
+import type { MemoryView } from './interfaces';
+import { binding } from './native';
+import { invalidType, toBool, toChoice, toIndex, toOptions, toRange } from './validate';
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MS_ASYNC = 1;
+const MS_INVALIDATE = 2;
+const MS_SYNC = 4;
+const MAX_BUFFER = require('node:buffer').constants.MAX_LENGTH as number;
+const HUGE_PAGE = 2 * 1024 * 1024;
+
+/** How a file is mapped: read-only, read-write shared (MAP_SHARED) or copy-on-write (MAP_PRIVATE). */
+export type MapMode = 'readonly' | 'readwrite' | 'private';
+const MODES: readonly MapMode[] = ['readonly', 'readwrite', 'private'];
+
+/** madvise(2) advice names (Linux). MADV_HWPOISON and MADV_SOFT_OFFLINE are left out on purpose. */
+export const ADVICE = {
+  normal: 0,
+  random: 1,
+  sequential: 2,
+  willneed: 3,
+  dontneed: 4,
+  free: 8,
+  remove: 9,
+  dontfork: 10,
+  dofork: 11,
+  mergeable: 12,
+  unmergeable: 13,
+  hugepage: 14,
+  nohugepage: 15,
+  dontdump: 16,
+  dodump: 17,
+  wipeonfork: 18,
+  keeponfork: 19,
+  cold: 20,
+  pageout: 21,
+  populate_read: 22,
+  populate_write: 23,
+  collapse: 25,
+} as const;
+export type Advice = keyof typeof ADVICE;
+const ADVICE_NAMES = Object.keys(ADVICE) as Advice[];
+
+/** Page protection for {@link Mapping.protect}. */
+export type Protection = 'none' | 'read' | 'readwrite';
+const PROTECTIONS: readonly Protection[] = ['none', 'read', 'readwrite'];
+const PROT_BITS: Record<Protection, number> = { none: 0, read: PROT_READ, readwrite: PROT_READ | PROT_WRITE };
+
+/** Which pages of a range are in memory (mincore). */
+export interface Residency {
+  /** The system page size in bytes. */
+  pageSize: number;
+  /** Pages in the range (widened to whole pages). */
+  pages: number;
+  /** How many of them are resident. */
+  resident: number;
+  /** One byte per page: 1 resident, 0 not. */
+  vector: Uint8Array;
+}
+
+export interface MapFileOptions {
+  /** 'readonly' (default), 'readwrite' (MAP_SHARED) or 'private' (MAP_PRIVATE, copy-on-write). */
+  mode?: MapMode;
+  /** Byte offset in the file; any value, page alignment is handled inside. Default 0. */
+  offset?: number | bigint;
+  /** Bytes to map. Default: the rest of the file. */
+  length?: number | bigint;
+  /** Fault every page in at map time (MAP_POPULATE). */
+  populate?: boolean;
+  /** Lock the pages in memory (mlock) once mapped. */
+  lock?: boolean;
+  /** Ask for transparent huge pages (MADV_HUGEPAGE). */
+  hugePages?: boolean;
+  /** madvise advice applied to the whole mapping once mapped. */
+  advice?: Advice;
+}
+const MAP_FILE_KEYS = ['mode', 'offset', 'length', 'populate', 'lock', 'hugePages', 'advice'];
+
+export interface MapAnonymousOptions {
+  /** MAP_SHARED (shared with child processes created after it) instead of MAP_PRIVATE. */
+  shared?: boolean;
+  /** Fault every page in at map time (MAP_POPULATE). */
+  populate?: boolean;
+  /** Reserve no swap space (MAP_NORESERVE). */
+  noReserve?: boolean;
+  /**
+   * Huge pages: true tries MAP_HUGETLB and falls back to transparent huge pages; 'explicit' uses
+   * MAP_HUGETLB only (an error if the system has none reserved); 'transparent' uses MADV_HUGEPAGE.
+   */
+  hugePages?: boolean | 'explicit' | 'transparent';
+  /** Lock the pages in memory (mlock) once mapped. */
+  lock?: boolean;
+}
+const MAP_ANON_KEYS = ['shared', 'populate', 'noReserve', 'hugePages', 'lock'];
+
+export interface SyncOptions {
+  offset?: number | bigint;
+  length?: number | bigint;
+  /** MS_ASYNC: schedule the write-back and return at once. */
+  async?: boolean;
+  /** MS_INVALIDATE: drop other mappings' cached copies of the range. */
+  invalidate?: boolean;
+}
+const SYNC_KEYS = ['offset', 'length', 'async', 'invalidate'];
+
+/** The native handle's surface (native/binding/mapping.cc). */
+interface NativeHandle {
+  arrayBuffer(offset: number, length: number): ArrayBuffer;
+  sync(offset: number, length: number, flags: number): void;
+  syncAsync(offset: number, length: number, flags: number): Promise<void>;
+  advise(offset: number, length: number, advice: number): void;
+  protect(offset: number, length: number, prot: number): void;
+  lock(offset: number, length: number, onFault: boolean): void;
+  unlock(offset: number, length: number): void;
+  residency(offset: number, length: number): Uint8Array;
+  resize(length: number, mayMove: boolean): boolean;
+  read(offset: number, length: number): Buffer;
+  write(offset: number, data: ArrayBufferView): number;
+  touch(offset: number, length: number): void;
+  unmap(): boolean;
+  address(): bigint;
+}
+
+/** Where a mapping's bytes come from. */
+export type MappingKind = 'file' | 'anonymous' | 'shared-memory' | 'memfd';
+
+interface Segment {
+  start: number;
+  end: number;
+  prot: number;
+}
+
+const INTERNAL = Symbol('mmapkit.internal');
+
+interface MappingInit {
+  handle: NativeHandle;
+  length: number;
+  prot: number;
+  mode: MapMode;
+  kind: MappingKind;
+  offset: number;
+  path?: string;
+  hugePages: false | 'explicit' | 'transparent';
+}
+
+/**
+ * A live memory mapping. Create one with {@link mapFile}, {@link mapAnonymous} or the shared-memory
+ * helpers. Implements {@link MemoryView}, so code written against that interface also runs on
+ * simulated mappings.
+ *
+ * Safety: `unmap()` detaches every Buffer and ArrayBuffer the mapping vended (subarrays included);
+ * the library's own helpers (`read`, `write`, `loadN`, `storeN`, `touch`) check bounds, protection
+ * and state and throw instead of faulting; `read`, `write` and `touch` also turn a SIGBUS (the file
+ * was truncated under the mapping) into an `ERR_MMAPKIT_SIGBUS` error. Direct typed-array access
+ * through `buffer` cannot be guarded: writing through it after `protect('read')`, or reading pages
+ * past the end of a truncated file, raises SIGSEGV / SIGBUS and ends the process, as in C.
+ */
+export class Mapping implements MemoryView, Disposable {
+  #h: NativeHandle | null;
+  #length: number;
+  #buf: Buffer | null = null;
+  #dv: DataView | null = null;
+  #segments: Segment[];
+  #readable: boolean;
+  #writable: boolean;
+  /** How the mapping was made. */
+  readonly mode: MapMode;
+  /** What backs it. */
+  readonly kind: MappingKind;
+  /** Byte offset in the file (0 for anonymous memory). */
+  readonly offset: number;
+  /** The file's path, when mapped by path. */
+  readonly path?: string;
+  /** Which kind of huge pages were asked for and obtained (false: none). */
+  readonly hugePages: false | 'explicit' | 'transparent';
+
+  /** @internal Use mapFile(), mapAnonymous() or the shared-memory helpers. */
+  constructor(token: symbol, init: MappingInit) {
+    if (token !== INTERNAL) throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'Mapping cannot be constructed directly; use mapFile() or mapAnonymous()');
+    this.#h = init.handle;
+    this.#length = init.length;
+    this.mode = init.mode;
+    this.kind = init.kind;
+    this.offset = init.offset;
+    if (init.path !== undefined) this.path = init.path;
+    this.hugePages = init.hugePages;
+    this.#segments = [{ start: 0, end: init.length, prot: init.prot }];
+    this.#readable = (init.prot & PROT_READ) !== 0;
+    this.#writable = (init.prot & PROT_WRITE) !== 0;
+  }
+
+  /** Length in bytes of the mapped range (exactly what was asked for). */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** True once unmap() or close() has run. */
+  get closed(): boolean {
+    return this.#h === null;
+  }
+
+  /** The address of the first byte (for diagnostics and for passing to other native code). */
+  get address(): bigint {
+    return this.#live().address();
+  }
+
+  /**
+   * A Buffer over all mapped bytes, without copying. The same Buffer is returned each time until
+   * unmap() or resize() detaches it. Mappings larger than buffer.constants.MAX_LENGTH need view().
+   */
+  get buffer(): Buffer {
+    if (this.#buf !== null) return this.#buf;
+    const h = this.#live();
+    if (this.#length > MAX_BUFFER) {
+      throw rangeError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
+    }
+    const ab = h.arrayBuffer(0, this.#length);
+    this.#buf = Buffer.from(ab, 0, this.#length);
+    this.#dv = new DataView(ab, 0, this.#length);
+    return this.#buf;
+  }
+
+  /** A Buffer over [offset, offset + length) of the mapping, without copying. */
+  view(offset?: number | bigint, length?: number | bigint): Buffer {
+    const h = this.#live();
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    if (len > MAX_BUFFER) {
+      throw rangeError('ERR_MMAPKIT_TOO_LARGE', `A view of ${len} bytes is more than one Buffer can hold here (${MAX_BUFFER})`);
+    }
+    if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len);
+    const ab = h.arrayBuffer(off, len);
+    return Buffer.from(ab, 0, len);
+  }
+
+  /** Copies bytes out of the mapping (guarded: a SIGBUS becomes ERR_MMAPKIT_SIGBUS). */
+  read(offset?: number | bigint, length?: number | bigint): Buffer {
+    const h = this.#live();
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    this.#check(off, len, PROT_READ);
+    return h.read(off, len);
+  }
+
+  /** Copies bytes into the mapping (guarded like read()); returns the count written. */
+  write(offset: number | bigint, data: ArrayBufferView | string): number {
+    const h = this.#live();
+    const off = toIndex(offset, 'offset');
+    let src: ArrayBufferView;
+    if (typeof data === 'string') src = Buffer.from(data, 'utf8');
+    else if (ArrayBuffer.isView(data)) src = data instanceof DataView ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
+    else throw invalidType('data', 'a string, Buffer, TypedArray or DataView', data);
+    const [, len] = toRange(off, src.byteLength, this.#length, 'mapping');
+    this.#check(off, len, PROT_WRITE);
+    return h.write(off, src);
+  }
+
+  /** Faults in every page of the range by reading one byte of each (guarded). */
+  touch(offset?: number | bigint, length?: number | bigint): void {
+    const h = this.#live();
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    this.#check(off, len, PROT_READ);
+    h.touch(off, len);
+  }
+
+  /** msync(2): writes dirty pages of the range back to the file (MS_SYNC unless async). */
+  sync(options?: SyncOptions): void {
+    const [off, len, flags] = this.#syncArgs(options);
+    this.#live().sync(off, len, flags);
+  }
+
+  /** The same as sync(), with the msync done on a worker thread; resolves when it is done. */
+  syncAsync(options?: SyncOptions): Promise<void> {
+    try {
+      const [off, len, flags] = this.#syncArgs(options);
+      return this.#live().syncAsync(off, len, flags);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** madvise(2) over the whole mapping or a range. */
+  advise(advice: Advice, offset?: number | bigint, length?: number | bigint): void {
+    const h = this.#live();
+    const a = toChoice(advice, 'advice', ADVICE_NAMES);
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    h.advise(off, len, ADVICE[a]);
+  }
+
+  /**
+   * mprotect(2) over the whole mapping or a range (widened to whole pages). The library's helpers
+   * honour it (they throw ERR_MMAPKIT_PROTECTED); direct Buffer access does not, see the class docs.
+   */
+  protect(protection: Protection, offset?: number | bigint, length?: number | bigint): void {
+    const h = this.#live();
+    const p = toChoice(protection, 'protection', PROTECTIONS);
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    const bits = PROT_BITS[p];
+    if ((bits & PROT_WRITE) !== 0 && this.mode === 'readonly') {
+      throw usageError('ERR_MMAPKIT_READ_ONLY', "A mapping made in 'readonly' mode cannot be made writable; map it in 'readwrite' or 'private' mode");
+    }
+    h.protect(off, len, bits);
+    if (len > 0) this.#setProt(off, len, bits);
+  }
+
+  /** mlock(2) the range; with onFault, pages are locked as they are first touched (mlock2). */
+  lock(offset?: number | bigint, length?: number | bigint, options?: { onFault?: boolean }): void {
+    const h = this.#live();
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    const o = toOptions<{ onFault: boolean }>(options, 'options', ['onFault']);
+    h.lock(off, len, o.onFault === undefined ? false : toBool(o.onFault, 'options.onFault'));
+  }
+
+  /** munlock(2) the range. */
+  unlock(offset?: number | bigint, length?: number | bigint): void {
+    const h = this.#live();
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    h.unlock(off, len);
+  }
+
+  /** mincore(2): which pages of the range are resident. */
+  residency(offset?: number | bigint, length?: number | bigint): Residency {
+    const h = this.#live();
+    const [off, len] = toRange(offset, length, this.#length, 'mapping');
+    const vector = h.residency(off, len);
+    let resident = 0;
+    for (let i = 0; i < vector.length; i++) resident += vector[i];
+    return { pageSize: pageSize(), pages: vector.length, resident, vector };
+  }
+
+  /**
+   * mremap(2) to a new length. Every Buffer and ArrayBuffer vended before is detached, whether or
+   * not the mapping moved; take a new view from `buffer` afterwards. With mayMove false (default
+   * true) the mapping must grow in place or the call fails with ENOMEM.
+   */
+  resize(length: number | bigint, options?: { mayMove?: boolean }): void {
+    const h = this.#live();
+    const n = toIndex(length, 'length');
+    if (n === 0) throw rangeError('ERR_OUT_OF_RANGE', 'The value of "length" is out of range. It must be > 0. Received 0');
+    const o = toOptions<{ mayMove: boolean }>(options, 'options', ['mayMove']);
+    const mayMove = o.mayMove === undefined ? true : toBool(o.mayMove, 'options.mayMove');
+    if (this.hugePages === 'explicit') throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
+    h.resize(n, mayMove);
+    this.#buf = null;
+    this.#dv = null;
+    const old = this.#length;
+    this.#length = n;
+    if (n > old) {
+      const last = this.#segments[this.#segments.length - 1];
+      if (last.end === old) last.end = n;
+      else this.#segments.push({ start: old, end: n, prot: last.prot });
+    } else {
+      this.#segments = this.#segments.filter((s) => s.start < n).map((s) => ({ ...s, end: Math.min(s.end, n) }));
+    }
+    this.#updateFlags();
+  }
+
+  /**
+   * Unmaps: detaches every view first, then munmap. Safe to call more than once; returns whether
+   * this call did the unmapping. An in-flight syncAsync() finishes before the memory goes.
+   */
+  unmap(): boolean {
+    const h = this.#h;
+    if (h === null) return false;
+    this.#h = null;
+    this.#buf = null;
+    this.#dv = null;
+    return h.unmap();
+  }
+
+  /** Alias of unmap(). */
+  close(): void {
+    this.unmap();
+  }
+
+  [Symbol.dispose](): void {
+    this.unmap();
+  }
+
+  // ---- MemoryView: direct loads and stores, little-endian, bounds- and protection-checked ----
+
+  load8(offset: number): number {
+    const b = this.#buf ?? this.#fastBuf();
+    if (offset >= 0 && offset < b.length && this.#readable) return b[offset];
+    return this.#slow(offset, 1, PROT_READ, (d, o) => d.getUint8(o));
+  }
+  load16(offset: number): number {
+    const d = this.#dv ?? this.#fastDv();
+    if (offset >= 0 && offset + 2 <= d.byteLength && this.#readable) return d.getUint16(offset, true);
+    return this.#slow(offset, 2, PROT_READ, (d, o) => d.getUint16(o, true));
+  }
+  load32(offset: number): number {
+    const d = this.#dv ?? this.#fastDv();
+    if (offset >= 0 && offset + 4 <= d.byteLength && this.#readable) return d.getUint32(offset, true);
+    return this.#slow(offset, 4, PROT_READ, (d, o) => d.getUint32(o, true));
+  }
+  load64(offset: number): bigint {
+    const d = this.#dv ?? this.#fastDv();
+    if (offset >= 0 && offset + 8 <= d.byteLength && this.#readable) return d.getBigUint64(offset, true);
+    return this.#slow(offset, 8, PROT_READ, (d, o) => d.getBigUint64(o, true));
+  }
+  store8(offset: number, value: number): void {
+    const d = this.#dv ?? this.#fastDv();
+    if (offset >= 0 && offset < d.byteLength && this.#writable) d.setUint8(offset, value);
+    else this.#slow(offset, 1, PROT_WRITE, (d, o) => d.setUint8(o, value));
+  }
+  store16(offset: number, value: number): void {
+    const d = this.#dv ?? this.#fastDv();
+    if (offset >= 0 && offset + 2 <= d.byteLength && this.#writable) d.setUint16(offset, value, true);
+    else this.#slow(offset, 2, PROT_WRITE, (d, o) => d.setUint16(o, value, true));
+  }
+  store32(offset: number, value: number): void {
+    const d = this.#dv ?? this.#fastDv();
+    if (offset >= 0 && offset + 4 <= d.byteLength && this.#writable) d.setUint32(offset, value, true);
+    else this.#slow(offset, 4, PROT_WRITE, (d, o) => d.setUint32(o, value, true));
+  }
+  store64(offset: number, value: bigint): void {
+    const d = this.#dv ?? this.#fastDv();
+    if (offset >= 0 && offset + 8 <= d.byteLength && this.#writable) d.setBigUint64(offset, value, true);
+    else this.#slow(offset, 8, PROT_WRITE, (d, o) => d.setBigUint64(o, value, true));
+  }
+
+  // ---- internals ----
+
+  #live(): NativeHandle {
+    if (this.#h === null) throw usageError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
+    return this.#h;
+  }
+
+  #fastBuf(): Buffer {
+    if (this.#h === null || this.#length > MAX_BUFFER) return Buffer.alloc(0);
+    return this.buffer;
+  }
+
+  #fastDv(): DataView {
+    if (this.#h === null || this.#length > MAX_BUFFER) return new DataView(new ArrayBuffer(0));
+    this.buffer;
+    return this.#dv as DataView;
+  }
+
+  /**
+   * The checked path of loads and stores: explains why the fast path refused, or (for mappings
+   * too large for one Buffer) makes the access through a small window.
+   */
+  #slow<T>(offset: number, size: number, need: number, access: (d: DataView, o: number) => T): T {
+    const h = this.#live();
+    if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
+    if (!Number.isInteger(offset) || offset < 0 || offset > this.#length - size) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be >= 0 and <= ${this.#length - size}. Received ${offset}`);
+    }
+    this.#check(offset, size, need);
+    const ps = pageSize();
+    const start = offset - (offset % ps);
+    const len = Math.min(this.#length - start, 2 * ps);
+    return access(new DataView(h.arrayBuffer(start, len)), offset - start);
+  }
+
+  /** Throws if [off, off + len) is not readable / writable by its recorded protection. */
+  #check(off: number, len: number, need: number): void {
+    if (need === PROT_WRITE && this.mode === 'readonly') {
+      throw usageError('ERR_MMAPKIT_READ_ONLY', "The mapping is read-only (mode 'readonly'); writes are refused");
+    }
+    if (len === 0) return;
+    const end = off + len;
+    for (const s of this.#segments) {
+      if (s.end <= off || s.start >= end) continue;
+      if ((s.prot & need) === 0) {
+        const what = need === PROT_WRITE ? 'written' : 'read';
+        throw usageError('ERR_MMAPKIT_PROTECTED', `Bytes ${Math.max(s.start, off)}..${Math.min(s.end, end) - 1} are protected ('${protName(s.prot)}') and cannot be ${what}`);
+      }
+    }
+  }
+
+  #setProt(off: number, len: number, prot: number): void {
+    const ps = pageSize();
+    // mprotect works on whole pages of the underlying map: widen in the mapping's coordinates.
+    const base = this.offset % ps;
+    const start = Math.max(0, Math.floor((off + base) / ps) * ps - base);
+    const end = Math.min(this.#length, Math.ceil((off + len + base) / ps) * ps - base);
+    const out: Segment[] = [];
+    for (const s of this.#segments) {
+      if (s.end <= start || s.start >= end) {
+        out.push(s);
+        continue;
+      }
+      if (s.start < start) out.push({ start: s.start, end: start, prot: s.prot });
+      if (s.end > end) out.push({ start: end, end: s.end, prot: s.prot });
+    }
+    out.push({ start, end, prot });
+    out.sort((a, b) => a.start - b.start);
+    // Merge neighbours with the same protection.
+    const merged: Segment[] = [];
+    for (const s of out) {
+      const last = merged[merged.length - 1];
+      if (last && last.end === s.start && last.prot === s.prot) last.end = s.end;
+      else merged.push({ ...s });
+    }
+    this.#segments = merged;
+    this.#updateFlags();
+  }
+
+  #updateFlags(): void {
+    this.#readable = this.#segments.every((s) => (s.prot & PROT_READ) !== 0);
+    this.#writable = this.mode !== 'readonly' && this.#segments.every((s) => (s.prot & PROT_WRITE) !== 0);
+  }
+
+  #syncArgs(options: SyncOptions | undefined): [number, number, number] {
+    this.#live();
+    const o = toOptions<SyncOptions>(options, 'options', SYNC_KEYS);
+    const [off, len] = toRange(o.offset, o.length, this.#length, 'mapping');
+    const isAsync = o.async === undefined ? false : toBool(o.async, 'options.async');
+    const invalidate = o.invalidate === undefined ? false : toBool(o.invalidate, 'options.invalidate');
+    return [off, len, (isAsync ? MS_ASYNC : MS_SYNC) | (invalidate ? MS_INVALIDATE : 0)];
+  }
+}
+
+function protName(prot: number): Protection {
+  return prot & PROT_WRITE ? 'readwrite' : prot & PROT_READ ? 'read' : 'none';
+}
+
+let cachedPageSize = 0;
+
+/** The system page size in bytes. */
+export function pageSize(): number {
+  if (cachedPageSize === 0) cachedPageSize = binding().pageSize() as number;
+  return cachedPageSize;
+}
+
+/** @internal Builds a Mapping over an fd (shared by mapFile and the shared-memory helpers). */
+export function mapFd(fd: number, size: number, o: Partial<MapFileOptions>, kind: MappingKind, path?: string): Mapping {
+  const mode = o.mode === undefined ? 'readonly' : toChoice(o.mode, 'options.mode', MODES);
+  const offset = o.offset === undefined ? 0 : toIndex(o.offset, 'options.offset');
+  let length: number;
+  if (o.length === undefined) {
+    if (offset > size) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It is past the end of the file (${size} bytes) and no length was given. Received ${offset}`);
+    }
+    length = size - offset;
+  } else {
+    length = toIndex(o.length, 'options.length');
+  }
+  if (offset + length > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'offset + length is larger than 2^53 - 1');
+  const populate = o.populate === undefined ? false : toBool(o.populate, 'options.populate');
+  const lock = o.lock === undefined ? false : toBool(o.lock, 'options.lock');
+  const huge = o.hugePages === undefined ? false : toBool(o.hugePages, 'options.hugePages');
+  const advice = o.advice === undefined ? undefined : toChoice(o.advice, 'options.advice', ADVICE_NAMES);
+  const prot = mode === 'readonly' ? PROT_READ : PROT_READ | PROT_WRITE;
+  const shared = mode !== 'private';
+  const handle = new (binding().MappingHandle)(fd, offset, length, prot, shared, populate, false, false) as NativeHandle;
+  const m = new Mapping(INTERNAL, { handle, length, prot, mode, kind, offset, path, hugePages: huge ? 'transparent' : false });
+  return finishMapping(m, length, huge, advice, lock);
+}
+
+function finishMapping(m: Mapping, length: number, thp: boolean, advice: Advice | undefined, lock: boolean): Mapping {
+  if (length === 0) return m;
+  try {
+    if (thp) m.advise('hugepage');
+    if (advice !== undefined) m.advise(advice);
+    if (lock) m.lock();
+  } catch (err) {
+    m.unmap();
+    throw err;
+  }
+  return m;
+}
+
+/**
+ * Maps a file, by path or by an open file descriptor (which stays yours to close; the mapping
+ * does not need it after this call). Mapping an empty file, or asking for length 0, gives an empty
+ * Mapping (length 0, an empty buffer) without calling mmap.
+ */
+export function mapFile(file: string | number, options?: MapFileOptions): Mapping {
+  const o = toOptions<MapFileOptions>(options, 'options', MAP_FILE_KEYS);
+  const mode = o.mode === undefined ? 'readonly' : toChoice(o.mode, 'options.mode', MODES);
+  const b = binding();
+  if (typeof file === 'number') {
+    if (!Number.isInteger(file) || file < 0 || file > 0x7fffffff) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${file}`);
+    }
+    return mapFd(file, b.fileSize(file) as number, o, 'file');
+  }
+  if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
+  if (file.length === 0 || file.includes('\0')) throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
+  const flags = mode === 'readwrite' ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
+  const fd = b.open(file, flags, 0) as number;
+  try {
+    return mapFd(fd, b.fileSize(fd) as number, o, 'file', file);
+  } catch (err) {
+    if (err && typeof err === 'object' && (err as { syscall?: string }).syscall === 'mmap' && !(err as { path?: string }).path) {
+      Object.defineProperty(err, 'path', { value: file, enumerable: true, configurable: true, writable: true });
+      (err as Error).message += ` '${file}'`;
+    }
+    throw err;
+  } finally {
+    b.close(fd);
+  }
+}
+
+/** Maps anonymous, zero-filled memory. */
+export function mapAnonymous(length: number | bigint, options?: MapAnonymousOptions): Mapping {
+  const len = toIndex(length, 'length');
+  const o = toOptions<MapAnonymousOptions>(options, 'options', MAP_ANON_KEYS);
+  const shared = o.shared === undefined ? false : toBool(o.shared, 'options.shared');
+  const populate = o.populate === undefined ? false : toBool(o.populate, 'options.populate');
+  const noReserve = o.noReserve === undefined ? false : toBool(o.noReserve, 'options.noReserve');
+  const lock = o.lock === undefined ? false : toBool(o.lock, 'options.lock');
+  let huge: boolean | 'explicit' | 'transparent' = false;
+  if (o.hugePages !== undefined) {
+    if (typeof o.hugePages === 'boolean') huge = o.hugePages;
+    else huge = toChoice(o.hugePages, 'options.hugePages', ['explicit', 'transparent'] as const);
+  }
+  const prot = PROT_READ | PROT_WRITE;
+  const b = binding();
+  const make = (hugetlb: boolean): NativeHandle => {
+    // MAP_HUGETLB maps whole huge pages: ask for a multiple of 2 MiB, expose what was asked.
+    const real = hugetlb ? Math.ceil(len / HUGE_PAGE) * HUGE_PAGE : len;
+    return new b.MappingHandle(-1, 0, real, prot, shared, populate, noReserve, hugetlb) as NativeHandle;
+  };
+  let handle: NativeHandle;
+  let got: false | 'explicit' | 'transparent' = false;
+  if ((huge === true || huge === 'explicit') && len > 0) {
+    try {
+      handle = make(true);
+      got = 'explicit';
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (huge === 'explicit' || (code !== 'ENOMEM' && code !== 'EINVAL')) throw err;
+      handle = make(false);
+      got = 'transparent';
+    }
+  } else {
+    handle = make(false);
+    if (huge === 'transparent') got = 'transparent';
+  }
+  const m = new Mapping(INTERNAL, { handle, length: len, prot, mode: shared ? 'readwrite' : 'private', kind: 'anonymous', offset: 0, hugePages: len > 0 ? got : false });
+  return finishMapping(m, len, got === 'transparent', undefined, lock);
+}

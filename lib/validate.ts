@@ -1,0 +1,100 @@
+/**
+ * Argument checks shared by the public API. Each throws a TypeError or RangeError with a stable
+ * `code` and an exact message before any syscall is made.
+ */
+import { rangeError, typeError } from './errors';
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${(value as { name?: string }).name || '(anonymous)'}`;
+  if (typeof value === 'object') {
+    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+    return ctor ? `an instance of ${ctor}` : 'an object';
+  }
+  let shown = typeof value === 'bigint' ? `${value}n` : String(value);
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  if (typeof value === 'string') shown = `'${shown}'`;
+  return `type ${typeof value} (${shown})`;
+}
+
+export function invalidType(name: string, expected: string, value: unknown): TypeError {
+  return typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received ${describe(value)}`);
+}
+
+/**
+ * A byte offset, length or size: a non-negative safe integer given as a number or a BigInt.
+ * Returns it as a number (mmapkit handles up to 2^53 - 1 bytes).
+ */
+export function toIndex(value: unknown, name: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a non-negative integer no larger than 2^53 - 1. Received ${value}`);
+    }
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a non-negative integer no larger than 2^53 - 1. Received ${value}n`);
+    }
+    return Number(value);
+  }
+  throw invalidType(name, 'of type number or bigint', value);
+}
+
+/** An integer in [min, max]. */
+export function toInt(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= ${min} and <= ${max}. Received ${value}`);
+  }
+  return value;
+}
+
+export function toBool(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalidType(name, 'of type boolean', value);
+  return value;
+}
+
+export function toStr(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw invalidType(name, 'of type string', value);
+  return value;
+}
+
+/** One of a fixed set of strings. */
+export function toChoice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    const list = choices.map((c) => `'${c}'`).join(', ');
+    if (typeof value !== 'string') throw invalidType(name, `one of ${list}`, value);
+    throw typeError('ERR_INVALID_ARG_VALUE', `The "${name}" argument must be one of ${list}. Received '${value}'`);
+  }
+  return value as T;
+}
+
+/** An options object (or undefined) whose keys are all known; returns it or {}. */
+export function toOptions<T extends object>(value: unknown, name: string, known: readonly string[]): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidType(name, 'of type object', value);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw typeError('ERR_INVALID_ARG_VALUE', `Unknown option "${key}" in "${name}". Known options: ${known.join(', ')}`);
+    }
+  }
+  return value as Partial<T>;
+}
+
+/**
+ * Resolves an (offset, length) pair against a total size: offset defaults to 0, length to the
+ * rest. Throws ERR_OUT_OF_RANGE when the range does not fit (overflow-safe).
+ */
+export function toRange(offset: unknown, length: unknown, size: number, what: string): [number, number] {
+  const off = offset === undefined ? 0 : toIndex(offset, 'offset');
+  if (off > size) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be <= ${size} (the ${what}'s length). Received ${off}`);
+  }
+  const len = length === undefined ? size - off : toIndex(length, 'length');
+  if (len > size - off) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The range ${off}+${len} is out of range: the ${what} is ${size} bytes long`);
+  }
+  return [off, len];
+}
