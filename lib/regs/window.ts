@@ -1,0 +1,242 @@
+/**
+ * Register windows: a shared mapping of a device file (/dev/mem at a physical address,
+ * /dev/gpiomem, /dev/uioN, a PCI BAR resource file) or of any file or memfd, exposing exactly the
+ * requested byte range. Each access is one volatile load or store of its width in native code;
+ * bounds, alignment, allowed widths, the read-only flag and the closed state are checked there
+ * before any access.
+ */
+import * as fs from 'node:fs';
+import type { AccessWidth, RegisterIO } from '../interfaces';
+import { MmapkitSystemError, rangeError, systemError, typeError } from '../errors';
+import { binding } from '../native';
+
+/** Options of {@link openRegisterWindow}. */
+export interface RegisterWindowOptions {
+  /** The file to map. Default '/dev/mem'. */
+  path?: string;
+  /** Physical address for /dev/mem, byte offset into the file otherwise. Need not be page-aligned. */
+  offset: number | bigint;
+  /** Bytes in the window. */
+  length: number;
+  /** Map read-write. Default false: writes throw ERR_MMAPKIT_READ_ONLY. */
+  writable?: boolean;
+  /**
+   * Access widths the device takes; other widths throw ERR_MMAPKIT_WIDTH before any access.
+   * Default: all of 8, 16, 32 and 64.
+   */
+  widths?: readonly AccessWidth[];
+}
+
+interface NativeWindow {
+  read8(offset: number): number;
+  read16(offset: number): number;
+  read32(offset: number): number;
+  read64(offset: number): bigint;
+  write8(offset: number, value: number): void;
+  write16(offset: number, value: number): void;
+  write32(offset: number, value: number): void;
+  write64(offset: number, value: bigint): void;
+  readBlock(offset: number, count: number, width: number): Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+  close(): void;
+  pageOffset(): number;
+}
+
+const MAX_OFFSET = (1n << 63n) - 1n;
+
+/** A describe-the-value helper for TypeError messages, in the style of Node's. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `type string ('${value.length > 28 ? value.slice(0, 25) + '...' : value}')`;
+  if (typeof value === 'object') return 'an instance of ' + ((value as object).constructor?.name ?? 'Object');
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'bigint') return `type bigint (${value}n)`;
+  if (typeof value === 'undefined') return 'undefined';
+  return `type ${typeof value} (${String(value)})`;
+}
+
+/** Validates a non-negative offset given as a safe integer or a bigint below 2^63. */
+export function toOffset(value: unknown, name: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value < 0n || value > MAX_OFFSET) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be >= 0n and < 2n ** 63n. Received ${value}n`);
+    }
+    return value;
+  }
+  if (typeof value !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number or bigint. Received ${describeValue(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a non-negative safe integer. Received ${value}`);
+  }
+  return BigInt(value);
+}
+
+/** Validates a positive length in bytes. */
+export function toLength(value: unknown, name: string): number {
+  if (typeof value !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number. Received ${describeValue(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a positive integer. Received ${value}`);
+  }
+  return value;
+}
+
+function widthMask(widths: unknown): number {
+  if (widths === undefined) return 15;
+  if (!Array.isArray(widths)) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.widths" property must be an array of 8, 16, 32 or 64. Received ${describeValue(widths)}`);
+  }
+  let mask = 0;
+  for (const w of widths) {
+    if (w !== 8 && w !== 16 && w !== 32 && w !== 64) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The access width must be 8, 16, 32 or 64 bits. Received ${String(w)}`);
+    }
+    mask |= w / 8;
+  }
+  if (mask === 0) throw rangeError('ERR_OUT_OF_RANGE', 'The "options.widths" property must name at least one access width');
+  return mask;
+}
+
+const hex = (v: bigint | number): string => '0x' + v.toString(16);
+
+/** Advice added to the mapping errors users meet; undefined when errors.ts already says it. */
+function adviceFor(err: MmapkitSystemError, path: string, offset: bigint, length: number): string | undefined {
+  const range = `[${hex(offset)}, ${hex(offset + BigInt(length))})`;
+  if (err.code === 'ENOENT' && path === '/dev/mem') {
+    return 'This system has no /dev/mem (a kernel without CONFIG_DEVMEM, or a container that does not pass it through). ' +
+      'Map a narrower device file instead: /dev/gpiomem for Raspberry Pi GPIO, /sys/bus/pci/devices/<bdf>/resourceN ' +
+      'for a PCI BAR (openPciBar), /dev/uioN for a UIO device (openUio).';
+  }
+  if (err.syscall === 'mmap' && (err.code === 'EINVAL' || err.code === 'EOVERFLOW' || err.code === 'ENXIO')) {
+    return path === '/dev/mem'
+      ? `The physical range ${range} cannot be mapped through /dev/mem: it lies beyond the physical addresses this CPU ` +
+        'and kernel can map, or the kernel refuses that kind of memory there.'
+      : `The range ${range} of '${path}' cannot be mapped: the file or device does not support mmap of that range ` +
+        '(for a PCI resource file: it is past the end of the BAR, or the BAR is an I/O-port BAR).';
+  }
+  if (err.syscall === 'mmap' && err.code === 'ENODEV') return `'${path}' does not support mmap.`;
+  return undefined;
+}
+
+/** The same system error with `advice` as its second line (replacing any earlier hint). */
+export function withAdvice(err: MmapkitSystemError, advice: string): MmapkitSystemError {
+  const first = err.message.split('\n')[0];
+  const m = /^[A-Z0-9_]+: (.*), [a-z0-9_]+(?: '.*')?$/.exec(first);
+  return systemError(err.errno, err.syscall, err.path, m ? m[1] : undefined, advice);
+}
+
+/**
+ * A window of device registers (or of any file) mapped into this process. Implements
+ * {@link RegisterIO}; every accessor is exactly one load or store of its width.
+ */
+export class RegisterWindow implements RegisterIO, Disposable {
+  /** The mapped file. */
+  readonly path: string;
+  /** Physical address (/dev/mem) or file offset of the window's first byte. */
+  readonly offset: bigint;
+  /** Bytes in the window. */
+  readonly size: number;
+  readonly writable: boolean;
+  /** Access widths the window accepts. */
+  readonly widths: readonly AccessWidth[];
+  readonly #h: NativeWindow;
+  #closed = false;
+
+  /** @internal Use {@link openRegisterWindow}. */
+  constructor(path: string, offset: bigint, size: number, writable: boolean, widths: readonly AccessWidth[], handle: NativeWindow) {
+    this.path = path;
+    this.offset = offset;
+    this.size = size;
+    this.writable = writable;
+    this.widths = widths;
+    this.#h = handle;
+  }
+
+  /** Whether {@link close} has been called. */
+  get closed(): boolean { return this.#closed; }
+
+  read8(offset: number): number { return this.#h.read8(offset); }
+  read16(offset: number): number { return this.#h.read16(offset); }
+  read32(offset: number): number { return this.#h.read32(offset); }
+  read64(offset: number): bigint { return this.#h.read64(offset); }
+  write8(offset: number, value: number): void { this.#h.write8(offset, value); }
+  write16(offset: number, value: number): void { this.#h.write16(offset, value); }
+  write32(offset: number, value: number): void { this.#h.write32(offset, value); }
+  write64(offset: number, value: bigint): void { this.#h.write64(offset, value); }
+
+  /** `count` consecutive registers of `width` bits from `offset`, one volatile load each. */
+  readBlock(offset: number, count: number, width: 8): Uint8Array;
+  readBlock(offset: number, count: number, width: 16): Uint16Array;
+  readBlock(offset: number, count: number, width?: 32): Uint32Array;
+  readBlock(offset: number, count: number, width: 64): BigUint64Array;
+  readBlock(offset: number, count: number, width?: AccessWidth): Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+  readBlock(offset: number, count: number, width: AccessWidth = 32): Uint8Array | Uint16Array | Uint32Array | BigUint64Array {
+    return this.#h.readBlock(offset, count, width);
+  }
+
+  /** Unmaps the window. Idempotent; later accesses throw ERR_MMAPKIT_CLOSED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#h.close();
+  }
+
+  [Symbol.dispose](): void { this.close(); }
+
+  toString(): string {
+    return `RegisterWindow(${this.path} @ ${hex(this.offset)}, ${this.size} bytes${this.writable ? ', writable' : ''}${this.#closed ? ', closed' : ''})`;
+  }
+}
+
+/**
+ * Maps `length` bytes of `path` (default /dev/mem) at `offset` (a physical address for /dev/mem)
+ * and returns a {@link RegisterWindow} over exactly that range. Page alignment is handled inside.
+ */
+export function openRegisterWindow(options: RegisterWindowOptions): RegisterWindow {
+  if (typeof options !== 'object' || options === null) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
+  }
+  const path = options.path ?? '/dev/mem';
+  if (typeof path !== 'string' || path === '') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.path" property must be a non-empty string. Received ${describeValue(path)}`);
+  }
+  const offset = toOffset(options.offset, 'options.offset');
+  const length = toLength(options.length, 'options.length');
+  const writable = options.writable ?? false;
+  if (typeof writable !== 'boolean') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.writable" property must be of type boolean. Received ${describeValue(writable)}`);
+  }
+  const mask = widthMask(options.widths);
+  const widths = ([8, 16, 32, 64] as const).filter((w) => (mask & (w / 8)) !== 0);
+  if (offset + BigInt(length) - 1n > MAX_OFFSET) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The window ${hex(offset)} + ${length} bytes reaches past the largest file offset (2^63 - 1)`);
+  }
+  // Regular files (including sysfs PCI resource files, whose size is the BAR's): refuse a window
+  // past the end, which would raise SIGBUS on access instead of failing here.
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(path);
+  } catch {
+    st = undefined; // the native open reports the error with its errno
+  }
+  if (st?.isFile() && offset + BigInt(length) > BigInt(st.size)) {
+    throw rangeError(
+      'ERR_OUT_OF_RANGE',
+      `The window [${hex(offset)}, ${hex(offset + BigInt(length))}) reaches past the end of '${path}' (${st.size} bytes)`,
+    );
+  }
+  let handle: NativeWindow;
+  try {
+    handle = new (binding().RegisterWindowHandle)(path, offset, length, writable, mask) as NativeWindow;
+  } catch (err) {
+    if (err instanceof MmapkitSystemError) {
+      const advice = adviceFor(err, path, offset, length);
+      if (advice !== undefined) {
+        throw withAdvice(err, advice);
+      }
+    }
+    throw err;
+  }
+  return new RegisterWindow(path, offset, length, writable, widths, handle);
+}
