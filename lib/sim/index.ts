@@ -1,3 +1,10 @@
 /** The simulator: simulated hardware on a physical bus, and simulated virtual memory. */
 export * from './vm';
 export * from './gpio';
+export * from './random';
+export * from './scheduler';
+export * from './device';
+export * from './trace';
+export * from './bus';
+export * from './window';
+export * from './devices/uart';

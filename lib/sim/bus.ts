@@ -1,0 +1,320 @@
+/**
+ * The physical bus: one address space holding RAM regions and device (MMIO) regions at base
+ * addresses. A load or store of 1, 2, 4 or 8 bytes (little-endian) goes to the region that holds
+ * its address; a device decides, through its access rules, which sizes it takes. An access to
+ * unmapped space, or one the device refuses, is a bus error naming the physical address
+ * (code ERR_MMAPKIT_BUS_ERROR). Regions may not overlap unless both were given an explicit
+ * priority, in which case the higher priority answers for the shared addresses (QEMU's
+ * subregion priorities).
+ */
+import { MmapkitError, rangeError, typeError } from '../errors';
+import type { RegisterIO } from '../interfaces';
+import {
+  SimAccessRefused, SimDeviceBase, simDeviceAccess, simHex, simNormalize,
+  type SimAccessRules, type SimAccessSize, type SimDevice, type SimGuestError,
+} from './device';
+import { SimScheduler } from './scheduler';
+import { SimTrace } from './trace';
+
+/** A bus error: nothing answered at the address, or the device refused the access. */
+export class SimBusError extends MmapkitError {
+  constructor(
+    readonly address: number,
+    readonly size: SimAccessSize,
+    readonly access: 'read' | 'write',
+    readonly reason: string,
+  ) {
+    super('ERR_MMAPKIT_BUS_ERROR', `Bus error: ${size}-byte ${access} at physical address ${simHex(address)}: ${reason}`);
+    this.name = 'SimBusError';
+  }
+}
+
+/** Plain memory: a byte array any size of access may reach, aligned or not. */
+export class SimRam implements SimDevice {
+  readonly access: SimAccessRules = { sizes: [1, 2, 4, 8], other: 'refuse', unaligned: true };
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  constructor(readonly name: string, readonly size: number) {
+    if (!Number.isSafeInteger(size) || size <= 0) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be a positive integer. Received ${String(size)}`);
+    }
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+  }
+  read(offset: number, size: SimAccessSize): number | bigint {
+    switch (size) {
+      case 1: return this.view.getUint8(offset);
+      case 2: return this.view.getUint16(offset, true);
+      case 4: return this.view.getUint32(offset, true);
+      default: return this.view.getBigUint64(offset, true);
+    }
+  }
+  write(offset: number, value: number | bigint, size: SimAccessSize): void {
+    switch (size) {
+      case 1: this.view.setUint8(offset, Number(value)); break;
+      case 2: this.view.setUint16(offset, Number(value), true); break;
+      case 4: this.view.setUint32(offset, Number(value), true); break;
+      default: this.view.setBigUint64(offset, BigInt(value), true);
+    }
+  }
+}
+
+/** 'ram' regions are ordinary memory (cached, buffered by the CPU); 'device' regions are MMIO. */
+export type SimRegionKind = 'ram' | 'device';
+
+/** A region mapped on the bus. */
+export interface SimRegion {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  readonly kind: SimRegionKind;
+  /** Explicit priority, or undefined (then the region may not overlap any other). */
+  readonly priority: number | undefined;
+  readonly device: SimDevice;
+}
+
+export interface SimMapOptions {
+  /** Name in traces and errors (default: the device's name). */
+  name?: string;
+  /** Explicit priority; overlapping regions must all have one, and the highest answers. */
+  priority?: number;
+  /** 'device' (default for devices) or 'ram'. */
+  kind?: SimRegionKind;
+}
+
+/** A device's handle on the bus for its own DMA transactions (traced with the device as initiator). */
+export interface SimBusMaster {
+  readonly name: string;
+  read(address: number, size: SimAccessSize): number | bigint;
+  write(address: number, value: number | bigint, size: SimAccessSize): void;
+  /** Copy `length` bytes starting at `address`. */
+  readBytes(address: number, length: number): Uint8Array;
+  writeBytes(address: number, bytes: Uint8Array): void;
+}
+
+export interface SimBusOptions {
+  /** The scheduler for simulated time (default: a new one with `seed`). */
+  scheduler?: SimScheduler;
+  /** Seed for a new scheduler (default 1). */
+  seed?: number;
+}
+
+const MAX_ADDRESS = 2 ** 52;
+
+export class SimBus {
+  readonly scheduler: SimScheduler;
+  private list: SimRegion[] = [];
+  private last: SimRegion | undefined;
+  private tracer: SimTrace | undefined;
+  /** Guest errors of every device attached to this bus, oldest first (at most 1000). */
+  readonly guestErrors: SimGuestError[] = [];
+
+  constructor(options: SimBusOptions = {}) {
+    this.scheduler = options.scheduler ?? new SimScheduler({ seed: options.seed ?? 1 });
+  }
+
+  /** The mapped regions, by base address. */
+  get regions(): readonly SimRegion[] {
+    return [...this.list].sort((a, b) => a.base - b.base || (b.priority ?? 0) - (a.priority ?? 0));
+  }
+
+  /** Map RAM of `size` bytes at `base`; returns the RAM (its `bytes` are the contents). */
+  addRam(base: number, size: number, options: Omit<SimMapOptions, 'kind'> = {}): SimRam {
+    const ram = new SimRam(options.name ?? 'ram', size);
+    this.map(base, ram, { ...options, kind: 'ram' });
+    return ram;
+  }
+
+  /**
+   * Map a device (or any SimDevice) at `base`. Throws ERR_INVALID_ARG_VALUE if it overlaps a
+   * region and the two do not both have explicit, different priorities.
+   */
+  map(base: number, device: SimDevice, options: SimMapOptions = {}): SimRegion {
+    checkAddress(base, 'base');
+    if (typeof device !== 'object' || device === null || typeof device.read !== 'function' || typeof device.write !== 'function') {
+      throw typeError('ERR_INVALID_ARG_TYPE', 'The "device" argument must be a SimDevice (an object with read, write, size and access)');
+    }
+    const name = options.name ?? device.name;
+    const region: SimRegion = {
+      name,
+      base,
+      size: device.size,
+      kind: options.kind ?? (device instanceof SimRam ? 'ram' : 'device'),
+      priority: options.priority,
+      device,
+    };
+    if (base + device.size > MAX_ADDRESS) {
+      throw rangeError('ERR_OUT_OF_RANGE', `Region '${name}' ends beyond the bus's address space (${simHex(MAX_ADDRESS)})`);
+    }
+    for (const other of this.list) {
+      if (base < other.base + other.size && other.base < base + device.size) {
+        const ok = region.priority !== undefined && other.priority !== undefined && region.priority !== other.priority;
+        if (!ok) {
+          throw usage(`Region '${name}' [${simHex(base)}, ${simHex(base + device.size)}) overlaps region '${other.name}' ` +
+            `[${simHex(other.base)}, ${simHex(other.base + other.size)}); give both an explicit, different priority to layer them`);
+        }
+      }
+    }
+    this.list.push(region);
+    this.last = undefined;
+    if (device instanceof SimDeviceBase) {
+      device.guestErrorSink = (e) => {
+        if (this.guestErrors.length >= 1000) this.guestErrors.shift();
+        this.guestErrors.push(e);
+      };
+    }
+    return region;
+  }
+
+  /** Map any RegisterIO (for example a simulated GPIO block) as a device region. */
+  mapRegisterIO(base: number, io: RegisterIO, options: SimMapOptions & { access?: SimAccessRules } = {}): SimRegion {
+    return this.map(base, simRegisterIODevice(io, options.name ?? 'regs', options.access), options);
+  }
+
+  /** Remove a region (by name or the region itself). */
+  unmap(region: SimRegion | string): void {
+    const before = this.list.length;
+    this.list = this.list.filter((r) => (typeof region === 'string' ? r.name !== region : r !== region));
+    if (this.list.length === before) throw usage(`No region ${typeof region === 'string' ? `'${region}'` : `'${region.name}'`} is mapped`);
+    this.last = undefined;
+  }
+
+  /** The region answering at `address`, or undefined. */
+  regionAt(address: number): SimRegion | undefined {
+    const last = this.last;
+    if (last !== undefined && address >= last.base && address < last.base + last.size && last.priority === undefined) return last;
+    let best: SimRegion | undefined;
+    for (const r of this.list) {
+      if (address >= r.base && address < r.base + r.size && (best === undefined || (r.priority ?? 0) > (best.priority ?? 0))) best = r;
+    }
+    this.last = best;
+    return best;
+  }
+
+  /** Start recording transactions (replacing any recording in progress). */
+  startTrace(limit?: number): SimTrace {
+    this.tracer = new SimTrace(limit);
+    return this.tracer;
+  }
+
+  /** Stop recording; returns the trace, if one was running. */
+  stopTrace(): SimTrace | undefined {
+    const t = this.tracer;
+    this.tracer = undefined;
+    return t;
+  }
+
+  /** The trace being recorded, if any. */
+  get trace(): SimTrace | undefined {
+    return this.tracer;
+  }
+
+  /** A load of `size` bytes: a number for 1, 2, 4; a bigint for 8. */
+  read(address: number, size: SimAccessSize, initiator = 'cpu'): number | bigint {
+    return this.access(address, size, undefined, initiator) as number | bigint;
+  }
+
+  /** A store of `size` bytes (value masked to the size). */
+  write(address: number, value: number | bigint, size: SimAccessSize, initiator = 'cpu'): void {
+    if (typeof value !== 'number' && typeof value !== 'bigint') {
+      throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number or bigint. Received type ${typeof value}`);
+    }
+    this.access(address, size, simNormalize(value, size), initiator);
+  }
+
+  read8(address: number): number { return this.read(address, 1) as number; }
+  read16(address: number): number { return this.read(address, 2) as number; }
+  read32(address: number): number { return this.read(address, 4) as number; }
+  read64(address: number): bigint { return this.read(address, 8) as bigint; }
+  write8(address: number, value: number): void { this.write(address, value, 1); }
+  write16(address: number, value: number): void { this.write(address, value, 2); }
+  write32(address: number, value: number): void { this.write(address, value, 4); }
+  write64(address: number, value: bigint): void { this.write(address, value, 8); }
+
+  /** A DMA handle for a device: its transactions are traced with `name` as the initiator. */
+  master(name: string): SimBusMaster {
+    return {
+      name,
+      read: (address, size) => this.read(address, size, name),
+      write: (address, value, size) => this.write(address, value, size, name),
+      readBytes: (address, length) => {
+        const out = new Uint8Array(length);
+        for (let i = 0; i < length; i++) out[i] = this.read(address + i, 1, name) as number;
+        return out;
+      },
+      writeBytes: (address, bytes) => {
+        for (let i = 0; i < bytes.length; i++) this.write(address + i, bytes[i], 1, name);
+      },
+    };
+  }
+
+  private access(address: number, size: SimAccessSize, value: number | bigint | undefined, initiator: string): number | bigint | undefined {
+    checkAddress(address, 'address');
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be 1, 2, 4 or 8. Received ${String(size)}`);
+    }
+    const kind = value === undefined ? 'read' : 'write';
+    const region = this.regionAt(address);
+    const fail = (reason: string, target: string, offset: number): never => {
+      this.tracer?.add({ time: this.scheduler.now, space: 'mem', initiator, kind, address, size, value, target, offset, error: reason });
+      throw new SimBusError(address, size, kind, reason);
+    };
+    if (region === undefined) return fail('no memory or device is mapped there', 'unassigned', 0);
+    const offset = address - region.base;
+    if (this.regionAt(address + size - 1) !== region) {
+      return fail(`the access runs past the end of region '${region.name}'`, region.name, offset);
+    }
+    const result = simDeviceAccess(region.device, offset, size, value);
+    if (result instanceof SimAccessRefused) return fail(`${region.name}: ${result.reason}`, region.name, offset);
+    if (this.tracer) {
+      const register = region.device.registerName?.(offset);
+      this.tracer.add({
+        time: this.scheduler.now, space: 'mem', initiator, kind, address, size,
+        value: value ?? result, target: region.name, offset, ...(register !== undefined ? { register } : {}),
+      });
+    }
+    return result;
+  }
+}
+
+function usage(message: string): MmapkitError {
+  const err = new MmapkitError('ERR_INVALID_ARG_VALUE', message);
+  return err;
+}
+
+function checkAddress(address: number, name: string): void {
+  if (typeof address !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number. Received type ${typeof address}`);
+  }
+  if (!Number.isSafeInteger(address) || address < 0 || address >= MAX_ADDRESS) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 and < 2 ** 52. Received ${String(address)}`);
+  }
+}
+
+/**
+ * Wrap any RegisterIO as a SimDevice (for the bus or a port range). Default rules: 4-byte
+ * accesses only, other sizes refused — the register blocks written this way are 32-bit.
+ */
+export function simRegisterIODevice(io: RegisterIO, name: string, access: SimAccessRules = { sizes: [4], other: 'refuse' }): SimDevice {
+  return {
+    name,
+    size: io.size,
+    access,
+    read(offset, size) {
+      switch (size) {
+        case 1: return io.read8(offset);
+        case 2: return io.read16(offset);
+        case 4: return io.read32(offset);
+        default: return io.read64(offset);
+      }
+    },
+    write(offset, value, size) {
+      switch (size) {
+        case 1: io.write8(offset, Number(value)); break;
+        case 2: io.write16(offset, Number(value)); break;
+        case 4: io.write32(offset, Number(value)); break;
+        default: io.write64(offset, BigInt(value));
+      }
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * RegisterIO and MemoryView on the simulator, so code written against lib/interfaces.ts runs here
+ * unchanged. `simWindow(bus, base, size)` is a register window on a bus range (exactly what a
+ * native /dev/mem window is on real hardware); `simDeviceWindow(device)` is one directly on a
+ * device. Each access through a window lets a little simulated time pass (100 ns by default,
+ * about one uncached device read), deterministically — so a driver's poll loop lets the device
+ * make progress, as it would on hardware.
+ */
+import { rangeError, typeError, usageError } from '../errors';
+import type { MemoryView, RegisterIO } from '../interfaces';
+import { SimBusError } from './bus';
+import { SimAccessRefused, simDeviceAccess, type SimAccessSize, type SimDevice } from './device';
+import type { SimScheduler } from './scheduler';
+
+/** Anything that carries loads and stores by address: a SimBus, or a SimCpu (store buffer included). */
+export interface SimMemoryPort {
+  readonly scheduler: SimScheduler;
+  read(address: number, size: SimAccessSize): number | bigint;
+  write(address: number, value: number | bigint, size: SimAccessSize): void;
+  /** Default simulated cost of one access through a window on this port, in ns. */
+  readonly accessNs?: number;
+}
+
+export interface SimWindowOptions {
+  /** Simulated nanoseconds each access takes (default: the port's `accessNs`, else 100). */
+  accessNs?: number;
+  /** Whether writes are allowed (default true). */
+  writable?: boolean;
+}
+
+function checkOffset(offset: unknown, width: number, size: number, aligned: boolean): asserts offset is number {
+  if (typeof offset !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be of type number. Received type ${typeof offset}`);
+  }
+  if (!Number.isInteger(offset) || offset < 0 || offset + width > size) {
+    throw rangeError('ERR_OUT_OF_RANGE',
+      `The value of "offset" is out of range. It must be an integer >= 0 and <= ${size - width}. Received ${String(offset)}`);
+  }
+  if (aligned && offset % width !== 0) {
+    throw rangeError('ERR_MMAPKIT_UNALIGNED', `Offset ${offset} is not aligned to the ${width * 8}-bit access width`);
+  }
+}
+
+function checkNumber(value: unknown, bits: 8 | 16 | 32): number {
+  if (typeof value !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number. Received type ${typeof value}`);
+  }
+  const max = 2 ** bits - 1;
+  const min = -(2 ** (bits - 1));
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be an integer >= ${min} and <= ${max}. Received ${String(value)}`);
+  }
+  return bits === 32 ? value >>> 0 : value & max;
+}
+
+function checkBigInt(value: unknown): bigint {
+  if (typeof value !== 'bigint') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type bigint. Received type ${typeof value}`);
+  }
+  if (value < -(2n ** 63n) || value > 2n ** 64n - 1n) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be >= -(2n ** 63n) and < 2n ** 64n. Received ${value}n`);
+  }
+  return BigInt.asUintN(64, value);
+}
+
+function checkWindow(base: number, size: number): void {
+  if (typeof base !== 'number' || typeof size !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', 'The "base" and "size" arguments must be of type number');
+  }
+  if (!Number.isSafeInteger(base) || base < 0) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "base" is out of range. It must be an integer >= 0. Received ${String(base)}`);
+  }
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be an integer > 0. Received ${String(size)}`);
+  }
+}
+
+function cost(port: { accessNs?: number }, options: SimWindowOptions): number {
+  const ns = options.accessNs ?? port.accessNs ?? 100;
+  if (typeof ns !== 'number' || !(ns >= 0) || !Number.isFinite(ns)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "accessNs" is out of range. It must be a finite number >= 0. Received ${String(ns)}`);
+  }
+  return ns;
+}
+
+/** A register window: aligned accesses only, inside the window, like a native MMIO window. */
+class SimRegisterWindow implements RegisterIO {
+  constructor(
+    readonly size: number,
+    readonly writable: boolean,
+    private readonly scheduler: SimScheduler,
+    private readonly accessNs: number,
+    private readonly doRead: (offset: number, size: SimAccessSize) => number | bigint,
+    private readonly doWrite: (offset: number, value: number | bigint, size: SimAccessSize) => void,
+  ) {}
+  private get(offset: number, width: SimAccessSize): number | bigint {
+    checkOffset(offset, width, this.size, true);
+    const v = this.doRead(offset, width);
+    this.scheduler.advance(this.accessNs);
+    return v;
+  }
+  private put(offset: number, value: number | bigint, width: SimAccessSize): void {
+    checkOffset(offset, width, this.size, true);
+    if (!this.writable) throw usageError('ERR_MMAPKIT_READ_ONLY', 'Cannot write to a read-only register window');
+    this.doWrite(offset, value, width);
+    this.scheduler.advance(this.accessNs);
+  }
+  read8(offset: number): number { return this.get(offset, 1) as number; }
+  read16(offset: number): number { return this.get(offset, 2) as number; }
+  read32(offset: number): number { return this.get(offset, 4) as number; }
+  read64(offset: number): bigint { return this.get(offset, 8) as bigint; }
+  write8(offset: number, value: number): void { this.put(offset, checkNumber(value, 8), 1); }
+  write16(offset: number, value: number): void { this.put(offset, checkNumber(value, 16), 2); }
+  write32(offset: number, value: number): void { this.put(offset, checkNumber(value, 32), 4); }
+  write64(offset: number, value: bigint): void { this.put(offset, checkBigInt(value), 8); }
+}
+
+/**
+ * A RegisterIO on `size` bytes of the bus (or of a CPU's view of it) starting at physical `base`.
+ * Accesses must be aligned to their width and inside the window (RangeError ERR_OUT_OF_RANGE /
+ * ERR_MMAPKIT_UNALIGNED, thrown before any access); what lies behind may still answer with a
+ * SimBusError (ERR_MMAPKIT_BUS_ERROR).
+ */
+export function simWindow(port: SimMemoryPort, base: number, size: number, options: SimWindowOptions = {}): RegisterIO {
+  checkWindow(base, size);
+  return new SimRegisterWindow(size, options.writable ?? true, port.scheduler, cost(port, options),
+    (offset, width) => port.read(base + offset, width),
+    (offset, value, width) => port.write(base + offset, value, width));
+}
+
+/**
+ * A RegisterIO directly on a device, without a bus; offsets are the device's own. An access the
+ * device's rules refuse throws a SimBusError naming the offset as the address.
+ */
+export function simDeviceWindow(device: SimDevice, scheduler: SimScheduler, options: SimWindowOptions = {}): RegisterIO {
+  const run = (offset: number, width: SimAccessSize, value: number | bigint | undefined): number | bigint | undefined => {
+    const r = simDeviceAccess(device, offset, width, value);
+    if (r instanceof SimAccessRefused) {
+      throw new SimBusError(offset, width, value === undefined ? 'read' : 'write', `${device.name}: ${r.reason}`);
+    }
+    return r;
+  };
+  return new SimRegisterWindow(device.size, options.writable ?? true, scheduler, cost({}, options),
+    (offset, width) => run(offset, width, undefined) as number | bigint,
+    (offset, value, width) => { run(offset, width, value); });
+}
+
+/**
+ * A MemoryView on `length` bytes at physical `base`: ordinary memory, so any offset inside the
+ * view is allowed, aligned or not. Through a SimCpu, stores go through its store buffer.
+ */
+export function simMemoryView(port: SimMemoryPort, base: number, length: number, options: SimWindowOptions = {}): MemoryView {
+  checkWindow(base, length);
+  const ns = cost(port, options);
+  const writable = options.writable ?? true;
+  const get = (offset: number, width: SimAccessSize): number | bigint => {
+    checkOffset(offset, width, length, false);
+    const v = port.read(base + offset, width);
+    port.scheduler.advance(ns);
+    return v;
+  };
+  const put = (offset: number, value: number | bigint, width: SimAccessSize): void => {
+    checkOffset(offset, width, length, false);
+    if (!writable) throw usageError('ERR_MMAPKIT_READ_ONLY', 'Cannot write to a read-only memory view');
+    port.write(base + offset, value, width);
+    port.scheduler.advance(ns);
+  };
+  return {
+    length,
+    load8: (o) => get(o, 1) as number,
+    load16: (o) => get(o, 2) as number,
+    load32: (o) => get(o, 4) as number,
+    load64: (o) => get(o, 8) as bigint,
+    store8: (o, v) => put(o, checkNumber(v, 8), 1),
+    store16: (o, v) => put(o, checkNumber(v, 16), 2),
+    store32: (o, v) => put(o, checkNumber(v, 32), 4),
+    store64: (o, v) => put(o, checkBigInt(v), 8),
+  };
+}
