@@ -1,0 +1,40 @@
+// Helpers for tests: temporary folders and running mmapkit in child Node processes.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The repository root (the package's own folder). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** A fresh temporary folder, removed at process exit. */
+export function tempDir(prefix = 'mmapkit-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface ChildResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a CommonJS script in a child Node process. `mmapkit` inside the script is the compiled
+ * package (dist/), already required as the variable `mk`.
+ */
+export function runNode(script: string, options: { args?: string[]; nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {}): ChildResult {
+  const prelude = `const mk = require(${JSON.stringify(ROOT)});\n`;
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [...(options.nodeArgs ?? []), '-e', prelude + script, '--', ...(options.args ?? [])], {
+    encoding: 'utf8',
+    timeout: options.timeout ?? 60_000,
+    env: { ...process.env, ...options.env },
+    input: options.input,
+  });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The seed's tiny.csv, exactly as its hex dump lists it. */
+export const TINY_CSV = Buffer.from([0x31, 0x32, 0x2c, 0x33, 0x34, 0x0a, 0x35, 0x2c, 0x36, 0x0a, 0x37, 0x38, 0x39, 0x2c, 0x31, 0x0a]);
