@@ -1,0 +1,59 @@
+/** Text and JSON renderings of a probe: pinctrl's `get` lines, raspi-gpio's lines, JSON. */
+import type { GpioPinState } from './index';
+import type { GpioChipKind } from './tables';
+import { GPIO_ALT_COUNTS, gpioAltFunctions, gpioDefaultPull } from './tables';
+
+function pinctrlCode(s: GpioPinState): string {
+  if (s.function === 'input') return 'ip';
+  if (s.function === 'output') return 'op';
+  if (s.function === 'none') return 'no';
+  return `a${s.function.slice(3)}`;
+}
+
+/** pinctrl's `get` format, e.g. ` 2: a0    -- | hi // GPIO2 = SDA1`. */
+export function formatGpioPinctrl(states: readonly GpioPinState[]): string {
+  return states.map((s) => {
+    const drive = s.drive === null ? '  ' : s.drive ? 'dh' : 'dl';
+    const pull = s.pull === 'up' ? 'pu' : s.pull === 'down' ? 'pd' : s.pull === 'none' ? 'pn' : '--';
+    return `${String(s.pin).padStart(2)}: ${pinctrlCode(s)} ${drive} ${pull} | ${s.level ? 'hi' : 'lo'} // GPIO${s.pin} = ${s.name}`;
+  }).join('\n') + (states.length ? '\n' : '');
+}
+
+function banks(chip: GpioChipKind): Array<[number, number]> {
+  if (chip === 'rp1') return [[0, 27], [28, 33], [34, 53]];
+  if (chip === 'bcm2711') return [[0, 27], [28, 45], [46, 57]];
+  return [[0, 27], [28, 45], [46, 53]];
+}
+
+/**
+ * raspi-gpio's format, e.g. `GPIO 2: level=1 fsel=4 alt=0 func=SDA1`, with ` pull=UP` where the chip
+ * reports pulls, and bank headers when every pin of a bank is listed.
+ */
+export function formatGpioRaspiGpio(states: readonly GpioPinState[], chip: GpioChipKind): string {
+  const line = (s: GpioPinState) => {
+    const alt = s.function.startsWith('alt') ? ` alt=${s.function.slice(3)}` : '';
+    const func = s.function === 'input' ? 'INPUT' : s.function === 'output' ? 'OUTPUT' : s.function === 'none' ? 'NONE' : s.name;
+    const pull = s.pull === 'unknown' ? '' : ` pull=${s.pull.toUpperCase()}`;
+    return `GPIO ${s.pin}: level=${s.level} fsel=${s.fsel}${alt} func=${func}${pull}`;
+  };
+  const byPin = new Map(states.map((s) => [s.pin, s]));
+  const out: string[] = [];
+  const done = new Set<number>();
+  banks(chip).forEach(([lo, hi], i) => {
+    let whole = true;
+    for (let p = lo; p <= hi; p++) if (!byPin.has(p)) whole = false;
+    if (!whole) return;
+    out.push(`BANK${i} (GPIO ${lo} to ${hi}):`);
+    for (let p = lo; p <= hi; p++) { out.push(line(byPin.get(p)!)); done.add(p); }
+  });
+  for (const s of states) if (!done.has(s.pin)) out.push(line(s));
+  return out.join('\n') + (out.length ? '\n' : '');
+}
+
+/** pinctrl's `funcs` table: `GPIO, DEFAULT PULL, ALT0, …` then one line per pin. */
+export function formatGpioFuncs(pins: readonly number[], chip: GpioChipKind): string {
+  const n = GPIO_ALT_COUNTS[chip];
+  const head = ['GPIO', 'DEFAULT PULL', ...Array.from({ length: n }, (_, i) => `ALT${i}`)].join(', ');
+  const rows = pins.map((p) => [String(p), gpioDefaultPull(chip, p).toUpperCase(), ...gpioAltFunctions(chip, p)].join(', '));
+  return [head, ...rows].join('\n') + '\n';
+}

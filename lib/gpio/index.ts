@@ -1,0 +1,253 @@
+/**
+ * Raspberry Pi GPIO, Pi 1 to Pi 5: detect the board, probe every pin, drive pins. One code path
+ * over RegisterIO: the same driver runs on a native register window (/dev/gpiomem, /dev/gpiomem0,
+ * /dev/mem) and on the simulated BCM2835, BCM2711 and RP1 blocks in lib/sim/gpio.
+ */
+import * as fs from 'node:fs';
+import type { RegisterIO } from '../interfaces';
+import { rangeError, typeError, usageError } from '../errors';
+import * as regs from '../regs';
+import { gpioChipDriver, type GpioChipDriver, type GpioFunction, type GpioPull } from './chips';
+import { detectRaspberryPi, type DetectRaspberryPiOptions, type RaspberryPiInfo } from './detect';
+import { GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, type GpioChipKind } from './tables';
+
+export type { GpioFunction, GpioPull, GpioChipDriver } from './chips';
+export { detectRaspberryPi, parseSocRanges, socFromRevision } from './detect';
+export type { RaspberryPiInfo, RaspberryPiSoc, DetectRaspberryPiOptions } from './detect';
+export { gpioAltFunctions, gpioDefaultPull, GPIO_PIN_COUNTS, GPIO_ALT_COUNTS } from './tables';
+export type { GpioChipKind } from './tables';
+export { formatGpioPinctrl, formatGpioRaspiGpio, formatGpioFuncs } from './format';
+
+/** One pin as a probe sees it. */
+export interface GpioPinState {
+  pin: number;
+  function: GpioFunction;
+  /** The raw function-select value (FSEL code on BCM, CTRL.FUNCSEL on RP1). */
+  fsel: number;
+  /** 'input', 'output', 'none', or the datasheet name of the alternate function ('SDA1'). */
+  name: string;
+  level: 0 | 1;
+  pull: GpioPull;
+  /** For outputs, the level driven; null otherwise. */
+  drive: 0 | 1 | null;
+}
+
+/** A register window as lib/regs opens it (RegisterIO plus close()). */
+interface ClosableRegisterIO extends RegisterIO { close?(): void }
+
+type OpenWindow = (o: { path?: string; offset: number | bigint; length: number; writable?: boolean }) => ClosableRegisterIO;
+
+export interface OpenRaspberryPiGpioOptions extends DetectRaspberryPiOptions {
+  /** Open for writing (needed by every set* call). Default true. */
+  writable?: boolean;
+  /**
+   * The device file to map: default the board's gpiomem file, then /dev/mem at the GPIO block's
+   * physical address. A path given here is used alone (offset 0, or the physical address for
+   * /dev/mem).
+   */
+  device?: string;
+  /** Skip detection and use this board description. */
+  info?: RaspberryPiInfo;
+}
+
+const PIN_FUNCTION_WORDS: Record<string, GpioFunction> = {
+  ip: 'input', op: 'output', no: 'none', input: 'input', output: 'output', none: 'none',
+};
+
+/** Accepts 'input' | 'output' | 'none' | 'alt0'…'alt8' | pinctrl's 'ip' | 'op' | 'no' | 'a0'…'a8'. */
+export function parseGpioFunction(word: string): GpioFunction {
+  const w = String(word).toLowerCase();
+  if (w in PIN_FUNCTION_WORDS) return PIN_FUNCTION_WORDS[w];
+  const m = /^(?:a|alt)([0-8])$/.exec(w);
+  if (m) return `alt${m[1]}` as GpioFunction;
+  throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO function '${word}' (input, output, alt0–alt8, or pinctrl's ip, op, a0–a8, no)`);
+}
+
+/** Parses a pin list such as '4', '2-5,17' or 'GPIO4'; checks each against pinCount. */
+export function parseGpioPins(spec: string, pinCount: number): number[] {
+  const out: number[] = [];
+  for (const part of String(spec).split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(?:gpio)?(\d+)(?:-(?:gpio)?(\d+))?$/i.exec(part);
+    if (!m) throw rangeError('ERR_INVALID_ARG_VALUE', `bad pin '${part}': use numbers and ranges such as 4, 2-5 or 2-5,17`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw rangeError('ERR_INVALID_ARG_VALUE', `bad pin range '${part}': ${b} is below ${a}`);
+    for (let p = a; p <= b; p++) {
+      if (p >= pinCount) throw rangeError('ERR_OUT_OF_RANGE', `GPIO${p} does not exist: this chip has GPIO0–GPIO${pinCount - 1}`);
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}
+
+/**
+ * Probe and drive the GPIO pins of a Raspberry Pi (BCM2835/6/7, BCM2711, RP1) through a register
+ * window. The constructor takes any RegisterIO: a native window or a simulated block.
+ */
+export class RaspberryPiGpio {
+  readonly chip: GpioChipKind;
+  readonly pinCount: number;
+  /** The detected board, when opened with {@link RaspberryPiGpio.open}. */
+  readonly info: RaspberryPiInfo | null;
+  /** The device file and offset that were mapped, when opened natively. */
+  readonly source: string;
+  private readonly driver: GpioChipDriver;
+  private closed = false;
+
+  constructor(readonly io: RegisterIO, chip: GpioChipKind | RaspberryPiInfo, source = 'register window') {
+    if (io === null || typeof io !== 'object' || typeof io.read32 !== 'function') {
+      throw typeError('ERR_INVALID_ARG_TYPE', 'The "io" argument must be a RegisterIO');
+    }
+    const info = typeof chip === 'object' && chip !== null ? chip : null;
+    const kind = info ? info.chip : chip as GpioChipKind;
+    if (!(kind in GPIO_PIN_COUNTS)) throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO chip '${String(kind)}' (bcm2835, bcm2711 or rp1)`);
+    const need = kind === 'rp1' ? 0x30000 : 0xf4;
+    if (io.size < need) throw rangeError('ERR_OUT_OF_RANGE', `a ${kind} GPIO window needs ${need} bytes; this one has ${io.size}`);
+    this.chip = kind;
+    this.info = info;
+    this.pinCount = GPIO_PIN_COUNTS[kind];
+    this.driver = gpioChipDriver(io, kind);
+    this.source = source;
+  }
+
+  /**
+   * Detects the board and maps its GPIO registers: the gpiomem device first (/dev/gpiomem, Pi 5
+   * /dev/gpiomem0), then /dev/mem at the detected physical address.
+   */
+  static open(options: OpenRaspberryPiGpioOptions = {}): RaspberryPiGpio {
+    const info = options.info ?? detectRaspberryPi(options);
+    const open = (regs as unknown as Record<string, unknown>).openRegisterWindow as OpenWindow | undefined;
+    if (typeof open !== 'function') {
+      throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'register windows are not available in this build of mmapkit (lib/regs has no openRegisterWindow)');
+    }
+    const writable = options.writable ?? true;
+    const tries: Array<{ path: string; offset: number }> = [];
+    if (options.device) tries.push({ path: options.device, offset: options.device === '/dev/mem' ? info.gpioBase : 0 });
+    else tries.push({ path: info.gpiomem, offset: 0 }, { path: '/dev/mem', offset: info.gpioBase });
+    const failures: string[] = [];
+    let last: unknown;
+    for (const t of tries) {
+      if (!options.device && t.path !== '/dev/mem' && !fs.existsSync(t.path)) {
+        failures.push(`${t.path}: not present`);
+        continue;
+      }
+      try {
+        const io = open({ path: t.path, offset: t.offset, length: info.gpioLength, writable });
+        return new RaspberryPiGpio(io, info, `${t.path}@0x${t.offset.toString(16)}`);
+      } catch (err) {
+        last = err;
+        failures.push(`${t.path}: ${errText(err)}`);
+      }
+    }
+    if (last instanceof Error && failures.length > 1) {
+      last.message += `\n(tried ${failures.join('; ')})`;
+    }
+    throw last ?? usageError('ERR_MMAPKIT_DEVICE', `no GPIO device could be opened (${failures.join('; ')})`);
+  }
+
+  private check(pin: number): void {
+    if (this.closed) throw usageError('ERR_MMAPKIT_CLOSED', 'this RaspberryPiGpio is closed');
+    if (typeof pin !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "pin" argument must be a number; received ${typeof pin}`);
+    if (!Number.isInteger(pin) || pin < 0 || pin >= this.pinCount) {
+      throw rangeError('ERR_OUT_OF_RANGE', `GPIO${pin} does not exist: this ${this.chip} has GPIO0–GPIO${this.pinCount - 1}`);
+    }
+  }
+
+  /** Every pin number, 0 … pinCount-1. */
+  pins(): number[] {
+    return Array.from({ length: this.pinCount }, (_, i) => i);
+  }
+
+  /** The alternate-function names of a pin (ALT0–ALT5, or a0–a8 on RP1). */
+  altFunctions(pin: number): readonly string[] {
+    this.check(pin);
+    return gpioAltFunctions(this.chip, pin);
+  }
+
+  /** Reads one pin: function, level, pull, driven level. Never writes a register. */
+  probePin(pin: number): GpioPinState {
+    this.check(pin);
+    const { fn, raw } = this.driver.getFunction(pin);
+    let name: string = fn;
+    if (fn.startsWith('alt')) name = gpioAltFunctions(this.chip, pin)[Number(fn.slice(3))] ?? '-';
+    return {
+      pin,
+      function: fn,
+      fsel: raw,
+      name,
+      level: this.driver.level(pin),
+      pull: this.driver.getPull(pin),
+      drive: fn === 'output' ? this.driver.drive(pin) : null,
+    };
+  }
+
+  /** Reads the given pins (default all). Never writes a register. */
+  probe(pins: readonly number[] = this.pins()): GpioPinState[] {
+    return pins.map((p) => this.probePin(p));
+  }
+
+  getFunction(pin: number): GpioFunction {
+    this.check(pin);
+    return this.driver.getFunction(pin).fn;
+  }
+
+  /** Sets a pin's function: 'input', 'output', 'alt0'…'alt5' ('alt8' on RP1), 'none' (RP1), or pinctrl's words. */
+  setFunction(pin: number, fn: GpioFunction | string): void {
+    this.check(pin);
+    const f = parseGpioFunction(fn);
+    if (f.startsWith('alt') && Number(f.slice(3)) >= GPIO_ALT_COUNTS[this.chip]) {
+      throw rangeError('ERR_OUT_OF_RANGE', `${this.chip} has ALT0–ALT${GPIO_ALT_COUNTS[this.chip] - 1}; ${f} does not exist`);
+    }
+    if (f === 'none' && this.chip !== 'rp1') throw rangeError('ERR_INVALID_ARG_VALUE', `${this.chip} has no 'none' function (RP1 only)`);
+    this.driver.setFunction(pin, f);
+  }
+
+  /** Sets the output latch: 1/true drives high, 0/false low (the pin drives it once it is an output). */
+  write(pin: number, level: 0 | 1 | boolean): void {
+    this.check(pin);
+    if (level !== 0 && level !== 1 && typeof level !== 'boolean') {
+      throw typeError('ERR_INVALID_ARG_TYPE', 'The "level" argument must be 0, 1 or a boolean');
+    }
+    this.driver.setOutput(pin, level ? 1 : 0);
+  }
+
+  /** The level on the pin (GPLEV on BCM, the pad's input on RP1). */
+  read(pin: number): 0 | 1 {
+    this.check(pin);
+    return this.driver.level(pin);
+  }
+
+  /** The pull: 'up', 'down', 'none', or 'unknown' on BCM2835/7, whose pulls cannot be read back. */
+  getPull(pin: number): GpioPull {
+    this.check(pin);
+    return this.driver.getPull(pin);
+  }
+
+  /** Sets the pull: the clocked GPPUD sequence (BCM2835/7), the pull registers (BCM2711), the pads (RP1). */
+  setPull(pin: number, pull: 'up' | 'down' | 'none' | 'pu' | 'pd' | 'pn'): void {
+    this.check(pin);
+    const p = pull === 'pu' ? 'up' : pull === 'pd' ? 'down' : pull === 'pn' ? 'none' : pull;
+    if (p !== 'up' && p !== 'down' && p !== 'none') {
+      throw rangeError('ERR_INVALID_ARG_VALUE', `unknown pull '${String(pull)}' (up, down, none, or pu, pd, pn)`);
+    }
+    this.driver.setPull(pin, p);
+  }
+
+  /** Releases the register window (if it has close()). Further calls throw ERR_MMAPKIT_CLOSED. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const c = (this.io as ClosableRegisterIO).close;
+    if (typeof c === 'function') c.call(this.io);
+  }
+}
+
+/** Shorthand for {@link RaspberryPiGpio.open}. */
+export function openRaspberryPiGpio(options: OpenRaspberryPiGpioOptions = {}): RaspberryPiGpio {
+  return RaspberryPiGpio.open(options);
+}
+
