@@ -388,42 +388,42 @@ export class Mapping implements MemoryView, Disposable {
 
   load8(offset: number): number {
     const b = this.#buf ?? this.#fastBuf();
-    if (offset >= 0 && offset < b.length && this.#readable) return b[offset];
+    if (offset >>> 0 === offset && offset < b.length && this.#readable) return b[offset];
     return this.#slow(offset, 1, PROT_READ, (d, o) => d.getUint8(o));
   }
   load16(offset: number): number {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >= 0 && offset + 2 <= d.byteLength && this.#readable) return d.getUint16(offset, true);
+    if (offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#readable) return d.getUint16(offset, true);
     return this.#slow(offset, 2, PROT_READ, (d, o) => d.getUint16(o, true));
   }
   load32(offset: number): number {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >= 0 && offset + 4 <= d.byteLength && this.#readable) return d.getUint32(offset, true);
+    if (offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#readable) return d.getUint32(offset, true);
     return this.#slow(offset, 4, PROT_READ, (d, o) => d.getUint32(o, true));
   }
   load64(offset: number): bigint {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >= 0 && offset + 8 <= d.byteLength && this.#readable) return d.getBigUint64(offset, true);
+    if (offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#readable) return d.getBigUint64(offset, true);
     return this.#slow(offset, 8, PROT_READ, (d, o) => d.getBigUint64(o, true));
   }
   store8(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >= 0 && offset < d.byteLength && this.#writable) d.setUint8(offset, value);
+    if (offset >>> 0 === offset && offset < d.byteLength && this.#writable) d.setUint8(offset, value);
     else this.#slow(offset, 1, PROT_WRITE, (d, o) => d.setUint8(o, value));
   }
   store16(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >= 0 && offset + 2 <= d.byteLength && this.#writable) d.setUint16(offset, value, true);
+    if (offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#writable) d.setUint16(offset, value, true);
     else this.#slow(offset, 2, PROT_WRITE, (d, o) => d.setUint16(o, value, true));
   }
   store32(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >= 0 && offset + 4 <= d.byteLength && this.#writable) d.setUint32(offset, value, true);
+    if (offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#writable) d.setUint32(offset, value, true);
     else this.#slow(offset, 4, PROT_WRITE, (d, o) => d.setUint32(o, value, true));
   }
   store64(offset: number, value: bigint): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >= 0 && offset + 8 <= d.byteLength && this.#writable) d.setBigUint64(offset, value, true);
+    if (offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#writable) d.setBigUint64(offset, value, true);
     else this.#slow(offset, 8, PROT_WRITE, (d, o) => d.setBigUint64(o, value, true));
   }
 
