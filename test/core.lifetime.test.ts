@@ -1,0 +1,147 @@
+// Crash probes: each runs in a child process, so a crash fails the test instead of the runner.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runNode, tempDir } from './support/helpers';
+
+const dir = tempDir();
+
+function probe(script: string, nodeArgs: string[] = []) {
+  const r = runNode(script, { nodeArgs });
+  if (r.status !== 0 || r.signal) {
+    throw new Error(`child ended with status ${r.status} signal ${r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
+}
+
+describe('no use-after-free from JavaScript', () => {
+  it('access after unmap sees detached views (length 0) and library calls throw ERR_MMAPKIT_CLOSED', () => {
+    const out = probe(`
+      const m = mk.mapAnonymous(1 << 20);
+      const buf = m.buffer; const sub = buf.subarray(100, 200); const u32 = new Uint32Array(buf.buffer);
+      buf[5] = 1;
+      m.unmap();
+      const codes = [];
+      for (const f of [() => m.read(0, 1), () => m.load8(0), () => m.store8(0, 1), () => m.sync(), () => m.buffer, () => m.view(0, 1), () => m.advise('normal'), () => m.residency()]) {
+        try { f(); codes.push('no error'); } catch (e) { codes.push(e.code); }
+      }
+      console.log(JSON.stringify({ buf: buf.length, sub: sub.length, u32: u32.length, ab: buf.buffer.byteLength, read: buf[5] === undefined, codes }));
+    `);
+    expect(out).toEqual({ buf: 0, sub: 0, u32: 0, ab: 0, read: true, codes: Array(8).fill('ERR_MMAPKIT_CLOSED') });
+  });
+
+  it('a second unmap is harmless, and using/Symbol.dispose unmaps', () => {
+    const out = probe(`
+      const m = mk.mapAnonymous(4096);
+      const first = m.unmap(); const second = m.unmap(); m.close(); m[Symbol.dispose]();
+      const n = mk.mapAnonymous(4096); const b = n.buffer; n[Symbol.dispose]();
+      console.log(JSON.stringify({ first, second, closed: m.closed, disposed: n.closed, b: b.length }));
+    `);
+    expect(out).toEqual({ first: true, second: false, closed: true, disposed: true, b: 0 });
+  });
+
+  it('garbage collection of a mapping while a view is alive keeps the memory mapped', () => {
+    const out = probe(
+      `
+      let view;
+      (function () { const m = mk.mapAnonymous(1 << 20); view = m.buffer; view.fill(0x5a); })();
+      for (let i = 0; i < 10; i++) { global.gc(); }
+      // Churn to give finalizers a chance to run.
+      for (let i = 0; i < 200; i++) { mk.mapAnonymous(4096); }
+      for (let i = 0; i < 10; i++) { global.gc(); }
+      setTimeout(() => {
+        global.gc();
+        let ok = true; for (let i = 0; i < view.length; i += 4096) if (view[i] !== 0x5a) ok = false;
+        view[view.length - 1] = 1;
+        console.log(JSON.stringify({ length: view.length, ok }));
+      }, 50);
+    `,
+      ['--expose-gc'],
+    );
+    expect(out).toEqual({ length: 1 << 20, ok: true });
+  });
+
+  it('an unreachable mapping with no views is unmapped by its finalizer', () => {
+    const out = probe(
+      `
+      const fs = require('fs');
+      // Virtual size in MiB: adjacent anonymous maps merge in /proc/self/maps, sizes do not.
+      const vm = () => Number(/VmSize:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
+      global.gc(); const before = vm();
+      (function () { for (let i = 0; i < 500; i++) { const m = mk.mapAnonymous(1 << 20); m.store8(0, 1); } })();
+      const during = vm();
+      setTimeout(() => { for (let i = 0; i < 5; i++) global.gc(); setTimeout(() => { global.gc(); console.log(JSON.stringify({ before, during, after: vm() })); }, 50); }, 10);
+    `,
+      ['--expose-gc'],
+    );
+    expect(out.during).toBeGreaterThan(out.before + 450);
+    expect(out.after).toBeLessThan(out.before + 100);
+  });
+
+  it('library writes to a read-only map throw instead of crashing', () => {
+    const p = path.join(dir, 'ro.bin');
+    fs.writeFileSync(p, 'read-only bytes');
+    const out = probe(`
+      const m = mk.mapFile(${JSON.stringify(p)});
+      const codes = [];
+      for (const f of [() => m.write(0, 'x'), () => m.store8(0, 1), () => m.store16(0, 1), () => m.store32(0, 1), () => m.store64(0, 1n)]) {
+        try { f(); codes.push('no error'); } catch (e) { codes.push(e.code); }
+      }
+      const a = mk.mapAnonymous(4096); a.protect('read');
+      try { a.write(0, 'x'); codes.push('no error'); } catch (e) { codes.push(e.code); }
+      console.log(JSON.stringify({ codes, text: m.buffer.toString() }));
+    `);
+    expect(out.codes).toEqual([...Array(5).fill('ERR_MMAPKIT_READ_ONLY'), 'ERR_MMAPKIT_PROTECTED']);
+    expect(out.text).toBe('read-only bytes');
+  });
+
+  it('library reads of a file truncated under the mapping return ERR_MMAPKIT_SIGBUS', () => {
+    const p = path.join(dir, 'trunc.bin');
+    fs.writeFileSync(p, Buffer.alloc(4 * 4096, 0x41));
+    const out = probe(`
+      const fs = require('fs');
+      const m = mk.mapFile(${JSON.stringify(p)}, { mode: 'readwrite' });
+      fs.truncateSync(${JSON.stringify(p)}, 4096);
+      const res = {};
+      try { m.read(0, 4 * 4096); res.read = 'no error'; } catch (e) { res.read = e.code; res.message = e.message; }
+      try { m.write(3 * 4096, 'x'); res.write = 'no error'; } catch (e) { res.write = e.code; }
+      try { m.touch(); res.touch = 'no error'; } catch (e) { res.touch = e.code; }
+      try { mk.touchFile(${JSON.stringify(p)}); res.touchFile = 'ok'; } catch (e) { res.touchFile = e.code; }
+      res.firstPage = m.read(0, 4).toString();
+      // The guard must keep working after repeated faults.
+      let again = 0; for (let i = 0; i < 100; i++) { try { m.read(8192, 1); } catch (e) { if (e.code === 'ERR_MMAPKIT_SIGBUS') again++; } }
+      res.again = again;
+      console.log(JSON.stringify(res));
+    `);
+    expect(out).toMatchObject({ read: 'ERR_MMAPKIT_SIGBUS', write: 'ERR_MMAPKIT_SIGBUS', touch: 'ERR_MMAPKIT_SIGBUS', touchFile: 'ok', firstPage: 'AAAA', again: 100 });
+    expect(out.message).toMatch(/SIGBUS/);
+  });
+
+  it('a SIGBUS outside mmapkit still ends the process as it would without mmapkit', () => {
+    const p = path.join(dir, 'trunc2.bin');
+    fs.writeFileSync(p, Buffer.alloc(2 * 4096, 0x41));
+    const r = runNode(`
+      const fs = require('fs');
+      const m = mk.mapFile(${JSON.stringify(p)});
+      m.read(0, 1); // installs the guard's handler
+      fs.truncateSync(${JSON.stringify(p)}, 0);
+      console.log(m.buffer[4096]);
+    `);
+    expect(r.signal).toBe('SIGBUS');
+  });
+
+  it('worker threads map, view and unmap independently', () => {
+    const out = probe(`
+      const { Worker } = require('worker_threads');
+      const src = 'const mk = require(' + JSON.stringify(require.resolve(${JSON.stringify(path.resolve(__dirname, '..'))})) + '); const { parentPort } = require("worker_threads");' +
+        'let n = 0; for (let i = 0; i < 200; i++) { const m = mk.mapAnonymous(65536); m.buffer.fill(1); n += m.buffer[100]; m.unmap(); } parentPort.postMessage(n);';
+      let done = 0; const results = [];
+      for (let i = 0; i < 3; i++) {
+        const w = new Worker(src, { eval: true });
+        w.on('message', (n) => { results.push(n); });
+        w.on('exit', () => { if (++done === 3) console.log(JSON.stringify(results.sort())); });
+      }
+    `);
+    expect(out).toEqual([200, 200, 200]);
+  });
+});
