@@ -238,8 +238,19 @@ export class SimBus {
       read: (address, size) => this.read(address, size, name),
       write: (address, value, size) => this.write(address, value, size, name),
       readBytes: (address, length) => {
+        // Aligned 8-byte reads where possible, single bytes at the edges.
         const out = new Uint8Array(length);
-        for (let i = 0; i < length; i++) out[i] = this.read(address + i, 1, name) as number;
+        let i = 0;
+        while (i < length) {
+          if ((address + i) % 8 === 0 && length - i >= 8) {
+            let v = this.read(address + i, 8, name) as bigint;
+            for (let k = 0; k < 8; k++, v >>= 8n) out[i + k] = Number(v & 0xffn);
+            i += 8;
+          } else {
+            out[i] = this.read(address + i, 1, name) as number;
+            i++;
+          }
+        }
         return out;
       },
       writeBytes: (address, bytes) => {

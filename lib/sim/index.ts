@@ -8,3 +8,7 @@ export * from './trace';
 export * from './bus';
 export * from './window';
 export * from './devices/uart';
+export * from './cpu';
+export * from './devices/net';
+export * from './scenarios/types';
+export * from './scenarios/doorbell';

@@ -53,6 +53,11 @@ export class SimScheduler {
     return this.nowNs;
   }
 
+  /** Simulated time now, in milliseconds (for clocks such as pollUntil's `now` option). */
+  get nowMs(): number {
+    return this.nowNs / 1e6;
+  }
+
   /** Number of events waiting to run. */
   get pending(): number {
     return this.heap.filter((e) => !e.cancelled).length;

@@ -1,0 +1,206 @@
+/**
+ * The seed's doorbell hazard, deterministically. A driver writes a transmit descriptor into RAM
+ * (addr, len, flags = OWN) and then rings the device's doorbell register — the seed's `submit()`.
+ * The descriptor stores go through the CPU's store buffer; the doorbell store goes to the device
+ * at once. Without a store barrier between them, on a weakly ordered CPU some seeded schedules let
+ * the device fetch the descriptor before all of its stores are visible: it sees a stale length or
+ * stale flags. With the barrier, no schedule does.
+ */
+import type { Barriers, MemoryView, RegisterIO } from '../../interfaces';
+import { SimBus } from '../bus';
+import { SimCpu } from '../cpu';
+import { simHex } from '../device';
+import {
+  SimNetDevice, SIM_NET_CTRL, SIM_NET_CTRL_ENABLE, SIM_NET_DESC_DONE, SIM_NET_DESC_OWN, SIM_NET_DESC_SIZE,
+  SIM_NET_DOORBELL, SIM_NET_RING_HI, SIM_NET_RING_LO, SIM_NET_RING_SIZE, type SimNetFetch,
+} from '../devices/net';
+import { simFormatTime, simFormatTransaction, simTransactionJSON, type SimTrace } from '../trace';
+import type { SimScenarioResult } from './types';
+
+export const SIM_DOORBELL_RAM_BASE = 0x8000_0000;
+export const SIM_DOORBELL_NET_BASE = 0x1000_1000;
+const RING_SLOTS = 8;
+const FRAMES = 0x1000;
+const FRAME_STRIDE = 0x100;
+const FRAME_LEN = 16;
+const OLD_FRAME = 0xf000;
+const OLD_LEN = 1500;
+
+/**
+ * The seed's submit(): fill descriptor `slot` of the ring, then ring the doorbell with the new
+ * producer index. `barriers` undefined leaves out the store barrier (the bug).
+ */
+export function simNetSubmit(
+  ring: MemoryView, doorbell: RegisterIO, barriers: Barriers | undefined,
+  slot: number, producerIndex: number, buf: bigint, n: number, compilerBarrier?: () => void,
+): void {
+  const d = slot * SIM_NET_DESC_SIZE;
+  ring.store64(d + 0, buf);           // d->addr = buf;
+  ring.store32(d + 8, n);             // d->len = n;
+  ring.store32(d + 12, SIM_NET_DESC_OWN); // d->flags = 1;
+  compilerBarrier?.();                // compiler_barrier();
+  barriers?.store();                  // dsb_st();
+  doorbell.write32(SIM_NET_DOORBELL, producerIndex); // *doorbell = 1;
+}
+
+export interface SimDoorbellOptions {
+  seed?: number;
+  /** Put the store barrier before the doorbell (default true). */
+  barrier?: boolean;
+  /** Frames to submit, 1..8 (default 4). */
+  packets?: number;
+  /** CPU memory model (default 'arm'). */
+  model?: 'arm' | 'tso';
+  /** Record the bus transactions (default false). */
+  trace?: boolean;
+  /** How long an ordinary store may linger in the store buffer, [min, max] ns (default [0, 400]). */
+  lingerNs?: readonly [number, number];
+  /** Delay from the doorbell to the device's descriptor fetch, [min, max] ns (default [100, 800]). */
+  fetchNs?: readonly [number, number];
+}
+
+/** A field the device saw differently from what the driver wrote. */
+export interface SimStaleField {
+  readonly slot: number;
+  readonly field: 'addr' | 'len' | 'flags' | 'frame';
+  readonly expected: string;
+  readonly seen: string;
+}
+
+export interface SimDoorbellRun {
+  readonly seed: number;
+  readonly barrier: boolean;
+  readonly model: 'arm' | 'tso';
+  readonly fetches: readonly SimNetFetch[];
+  readonly stale: readonly SimStaleField[];
+  /** Stores that became visible before an older store. */
+  readonly reordered: number;
+  readonly trace: SimTrace | undefined;
+  readonly endTime: number;
+}
+
+/** Run the submit loop once on a fresh machine. */
+export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun {
+  const seed = options.seed ?? 1;
+  const barrier = options.barrier ?? true;
+  const packets = options.packets ?? 4;
+  const model = options.model ?? 'arm';
+  if (!Number.isInteger(packets) || packets < 1 || packets > RING_SLOTS) {
+    throw new RangeError(`The "packets" option must be an integer from 1 to ${RING_SLOTS}. Received ${String(packets)}`);
+  }
+  const bus = new SimBus({ seed });
+  const ram = bus.addRam(SIM_DOORBELL_RAM_BASE, 0x10000);
+  const net = new SimNetDevice(bus.scheduler, bus.master('net'), { fetchNs: options.fetchNs ?? [100, 800] });
+  bus.map(SIM_DOORBELL_NET_BASE, net);
+  const cpu = new SimCpu(bus, { model, lingerNs: options.lingerNs ?? [0, 400] });
+
+  // The ring still holds last lap's completed descriptors: an old frame of 1500 bytes, DONE.
+  const dv = new DataView(ram.bytes.buffer);
+  for (let s = 0; s < RING_SLOTS; s++) {
+    dv.setBigUint64(s * 16, BigInt(SIM_DOORBELL_RAM_BASE + OLD_FRAME), true);
+    dv.setUint32(s * 16 + 8, OLD_LEN, true);
+    dv.setUint32(s * 16 + 12, SIM_NET_DESC_DONE, true);
+  }
+
+  const regs = cpu.window(SIM_DOORBELL_NET_BASE, 0x1000);
+  const ring = cpu.memoryView(SIM_DOORBELL_RAM_BASE, RING_SLOTS * SIM_NET_DESC_SIZE);
+  const frames = cpu.memoryView(SIM_DOORBELL_RAM_BASE + FRAMES, RING_SLOTS * FRAME_STRIDE);
+  regs.write32(SIM_NET_RING_LO, SIM_DOORBELL_RAM_BASE);
+  regs.write32(SIM_NET_RING_HI, 0);
+  regs.write32(SIM_NET_RING_SIZE, RING_SLOTS);
+  regs.write32(SIM_NET_CTRL, SIM_NET_CTRL_ENABLE);
+
+  const trace = options.trace ? bus.startTrace() : undefined;
+  const expected: Array<{ addr: bigint; len: number; frame: Uint8Array }> = [];
+  for (let i = 0; i < packets; i++) {
+    const frame = new Uint8Array(FRAME_LEN).map((_, k) => (0x10 * (i + 1) + k) & 0xff);
+    const addr = BigInt(SIM_DOORBELL_RAM_BASE + FRAMES + i * FRAME_STRIDE);
+    for (let k = 0; k < FRAME_LEN; k += 8) {
+      frames.store64(i * FRAME_STRIDE + k, new DataView(frame.buffer).getBigUint64(k, true));
+    }
+    simNetSubmit(ring, regs, barrier ? cpu.barriers : undefined, i, i + 1, addr, FRAME_LEN, cpu.barriers.compiler);
+    expected.push({ addr, len: FRAME_LEN, frame });
+  }
+  bus.scheduler.runAll();
+  bus.stopTrace();
+
+  const stale: SimStaleField[] = [];
+  for (const f of net.fetches) {
+    const want = expected[f.index];
+    if (want === undefined) continue;
+    if (f.addr !== want.addr) stale.push({ slot: f.slot, field: 'addr', expected: simHex(want.addr), seen: simHex(f.addr) });
+    if (f.len !== want.len) stale.push({ slot: f.slot, field: 'len', expected: String(want.len), seen: String(f.len) });
+    if (!(f.flags & SIM_NET_DESC_OWN)) stale.push({ slot: f.slot, field: 'flags', expected: simHex(SIM_NET_DESC_OWN), seen: simHex(f.flags) });
+    else if (f.frame !== undefined && f.addr === want.addr && f.len === want.len &&
+      !f.frame.every((b, k) => b === want.frame[k])) {
+      stale.push({ slot: f.slot, field: 'frame', expected: hexBytes(want.frame), seen: hexBytes(f.frame) });
+    }
+  }
+  return { seed, barrier, model, fetches: net.fetches, stale, reordered: cpu.stats.reordered, trace, endTime: bus.scheduler.now };
+}
+
+function hexBytes(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** How many of `count` seeds (from `firstSeed`) show a stale fetch, with and without the barrier. */
+export function simDoorbellSurvey(count: number, firstSeed = 1, options: Omit<SimDoorbellOptions, 'seed' | 'barrier' | 'trace'> = {}) {
+  let withBarrier = 0;
+  let without = 0;
+  const staleSeeds: number[] = [];
+  for (let s = firstSeed; s < firstSeed + count; s++) {
+    if (simDoorbellRun({ ...options, seed: s, barrier: false }).stale.length > 0) {
+      without++;
+      if (staleSeeds.length < 10) staleSeeds.push(s);
+    }
+    if (simDoorbellRun({ ...options, seed: s, barrier: true }).stale.length > 0) withBarrier++;
+  }
+  return { seeds: count, firstSeed, staleWithoutBarrier: without, staleWithBarrier: withBarrier, exampleStaleSeeds: staleSeeds };
+}
+
+/** The `doorbell` scenario: one traced run (with or without the barrier) plus a survey of seeds. */
+export function simDoorbellScenario(options: { seed?: number; barrier?: boolean; survey?: number; model?: 'arm' | 'tso' } = {}): SimScenarioResult {
+  const barrier = options.barrier ?? true;
+  const run = simDoorbellRun({ seed: options.seed ?? 1, barrier, trace: true, model: options.model });
+  const survey = simDoorbellSurvey(options.survey ?? 200, 1, { model: options.model });
+  const lines: string[] = [];
+  lines.push(`doorbell: submit() ${barrier ? 'WITH' : 'WITHOUT'} the store barrier, seed ${run.seed}, ${run.model} memory model`);
+  lines.push('');
+  for (const tx of run.trace?.records ?? []) {
+    // Frame payload reads are noise here; keep descriptor traffic and device registers.
+    if (tx.initiator === 'net' && tx.offset >= FRAMES) continue;
+    if (tx.initiator === 'cpu' && tx.kind === 'write' && tx.address >= SIM_DOORBELL_RAM_BASE + FRAMES) continue;
+    lines.push(simFormatTransaction(tx));
+  }
+  lines.push('');
+  for (const f of run.fetches) {
+    lines.push(`[${simFormatTime(f.time)}] device fetched descriptor ${f.slot}: addr ${simHex(f.addr)} len ${f.len} flags ${simHex(f.flags)}` +
+      (f.rejected ? `  REJECTED: ${f.rejected}` : ''));
+  }
+  for (const s of run.stale) lines.push(`STALE: descriptor ${s.slot} ${s.field}: device saw ${s.seen}, driver wrote ${s.expected}`);
+  lines.push('');
+  lines.push(`${run.stale.length === 0 ? 'no stale fetch in this run' : `${run.stale.length} stale field(s) in this run`}; ` +
+    `${run.reordered} store(s) became visible before an older one`);
+  lines.push(`survey of seeds ${survey.firstSeed}..${survey.firstSeed + survey.seeds - 1}: stale fetches without the barrier in ` +
+    `${survey.staleWithoutBarrier}, with the barrier in ${survey.staleWithBarrier}`);
+  const ok = survey.staleWithBarrier === 0 && (run.model === 'tso' || survey.staleWithoutBarrier > 0);
+  return {
+    scenario: 'doorbell',
+    ok,
+    summary: `with the store barrier ${survey.staleWithBarrier} of ${survey.seeds} seeds fetched stale descriptors; without it ${survey.staleWithoutBarrier}`,
+    lines,
+    data: {
+      seed: run.seed,
+      barrier,
+      model: run.model,
+      fetches: run.fetches.map((f) => ({
+        index: f.index, slot: f.slot, timeNs: f.time, addr: simHex(f.addr), len: f.len, flags: simHex(f.flags),
+        ...(f.rejected ? { rejected: f.rejected } : {}),
+      })),
+      stale: run.stale,
+      reordered: run.reordered,
+      survey,
+      trace: run.trace?.toJSON() ?? [],
+    },
+  };
+}
