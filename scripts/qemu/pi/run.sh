@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Boots the Raspberry Pi 3 QEMU guest (qemu-system-aarch64 -M raspi3b) with mmapkit inside and runs
+# scripts/qemu/pi/guest.sh there through /dev/mem (kernel command line iomem=relaxed). Prints the
+# guest console on stdout; the host-side checks are in test/hw.pi.test.ts.
+#
+# Prepares everything first: scripts/qemu/pi/fetch.sh (packages, cached in .cache/qemu-pi/),
+# scripts/cross-arm64.sh (the arm64 addon), dist/ (npm run build:ts when missing).
+# Exit status: QEMU's (0 when the guest powered off); 77 when the rig cannot run here (reason on
+# stderr, a line starting with SKIP:).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
+HERE="$ROOT/scripts/qemu/pi"
+CACHE="${MMAPKIT_PI_CACHE:-$ROOT/.cache/qemu-pi}"
+TIMEOUT="${MMAPKIT_PI_TIMEOUT:-300}"
+cd "$ROOT"
+t0=$(date +%s%N)
+stamp() { local ms=$(( ($(date +%s%N) - t0) / 1000000 )); printf '@@HOST %s %d.%03ds\n' "$1" $((ms / 1000)) $((ms % 1000)); }
+
+bash "$HERE/fetch.sh" >/dev/null || exit $?
+stamp fetched
+bash "$ROOT/scripts/cross-arm64.sh" >/dev/null || exit $?
+stamp addon
+[ -f "$ROOT/dist/cli/main.js" ] || npm run -s build:ts >/dev/null
+command -v cpio >/dev/null || { echo "SKIP: cpio not installed" >&2; exit 77; }
+
+# The base archive (Node, its libraries, busybox) changes only when the packages do.
+BASE="$CACHE/base.cpio"
+if [ ! -f "$BASE" ] || [ "$CACHE/rootfs.done" -nt "$BASE" ]; then
+  R="$CACHE/rootfs"
+  rm -rf "$R/usr/lib/aarch64-linux-gnu/gconv"
+  mkdir -p "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R/opt" "$R/lib/modules"
+  [ -e "$R/dev/console" ] || mknod -m 600 "$R/dev/console" c 5 1 2>/dev/null || true
+  (cd "$R" && find . | cpio -o -H newc --quiet) > "$BASE.tmp"
+  mv "$BASE.tmp" "$BASE"
+fi
+
+# The application archive: /init, the guest script, the module, mmapkit (package.json, dist, addon).
+APP="$CACHE/app"
+rm -rf "$APP"; mkdir -p "$APP/opt/mmapkit/build-arm64" "$APP/lib/modules"
+install -m 755 "$HERE/init" "$APP/init"
+install -m 644 "$HERE/guest.sh" "$APP/guest.sh"
+cp "$CACHE/bcm2835_wdt.ko" "$APP/lib/modules/"
+cp "$ROOT/package.json" "$APP/opt/mmapkit/"
+cp -r "$ROOT/dist" "$APP/opt/mmapkit/dist"
+cp "$ROOT/build-arm64/mmapkit.node" "$APP/opt/mmapkit/build-arm64/"
+(cd "$APP" && find . | cpio -o -H newc --quiet) > "$CACHE/app.cpio"
+
+# Concatenate; each archive padded to 4 bytes, or the kernel rejects the next one.
+INITRD="$CACHE/initrd.cpio"
+cp "$BASE" "$INITRD"
+pad=$(( (4 - $(stat -c %s "$INITRD") % 4) % 4 ))
+head -c "$pad" /dev/zero >> "$INITRD"
+cat "$CACHE/app.cpio" >> "$INITRD"
+stamp initramfs
+
+command -v qemu-system-aarch64 >/dev/null || { echo "SKIP: qemu-system-aarch64 not installed" >&2; exit 77; }
+set +e
+timeout --kill-after=10 "$TIMEOUT" qemu-system-aarch64 -M raspi3b -accel tcg,thread=single \
+  -kernel "$CACHE/Image" -dtb "$CACHE/bcm2837-rpi-3-b.dtb" -initrd "$INITRD" \
+  -append "console=ttyAMA0 iomem=relaxed panic=-1 rdinit=/init quiet loglevel=1" \
+  -display none -serial stdio -monitor none -no-reboot </dev/null
+rc=$?
+set -e
+stamp "qemu-exit rc=$rc"
+exit $rc
