@@ -12,3 +12,4 @@ export * from './cpu';
 export * from './devices/net';
 export * from './scenarios/types';
 export * from './scenarios/doorbell';
+export * from './devices/edu';
