@@ -1,2 +1,17 @@
 // The simulated virtual-memory system (page tables, faults, page cache, COW, TLB).
-export {};
+export {
+  SIM_PAGE_SIZE, SIM_HUGE_PAGE_SIZE, SimProt, SimMapFlags, SimMsync, SimMadvise, SimOpen, SimSeek, SimErrno,
+  simErrnoName,
+} from './constants';
+export { SimSignal } from './signal';
+export type { SimSignalCode, SimSignalReason } from './signal';
+export { SimTlb } from './tlb';
+export { SimVm, SimFile, SimBlockDevice, SIM_COUNTER_NAMES, SIM_TASK_SIZE, SIM_MMAP_BASE, SIM_MMAP_MIN_ADDR } from './kernel';
+export type {
+  SimVmOptions, SimVma, SimCounters, SimCounterName, SimGlobalCounters, SimTraceEvent, SimTraceKind,
+} from './kernel';
+export { SimProcess, simCheck } from './process';
+export type { SimMapInfo } from './process';
+export { SimMapping } from './view';
+export { simVmScenarios, runSimVmScenario, simTinyCsv } from './scenarios';
+export type { SimVmScenario, SimVmScenarioResult, SimVmScenarioOptions } from './scenarios';
