@@ -388,43 +388,43 @@ export class Mapping implements MemoryView, Disposable {
 
   load8(offset: number): number {
     const b = this.#buf ?? this.#fastBuf();
-    if (offset >>> 0 === offset && offset < b.length && this.#readable) return b[offset];
+    if (typeof offset === 'number' && offset >>> 0 === offset && offset < b.length && this.#readable) return b[offset];
     return this.#slow(offset, 1, PROT_READ, (d, o) => d.getUint8(o));
   }
   load16(offset: number): number {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#readable) return d.getUint16(offset, true);
+    if (typeof offset === 'number' && offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#readable) return d.getUint16(offset, true);
     return this.#slow(offset, 2, PROT_READ, (d, o) => d.getUint16(o, true));
   }
   load32(offset: number): number {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#readable) return d.getUint32(offset, true);
+    if (typeof offset === 'number' && offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#readable) return d.getUint32(offset, true);
     return this.#slow(offset, 4, PROT_READ, (d, o) => d.getUint32(o, true));
   }
   load64(offset: number): bigint {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#readable) return d.getBigUint64(offset, true);
+    if (typeof offset === 'number' && offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#readable) return d.getBigUint64(offset, true);
     return this.#slow(offset, 8, PROT_READ, (d, o) => d.getBigUint64(o, true));
   }
   store8(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >>> 0 === offset && offset < d.byteLength && this.#writable) d.setUint8(offset, value);
-    else this.#slow(offset, 1, PROT_WRITE, (d, o) => d.setUint8(o, value));
+    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset < d.byteLength && this.#writable) d.setUint8(offset, value);
+    else this.#slow(offset, 1, PROT_WRITE, (d, o) => d.setUint8(o, checkValue(value, 1)));
   }
   store16(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#writable) d.setUint16(offset, value, true);
-    else this.#slow(offset, 2, PROT_WRITE, (d, o) => d.setUint16(o, value, true));
+    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#writable) d.setUint16(offset, value, true);
+    else this.#slow(offset, 2, PROT_WRITE, (d, o) => d.setUint16(o, checkValue(value, 2), true));
   }
   store32(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#writable) d.setUint32(offset, value, true);
-    else this.#slow(offset, 4, PROT_WRITE, (d, o) => d.setUint32(o, value, true));
+    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#writable) d.setUint32(offset, value, true);
+    else this.#slow(offset, 4, PROT_WRITE, (d, o) => d.setUint32(o, checkValue(value, 4), true));
   }
   store64(offset: number, value: bigint): void {
     const d = this.#dv ?? this.#fastDv();
-    if (offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#writable) d.setBigUint64(offset, value, true);
-    else this.#slow(offset, 8, PROT_WRITE, (d, o) => d.setBigUint64(o, value, true));
+    if (typeof value === 'bigint' && typeof offset === 'number' && offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#writable) d.setBigUint64(offset, value, true);
+    else this.#slow(offset, 8, PROT_WRITE, (d, o) => d.setBigUint64(o, checkValue(value, 8), true));
   }
 
   // ---- internals ----
@@ -519,6 +519,14 @@ export class Mapping implements MemoryView, Disposable {
     const invalidate = o.invalidate === undefined ? false : toBool(o.invalidate, 'options.invalidate');
     return [off, len, (isAsync ? MS_ASYNC : MS_SYNC) | (invalidate ? MS_INVALIDATE : 0)];
   }
+}
+
+/** The value check of the slow store path: numbers for 1–4 bytes, BigInt for 8 (wrapping like typed arrays). */
+function checkValue<T>(value: T, size: number): T {
+  if (size === 8 ? typeof value !== 'bigint' : typeof value !== 'number') {
+    throw invalidType('value', size === 8 ? 'of type bigint' : 'of type number', value);
+  }
+  return value;
 }
 
 function protName(prot: number): Protection {
