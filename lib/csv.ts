@@ -1,8 +1,21 @@
 /**
  * Summing the numbers of a CSV, as the seed's example does: digits build a number, ',' and '\n'
  * end it, every other byte is skipped. Sums use 64-bit wrapping arithmetic and are BigInt.
+ *
+ * Every method gives exactly the seed loop's answer on every input:
+ *   - '0'..'9': x = 10 * x + digit (64-bit wrapping);
+ *   - ',' or '\n': sum += x (64-bit wrapping), x = 0;
+ *   - any other byte is skipped (x is kept, so "1 2," is the number 12);
+ *   - a final number with no ',' or '\n' after it is NOT added (the seed loop adds a number only
+ *     when a separator ends it). {@link CsvSummer} keeps it pending across chunks instead.
+ * The sum is returned as a signed 64-bit BigInt (the seed's `long`).
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { MemoryView } from './interfaces';
+import { typeError, usageError } from './errors';
+import { binding } from './native';
+import { mapFile } from './mapping';
 
 /**
  * The seed's byte loop, written once against {@link MemoryView}: it runs over a native mapping or a
@@ -23,4 +36,386 @@ export function seedCsvSum(view: MemoryView): bigint {
     }
   }
   return sum;
+}
+
+/**
+ * A CSV-sum method. Native: 'seed' (the seed loop compiled in the addon), 'swar' (8 bytes at a
+ * time, portable), 'avx2', 'avx512' (x86-64, chosen at run time), 'neon' (AArch64). JavaScript:
+ * 'js-seed' (the seed loop) and 'js' (4 bytes at a time). 'auto' picks the fastest native method.
+ */
+export type CsvMethod = 'auto' | 'seed' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'js' | 'js-seed';
+
+const NATIVE_METHODS = ['seed', 'swar', 'avx2', 'avx512', 'neon'] as const;
+type NativeMethod = (typeof NATIVE_METHODS)[number];
+const ALL_METHODS: readonly CsvMethod[] = ['auto', ...NATIVE_METHODS, 'js', 'js-seed'];
+
+export interface CsvSumOptions {
+  /** Default 'auto'. */
+  method?: CsvMethod;
+}
+
+export interface CsvSumFileOptions extends CsvSumOptions {
+  /** 'mmap' (default) maps the file and sums the mapping; 'read' sums read() chunks. */
+  via?: 'mmap' | 'read';
+  /** Chunk size for via 'read', in bytes. Default 1 MiB. */
+  chunkSize?: number;
+}
+
+/** Bytes the CSV functions accept: a Buffer (a mapping's buffer too), any TypedArray, a DataView or an ArrayBuffer. */
+export type CsvBytes = ArrayBufferView | ArrayBuffer;
+
+// ------------------------------------------------------------------------------------------------
+// Validation
+
+function toMethod(options: CsvSumOptions | undefined, name: string): CsvMethod {
+  if (options === undefined) return 'auto';
+  if (options === null || typeof options !== 'object') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an object. Received ${describe(options)}`);
+  }
+  const m = options.method;
+  if (m === undefined) return 'auto';
+  if (typeof m !== 'string' || !ALL_METHODS.includes(m as CsvMethod)) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `The property '${name}.method' must be one of ${ALL_METHODS.map((s) => `'${s}'`).join(', ')}. Received ${describe(m)}`);
+  }
+  return m as CsvMethod;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'object') return `an instance of ${(v as object).constructor?.name ?? 'Object'}`;
+  return `type ${typeof v} (${String(v)})`;
+}
+
+function toBytes(data: unknown, name = 'data'): Uint8Array {
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
+    return new Uint8Array(data);
+  }
+  throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be a Buffer, TypedArray, DataView or ArrayBuffer. Received ${describe(data)}`);
+}
+
+let nativeList: NativeMethod[] | undefined;
+
+function nativeAvailable(): NativeMethod[] {
+  if (!nativeList) nativeList = binding().csvMethods() as NativeMethod[];
+  return nativeList;
+}
+
+/** The native method index for the binding, after checking it is available here. */
+function nativeIndex(m: CsvMethod): number {
+  const name: NativeMethod = m === 'auto' ? (binding().csvBestMethod() as NativeMethod) : (m as NativeMethod);
+  if (!nativeAvailable().includes(name)) {
+    throw usageError('ERR_MMAPKIT_UNSUPPORTED', `CSV-sum method '${name}' is not available on this machine (${process.arch}); available: ${csvMethods().join(', ')}`);
+  }
+  return NATIVE_METHODS.indexOf(name);
+}
+
+/**
+ * The methods that run on this machine: the native ones the CPU supports, then 'js' and 'js-seed'.
+ * 'auto' is always accepted and is not listed.
+ */
+export function csvMethods(): CsvMethod[] {
+  return [...nativeAvailable(), 'js', 'js-seed'];
+}
+
+/** The native method 'auto' chooses here ('avx512', 'avx2', 'neon' or 'swar'). */
+export function csvBestMethod(): CsvMethod {
+  return binding().csvBestMethod() as CsvMethod;
+}
+
+// ------------------------------------------------------------------------------------------------
+// JavaScript methods. State: sum and x as exact doubles while they are small, BigInt beyond.
+
+interface JsState {
+  /** Part of the sum kept as a double, always < 2^53 and exact. */
+  sum: number;
+  /** The rest of the sum, wrapped to 64 bits now and then. */
+  big: bigint;
+  /** The open number as an exact double, or -1 when it lives in xb. */
+  x: number;
+  xb: bigint;
+}
+
+const SUM_FLUSH = 4e15; // sum < 4e15 + (2 numbers < 1e15 each) stays below 2^53
+const X_FAST_MAX = 4e14; // x <= 4e15 + 9, so sum + x stays below 2^53
+const X_WORD_MAX = 1e11; // 10^4 * x + 9999 stays below 1e15
+
+function newJsState(): JsState {
+  return { sum: 0, big: 0n, x: 0, xb: 0n };
+}
+
+/** The seed loop over b[start, end), exact: numbers that outgrow doubles continue in BigInt. */
+function jsSeedRange(b: Uint8Array, start: number, end: number, st: JsState): void {
+  let sum = st.sum;
+  let x = st.x;
+  let big = st.big;
+  let xb = st.xb;
+  let i = start;
+  outer: while (i < end) {
+    if (x < 0) {
+      // The open number is a BigInt: finish it byte by byte.
+      for (; i < end; i++) {
+        const c = b[i];
+        if (c >= 0x30 && c <= 0x39) {
+          xb = BigInt.asUintN(64, xb * 10n + BigInt(c - 0x30));
+        } else if (c === 0x2c || c === 0x0a) {
+          big = BigInt.asUintN(64, big + xb);
+          xb = 0n;
+          x = 0;
+          i++;
+          continue outer;
+        }
+      }
+      break;
+    }
+    for (; i < end; i++) {
+      const c = b[i];
+      if (c >= 0x30 && c <= 0x39) {
+        if (x >= X_FAST_MAX) {
+          xb = BigInt(x);
+          x = -1;
+          continue outer; // this digit again, on the BigInt path
+        }
+        x = x * 10 + (c - 0x30);
+      } else if (c === 0x2c || c === 0x0a) {
+        sum += x;
+        x = 0;
+        if (sum >= SUM_FLUSH) {
+          big = BigInt.asUintN(64, big + BigInt(sum));
+          sum = 0;
+        }
+      }
+    }
+  }
+  st.sum = sum;
+  st.x = x;
+  st.big = big;
+  st.xb = xb;
+}
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+/**
+ * Four bytes at a time: each aligned 32-bit word is classified with bit tricks; a word of digits
+ * and separators only goes through one of 16 cases (by where its separators are); any other word
+ * (other bytes, or a number too long for exact doubles) goes through the byte loop.
+ */
+function jsWordRange(b: Uint8Array, st: JsState): void {
+  const n = b.length;
+  let head = (4 - (b.byteOffset & 3)) & 3;
+  if (head > n) head = n;
+  if (!LITTLE_ENDIAN || n - head < 16) {
+    jsSeedRange(b, 0, n, st);
+    return;
+  }
+  jsSeedRange(b, 0, head, st);
+  const words = (n - head) >>> 2;
+  const u32 = new Int32Array(b.buffer, b.byteOffset + head, words);
+  let sum = st.sum;
+  let x = st.x;
+  for (let k = 0; k < words; k++) {
+    const w = u32[k];
+    const l = w & 0x7f7f7f7f;
+    const dig = (0xb9b9b9b9 - l) & ~w & (l + 0x50505050) & 0x80808080;
+    const y1 = w ^ 0x2c2c2c2c;
+    const y2 = w ^ 0x0a0a0a0a;
+    const sep = (~(((y1 & 0x7f7f7f7f) + 0x7f7f7f7f) | y1) | ~(((y2 & 0x7f7f7f7f) + 0x7f7f7f7f) | y2)) & 0x80808080;
+    if ((dig | sep) !== (0x80808080 | 0) || x < 0 || x >= X_WORD_MAX) {
+      st.sum = sum;
+      st.x = x;
+      const at = head + 4 * k;
+      jsSeedRange(b, at, at + 4, st);
+      sum = st.sum;
+      x = st.x;
+      continue;
+    }
+    const v = w ^ 0x30303030;
+    const d0 = v & 0xff;
+    const d1 = (v >>> 8) & 0xff;
+    const d2 = (v >>> 16) & 0xff;
+    const d3 = v >>> 24;
+    switch (((sep >>> 7) & 1) | ((sep >>> 14) & 2) | ((sep >>> 21) & 4) | ((sep >>> 28) & 8)) {
+      case 0: x = x * 10000 + ((d0 * 10 + d1) * 10 + d2) * 10 + d3; break;
+      case 1: sum += x; x = (d1 * 10 + d2) * 10 + d3; break;
+      case 2: sum += x * 10 + d0; x = d2 * 10 + d3; break;
+      case 3: sum += x; x = d2 * 10 + d3; break;
+      case 4: sum += x * 100 + d0 * 10 + d1; x = d3; break;
+      case 5: sum += x + d1; x = d3; break;
+      case 6: sum += x * 10 + d0; x = d3; break;
+      case 7: sum += x; x = d3; break;
+      case 8: sum += x * 1000 + (d0 * 10 + d1) * 10 + d2; x = 0; break;
+      case 9: sum += x + d1 * 10 + d2; x = 0; break;
+      case 10: sum += x * 10 + d0 + d2; x = 0; break;
+      case 11: sum += x + d2; x = 0; break;
+      case 12: sum += x * 100 + d0 * 10 + d1; x = 0; break;
+      case 13: sum += x + d1; x = 0; break;
+      case 14: sum += x * 10 + d0; x = 0; break;
+      default: sum += x; x = 0; break;
+    }
+    if (sum >= SUM_FLUSH) {
+      st.big = BigInt.asUintN(64, st.big + BigInt(sum));
+      sum = 0;
+    }
+  }
+  st.sum = sum;
+  st.x = x;
+  jsSeedRange(b, head + 4 * words, n, st);
+}
+
+function jsTotal(st: JsState): bigint {
+  return BigInt.asIntN(64, st.big + BigInt(st.sum));
+}
+
+function jsPending(st: JsState): bigint {
+  return BigInt.asUintN(64, st.x < 0 ? st.xb : BigInt(st.x));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Public API
+
+/**
+ * Sums the numbers of CSV bytes with the seed loop's semantics (see the module comment). Works on a
+ * mapping's buffer as on any Buffer. Native methods run with SIGBUS guarded: if the bytes belong
+ * to a mapping whose file was truncated, this throws ERR_MMAPKIT_SIGBUS instead of crashing.
+ */
+export function csvSum(data: CsvBytes, options?: CsvSumOptions): bigint {
+  const method = toMethod(options, 'options');
+  const bytes = toBytes(data);
+  if (method === 'js' || method === 'js-seed') {
+    const st = newJsState();
+    if (method === 'js') jsWordRange(bytes, st);
+    else jsSeedRange(bytes, 0, bytes.length, st);
+    return jsTotal(st);
+  }
+  return binding().csvSum(bytes, nativeIndex(method)) as bigint;
+}
+
+/**
+ * The CSV sum over a stream of chunks (read() buffers, network data …): a number split between two
+ * chunks is parsed as one. `sum` is what the seed loop would return for the bytes seen so far;
+ * `pending` is the number still open (not yet ended by ',' or '\n').
+ */
+export class CsvSummer {
+  readonly method: CsvMethod;
+  #native = -1;
+  #state = new BigUint64Array(2);
+  #js: JsState = newJsState();
+
+  constructor(options?: CsvSumOptions) {
+    this.method = toMethod(options, 'options');
+    if (this.method !== 'js' && this.method !== 'js-seed') this.#native = nativeIndex(this.method);
+  }
+
+  /** Adds a chunk. Returns this. */
+  update(chunk: CsvBytes): this {
+    const bytes = toBytes(chunk, 'chunk');
+    if (this.#native >= 0) binding().csvSumChunk(bytes, this.#native, this.#state);
+    else if (this.method === 'js') jsWordRange(bytes, this.#js);
+    else jsSeedRange(bytes, 0, bytes.length, this.#js);
+    return this;
+  }
+
+  /** The sum so far (signed 64-bit), without the pending number. */
+  get sum(): bigint {
+    return this.#native >= 0 ? BigInt.asIntN(64, this.#state[0]) : jsTotal(this.#js);
+  }
+
+  /** The open number (unsigned 64-bit): digits seen since the last separator. */
+  get pending(): bigint {
+    return this.#native >= 0 ? this.#state[1] : jsPending(this.#js);
+  }
+
+  /** Starts over. */
+  reset(): void {
+    this.#state[0] = 0n;
+    this.#state[1] = 0n;
+    this.#js = newJsState();
+  }
+}
+
+/**
+ * Sums a CSV file: by mapping it (via 'mmap', the default) or by read() chunks (via 'read'),
+ * with any method. Both give the same answer.
+ */
+export function csvSumFile(path: string, options?: CsvSumFileOptions): bigint {
+  if (typeof path !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "path" argument must be of type string. Received ${describe(path)}`);
+  const method = toMethod(options, 'options');
+  const via = options?.via ?? 'mmap';
+  if (via !== 'mmap' && via !== 'read') {
+    throw typeError('ERR_INVALID_ARG_VALUE', `The property 'options.via' must be one of 'mmap', 'read'. Received ${describe(via)}`);
+  }
+  const chunkSize = options?.chunkSize ?? 1 << 20;
+  if (typeof chunkSize !== 'number' || !Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 2 ** 31 - 1) {
+    throw typeError('ERR_OUT_OF_RANGE', `The property 'options.chunkSize' must be an integer from 1 to 2147483647. Received ${describe(chunkSize)}`);
+  }
+  if (via === 'mmap') {
+    const m = mapFile(path, { mode: 'readonly' });
+    try {
+      return csvSum(m.buffer, { method });
+    } finally {
+      m.unmap();
+    }
+  }
+  const summer = new CsvSummer({ method });
+  const fd = fs.openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    for (;;) {
+      const got = fs.readSync(fd, buf, 0, chunkSize, null);
+      if (got === 0) break;
+      summer.update(buf.subarray(0, got));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return summer.sum;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Native byte loops for scans and benchmarks
+
+/**
+ * Sum of all bytes (each 0..255) — a native loop that reads every byte, vectorised when the CPU
+ * allows ({ plain: true } forces the plain loop). SIGBUS-guarded like csvSum.
+ */
+export function scanByteSum(data: CsvBytes, options?: { plain?: boolean }): number {
+  return binding().scanByteSum(toBytes(data), options?.plain === true) as number;
+}
+
+/** Sum of one byte every `stride` bytes (stride = page size reads one byte per page). */
+export function scanStrideSum(data: CsvBytes, stride: number): number {
+  if (!Number.isInteger(stride) || stride < 1) throw typeError('ERR_OUT_OF_RANGE', `The "stride" argument must be an integer >= 1. Received ${describe(stride)}`);
+  return binding().scanStrideSum(toBytes(data), stride) as number;
+}
+
+/** Adds 1 to one byte every `stride` bytes: a write fault on each fresh page. */
+export function scanTouchWrite(data: CsvBytes, stride: number): void {
+  if (!Number.isInteger(stride) || stride < 1) throw typeError('ERR_OUT_OF_RANGE', `The "stride" argument must be an integer >= 1. Received ${describe(stride)}`);
+  binding().scanStrideTouchWrite(toBytes(data), stride);
+}
+
+/**
+ * `count` 4-byte little-endian reads at pseudo-random 4-byte-aligned offsets (xorshift64 from
+ * `seed`), summed: a native random-access loop. {@link randomOffsets} yields the same offsets.
+ */
+export function scanRandomRead32(data: CsvBytes, count: number, seed = 1): number {
+  if (!Number.isInteger(count) || count < 0) throw typeError('ERR_OUT_OF_RANGE', `The "count" argument must be an integer >= 0. Received ${describe(count)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw typeError('ERR_OUT_OF_RANGE', `The "seed" argument must be a safe integer >= 0. Received ${describe(seed)}`);
+  return binding().scanRandomRead32(toBytes(data), count, seed) as number;
+}
+
+/** The offsets scanRandomRead32 reads, for a region of `length` bytes (same generator, same seed). */
+export function randomOffsets(length: number, count: number, seed = 1): Float64Array {
+  const out = new Float64Array(count);
+  const slots = BigInt(Math.floor(length / 4));
+  let r = seed === 0 ? 0x9e3779b97f4a7c15n : BigInt(seed);
+  const M = (1n << 64n) - 1n;
+  for (let k = 0; k < count; k++) {
+    r ^= (r << 13n) & M;
+    r ^= r >> 7n;
+    r ^= (r << 17n) & M;
+    out[k] = Number((r % slots) * 4n);
+  }
+  return out;
 }

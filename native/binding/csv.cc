@@ -1,0 +1,210 @@
+// Bindings for the CSV sum (sys/csv.h) and the byte scans (sys/scan.h). Every loop over the
+// caller's bytes runs inside WithFaultGuard, so a mapping whose file was truncated raises
+// ERR_MMAPKIT_SIGBUS instead of killing the process. Arguments are validated in lib/csv.ts;
+// here they are only re-checked for type.
+#include <napi.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "binding/errors.h"
+#include "binding/module.h"
+#include "sys/csv.h"
+#include "sys/fault_guard.h"
+#include "sys/scan.h"
+
+namespace mmapkit {
+namespace {
+
+struct Bytes {
+  uint8_t* data = nullptr;
+  size_t length = 0;
+};
+
+size_t ElementSize(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array: return 1;
+    case napi_int16_array:
+    case napi_uint16_array: return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array: return 4;
+    default: return 8;
+  }
+}
+
+// A Buffer, any TypedArray, a DataView or an ArrayBuffer.
+Bytes GetBytes(Napi::Env env, Napi::Value v, const char* what) {
+  Bytes b;
+  bool is = false;
+  void* data = nullptr;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type t;
+    size_t len = 0, off = 0;
+    napi_get_typedarray_info(env, v, &t, &len, &data, nullptr, &off);
+    b.data = static_cast<uint8_t*>(data);
+    b.length = len * ElementSize(t);
+    return b;
+  }
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+    size_t len = 0, off = 0;
+    napi_get_dataview_info(env, v, &len, &data, nullptr, &off);
+    b.data = static_cast<uint8_t*>(data);
+    b.length = len;
+    return b;
+  }
+  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+    size_t len = 0;
+    napi_get_arraybuffer_info(env, v, &data, &len);
+    b.data = static_cast<uint8_t*>(data);
+    b.length = len;
+    return b;
+  }
+  ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                  std::string("The \"") + what + "\" argument must be a Buffer, TypedArray, DataView or ArrayBuffer");
+}
+
+// Runs fn over the bytes with SIGBUS guarded; throws on a fault.
+template <class F>
+void Guarded(Napi::Env env, F&& fn) {
+  void* addr = nullptr;
+  const int r = sys::WithFaultGuard(fn, &addr);
+  if (r == SIGBUS) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "SIGBUS reading mapped bytes at %p: the mapping reaches past the end of its file "
+                  "(was the file truncated?)",
+                  addr);
+    ThrowUsageError(env, "Error", "ERR_MMAPKIT_SIGBUS", buf);
+  }
+  if (r != 0) ThrowSystemError(env, r, "sigaction");
+}
+
+sys::CsvFn MethodFn(Napi::Env env, Napi::Value v) {
+  if (!v.IsNumber()) ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "method must be a number");
+  const int m = v.As<Napi::Number>().Int32Value();
+  sys::CsvFn fn = (m >= 0 && m < sys::kCsvMethodCount) ? sys::CsvFunction(static_cast<sys::CsvMethod>(m)) : nullptr;
+  if (fn == nullptr)
+    ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED", "this CSV-sum method is not available on this machine");
+  return fn;
+}
+
+// csvSum(data, method) -> bigint (signed 64-bit)
+Napi::Value CsvSum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Bytes b = GetBytes(env, info[0], "data");
+  sys::CsvFn fn = MethodFn(env, info[1]);
+  sys::CsvState st;
+  Guarded(env, [&] { fn(b.data, b.length, &st); });
+  return Napi::BigInt::New(env, static_cast<int64_t>(st.sum));
+}
+
+// csvSumChunk(data, method, state: BigUint64Array [sum, x]) -> undefined; updates state.
+Napi::Value CsvSumChunk(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Bytes b = GetBytes(env, info[0], "data");
+  sys::CsvFn fn = MethodFn(env, info[1]);
+  if (!info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
+      info[2].As<Napi::TypedArray>().ElementLength() < 2)
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "state must be a BigUint64Array of 2");
+  Napi::BigUint64Array state = info[2].As<Napi::BigUint64Array>();
+  sys::CsvState st;
+  st.sum = state[0];
+  st.x = state[1];
+  Guarded(env, [&] { fn(b.data, b.length, &st); });
+  state[0] = st.sum;
+  state[1] = st.x;
+  return env.Undefined();
+}
+
+// csvMethods() -> string[] of the native methods available here, fastest last.
+Napi::Value CsvMethods(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (int m = 0; m < sys::kCsvMethodCount; ++m) {
+    if (sys::CsvMethodAvailable(static_cast<sys::CsvMethod>(m)))
+      out.Set(k++, Napi::String::New(env, sys::CsvMethodName(static_cast<sys::CsvMethod>(m))));
+  }
+  return out;
+}
+
+Napi::Value CsvBest(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), sys::CsvMethodName(sys::CsvBestMethod()));
+}
+
+size_t SizeArg(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsNumber()) ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", std::string(what) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0)) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", std::string(what) + " must be >= 0");
+  return static_cast<size_t>(d);
+}
+
+// scanByteSum(data, plain?: boolean) -> number
+Napi::Value ScanByteSum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Bytes b = GetBytes(env, info[0], "data");
+  const bool plain = info.Length() > 1 && info[1].ToBoolean().Value();
+  uint64_t s = 0;
+  Guarded(env, [&] { s = plain ? sys::ScanByteSumPlain(b.data, b.length) : sys::ScanByteSum(b.data, b.length); });
+  return Napi::Number::New(env, static_cast<double>(s));
+}
+
+// scanStrideSum(data, stride) -> number
+Napi::Value ScanStrideSum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Bytes b = GetBytes(env, info[0], "data");
+  const size_t stride = SizeArg(env, info[1], "stride");
+  if (stride == 0) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "stride must be > 0");
+  uint64_t s = 0;
+  Guarded(env, [&] { s = sys::ScanStrideSum(b.data, b.length, stride); });
+  return Napi::Number::New(env, static_cast<double>(s));
+}
+
+// scanStrideTouchWrite(data, stride) -> undefined
+Napi::Value ScanStrideTouchWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Bytes b = GetBytes(env, info[0], "data");
+  const size_t stride = SizeArg(env, info[1], "stride");
+  if (stride == 0) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "stride must be > 0");
+  Guarded(env, [&] { sys::ScanStrideTouchWrite(b.data, b.length, stride); });
+  return env.Undefined();
+}
+
+// scanRandomRead32(data, count, seed) -> number (sum of the loads, wrapped to 2^53 by the caller)
+Napi::Value ScanRandomRead32(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Bytes b = GetBytes(env, info[0], "data");
+  const size_t count = SizeArg(env, info[1], "count");
+  const uint64_t seed = static_cast<uint64_t>(SizeArg(env, info[2], "seed"));
+  if (b.length < 4) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "data must hold at least 4 bytes");
+  uint64_t s = 0;
+  Guarded(env, [&] { s = sys::ScanRandomRead32(b.data, b.length, count, seed); });
+  return Napi::Number::New(env, static_cast<double>(s));
+}
+
+Napi::Value ScanVariant(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), sys::ScanByteSumVariant());
+}
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("csvSum", Napi::Function::New(env, CsvSum, "csvSum"));
+  exports.Set("csvSumChunk", Napi::Function::New(env, CsvSumChunk, "csvSumChunk"));
+  exports.Set("csvMethods", Napi::Function::New(env, CsvMethods, "csvMethods"));
+  exports.Set("csvBestMethod", Napi::Function::New(env, CsvBest, "csvBestMethod"));
+  exports.Set("scanByteSum", Napi::Function::New(env, ScanByteSum, "scanByteSum"));
+  exports.Set("scanStrideSum", Napi::Function::New(env, ScanStrideSum, "scanStrideSum"));
+  exports.Set("scanStrideTouchWrite", Napi::Function::New(env, ScanStrideTouchWrite, "scanStrideTouchWrite"));
+  exports.Set("scanRandomRead32", Napi::Function::New(env, ScanRandomRead32, "scanRandomRead32"));
+  exports.Set("scanVariant", Napi::Function::New(env, ScanVariant, "scanVariant"));
+}
+
+}  // namespace
+
+MMAPKIT_MODULE(Init);
+
+}  // namespace mmapkit

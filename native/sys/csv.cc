@@ -1,0 +1,398 @@
+#include "sys/csv.h"
+
+#include <cstring>
+#include <initializer_list>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+namespace mmapkit::sys {
+
+namespace {
+constexpr uint64_t Pow10(int k) { return k == 0 ? 1 : 10 * Pow10(k - 1); }
+}  // namespace
+
+const uint64_t kCsvPow10[65] = {
+    Pow10(0),  Pow10(1),  Pow10(2),  Pow10(3),  Pow10(4),  Pow10(5),  Pow10(6),  Pow10(7),
+    Pow10(8),  Pow10(9),  Pow10(10), Pow10(11), Pow10(12), Pow10(13), Pow10(14), Pow10(15),
+    Pow10(16), Pow10(17), Pow10(18), Pow10(19), Pow10(20), Pow10(21), Pow10(22), Pow10(23),
+    Pow10(24), Pow10(25), Pow10(26), Pow10(27), Pow10(28), Pow10(29), Pow10(30), Pow10(31),
+    Pow10(32), Pow10(33), Pow10(34), Pow10(35), Pow10(36), Pow10(37), Pow10(38), Pow10(39),
+    Pow10(40), Pow10(41), Pow10(42), Pow10(43), Pow10(44), Pow10(45), Pow10(46), Pow10(47),
+    Pow10(48), Pow10(49), Pow10(50), Pow10(51), Pow10(52), Pow10(53), Pow10(54), Pow10(55),
+    Pow10(56), Pow10(57), Pow10(58), Pow10(59), Pow10(60), Pow10(61), Pow10(62), Pow10(63),
+    Pow10(64),
+};
+
+// ---------------------------------------------------------------------------------------------
+// The seed loop.
+
+void CsvSumSeed(const uint8_t* p, size_t n, CsvState* st) {
+  uint64_t sum = st->sum, x = st->x;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned c = p[i];
+    if (c >= '0' && c <= '9') {
+      x = 10 * x + (c - '0');
+    } else if (c == ',' || c == '\n') {
+      sum += x;
+      x = 0;
+    }
+  }
+  st->sum = sum;
+  st->x = x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Word at a time: one number (or 8 of its digits) per step, digits converted 8 at once.
+
+namespace {
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHigh = 0x8080808080808080ULL;
+constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+
+inline uint64_t LoadLE64(const uint8_t* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  return w;
+}
+
+// High bit of each byte set when the byte is '0'..'9' (exact for every byte value).
+inline uint64_t DigitBytes(uint64_t w) {
+  const uint64_t l = w & kLow7;
+  return (kOnes * (127 + 0x3a) - l) & ~w & (l + kOnes * (127 - 0x2f)) & kHigh;
+}
+
+// High bit of each byte set when the byte is zero (exact).
+inline uint64_t ZeroBytes(uint64_t y) { return ~(((y & kLow7) + kLow7) | y) & kHigh; }
+
+inline uint64_t SepBytes(uint64_t w) {
+  return ZeroBytes(w ^ (kOnes * ',')) | ZeroBytes(w ^ (kOnes * '\n'));
+}
+
+// Eight digit values (0..9), the first in the lowest byte, as one number.
+inline uint64_t Parse8(uint64_t v) {
+  v = v * 10 + (v >> 8);
+  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+      32;
+  return v;
+}
+
+// The value of the last L bytes of a 64-byte block, all digits, L <= 16.
+inline uint64_t TailValue(const uint8_t* block, unsigned L) {
+  // Branch-free: the digits sit in the top L bytes of the block's last 16 bytes.
+  const uint64_t lo = LoadLE64(block + 56) ^ (kOnes * '0');
+  const uint64_t hi = LoadLE64(block + 48) ^ (kOnes * '0');
+  const uint64_t lomask = L >= 8 ? ~0ULL : ~(~0ULL >> (8 * L));
+  const uint64_t himask = L >= 16 ? ~0ULL : (L > 8 ? ~(~0ULL >> (8 * (L - 8))) : 0);
+  return Parse8(hi & himask) * 100000000ULL + Parse8(lo & lomask);
+}
+
+}  // namespace
+
+void CsvSumSwar(const uint8_t* p, size_t n, CsvState* st) {
+  uint64_t sum = st->sum, x = st->x;
+  size_t i = 0;
+  while (i + 8 <= n) {
+    const uint64_t w = LoadLE64(p + i);
+    const uint64_t dig = DigitBytes(w);
+    const uint64_t sep = SepBytes(w);
+    if (sep == 0) {
+      if (dig == kHigh) {
+        x = x * 100000000ULL + Parse8(w ^ (kOnes * '0'));
+      } else {
+        CsvState s{sum, x};
+        CsvSumSeed(p + i, 8, &s);
+        sum = s.sum;
+        x = s.x;
+      }
+      i += 8;
+      continue;
+    }
+    const unsigned s = static_cast<unsigned>(__builtin_ctzll(sep)) >> 3;  // first separator
+    if (s != 0) {
+      const uint64_t below = kHigh >> (8 * (8 - s));
+      if ((dig & below) != below) {  // other bytes before the separator
+        CsvState t{sum, x};
+        CsvSumSeed(p + i, s + 1, &t);
+        sum = t.sum;
+        x = t.x;
+        i += s + 1;
+        continue;
+      }
+      x = x * kCsvPow10[s] + Parse8((w ^ (kOnes * '0')) << (8 * (8 - s)));
+    }
+    sum += x;
+    x = 0;
+    i += s + 1;
+  }
+  st->sum = sum;
+  st->x = x;
+  CsvSumSeed(p + i, n - i, st);
+}
+
+// ---------------------------------------------------------------------------------------------
+// x86-64: AVX2 and AVX-512, compiled for those ISAs only here and chosen at run time.
+
+#if defined(__x86_64__)
+
+#pragma GCC push_options
+#pragma GCC target("avx2,bmi,bmi2,popcnt")
+namespace avx2 {
+
+struct Vec {
+  __m256i lo, hi;
+};
+
+static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
+  const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+  const __m256i comma = _mm256_set1_epi8(','), nl = _mm256_set1_epi8('\n');
+  const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  d->lo = _mm256_sub_epi8(v0, zero);
+  d->hi = _mm256_sub_epi8(v1, zero);
+  const uint32_t d0 = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(d->lo, nine), d->lo)));
+  const uint32_t d1 = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(d->hi, nine), d->hi)));
+  const uint32_t s0 = static_cast<uint32_t>(_mm256_movemask_epi8(
+      _mm256_or_si256(_mm256_cmpeq_epi8(v0, comma), _mm256_cmpeq_epi8(v0, nl))));
+  const uint32_t s1 = static_cast<uint32_t>(_mm256_movemask_epi8(
+      _mm256_or_si256(_mm256_cmpeq_epi8(v1, comma), _mm256_cmpeq_epi8(v1, nl))));
+  *D = d0 | (static_cast<uint64_t>(d1) << 32);
+  *S = s0 | (static_cast<uint64_t>(s1) << 32);
+}
+
+static inline bool Compact(uint64_t, Vec*, uint64_t*, uint64_t*) { return false; }
+
+// 32 mask bits -> 32 bytes of 0x00 / 0xff.
+static inline __m256i Expand(uint32_t m) {
+  const __m256i shuf = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2,
+                                        2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i bits = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
+  const __m256i t =
+      _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(m)), shuf), bits);
+  return _mm256_cmpeq_epi8(t, bits);
+}
+
+static inline Vec Scale10(uint64_t mask, const Vec& d) {
+  const __m256i nine = _mm256_set1_epi8(9);
+  Vec e;
+  const __m256i lo = _mm256_min_epu8(d.lo, nine), hi = _mm256_min_epu8(d.hi, nine);
+  const __m256i lo10 = _mm256_add_epi16(_mm256_slli_epi16(lo, 3), _mm256_slli_epi16(lo, 1));
+  const __m256i hi10 = _mm256_add_epi16(_mm256_slli_epi16(hi, 3), _mm256_slli_epi16(hi, 1));
+  e.lo = _mm256_blendv_epi8(lo, lo10, Expand(static_cast<uint32_t>(mask)));
+  e.hi = _mm256_blendv_epi8(hi, hi10, Expand(static_cast<uint32_t>(mask >> 32)));
+  return e;
+}
+
+struct Accs {
+  __m256i a[8];
+  void Zero() {
+    for (auto& v : a) v = _mm256_setzero_si256();
+  }
+  uint64_t Lanes(int j) const {
+    return static_cast<uint64_t>(_mm256_extract_epi64(a[j], 0)) +
+           static_cast<uint64_t>(_mm256_extract_epi64(a[j], 1)) +
+           static_cast<uint64_t>(_mm256_extract_epi64(a[j], 2)) +
+           static_cast<uint64_t>(_mm256_extract_epi64(a[j], 3));
+  }
+};
+
+static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d) {
+  const __m256i z = _mm256_setzero_si256();
+  const __m256i s0 = _mm256_sad_epu8(_mm256_and_si256(Expand(static_cast<uint32_t>(mask)), d.lo), z);
+  const __m256i s1 = _mm256_sad_epu8(_mm256_and_si256(Expand(static_cast<uint32_t>(mask >> 32)), d.hi), z);
+  acc.a[j] = _mm256_add_epi64(acc.a[j], _mm256_add_epi64(s0, s1));
+}
+
+#include "sys/csv_block.h"
+
+}  // namespace avx2
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi2,bmi,bmi2,popcnt")
+namespace avx512 {
+
+struct Vec {
+  __m512i v;
+};
+
+static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
+  const __m512i v = _mm512_loadu_si512(p);
+  d->v = _mm512_sub_epi8(v, _mm512_set1_epi8('0'));
+  *D = _mm512_cmple_epu8_mask(d->v, _mm512_set1_epi8(9));
+  *S = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) |
+       _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+}
+
+static inline bool Compact(uint64_t keep, Vec* d, uint64_t* D, uint64_t* S) {
+  d->v = _mm512_maskz_compress_epi8(keep, d->v);
+  *D = _pext_u64(*D, keep);
+  *S = _pext_u64(*S, keep);
+  return true;
+}
+
+static inline Vec Scale10(uint64_t mask, const Vec& d) {
+  const __m512i c = _mm512_min_epu8(d.v, _mm512_set1_epi8(9));
+  const __m512i c10 = _mm512_add_epi16(_mm512_slli_epi16(c, 3), _mm512_slli_epi16(c, 1));
+  return Vec{_mm512_mask_mov_epi8(c, mask, c10)};
+}
+
+struct Accs {
+  __m512i a[8];
+  void Zero() {
+    for (auto& v : a) v = _mm512_setzero_si512();
+  }
+  uint64_t Lanes(int j) const {
+    alignas(64) uint64_t t[8];
+    _mm512_store_si512(t, a[j]);
+    return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+  }
+};
+
+static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d) {
+  acc.a[j] = _mm512_add_epi64(
+      acc.a[j], _mm512_sad_epu8(_mm512_maskz_mov_epi8(mask, d.v), _mm512_setzero_si512()));
+}
+
+#include "sys/csv_block.h"
+
+}  // namespace avx512
+#pragma GCC pop_options
+
+#endif  // __x86_64__
+
+// ---------------------------------------------------------------------------------------------
+// AArch64: NEON (always present there).
+
+#if defined(__aarch64__)
+namespace neon {
+
+struct Vec {
+  uint8x16_t v[4];
+};
+
+static inline uint64_t Bits64(uint8x16_t m0, uint8x16_t m1, uint8x16_t m2, uint8x16_t m3) {
+  static const uint8_t kW[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+  const uint8x16_t w = vld1q_u8(kW);
+  uint8x16_t t0 = vpaddq_u8(vandq_u8(m0, w), vandq_u8(m1, w));
+  const uint8x16_t t1 = vpaddq_u8(vandq_u8(m2, w), vandq_u8(m3, w));
+  t0 = vpaddq_u8(t0, t1);
+  t0 = vpaddq_u8(t0, t0);
+  return vgetq_lane_u64(vreinterpretq_u64_u8(t0), 0);
+}
+
+static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
+  uint8x16_t dm[4], sm[4];
+  for (int k = 0; k < 4; ++k) {
+    const uint8x16_t b = vld1q_u8(p + 16 * k);
+    d->v[k] = vsubq_u8(b, vdupq_n_u8('0'));
+    dm[k] = vcleq_u8(d->v[k], vdupq_n_u8(9));
+    sm[k] = vorrq_u8(vceqq_u8(b, vdupq_n_u8(',')), vceqq_u8(b, vdupq_n_u8('\n')));
+  }
+  *D = Bits64(dm[0], dm[1], dm[2], dm[3]);
+  *S = Bits64(sm[0], sm[1], sm[2], sm[3]);
+}
+
+static inline bool Compact(uint64_t, Vec*, uint64_t*, uint64_t*) { return false; }
+
+static inline uint8x16_t ExpandBits16(unsigned bits) {
+  static const uint8_t kW[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+  const uint8x16_t b = vcombine_u8(vdup_n_u8(static_cast<uint8_t>(bits)),
+                                   vdup_n_u8(static_cast<uint8_t>(bits >> 8)));
+  return vtstq_u8(b, vld1q_u8(kW));
+}
+
+static inline Vec Scale10(uint64_t mask, const Vec& d) {
+  Vec e;
+  for (int k = 0; k < 4; ++k) {
+    const uint8x16_t c = vminq_u8(d.v[k], vdupq_n_u8(9));
+    e.v[k] = vbslq_u8(ExpandBits16(static_cast<unsigned>(mask >> (16 * k))),
+                      vmulq_u8(c, vdupq_n_u8(10)), c);
+  }
+  return e;
+}
+
+struct Accs {
+  uint64_t a[8];
+  void Zero() {
+    for (auto& v : a) v = 0;
+  }
+  uint64_t Lanes(int j) const { return a[j]; }
+};
+
+static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d) {
+  uint64_t s = 0;
+  for (int k = 0; k < 4; ++k)
+    s += vaddlvq_u8(vandq_u8(ExpandBits16(static_cast<unsigned>(mask >> (16 * k))), d.v[k]));
+  acc.a[j] += s;
+}
+
+#include "sys/csv_block.h"
+
+}  // namespace neon
+#endif  // __aarch64__
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch.
+
+const char* CsvMethodName(CsvMethod m) {
+  switch (m) {
+    case CsvMethod::kSeed: return "seed";
+    case CsvMethod::kSwar: return "swar";
+    case CsvMethod::kAvx2: return "avx2";
+    case CsvMethod::kAvx512: return "avx512";
+    case CsvMethod::kNeon: return "neon";
+  }
+  return "?";
+}
+
+CsvFn CsvFunction(CsvMethod m) {
+  switch (m) {
+    case CsvMethod::kSeed: return CsvSumSeed;
+    case CsvMethod::kSwar: return CsvSumSwar;
+#if defined(__x86_64__)
+    case CsvMethod::kAvx2:
+      __builtin_cpu_init();
+      if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+          __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+        return avx2::BlockSum;
+      return nullptr;
+    case CsvMethod::kAvx512:
+      __builtin_cpu_init();
+      if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+          __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi") &&
+          __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+        return avx512::BlockSum;
+      return nullptr;
+#endif
+#if defined(__aarch64__)
+    case CsvMethod::kNeon: return neon::BlockSum;
+#endif
+    default: return nullptr;
+  }
+}
+
+bool CsvMethodAvailable(CsvMethod m) { return CsvFunction(m) != nullptr; }
+
+CsvMethod CsvBestMethod() {
+  static const CsvMethod best = [] {
+    for (CsvMethod m : {CsvMethod::kAvx512, CsvMethod::kAvx2, CsvMethod::kNeon})
+      if (CsvMethodAvailable(m)) return m;
+    return CsvMethod::kSwar;
+  }();
+  return best;
+}
+
+}  // namespace mmapkit::sys
