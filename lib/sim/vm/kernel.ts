@@ -1064,7 +1064,8 @@ export class SimVm {
         this.pt[slot] = nf * 16 + (PTE_P | PTE_R | PTE_W);
       }
     }
-    this.flushPage(p.asid, page, false);
+    // A present entry changed: drop stale translations (a new entry needs no flush).
+    if (e & PTE_P) this.flushPage(p.asid, page, false);
   }
 
   private hugeFault(p: SimProcess, vma: SimVma, v: number, write: boolean): void {
@@ -1115,7 +1116,7 @@ export class SimVm {
         this.pt[slot] = head * 16 + (PTE_P | PTE_R | PTE_W | PTE_PS);
       }
     }
-    this.flushPage(p.asid, page, true);
+    if (e & PTE_P) this.flushPage(p.asid, page, true);
   }
 
   /** @internal Whether `v` can be accessed without a fault (used by populate). */

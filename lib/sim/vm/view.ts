@@ -163,15 +163,28 @@ export class SimMapping implements MemoryView {
     else this.process.straddleStore(this.address + offset, 8, BigInt.asUintN(64, value));
   }
 
-  /** Copy `length` bytes starting at `offset` out of the mapping (each byte a simulated load). */
+  /**
+   * Copy `length` bytes starting at `offset` out of the mapping, like memcpy: one translation per
+   * page touched (faults as a load would), then the page's bytes at once.
+   */
   read(offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = this.load8(offset + i);
+    for (let done = 0; done < length;) {
+      const a = this.slow(offset + done, 1, false);
+      const k = Math.min(length - done, this.vm.tSpan - (this.address + offset + done - this.vm.tPage));
+      out.set(this.mem.subarray(a, a + k), done);
+      done += k;
+    }
     return out;
   }
 
-  /** Store `bytes` starting at `offset` (each byte a simulated store). */
+  /** Store `bytes` starting at `offset`, like memcpy: one translation per page touched, as a store. */
   write(offset: number, bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) this.store8(offset + i, bytes[i]);
+    for (let done = 0; done < bytes.length;) {
+      const a = this.slow(offset + done, 1, true);
+      const k = Math.min(bytes.length - done, this.vm.tSpan - (this.address + offset + done - this.vm.tPage));
+      this.mem.set(bytes.subarray(done, done + k), a);
+      done += k;
+    }
   }
 }
