@@ -1,0 +1,146 @@
+/**
+ * Driver for QEMU's `edu` teaching device (PCI 1234:11e8), written only against
+ * {@link RegisterIO} and {@link pollUntil}: the same code drives the real (emulated) device
+ * through a native register window onto BAR0 and a simulated edu device from lib/sim/.
+ *
+ * Register map (BAR0, 1 MiB; below 0x80 only 32-bit accesses are valid, others read all ones):
+ *   0x00 ID        RO  0xMMmm00ed: major MM, minor mm, 0xed
+ *   0x04 LIVENESS  RW  reads back the bitwise inverse of the last write
+ *   0x08 FACTORIAL RW  a write starts computing n! (mod 2^32) while STATUS.BUSY; read the result
+ *   0x20 STATUS    RW  bit 0 BUSY (read-only), bit 7 raise an interrupt when the factorial is done
+ *   0x24 IRQ_STATUS RO the raised interrupt bits
+ *   0x60 IRQ_RAISE WO  sets bits in IRQ_STATUS and raises the interrupt
+ *   0x64 IRQ_ACK   WO  clears bits in IRQ_STATUS; the line drops when it reaches 0
+ *   0x80/0x88/0x90/0x98 DMA source, destination, count, command (64-bit)
+ */
+import type { RegisterIO } from '../interfaces';
+import { usageError } from '../errors';
+import { pollUntil, type PollOptions } from '../regs/helpers';
+
+export const EDU_VENDOR_ID = 0x1234;
+export const EDU_DEVICE_ID = 0x11e8;
+/** Bytes in BAR0. */
+export const EDU_BAR0_SIZE = 0x100000;
+
+export const EDU_REG = {
+  ID: 0x00,
+  LIVENESS: 0x04,
+  FACTORIAL: 0x08,
+  STATUS: 0x20,
+  IRQ_STATUS: 0x24,
+  IRQ_RAISE: 0x60,
+  IRQ_ACK: 0x64,
+  DMA_SRC: 0x80,
+  DMA_DST: 0x88,
+  DMA_COUNT: 0x90,
+  DMA_CMD: 0x98,
+} as const;
+
+export const EDU_STATUS_BUSY = 0x01;
+export const EDU_STATUS_IRQ_ON_DONE = 0x80;
+/** IRQ_STATUS bit the device sets when a factorial finishes with STATUS bit 7 set. */
+export const EDU_IRQ_FACTORIAL = 0x01;
+/** The low byte of every edu ID register. */
+export const EDU_ID_MAGIC = 0xed;
+
+/** What {@link EduDriver.identify} read. */
+export interface EduIdentity {
+  /** The raw ID register, 0x010000ed for QEMU 7.2's edu 1.0. */
+  id: number;
+  major: number;
+  minor: number;
+}
+
+/** The outcome of {@link EduDriver.factorial}. */
+export interface EduFactorial {
+  n: number;
+  /** n! modulo 2^32, as the device computes it. */
+  value: number;
+  /** STATUS reads made while waiting for BUSY to clear. */
+  reads: number;
+  elapsedMs: number;
+}
+
+/** Options of {@link EduDriver}. */
+export interface EduDriverOptions {
+  /** Budget for waiting on STATUS.BUSY. Default 1000 ms. */
+  timeoutMs?: number;
+  /** Clock for the busy-wait (a simulator passes its own). */
+  now?: PollOptions['now'];
+  /** Cap on STATUS reads per wait (for a simulated clock that only moves with accesses). */
+  maxReads?: number;
+}
+
+/** The edu device behind any {@link RegisterIO} onto its BAR0. */
+export class EduDriver {
+  readonly io: RegisterIO;
+  readonly #poll: PollOptions;
+
+  constructor(io: RegisterIO, options: EduDriverOptions = {}) {
+    this.io = io;
+    this.#poll = { timeoutMs: options.timeoutMs ?? 1000, now: options.now, maxReads: options.maxReads, width: 32 };
+  }
+
+  /** Reads the ID register; throws ERR_MMAPKIT_DEVICE unless its low byte is 0xed. */
+  identify(): EduIdentity {
+    const id = this.io.read32(EDU_REG.ID);
+    if ((id & 0xff) !== EDU_ID_MAGIC) {
+      throw usageError('ERR_MMAPKIT_DEVICE', `Not an edu device: ID register reads 0x${id.toString(16).padStart(8, '0')} (expected 0x......ed)`);
+    }
+    return { id, major: id >>> 24, minor: (id >>> 16) & 0xff };
+  }
+
+  /** Writes `value` to LIVENESS and returns what reads back (its inverse on a live device). */
+  liveness(value: number): number {
+    this.io.write32(EDU_REG.LIVENESS, value);
+    return this.io.read32(EDU_REG.LIVENESS);
+  }
+
+  /** Whether the device inverts `value` (default 0x12345678) as a live edu does. */
+  isAlive(value = 0x12345678): boolean {
+    return this.liveness(value) === (~value >>> 0);
+  }
+
+  /** Whether STATUS.BUSY is set (a factorial is being computed). */
+  busy(): boolean {
+    return (this.io.read32(EDU_REG.STATUS) & EDU_STATUS_BUSY) !== 0;
+  }
+
+  /**
+   * n! modulo 2^32, computed by the device: waits for BUSY to clear, writes n to FACTORIAL,
+   * polls STATUS bit 0 until the device clears it, reads the result. With `interrupt`, STATUS bit
+   * 7 is set first so the device raises IRQ_STATUS bit 0 when done.
+   */
+  factorial(n: number, options: { interrupt?: boolean } = {}): EduFactorial {
+    pollUntil(this.io, EDU_REG.STATUS, EDU_STATUS_BUSY, 0, this.#poll);
+    if (options.interrupt) this.io.write32(EDU_REG.STATUS, EDU_STATUS_IRQ_ON_DONE);
+    this.io.write32(EDU_REG.FACTORIAL, n);
+    const done = pollUntil(this.io, EDU_REG.STATUS, EDU_STATUS_BUSY, 0, this.#poll);
+    const value = this.io.read32(EDU_REG.FACTORIAL);
+    if (options.interrupt) this.io.write32(EDU_REG.STATUS, 0);
+    return { n, value, reads: done.reads, elapsedMs: done.elapsedMs };
+  }
+
+  /** Sets `bits` in IRQ_STATUS (and raises the device's interrupt). */
+  raiseInterrupt(bits: number): void {
+    this.io.write32(EDU_REG.IRQ_RAISE, bits);
+  }
+
+  /** The IRQ_STATUS register. */
+  interruptStatus(): number {
+    return this.io.read32(EDU_REG.IRQ_STATUS);
+  }
+
+  /** Clears `bits` (default: all that are set) in IRQ_STATUS; returns IRQ_STATUS afterwards. */
+  acknowledgeInterrupt(bits?: number): number {
+    this.io.write32(EDU_REG.IRQ_ACK, bits ?? this.interruptStatus());
+    return this.interruptStatus();
+  }
+}
+
+/** Plain n! modulo 2^32, the value the device is expected to return. */
+export function expectedEduFactorial(n: number): number {
+  let v = 1;
+  for (let i = 2; i <= n; i++) v = Math.imul(v, i) >>> 0;
+  return v;
+}

@@ -1,0 +1,145 @@
+// Runs inside the x86-64 QEMU guest (scripts/qemu/x86/run.sh), as root, with the host's node and
+// the compiled mmapkit (argv[2]: the dist folder). Talks to QEMU's edu PCI device through BAR0 —
+// mapped once through its sysfs resource file and once through /dev/mem at the BAR's physical
+// address — and to the CMOS clock through /dev/port. Prints one line per result on the serial
+// console: `MMAPKIT-RESULT {"name": ..., ...}`; test/hw.edu.test.ts turns each into an assertion.
+'use strict';
+const path = require('path');
+
+const dist = path.resolve(process.argv[2] || 'dist');
+const regs = require(path.join(dist, 'regs', 'index.js'));
+const edu = require(path.join(dist, 'drivers', 'edu.js'));
+
+const hex = (v) => '0x' + v.toString(16);
+function emit(name, data) {
+  const json = JSON.stringify({ name, ...data }, (_k, v) => (typeof v === 'bigint' ? hex(v) : v));
+  process.stdout.write(`MMAPKIT-RESULT ${json}\n`);
+}
+function attempt(name, fn) {
+  try {
+    const out = fn();
+    emit(name, out === undefined ? {} : out);
+  } catch (err) {
+    emit(name, { error: String(err && err.message), code: err && err.code });
+  }
+}
+function errorOf(fn) {
+  try {
+    fn();
+    return { threw: false };
+  } catch (err) {
+    return { threw: true, code: err.code, message: err.message };
+  }
+}
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const uptime = () => Number(require('fs').readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+
+emit('guest', { node: process.version, arch: process.arch, uptime: uptime(), uid: process.getuid() });
+
+const found = regs.findPciDevices({ vendor: edu.EDU_VENDOR_ID, device: edu.EDU_DEVICE_ID });
+const dev = found[0];
+const bar0 = dev && dev.resources[0];
+emit('find', { count: found.length, bdf: dev && dev.bdf, bar0Start: bar0 && bar0.start, bar0Size: bar0 && bar0.size, kind: bar0 && bar0.kind });
+
+if (dev) {
+  const viaFile = regs.openPciBar(dev.bdf, 0, { writable: true });
+  const viaMem = regs.openRegisterWindow({ path: '/dev/mem', offset: bar0.start, length: 0x1000, writable: true });
+  const driver = new edu.EduDriver(viaFile, { timeoutMs: 2000 });
+  const driverMem = new edu.EduDriver(viaMem, { timeoutMs: 2000 });
+
+  attempt('resource0.window', () => ({ path: viaFile.path, size: viaFile.size }));
+  attempt('resource0.id', () => ({ value: viaFile.read32(edu.EDU_REG.ID) }));
+  attempt('devmem.id', () => ({ value: viaMem.read32(edu.EDU_REG.ID), address: bar0.start }));
+  attempt('identify', () => driver.identify());
+  attempt('liveness', () => ({ written: 0x12345678, value: driver.liveness(0x12345678) }));
+  attempt('liveness.devmem', () => ({ written: 0x0f0f1234, value: driverMem.liveness(0x0f0f1234) }));
+  attempt('liveness.cross', () => {
+    viaMem.write32(edu.EDU_REG.LIVENESS, 0xa5a50000);
+    return { written: 0xa5a50000, value: viaFile.read32(edu.EDU_REG.LIVENESS) };
+  });
+  attempt('factorial', () => driver.factorial(10));
+  attempt('factorial.devmem', () => driverMem.factorial(12));
+  attempt('refused.read64', () => ({ value: viaFile.read64(edu.EDU_REG.ID) }));
+  attempt('refused.unimplemented', () => ({ value: viaFile.read32(0x10) }));
+  attempt('refused.read8', () => ({ value: viaFile.read8(edu.EDU_REG.ID) }));
+  attempt('interrupt', () => {
+    const before = driver.interruptStatus();
+    driver.raiseInterrupt(0x100);
+    const raised = driver.interruptStatus();
+    const after = driver.acknowledgeInterrupt(0x100);
+    return { before, raised, after };
+  });
+  attempt('interrupt.factorial', () => {
+    const r = driver.factorial(5, { interrupt: true });
+    const raised = driver.interruptStatus();
+    const after = driver.acknowledgeInterrupt();
+    return { value: r.value, raised, after };
+  });
+  attempt('bulk', () => {
+    viaFile.write32(edu.EDU_REG.LIVENESS, 0);
+    return { values: Array.from(regs.readRegisters(viaFile, 0, 2)) };
+  });
+  attempt('past-end', () => errorOf(() => regs.openPciBar(dev.bdf, 0, { offset: 0xff000, length: 0x2000 })));
+  attempt('past-end.file', () => errorOf(() => regs.openRegisterWindow({ path: viaFile.path, offset: 0xff000, length: 0x2000 })));
+  attempt('widths', () => {
+    const w = regs.openPciBar(dev.bdf, 0, { length: 0x80, widths: [32] });
+    try {
+      return { id: w.read32(0), byte: errorOf(() => w.read8(0)) };
+    } finally {
+      w.close();
+    }
+  });
+  attempt('barriers', () => {
+    // The seed's descriptor-then-doorbell order: descriptor in ordinary memory, store barrier,
+    // then the MMIO write (edu's liveness register stands in for a doorbell).
+    const desc = Buffer.alloc(16);
+    desc.writeBigUInt64LE(0x1000n, 0);
+    desc.writeUInt32LE(64, 8);
+    desc.writeUInt32LE(1, 12);
+    regs.compilerBarrier();
+    regs.storeBarrier();
+    viaMem.write32(edu.EDU_REG.LIVENESS, 1);
+    regs.fullBarrier();
+    regs.loadBarrier();
+    return { arch: regs.barriers.arch, doorbell: viaMem.read32(edu.EDU_REG.LIVENESS) };
+  });
+  attempt('cli.devmem', () => {
+    const cli = path.join(dist, 'cli', 'devmem.js');
+    if (!require('fs').existsSync(cli)) return { missing: true };
+    return { output: runCli(cli, [hex(bar0.start)]), device: runCli(cli, ['--device', viaFile.path, '0x0', '32']) };
+  });
+  viaFile.close();
+  viaMem.close();
+  attempt('closed', () => errorOf(() => viaFile.read32(0)));
+}
+
+function runCli(file, args) {
+  const { execFileSync } = require('child_process');
+  return execFileSync(process.execPath, ['-e', `require(${JSON.stringify(file)}).run(${JSON.stringify(args)}).then(c => process.exitCode = c)`], { encoding: 'utf8' }).trim();
+}
+
+// CMOS seconds (register 0, BCD) behind ports 0x70/0x71.
+function cmosSeconds(ports) {
+  ports.outb(0x70, 0x00);
+  return ports.inb(0x71);
+}
+attempt('cmos.devport', () => {
+  const ports = regs.openPorts();
+  try {
+    const first = cmosSeconds(ports);
+    const t0 = Date.now();
+    sleep(1100);
+    const second = cmosSeconds(ports);
+    return { first, second, waitedMs: Date.now() - t0 };
+  } finally {
+    ports.close();
+  }
+});
+attempt('cmos.ioperm', () => {
+  const ports = regs.openPorts({ method: 'ioperm' });
+  const first = cmosSeconds(ports);
+  sleep(1100);
+  const second = cmosSeconds(ports);
+  return { first, second };
+});
+emit('done', { uptime: uptime() });

@@ -1,0 +1,173 @@
+/**
+ * Real (emulated) hardware: boots an x86-64 Linux guest in QEMU with the `edu` PCI device and runs
+ * scripts/qemu/x86/guest.js in it with the host's node and this repository (shared read-only over
+ * virtio-9p). Every result the guest prints becomes one assertion here. Where QEMU cannot run
+ * (no packages and no way to install them, no network for the kernel, not x86-64) every test is
+ * reported as skipped with the reason; MMAPKIT_SKIP_QEMU=1 skips them on purpose.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..');
+const RIG = path.join(ROOT, 'scripts', 'qemu', 'x86');
+const DIST = path.join(ROOT, '.cache', 'qemu-x86', 'dist');
+
+type Result = Record<string, unknown> & { name: string };
+const results = new Map<string, Result>();
+let skipReason: string | undefined;
+let serial = '';
+let exitLine: string | undefined;
+let wallMs = 0;
+
+/** Compiles the modules the guest needs into .cache/qemu-x86/dist (fresh each run). */
+function buildGuestDist(): void {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
+  fs.rmSync(DIST, { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, '--outDir', DIST, '--rootDir', 'lib', '--target', 'ES2022', '--module', 'commonjs',
+    '--moduleResolution', 'node10', '--lib', 'ES2023,ESNext.Disposable', '--types', 'node', '--strict', '--esModuleInterop',
+    '--skipLibCheck', ...entries], { cwd: ROOT, stdio: 'pipe' });
+}
+
+beforeAll(() => {
+  if (process.env.MMAPKIT_SKIP_QEMU) {
+    skipReason = 'MMAPKIT_SKIP_QEMU is set';
+    return;
+  }
+  buildGuestDist();
+  const t0 = Date.now();
+  const run = spawnSync('bash', [path.join(RIG, 'run.sh'), path.join(RIG, 'guest.js'), DIST], {
+    cwd: ROOT, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  wallMs = Date.now() - t0;
+  serial = run.stdout ?? '';
+  if (run.status === 77) {
+    skipReason = serial.split('\n').reverse().find((l) => l.startsWith('SKIP:'))?.slice(6) ?? 'QEMU cannot run here';
+    return;
+  }
+  for (const line of serial.split(/\r?\n/)) {
+    const m = /MMAPKIT-RESULT (\{.*\})\s*$/.exec(line);
+    if (m) {
+      const r = JSON.parse(m[1]) as Result;
+      results.set(r.name, r);
+    }
+    if (line.includes('MMAPKIT-EXIT')) exitLine = line.slice(line.indexOf('MMAPKIT-EXIT'));
+  }
+  const booted = /MMAPKIT-BOOTED uptime=([\d.]+)/.exec(serial)?.[1];
+  const done = results.get('done')?.uptime;
+  console.log(`edu guest: ${wallMs} ms wall for prepare + boot + run + power-off; guest uptime at /init ${booted} s, ` +
+    `at node start ${results.get('guest')?.uptime} s, at the end ${done} s`);
+  if (results.size === 0) {
+    console.log(`edu guest produced no results (exit ${run.status}, signal ${run.signal}).\nstderr:\n${run.stderr}\nserial (tail):\n${serial.slice(-4000)}`);
+  }
+}, 900_000);
+
+/** The guest's result `name`, or skip with the reason when QEMU cannot run. */
+function result(ctx: TestContext, name: string): Result {
+  if (skipReason !== undefined) ctx.skip(`QEMU x86-64 guest not run: ${skipReason}`);
+  const r = results.get(name);
+  expect(r, `the guest reported no '${name}' result; serial tail:\n${serial.slice(-3000)}`).toBeDefined();
+  expect(r!.error, `guest error in '${name}': ${String(r!.error)} [${String(r!.code)}]`).toBeUndefined();
+  return r!;
+}
+
+const EDU_ID = 0x010000ed;
+
+describe('QEMU x86-64 guest with the edu device', () => {
+  it('boots, runs the guest script as root and powers off cleanly', (ctx) => {
+    const g = result(ctx, 'guest');
+    expect(g.uid).toBe(0);
+    expect(exitLine).toMatch(/^MMAPKIT-EXIT rc=0 /);
+    expect(results.has('done')).toBe(true);
+  });
+
+  it('finds edu by vendor 0x1234 / device 0x11e8 in sysfs, BAR0 = 1 MiB of MMIO', (ctx) => {
+    const r = result(ctx, 'find');
+    expect(r.count).toBe(1);
+    expect(r.kind).toBe('mem');
+    expect(r.bar0Size).toBe('0x100000');
+    expect(String(r.bar0Start)).toMatch(/^0x[0-9a-f]+000$/);
+  });
+
+  it('maps BAR0 through resource0 and reads the ID 0x010000ed', (ctx) => {
+    expect(result(ctx, 'resource0.window').size).toBe(0x100000);
+    expect(result(ctx, 'resource0.id').value).toBe(EDU_ID);
+  });
+
+  it('maps BAR0 through /dev/mem at the BAR address and reads the ID 0x010000ed', (ctx) => {
+    const r = result(ctx, 'devmem.id');
+    expect(r.address).toBe(result(ctx, 'find').bar0Start);
+    expect(r.value).toBe(EDU_ID);
+  });
+
+  it('identifies the device as edu 1.0 through the driver', (ctx) => {
+    expect(result(ctx, 'identify')).toMatchObject({ id: EDU_ID, major: 1, minor: 0 });
+  });
+
+  it('liveness reads back the inverse (resource0, /dev/mem, and across the two windows)', (ctx) => {
+    for (const name of ['liveness', 'liveness.devmem', 'liveness.cross']) {
+      const r = result(ctx, name);
+      expect(r.value, name).toBe(~(r.written as number) >>> 0);
+    }
+  });
+
+  it('computes factorial(10) = 3628800 by writing 0x08 and polling the busy bit at 0x20', (ctx) => {
+    const r = result(ctx, 'factorial');
+    expect(r.value).toBe(3628800);
+    expect(r.reads as number).toBeGreaterThanOrEqual(1);
+    expect(result(ctx, 'factorial.devmem').value).toBe(479001600);
+  });
+
+  it('an access the device refuses reads as all ones', (ctx) => {
+    expect(result(ctx, 'refused.read64').value).toBe('0xffffffffffffffff');
+    expect(result(ctx, 'refused.unimplemented').value).toBe(0xffffffff);
+    expect(typeof result(ctx, 'refused.read8').value).toBe('number'); // QEMU drops it as invalid (reads 0)
+  });
+
+  it('raises, reports and acknowledges interrupts', (ctx) => {
+    expect(result(ctx, 'interrupt')).toMatchObject({ before: 0, raised: 0x100, after: 0 });
+    expect(result(ctx, 'interrupt.factorial')).toMatchObject({ value: 120, raised: 1, after: 0 });
+  });
+
+  it('reads consecutive registers in one native call', (ctx) => {
+    expect(result(ctx, 'bulk').values).toEqual([EDU_ID, 0xffffffff]);
+  });
+
+  it('refuses windows past the end of the BAR with ERR_OUT_OF_RANGE', (ctx) => {
+    expect(result(ctx, 'past-end')).toMatchObject({ threw: true, code: 'ERR_OUT_OF_RANGE' });
+    expect(result(ctx, 'past-end.file')).toMatchObject({ threw: true, code: 'ERR_OUT_OF_RANGE' });
+  });
+
+  it('refuses a width the window is declared not to take', (ctx) => {
+    expect(result(ctx, 'widths')).toMatchObject({ id: EDU_ID, byte: { threw: true, code: 'ERR_MMAPKIT_WIDTH' } });
+  });
+
+  it('runs the descriptor-then-doorbell sequence with native barriers', (ctx) => {
+    expect(result(ctx, 'barriers')).toMatchObject({ arch: 'x86-64', doorbell: 0xfffffffe });
+  });
+
+  it('mmapkit devmem reads the ID through /dev/mem and through the resource file', (ctx) => {
+    const r = result(ctx, 'cli.devmem');
+    expect(r.missing, 'lib/cli/devmem.ts was not compiled for the guest').toBeUndefined();
+    expect(r.output).toBe('0x010000ED');
+    expect(r.device).toBe('0x010000ED');
+  });
+
+  it('throws ERR_MMAPKIT_CLOSED after close', (ctx) => {
+    expect(result(ctx, 'closed')).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_CLOSED' });
+  });
+
+  it('reads the CMOS seconds through /dev/port twice 1.1 s apart and sees them change', (ctx) => {
+    const r = result(ctx, 'cmos.devport');
+    expect(r.waitedMs as number).toBeGreaterThanOrEqual(1000);
+    expect(r.second).not.toBe(r.first);
+    for (const v of [r.first, r.second] as number[]) expect(v >> 4, 'BCD seconds').toBeLessThan(6);
+  });
+
+  it('reads the CMOS seconds with ioperm and in/out instructions and sees them change', (ctx) => {
+    const r = result(ctx, 'cmos.ioperm');
+    expect(r.second).not.toBe(r.first);
+  });
+});
