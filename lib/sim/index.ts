@@ -13,3 +13,8 @@ export * from './devices/net';
 export * from './scenarios/types';
 export * from './scenarios/doorbell';
 export * from './devices/edu';
+export * from './ports';
+export * from './devices/kbc';
+export * from './devices/post';
+export * from './devices/rtc';
+export * from './machine';
