@@ -159,6 +159,21 @@ describe('QEMU x86-64 guest with the edu device', () => {
     expect(result(ctx, 'closed')).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_CLOSED' });
   });
 
+  it('explains a /dev/mem mapping refused by CONFIG_STRICT_DEVMEM (root, iomem=relaxed, narrower files)', (ctx) => {
+    const r = result(ctx, 'devmem.strict');
+    expect(r).toMatchObject({ threw: true, code: 'EPERM' });
+    expect(r.message).toMatch(/^EPERM: operation not permitted, mmap '\/dev\/mem'\n/);
+    for (const s of ['root', 'CONFIG_STRICT_DEVMEM', 'iomem=relaxed', '/dev/gpiomem', '/sys/bus/pci/devices/<bdf>/resourceN']) {
+      expect(r.message).toContain(s);
+    }
+  });
+
+  it('explains a physical address that cannot be mapped', (ctx) => {
+    const r = result(ctx, 'devmem.unmappable');
+    expect(r).toMatchObject({ threw: true, code: 'EINVAL' });
+    expect(r.message).toContain('[0x1000000000000000, 0x1000000000001000) cannot be mapped through /dev/mem');
+  });
+
   it('reads the CMOS seconds through /dev/port twice 1.1 s apart and sees them change', (ctx) => {
     const r = result(ctx, 'cmos.devport');
     expect(r.waitedMs as number).toBeGreaterThanOrEqual(1000);

@@ -139,6 +139,41 @@ const fmt = (v: bigint): string => '0x' + v.toString(16);
  * clock passes `timeoutMs` (or `maxReads` reads were made) without a match.
  */
 export function pollUntil(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: PollOptions = {}): PollResult {
+  const p = startPoll(io, offset, mask, expected, options);
+  for (;;) {
+    const r = p.step();
+    if (r !== undefined) return r;
+  }
+}
+
+/** Options of {@link pollUntilAsync}. */
+export interface AsyncPollOptions extends PollOptions {
+  /** Milliseconds to sleep between reads (the event loop runs meanwhile). Default 1. */
+  intervalMs?: number;
+}
+
+/**
+ * Like {@link pollUntil}, but sleeps `intervalMs` between reads instead of spinning, for
+ * conditions that take milliseconds or longer. Resolves to the same result; rejects with the same
+ * ERR_MMAPKIT_TIMEOUT error.
+ */
+export async function pollUntilAsync(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: AsyncPollOptions = {}): Promise<PollResult> {
+  const interval = options.intervalMs ?? 1;
+  if (typeof interval !== 'number' || !(interval >= 0)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.intervalMs" is out of range. It must be a non-negative number. Received ${String(interval)}`);
+  }
+  const p = startPoll(io, offset, mask, expected, options);
+  for (;;) {
+    const r = p.step();
+    if (r !== undefined) return r;
+    await new Promise<void>((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: PollOptions): { step(): PollResult | undefined } {
+  if (typeof options !== 'object' || options === null) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
+  }
   const width = options.width ?? 32;
   checkWidth(width);
   const timeoutMs = options.timeoutMs ?? 1000;
@@ -152,25 +187,28 @@ export function pollUntil(io: RegisterIO, offset: number, mask: number | bigint,
   const want = toBits(expected, width, 'value');
   const start = now();
   let reads = 0;
-  for (;;) {
-    const raw = readRegister(io, offset, width);
-    reads++;
-    const v = typeof raw === 'bigint' ? raw : BigInt(raw >>> 0);
-    const elapsedMs = now() - start;
-    if ((v & m) === want) return { value: raw, reads, elapsedMs };
-    if (elapsedMs >= timeoutMs || reads >= maxReads) {
-      const err = usageError(
-        'ERR_MMAPKIT_TIMEOUT',
-        `Register ${fmt(BigInt(offset))} did not reach (value & ${fmt(m)}) === ${fmt(want)}: ` +
-          `last value ${fmt(v)} after ${reads} reads in ${elapsedMs.toFixed(3)} ms (timeout ${timeoutMs} ms)`,
-      ) as PollTimeoutError;
-      err.offset = offset;
-      err.reads = reads;
-      err.elapsedMs = elapsedMs;
-      err.lastValue = raw;
-      throw err;
-    }
-  }
+  return {
+    step(): PollResult | undefined {
+      const raw = readRegister(io, offset, width);
+      reads++;
+      const v = typeof raw === 'bigint' ? raw : BigInt(raw >>> 0);
+      const elapsedMs = now() - start;
+      if ((v & m) === want) return { value: raw, reads, elapsedMs };
+      if (elapsedMs >= timeoutMs || reads >= maxReads) {
+        const err = usageError(
+          'ERR_MMAPKIT_TIMEOUT',
+          `Register ${fmt(BigInt(offset))} did not reach (value & ${fmt(m)}) === ${fmt(want)}: ` +
+            `last value ${fmt(v)} after ${reads} reads in ${elapsedMs.toFixed(3)} ms (timeout ${timeoutMs} ms)`,
+        ) as PollTimeoutError;
+        err.offset = offset;
+        err.reads = reads;
+        err.elapsedMs = elapsedMs;
+        err.lastValue = raw;
+        throw err;
+      }
+      return undefined;
+    },
+  };
 }
 
 /**

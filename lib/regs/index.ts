@@ -5,8 +5,8 @@
 export { RegisterWindow, openRegisterWindow, type RegisterWindowOptions } from './window';
 export { barriers, compilerBarrier, fullBarrier, storeBarrier, loadBarrier, dsbSy, dsbSt, type NativeBarriers } from './barriers';
 export {
-  setBits, clearBits, writeField, readField, readRegister, writeRegister, pollUntil, readRegisters,
-  type PollOptions, type PollResult, type PollTimeoutError,
+  setBits, clearBits, writeField, readField, readRegister, writeRegister, pollUntil, pollUntilAsync, readRegisters,
+  type PollOptions, type AsyncPollOptions, type PollResult, type PollTimeoutError,
 } from './helpers';
 export {
   findPciDevices, openPciBar, openUio, parsePciResources, normalizeBdf,

@@ -9,7 +9,7 @@
 
 #include "binding/errors.h"
 #include "binding/module.h"
-#include "sys/barriers.h"
+#include "sys/barriers.h"  // MMAPKIT_BARRIER_ARCH
 #include "sys/fault_guard.h"
 #include "sys/regs.h"
 
@@ -283,12 +283,12 @@ class RegisterWindowHandle : public Napi::ObjectWrap<RegisterWindowHandle> {
   sys::RegisterMap map_;
 };
 
-Napi::Value BarrierCompiler(const Napi::CallbackInfo& info) { sys::CompilerBarrier(); return info.Env().Undefined(); }
-Napi::Value BarrierFull(const Napi::CallbackInfo& info) { sys::FullBarrier(); return info.Env().Undefined(); }
-Napi::Value BarrierStore(const Napi::CallbackInfo& info) { sys::StoreBarrier(); return info.Env().Undefined(); }
-Napi::Value BarrierLoad(const Napi::CallbackInfo& info) { sys::LoadBarrier(); return info.Env().Undefined(); }
-Napi::Value BarrierDsbSy(const Napi::CallbackInfo& info) { sys::DsbSy(); return info.Env().Undefined(); }
-Napi::Value BarrierDsbSt(const Napi::CallbackInfo& info) { sys::DsbSt(); return info.Env().Undefined(); }
+Napi::Value BarrierCompiler(const Napi::CallbackInfo& info) { mmapkit_barrier_compiler(); return info.Env().Undefined(); }
+Napi::Value BarrierFull(const Napi::CallbackInfo& info) { mmapkit_barrier_full(); return info.Env().Undefined(); }
+Napi::Value BarrierStore(const Napi::CallbackInfo& info) { mmapkit_barrier_store(); return info.Env().Undefined(); }
+Napi::Value BarrierLoad(const Napi::CallbackInfo& info) { mmapkit_barrier_load(); return info.Env().Undefined(); }
+Napi::Value BarrierDsbSy(const Napi::CallbackInfo& info) { mmapkit_barrier_dsb_sy(); return info.Env().Undefined(); }
+Napi::Value BarrierDsbSt(const Napi::CallbackInfo& info) { mmapkit_barrier_dsb_st(); return info.Env().Undefined(); }
 
 void InitRegs(Napi::Env env, Napi::Object exports) {
   exports.Set("RegisterWindowHandle", RegisterWindowHandle::Define(env));

@@ -1,5 +1,7 @@
 #include "sys/regs.h"
 
+#include "sys/barriers.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -34,6 +36,12 @@ __attribute__((noinline)) void mmapkit_mmio_write32(volatile void* addr, uint32_
 __attribute__((noinline)) void mmapkit_mmio_write64(volatile void* addr, uint64_t value) {
   *static_cast<volatile uint64_t*>(addr) = value;
 }
+__attribute__((noinline)) void mmapkit_barrier_compiler(void) { mmapkit::sys::CompilerBarrier(); }
+__attribute__((noinline)) void mmapkit_barrier_full(void) { mmapkit::sys::FullBarrier(); }
+__attribute__((noinline)) void mmapkit_barrier_store(void) { mmapkit::sys::StoreBarrier(); }
+__attribute__((noinline)) void mmapkit_barrier_load(void) { mmapkit::sys::LoadBarrier(); }
+__attribute__((noinline)) void mmapkit_barrier_dsb_sy(void) { mmapkit::sys::DsbSy(); }
+__attribute__((noinline)) void mmapkit_barrier_dsb_st(void) { mmapkit::sys::DsbSt(); }
 }
 
 namespace mmapkit::sys {

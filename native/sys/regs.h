@@ -1,8 +1,8 @@
 // Register windows: a shared mapping of a device file (/dev/mem, /dev/gpiomem, /dev/uioN, a PCI
 // BAR resource file) or any file, exposing an exact byte range that need not be page-aligned.
 // Accessors are out-of-line functions, each one volatile load or store of exactly its width, so
-// the compiler can neither split nor merge them (scripts/check-mmio-asm.sh verifies the
-// instructions in the built addon). Plain C++ returning errno values: no Node-API here.
+// the compiler can neither split nor merge them (test/regs.asm.test.ts disassembles the built
+// addon and checks each one's instructions). Plain C++ returning errno values: no Node-API here.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +17,13 @@ void mmapkit_mmio_write8(volatile void* addr, uint8_t value);
 void mmapkit_mmio_write16(volatile void* addr, uint16_t value);
 void mmapkit_mmio_write32(volatile void* addr, uint32_t value);
 void mmapkit_mmio_write64(volatile void* addr, uint64_t value);
+// The barriers of sys/barriers.h as out-of-line functions, so their instructions can be checked.
+void mmapkit_barrier_compiler(void);
+void mmapkit_barrier_full(void);
+void mmapkit_barrier_store(void);
+void mmapkit_barrier_load(void);
+void mmapkit_barrier_dsb_sy(void);
+void mmapkit_barrier_dsb_st(void);
 }
 
 namespace mmapkit::sys {

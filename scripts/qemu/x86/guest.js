@@ -118,6 +118,11 @@ function runCli(file, args) {
   return execFileSync(process.execPath, ['-e', `require(${JSON.stringify(file)}).run(${JSON.stringify(args)}).then(c => process.exitCode = c)`], { encoding: 'utf8' }).trim();
 }
 
+// Errors users meet on /dev/mem: ordinary RAM is refused under CONFIG_STRICT_DEVMEM (EPERM), and a
+// physical address beyond what the CPU can address cannot be mapped (EINVAL).
+attempt('devmem.strict', () => errorOf(() => regs.openRegisterWindow({ offset: 0x1000000, length: 4096 })));
+attempt('devmem.unmappable', () => errorOf(() => regs.openRegisterWindow({ offset: 1n << 60n, length: 4096 })));
+
 // CMOS seconds (register 0, BCD) behind ports 0x70/0x71.
 function cmosSeconds(ports) {
   ports.outb(0x70, 0x00);
