@@ -5,6 +5,8 @@
 #
 # Prepares everything first: scripts/qemu/pi/fetch.sh (packages, cached in .cache/qemu-pi/),
 # scripts/cross-arm64.sh (the arm64 addon), dist/ (npm run build:ts when missing).
+# Environment: MMAPKIT_PI_CACHE (cache folder), MMAPKIT_PI_TIMEOUT (seconds, default 300),
+# MMAPKIT_PI_QEMU (the qemu-system-aarch64 binary).
 # Exit status: QEMU's (0 when the guest powered off); 77 when the rig cannot run here (reason on
 # stderr, a line starting with SKIP:).
 set -euo pipefail
@@ -53,9 +55,10 @@ head -c "$pad" /dev/zero >> "$INITRD"
 cat "$CACHE/app.cpio" >> "$INITRD"
 stamp initramfs
 
-command -v qemu-system-aarch64 >/dev/null || { echo "SKIP: qemu-system-aarch64 not installed" >&2; exit 77; }
+QEMU="${MMAPKIT_PI_QEMU:-qemu-system-aarch64}"
+command -v "$QEMU" >/dev/null || { echo "SKIP: $QEMU not installed (apt-get install qemu-system-arm)" >&2; exit 77; }
 set +e
-timeout --kill-after=10 "$TIMEOUT" qemu-system-aarch64 -M raspi3b -accel tcg,thread=single \
+timeout --kill-after=10 "$TIMEOUT" "$QEMU" -M raspi3b -accel tcg,thread=single \
   -kernel "$CACHE/Image" -dtb "$CACHE/bcm2837-rpi-3-b.dtb" -initrd "$INITRD" \
   -append "console=ttyAMA0 iomem=relaxed panic=-1 rdinit=/init quiet loglevel=1" \
   -display none -serial stdio -monitor none -no-reboot </dev/null
