@@ -58,6 +58,16 @@ export interface CheckResult {
   detail?: string;
 }
 
+/** Overrides for one measure() call (e.g. few iterations for cold runs that read a whole file). */
+export interface MeasureOptions {
+  /** Minimum time per task in milliseconds (default ctx.timeMs). */
+  time?: number;
+  /** Minimum number of timed calls per task (default 3, 1 in quick mode). */
+  iterations?: number;
+  /** Untimed calls before timing (default 1, 0 in quick mode). */
+  warmup?: number;
+}
+
 /** What a suite gets from the runner. */
 export interface SuiteContext {
   /** Tiny sizes, few iterations; the suite must still run every code path and check every sum. */
@@ -76,7 +86,7 @@ export interface SuiteContext {
   /** Prints a progress line. */
   log(message: string): void;
   /** Times the tasks with tinybench (one Bench per call), with fault counts; records and returns the rows. */
-  measure(tasks: BenchTask[]): Promise<ResultRow[]>;
+  measure(tasks: BenchTask[], options?: MeasureOptions): Promise<ResultRow[]>;
   /** Records a row measured some other way. `suite` is filled in. */
   record(row: Omit<ResultRow, 'suite'>): void;
   /** Records a correctness check (a sum matched, residency confirmed, a package built). A failed check fails the run. */

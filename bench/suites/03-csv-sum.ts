@@ -1,0 +1,123 @@
+import * as fs from 'node:fs';
+import { csvMethods, csvSum, CsvSummer, mapFile, seedCsvSum, type CsvMethod } from 'mmapkit';
+import { ensureWarm } from '../harness';
+import type { BenchTask, Suite } from '../types';
+import { MiB } from './common';
+
+/** The seed's byte loop in JS over a Buffer (numbers, as the seed's C loop with a long). */
+function seedLoopJs(b: Uint8Array): number {
+  let sum = 0;
+  let x = 0;
+  const n = b.length;
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if (c >= 48 && c <= 57) x = 10 * x + (c - 48);
+    else if (c === 44 || c === 10) {
+      sum += x;
+      x = 0;
+    }
+  }
+  return sum;
+}
+
+function readChunks(file: string, chunk: number, method: CsvMethod): bigint {
+  const s = new CsvSummer({ method });
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(chunk);
+    for (;;) {
+      const got = fs.readSync(fd, buf, 0, chunk, null);
+      if (got === 0) break;
+      s.update(got === chunk ? buf : buf.subarray(0, got));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return s.sum;
+}
+
+const LABEL: Record<string, string> = {
+  seed: 'seed loop in the addon',
+  swar: 'native word-at-a-time (SWAR)',
+  avx2: 'native AVX2',
+  avx512: 'native AVX-512',
+  neon: 'native NEON',
+  js: 'JS word-at-a-time',
+  'js-seed': 'JS seed loop (exact)',
+};
+
+export const suite: Suite = {
+  name: 'csv-sum',
+  title: "3. CSV-sum, the seed's example: the byte loop in JS and in the addon, SWAR and SIMD parsers, over a mapping and over read()",
+  async run(ctx) {
+    const file = ctx.csvPath;
+    const size = fs.statSync(file).size;
+    const want = BigInt(ctx.csvSum);
+    const methods = csvMethods();
+    ctx.fact('methods', methods.join(' '));
+    const prepare = (): void => {
+      ensureWarm(file);
+    };
+    prepare();
+    const m = mapFile(file, { populate: true });
+    try {
+      // Every method, over the mapping and over read() chunks, must give the generator's sum.
+      for (const method of methods) {
+        ctx.check(`sum over the mapping: ${method}`, csvSum(m.buffer, { method }) === want, `want ${want}`);
+        ctx.check(`sum over read() 1 MiB chunks: ${method}`, readChunks(file, MiB, method) === want);
+        ctx.check(`sum over read() 4093-byte chunks: ${method}`, readChunks(file, 4093, method) === want);
+      }
+      if (ctx.quick) ctx.check('sum through the MemoryView (seedCsvSum)', seedCsvSum(m) === want);
+      const plain = seedLoopJs(m.buffer);
+      ctx.check('the plain JS seed loop (doubles) agrees while the sum stays below 2^53', plain >= 2 ** 53 || BigInt(plain) === want);
+
+      const overMap: BenchTask[] = [
+        { name: 'JS seed loop (doubles, as the seed)', group: 'CSV sum over a warm mapping', bytes: size, fn: () => seedLoopJs(m.buffer) },
+        ...methods.map((method): BenchTask => ({ name: LABEL[method] ?? method, group: 'CSV sum over a warm mapping', bytes: size, fn: () => csvSum(m.buffer, { method }), baseline: method === 'seed' })),
+      ];
+      await ctx.measure(overMap);
+      const best = methods.filter((x) => !x.startsWith('js')).pop() as CsvMethod;
+      const perCall: BenchTask[] = [
+        ...(['seed', best, 'js'] as CsvMethod[]).map((method): BenchTask => ({
+          name: `read() 1 MiB chunks, ${LABEL[method]}`,
+          group: 'CSV sum of the file per call (open + read or map + parse)',
+          bytes: size,
+          fn: () => readChunks(file, MiB, method),
+          beforeEach: prepare,
+          baseline: method === best,
+        })),
+        ...([false, true] as const).map((populate): BenchTask => ({
+          name: `mmap${populate ? ' populate' : ''} + ${LABEL[best]}`,
+          group: 'CSV sum of the file per call (open + read or map + parse)',
+          bytes: size,
+          fn: () => {
+            const mm = mapFile(file, { populate, hugePages: true });
+            try {
+              return csvSum(mm.buffer, { method: best });
+            } finally {
+              mm.unmap();
+            }
+          },
+          beforeEach: prepare,
+        })),
+        {
+          name: 'mmap + JS seed loop',
+          group: 'CSV sum of the file per call (open + read or map + parse)',
+          bytes: size,
+          fn: () => {
+            const mm = mapFile(file);
+            try {
+              return seedLoopJs(mm.buffer);
+            } finally {
+              mm.unmap();
+            }
+          },
+          beforeEach: prepare,
+        },
+      ];
+      await ctx.measure(perCall);
+    } finally {
+      m.unmap();
+    }
+  },
+};
