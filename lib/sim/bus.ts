@@ -166,9 +166,17 @@ export class SimBus {
     return region;
   }
 
-  /** Map any RegisterIO (for example a simulated GPIO block) as a device region. */
-  mapRegisterIO(base: number, io: RegisterIO, options: SimMapOptions & { access?: SimAccessRules } = {}): SimRegion {
-    return this.map(base, simRegisterIODevice(io, options.name ?? 'regs', options.access), options);
+  /**
+   * Map any RegisterIO (for example a simulated GPIO block) as a device region; `registerName`
+   * names offsets in traces.
+   */
+  mapRegisterIO(
+    base: number, io: RegisterIO,
+    options: SimMapOptions & { access?: SimAccessRules; registerName?: (offset: number) => string | undefined } = {},
+  ): SimRegion {
+    const device = simRegisterIODevice(io, options.name ?? 'regs', options.access);
+    if (options.registerName) device.registerName = options.registerName;
+    return this.map(base, device, options);
   }
 
   /** Remove a region (by name or the region itself). */
@@ -306,7 +314,9 @@ function checkAddress(address: number, name: string): void {
  * Wrap any RegisterIO as a SimDevice (for the bus or a port range). Default rules: 4-byte
  * accesses only, other sizes refused — the register blocks written this way are 32-bit.
  */
-export function simRegisterIODevice(io: RegisterIO, name: string, access: SimAccessRules = { sizes: [4], other: 'refuse' }): SimDevice {
+export function simRegisterIODevice(
+  io: RegisterIO, name: string, access: SimAccessRules = { sizes: [4], other: 'refuse' },
+): SimDevice & { registerName?: (offset: number) => string | undefined } {
   return {
     name,
     size: io.size,
