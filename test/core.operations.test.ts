@@ -127,14 +127,16 @@ describe('operations on a mapping', () => {
   });
 
   it('lock and unlock, including lock on fault and the lock option', () => {
+    // AddressSanitizer turns mlock into a no-op, so residency is checked only without it.
+    const locks = !process.env.MMAPKIT_SANITIZERS;
     const m = track(mapAnonymous(8 * 4096));
     m.lock();
-    expect(m.residency().resident).toBe(8);
+    if (locks) expect(m.residency().resident).toBe(8);
     m.unlock();
     m.lock(0, 4096, { onFault: true });
     m.unlock(0, 4096);
     const l = track(mapAnonymous(4 * 4096, { lock: true }));
-    expect(l.residency().resident).toBe(4);
+    if (locks) expect(l.residency().resident).toBe(4);
   });
 
   it('resize grows and shrinks with mremap and detaches every old view', () => {
