@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -209,5 +210,32 @@ describe('openRegisterWindow over a regular file', () => {
     expectCode(() => w.read32(0), Error, 'ERR_MMAPKIT_SIGBUS', /^Bus error \(SIGBUS\) on a 32-bit read at offset 0x0 of the register window onto/);
     expectCode(() => w.write8(4, 1), Error, 'ERR_MMAPKIT_SIGBUS');
     expectCode(() => w.readBlock(0, 4), Error, 'ERR_MMAPKIT_SIGBUS');
+  });
+
+  it('unmaps a window that was never closed once it is garbage-collected (child process)', () => {
+    const addon = path.resolve(__dirname, '..', 'build', 'Release', 'mmapkit.node');
+    const script = `
+      const b = require(${JSON.stringify(addon)});
+      const fs = require('fs');
+      const file = ${JSON.stringify(file)};
+      const count = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(file)).length;
+      let keep = b.regsOpen(file, 0n, 16, true, 15);
+      const read = keep.read32;           // a method alone keeps the window alive
+      for (let i = 0; i < 50; i++) b.regsOpen(file, 4096n, 16, false, 15);
+      const before = count();
+      keep = null;
+      for (let i = 0; i < 5; i++) global.gc();
+      setTimeout(() => {
+        for (let i = 0; i < 5; i++) global.gc();
+        const after = count();
+        read(0);
+        process.stdout.write(JSON.stringify({ before, after }));
+      }, 50);
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { before, after } = JSON.parse(r.stdout);
+    expect(before).toBe(51);
+    expect(after).toBe(1);
   });
 });

@@ -228,7 +228,7 @@ export function openRegisterWindow(options: RegisterWindowOptions): RegisterWind
   }
   let handle: NativeWindow;
   try {
-    handle = new (binding().RegisterWindowHandle)(path, offset, length, writable, mask) as NativeWindow;
+    handle = binding().regsOpen(path, offset, length, writable, mask) as NativeWindow;
   } catch (err) {
     if (err instanceof MmapkitSystemError) {
       const advice = adviceFor(err, path, offset, length);
