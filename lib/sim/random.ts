@@ -1,3 +1,5 @@
+import { typeError } from '../errors';
+
 /**
  * A small seeded pseudo-random generator (SplitMix32 seeding a xoshiro128** state). Every source of
  * chance in the simulator draws from one of these, so a seed fixes a whole run.
@@ -12,7 +14,7 @@ export class SimRandom {
 
   constructor(seed = 1) {
     if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-      throw new TypeError(`The "seed" argument must be an integer. Received ${String(seed)}`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `The "seed" argument must be an integer. Received ${String(seed)}`);
     }
     this.seed = seed;
     let x = seed >>> 0;

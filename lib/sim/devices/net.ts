@@ -185,6 +185,12 @@ export class SimNetDevice extends SimDeviceBase {
   private process(): void {
     this.pending = false;
     if (!(this.ctrl & SIM_NET_CTRL_ENABLE)) return;
+    if (((this.tail - this.head) >>> 0) > this.ringSize) {
+      this.guestError(`DOORBELL index ${this.tail} is more than RING_SIZE (${this.ringSize}) ahead of HEAD ${this.head}; ignored`);
+      this.tail = this.head;
+      this.update();
+      return;
+    }
     while (this.head !== this.tail) {
       const index = this.head;
       const slot = index & (this.ringSize - 1);

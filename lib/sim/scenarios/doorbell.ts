@@ -6,6 +6,7 @@
  * the device fetch the descriptor before all of its stores are visible: it sees a stale length or
  * stale flags. With the barrier, no schedule does.
  */
+import { rangeError } from '../../errors';
 import type { Barriers, MemoryView, RegisterIO } from '../../interfaces';
 import { SimBus } from '../bus';
 import { SimCpu } from '../cpu';
@@ -77,6 +78,8 @@ export interface SimDoorbellRun {
   readonly reordered: number;
   readonly trace: SimTrace | undefined;
   readonly endTime: number;
+  /** The descriptor stores and doorbell writes in program order, with the time each was issued. */
+  readonly program: readonly string[];
 }
 
 /** Run the submit loop once on a fresh machine. */
@@ -86,7 +89,7 @@ export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun
   const packets = options.packets ?? 4;
   const model = options.model ?? 'arm';
   if (!Number.isInteger(packets) || packets < 1 || packets > RING_SLOTS) {
-    throw new RangeError(`The "packets" option must be an integer from 1 to ${RING_SLOTS}. Received ${String(packets)}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `The "packets" option must be an integer from 1 to ${RING_SLOTS}. Received ${String(packets)}`);
   }
   const bus = new SimBus({ seed });
   const ram = bus.addRam(SIM_DOORBELL_RAM_BASE, 0x10000);
@@ -102,8 +105,11 @@ export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun
     dv.setUint32(s * 16 + 12, SIM_NET_DESC_DONE, true);
   }
 
+  const program: string[] = [];
   const regs = cpu.window(SIM_DOORBELL_NET_BASE, 0x1000);
-  const ring = cpu.memoryView(SIM_DOORBELL_RAM_BASE, RING_SLOTS * SIM_NET_DESC_SIZE);
+  const ring = logged(cpu.memoryView(SIM_DOORBELL_RAM_BASE, RING_SLOTS * SIM_NET_DESC_SIZE), (what) => {
+    program.push(`[${simFormatTime(bus.scheduler.now)}] ${what}`);
+  });
   const frames = cpu.memoryView(SIM_DOORBELL_RAM_BASE + FRAMES, RING_SLOTS * FRAME_STRIDE);
   regs.write32(SIM_NET_RING_LO, SIM_DOORBELL_RAM_BASE);
   regs.write32(SIM_NET_RING_HI, 0);
@@ -118,7 +124,9 @@ export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun
     for (let k = 0; k < FRAME_LEN; k += 8) {
       frames.store64(i * FRAME_STRIDE + k, new DataView(frame.buffer).getBigUint64(k, true));
     }
-    simNetSubmit(ring, regs, barrier ? cpu.barriers : undefined, i, i + 1, addr, FRAME_LEN, cpu.barriers.compiler);
+    const bell = logDoorbell(regs, (what) => program.push(`[${simFormatTime(bus.scheduler.now)}] ${what}`));
+    simNetSubmit(ring, bell, barrier ? loggedBarriers(cpu.barriers, (what) => program.push(`[${simFormatTime(bus.scheduler.now)}] ${what}`)) : undefined,
+      i, i + 1, addr, FRAME_LEN, cpu.barriers.compiler);
     expected.push({ addr, len: FRAME_LEN, frame });
   }
   bus.scheduler.runAll();
@@ -136,7 +144,48 @@ export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun
       stale.push({ slot: f.slot, field: 'frame', expected: hexBytes(want.frame), seen: hexBytes(f.frame) });
     }
   }
-  return { seed, barrier, model, fetches: net.fetches, stale, reordered: cpu.stats.reordered, trace, endTime: bus.scheduler.now };
+  return { seed, barrier, model, fetches: net.fetches, stale, reordered: cpu.stats.reordered, trace, endTime: bus.scheduler.now, program };
+}
+
+const FIELD = ['addr', 'addr', 'addr', 'addr', 'addr', 'addr', 'addr', 'addr', 'len', 'len', 'len', 'len', 'flags', 'flags', 'flags', 'flags'];
+
+/** A MemoryView that reports each descriptor store (for the program-order listing). */
+function logged(view: MemoryView, log: (what: string) => void): MemoryView {
+  const note = (o: number, w: number, v: number | bigint): void => {
+    log(`cpu issues store${w} desc[${Math.floor(o / SIM_NET_DESC_SIZE)}].${FIELD[o % SIM_NET_DESC_SIZE]} = ${simHex(v, w / 4)} (into the store buffer)`);
+  };
+  return {
+    length: view.length,
+    load8: (o) => view.load8(o), load16: (o) => view.load16(o), load32: (o) => view.load32(o), load64: (o) => view.load64(o),
+    store8: (o, v) => { note(o, 8, v); view.store8(o, v); },
+    store16: (o, v) => { note(o, 16, v); view.store16(o, v); },
+    store32: (o, v) => { note(o, 32, v); view.store32(o, v); },
+    store64: (o, v) => { note(o, 64, v); view.store64(o, v); },
+  };
+}
+
+function logDoorbell(regs: RegisterIO, log: (what: string) => void): RegisterIO {
+  return new Proxy(regs, {
+    get(target, prop, receiver) {
+      if (prop === 'write32') {
+        return (o: number, v: number) => {
+          log(`cpu issues store32 DOORBELL = ${v} (straight to the device)`);
+          target.write32(o, v);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+function loggedBarriers(b: Barriers, log: (what: string) => void): Barriers {
+  return {
+    compiler: () => b.compiler(),
+    full: () => { log('full barrier: store buffer drained'); b.full(); },
+    store: () => { log('store barrier: store buffer drained'); b.store(); },
+    load: () => b.load(),
+  };
 }
 
 function hexBytes(b: Uint8Array): string {
@@ -166,6 +215,10 @@ export function simDoorbellScenario(options: { seed?: number; barrier?: boolean;
   const lines: string[] = [];
   lines.push(`doorbell: submit() ${barrier ? 'WITH' : 'WITHOUT'} the store barrier, seed ${run.seed}, ${run.model} memory model`);
   lines.push('');
+  lines.push('program order:');
+  lines.push(...run.program);
+  lines.push('');
+  lines.push('what the bus saw (RAM stores when they left the store buffer; the device\'s DMA as "net"):');
   for (const tx of run.trace?.records ?? []) {
     // Frame payload reads are noise here; keep descriptor traffic and device registers.
     if (tx.initiator === 'net' && tx.offset >= FRAMES) continue;
@@ -199,6 +252,7 @@ export function simDoorbellScenario(options: { seed?: number; barrier?: boolean;
       })),
       stale: run.stale,
       reordered: run.reordered,
+      program: run.program,
       survey,
       trace: run.trace?.toJSON() ?? [],
     },
