@@ -7,7 +7,7 @@
 /** Tag space: key = asid * 2^36 + (huge ? 2^35 : 0) + page number. */
 export const TLB_ASID_MUL = 2 ** 36;
 export const TLB_HUGE_BIT = 2 ** 35;
-const HINT_SIZE = 4096;
+const HASH_SIZE = 4096;
 
 export class SimTlb {
   /** Number of entries. */
@@ -28,8 +28,10 @@ export class SimTlb {
   readonly huge: Uint8Array;
   /** @internal Last-use stamp of each entry, for LRU. */
   readonly stamp: Float64Array;
-  /** @internal Page number → slot guesses, checked against the tag (a lookup accelerator, not state). */
-  private readonly hint: Int32Array;
+  // Lookup index (not TLB state): hash buckets by page number, chained through `next`.
+  private readonly head: Int32Array;
+  private readonly next: Int32Array;
+  private readonly bucket: Int32Array;
   /** @internal LRU clock. */
   clock = 0;
   private genCounter = 0;
@@ -47,52 +49,59 @@ export class SimTlb {
     this.base = new Float64Array(entries);
     this.writable = new Uint8Array(entries);
     this.huge = new Uint8Array(entries);
-    this.stamp = new Float64Array(entries);
-    this.hint = new Int32Array(HINT_SIZE);
+    this.stamp = new Float64Array(entries).fill(-1);
+    this.head = new Int32Array(HASH_SIZE).fill(-1);
+    this.next = new Int32Array(entries).fill(-1);
+    this.bucket = new Int32Array(entries).fill(-1);
   }
 
-  /** Slot holding `key` (page number `n` picks the set), or -1. Does not count or touch LRU. */
+  /** Slot holding `key` (`n` is its page number), or -1. Does not count or touch LRU. */
   find(key: number, n: number): number {
-    const h = this.hint[n & (HINT_SIZE - 1)];
-    if (this.key[h] === key) return h;
-    const first = (n % this.sets) * this.ways;
-    const end = first + this.ways;
-    for (let s = first; s < end; s++) {
-      if (this.key[s] === key) {
-        this.hint[n & (HINT_SIZE - 1)] = s;
-        return s;
-      }
+    for (let s = this.head[(n % HASH_SIZE) | 0]; s >= 0; s = this.next[s]) {
+      if (this.key[s] === key) return s;
     }
     return -1;
   }
 
   /** Install a translation, evicting the least recently used entry of its set; returns the slot. */
   fill(key: number, n: number, base: number, writable: boolean, huge: boolean): number {
-    const first = (n % this.sets) * this.ways;
-    const end = first + this.ways;
-    let victim = -1;
-    let empty = -1;
-    let lru = first;
-    let oldest = Infinity;
-    for (let s = first; s < end; s++) {
-      const k = this.key[s];
-      if (k === key) { victim = s; break; }
-      if (k < 0) {
-        if (empty < 0) empty = s;
-      } else if (this.stamp[s] < oldest) {
-        oldest = this.stamp[s];
-        lru = s;
+    let victim = this.find(key, n);
+    if (victim < 0) {
+      // Empty entries have stamp -1, so the minimum picks them first.
+      const first = ((n % this.sets) | 0) * this.ways;
+      const end = first + this.ways;
+      const stamp = this.stamp;
+      victim = first;
+      let oldest = stamp[first];
+      for (let s = first + 1; s < end; s++) {
+        if (stamp[s] < oldest) { oldest = stamp[s]; victim = s; }
       }
+      if (this.key[victim] >= 0) this.unlink(victim);
+      const b = (n % HASH_SIZE) | 0;
+      this.bucket[victim] = b;
+      this.next[victim] = this.head[b];
+      this.head[b] = victim;
     }
-    if (victim < 0) victim = empty >= 0 ? empty : lru;
     this.key[victim] = key;
     this.gen[victim] = ++this.genCounter;
     this.base[victim] = base;
     this.writable[victim] = writable ? 1 : 0;
     this.huge[victim] = huge ? 1 : 0;
     this.stamp[victim] = ++this.clock;
-    this.hint[n & (HINT_SIZE - 1)] = victim;
     return victim;
+  }
+
+  private unlink(s: number): void {
+    const b = this.bucket[s];
+    if (this.head[b] === s) {
+      this.head[b] = this.next[s];
+    } else {
+      let p = this.head[b];
+      while (this.next[p] !== s) p = this.next[p];
+      this.next[p] = this.next[s];
+    }
+    this.bucket[s] = -1;
+    this.next[s] = -1;
   }
 
   /** Mark a slot used (LRU). */
@@ -101,7 +110,9 @@ export class SimTlb {
   }
 
   private drop(s: number): void {
+    this.unlink(s);
     this.key[s] = -1;
+    this.stamp[s] = -1;
     this.gen[s] = ++this.genCounter;
     this.flushedEntries++;
   }
