@@ -60,6 +60,25 @@ describe('SimNetDevice registers', () => {
     expect(regs.read32(0x0c) & 2).toBe(2);
   });
 
+  it('rejects a frame at an unmapped address and ignores a doorbell more than a ring ahead', () => {
+    const { bus, net, regs, dv } = board();
+    dv.setBigUint64(0, 0x4000_0000n, true); // nothing there
+    dv.setUint32(8, 4, true);
+    dv.setUint32(12, SIM_NET_DESC_OWN, true);
+    regs.write32(0x10, 0x8000_0000);
+    regs.write32(0x04, 1);
+    regs.write32(0x1c, 1);
+    bus.scheduler.runAll();
+    expect(net.fetches[0].rejected).toMatch(/unreadable.*0x40000000/);
+    regs.write32(0x1c, 100);
+    bus.scheduler.runAll();
+    expect(net.fetches).toHaveLength(1);
+    expect(regs.read32(0x20)).toBe(1);
+    expect(net.guestErrors.at(-1)?.message).toMatch(/more than RING_SIZE/);
+    regs.write32(0x18, 3);
+    expect(regs.read32(0x18)).toBe(8);
+  });
+
   it('only 32-bit accesses are valid', () => {
     const { regs } = board();
     expect(() => regs.read16(0x00)).toThrow(/Bus error/);
