@@ -115,6 +115,9 @@ describe('SimEdu registers (as QEMU 7.2 hw/misc/edu.c)', () => {
     regs.write64(0x98, 0x1n | 0x2n);
     sched.runAll();
     expect(Array.from(ram.bytes.subarray(0x3000, 0x3004))).toEqual([9, 8, 7, 6]);
+    expect(regs.read64(0x98)).toBe(0x2n);
+    regs.write64(0x98, 0x4n); // a command without RUN is ignored, as in QEMU
+    expect(regs.read64(0x98)).toBe(0x2n);
   });
 });
 

@@ -18,11 +18,15 @@
  *   0x98    DMA_CMD     R/W     bit 0 RUN, bit 1 direction (0: RAM → device buffer, 1: device
  *                               buffer → RAM), bit 2 raise interrupt 0x100 when done. The transfer
  *                               happens 100 ms of simulated time later; the buffer is 4 KiB at
- *                               device address 0x40000. DMA registers ignore writes while RUN.
+ *                               device address 0x40000. DMA registers ignore writes while RUN; a
+ *                               command written without RUN is ignored.
  *
  * Below 0x80 only 4-byte accesses are valid; at and above 0x80, 4- and 8-byte ones. An invalid
  * access reads all ones (for its size) and a write is ignored; so does any offset not listed.
- * Only the first 0x100 bytes hold registers.
+ * Only the first 0x100 bytes hold registers. (QEMU's memory core already refuses 1- and 2-byte
+ * accesses to edu, whose valid sizes are 4 to 8, before the device sees them; what such a read
+ * returns then depends on the target. The simulator answers them like the other invalid accesses:
+ * all ones.)
  */
 import { SimDeviceBase, SimIrqLine, simAllOnes, simHex, type SimAccessRules, type SimAccessSize } from '../device';
 import type { SimBusMaster } from '../bus';
@@ -161,9 +165,10 @@ export class SimEdu extends SimDeviceBase {
       case SIM_EDU_DMA_DST: if (!this.dmaRunning()) this.dmaDst = big; break;
       case SIM_EDU_DMA_COUNT: if (!this.dmaRunning()) this.dmaCnt = big; break;
       case SIM_EDU_DMA_CMD:
-        if (this.dmaRunning()) break;
+        // As QEMU: a command without RUN is ignored, and so is any command while one runs.
+        if (this.dmaRunning() || !(big & BigInt(SIM_EDU_DMA_RUN))) break;
         this.dmaCmd = big;
-        if (big & BigInt(SIM_EDU_DMA_RUN)) this.scheduler.after(this.dmaDelayNs, () => this.dmaTransfer(), `${this.name}: DMA`);
+        this.scheduler.after(this.dmaDelayNs, () => this.dmaTransfer(), `${this.name}: DMA`);
         break;
       default:
         // ID and IRQ_STATUS are read-only; QEMU ignores writes to them and to unknown offsets.
