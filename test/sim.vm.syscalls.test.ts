@@ -449,3 +449,47 @@ describe('memory pressure', () => {
     expect(p.load8(z)).toBe(0);
   });
 });
+
+describe('trace and counters', () => {
+  it('traces faults, copies, zero-fills, evictions and writebacks; global counters outlive processes', () => {
+    const vm = new SimVm({ frames: 8, trace: true });
+    vm.createFile('f', bytes(16 * PAGE));
+    const p = vm.spawn();
+    const a = mapPath(p, 'f', 16 * PAGE, RW, SHARED);
+    const b = mapPath(p, 'f', PAGE, RW, PRIVATE);
+    const z = simCheck(p.mmap(0, PAGE, RW, PRIVATE | ANONYMOUS, -1, 0), 'mmap');
+    p.store8(b, 1);
+    p.store8(z, 1);
+    for (let i = 0; i < 16; i++) p.store8(a + i * PAGE, i);
+    const kinds = new Set(vm.trace().map((e) => e.kind));
+    for (const k of ['tlb-miss', 'fault', 'cow', 'zero-fill', 'eviction', 'writeback']) expect(kinds).toContain(k);
+    const ev = vm.trace().find((e) => e.kind === 'cow')!;
+    expect(ev).toMatchObject({ pid: p.pid, addr: b });
+    const before = vm.counters();
+    expect(before.majorFaults).toBe(p.counters().majorFaults);
+    p.exit();
+    const after = vm.counters();
+    expect(after.majorFaults).toBe(before.majorFaults);
+    expect(after.anonPages).toBe(0);
+    expect(() => p.fork()).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_CLOSED' }));
+    const limited = new SimVm({ frames: 8, trace: 2 });
+    const q = limited.spawn();
+    const c = simCheck(q.mmap(0, 4 * PAGE, RW, PRIVATE | ANONYMOUS, -1, 0), 'mmap');
+    for (let i = 0; i < 4; i++) q.store8(c + i * PAGE, 1);
+    expect(limited.trace().length).toBe(2);
+    expect(limited.droppedEvents).toBeGreaterThan(0);
+  });
+
+  it('dropCaches makes the next access a major fault; mapped pages stay', () => {
+    const { vm, p } = setup();
+    vm.createFile('f', bytes(2 * PAGE));
+    const a = mapPath(p, 'f', 2 * PAGE, SimProt.READ, SHARED);
+    const fd = p.open('f', SimOpen.RDONLY);
+    p.pread(fd, new Uint8Array(2 * PAGE), 2 * PAGE, 0); // both pages cached
+    p.load8(a); // page 0 mapped
+    expect(vm.dropCaches()).toBe(1);
+    const major = p.counters().majorFaults;
+    p.load8(a + PAGE);
+    expect(p.counters().majorFaults).toBe(major + 1);
+  });
+});
