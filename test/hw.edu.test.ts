@@ -8,11 +8,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '..');
 const RIG = path.join(ROOT, 'scripts', 'qemu', 'x86');
-const DIST = path.join(ROOT, '.cache', 'qemu-x86', 'dist');
+// Per run, so that two test runs at once do not pull the guest's modules out from under each other.
+const DIST = path.join(ROOT, '.cache', 'qemu-x86', `dist-${process.pid}`);
 
 type Result = Record<string, unknown> & { name: string };
 const results = new Map<string, Result>();
@@ -21,7 +22,7 @@ let serial = '';
 let exitLine: string | undefined;
 let wallMs = 0;
 
-/** Compiles the modules the guest needs into .cache/qemu-x86/dist (fresh each run). */
+/** Compiles the modules the guest needs into DIST (fresh each run). */
 function buildGuestDist(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
@@ -63,6 +64,8 @@ beforeAll(() => {
     console.log(`edu guest produced no results (exit ${run.status}, signal ${run.signal}).\nstderr:\n${run.stderr}\nserial (tail):\n${serial.slice(-4000)}`);
   }
 }, 900_000);
+
+afterAll(() => fs.rmSync(DIST, { recursive: true, force: true }));
 
 /** The guest's result `name`, or skip with the reason when QEMU cannot run. */
 function result(ctx: TestContext, name: string): Result {

@@ -12,6 +12,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 CACHE=${MMAPKIT_QEMU_CACHE:-$ROOT/.cache/qemu-x86}
 mkdir -p "$CACHE"
+# One preparer at a time (several test runs may start together); the boots themselves share
+# nothing writable and can run side by side.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE/.prepare.lock"
+  flock -w 900 9 || { echo "prepare: could not lock $CACHE/.prepare.lock" >&2; exit 1; }
+fi
 log() { echo "prepare: $*" >&2; }
 skip() { echo "SKIP: $*"; exit 77; }
 
