@@ -87,11 +87,20 @@ describe('SimEdu registers (as QEMU 7.2 hw/misc/edu.c)', () => {
     expect(regs.read32(0x04)).toBe(0);
   });
 
-  it('unknown offsets read all ones', () => {
-    const { regs } = board();
+  it('unknown offsets read all ones; misuse is logged as guest errors', () => {
+    const { regs, edu, bus } = board();
     expect(regs.read32(0x10)).toBe(0xffffffff);
     expect(regs.read32(0x84)).toBe(0xffffffff);
     expect(regs.read32(0x1000)).toBe(0xffffffff);
+    regs.write32(0x24, 5);
+    expect(regs.read32(0x24)).toBe(0);
+    expect(edu.guestErrors.map((e) => e.message)).toEqual([
+      'read of unknown register at offset 0x10; reads all ones',
+      'read of unknown register at offset 0x84; reads all ones',
+      'read of unknown register at offset 0x1000; reads all ones',
+      'write of 0x00000005 to read-only IRQ_STATUS ignored',
+    ]);
+    expect(bus.guestErrors).toHaveLength(4);
   });
 
   it('DMA registers take 4- and 8-byte accesses; a transfer moves bytes after 100 ms and raises 0x100', () => {

@@ -114,8 +114,10 @@ export class SimEdu extends SimDeviceBase {
 
   read(offset: number, size: SimAccessSize): number | bigint {
     const ones = simAllOnes(size);
-    if (offset < 0x80 && size !== 4) return ones;
-    if (offset >= 0x80 && size !== 4 && size !== 8) return ones;
+    if ((offset < 0x80 && size !== 4) || (offset >= 0x80 && size !== 4 && size !== 8)) {
+      this.guestError(`${size}-byte read at offset ${simHex(offset, 2)} is not a valid access; reads all ones`);
+      return ones;
+    }
     let v: number | bigint;
     switch (offset) {
       case SIM_EDU_ID: v = SIM_EDU_ID_VALUE; break;
@@ -127,7 +129,9 @@ export class SimEdu extends SimDeviceBase {
       case SIM_EDU_DMA_DST: v = this.dmaDst; break;
       case SIM_EDU_DMA_COUNT: v = this.dmaCnt; break;
       case SIM_EDU_DMA_CMD: v = this.dmaCmd; break;
-      default: return ones;
+      default:
+        this.guestError(`read of unknown register at offset ${simHex(offset, 2)}; reads all ones`);
+        return ones;
     }
     // A 4-byte read of a 64-bit register returns its low half, as QEMU truncates it.
     return size === 8 ? BigInt(v) : Number(BigInt.asUintN(32, BigInt(v)));
@@ -170,8 +174,11 @@ export class SimEdu extends SimDeviceBase {
         this.dmaCmd = big;
         this.scheduler.after(this.dmaDelayNs, () => this.dmaTransfer(), `${this.name}: DMA`);
         break;
+      case SIM_EDU_ID: case SIM_EDU_IRQ_STATUS:
+        this.guestError(`write of ${simHex(v)} to read-only ${NAMES[offset]} ignored`);
+        break;
       default:
-        // ID and IRQ_STATUS are read-only; QEMU ignores writes to them and to unknown offsets.
+        this.guestError(`write of ${simHex(big, 16)} to unknown register at offset ${simHex(offset, 2)} ignored`);
         break;
     }
   }
