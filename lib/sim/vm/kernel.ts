@@ -966,6 +966,7 @@ export class SimVm {
   }
 
   private walkFill(p: SimProcess, tlb: SimTlb, v: number, write: boolean): number {
+    if (!p.alive) throw typeError('ERR_MMAPKIT_CLOSED', `Simulated process ${p.pid} has exited.`);
     let e = this.walk(p, v);
     const need = write ? PTE_P | PTE_R | PTE_W : PTE_P | PTE_R;
     if ((e & need) !== need) {

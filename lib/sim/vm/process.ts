@@ -69,6 +69,11 @@ export class SimProcess {
   private fds: (OpenFile | undefined)[] = [];
   private exited = false;
 
+  /** False once the process has exited. */
+  get alive(): boolean {
+    return !this.exited;
+  }
+
   /** @internal */
   constructor(vm: SimVm, pid: number, root: number, cpu: number) {
     this.vm = vm;
