@@ -1,7 +1,8 @@
 // Misuse throws before any syscall, with exact messages and stable codes; system errors look
 // like Node's fs errors.
 import { describe, expect, it } from 'vitest';
-import { MmapkitError, MmapkitSystemError, errnoName, nativeErrorFactory, mapAnonymous, mapFile, openSharedMemory } from '../lib';
+import { MmapkitError, MmapkitSystemError, errnoName, mapAnonymous, mapFile, openSharedMemory } from '../lib';
+import { nativeErrorFactory } from '../lib/errors';
 
 function caught(fn: () => unknown): Error & { code?: string } {
   try {
