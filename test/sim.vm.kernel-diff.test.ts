@@ -19,9 +19,9 @@ const MAX_FILE = 4 * PAGE;
 const MAX_MAPS = 4;
 const dir = tempDir('mmapkit-simdiff-');
 
-type Kind = 'shared' | 'private' | 'anon';
+type Kind = 'shared' | 'private' | 'anon' | 'anon-shared';
 type Op =
-  | { t: 'map'; proc: number; kind: Kind; pages: number }
+  | { t: 'map'; proc: number; kind: Kind; pages: number; offsetPages: number; populate: boolean }
   | { t: 'store'; m: number; off: number; width: 1 | 2 | 4 | 8; value: number }
   | { t: 'pwrite'; off: number; data: Uint8Array }
   | { t: 'msync'; m: number }
@@ -30,7 +30,11 @@ type Op =
   | { t: 'dontneed'; m: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('map' as const), proc: fc.integer({ min: 0, max: 1 }), kind: fc.constantFrom<Kind>('shared', 'private', 'anon'), pages: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 3, arbitrary: fc.record({
+    t: fc.constant('map' as const), proc: fc.integer({ min: 0, max: 1 }),
+    kind: fc.constantFrom<Kind>('shared', 'private', 'private', 'anon', 'anon-shared'), pages: fc.integer({ min: 1, max: 3 }),
+    offsetPages: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 })), populate: fc.boolean(),
+  }) },
   { weight: 6, arbitrary: fc.record({ t: fc.constant('store' as const), m: fc.nat(7), off: fc.nat(3 * PAGE - 1), width: fc.constantFrom<1 | 2 | 4 | 8>(1, 2, 4, 8), value: fc.nat(0xffffffff) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('pwrite' as const), off: fc.nat(MAX_FILE - 1), data: fc.uint8Array({ minLength: 1, maxLength: 300 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('msync' as const), m: fc.nat(7) }) },
@@ -42,6 +46,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 interface Pair {
   kind: Kind;
   len: number;
+  /** Where in the file the mapping starts. */
+  fileOffset: number;
   proc: SimProcess;
   addr: number;
   sim: SimMapping;
@@ -97,7 +103,7 @@ function runSequence(ops: Op[]): void {
           const r = realPage(m, i);
           const s = simPage(m, i);
           if (r !== s) {
-            throw new Error(`mapping ${k} (${m.kind}, ${m.len / PAGE} pages), page ${i}: kernel ${r.slice(0, 64)}…, simulator ${s.slice(0, 64)}…`);
+            throw new Error(`mapping ${k} (${m.kind}, ${m.len / PAGE} pages at file offset ${m.fileOffset}), page ${i}: kernel ${r.slice(0, 64)}…, simulator ${s.slice(0, 64)}…`);
           }
         }
       });
@@ -113,15 +119,20 @@ function runSequence(ops: Op[]): void {
           const p = procs[op.proc];
           let addr: number;
           let real: Mapping;
-          if (op.kind === 'anon') {
-            addr = simCheck(p.mmap(0, len, SimProt.READ | SimProt.WRITE, SimMapFlags.PRIVATE | SimMapFlags.ANONYMOUS, -1, 0), 'mmap');
-            real = mapAnonymous(len);
+          const populate = op.populate ? SimMapFlags.POPULATE : 0;
+          const rw = SimProt.READ | SimProt.WRITE;
+          let fileOffset = 0;
+          if (op.kind === 'anon' || op.kind === 'anon-shared') {
+            const type = op.kind === 'anon' ? SimMapFlags.PRIVATE : SimMapFlags.SHARED;
+            addr = simCheck(p.mmap(0, len, rw, type | SimMapFlags.ANONYMOUS | populate, -1, 0), 'mmap');
+            real = mapAnonymous(len, { shared: op.kind === 'anon-shared', populate: op.populate });
           } else {
+            fileOffset = op.offsetPages * PAGE;
             const flags = op.kind === 'shared' ? SimMapFlags.SHARED : SimMapFlags.PRIVATE;
-            addr = simCheck(p.mmap(0, len, SimProt.READ | SimProt.WRITE, flags, fds[op.proc], 0), 'mmap');
-            real = mapFile(file, { mode: op.kind === 'shared' ? 'readwrite' : 'private', length: len });
+            addr = simCheck(p.mmap(0, len, rw, flags | populate, fds[op.proc], fileOffset), 'mmap');
+            real = mapFile(file, { mode: op.kind === 'shared' ? 'readwrite' : 'private', offset: fileOffset, length: len, populate: op.populate });
           }
-          maps.push({ kind: op.kind, len, proc: p, addr, sim: p.view(addr, len), real });
+          maps.push({ kind: op.kind, len, fileOffset, proc: p, addr, sim: p.view(addr, len), real });
           break;
         }
         case 'store': {
@@ -130,7 +141,8 @@ function runSequence(ops: Op[]): void {
           const off = Math.floor((op.off % (m.len - op.width + 1)) / op.width) * op.width; // aligned: never straddles a page
           // Bytes a shared mapping writes past EOF inside the last page are undefined territory on
           // Linux (they may or may not become file data when the file grows): not generated.
-          if (m.kind === 'shared' && off + op.width > size && off < Math.ceil(size / PAGE) * PAGE) continue;
+          const fileOff = m.fileOffset + off;
+          if (m.kind === 'shared' && fileOff + op.width > size && fileOff < Math.ceil(size / PAGE) * PAGE) continue;
           const bytes = Buffer.alloc(8);
           bytes.writeBigUInt64LE(BigInt(op.value) * 0x100000001n & 0xffffffffffffffffn);
           let simOutcome = 'ok';
@@ -166,8 +178,9 @@ function runSequence(ops: Op[]): void {
           expect(m.proc.msync(m.addr, m.len, SimMsync.SYNC)).toBe(0);
           if (m.kind === 'shared') {
             // MS_SYNC wrote the range's dirty pages: the block device now holds what read() sees.
-            const n = Math.min(m.len, size);
-            expect(Buffer.from(vm.diskBytes('f').subarray(0, n)).equals(Buffer.from(vm.fileBytes('f').subarray(0, n)))).toBe(true);
+            const lo = Math.min(m.fileOffset, size);
+            const hi = Math.min(m.fileOffset + m.len, size);
+            expect(Buffer.from(vm.diskBytes('f').subarray(lo, hi)).equals(Buffer.from(vm.fileBytes('f').subarray(lo, hi)))).toBe(true);
           }
           break;
         }
