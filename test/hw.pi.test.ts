@@ -18,10 +18,11 @@ interface Rig {
 }
 
 let rig: Rig;
+let strictRig: Rig;
 
-function runRig(): Promise<Rig> {
+function runRig(mode: 'normal' | 'strict'): Promise<Rig> {
   return new Promise((resolve) => {
-    const child = spawn('bash', [path.join(ROOT, 'scripts/qemu/pi/run.sh')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [path.join(ROOT, 'scripts/qemu/pi/run.sh'), mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -36,9 +37,9 @@ function runRig(): Promise<Rig> {
   });
 }
 
-function step(name: string): { rc: number; out: string } {
-  const s = rig.steps.get(name);
-  if (!s) throw new Error(`the guest printed no '${name}' step; console tail:\n${rig.console.slice(-3000)}\n${rig.stderr.slice(-2000)}`);
+function step(name: string, from: Rig = rig): { rc: number; out: string } {
+  const s = from.steps.get(name);
+  if (!s) throw new Error(`the guest printed no '${name}' step; console tail:\n${from.console.slice(-3000)}\n${from.stderr.slice(-2000)}`);
   return s;
 }
 
@@ -50,9 +51,12 @@ function json(name: string) {
 
 describe('Raspberry Pi 3 guest (QEMU raspi3b): mmapkit gpio through /dev/mem', () => {
   beforeAll(async () => {
-    rig = await runRig();
-    const marks = rig.console.split('\n').filter((l) => /^@@(HOST|GUEST)/.test(l));
-    process.stdout.write(`[hw.pi] ${rig.skipped ? `SKIPPED: ${rig.skipped}` : marks.join(' | ')}\n`);
+    rig = await runRig('normal');
+    strictRig = rig.skipped ? rig : await runRig('strict');
+    for (const [name, r] of [['normal', rig], ['strict', strictRig]] as const) {
+      const marks = r.console.split('\n').filter((l) => /^@@(HOST|GUEST)/.test(l));
+      process.stdout.write(`[hw.pi ${name}] ${r.skipped ? `SKIPPED: ${r.skipped}` : marks.join(' | ')}\n`);
+    }
   }, 600_000);
 
   test('the guest boots, runs every step and powers off', (ctx) => {
@@ -108,5 +112,25 @@ describe('Raspberry Pi 3 guest (QEMU raspi3b): mmapkit gpio through /dev/mem', (
     expect(step('set-dl').rc).toBe(0);
     const low = json('get4-low').pins[0];
     expect(low).toMatchObject({ pin: 4, function: 'output', level: 0, drive: 0 });
+  });
+
+  test('without root: EACCES on /dev/mem, with the advice and every device tried', (ctx) => {
+    if (rig.skipped) ctx.skip(rig.skipped);
+    const s = step('nonroot');
+    expect(s.rc).toBe(1);
+    expect(s.out).toMatch(/^mmapkit gpio: EACCES: permission denied, open '\/dev\/mem'\n/);
+    expect(s.out).toContain('Mapping /dev/mem needs root (CAP_SYS_RAWIO)');
+    expect(s.out).toMatch(/\(tried \/dev\/gpiomem: not present; \/dev\/mem: EACCES[^)]*\) \[EACCES\]\n$/);
+  });
+
+  test('without iomem=relaxed: strict /dev/mem refuses the claimed GPIO range (EPERM) and the error says how to fix it', (ctx) => {
+    if (strictRig.skipped) ctx.skip(strictRig.skipped);
+    expect(strictRig.status, strictRig.stderr.slice(-2000)).toBe(0);
+    expect(step('cmdline', strictRig).out).not.toContain('iomem=relaxed');
+    const s = step('strict', strictRig);
+    expect(s.rc).toBe(1);
+    expect(s.out).toMatch(/^mmapkit gpio: EPERM: operation not permitted, mmap '\/dev\/mem'\n/);
+    expect(s.out).toContain("boot with 'iomem=relaxed'");
+    expect(s.out).toMatch(/\[EPERM\]\n$/);
   });
 });

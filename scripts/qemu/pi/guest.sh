@@ -5,16 +5,16 @@ M="node /opt/mmapkit/dist/cli/main.js"
 step() {
   name=$1; shift
   echo "@@BEGIN $name"
-  "$@"
+  "$@" 2>&1
   echo "@@END $name rc=$?"
 }
 step cmdline cat /proc/cmdline
-step node node -p 'process.version + " napi " + process.versions.napi + " " + process.arch'
-step info $M gpio info --json
+if grep -q mmapkit.mode=strict /proc/cmdline; then
+  # No iomem=relaxed: the kernel's pinctrl driver owns the range, strict /dev/mem refuses it.
+  step strict $M gpio get 4
+  exit 0
+fi
+# The command as users type it, in its own process: probe all 54 pins.
 step get-json $M gpio get --json
-step get-text $M gpio get 0-15
-step raspi-gpio $M gpio get 14,15 --format raspi-gpio
-step set-op-dh $M gpio set 4 op dh
-step get4-high $M gpio get 4 --json
-step set-dl $M gpio set 4 dl
-step get4-low $M gpio get 4 --json
+# The rest in one process (steps framed by the script itself), ending as an unprivileged user.
+node /guest-steps.js 2>&1

@@ -5,6 +5,9 @@
 #
 # Prepares everything first: scripts/qemu/pi/fetch.sh (packages, cached in .cache/qemu-pi/),
 # scripts/cross-arm64.sh (the arm64 addon), dist/ (npm run build:ts when missing).
+# Usage: run.sh          the normal run (iomem=relaxed)
+#        run.sh strict   boots without iomem=relaxed: the kernel's strict /dev/mem checks refuse the
+#                        GPIO range its pinctrl driver claims, and the guest checks mmapkit's error
 # Environment: MMAPKIT_PI_CACHE (cache folder), MMAPKIT_PI_TIMEOUT (seconds, default 300),
 # MMAPKIT_PI_QEMU (the qemu-system-aarch64 binary).
 # Exit status: QEMU's (0 when the guest powered off); 77 when the rig cannot run here (reason on
@@ -14,6 +17,12 @@ ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 HERE="$ROOT/scripts/qemu/pi"
 CACHE="${MMAPKIT_PI_CACHE:-$ROOT/.cache/qemu-pi}"
 TIMEOUT="${MMAPKIT_PI_TIMEOUT:-300}"
+MODE="${1:-normal}"
+case "$MODE" in
+  normal) APPEND="iomem=relaxed" ;;
+  strict) APPEND="mmapkit.mode=strict" ;;
+  *) echo "usage: $0 [normal|strict]" >&2; exit 2 ;;
+esac
 cd "$ROOT"
 t0=$(date +%s%N)
 stamp() { local ms=$(( ($(date +%s%N) - t0) / 1000000 )); printf '@@HOST %s %d.%03ds\n' "$1" $((ms / 1000)) $((ms % 1000)); }
@@ -41,6 +50,7 @@ APP="$CACHE/app"
 rm -rf "$APP"; mkdir -p "$APP/opt/mmapkit/build-arm64" "$APP/lib/modules"
 install -m 755 "$HERE/init" "$APP/init"
 install -m 644 "$HERE/guest.sh" "$APP/guest.sh"
+install -m 644 "$HERE/guest-steps.js" "$APP/guest-steps.js"
 cp "$CACHE/bcm2835_wdt.ko" "$APP/lib/modules/"
 cp "$ROOT/package.json" "$APP/opt/mmapkit/"
 cp -r "$ROOT/dist" "$APP/opt/mmapkit/dist"
@@ -60,7 +70,7 @@ command -v "$QEMU" >/dev/null || { echo "SKIP: $QEMU not installed (apt-get inst
 set +e
 timeout --kill-after=10 "$TIMEOUT" "$QEMU" -M raspi3b -accel tcg,thread=single \
   -kernel "$CACHE/Image" -dtb "$CACHE/bcm2837-rpi-3-b.dtb" -initrd "$INITRD" \
-  -append "console=ttyAMA0 iomem=relaxed panic=-1 rdinit=/init quiet loglevel=1" \
+  -append "console=ttyAMA0 $APPEND panic=-1 rdinit=/init quiet loglevel=1" \
   -display none -serial stdio -monitor none -no-reboot </dev/null
 rc=$?
 set -e
