@@ -22,6 +22,7 @@ export {
 export * from './files';
 export * from './shm';
 export * from './regs';
+export * from './drivers';
 export * from './sim';
 export * from './gpio';
 export * from './csv';

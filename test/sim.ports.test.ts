@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { PortIO } from '../lib/interfaces';
 import {
   SimCmosRtc, SimKeyboardController, SimPortSpace, SimPostPort, createSimMachine, SIM_SCANCODES_SET1,
 } from '../lib/sim';
@@ -9,11 +8,8 @@ function codeOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-// The CMOS check the QEMU x86 guest runs through /dev/port, written against PortIO.
-function cmosSeconds(ports: PortIO): number {
-  ports.outb(0x70, 0x00);
-  return ports.inb(0x71);
-}
+// The CMOS driver the QEMU x86 guest runs through /dev/port, written once against PortIO.
+import { cmosSecondsRaw as cmosSeconds, cmosSeconds as cmosSecondsDecoded } from '../lib/drivers/cmos';
 
 describe('SimPortSpace', () => {
   it('unassigned ports read all ones and ignore writes, as on a PC', () => {
@@ -92,6 +88,15 @@ describe('CMOS clock 0x70/0x71', () => {
       expect(v >> 4).toBeLessThan(6); // BCD
       expect(v & 0xf).toBeLessThan(10);
     }
+  });
+
+  it('the CMOS driver decodes BCD seconds and follows simulated time', () => {
+    const m = createSimMachine({ cmosStart: new Date(Date.UTC(2026, 10, 25, 13, 59, 58)) });
+    expect(cmosSecondsDecoded(m.ports)).toBe(58);
+    m.scheduler.advance(1.1e9);
+    expect(cmosSecondsDecoded(m.ports)).toBe(59);
+    m.scheduler.advance(1e9);
+    expect(cmosSecondsDecoded(m.ports)).toBe(0);
   });
 
   it('reports the start date in BCD, 24-hour mode, and counts simulated time', () => {
