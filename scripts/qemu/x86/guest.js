@@ -108,9 +108,65 @@ if (dev) {
     if (!require('fs').existsSync(cli)) return { missing: true };
     return { output: runCli(cli, [hex(bar0.start)]), device: runCli(cli, ['--device', viaFile.path, '0x0', '32']) };
   });
+  attempt('dma', () => dmaRoundTrip(dev, viaFile));
   viaFile.close();
   viaMem.close();
   attempt('closed', () => errorOf(() => viaFile.read32(0)));
+}
+
+// The seed's descriptor-then-doorbell, with a device that really reads memory: fill a page of
+// ordinary (anonymous, locked) memory, store barrier, program edu's DMA engine and ring it (the
+// command register) to copy the page into the device's buffer, then DMA it back into a second page
+// and compare. edu's DMA mask is 28 bits, so both pages must lie below 256 MiB; their physical
+// addresses come from /proc/self/pagemap (root only).
+function dmaRoundTrip(dev, io) {
+  const fs = require('fs');
+  const { mapAnonymous } = require(path.join(dist, 'mapping.js'));
+  const PAGE = 4096;
+  const COUNT = 64;
+  const m = mapAnonymous(COUNT * PAGE, { populate: true, lock: true });
+  for (let i = 0; i < COUNT; i++) m.store32(i * PAGE, i + 1); // make every page private and present
+  const pagemap = fs.openSync('/proc/self/pagemap', 'r');
+  const low = [];
+  const entry = Buffer.alloc(8);
+  for (let i = 0; i < COUNT && low.length < 2; i++) {
+    const va = m.address + BigInt(i * PAGE);
+    fs.readSync(pagemap, entry, 0, 8, Number((va / BigInt(PAGE)) * 8n));
+    const v = entry.readBigUInt64LE(0);
+    const pa = (v & ((1n << 55n) - 1n)) * BigInt(PAGE);
+    if (v >> 63n && pa !== 0n && pa < 1n << 28n) low.push({ offset: i * PAGE, pa });
+  }
+  fs.closeSync(pagemap);
+  if (low.length < 2) throw new Error(`no two pages below 256 MiB among ${COUNT} (edu's DMA mask)`);
+  const [src, dst] = low;
+  // No driver owns edu, so bus mastering is off: turn it on in the PCI command register.
+  const cfg = fs.openSync(path.join(dev.path, 'config'), 'r+');
+  const cmd = Buffer.alloc(2);
+  fs.readSync(cfg, cmd, 0, 2, 4);
+  cmd.writeUInt16LE(cmd.readUInt16LE(0) | 0x4, 0);
+  fs.writeSync(cfg, cmd, 0, 2, 4);
+  fs.closeSync(cfg);
+
+  const LEN = 64;
+  for (let k = 0; k < LEN; k += 4) m.store32(src.offset + k, (0xc0de0000 | k) >>> 0);
+  for (let k = 0; k < LEN; k += 4) m.store32(dst.offset + k, 0);
+  const R = edu.EDU_REG;
+  const run = (from, to, command) => {
+    io.write64(R.DMA_SRC, from);
+    io.write64(R.DMA_DST, to);
+    io.write64(R.DMA_COUNT, BigInt(LEN));
+    regs.compilerBarrier();
+    regs.storeBarrier(); // the data and the descriptor before the doorbell
+    io.write64(R.DMA_CMD, command); // doorbell: start
+    return regs.pollUntil(io, R.DMA_CMD, 1n, 0n, { width: 64, timeoutMs: 10000 });
+  };
+  const toDevice = run(src.pa, 0x40000n, 1n); // RAM -> edu buffer
+  const toRam = run(0x40000n, dst.pa, 3n); // edu buffer -> RAM
+  regs.loadBarrier();
+  const back = [];
+  for (let k = 0; k < LEN; k += 4) back.push(m.load32(dst.offset + k));
+  m.close();
+  return { src: src.pa, dst: dst.pa, words: back, polls: [toDevice.reads, toRam.reads], ms: [toDevice.elapsedMs, toRam.elapsedMs] };
 }
 
 function runCli(file, args) {
