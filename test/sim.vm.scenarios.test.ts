@@ -81,6 +81,18 @@ describe('scenarios', () => {
     expect(v.zeroFillsAfterRewrite).toBe(8);
   });
 
+  it('read-vs-mmap: the same bytes, counted differently', () => {
+    const v = runSimVmScenario('read-vs-mmap', { trace: 0 }).values;
+    expect(v.sumRead).toBe(v.sumMmap);
+    expect(v.readBytesCopied).toBe(16 << 20);
+    expect(v.readFaults).toBe(0);
+    expect(v.readSyscalls).toBe(1 + 256 + 1 + 1); // open, 256 full reads, the read at EOF, close
+    expect(v.mmapBytesCopied).toBe(0);
+    expect(v.mmapFaults).toBe(4096);
+    expect(v.mmapTlbMisses).toBe(4096);
+    expect(v.mmapSyscalls).toBe(3); // open, mmap, close
+  });
+
   it('scan-1gib: 262 144 faults, frames recycled', () => {
     const v = runSimVmScenario('scan-1gib', { trace: 0 }).values;
     expect(v.pages).toBe(262144);

@@ -249,6 +249,49 @@ const scenarios: SimVmScenario[] = [
     },
   },
   {
+    name: 'read-vs-mmap',
+    title: 'The same 16 MiB scan through read() and through mmap, compared by their counts',
+    run(o) {
+      const r = new Run({ frames: 8192 }, o?.trace ?? 20);
+      const size = 16 << 20;
+      const data = fileOf(size, 11);
+      r.vm.createFile('data', data);
+      const chunk = 64 << 10;
+      const R = r.spawn('read');
+      const fd = simCheck(R.open('data', SimOpen.RDONLY), 'open');
+      const buf = new Uint8Array(chunk);
+      let sumRead = 0;
+      for (;;) {
+        const n = simCheck(R.read(fd, buf), 'read');
+        if (n === 0) break;
+        for (let i = 0; i < n; i++) sumRead += buf[i];
+      }
+      R.close(fd);
+      r.vm.dropCaches();
+      const M = r.spawn('mmap');
+      const addr = mapFile(M, 'data', size, SimProt.READ, SimMapFlags.PRIVATE);
+      const v = M.view(addr, size);
+      let sumMap = 0;
+      for (let i = 0; i < size; i++) sumMap += v.load8(i);
+      const cr = R.counters();
+      const cm = M.counters();
+      r.values.sumRead = sumRead;
+      r.values.sumMmap = sumMap;
+      r.values.readSyscalls = cr.syscalls;
+      r.values.readBytesCopied = cr.readBytes;
+      r.values.readFaults = cr.minorFaults + cr.majorFaults;
+      r.values.mmapSyscalls = cm.syscalls;
+      r.values.mmapBytesCopied = cm.readBytes;
+      r.values.mmapFaults = cm.minorFaults + cm.majorFaults;
+      r.values.mmapTlbMisses = cm.tlbMisses;
+      r.values.mmapWalkRefs = cm.walkRefs;
+      r.say(`read() with a 64 KiB buffer: ${cr.syscalls} system calls, ${cr.readBytes} bytes copied into the buffer, ${r.values.readFaults} page faults`);
+      r.say(`mmap: ${cm.syscalls} system calls, ${cm.readBytes} bytes copied, ${r.values.mmapFaults} page faults (${cm.majorFaults} major), ${cm.tlbMisses} TLB misses, ${cm.walkRefs} page-walk memory references`);
+      r.say(`both sums: ${sumRead} = ${sumMap}; both read ${size / PAGE} pages from the block device (cold cache each time)`);
+      return r.result(this.name, this.title);
+    },
+  },
+  {
     name: 'scan-1gib',
     title: 'A 1 GiB file scanned one byte per page: 262 144 faults',
     run(o) {
