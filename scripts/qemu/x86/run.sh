@@ -3,7 +3,7 @@
 # host's node: run.sh SCRIPT [ARG...]. SCRIPT and ARGs are host paths/words without spaces; the
 # guest sees the host's / read-only. The serial console (the script's output, between the
 # MMAPKIT-BOOTED and MMAPKIT-EXIT markers) goes to stdout. Exits 77 with a "SKIP:" line when QEMU
-# cannot run here; the boot is cut off after MMAPKIT_QEMU_TIMEOUT seconds (default 180).
+# cannot run here; the boot is cut off after MMAPKIT_QEMU_TIMEOUT seconds (default 300).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
@@ -19,7 +19,7 @@ NODE=$(readlink -f "$(command -v node)")
 append="console=ttyS0 panic=-1 mmapkit.node=$NODE mmapkit.script=$(readlink -f "$1") mmapkit.cwd=$ROOT"
 shift
 for a in "$@"; do append+=" mmapkit.arg=$a"; done
-exec timeout --kill-after=10 "${MMAPKIT_QEMU_TIMEOUT:-180}" \
+exec timeout --kill-after=10 "${MMAPKIT_QEMU_TIMEOUT:-300}" \
   qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nodefaults -vga none -display none \
   -serial stdio -no-reboot \
   -kernel "$VMLINUX" -initrd "$INITRD" -append "$append" \
