@@ -62,7 +62,7 @@ describe('mmapkit gpio', () => {
     const r = mmapkit('get', '14,20', '--sim', 'pi5', '--json');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ soc: 'BCM2712', chip: 'rp1', source: 'simulated pi5' });
+    expect(j).toMatchObject({ soc: 'BCM2712', chip: 'rp1', source: 'simulated pi5: bus window at 0x1F000D0000' });
     expect(j.pins).toEqual([
       { pin: 14, function: 'alt4', fsel: 4, name: 'TXD0', level: 0, pull: 'down', drive: null },
       { pin: 20, function: 'none', fsel: 31, name: 'none', level: 0, pull: 'down', drive: null },

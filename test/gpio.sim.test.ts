@@ -394,3 +394,23 @@ describe('SimRp1Gpio (Pi 5 RP1)', () => {
     expect(g.altFunctions(53)).toHaveLength(9);
   });
 });
+
+describe('on the simulated bus, at the physical address, through a window (as /dev/mem reaches them)', () => {
+  for (const model of ['pi1', 'pi2', 'pi3', 'pi4', 'pi5'] as const) {
+    test(model, async () => {
+      const { SimBus } = await import('../lib/sim/bus');
+      const { simWindow } = await import('../lib/sim/window');
+      const { gpio: sim, info } = simRaspberryPi(model);
+      const bus = new SimBus();
+      bus.mapRegisterIO(info.gpioBase, sim, { name: 'gpio' });
+      const g = new RaspberryPiGpio(simWindow(bus, info.gpioBase, info.gpioLength), info);
+      g.setFunction(4, 'output');
+      g.write(4, 1);
+      expect(sim.output(4)).toBe(1);
+      expect(g.probePin(4)).toMatchObject({ function: 'output', level: 1, drive: 1 });
+      g.write(4, 0);
+      expect(sim.output(4)).toBe(0);
+      expect(g.probePin(14).name).toBe(model === 'pi3' ? 'TXD1' : 'TXD0');
+    });
+  }
+});

@@ -9,6 +9,8 @@ import {
   parseGpioFunction, parseGpioPins, GPIO_PIN_COUNTS, gpioAltFunctions, type RaspberryPiInfo,
 } from '../gpio';
 import { simRaspberryPi, type SimRaspberryPiModel } from '../sim/gpio';
+import { SimBus } from '../sim/bus';
+import { simWindow } from '../sim/window';
 
 export const summary = 'probe and drive Raspberry Pi GPIO pins (Pi 1-5, real or --sim)';
 
@@ -77,10 +79,14 @@ export async function run(argv: string[]): Promise<number> {
   let gpio: RaspberryPiGpio | null = null;
   const needRegisters = cmd === 'get' || cmd === 'set';
   if (values.sim !== undefined) {
+    // The simulated block sits on a simulated bus at the board's physical GPIO address and is
+    // reached through a window, as /dev/mem reaches the real one.
     const board = simRaspberryPi(values.sim as SimRaspberryPiModel);
     info = board.info;
-    if (cmd === 'get') board.gpio.writable = false; // a probe never writes
-    gpio = new RaspberryPiGpio(board.gpio, info, `simulated ${values.sim}`);
+    const bus = new SimBus();
+    bus.mapRegisterIO(info.gpioBase, board.gpio, { name: 'gpio' });
+    const window = simWindow(bus, info.gpioBase, info.gpioLength, { writable: cmd !== 'get' }); // a probe never writes
+    gpio = new RaspberryPiGpio(window, info, `simulated ${values.sim}: bus window at ${hex(info.gpioBase)}`);
   } else {
     info = detectRaspberryPi(values.devicetree !== undefined ? { deviceTree: values.devicetree } : {});
     if (needRegisters) gpio = RaspberryPiGpio.open({ info, writable: cmd === 'set', device: values.device });
