@@ -25,7 +25,7 @@ let wallMs = 0;
 /** Compiles the modules the guest needs into DIST (fresh each run). */
 function buildGuestDist(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts', 'lib/mapping.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
+  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts', 'lib/mapping.ts', 'lib/drivers/cmos.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
   fs.rmSync(DIST, { recursive: true, force: true });
   try {
     execFileSync(process.execPath, [tsc, '--outDir', DIST, '--rootDir', 'lib', '--target', 'ES2022', '--module', 'commonjs',
@@ -194,6 +194,8 @@ describe('QEMU x86-64 guest with the edu device', () => {
     expect(r.waitedMs as number).toBeGreaterThanOrEqual(1000);
     expect(r.second).not.toBe(r.first);
     for (const v of [r.first, r.second] as number[]) expect(v >> 4, 'BCD seconds').toBeLessThan(6);
+    expect(r.decoded as number).toBeGreaterThanOrEqual(0);
+    expect(r.decoded as number).toBeLessThan(60);
   });
 
   it('reads the CMOS seconds with ioperm and in/out instructions and sees them change', (ctx) => {
