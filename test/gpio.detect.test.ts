@@ -18,6 +18,8 @@ interface Fixture {
   ranges?: Buffer;
   revision?: number;
   cpuinfo?: string;
+  /** The root's and the soc node's #address-cells. */
+  cells?: [number, number];
 }
 
 const BASE = tempDir('mmapkit-dt-');
@@ -32,6 +34,10 @@ function deviceTree(f: Fixture): string {
   if (f.model) fs.writeFileSync(path.join(root, 'model'), f.model + '\0');
   if (f.ranges) fs.writeFileSync(path.join(root, 'soc', 'ranges'), f.ranges);
   if (f.revision !== undefined) fs.writeFileSync(path.join(root, 'system', 'linux,revision'), be32(f.revision));
+  if (f.cells) {
+    fs.writeFileSync(path.join(root, '#address-cells'), be32(f.cells[0]));
+    fs.writeFileSync(path.join(root, 'soc', '#address-cells'), be32(f.cells[1]));
+  }
   if (f.cpuinfo) fs.writeFileSync(path.join(path.dirname(root), 'cpuinfo'), f.cpuinfo);
   return root;
 }
@@ -78,6 +84,7 @@ describe('detectRaspberryPi', () => {
       model: 'Raspberry Pi 4 Model B Rev 1.4',
       ranges: be32(0x7e000000, 0x0, 0xfe000000, 0x01800000, 0x7c000000, 0x0, 0xfc000000, 0x02000000),
       revision: 0xd03114,
+      cells: [2, 1],
     });
     expect(detectRaspberryPi({ deviceTree: dt })).toMatchObject({ soc: 'BCM2711', chip: 'bcm2711', pinCount: 58, peripheralBase: 0xfe000000, gpioBase: 0xfe200000, gpiomem: '/dev/gpiomem' });
   });
@@ -88,9 +95,11 @@ describe('detectRaspberryPi', () => {
       model: 'Raspberry Pi 5 Model B Rev 1.0',
       ranges: be32(0x7c000000, 0x10, 0x7c000000, 0x04000000),
       revision: 0xc04170,
+      cells: [2, 1],
     });
     const info = detectRaspberryPi({ deviceTree: dt });
     expect(info).toMatchObject({ soc: 'BCM2712', chip: 'rp1', pinCount: 54, gpiomem: '/dev/gpiomem0', gpioLength: 0x30000, gpioBase: 0x1f000d0000 });
+    expect(info.peripheralBase).toBe(0x107c000000);
   });
 
   test('no SoC compatible: the revision code decides (processor field), base from soc/ranges', () => {
@@ -124,7 +133,19 @@ describe('detectRaspberryPi', () => {
     expect(detectRaspberryPi({ deviceTree: dt })).toMatchObject({ soc: 'BCM2711', revision: 0xd03114 });
   });
 
+  test('Pi 4 with high peripherals (arm_peri_high): parent address 0x4_7E000000 read with the cell counts', () => {
+    const dt = deviceTree({
+      compatible: ['raspberrypi,4-model-b', 'brcm,bcm2711'],
+      model: 'Raspberry Pi 4 Model B Rev 1.5',
+      ranges: be32(0x7e000000, 0x4, 0x7e000000, 0x01800000),
+      cells: [2, 1],
+    });
+    expect(detectRaspberryPi({ deviceTree: dt })).toMatchObject({ peripheralBase: 0x47e000000, gpioBase: 0x47e200000 });
+  });
+
   test('parseSocRanges: one-cell and two-cell parent addresses', () => {
+    expect(parseSocRanges(be32(0x7e000000, 0x3f000000, 0x01000000), { child: 1, parent: 1 })).toBe(0x3f000000);
+    expect(parseSocRanges(be32(0x7c000000, 0x10, 0x7c000000, 0x04000000), { child: 1, parent: 2 })).toBe(0x107c000000);
     expect(parseSocRanges(be32(0x7e000000, 0x3f000000, 0x01000000))).toBe(0x3f000000);
     expect(parseSocRanges(be32(0x7e000000, 0, 0xfe000000, 0x01800000))).toBe(0xfe000000);
     expect(parseSocRanges(Buffer.alloc(4))).toBeNull();

@@ -76,10 +76,18 @@ export function socFromRevision(rev: number): RaspberryPiSoc | null {
 }
 
 /**
- * The parent (ARM physical) address of the first range of `soc/ranges`: big-endian 32-bit cells;
- * the cell at byte 4, or at byte 8 when that is 0 (two-cell parent addresses, as on the Pi 4).
+ * The parent (ARM physical) address of the first range of `soc/ranges` (big-endian 32-bit cells).
+ * With the cell counts (the soc node's `#address-cells` for the child address, the root's for the
+ * parent address) the parent address is read exactly — two cells on the Pi 4 (0x0 0xfe000000, or
+ * 0x4 0x7e000000 with high peripherals) and the Pi 5 (0x10 0x7c000000). Without them: the cell at
+ * byte 4, or at byte 8 when that is 0.
  */
-export function parseSocRanges(buf: Buffer): number | null {
+export function parseSocRanges(buf: Buffer, cells?: { child: number; parent: number }): number | null {
+  if (cells && cells.child >= 1 && cells.parent >= 1 && cells.parent <= 2 && buf.length >= 4 * (cells.child + cells.parent)) {
+    let v = 0;
+    for (let i = 0; i < cells.parent; i++) v = v * 2 ** 32 + buf.readUInt32BE(4 * (cells.child + i));
+    return v;
+  }
   if (buf.length >= 12) {
     const a = buf.readUInt32BE(4);
     if (a !== 0) return a;
@@ -87,6 +95,11 @@ export function parseSocRanges(buf: Buffer): number | null {
   }
   if (buf.length >= 8) return buf.readUInt32BE(4);
   return null;
+}
+
+function readCells(file: string): number | null {
+  const b = readMaybe(file);
+  return b && b.length === 4 ? b.readUInt32BE(0) : null;
 }
 
 function socFromCompatible(compatible: string[]): RaspberryPiSoc | null {
@@ -142,7 +155,11 @@ export function detectRaspberryPi(options: DetectRaspberryPiOptions = {}): Raspb
     soc = socFromRevision(revision);
     socSource = 'revision code';
   }
-  const rangesBase = ranges ? parseSocRanges(ranges) : null;
+  const parentCells = readCells(path.join(dt, '#address-cells'));
+  const childCells = readCells(path.join(dt, 'soc', '#address-cells'));
+  const rangesBase = ranges
+    ? parseSocRanges(ranges, parentCells !== null ? { child: childCells ?? 1, parent: parentCells } : undefined)
+    : null;
   if (!soc && looksPi && rangesBase !== null) {
     soc = rangesBase === 0x20000000 ? 'BCM2835' : rangesBase === 0x3f000000 ? 'BCM2837' : rangesBase === 0xfe000000 ? 'BCM2711' : null;
     socSource = 'soc/ranges';
