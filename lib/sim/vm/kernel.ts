@@ -549,8 +549,8 @@ export class SimVm {
 
   /** @internal */
   emit(kind: SimTraceKind, pid: number, addr: number, detail: string): void {
-    const ev = { seq: ++this.seq, kind, pid, addr, detail };
-    if (this.events.length < this.traceLimit) this.events.push(ev);
+    const seq = ++this.seq;
+    if (this.events.length < this.traceLimit) this.events.push({ seq, kind, pid, addr, detail });
     else this.droppedEvents++;
   }
 
