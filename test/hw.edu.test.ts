@@ -161,6 +161,21 @@ describe('QEMU x86-64 guest with the edu device', () => {
     expect(r.missing, 'lib/cli/devmem.ts was not compiled for the guest').toBeUndefined();
     expect(r.output).toBe('0x010000ED');
     expect(r.device).toBe('0x010000ED');
+    expect(r.write).toBe('');
+    expect(r.readBack).toBe('0xEDCBA987');
+    expect(r.port).toMatch(/^0x[0-9A-F]{2}$/);
+  });
+
+  it('without privileges: /dev/mem, the resource file and the port methods fail with advice', (ctx) => {
+    const r = result(ctx, 'unprivileged') as Record<string, { threw: boolean; code?: string; message?: string }>;
+    expect(r.devmem).toMatchObject({ threw: true, code: 'EACCES' });
+    expect(r.devmem.message).toContain('iomem=relaxed');
+    expect(r.devmem.message).toContain('needs root');
+    expect(r.resource).toMatchObject({ threw: true, code: 'EACCES' });
+    expect(r.devport).toMatchObject({ threw: true, code: 'EACCES' });
+    expect(r.devport.message).toContain('Port I/O needs root');
+    expect(r.ioperm).toMatchObject({ threw: true, code: 'EPERM' });
+    expect(r.ioperm.message).toContain('CAP_SYS_RAWIO');
   });
 
   it('DMA round trip: data in ordinary memory, store barrier, doorbell; the device copies it in and back out', (ctx) => {

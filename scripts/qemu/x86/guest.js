@@ -106,7 +106,11 @@ if (dev) {
   attempt('cli.devmem', () => {
     const cli = path.join(dist, 'cli', 'devmem.js');
     if (!require('fs').existsSync(cli)) return { missing: true };
-    return { output: runCli(cli, [hex(bar0.start)]), device: runCli(cli, ['--device', viaFile.path, '0x0', '32']) };
+    const write = runCli(cli, ['--device', viaFile.path, '0x4', '32', '0x12345678']);
+    const readBack = runCli(cli, [hex(bar0.start + 4n)]);
+    runCli(cli, ['--port', '0x70', '8', '0x0a']); // CMOS status A: its low bits are the divider setting
+    const port = runCli(cli, ['--port', '0x71', 'b']);
+    return { output: runCli(cli, [hex(bar0.start)]), device: runCli(cli, ['--device', viaFile.path, '0x0', '32']), write, readBack, port };
   });
   attempt('dma', () => dmaRoundTrip(dev, viaFile));
   viaFile.close();
@@ -201,5 +205,22 @@ attempt('cmos.ioperm', () => {
   sleep(1100);
   const second = cmosSeconds(ports);
   return { first, second };
+});
+// The same calls without privileges: a child process as user nobody.
+attempt('unprivileged', () => {
+  const { spawnSync } = require('child_process');
+  const script = `
+    const regs = require(${JSON.stringify(path.join(dist, 'regs', 'index.js'))});
+    const out = {};
+    const tryIt = (name, fn) => { try { fn(); out[name] = { threw: false }; } catch (e) { out[name] = { threw: true, code: e.code, message: e.message }; } };
+    tryIt('devmem', () => regs.openRegisterWindow({ offset: ${bar0 ? bar0.start : 0n}n, length: 4096 }));
+    tryIt('resource', () => regs.openPciBar(${JSON.stringify(dev ? dev.bdf : '00:00.0')}, 0));
+    tryIt('devport', () => regs.openPorts());
+    tryIt('ioperm', () => regs.openPorts({ method: 'ioperm' }));
+    process.stdout.write(JSON.stringify(out));
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: '/' });
+  if (r.status !== 0) throw new Error(`unprivileged child failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
 });
 emit('done', { uptime: uptime() });
