@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRegisterWindow, RegisterWindow, readRegisters } from '../lib/regs';
-import { binding } from '../lib/native';
+import { createMemfd } from '../lib/shm';
 
 let dir: string;
 let file: string;
@@ -184,21 +184,15 @@ describe('openRegisterWindow over a regular file', () => {
   });
 
   it('works over a memfd', () => {
-    const b = binding();
-    const fd: number = b.memfdCreate('regs', 0);
-    try {
-      fs.ftruncateSync(fd, 4096);
-      const p = `/proc/self/fd/${fd}`;
-      using w = openRegisterWindow({ path: p, offset: 64, length: 32, writable: true });
-      w.write64(0, 0xfeedfacecafebeefn);
-      w.write32(8, 0x11223344);
-      const buf = Buffer.alloc(12);
-      fs.readSync(fd, buf, 0, 12, 64);
-      expect(buf.toString('hex')).toBe('efbefecacefaedfe44332211');
-      expect(w.read16(10)).toBe(0x1122);
-    } finally {
-      fs.closeSync(fd);
-    }
+    using memfd = createMemfd('regs');
+    memfd.truncate(4096);
+    using w = openRegisterWindow({ path: memfd.path, offset: 64, length: 32, writable: true });
+    w.write64(0, 0xfeedfacecafebeefn);
+    w.write32(8, 0x11223344);
+    const buf = Buffer.alloc(12);
+    fs.readSync(memfd.fd, buf, 0, 12, 64);
+    expect(buf.toString('hex')).toBe('efbefecacefaedfe44332211');
+    expect(w.read16(10)).toBe(0x1122);
   });
 
   it('turns SIGBUS on a truncated file into ERR_MMAPKIT_SIGBUS', () => {
