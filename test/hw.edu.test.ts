@@ -206,7 +206,6 @@ describe('QEMU x86-64 guest with the edu device', () => {
 
   it('reads the CMOS seconds through /dev/port twice 1.1 s apart and sees them change', (ctx) => {
     const r = result(ctx, 'cmos.devport');
-    expect(r.waitedMs as number).toBeGreaterThanOrEqual(1000);
     expect(r.second).not.toBe(r.first);
     for (const v of [r.first, r.second] as number[]) expect(v >> 4, 'BCD seconds').toBeLessThan(6);
     expect(r.decoded as number).toBeGreaterThanOrEqual(0);
