@@ -290,7 +290,7 @@ export class SimProcess {
     if (length < 0 || length > SIM_TASK_SIZE) return -ENOMEM;
     const len = roundUp(length, unit);
     if (offset < 0 || offset / PAGE + len / PAGE > 2 ** 52) return -EOVERFLOW;
-    if (prot & ~7) return -EINVAL;
+    prot &= 7; // as Linux, mmap ignores bits it does not know
     const type = flags & 3;
     if (type === 0) return -EINVAL;
     const shared = type !== SimMapFlags.PRIVATE;
@@ -373,7 +373,8 @@ export class SimProcess {
     this.ctr[C_SYSCALLS]++;
     int('addr', addr); int('length', length); int('prot', prot);
     if (addr % PAGE !== 0) return -EINVAL;
-    if (prot & ~7) return -EINVAL;
+    if (prot & ~0xf) return -EINVAL; // x86 accepts PROT_SEM (0x8), which changes nothing here
+    prot &= 7;
     if (length === 0) return 0;
     if (length < 0) return -ENOMEM;
     const end = addr + roundUp(length, PAGE);
