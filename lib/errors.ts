@@ -19,6 +19,8 @@ export type MmapkitErrorCode =
   | 'ERR_MMAPKIT_EXTERNAL_BUFFERS'
   | 'ERR_MMAPKIT_BINDING'
   | 'ERR_MMAPKIT_UNALIGNED'
+  | 'ERR_MMAPKIT_WIDTH'
+  | 'ERR_MMAPKIT_BUSY'
   | 'ERR_MMAPKIT_UNSUPPORTED'
   | 'ERR_MMAPKIT_TIMEOUT'
   | 'ERR_MMAPKIT_BUS_ERROR'
@@ -123,9 +125,10 @@ export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unkn
 function hintFor(errno: number, syscall: string, path: string): string | undefined {
   const code = errnoName(errno);
   if (path === '/dev/mem' && (code === 'EACCES' || code === 'EPERM')) {
-    return 'Mapping /dev/mem needs root (CAP_SYS_RAWIO), and kernels with CONFIG_STRICT_DEVMEM refuse ranges a driver has claimed: ' +
-      "boot with 'iomem=relaxed' to allow them, or map a narrower device file instead (/dev/gpiomem for Raspberry Pi GPIO, " +
-      '/sys/bus/pci/devices/<bdf>/resourceN for a PCI BAR, /dev/uioN for a UIO device).';
+    return 'Mapping /dev/mem needs root (CAP_SYS_RAWIO). Kernels built with CONFIG_STRICT_DEVMEM refuse ordinary RAM, and with ' +
+      "CONFIG_IO_STRICT_DEVMEM also device ranges a kernel driver has claimed; booting with 'iomem=relaxed' allows the latter. " +
+      'Or map a narrower device file instead: /dev/gpiomem for Raspberry Pi GPIO, /sys/bus/pci/devices/<bdf>/resourceN for a ' +
+      'PCI BAR, /dev/uioN for a UIO device.';
   }
   if ((syscall === 'mlock' || syscall === 'mlock2' || syscall === 'mmap') && code === 'ENOMEM' && path === '') {
     return undefined;

@@ -35,7 +35,9 @@ void Handler(int sig, siginfo_t* info, void* ucontext) {
 }  // namespace
 
 FaultGuardFrame*& CurrentFaultGuard() {
-  static thread_local FaultGuardFrame* top = nullptr;
+  // initial-exec: the signal handler and every guarded access reach the slot without a call to
+  // __tls_get_addr. One pointer fits easily in the static TLS space glibc keeps for dlopen.
+  static thread_local FaultGuardFrame* top __attribute__((tls_model("initial-exec"))) = nullptr;
   return top;
 }
 
