@@ -184,6 +184,8 @@ export interface MachineInfo {
   thp: Record<string, string>;
   filesystem: string;
   memory: string;
+  /** 1-minute load average when the run started, against the CPU count (others' work skews timings). */
+  load: string;
 }
 
 function readText(file: string): string | undefined {
@@ -261,6 +263,7 @@ export function machineInfo(dataDir: string): MachineInfo {
     thp: thpSettings(),
     filesystem: filesystemOf(dataDir),
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    load: `${os.loadavg()[0].toFixed(2)} (1 min) on ${os.cpus().length} CPUs`,
   };
 }
 

@@ -121,10 +121,17 @@ export async function run(argv: string[]): Promise<number> {
     const csvPath = path.join(dataDir, 'data.csv');
     process.stderr.write(`mmapkit bench: ${chosen.length} suite(s), ${fmtBytes(sizeBytes)} CSV in ${dataDir}${quick ? ' (quick)' : ''}\n`);
     const t0 = Date.now();
+    const tty = process.stderr.isTTY === true;
+    let shown = -1;
     const csvSum = generateCsv(csvPath, sizeBytes, (done, total) => {
-      process.stderr.write(`\r  generating data.csv: ${((100 * done) / total).toFixed(0).padStart(3)}% of ${fmtBytes(total)}`);
+      const pct = Math.floor((100 * done) / total);
+      if (tty) process.stderr.write(`\r  generating data.csv: ${String(pct).padStart(3)}% of ${fmtBytes(total)}`);
+      else if (pct >= shown + 25) {
+        shown = pct - (pct % 25);
+        process.stderr.write(`  generating data.csv: ${pct}% of ${fmtBytes(total)}\n`);
+      }
     });
-    process.stderr.write(`\r  generated data.csv: ${fmtBytes(fs.statSync(csvPath).size)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sum ${csvSum}\n`);
+    process.stderr.write(`${tty ? '\r' : ''}  generated data.csv: ${fmtBytes(fs.statSync(csvPath).size)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sum ${csvSum}\n`);
     ensureWarm(csvPath);
     const machine = machineInfo(dataDir);
     const facts: Record<string, string | number | boolean> = {};

@@ -42,6 +42,7 @@ export function machineLines(m: MachineInfo, facts: Record<string, string | numb
     `date: ${m.date}`,
     `cpu: ${m.cpu} (${m.cores} cores), flags: ${m.flags || 'none of interest'}`,
     `kernel: ${m.kernel}; node: ${m.node}; memory: ${m.memory}; page size: ${m.pageSize} B`,
+    `load average at start: ${m.load ?? '?'}`,
     `transparent huge pages: ${thp || 'not available'}`,
     `data filesystem: ${m.filesystem}`,
   ];

@@ -54,8 +54,12 @@ export const suite: Suite = {
     const fd = fs.openSync(file, 'r');
     const gc = (globalThis as { gc?: () => void }).gc;
     let calls = 0;
-    const collectNow = (): void => {
-      if (gc && ++calls % 1000 === 0) gc();
+    // mmap-io unmaps when the garbage collector frees its Buffer, and its finalizers run in a
+    // later task: collect and yield every 256 calls (untimed), or mappings pile up to ENOMEM.
+    const collectNow = async (): Promise<void> => {
+      if (++calls % 256 !== 0) return;
+      gc?.();
+      await new Promise((resolve) => setImmediate(resolve));
     };
     try {
       const buf = Buffer.alloc(size);
@@ -91,7 +95,15 @@ export const suite: Suite = {
         });
       }
       if (!tasks.some((t) => t.baseline)) tasks[0].baseline = true;
-      await ctx.measure(tasks, { time: ctx.quick ? 0 : 1000 });
+      const own = tasks.filter((t) => !t.name.includes('mmap-io'));
+      await ctx.measure(own, { time: ctx.quick ? 0 : 1000 });
+      for (const t of tasks.filter((x) => x.name.includes('mmap-io'))) {
+        try {
+          await ctx.measure([t], { time: ctx.quick ? 0 : 1000 });
+        } catch (err) {
+          ctx.remark(`${t.name}: failed while measured: ${(err as Error).message}`);
+        }
+      }
     } finally {
       fs.closeSync(fd);
     }

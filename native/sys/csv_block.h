@@ -40,6 +40,7 @@ static void BlockSum(const uint8_t* p, size_t n, CsvState* st) {
   uint64_t sum = st->sum, x = st->x;
   Accs acc;
   acc.Zero();
+  size_t blocks = 0;
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     Vec d;
@@ -74,7 +75,7 @@ static void BlockSum(const uint8_t* p, size_t n, CsvState* st) {
     if (M[8] == 0) {
       const uint64_t odd = M[1] ^ M[2] ^ M[3] ^ M[4] ^ M[5] ^ M[6] ^ M[7];
       const Vec e = Scale10(odd, d);
-      for (int a = 0; a < 4; ++a) AccAdd(acc, a, M[2 * a] & ~M[2 * a + 2], e);
+      for (int a = 0; a < 4; ++a) AccAdd(acc, a, M[2 * a] & ~M[2 * a + 2], e, d);
     } else {
       for (int j = 9; j <= 16; ++j) {
         m &= Dn >> j;
@@ -87,7 +88,11 @@ static void BlockSum(const uint8_t* p, size_t n, CsvState* st) {
       uint64_t odd = 0;
       for (int j = 1; j < 16; ++j) odd ^= M[j];
       const Vec e = Scale10(odd, d);
-      for (int a = 0; a < 8; ++a) AccAdd(acc, a, M[2 * a] & ~M[2 * a + 2], e);
+      for (int a = 0; a < 8; ++a) AccAdd(acc, a, M[2 * a] & ~M[2 * a + 2], e, d);
+    }
+    if (kFlushBlocks != ~size_t{0} && ++blocks == kFlushBlocks) {
+      acc.Flush();
+      blocks = 0;
     }
     sum += x * kCsvPow10[k0];
     const unsigned tail = 63u - last;
@@ -102,6 +107,7 @@ static void BlockSum(const uint8_t* p, size_t n, CsvState* st) {
     }
   }
   SeedBytes(p + i, n - i, sum, x);
+  acc.Flush();
   uint64_t w = 1;
   for (int a = 0; a < 8; ++a) {
     sum += w * acc.Lanes(a);
