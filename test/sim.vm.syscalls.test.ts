@@ -299,6 +299,9 @@ describe('munmap, mprotect and the TLB', () => {
     expect(miss(8)).toBe(3);
     expect(miss(2)).toBe(15);
     expect(() => new SimVm({ tlbEntries: 64, tlbWays: 5 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new SimVm({ frames: 2 ** 20 + 1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new SimVm({ frames: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => new SimVm({ replacement: 'fifo' as 'lru' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 });
 

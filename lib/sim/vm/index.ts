@@ -6,7 +6,7 @@ export {
 export { SimSignal } from './signal';
 export type { SimSignalCode, SimSignalReason } from './signal';
 export { SimTlb } from './tlb';
-export { SimVm, SimFile, SimBlockDevice, SIM_COUNTER_NAMES, SIM_TASK_SIZE, SIM_MMAP_BASE, SIM_MMAP_MIN_ADDR } from './kernel';
+export { SimVm, SimFile, SimBlockDevice, SIM_COUNTER_NAMES, SIM_MAX_FRAMES, SIM_TASK_SIZE, SIM_MMAP_BASE, SIM_MMAP_MIN_ADDR } from './kernel';
 export type {
   SimVmOptions, SimVma, SimCounters, SimCounterName, SimGlobalCounters, SimTraceEvent, SimTraceKind,
 } from './kernel';

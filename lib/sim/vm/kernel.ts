@@ -33,6 +33,8 @@ const FL_DIRTY = 1;
 const FL_REF = 2;
 const FL_PIN = 4;
 
+/** Most frames a SimVm can have (4 GiB of simulated memory, one host ArrayBuffer). */
+export const SIM_MAX_FRAMES = 1 << 20;
 /** Lowest address mmap() hands out or accepts with MAP_FIXED (vm.mmap_min_addr). */
 export const SIM_MMAP_MIN_ADDR = 0x10000;
 /** End of the user address space (x86-64, 4-level paging). */
@@ -107,7 +109,7 @@ export interface SimTraceEvent {
 }
 
 export interface SimVmOptions {
-  /** Physical frames of 4 KiB. Default 16384 (64 MiB; host memory is only touched as frames are used). */
+  /** Physical frames of 4 KiB, 2 to 2^20. Default 16384 (64 MiB; host memory is only touched as frames are used). */
   frames?: number;
   /** Entries of each CPU's TLB. Default 64. */
   tlbEntries?: number;
@@ -255,7 +257,9 @@ export class SimVm {
       throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be an object.');
     }
     this.frames = positiveInt('frames', options.frames, 16384);
-    if (this.frames < 2) throw rangeError('ERR_OUT_OF_RANGE', `The "frames" option must be >= 2. Received ${this.frames}`);
+    if (this.frames < 2 || this.frames > SIM_MAX_FRAMES) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The "frames" option must be >= 2 and <= ${SIM_MAX_FRAMES}. Received ${this.frames}`);
+    }
     const entries = positiveInt('tlbEntries', options.tlbEntries, 64);
     const ways = positiveInt('tlbWays', options.tlbWays, entries);
     if (entries % ways !== 0) {
