@@ -2,6 +2,10 @@
 // simulated virtual memory and on a real file through the native backend; after every step the
 // bytes each mapping observes (or the SIGBUS it gets) and the file's contents must agree.
 //
+// Operations: map (shared, private, anonymous, shared anonymous; file offsets; MAP_POPULATE), stores of
+// 1/2/4/8 bytes through mappings, write()/read() at the file position, lseek, pwrite, msync, munmap,
+// ftruncate, madvise(DONTNEED), with mappings owned by two simulated processes.
+//
 // Replay a failure with MMAPKIT_SIM_DIFF_SEED=<seed> (and MMAPKIT_SIM_DIFF_PATH=<path> to jump to
 // the shrunk case); MMAPKIT_SIM_DIFF_RUNS sets the number of sequences (default 2000).
 import * as fs from 'node:fs';
@@ -24,6 +28,9 @@ type Op =
   | { t: 'map'; proc: number; kind: Kind; pages: number; offsetPages: number; populate: boolean }
   | { t: 'store'; m: number; off: number; width: 1 | 2 | 4 | 8; value: number }
   | { t: 'pwrite'; off: number; data: Uint8Array }
+  | { t: 'write'; data: Uint8Array }
+  | { t: 'read'; count: number }
+  | { t: 'seek'; pos: number }
   | { t: 'msync'; m: number }
   | { t: 'munmap'; m: number }
   | { t: 'truncate'; size: number }
@@ -37,6 +44,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   }) },
   { weight: 6, arbitrary: fc.record({ t: fc.constant('store' as const), m: fc.nat(7), off: fc.nat(3 * PAGE - 1), width: fc.constantFrom<1 | 2 | 4 | 8>(1, 2, 4, 8), value: fc.nat(0xffffffff) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('pwrite' as const), off: fc.nat(MAX_FILE - 1), data: fc.uint8Array({ minLength: 1, maxLength: 300 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('write' as const), data: fc.uint8Array({ minLength: 1, maxLength: 700 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('read' as const), count: fc.integer({ min: 1, max: 5000 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('seek' as const), pos: fc.nat(MAX_FILE) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('msync' as const), m: fc.nat(7) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('munmap' as const), m: fc.nat(7) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('truncate' as const), size: fc.oneof(fc.nat(MAX_FILE), fc.constantFrom(0, PAGE, PAGE + 1, 2 * PAGE - 1, 3 * PAGE)) }) },
@@ -90,6 +100,7 @@ function runSequence(ops: Op[]): void {
   const fds = [simFd, simCheck(procs[1].open('f', SimOpen.RDWR), 'open')];
   const maps: Pair[] = [];
   const log: string[] = [];
+  let realPos = 0; // the simulator's fd position, as the kernel side keeps it
   try {
     const check = (): void => {
       const real = fs.readFileSync(file);
@@ -169,6 +180,30 @@ function runSequence(ops: Op[]): void {
           const n = Math.min(op.data.length, MAX_FILE - op.off);
           expect(fs.writeSync(fd, op.data, 0, n, op.off)).toBe(n);
           expect(procs[0].pwrite(simFd, op.data, n, op.off)).toBe(n);
+          break;
+        }
+        case 'write': {
+          // The simulator's write() at its file position; the kernel side writes at the position this
+          // test tracks (Node has no lseek), so the simulator's position keeping is checked too.
+          const n = Math.min(op.data.length, MAX_FILE - realPos);
+          if (n <= 0) continue;
+          expect(fs.writeSync(fd, op.data, 0, n, realPos)).toBe(n);
+          expect(procs[0].write(simFd, op.data, n)).toBe(n);
+          realPos += n;
+          break;
+        }
+        case 'read': {
+          const a = Buffer.alloc(op.count);
+          const b = new Uint8Array(op.count);
+          const got = fs.readSync(fd, a, 0, op.count, realPos);
+          expect(procs[0].read(simFd, b, op.count)).toBe(got);
+          expect(Buffer.from(b.subarray(0, got)).equals(a.subarray(0, got))).toBe(true);
+          realPos += got;
+          break;
+        }
+        case 'seek': {
+          realPos = op.pos;
+          expect(procs[0].lseek(simFd, op.pos, 0)).toBe(op.pos);
           break;
         }
         case 'msync': {
