@@ -126,7 +126,7 @@ function hintFor(errno: number, syscall: string, path: string): string | undefin
   const code = errnoName(errno);
   if (path === '/dev/mem' && (code === 'EACCES' || code === 'EPERM')) {
     return 'Mapping /dev/mem needs root (CAP_SYS_RAWIO). Kernels built with CONFIG_STRICT_DEVMEM refuse ordinary RAM, and with ' +
-      "CONFIG_IO_STRICT_DEVMEM also device ranges a kernel driver has claimed; booting with 'iomem=relaxed' allows the latter. " +
+      "CONFIG_IO_STRICT_DEVMEM also device ranges a kernel driver has claimed: boot with 'iomem=relaxed' to allow those. " +
       'Or map a narrower device file instead: /dev/gpiomem for Raspberry Pi GPIO, /sys/bus/pci/devices/<bdf>/resourceN for a ' +
       'PCI BAR, /dev/uioN for a UIO device.';
   }
