@@ -63,6 +63,38 @@ export const suite: Suite = {
     } finally {
       m.unmap();
     }
+    // Where mmap overtakes read(): the same two ways over warm files of growing size.
+    const sizes = ctx.quick ? [16 * KiB, 1 * MiB] : [16 * KiB, 256 * KiB, 4 * MiB, 64 * MiB, size];
+    const crossover: string[] = [];
+    let first: number | undefined;
+    for (const bytes of sizes) {
+      const f = bytes === size ? file : `${ctx.dataDir}/crossover-${bytes}.bin`;
+      if (f !== file) {
+        const fd = fs.openSync(file, 'r');
+        const b = Buffer.alloc(bytes);
+        fs.readSync(fd, b, 0, bytes, 0);
+        fs.closeSync(fd);
+        fs.writeFileSync(f, b);
+      }
+      const warmF = (): void => {
+        worst = Math.min(worst, ensureWarm(f));
+      };
+      warmF();
+      const label = bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`;
+      const g = `crossover: warm file of ${label}, native loop`;
+      const rows = await ctx.measure([
+        { name: `read() 1 MiB, ${label}`, group: g, bytes, fn: () => readLoop(f, Math.min(MiB, Math.max(bytes, 4096)), nativeLoop), beforeEach: warmF, baseline: true },
+        { name: `mmap, ${label}`, group: g, bytes, fn: () => { const m = mapFile(f); try { return nativeLoop(m.buffer); } finally { m.unmap(); } }, beforeEach: warmF },
+        { name: `mmap populate, ${label}`, group: g, bytes, fn: () => { const m = mapFile(f, { populate: true }); try { return nativeLoop(m.buffer); } finally { m.unmap(); } }, beforeEach: warmF },
+      ]);
+      const rd = rows[0].gbPerSec ?? 0;
+      const best = Math.max(rows[1].gbPerSec ?? 0, rows[2].gbPerSec ?? 0);
+      crossover.push(`${label}: mmap ${(best / rd).toFixed(2)}x read()`);
+      if (first === undefined && best >= rd) first = bytes;
+    }
+    const where = first === undefined ? 'mmap did not overtake read() at any size tried' : `mmap (best of plain / populate, map + scan + unmap per call) overtakes read() from about ${first >= MiB ? `${first / MiB} MiB` : `${first / KiB} KiB`}`;
+    ctx.remark(`crossover: ${where} (${crossover.join('; ')})`);
+    ctx.fact('crossover', where);
     ctx.check('file fully resident before every warm run', worst === 100, `lowest residency seen ${worst.toFixed(1)}%`);
   },
 };
