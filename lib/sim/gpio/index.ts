@@ -9,6 +9,8 @@
  */
 import type { RegisterIO } from '../../interfaces';
 import { rangeError, usageError } from '../../errors';
+import type { RaspberryPiInfo } from '../../gpio/detect';
+import { gpioDefaultPull } from '../../gpio/tables';
 
 type Level = 0 | 1;
 export type SimGpioPull = 'up' | 'down' | 'none';
@@ -156,16 +158,9 @@ const GPPUD = 0x94;
 const GPPUDCLK = 0x98;
 const PUP_PDN = 0xe4;
 
+/** The BCM2835 datasheet's reset pulls (BCM2711 keeps them for GPIO 0–53; 54–57 pull down). */
 function defaultBcmPull(pin: number): SimGpioPull {
-  if (pin <= 8) return 'up';
-  if (pin <= 27) return 'down';
-  if (pin <= 29) return 'none';
-  if (pin <= 33) return 'down';
-  if (pin <= 36) return 'up';
-  if (pin <= 43) return 'down';
-  if (pin <= 45) return 'none';
-  if (pin <= 53) return 'up';
-  return 'down';
+  return gpioDefaultPull('bcm2835', pin);
 }
 
 export interface SimGpioOptions {
@@ -557,19 +552,8 @@ export type SimRaspberryPiModel = 'pi1' | 'pi2' | 'pi3' | 'pi4' | 'pi5';
 
 export interface SimRaspberryPiBoard {
   gpio: SimBcm2835Gpio | SimBcm2711Gpio | SimRp1Gpio;
-  info: {
-    model: string;
-    soc: 'BCM2835' | 'BCM2836' | 'BCM2837' | 'BCM2711' | 'BCM2712';
-    chip: 'bcm2835' | 'bcm2711' | 'rp1';
-    pinCount: number;
-    peripheralBase: number;
-    gpioBase: number;
-    gpioLength: number;
-    gpiomem: string;
-    revision: number | null;
-    compatible: string[];
-    sources: { soc: string; peripheralBase: string };
-  };
+  info: RaspberryPiInfo;
+
 }
 
 export interface SimRaspberryPiOptions extends SimGpioOptions {
