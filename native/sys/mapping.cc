@@ -30,6 +30,15 @@ void Widen(const Region& r, size_t off, size_t len, uint8_t** start, size_t* byt
 
 int Errno(int rc) { return rc == 0 ? 0 : errno; }
 
+// Runs op(start, bytes) over the whole pages covering the range; an empty range does nothing.
+template <class Op>
+int OnPages(const Region& r, size_t off, size_t len, Op&& op) {
+  uint8_t* p;
+  size_t n;
+  Widen(r, off, len, &p, &n);
+  return n == 0 ? 0 : op(p, n);
+}
+
 }  // namespace
 
 size_t PageSize() {
@@ -65,44 +74,26 @@ int Unmap(const Region& r) {
 }
 
 int Sync(const Region& r, size_t off, size_t len, int flags) {
-  uint8_t* p;
-  size_t n;
-  Widen(r, off, len, &p, &n);
-  if (n == 0) return 0;
-  return Errno(msync(p, n, flags));
+  return OnPages(r, off, len, [&](uint8_t* p, size_t n) { return Errno(msync(p, n, flags)); });
 }
 
 int Advise(const Region& r, size_t off, size_t len, int advice) {
-  uint8_t* p;
-  size_t n;
-  Widen(r, off, len, &p, &n);
-  if (n == 0) return 0;
-  return Errno(madvise(p, n, advice));
+  return OnPages(r, off, len, [&](uint8_t* p, size_t n) { return Errno(madvise(p, n, advice)); });
 }
 
 int Protect(const Region& r, size_t off, size_t len, int prot) {
-  uint8_t* p;
-  size_t n;
-  Widen(r, off, len, &p, &n);
-  if (n == 0) return 0;
-  return Errno(mprotect(p, n, prot));
+  return OnPages(r, off, len, [&](uint8_t* p, size_t n) { return Errno(mprotect(p, n, prot)); });
 }
 
 int Lock(const Region& r, size_t off, size_t len, bool on_fault) {
-  uint8_t* p;
-  size_t n;
-  Widen(r, off, len, &p, &n);
-  if (n == 0) return 0;
-  if (on_fault) return Errno(static_cast<int>(syscall(SYS_mlock2, p, n, 1 /* MLOCK_ONFAULT */)));
-  return Errno(mlock(p, n));
+  return OnPages(r, off, len, [&](uint8_t* p, size_t n) {
+    if (on_fault) return Errno(static_cast<int>(syscall(SYS_mlock2, p, n, 1 /* MLOCK_ONFAULT */)));
+    return Errno(mlock(p, n));
+  });
 }
 
 int Unlock(const Region& r, size_t off, size_t len) {
-  uint8_t* p;
-  size_t n;
-  Widen(r, off, len, &p, &n);
-  if (n == 0) return 0;
-  return Errno(munlock(p, n));
+  return OnPages(r, off, len, [&](uint8_t* p, size_t n) { return Errno(munlock(p, n)); });
 }
 
 size_t PagesIn(const Region& r, size_t off, size_t len) {
@@ -113,13 +104,11 @@ size_t PagesIn(const Region& r, size_t off, size_t len) {
 }
 
 int Residency(const Region& r, size_t off, size_t len, uint8_t* vec) {
-  uint8_t* p;
-  size_t n;
-  Widen(r, off, len, &p, &n);
-  if (n == 0) return 0;
-  if (mincore(p, n, vec) != 0) return errno;
-  for (size_t i = 0, pages = n / PageSize(); i < pages; i++) vec[i] &= 1;
-  return 0;
+  return OnPages(r, off, len, [&](uint8_t* p, size_t n) {
+    if (mincore(p, n, vec) != 0) return errno;
+    for (size_t i = 0, pages = n / PageSize(); i < pages; i++) vec[i] &= 1;
+    return 0;
+  });
 }
 
 int Resize(Region* r, size_t new_length, bool may_move) {
