@@ -1,6 +1,7 @@
 // Registration of the addon's parts. Each binding file registers one init function with
 // MMAPKIT_MODULE(fn); addon.cc calls them all when the addon loads, so adding a file needs no
-// edit anywhere else.
+// edit anywhere else (binding.gyp lists native/**/*.cc when it is configured: after adding a file,
+// run `npx node-gyp configure` or `npm run build:native` once so the build knows it).
 //
 // Per-environment state: do not use env.SetInstanceData (one slot per environment, which parts
 // would overwrite). Keep per-environment state in a map keyed by napi_env with a cleanup hook, as
