@@ -384,6 +384,12 @@ export class Mapping implements MemoryView, Disposable {
     this.unmap();
   }
 
+  /** What console.log and util.inspect show: the mapping's facts, not its bytes. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const path = this.path === undefined ? '' : `, path: '${this.path}'`;
+    return `Mapping { kind: '${this.kind}', mode: '${this.mode}', offset: ${this.offset}, length: ${this.#length}${path}, closed: ${this.closed} }`;
+  }
+
   // ---- MemoryView: direct loads and stores, little-endian, bounds- and protection-checked ----
 
   load8(offset: number): number {

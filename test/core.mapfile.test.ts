@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileResidency, mapAnonymous, mapFile, pageSize, seedCsvSum, type Mapping } from '../lib';
 import { TINY_CSV, tempDir } from './support/helpers';
@@ -27,6 +28,7 @@ describe('mapping files', () => {
     expect(m.length).toBe(16);
     expect(m.buffer.equals(TINY_CSV)).toBe(true);
     expect(seedCsvSum(m)).toBe(847n);
+    expect(inspect(m)).toBe(`Mapping { kind: 'file', mode: 'readonly', offset: 0, length: 16, path: '${p}', closed: false }`);
   });
 
   it('maps a 9000-byte file onto 3 pages; the rest of the last page reads as zero', () => {
