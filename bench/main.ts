@@ -122,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`mmapkit bench: ${chosen.length} suite(s), ${fmtBytes(sizeBytes)} CSV in ${dataDir}${quick ? ' (quick)' : ''}\n`);
     const t0 = Date.now();
     const tty = process.stderr.isTTY === true;
-    let shown = -1;
+    let shown = 0;
     const csvSum = generateCsv(csvPath, sizeBytes, (done, total) => {
       const pct = Math.floor((100 * done) / total);
       if (tty) process.stderr.write(`\r  generating data.csv: ${String(pct).padStart(3)}% of ${fmtBytes(total)}`);
