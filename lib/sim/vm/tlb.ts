@@ -1,7 +1,8 @@
 /**
  * A translation lookaside buffer: one per simulated CPU. Entries live in flat typed arrays; each is
  * tagged with the address-space id of its process, so switching processes needs no flush. 4 KiB and
- * 2 MiB translations share the entries. Replacement within a set is LRU.
+ * 2 MiB translations share the entries. Replacement within a set is LRU, kept as a doubly linked
+ * list per set (most recently used first), so hits, lookups and fills are all O(1).
  */
 
 /** Tag space: key = asid * 2^36 + (huge ? 2^35 : 0) + page number. */
@@ -26,14 +27,17 @@ export class SimTlb {
   readonly writable: Uint8Array;
   /** @internal 1 for a 2 MiB entry. */
   readonly huge: Uint8Array;
-  /** @internal Last-use stamp of each entry, for LRU. */
-  readonly stamp: Float64Array;
+  /** @internal Most recently used slot of each set (the head of its LRU list). */
+  readonly mru: Int32Array;
+  /** @internal Set of each slot. */
+  readonly setOf: Int32Array;
+  private readonly lru: Int32Array; // least recently used slot of each set (the tail)
+  private readonly newer: Int32Array;
+  private readonly older: Int32Array;
   // Lookup index (not TLB state): hash buckets by page number, chained through `next`.
   private readonly head: Int32Array;
   private readonly next: Int32Array;
   private readonly bucket: Int32Array;
-  /** @internal LRU clock. */
-  clock = 0;
   private genCounter = 0;
   /** Entries dropped by flushes (single-entry invalidations and whole flushes). */
   flushedEntries = 0;
@@ -49,7 +53,22 @@ export class SimTlb {
     this.base = new Float64Array(entries);
     this.writable = new Uint8Array(entries);
     this.huge = new Uint8Array(entries);
-    this.stamp = new Float64Array(entries).fill(-1);
+    this.mru = new Int32Array(this.sets);
+    this.lru = new Int32Array(this.sets);
+    this.setOf = new Int32Array(entries);
+    this.newer = new Int32Array(entries);
+    this.older = new Int32Array(entries);
+    for (let set = 0; set < this.sets; set++) {
+      const first = set * ways;
+      for (let w = 0; w < ways; w++) {
+        const slot = first + w;
+        this.setOf[slot] = set;
+        this.newer[slot] = w === 0 ? -1 : slot - 1;
+        this.older[slot] = w === ways - 1 ? -1 : slot + 1;
+      }
+      this.mru[set] = first;
+      this.lru[set] = first + ways - 1;
+    }
     this.head = new Int32Array(HASH_SIZE).fill(-1);
     this.next = new Int32Array(entries).fill(-1);
     this.bucket = new Int32Array(entries).fill(-1);
@@ -67,15 +86,7 @@ export class SimTlb {
   fill(key: number, n: number, base: number, writable: boolean, huge: boolean): number {
     let victim = this.find(key, n);
     if (victim < 0) {
-      // Empty entries have stamp -1, so the minimum picks them first.
-      const first = ((n % this.sets) | 0) * this.ways;
-      const end = first + this.ways;
-      const stamp = this.stamp;
-      victim = first;
-      let oldest = stamp[first];
-      for (let s = first + 1; s < end; s++) {
-        if (stamp[s] < oldest) { oldest = stamp[s]; victim = s; }
-      }
+      victim = this.lru[(n % this.sets) | 0]; // empty entries are kept at the LRU end
       if (this.key[victim] >= 0) this.unlink(victim);
       const b = (n % HASH_SIZE) | 0;
       this.bucket[victim] = b;
@@ -87,7 +98,7 @@ export class SimTlb {
     this.base[victim] = base;
     this.writable[victim] = writable ? 1 : 0;
     this.huge[victim] = huge ? 1 : 0;
-    this.stamp[victim] = ++this.clock;
+    this.touch(victim);
     return victim;
   }
 
@@ -104,16 +115,42 @@ export class SimTlb {
     this.next[s] = -1;
   }
 
-  /** Mark a slot used (LRU). */
+  /** Mark a slot most recently used in its set. */
   touch(slot: number): void {
-    this.stamp[slot] = ++this.clock;
+    const set = this.setOf[slot];
+    if (this.mru[set] === slot) return;
+    this.detach(slot, set);
+    const head = this.mru[set];
+    this.newer[slot] = -1;
+    this.older[slot] = head;
+    this.newer[head] = slot;
+    this.mru[set] = slot;
+  }
+
+  /** Move a slot to the least recently used end of its set (an empty entry is the next victim). */
+  private demote(slot: number): void {
+    const set = this.setOf[slot];
+    if (this.lru[set] === slot) return;
+    this.detach(slot, set);
+    const tail = this.lru[set];
+    this.older[slot] = -1;
+    this.newer[slot] = tail;
+    this.older[tail] = slot;
+    this.lru[set] = slot;
+  }
+
+  private detach(slot: number, set: number): void {
+    const nw = this.newer[slot];
+    const od = this.older[slot];
+    if (nw >= 0) this.older[nw] = od; else this.mru[set] = od;
+    if (od >= 0) this.newer[od] = nw; else this.lru[set] = nw;
   }
 
   private drop(s: number): void {
     this.unlink(s);
     this.key[s] = -1;
-    this.stamp[s] = -1;
     this.gen[s] = ++this.genCounter;
+    this.demote(s);
     this.flushedEntries++;
   }
 

@@ -16,7 +16,7 @@ import type { SimProcess } from './process';
  * past `length` inside the last page are accessible as they are in C.
  *
  * The hot path keeps the TLB slot of the last page used and checks, with one typed-array read, that
- * the TLB still holds that entry; a hit then counts as a TLB hit and updates the entry's LRU stamp.
+ * the TLB still holds that entry; a hit then counts as a TLB hit and makes the entry most recently used.
  */
 export class SimMapping implements MemoryView {
   /** Virtual address of byte 0. */
@@ -37,7 +37,8 @@ export class SimMapping implements MemoryView {
   private cWritable = false;
   private tlb: SimTlb | null = null;
   private tlbGen: Float64Array = new Float64Array(1);
-  private tlbStamp: Float64Array = new Float64Array(1);
+  private tlbMru: Int32Array = new Int32Array(1);
+  private cSet = 0;
 
   constructor(process: SimProcess, address: number, length: number) {
     this.process = process;
@@ -50,7 +51,7 @@ export class SimMapping implements MemoryView {
   }
 
   private hit(): void {
-    this.tlbStamp[this.cSlot] = ++this.tlb!.clock;
+    if (this.tlbMru[this.cSet] !== this.cSlot) this.tlb!.touch(this.cSlot);
     this.ctr[C_HITS]++;
   }
 
@@ -74,7 +75,8 @@ export class SimMapping implements MemoryView {
     this.cWritable = vm.tWritable;
     this.tlb = vm.tTlb;
     this.tlbGen = vm.tTlb.gen;
-    this.tlbStamp = vm.tTlb.stamp;
+    this.tlbMru = vm.tTlb.mru;
+    this.cSet = vm.tTlb.setOf[vm.tSlot];
     return phys;
   }
 
