@@ -197,9 +197,34 @@ function jsSeedRange(b: Uint8Array, start: number, end: number, st: JsState): vo
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 /**
- * Four bytes at a time: each aligned 32-bit word is classified with bit tricks; a word of digits
- * and separators only goes through one of 16 cases (by where its separators are); any other word
- * (other bytes, or a number too long for exact doubles) goes through the byte loop.
+ * Per separator pattern of a 4-byte word (bit k set: byte k is ',' or '\n'), how the word moves
+ * the state, as weights: sum += x * XS + sum(A[i] * d[i]); x = x * XX + sum(B[i] * d[i]).
+ * Row p holds [XS, XX, A0..A3, B0..B3]. Branch-free: no case depends on the data.
+ */
+const WORD_TABLE = ((): Float64Array => {
+  const t = new Float64Array(16 * 10);
+  for (let p = 0; p < 16; p++) {
+    const sep = [0, 1, 2, 3].map((k) => (p >> k) & 1);
+    const first = sep.indexOf(1);
+    const row = p * 10;
+    t[row] = first >= 0 ? 10 ** first : 0;
+    t[row + 1] = first >= 0 ? 0 : 1e4;
+    for (let i = 0; i < 4; i++) {
+      if (sep[i]) continue;
+      let next = -1;
+      for (let k = i + 1; k < 4 && next < 0; k++) if (sep[k]) next = k;
+      if (next >= 0) t[row + 2 + i] = 10 ** (next - 1 - i); // ends inside this word: into the sum
+      else t[row + 6 + i] = 10 ** (3 - i); // still open: into x
+    }
+  }
+  return t;
+})();
+
+/**
+ * Four bytes at a time: each aligned 32-bit word is classified with bit tricks (all int32
+ * arithmetic); a word of digits and separators only moves the state through WORD_TABLE without a
+ * branch; any other word (other bytes, or a number too long for exact doubles) goes through the
+ * byte loop.
  */
 function jsWordRange(b: Uint8Array, st: JsState): void {
   const n = b.length;
@@ -212,15 +237,17 @@ function jsWordRange(b: Uint8Array, st: JsState): void {
   jsSeedRange(b, 0, head, st);
   const words = (n - head) >>> 2;
   const u32 = new Int32Array(b.buffer, b.byteOffset + head, words);
+  const T = WORD_TABLE;
   let sum = st.sum;
   let x = st.x;
   for (let k = 0; k < words; k++) {
     const w = u32[k];
     const l = w & 0x7f7f7f7f;
-    const dig = (0xb9b9b9b9 - l) & ~w & (l + 0x50505050) & 0x80808080;
+    // High bit of each byte: '0'..'9' (dig), ',' or '\n' (sep). Exact per byte, no carries.
+    const dig = (((0xb9b9b9b9 | 0) - l) | 0) & ~w & ((l + 0x50505050) | 0) & 0x80808080;
     const y1 = w ^ 0x2c2c2c2c;
     const y2 = w ^ 0x0a0a0a0a;
-    const sep = (~(((y1 & 0x7f7f7f7f) + 0x7f7f7f7f) | y1) | ~(((y2 & 0x7f7f7f7f) + 0x7f7f7f7f) | y2)) & 0x80808080;
+    const sep = (~((((y1 & 0x7f7f7f7f) + 0x7f7f7f7f) | 0) | y1) | ~((((y2 & 0x7f7f7f7f) + 0x7f7f7f7f) | 0) | y2)) & 0x80808080;
     if ((dig | sep) !== (0x80808080 | 0) || x < 0 || x >= X_WORD_MAX) {
       st.sum = sum;
       st.x = x;
@@ -235,24 +262,10 @@ function jsWordRange(b: Uint8Array, st: JsState): void {
     const d1 = (v >>> 8) & 0xff;
     const d2 = (v >>> 16) & 0xff;
     const d3 = v >>> 24;
-    switch (((sep >>> 7) & 1) | ((sep >>> 14) & 2) | ((sep >>> 21) & 4) | ((sep >>> 28) & 8)) {
-      case 0: x = x * 10000 + ((d0 * 10 + d1) * 10 + d2) * 10 + d3; break;
-      case 1: sum += x; x = (d1 * 10 + d2) * 10 + d3; break;
-      case 2: sum += x * 10 + d0; x = d2 * 10 + d3; break;
-      case 3: sum += x; x = d2 * 10 + d3; break;
-      case 4: sum += x * 100 + d0 * 10 + d1; x = d3; break;
-      case 5: sum += x + d1; x = d3; break;
-      case 6: sum += x * 10 + d0; x = d3; break;
-      case 7: sum += x; x = d3; break;
-      case 8: sum += x * 1000 + (d0 * 10 + d1) * 10 + d2; x = 0; break;
-      case 9: sum += x + d1 * 10 + d2; x = 0; break;
-      case 10: sum += x * 10 + d0 + d2; x = 0; break;
-      case 11: sum += x + d2; x = 0; break;
-      case 12: sum += x * 100 + d0 * 10 + d1; x = 0; break;
-      case 13: sum += x + d1; x = 0; break;
-      case 14: sum += x * 10 + d0; x = 0; break;
-      default: sum += x; x = 0; break;
-    }
+    // Gather the 4 separator bits (bits 7, 15, 23, 31) into 0..15 with one multiplication.
+    const r = (Math.imul(sep >>> 7, 0x10204080) >>> 28) * 10;
+    sum += x * T[r] + d0 * T[r + 2] + d1 * T[r + 3] + d2 * T[r + 4] + d3 * T[r + 5];
+    x = x * T[r + 1] + d0 * T[r + 6] + d1 * T[r + 7] + d2 * T[r + 8] + d3 * T[r + 9];
     if (sum >= SUM_FLUSH) {
       st.big = BigInt.asUintN(64, st.big + BigInt(sum));
       sum = 0;

@@ -80,7 +80,7 @@ export const suite: Suite = {
         worst = Math.min(worst, ensureWarm(f));
       };
       warmF();
-      const label = bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`;
+      const label = bytes >= MiB ? `${+(bytes / MiB).toFixed(1)} MiB` : `${+(bytes / KiB).toFixed(1)} KiB`;
       const g = `crossover: warm file of ${label}, native loop`;
       const rows = await ctx.measure([
         { name: `read() 1 MiB, ${label}`, group: g, bytes, fn: () => readLoop(f, Math.min(MiB, Math.max(bytes, 4096)), nativeLoop), beforeEach: warmF, baseline: true },
