@@ -98,41 +98,66 @@ inline uint64_t TailValue(const uint8_t* block, unsigned L) {
 
 }  // namespace
 
+namespace {
+
+// For each pattern of separators in an 8-byte word (bit k set: byte k is ',' or '\n'), how the
+// word moves the state, as weights (mod 2^64 the seed loop is linear in x and the digits):
+//   sum += x * XS + sum(A[k] * d[k]);  x = x * XX + sum(B[k] * d[k]).
+// Row: [XS, XX, C0..C7] with C = A + (B << 32): each dot product is below 8 * 9 * 10^7 < 2^32,
+// so one 64-bit multiply-add per digit computes both.
+struct SwarTable {
+  uint64_t w[256][10];
+  SwarTable() : w{} {
+    for (int pat = 0; pat < 256; ++pat) {
+      int first = -1;
+      for (int k = 0; k < 8 && first < 0; ++k)
+        if (pat >> k & 1) first = k;
+      w[pat][0] = first >= 0 ? kCsvPow10[first] : 0;
+      w[pat][1] = first >= 0 ? 0 : 100000000u;
+      for (int k = 0; k < 8; ++k) {
+        if (pat >> k & 1) continue;
+        int next = -1;
+        for (int j = k + 1; j < 8 && next < 0; ++j)
+          if (pat >> j & 1) next = j;
+        if (next >= 0) w[pat][2 + k] = kCsvPow10[next - 1 - k];
+        else w[pat][2 + k] = kCsvPow10[7 - k] << 32;
+      }
+    }
+  }
+};
+
+const SwarTable& Table() {
+  static const SwarTable table;
+  return table;
+}
+
+}  // namespace
+
+// Word at a time: each 8-byte word of digits and separators moves the state through one row of
+// a weight table, with no branch on the data; words holding any other byte take the byte loop.
 void CsvSumSwar(const uint8_t* p, size_t n, CsvState* st) {
+  const SwarTable& table = Table();
   uint64_t sum = st->sum, x = st->x;
   size_t i = 0;
-  while (i + 8 <= n) {
+  for (; i + 8 <= n; i += 8) {
     const uint64_t w = LoadLE64(p + i);
     const uint64_t dig = DigitBytes(w);
     const uint64_t sep = SepBytes(w);
-    if (sep == 0) {
-      if (dig == kHigh) {
-        x = x * 100000000ULL + Parse8(w ^ (kOnes * '0'));
-      } else {
-        CsvState s{sum, x};
-        CsvSumSeed(p + i, 8, &s);
-        sum = s.sum;
-        x = s.x;
-      }
-      i += 8;
+    if ((dig | sep) != kHigh) {
+      CsvState s{sum, x};
+      CsvSumSeed(p + i, 8, &s);
+      sum = s.sum;
+      x = s.x;
       continue;
     }
-    const unsigned s = static_cast<unsigned>(__builtin_ctzll(sep)) >> 3;  // first separator
-    if (s != 0) {
-      const uint64_t below = kHigh >> (8 * (8 - s));
-      if ((dig & below) != below) {  // other bytes before the separator
-        CsvState t{sum, x};
-        CsvSumSeed(p + i, s + 1, &t);
-        sum = t.sum;
-        x = t.x;
-        i += s + 1;
-        continue;
-      }
-      x = x * kCsvPow10[s] + Parse8((w ^ (kOnes * '0')) << (8 * (8 - s)));
-    }
-    sum += x;
-    x = 0;
-    i += s + 1;
+    // Gather the separator bits (7, 15, ..., 63) into one byte.
+    const unsigned pat = static_cast<unsigned>(((sep >> 7) * 0x0102040810204080ULL) >> 56);
+    const uint64_t* r = table.w[pat];
+    const uint64_t v = w ^ (kOnes * '0');
+    uint64_t c = 0;
+    for (int k = 0; k < 8; ++k) c += ((v >> (8 * k)) & 0xff) * r[2 + k];
+    sum += x * r[0] + (c & 0xffffffffu);
+    x = x * r[1] + (c >> 32);
   }
   st->sum = sum;
   st->x = x;
