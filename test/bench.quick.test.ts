@@ -50,7 +50,6 @@ describe('mmapkit bench --quick', () => {
       expect(names).toContain(`sum over the mapping: ${m}`);
       expect(names).toContain(`sum over read() 4093-byte chunks: ${m}`);
     }
-    expect(r.stdout).toContain('all checks passed');
   }, 180_000);
 
   it('lists the suites and rejects an unknown one', () => {
