@@ -165,6 +165,32 @@ void CsvSumSwar(const uint8_t* p, size_t n, CsvState* st) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Squeezing bytes out of a block with a byte-shuffle table (AVX2 and NEON have no compress
+// instruction): row m lists the positions of the set bits of m, then 0x80 (a shuffle index that
+// yields 0, a byte that is neither digit nor separator).
+
+namespace {
+
+struct CompactTable {
+  uint8_t idx[256][8];
+};
+
+constexpr CompactTable MakeCompactTable() {
+  CompactTable t{};
+  for (int m = 0; m < 256; ++m) {
+    int o = 0;
+    for (int k = 0; k < 8; ++k)
+      if (m >> k & 1) t.idx[m][o++] = static_cast<uint8_t>(k);
+    for (; o < 8; ++o) t.idx[m][o] = 0x80;
+  }
+  return t;
+}
+
+constexpr CompactTable kCompactTable = MakeCompactTable();
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
 // x86-64: AVX2 and AVX-512, compiled for those ISAs only here and chosen at run time.
 
 #if defined(__x86_64__)
@@ -196,7 +222,24 @@ static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
   *S = s0 | (static_cast<uint64_t>(s1) << 32);
 }
 
-static inline bool Compact(uint64_t, Vec*, uint64_t*, uint64_t*) { return false; }
+static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S);
+
+// Keeps the bytes of keep, in order, then zero bytes; reclassifies the squeezed block.
+static inline bool Compact(const uint8_t* p, uint64_t keep, Vec* d, uint64_t* D, uint64_t* S) {
+  alignas(32) uint8_t buf[64 + 8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(buf), _mm256_setzero_si256());
+  _mm256_store_si256(reinterpret_cast<__m256i*>(buf + 32), _mm256_setzero_si256());
+  size_t o = 0;
+  for (int c = 0; c < 8; ++c) {
+    const unsigned m = static_cast<unsigned>(keep >> (8 * c)) & 0xff;
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8 * c));
+    const __m128i sh = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kCompactTable.idx[m]));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(buf + o), _mm_shuffle_epi8(v, sh));
+    o += static_cast<size_t>(__builtin_popcount(m));
+  }
+  Load(buf, d, D, S);
+  return true;
+}
 
 // 32 mask bits -> 32 bytes of 0x00 / 0xff.
 static inline __m256i Expand(uint32_t m) {
@@ -263,7 +306,7 @@ static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
 }
 
-static inline bool Compact(uint64_t keep, Vec* d, uint64_t* D, uint64_t* S) {
+static inline bool Compact(const uint8_t*, uint64_t keep, Vec* d, uint64_t* D, uint64_t* S) {
   d->v = _mm512_maskz_compress_epi8(keep, d->v);
   *D = _pext_u64(*D, keep);
   *S = _pext_u64(*S, keep);
@@ -340,7 +383,18 @@ static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
   *S = Bits64(sm[0], sm[1], sm[2], sm[3]);
 }
 
-static inline bool Compact(uint64_t, Vec*, uint64_t*, uint64_t*) { return false; }
+// Keeps the bytes of keep, in order, then zero bytes; reclassifies the squeezed block.
+static inline bool Compact(const uint8_t* p, uint64_t keep, Vec* d, uint64_t* D, uint64_t* S) {
+  alignas(16) uint8_t buf[64 + 8] = {};
+  size_t o = 0;
+  for (int c = 0; c < 8; ++c) {
+    const unsigned m = static_cast<unsigned>(keep >> (8 * c)) & 0xff;
+    vst1_u8(buf + o, vtbl1_u8(vld1_u8(p + 8 * c), vld1_u8(kCompactTable.idx[m])));
+    o += static_cast<size_t>(__builtin_popcount(m));
+  }
+  Load(buf, d, D, S);
+  return true;
+}
 
 static inline uint8x16_t ExpandBits16(unsigned bits) {
   static const uint8_t kW[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};

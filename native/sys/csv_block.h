@@ -3,7 +3,7 @@
 //   struct Vec;                                   64 bytes of digit values (byte - '0')
 //   void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S);
 //       D: bit i set when byte i is '0'..'9'; S: bit i set when byte i is ',' or '\n'
-//   bool Compact(uint64_t keep, Vec* d, uint64_t* D, uint64_t* S);
+//   bool Compact(const uint8_t* block, uint64_t keep, Vec* d, uint64_t* D, uint64_t* S);
 //       squeezes the bytes not in keep out of d, D and S (false when the ISA cannot)
 //   Vec Scale10(uint64_t mask, const Vec& d);      d, times 10 in the lanes of mask
 //   struct Accs { void Zero(); uint64_t Lanes(int j) const; };   8 accumulators
@@ -20,7 +20,8 @@
 // of e over the digits with that a): one masked byte sum per a, accumulated in vector registers
 // and weighted once at the end. A block takes this path when its numbers have at most 8 digits
 // (4 groups) or 16 digits (8 groups); blocks with longer numbers, without a separator, or with
-// other bytes the ISA cannot squeeze out go through the byte loop. The number left open at the
+// other bytes the ISA cannot squeeze out go through the byte loop (AVX-512 squeezes with
+// vpcompressb, AVX2 and NEON with a byte-shuffle table). The number left open at the
 // block's end (the digits after its last separator) is carried in x; the carried x meets the
 // block's first separator after k0 more digits and adds x * 10^k0.
 
@@ -59,7 +60,7 @@ static void BlockSum(const uint8_t* p, size_t n, CsvState* st) {
       Dn = D & ((2ULL << last) - 1);
     } else {
       uint64_t Dc = D, Sc = S;
-      if (!Compact(keep, &d, &Dc, &Sc)) {
+      if (!Compact(p + i, keep, &d, &Dc, &Sc)) {
         SeedBytes(p + i, 64, sum, x);
         continue;
       }
