@@ -367,10 +367,10 @@ export function folioInfo(file: string, maxPages = 32768): FolioInfo {
 
 /**
  * Writes a CSV of about `size` bytes: rows of 8 fields, each a number of 1 to 8 random digits,
- * ending in '\n'. Returns the sum of all numbers (decimal string of the signed 64-bit value),
+ * ending in '\n' (or '\r\n' with crlf). Returns the sum of all numbers (decimal string of the signed 64-bit value),
  * computed while generating, independently of every parser.
  */
-export function generateCsv(file: string, size: number, onProgress?: (done: number, total: number) => void, seed = 0x2545f491): string {
+export function generateCsv(file: string, size: number, onProgress?: (done: number, total: number) => void, seed = 0x2545f491, crlf = false): string {
   const fd = fs.openSync(file, 'w');
   const CHUNK = 4 << 20;
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -406,6 +406,7 @@ export function generateCsv(file: string, size: number, onProgress?: (done: numb
             buf[at++] = 0x30 + d;
             v = v * 10 + d;
           }
+          if (f === 7 && crlf) buf[at++] = 0x0d;
           buf[at++] = f === 7 ? 0x0a : 0x2c;
           chunkSum += v;
         }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { csvMethods, csvSum, CsvSummer, mapFile, seedCsvSum, type CsvMethod } from 'mmapkit';
-import { ensureWarm } from '../harness';
+import { ensureWarm, generateCsv } from '../harness';
 import type { BenchTask, Suite } from '../types';
 import { MiB } from './common';
 
@@ -118,6 +118,24 @@ export const suite: Suite = {
       await ctx.measure(perCall);
     } finally {
       m.unmap();
+    }
+    // Windows line ends: every line carries a '\r' the parsers must skip.
+    const crlfFile = `${ctx.dataDir}/crlf.csv`;
+    const crlfSum = BigInt(generateCsv(crlfFile, Math.min(size, 64 << 20), undefined, 0x1234567, true));
+    const crlfSize = fs.statSync(crlfFile).size;
+    ensureWarm(crlfFile);
+    const mc = mapFile(crlfFile, { populate: true });
+    try {
+      for (const method of methods) ctx.check(`CRLF file, sum over the mapping: ${method}`, csvSum(mc.buffer, { method }) === crlfSum);
+      await ctx.measure(methods.filter((x) => x !== 'js-seed').map((method): BenchTask => ({
+        name: `${LABEL[method] ?? method}, CRLF`,
+        group: `CSV sum over a warm mapping, CRLF file of ${(crlfSize / 2 ** 20).toFixed(0)} MiB`,
+        bytes: crlfSize,
+        fn: () => csvSum(mc.buffer, { method }),
+        baseline: method === 'seed',
+      })));
+    } finally {
+      mc.unmap();
     }
   },
 };
