@@ -141,6 +141,15 @@ describe('csvSum', () => {
     }
   });
 
+  it('sums an empty file to 0n, over a mapping and over read()', () => {
+    const file = path.join(dir, 'empty.csv');
+    fs.writeFileSync(file, '');
+    for (const method of METHODS) {
+      expect(csvSumFile(file, { method })).toBe(0n);
+      expect(csvSumFile(file, { method, via: 'read' })).toBe(0n);
+    }
+  });
+
   it('accepts a mapping buffer, TypedArrays, DataViews and ArrayBuffers', () => {
     const file = path.join(dir, 'tiny.csv');
     fs.writeFileSync(file, TINY_CSV);
