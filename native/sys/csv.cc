@@ -86,6 +86,12 @@ inline uint64_t Parse8(uint64_t v) {
   return v;
 }
 
+// The value of the last L bytes of a 64-byte block, all digits, L <= 8.
+inline uint64_t TailValue8(const uint8_t* block, unsigned L) {
+  const uint64_t lo = LoadLE64(block + 56) ^ (kOnes * '0');
+  return Parse8(L >= 8 ? lo : lo & ~(~0ULL >> (8 * L)));
+}
+
 // The value of the last L bytes of a 64-byte block, all digits, L <= 16.
 inline uint64_t TailValue(const uint8_t* block, unsigned L) {
   // Branch-free: the digits sit in the top L bytes of the block's last 16 bytes.

@@ -8,8 +8,8 @@
 //   Vec Scale10(uint64_t mask, const Vec& d);      d, times 10 in the lanes of mask
 //   struct Accs { void Zero(); uint64_t Lanes(int j) const; };   8 accumulators
 //   void AccAdd(Accs& a, int j, uint64_t mask, const Vec& e);   a[j] += sum of e over mask
-// and, before the include, TailValue(block, L) (below, in csv.cc): the value of a block's last
-// L bytes, all digits, L <= 16.
+// and, before the include, TailValue8 / TailValue(block, L) (in csv.cc): the value of a block's
+// last L bytes, all digits, L <= 8 / L <= 16.
 //
 // How it works. With wrapping arithmetic, the seed loop's value of a number with digits
 // d_0 .. d_{L-1} is sum(d_i * 10^(L-1-i)) mod 2^64, so the sum of a block's finished numbers is
@@ -97,7 +97,9 @@ static void BlockSum(const uint8_t* p, size_t n, CsvState* st) {
     }
     sum += x * kCsvPow10[k0];
     const unsigned tail = 63u - last;
-    if (keep == ~0ULL && tail <= 16) {
+    if (keep == ~0ULL && tail <= 8) {
+      x = TailValue8(p + i, tail);
+    } else if (keep == ~0ULL && tail <= 16) {
       x = TailValue(p + i, tail);
     } else {
       x = 0;
