@@ -203,6 +203,7 @@ constexpr CompactTable kCompactTable = MakeCompactTable();
 
 #pragma GCC push_options
 #pragma GCC target("avx2,bmi,bmi2,popcnt")
+#pragma GCC optimize("unroll-loops")
 namespace avx2 {
 
 struct Vec {
@@ -298,6 +299,7 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d, const V
 
 #pragma GCC push_options
 #pragma GCC target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt")
+#pragma GCC optimize("unroll-loops")
 namespace avx512 {
 
 struct Vec {
