@@ -5,9 +5,12 @@
 //       D: bit i set when byte i is '0'..'9'; S: bit i set when byte i is ',' or '\n'
 //   bool Compact(const uint8_t* block, uint64_t keep, Vec* d, uint64_t* D, uint64_t* S);
 //       squeezes the bytes not in keep out of d, D and S (false when the ISA cannot)
-//   Vec Scale10(uint64_t mask, const Vec& d);      d, times 10 in the lanes of mask
-//   struct Accs { void Zero(); uint64_t Lanes(int j) const; };   8 accumulators
-//   void AccAdd(Accs& a, int j, uint64_t mask, const Vec& e);   a[j] += sum of e over mask
+//   Vec Scale10(uint64_t mask, const Vec& d);
+//       the per-lane factor: d times 10 in the lanes of mask (AVX-512: the weights 10 / 1)
+//   struct Accs { void Zero(); void Flush(); uint64_t Lanes(int j) const; };   8 accumulators
+//   void AccAdd(Accs& a, int j, uint64_t mask, const Vec& e, const Vec& d);
+//       a[j] += sum over the lanes of mask of e (AVX-512 VNNI: of d * e, with vpdpbusd)
+//   constexpr size_t kFlushBlocks;   blocks after which Flush() widens 32-bit accumulators
 // and, before the include, TailValue8 / TailValue(block, L) (in csv.cc): the value of a block's
 // last L bytes, all digits, L <= 8 / L <= 16.
 //
