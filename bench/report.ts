@@ -54,7 +54,7 @@ export function machineLines(m: MachineInfo, facts: Record<string, string | numb
 /** One line to quote with a figure: CPU, cores, kernel, Node, folio state. */
 export function machineLine(m: MachineInfo, facts: Record<string, string | number | boolean>): string {
   const folio = typeof facts.folios === 'string' ? facts.folios.split(':')[0] : '?';
-  return `${m.cpu}, ${m.cores} vCPU, ${m.flags.includes('avx512bw') ? 'AVX-512' : m.flags.includes('avx2') ? 'AVX2' : 'no AVX2'}, Linux ${m.kernel.replace(/^Linux /, '')}, Node ${m.node}, THP ${m.thp.enabled ?? '?'}, page cache in large folios: ${folio}`;
+  return `${m.cpu}, ${m.cores} vCPU, ${m.flags.includes('avx512bw') ? 'AVX-512' : m.flags.includes('avx2') ? 'AVX2' : 'no AVX2'}, Linux ${m.kernel.replace(/^Linux /, '')}, Node ${m.node}, ${m.pageSize / 1024} KiB pages, THP ${m.thp.enabled ?? '?'}, page cache in large folios: ${folio}`;
 }
 
 function cells(r: ResultRow): string[] {
