@@ -57,7 +57,11 @@ export interface CsvSumOptions {
 export interface CsvSumFileOptions extends CsvSumOptions {
   /** 'mmap' (default) maps the file and sums the mapping; 'read' sums read() chunks. */
   via?: 'mmap' | 'read';
-  /** Chunk size for via 'read', in bytes. Default 1 MiB. */
+  /**
+   * Chunk size in bytes: the read() size for via 'read' (default 1 MiB); for via 'mmap', the
+   * window the mapping is parsed in (default 1 GiB, so files larger than one Buffer can hold are
+   * parsed window by window, with numbers carried across windows).
+   */
   chunkSize?: number;
 }
 
@@ -358,14 +362,17 @@ export function csvSumFile(path: string, options?: CsvSumFileOptions): bigint {
   if (via !== 'mmap' && via !== 'read') {
     throw typeError('ERR_INVALID_ARG_VALUE', `The property 'options.via' must be one of 'mmap', 'read'. Received ${describe(via)}`);
   }
-  const chunkSize = options?.chunkSize ?? 1 << 20;
+  const chunkSize = options?.chunkSize ?? (via === 'mmap' ? 1 << 30 : 1 << 20);
   if (typeof chunkSize !== 'number' || !Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 2 ** 31 - 1) {
     throw typeError('ERR_OUT_OF_RANGE', `The property 'options.chunkSize' must be an integer from 1 to 2147483647. Received ${describe(chunkSize)}`);
   }
   if (via === 'mmap') {
     const m = mapFile(path, { mode: 'readonly' });
     try {
-      return csvSum(m.buffer, { method });
+      if (m.length <= chunkSize) return csvSum(m.buffer, { method });
+      const summer = new CsvSummer({ method });
+      for (let off = 0; off < m.length; off += chunkSize) summer.update(m.view(off, Math.min(chunkSize, m.length - off)));
+      return summer.sum;
     } finally {
       m.unmap();
     }
