@@ -19,7 +19,8 @@ folder, and writes a terminal table plus report.json, report.md and report.svg.
 options:
   --quick            every suite on tiny sizes; checks the sums only (timings meaningless)
   --suite NAME       run only these suites (repeat or comma-separate; names or numbers, see --list)
-  --size SIZE        size of the generated CSV (default 256m; 4m with --quick), e.g. 64m, 1g
+  --size SIZE        size of the generated CSV (default 256m; 4m with --quick), e.g. 64m, 1g;
+                     under 2g (fs.readFileSync, a baseline, cannot read more)
   --time MS          minimum time per measured task in milliseconds (default 1000)
   --out DIR          folder for the reports (default ./bench-results/<date>)
   --cache DIR        folder for npm installs of comparison packages (default ~/.cache/mmapkit-bench)
@@ -104,6 +105,8 @@ export async function run(argv: string[]): Promise<number> {
   if (wanted.length && chosen.length === 0) throw new Error(`no suite matches ${wanted.join(', ')}; see 'mmapkit bench --list'`);
   const quick = values.quick;
   const sizeBytes = values.size ? parseSize(values.size) : quick ? 4 << 20 : 256 << 20;
+  // fs.readFileSync (a baseline of the scan suites) cannot read 2 GiB or more.
+  if (sizeBytes < 4096 || sizeBytes >= 2 ** 31) throw new Error(`--size must be from 4k to just under 2g (the readFileSync baselines cannot read more); got ${values.size}`);
   const timeMs = values.time ? Number(values.time) : 1000;
   if (!Number.isFinite(timeMs) || timeMs < 0) throw new Error(`--time must be a number of milliseconds`);
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
