@@ -34,5 +34,7 @@ LD_PRELOAD="$preload" \
   MMAPKIT_BINDING="$out/addon/build/Release/mmapkit.node" \
   MMAPKIT_SANITIZERS=1 \
   "$root/node_modules/.bin/vitest" run test/core.mapfile.test.ts test/core.operations.test.ts \
-    test/core.lifetime.test.ts test/core.shm.test.ts test/core.fuzz.test.ts test/core.processes.test.ts
+    test/core.lifetime.test.ts test/core.shm.test.ts test/core.fuzz.test.ts test/core.processes.test.ts \
+    test/core.errors.test.ts test/csv.sum.test.ts test/regs.window.test.ts test/regs.helpers.test.ts \
+    test/regs.property.test.ts test/regs.barriers.test.ts test/regs.ports.test.ts
 echo "sanitizers: clean"
