@@ -7,6 +7,11 @@ import { ROOT } from './support/helpers';
 
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+// `npx mmapkit …` lines of the shell blocks that need no root or hardware.
+const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+  .flatMap((m) => m[1].split('\n'))
+  .filter((l) => l.startsWith('npx mmapkit '))
+  .map((l) => l.replace(/#.*$/, '').trim().split(/\s+/).slice(2));
 
 describe('README examples', () => {
   it('has examples', () => {
@@ -24,6 +29,14 @@ describe('README examples', () => {
       expected.forEach((want, k) => {
         for (const token of want.replace(/'/g, '').split(/\s+/)) expect(printed[k]).toContain(token.replace(/\\n/g, '\n').trim());
       });
+    });
+  });
+  commands.forEach((args) => {
+    it(`command: mmapkit ${args.join(' ')}`, () => {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(0);
     });
   });
 });
