@@ -78,6 +78,30 @@ describe('no use-after-free from JavaScript', () => {
     expect(out.after).toBeLessThan(out.before + 100);
   });
 
+  it('mapping in a synchronous loop without unmap gets an error, not an abort, before vm.max_map_count', () => {
+    // Finalizers of unreachable mappings only run when the event loop turns; without the limit
+    // the process would run out of map areas and V8 would abort.
+    const p = path.join(dir, 'many.bin');
+    fs.writeFileSync(p, Buffer.alloc(4096, 3));
+    const out = probe(
+      `
+      const fd = require('fs').openSync(${JSON.stringify(p)}, 'r');
+      let made = 0, code;
+      try { for (let i = 0; i < 80000; i++) { const m = mk.mapFile(fd); m.buffer[0]; made++; } } catch (e) { code = e.code; }
+      setImmediate(() => { global.gc(); setImmediate(() => {
+        const m = mk.mapFile(fd);
+        console.log(JSON.stringify({ made, code, after: m.buffer[0] }));
+      }); });
+    `,
+      ['--expose-gc'],
+    );
+    const maxMaps = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
+    expect(out.code).toBe('ERR_MMAPKIT_TOO_MANY_MAPPINGS');
+    expect(out.made).toBeGreaterThan(1000);
+    expect(out.made).toBeLessThan(maxMaps);
+    expect(out.after).toBe(3);
+  });
+
   it('library writes to a read-only map throw instead of crashing', () => {
     const p = path.join(dir, 'ro.bin');
     fs.writeFileSync(p, 'read-only bytes');

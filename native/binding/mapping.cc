@@ -14,7 +14,10 @@
 #include <cstdio>
 #include <ctime>
 #include <cmath>
+#include <algorithm>
+#include <atomic>
 #include <list>
+#include <memory>
 #include <string>
 
 #include "binding/args.h"
@@ -47,16 +50,41 @@ struct MapState {
   std::list<ViewRecord*> views;
 };
 
+// Mappings of this process that are mapped and not yet unmapped, in every thread. Finalizers of
+// unreachable mappings run only when the event loop turns, so a synchronous loop that maps
+// without unmapping could otherwise exhaust vm.max_map_count, after which V8 itself cannot get
+// memory and aborts the process. New mappings are refused with an error well before that.
+std::atomic<long> g_live_regions{0};
+
+long LiveRegionLimit() {
+  static const long limit = [] {
+    long max_maps = 65530;
+    if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+      long v = 0;
+      if (std::fscanf(f, "%ld", &v) == 1 && v > 0) max_maps = v;
+      std::fclose(f);
+    }
+    // Leave a quarter (at least 8192 areas) to V8, libuv and everything else in the process.
+    long reserve = std::max(max_maps / 4, 8192L);
+    return std::max(max_maps - reserve, 1024L);
+  }();
+  return limit;
+}
+
+void DoUnmap(MapState* s) {
+  if (s->unmapped) return;
+  sys::Unmap(s->region);
+  s->unmapped = true;
+  g_live_regions--;
+}
+
 void FinishUnmap(MapState* s) {
-  if (s->closing && !s->unmapped && s->pins == 0) {
-    sys::Unmap(s->region);
-    s->unmapped = true;
-  }
+  if (s->closing && s->pins == 0) DoUnmap(s);
 }
 
 void MaybeFree(MapState* s) {
   if (s->handle_alive || s->live_views > 0 || s->pins > 0) return;
-  if (!s->unmapped) sys::Unmap(s->region);
+  DoUnmap(s);
   delete s;
 }
 
@@ -105,7 +133,9 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle> {
 
   // new MappingHandle(fd, offset, length, prot, shared, populate, noReserve, hugetlb)
   explicit MappingHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MappingHandle>(info) {
-    state_ = new MapState();
+    // The state is owned here until the constructor has succeeded: a constructor that throws
+    // never reaches the destructor.
+    auto state = std::make_unique<MapState>();
     sys::MapRequest req;
     req.fd = Int(info, 0, "fd");
     req.offset = U64(info, 1, "offset");
@@ -115,18 +145,26 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle> {
     req.populate = Bool(info, 5);
     req.no_reserve = Bool(info, 6);
     req.hugetlb = Bool(info, 7);
-    if (req.length == 0) {
-      state_->unmapped = true;  // an empty mapping: nothing to map
-      return;
+    state->unmapped = true;
+    if (req.length > 0) {
+      long live = g_live_regions.load();
+      if (live >= LiveRegionLimit()) {
+        ThrowUsageError(info.Env(), "Error", "ERR_MMAPKIT_TOO_MANY_MAPPINGS",
+                        "mmapkit holds " + std::to_string(live) +
+                            " mappings that are neither unmapped nor finalized yet, close to the kernel's limit "
+                            "(vm.max_map_count): unmap() mappings you no longer need, or let the event loop turn "
+                            "so that unreachable mappings are freed");
+      }
+      int err = sys::Map(req, &state->region);
+      if (err != 0) ThrowSystemError(info.Env(), err, "mmap");
+      state->unmapped = false;
+      g_live_regions++;
     }
-    int err = sys::Map(req, &state_->region);
-    if (err != 0) {
-      state_->unmapped = true;
-      ThrowSystemError(info.Env(), err, "mmap");
-    }
+    state_ = state.release();
   }
 
   ~MappingHandle() override {
+    if (state_ == nullptr) return;
     state_->handle_alive = false;
     MaybeFree(state_);
   }
@@ -364,7 +402,7 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle> {
     return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(state_->region.data())));
   }
 
-  MapState* state_;
+  MapState* state_ = nullptr;
 };
 
 void Init(Napi::Env env, Napi::Object exports) {
