@@ -223,9 +223,7 @@ export class Mapping implements MemoryView, Disposable {
     if (this.#length > MAX_BUFFER) {
       throw rangeError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
     }
-    const ab = h.arrayBuffer(0, this.#length);
-    this.#buf = Buffer.from(ab, 0, this.#length);
-    this.#dv = new DataView(ab, 0, this.#length);
+    this.#buf = Buffer.from(h.arrayBuffer(0, this.#length), 0, this.#length);
     return this.#buf;
   }
 
@@ -447,8 +445,9 @@ export class Mapping implements MemoryView, Disposable {
 
   #fastDv(): DataView {
     if (this.#h === null || this.#length > MAX_BUFFER) return new DataView(new ArrayBuffer(0));
-    this.buffer;
-    return this.#dv as DataView;
+    const b = this.buffer;
+    this.#dv = new DataView(b.buffer, b.byteOffset, b.length);
+    return this.#dv;
   }
 
   /**
@@ -548,11 +547,13 @@ export function pageSize(): number {
 }
 
 /** @internal Builds a Mapping over an fd (shared by mapFile and the shared-memory helpers). */
-export function mapFd(fd: number, size: number, o: Partial<MapFileOptions>, kind: MappingKind, path?: string): Mapping {
+export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind, path?: string): Mapping {
   const mode = o.mode === undefined ? 'readonly' : toChoice(o.mode, 'options.mode', MODES);
   const offset = o.offset === undefined ? 0 : toIndex(o.offset, 'options.offset');
   let length: number;
   if (o.length === undefined) {
+    // The file's size is needed only for the default length.
+    const size = binding().fileSize(fd) as number;
     if (offset > size) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It is past the end of the file (${size} bytes) and no length was given. Received ${offset}`);
     }
@@ -598,14 +599,14 @@ export function mapFile(file: string | number, options?: MapFileOptions): Mappin
     if (!Number.isInteger(file) || file < 0 || file > 0x7fffffff) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${file}`);
     }
-    return mapFd(file, b.fileSize(file) as number, o, 'file');
+    return mapFd(file, o, 'file');
   }
   if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
   if (file.length === 0 || file.includes('\0')) throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
   const flags = mode === 'readwrite' ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
   const fd = b.open(file, flags, 0) as number;
   try {
-    return mapFd(fd, b.fileSize(fd) as number, o, 'file', file);
+    return mapFd(fd, o, 'file', file);
   } catch (err) {
     if (err && typeof err === 'object' && (err as { syscall?: string }).syscall === 'mmap' && !(err as { path?: string }).path) {
       Object.defineProperty(err, 'path', { value: file, enumerable: true, configurable: true, writable: true });

@@ -62,7 +62,7 @@ abstract class FdObject implements Disposable {
   map(options?: MapObjectOptions): Mapping {
     const o = toOptions<MapFileOptions>(options, 'options', MAP_KEYS);
     const fd = this.live();
-    return mapFd(fd, binding().fileSize(fd) as number, { mode: 'readwrite', ...o }, this.kind, this.describe());
+    return mapFd(fd, { mode: 'readwrite', ...o }, this.kind, this.describe());
   }
 
   protected abstract describe(): string;

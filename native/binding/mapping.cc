@@ -194,8 +194,10 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle> {
     if (len == 0) return Napi::ArrayBuffer::New(env, 0);
     auto* rec = new ViewRecord{state_, nullptr};
     napi_value ab;
+    // No finalizer on the buffer itself: one weak reference with a finalizer (napi_add_finalizer)
+    // serves both to detach the buffer on unmap() and to learn when it is collected.
     napi_status st = napi_create_external_arraybuffer(env, r.data() + off, static_cast<size_t>(len),
-                                                      FinalizeView, rec, &ab);
+                                                      nullptr, nullptr, &ab);
     if (st != napi_ok) {
       delete rec;
       if (st == napi_no_external_buffers_allowed) {
@@ -209,7 +211,12 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle> {
       if (!e.IsEmpty()) throw e;
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_EXTERNAL_BUFFERS", "Could not create an ArrayBuffer over the mapping");
     }
-    napi_create_reference(env, ab, 0, &rec->ref);
+    if (napi_add_finalizer(env, ab, nullptr, FinalizeView, rec, &rec->ref) != napi_ok) {
+      delete rec;
+      Napi::Error e = env.GetAndClearPendingException();
+      if (!e.IsEmpty()) throw e;
+      ThrowUsageError(env, "Error", "ERR_MMAPKIT_EXTERNAL_BUFFERS", "Could not track an ArrayBuffer over the mapping");
+    }
     state_->views.push_back(rec);
     state_->live_views++;
     return Napi::Value(env, ab);
