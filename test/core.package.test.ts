@@ -38,6 +38,7 @@ describe('the npm package', () => {
     expect(list).toContain('package/dist/index.mjs');
     expect(list).toContain('package/dist/index.d.ts');
     expect(list).toContain('package/binding.gyp');
+    expect(list).toContain('package/dist/bench/main.js');
     expect(list).toContain('package/native/binding/mapping.cc');
     expect(list).toContain(`package/prebuilds/linux-${process.arch}/mmapkit.node`);
     expect(list.some((f) => f.startsWith('package/build/'))).toBe(false);
