@@ -102,6 +102,21 @@ describe('no use-after-free from JavaScript', () => {
     expect(out.after).toBe(3);
   });
 
+  it('register windows opened in a loop without close() share that limit', () => {
+    const p = path.join(dir, 'regs.bin');
+    fs.writeFileSync(p, Buffer.alloc(4096, 7));
+    const out = probe(`
+      let made = 0, code;
+      try { for (let i = 0; i < 80000; i++) { mk.openRegisterWindow({ path: ${JSON.stringify(p)}, offset: 0, length: 64 }).read8(0); made++; } } catch (e) { code = e.code; }
+      setImmediate(() => setImmediate(() => {
+        const w = mk.openRegisterWindow({ path: ${JSON.stringify(p)}, offset: 0, length: 64 });
+        console.log(JSON.stringify({ made, code, after: w.read8(0) }));
+      }));
+    `);
+    expect(out.code).toBe('ERR_MMAPKIT_TOO_MANY_MAPPINGS');
+    expect(out.after).toBe(7);
+  });
+
   it('library writes to a read-only map throw instead of crashing', () => {
     const p = path.join(dir, 'ro.bin');
     fs.writeFileSync(p, 'read-only bytes');

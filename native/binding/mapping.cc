@@ -14,14 +14,13 @@
 #include <cstdio>
 #include <ctime>
 #include <cmath>
-#include <algorithm>
-#include <atomic>
 #include <list>
 #include <memory>
 #include <string>
 
 #include "binding/args.h"
 #include "binding/errors.h"
+#include "binding/map_budget.h"
 #include "binding/module.h"
 #include "sys/mapping.h"
 
@@ -50,32 +49,11 @@ struct MapState {
   std::list<ViewRecord*> views;
 };
 
-// Mappings of this process that are mapped and not yet unmapped, in every thread. Finalizers of
-// unreachable mappings run only when the event loop turns, so a synchronous loop that maps
-// without unmapping could otherwise exhaust vm.max_map_count, after which V8 itself cannot get
-// memory and aborts the process. New mappings are refused with an error well before that.
-std::atomic<long> g_live_regions{0};
-
-long LiveRegionLimit() {
-  static const long limit = [] {
-    long max_maps = 65530;
-    if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
-      long v = 0;
-      if (std::fscanf(f, "%ld", &v) == 1 && v > 0) max_maps = v;
-      std::fclose(f);
-    }
-    // Leave a quarter (at least 8192 areas) to V8, libuv and everything else in the process.
-    long reserve = std::max(max_maps / 4, 8192L);
-    return std::max(max_maps - reserve, 1024L);
-  }();
-  return limit;
-}
-
 void DoUnmap(MapState* s) {
   if (s->unmapped) return;
   sys::Unmap(s->region);
   s->unmapped = true;
-  g_live_regions--;
+  ReleaseMapping();
 }
 
 void FinishUnmap(MapState* s) {
@@ -147,18 +125,13 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle> {
     req.hugetlb = Bool(info, 7);
     state->unmapped = true;
     if (req.length > 0) {
-      long live = g_live_regions.load();
-      if (live >= LiveRegionLimit()) {
-        ThrowUsageError(info.Env(), "Error", "ERR_MMAPKIT_TOO_MANY_MAPPINGS",
-                        "mmapkit holds " + std::to_string(live) +
-                            " mappings that are neither unmapped nor finalized yet, close to the kernel's limit "
-                            "(vm.max_map_count): unmap() mappings you no longer need, or let the event loop turn "
-                            "so that unreachable mappings are freed");
-      }
+      ReserveMapping(info.Env());
       int err = sys::Map(req, &state->region);
-      if (err != 0) ThrowSystemError(info.Env(), err, "mmap");
+      if (err != 0) {
+        ReleaseMapping();
+        ThrowSystemError(info.Env(), err, "mmap");
+      }
       state->unmapped = false;
-      g_live_regions++;
     }
     state_ = state.release();
   }

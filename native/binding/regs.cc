@@ -9,6 +9,7 @@
 #include <string>
 
 #include "binding/errors.h"
+#include "binding/map_budget.h"
 #include "binding/module.h"
 #include "sys/barriers.h"  // MMAPKIT_BARRIER_ARCH
 #include "sys/fault_guard.h"
@@ -43,7 +44,10 @@ struct WindowState {
 void ReleaseState(napi_env /*env*/, void* data, void* /*hint*/) {
   auto* state = static_cast<WindowState*>(data);
   if (--state->refs == 0) {
-    sys::UnmapRegisters(&state->map);
+    if (state->map.base != nullptr) {
+      sys::UnmapRegisters(&state->map);
+      ReleaseMapping();
+    }
     delete state;
   }
 }
@@ -255,7 +259,9 @@ Napi::Value ReadBlock(const Napi::CallbackInfo& info) {
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
   WindowState& s = State(info);
+  if (s.map.base == nullptr) return info.Env().Undefined();
   int err = sys::UnmapRegisters(&s.map);
+  ReleaseMapping();
   if (err != 0) ThrowSystemError(info.Env(), err, "munmap", s.path);
   return info.Env().Undefined();
 }
@@ -293,9 +299,13 @@ Napi::Value RegsOpen(const Napi::CallbackInfo& info) {
   state->writable = info[3].As<Napi::Boolean>().Value();
   state->widths = info[4].As<Napi::Number>().Uint32Value() & 15u;
   const char* syscall = "mmap";
+  ReserveMapping(env);
   int err = sys::MapRegisters(state->path.c_str(), offset, static_cast<size_t>(length), state->writable, &state->map,
                               &syscall);
-  if (err != 0) ThrowSystemError(env, err, syscall, state->path);
+  if (err != 0) {
+    ReleaseMapping();
+    ThrowSystemError(env, err, syscall, state->path);
+  }
   // From here the functions' finalizers own the state (the last one frees it).
   WindowState* s = state.release();
   s->refs = 1;  // held until every method is attached, so a failure below cannot free it early

@@ -1,0 +1,16 @@
+// How many mappings of this process are live (mapped and not yet unmapped), across every thread
+// and every kind (mappings, register windows). Finalizers of unreachable objects run only when
+// the event loop turns, so a synchronous loop that maps without unmapping could exhaust
+// vm.max_map_count, after which V8 itself cannot get memory and aborts the process. New mappings
+// are refused with ERR_MMAPKIT_TOO_MANY_MAPPINGS well before that.
+#pragma once
+#include <napi.h>
+
+namespace mmapkit {
+
+// Counts one more mapping, or throws ERR_MMAPKIT_TOO_MANY_MAPPINGS when at the limit.
+void ReserveMapping(Napi::Env env);
+// Gives back a reservation (after munmap, or when the map call failed).
+void ReleaseMapping();
+
+}  // namespace mmapkit
