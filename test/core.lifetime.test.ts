@@ -108,11 +108,11 @@ describe('no use-after-free from JavaScript', () => {
     const out = probe(`
       let made = 0, code;
       try { for (let i = 0; i < 80000; i++) { mk.openRegisterWindow({ path: ${JSON.stringify(p)}, offset: 0, length: 64 }).read8(0); made++; } } catch (e) { code = e.code; }
-      setImmediate(() => setImmediate(() => {
+      setImmediate(() => { global.gc(); setImmediate(() => {
         const w = mk.openRegisterWindow({ path: ${JSON.stringify(p)}, offset: 0, length: 64 });
         console.log(JSON.stringify({ made, code, after: w.read8(0) }));
-      }));
-    `);
+      }); });
+    `, ['--expose-gc']);
     expect(out.code).toBe('ERR_MMAPKIT_TOO_MANY_MAPPINGS');
     expect(out.after).toBe(7);
   });
