@@ -298,7 +298,7 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d, const V
 #pragma GCC pop_options
 
 #pragma GCC push_options
-#pragma GCC target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt")
+#pragma GCC target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt")
 #pragma GCC optimize("unroll-loops")
 namespace avx512 {
 
@@ -353,6 +353,190 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& w, const V
 }
 
 #include "sys/csv_block.h"
+
+// The main AVX-512 loop: one field (number) per 8-byte lane instead of one mask per digit group.
+// A block takes this path when all its bytes are digits or separators, every field that ends in
+// it has at most 8 bytes, and the bytes of its first field that lie in the block before are
+// digits too. Then the block's separator positions are squeezed into one vector
+// (vpcompressb), and for eight fields at a time each field's digits are gathered right-aligned
+// into a 64-bit lane from the 128 bytes of this block and the one before (vpermt2b, zeroing the
+// bytes before the field). The conversion to numbers is linear, so the groups' digit bytes are
+// simply added, and each block's sum goes through vpmaddubsw (weights 10, 1) into 16-bit
+// accumulators; every 32 blocks vpmaddwd (weights 100, 1) moves them into 32-bit halves that
+// hold a lane's high and low four digits, weighted 10000 / 1 at the end. A field is added by
+// the block holding its separator, so no number is carried between fast blocks. Other blocks
+// (other bytes such as CR, numbers longer than 8 digits, no separator) go through BlockSum with
+// the seed state x carried, in runs that grow while they repeat.
+namespace {
+
+struct FieldTables {
+  alignas(64) uint8_t idx[64];    // 64 + j: the block's bytes in window coordinates
+  alignas(64) uint8_t shift[64];  // j - 1, and 64 (the separator before the block) for j = 0
+  alignas(64) uint8_t rep[64];    // j / 8: each lane of a group repeats one field's entry
+  alignas(64) uint8_t off[64];    // j % 8 - 8: a lane's bytes end just before its separator
+};
+
+constexpr FieldTables MakeFieldTables() {
+  FieldTables t{};
+  for (int j = 0; j < 64; ++j) {
+    t.idx[j] = static_cast<uint8_t>(64 + j);
+    t.shift[j] = static_cast<uint8_t>(j == 0 ? 64 : j - 1);
+    t.rep[j] = static_cast<uint8_t>(j / 8);
+    t.off[j] = static_cast<uint8_t>(j % 8 - 8);
+  }
+  return t;
+}
+
+constexpr FieldTables kFieldTables = MakeFieldTables();
+
+// Blocks per FastBlocks call: each 32-bit half of acc gains at most 8 * 9999 per block, so
+// 16384 blocks stay below 2^32.
+constexpr size_t kFastChunkBlocks = 16384;
+
+}  // namespace
+
+// Runs the fast path over the blocks from i while they qualify (and i + 64 <= stop); returns
+// where it stopped. prev_last / prevd: the last separator and the digit values of the block
+// before i; acc gains the fields' 32-bit halves.
+static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p, size_t stop,
+                                                               size_t i, size_t* prev_last_io,
+                                                               __m512i* prevd_io, __m512i* acc_io) {
+  const __m512i idx = _mm512_load_si512(kFieldTables.idx);
+  const __m512i shift = _mm512_load_si512(kFieldTables.shift);
+  const __m512i rep0 = _mm512_load_si512(kFieldTables.rep);
+  const __m512i off = _mm512_load_si512(kFieldTables.off);
+  const __m512i eight = _mm512_set1_epi8(8);
+  const __m512i rep1 = _mm512_add_epi8(rep0, eight);
+  const __m512i zero = _mm512_set1_epi8('0'), nine = _mm512_set1_epi8(9);
+  const __m512i comma = _mm512_set1_epi8(','), nl = _mm512_set1_epi8('\n');
+  const __m512i fill = _mm512_set1_epi8(64);
+  const __m512i w10 = _mm512_set1_epi16(0x010a), w100 = _mm512_set1_epi32(0x00010064);
+  size_t prev_last = *prev_last_io;
+  __m512i prevd = *prevd_io, acc = *acc_io;
+  bool more = true;
+  while (more && i + 64 <= stop) {
+    // acc16: per block, the sum of the gathered digit bytes (at most 8 groups * 9 = 72) through
+    // vpmaddubsw (weights 10, 1): at most 792 per 16-bit lane, so 32 blocks stay below 2^15
+    // (vpmaddwd reads the lanes as signed).
+    __m512i acc16 = _mm512_setzero_si512();
+    const size_t chunk_stop = stop - i > 32 * 64 ? i + 32 * 64 : stop;
+    for (; i + 64 <= chunk_stop; i += 64) {
+      const __m512i v = _mm512_loadu_si512(p + i);
+      const __m512i d = _mm512_sub_epi8(v, zero);
+      const uint64_t D = _mm512_cmple_epu8_mask(d, nine);
+      const uint64_t S = _mm512_cmpeq_epi8_mask(v, comma) | _mm512_cmpeq_epi8_mask(v, nl);
+      if ((D | S) != ~0ULL || S == 0) {
+        more = false;
+        break;
+      }
+      // Separator positions in window coordinates (this block is bytes 64..127), then 64s.
+      const __m512i sp = _mm512_mask_compress_epi8(fill, S, idx);
+      // The separator before each field: the last one before the block, then sp shifted by one.
+      const __m512i pv = _mm512_set1_epi8(static_cast<char>(prev_last + 64 - i));
+      const __m512i E = _mm512_permutex2var_epi8(sp, shift, pv);
+      const unsigned ns = static_cast<unsigned>(__builtin_popcountll(S));
+      // Every field at most 8 bytes.
+      if (_mm512_mask_cmpgt_epu8_mask(_bzhi_u64(~0ULL, ns), _mm512_sub_epi8(sp, E), nine)) {
+        more = false;
+        break;
+      }
+      const auto group = [&](__m512i rep) {
+        // (maskz forms with a full mask: the plain intrinsics trip GCC 12's -Wmaybe-uninitialized)
+        const __m512i end = _mm512_maskz_permutexvar_epi8(~0ULL, rep, sp);
+        const __m512i beg = _mm512_maskz_permutexvar_epi8(~0ULL, rep, E);
+        const __m512i gi = _mm512_add_epi8(end, off);
+        const __mmask64 in = _mm512_cmpgt_epu8_mask(gi, beg);
+        return _mm512_maskz_permutex2var_epi8(in, prevd, gi, d);
+      };
+      __m512i dg = _mm512_add_epi8(group(rep0), group(rep1));
+      if (ns > 16) {
+        __m512i rep = rep1;
+        for (unsigned g = 16; g < ns; g += 8) {
+          rep = _mm512_add_epi8(rep, eight);
+          dg = _mm512_add_epi8(dg, group(rep));
+        }
+      }
+      acc16 = _mm512_add_epi16(acc16, _mm512_maddubs_epi16(dg, w10));
+      prev_last = i + 63 - static_cast<unsigned>(__builtin_clzll(S));
+      prevd = d;
+    }
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(acc16, w100));
+  }
+  *prev_last_io = prev_last;
+  *prevd_io = prevd;
+  *acc_io = acc;
+  return i;
+}
+
+static uint64_t FieldTotal(__m512i acc) {
+  alignas(64) uint32_t t[16];
+  _mm512_store_si512(t, acc);
+  uint64_t hi = 0, lo = 0;
+  for (int j = 0; j < 16; j += 2) {
+    hi += t[j];
+    lo += t[j + 1];
+  }
+  return 10000 * hi + lo;
+}
+
+static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
+  const __m512i zero = _mm512_set1_epi8('0'), nine = _mm512_set1_epi8(9);
+  const __m512i comma = _mm512_set1_epi8(','), nl = _mm512_set1_epi8('\n');
+  uint64_t sum = st->sum, x = st->x;
+  bool xv = true;        // x holds the seed state at i (else it is recomputed from prev_last)
+  size_t prev_last = 0;  // when !xv: the last separator before i, in the block before i
+  size_t run = 1;        // blocks handed to BlockSum at the next fallback
+  __m512i prevd = _mm512_setzero_si512();
+  size_t i = 0;
+  while (i + 64 <= n) {
+    if (!xv) {
+      const size_t stop = n - i > 64 * kFastChunkBlocks ? i + 64 * kFastChunkBlocks : n;
+      __m512i acc = _mm512_setzero_si512();
+      const size_t at = FastBlocks(p, stop, i, &prev_last, &prevd, &acc);
+      sum += FieldTotal(acc);
+      if (at != i) run = 1;
+      i = at;
+      if (i + 64 > stop) continue;  // the chunk or the input ended
+    }
+    // Fallback: the seed state at i, then BlockSum over a run of blocks.
+    if (!xv) {
+      x = 0;
+      for (size_t t = prev_last + 1; t < i; ++t) {
+        const unsigned c = p[t] - '0';
+        if (c < 10u) x = x * 10 + c;
+      }
+    }
+    size_t len = run * 64;
+    if (len > n - i) len = (n - i) / 64 * 64;
+    CsvState s{sum, x};
+    BlockSum(p + i, len, &s);
+    sum = s.sum;
+    x = s.x;
+    i += len;
+    if (run < 1024) run *= 2;
+    // The next block can take the fast path if the last one had a separator and only digits
+    // after it.
+    const __m512i lv = _mm512_loadu_si512(p + i - 64);
+    prevd = _mm512_sub_epi8(lv, zero);
+    const uint64_t LS = _mm512_cmpeq_epi8_mask(lv, comma) | _mm512_cmpeq_epi8_mask(lv, nl);
+    const uint64_t LD = _mm512_cmple_epu8_mask(prevd, nine);
+    xv = true;
+    if (LS != 0) {
+      const unsigned last = 63u - static_cast<unsigned>(__builtin_clzll(LS));
+      if ((~LD & ~((2ULL << last) - 1)) == 0) {
+        prev_last = i - 64 + last;
+        xv = false;
+      }
+    }
+  }
+  if (!xv) {
+    x = 0;
+    SeedBytes(p + prev_last + 1, i - prev_last - 1, sum, x);
+  }
+  SeedBytes(p + i, n - i, sum, x);
+  st->sum = sum;
+  st->x = x;
+}
 
 }  // namespace avx512
 #pragma GCC pop_options
@@ -476,7 +660,8 @@ CsvFn CsvFunction(CsvMethod m) {
           __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni") &&
           __builtin_cpu_supports("bmi") &&
           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
-        return avx512::BlockSum;
+        // The field loop needs VBMI too (every CPU with VBMI2 so far has it).
+        return __builtin_cpu_supports("avx512vbmi") ? avx512::FieldSum : avx512::BlockSum;
       return nullptr;
 #endif
 #if defined(__aarch64__)
