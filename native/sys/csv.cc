@@ -355,18 +355,19 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& w, const V
 #include "sys/csv_block.h"
 
 // The main AVX-512 loop: one field (number) per 8-byte lane instead of one mask per digit group.
-// A block takes this path when all its bytes are digits or separators, every field that ends in
-// it has at most 8 bytes, and the bytes of its first field that lie in the block before are
-// digits too. Then the block's separator positions are squeezed into one vector
-// (vpcompressb), and for eight fields at a time each field's digits are gathered right-aligned
-// into a 64-bit lane from the 128 bytes of this block and the one before (vpermt2b, zeroing the
-// bytes before the field). The conversion to numbers is linear, so the groups' digit bytes are
-// simply added, and each block's sum goes through vpmaddubsw (weights 10, 1) into 16-bit
-// accumulators; every 32 blocks vpmaddwd (weights 100, 1) moves them into 32-bit halves that
-// hold a lane's high and low four digits, weighted 10000 / 1 at the end. A field is added by
-// the block holding its separator, so no number is carried between fast blocks. Other blocks
-// (other bytes such as CR, numbers longer than 8 digits, no separator) go through BlockSum with
-// the seed state x carried, in runs that grow while they repeat.
+// A block takes this path when all its bytes are digits or separators (or CRs right before a
+// separator, which then count as separators too), every field that ends in it has at most 8
+// bytes, and the bytes of its first field that lie in the block before are digits too. Then
+// the block's separator positions are squeezed into one vector (vpcompressb), and for eight
+// fields at a time each field's digits are gathered right-aligned into a 64-bit lane from the
+// 128 bytes of this block and the one before (vpermt2b, zeroing the bytes before the field).
+// The conversion to numbers is linear, so the groups' digit bytes are simply added, and each
+// block's sum goes through vpmaddubsw (weights 10, 1) into 16-bit accumulators; every 32 blocks
+// vpmaddwd (weights 100, 1) moves them into 32-bit halves that hold a lane's high and low four
+// digits, weighted 10000 / 1 at the end. A field is added by the block holding its separator,
+// so no number is carried between fast blocks. Other blocks (other bytes such as spaces or
+// quotes, numbers longer than 8 digits, no separator) go through BlockSum with the seed state x
+// carried, in runs that grow while they repeat.
 namespace {
 
 struct FieldTables {
@@ -398,8 +399,9 @@ constexpr size_t kFastChunkBlocks = 16384;
 // Runs the fast path over the blocks from i while they qualify (and i + 64 <= stop); returns
 // where it stopped. prev_last / prevd: the last separator and the digit values of the block
 // before i; acc gains the fields' 32-bit halves.
-static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p, size_t stop,
-                                                               size_t i, size_t* prev_last_io,
+static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p, size_t n,
+                                                               size_t stop, size_t i,
+                                                               size_t* prev_last_io,
                                                                __m512i* prevd_io, __m512i* acc_io) {
   const __m512i idx = _mm512_load_si512(kFieldTables.idx);
   const __m512i shift = _mm512_load_si512(kFieldTables.shift);
@@ -409,6 +411,7 @@ static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p,
   const __m512i rep1 = _mm512_add_epi8(rep0, eight);
   const __m512i zero = _mm512_set1_epi8('0'), nine = _mm512_set1_epi8(9);
   const __m512i comma = _mm512_set1_epi8(','), nl = _mm512_set1_epi8('\n');
+  const __m512i cr = _mm512_set1_epi8('\r');
   const __m512i fill = _mm512_set1_epi8(64);
   const __m512i w10 = _mm512_set1_epi16(0x010a), w100 = _mm512_set1_epi32(0x00010064);
   size_t prev_last = *prev_last_io;
@@ -424,8 +427,19 @@ static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p,
       const __m512i v = _mm512_loadu_si512(p + i);
       const __m512i d = _mm512_sub_epi8(v, zero);
       const uint64_t D = _mm512_cmple_epu8_mask(d, nine);
-      const uint64_t S = _mm512_cmpeq_epi8_mask(v, comma) | _mm512_cmpeq_epi8_mask(v, nl);
-      if ((D | S) != ~0ULL || S == 0) {
+      uint64_t S = _mm512_cmpeq_epi8_mask(v, comma) | _mm512_cmpeq_epi8_mask(v, nl);
+      if ((D | S) != ~0ULL) {
+        // A CR right before a ',' or '\n' can count as one more separator: it ends the field
+        // as the separator after it would, which then ends an empty field (CRLF files).
+        const uint64_t R = _mm512_cmpeq_epi8_mask(v, cr);
+        if ((D | S | R) != ~0ULL || ((R << 1) & ~S) != 0 ||
+            ((R >> 63) != 0 && (i + 64 >= n || (p[i + 64] != ',' && p[i + 64] != '\n')))) {
+          more = false;
+          break;
+        }
+        S |= R;
+      }
+      if (S == 0) {
         more = false;
         break;
       }
@@ -492,7 +506,7 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     if (!xv) {
       const size_t stop = n - i > 64 * kFastChunkBlocks ? i + 64 * kFastChunkBlocks : n;
       __m512i acc = _mm512_setzero_si512();
-      const size_t at = FastBlocks(p, stop, i, &prev_last, &prevd, &acc);
+      const size_t at = FastBlocks(p, n, stop, i, &prev_last, &prevd, &acc);
       sum += FieldTotal(acc);
       if (at != i) run = 1;
       i = at;
