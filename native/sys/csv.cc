@@ -355,8 +355,8 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& w, const V
 #include "sys/csv_block.h"
 
 // The main AVX-512 loop: one field (number) per 8-byte lane instead of one mask per digit group.
-// A block takes this path when all its bytes are digits or separators (or CRs right before a
-// separator, which then count as separators too), every field that ends in it has at most 8
+// A block takes this path when all its bytes are digits or separators (or other bytes next to
+// a separator, which then count as separators too), every field that ends in it has at most 8
 // bytes, and the bytes of its first field that lie in the block before are digits too. Then
 // the block's separator positions are squeezed into one vector (vpcompressb), and for eight
 // fields at a time each field's digits are gathered right-aligned into a 64-bit lane from the
@@ -365,8 +365,8 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& w, const V
 // block's sum goes through vpmaddubsw (weights 10, 1) into 16-bit accumulators; every 32 blocks
 // vpmaddwd (weights 100, 1) moves them into 32-bit halves that hold a lane's high and low four
 // digits, weighted 10000 / 1 at the end. A field is added by the block holding its separator,
-// so no number is carried between fast blocks. Other blocks (other bytes such as spaces or
-// quotes, numbers longer than 8 digits, no separator) go through BlockSum with the seed state x
+// so no number is carried between fast blocks. Other blocks (other bytes inside numbers or
+// in runs, numbers longer than 8 digits, no separator) go through BlockSum with the seed state x
 // carried, in runs that grow while they repeat.
 namespace {
 
@@ -411,7 +411,6 @@ static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p,
   const __m512i rep1 = _mm512_add_epi8(rep0, eight);
   const __m512i zero = _mm512_set1_epi8('0'), nine = _mm512_set1_epi8(9);
   const __m512i comma = _mm512_set1_epi8(','), nl = _mm512_set1_epi8('\n');
-  const __m512i cr = _mm512_set1_epi8('\r');
   const __m512i fill = _mm512_set1_epi8(64);
   const __m512i w10 = _mm512_set1_epi16(0x010a), w100 = _mm512_set1_epi32(0x00010064);
   size_t prev_last = *prev_last_io;
@@ -429,15 +428,19 @@ static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p,
       const uint64_t D = _mm512_cmple_epu8_mask(d, nine);
       uint64_t S = _mm512_cmpeq_epi8_mask(v, comma) | _mm512_cmpeq_epi8_mask(v, nl);
       if ((D | S) != ~0ULL) {
-        // A CR right before a ',' or '\n' can count as one more separator: it ends the field
-        // as the separator after it would, which then ends an empty field (CRLF files).
-        const uint64_t R = _mm512_cmpeq_epi8_mask(v, cr);
-        if ((D | S | R) != ~0ULL || ((R << 1) & ~S) != 0 ||
-            ((R >> 63) != 0 && (i + 64 >= n || (p[i + 64] != ',' && p[i + 64] != '\n')))) {
+        // Another byte (CR, space, quote ...) right before or right after a separator can
+        // count as one more separator: before one, it ends the field as the separator would
+        // (which then ends an empty field); after one, x is 0 there and stays 0. So CRLF files,
+        // ", " and quoted numbers stay on this path.
+        const uint64_t O = ~(D | S);
+        uint64_t next = S >> 1, prev = S << 1;
+        if (i + 64 < n && (p[i + 64] == ',' || p[i + 64] == '\n')) next |= 1ULL << 63;
+        if (prev_last + 1 == i) prev |= 1;
+        if ((O & ~(next | prev)) != 0) {
           more = false;
           break;
         }
-        S |= R;
+        S |= O;
       }
       if (S == 0) {
         more = false;
