@@ -1,19 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fileResidency, mapAnonymous, mapFile, pageSize, seedCsvSum, type Mapping } from '../lib';
-import { TINY_CSV, tempDir } from './support/helpers';
+import { describe, expect, it } from 'vitest';
+import { fileResidency, mapAnonymous, mapFile, pageSize, seedCsvSum } from '../lib';
+import { TINY_CSV, mappingTracker, tempDir } from './support/helpers';
 
 const dir = tempDir();
-const open: Mapping[] = [];
-function track(m: Mapping): Mapping {
-  open.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of open.splice(0)) m.unmap();
-});
+const track = mappingTracker();
 
 function file(name: string, data: Buffer | string): string {
   const p = path.join(dir, name);

@@ -1,18 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADVICE, evictFile, fileResidency, mapAnonymous, mapFile, touchFile, type Advice, type Mapping } from '../lib';
-import { tempDir } from './support/helpers';
+import { describe, expect, it } from 'vitest';
+import { ADVICE, evictFile, fileResidency, mapAnonymous, mapFile, touchFile, type Advice } from '../lib';
+import { mappingTracker, tempDir } from './support/helpers';
 
 const dir = tempDir();
-const open: Mapping[] = [];
-function track(m: Mapping): Mapping {
-  open.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of open.splice(0)) m.unmap();
-});
+const track = mappingTracker();
 
 describe('operations on a mapping', () => {
   it('a 1 MiB anonymous map reads as zeros and its residency grows as pages are touched', () => {

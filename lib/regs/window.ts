@@ -27,15 +27,8 @@ export interface RegisterWindowOptions {
   widths?: readonly AccessWidth[];
 }
 
-interface NativeWindow {
-  read8(offset: number): number;
-  read16(offset: number): number;
-  read32(offset: number): number;
-  read64(offset: number): bigint;
-  write8(offset: number, value: number): void;
-  write16(offset: number, value: number): void;
-  write32(offset: number, value: number): void;
-  write64(offset: number, value: bigint): void;
+/** The native window's functions (native/binding/regs.cc): the accessors of RegisterIO and more. */
+interface NativeWindow extends Omit<RegisterIO, 'size' | 'writable'> {
   readBlock(offset: number, count: number, width: number): Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
   close(): void;
   pageOffset(): number;

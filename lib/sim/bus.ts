@@ -14,7 +14,7 @@ import {
   type SimAccessRules, type SimAccessSize, type SimDevice, type SimGuestError,
 } from './device';
 import { SimScheduler } from './scheduler';
-import { SimTrace } from './trace';
+import { SimTraced } from './trace';
 
 /** A bus error: nothing answered at the address, or the device refused the access. */
 export class SimBusError extends MmapkitError {
@@ -101,15 +101,15 @@ export interface SimBusOptions {
 
 const MAX_ADDRESS = 2 ** 52;
 
-export class SimBus {
+export class SimBus extends SimTraced {
   readonly scheduler: SimScheduler;
   private list: SimRegion[] = [];
   private last: SimRegion | undefined;
-  private tracer: SimTrace | undefined;
   /** Guest errors of every device attached to this bus, oldest first (at most 1000). */
   readonly guestErrors: SimGuestError[] = [];
 
   constructor(options: SimBusOptions = {}) {
+    super();
     this.scheduler = options.scheduler ?? new SimScheduler({ seed: options.seed ?? 1 });
   }
 
@@ -199,23 +199,8 @@ export class SimBus {
     return best;
   }
 
-  /** Start recording transactions (replacing any recording in progress). */
-  startTrace(limit?: number): SimTrace {
-    this.tracer = new SimTrace(limit);
-    return this.tracer;
-  }
 
-  /** Stop recording; returns the trace, if one was running. */
-  stopTrace(): SimTrace | undefined {
-    const t = this.tracer;
-    this.tracer = undefined;
-    return t;
-  }
 
-  /** The trace being recorded, if any. */
-  get trace(): SimTrace | undefined {
-    return this.tracer;
-  }
 
   /** A load of `size` bytes: a number for 1, 2, 4; a bigint for 8. */
   read(address: number, size: SimAccessSize, initiator = 'cpu'): number | bigint {

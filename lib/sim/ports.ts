@@ -14,7 +14,7 @@ import {
   type SimAccessSize, type SimDevice, type SimGuestError,
 } from './device';
 import { SimScheduler } from './scheduler';
-import { SimTrace } from './trace';
+import { SimTraced } from './trace';
 
 export interface SimPortSpaceOptions {
   scheduler?: SimScheduler;
@@ -35,15 +35,15 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : typeof value === 'number' || typeof value === 'bigint' ? String(value) : `type ${typeof value}`;
 }
 
-export class SimPortSpace implements PortIO {
+export class SimPortSpace extends SimTraced implements PortIO {
   readonly scheduler: SimScheduler;
   readonly accessNs: number;
   /** Guest errors of every device in the port space (at most 1000). */
   readonly guestErrors: SimGuestError[] = [];
   private ranges: SimPortRange[] = [];
-  private tracer: SimTrace | undefined;
 
   constructor(options: SimPortSpaceOptions = {}) {
+    super();
     this.scheduler = options.scheduler ?? new SimScheduler({ seed: options.seed ?? 1 });
     this.accessNs = options.accessNs ?? 1000;
     if (typeof this.accessNs !== 'number' || !(this.accessNs >= 0)) {
@@ -84,20 +84,8 @@ export class SimPortSpace implements PortIO {
     return this.ranges.find((r) => port >= r.base && port < r.base + r.size);
   }
 
-  startTrace(limit?: number): SimTrace {
-    this.tracer = new SimTrace(limit);
-    return this.tracer;
-  }
 
-  stopTrace(): SimTrace | undefined {
-    const t = this.tracer;
-    this.tracer = undefined;
-    return t;
-  }
 
-  get trace(): SimTrace | undefined {
-    return this.tracer;
-  }
 
   inb(port: number): number { return this.access(port, 1); }
   inw(port: number): number { return this.access(port, 2); }

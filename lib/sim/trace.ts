@@ -127,3 +127,26 @@ export function simFormatLaneTable(tx: SimTransaction): string {
   const rows = tx.lanes.map((b, i) => `${simHex(tx.address + i, digits)}  ${b.toString(16).padStart(2, '0')}`);
   return ['address'.padEnd(digits + 2) + '  byte', ...rows].join('\n');
 }
+
+/** Something whose transactions can be recorded: the bus and the port space. */
+export abstract class SimTraced {
+  protected tracer: SimTrace | undefined;
+
+  /** Start recording transactions (replacing any recording in progress). */
+  startTrace(limit?: number): SimTrace {
+    this.tracer = new SimTrace(limit);
+    return this.tracer;
+  }
+
+  /** Stop recording; returns the trace, if one was running. */
+  stopTrace(): SimTrace | undefined {
+    const t = this.tracer;
+    this.tracer = undefined;
+    return t;
+  }
+
+  /** The trace being recorded, if any. */
+  get trace(): SimTrace | undefined {
+    return this.tracer;
+  }
+}

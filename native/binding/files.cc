@@ -13,7 +13,6 @@ namespace {
 
 using args::Bool;
 using args::Int;
-using args::Num;
 using args::Str;
 using args::ThrowSigbus;
 using args::U64;

@@ -14,11 +14,8 @@
 namespace mmapkit {
 namespace {
 
-using args::Bool;
 using args::Int;
 using args::Num;
-using args::Str;
-using args::ThrowSigbus;
 using args::U64;
 
 // The 32-bit word at index i of an Int32Array / Uint32Array (checked in lib/shm.ts).

@@ -3,6 +3,8 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterEach } from 'vitest';
+import type { Mapping } from '../../lib';
 
 /** The repository root (the package's own folder). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -38,3 +40,15 @@ export function runNode(script: string, options: { args?: string[]; nodeArgs?: s
 
 /** The seed's tiny.csv, exactly as its hex dump lists it. */
 export const TINY_CSV = Buffer.from([0x31, 0x32, 0x2c, 0x33, 0x34, 0x0a, 0x35, 0x2c, 0x36, 0x0a, 0x37, 0x38, 0x39, 0x2c, 0x31, 0x0a]);
+
+/** Returns track(m): every mapping passed to it is unmapped after each test. */
+export function mappingTracker(): (m: Mapping) => Mapping {
+  const open: Mapping[] = [];
+  afterEach(() => {
+    for (const m of open.splice(0)) m.unmap();
+  });
+  return (m) => {
+    open.push(m);
+    return m;
+  };
+}
