@@ -12,16 +12,8 @@ import type { BenchTask, CheckResult, MeasureOptions, ResultRow, SuiteContext } 
 /** Keeps results alive so the JIT cannot drop the measured work. */
 export let sink: unknown;
 
-export interface ContextInit {
-  suite: string;
-  quick: boolean;
-  sizeBytes: number;
-  dataDir: string;
-  csvPath: string;
-  csvSum: string;
-  cacheDir: string;
-  timeMs: number;
-}
+/** What the runner hands a suite's process: the context's plain facts and the suite's name. */
+export type ContextInit = Pick<SuiteContext, 'quick' | 'sizeBytes' | 'dataDir' | 'csvPath' | 'csvSum' | 'cacheDir' | 'timeMs'> & { suite: string };
 
 export interface CollectedContext extends SuiteContext {
   rows: ResultRow[];
