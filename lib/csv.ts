@@ -41,7 +41,7 @@ export function seedCsvSum(view: MemoryView): bigint {
 /**
  * A CSV-sum method. Native: 'seed' (the seed loop compiled in the addon), 'swar' (8 bytes at a
  * time, portable), 'avx2', 'avx512' (x86-64, chosen at run time), 'neon' (AArch64). JavaScript:
- * 'js-seed' (the seed loop) and 'js' (4 bytes at a time). 'auto' picks the fastest native method.
+ * 'js-seed' (the seed loop) and 'js' (8 bytes at a time). 'auto' picks the fastest native method.
  */
 export type CsvMethod = 'auto' | 'seed' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'js' | 'js-seed';
 
@@ -200,35 +200,75 @@ function jsSeedRange(b: Uint8Array, start: number, end: number, st: JsState): vo
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
+/** 2^27: the packed weights below keep the open number's part in the low 27 bits. */
+const PACK = 134217728;
+const UNPACK = 1 / PACK; // exact: a power of two
+/** The word loop takes a step only while x < X_STEP_MAX, so 10^8 * x + 99999999 stays <= 4e15 + 10^8. */
+const X_STEP_MAX = 4e7;
+
 /**
- * Per separator pattern of a 4-byte word (bit k set: byte k is ',' or '\n'), how the word moves
- * the state, as weights: sum += x * XS + sum(A[i] * d[i]); x = x * XX + sum(B[i] * d[i]).
- * Row p holds [XS, XX, A0..A3, B0..B3]. Branch-free: no case depends on the data.
+ * Per two bytes (a 16-bit half of a little-endian word: the low byte comes first in the text), a
+ * class and a value: bit 0 / bit 1 set when the first / second byte is a digit, bit 8 set when a
+ * byte is none of '0'..'9', ',', '\n'; the value (bits 16 and up) is the pair's digits as one
+ * number up to its last digit: "dd" gives 10 * d0 + d1 (both in the same number), "d," gives d0,
+ * ",d" gives d1, ",," gives 0. A pair's value is then weighted by the weight of its last digit.
  */
-const WORD_TABLE = ((): Float64Array => {
-  const t = new Float64Array(16 * 10);
-  for (let p = 0; p < 16; p++) {
-    const sep = [0, 1, 2, 3].map((k) => (p >> k) & 1);
-    const first = sep.indexOf(1);
-    const row = p * 10;
-    t[row] = first >= 0 ? 10 ** first : 0;
-    t[row + 1] = first >= 0 ? 0 : 1e4;
-    for (let i = 0; i < 4; i++) {
-      if (sep[i]) continue;
-      let next = -1;
-      for (let k = i + 1; k < 4 && next < 0; k++) if (sep[k]) next = k;
-      if (next >= 0) t[row + 2 + i] = 10 ** (next - 1 - i); // ends inside this word: into the sum
-      else t[row + 6 + i] = 10 ** (3 - i); // still open: into x
+const PAIR_TABLE = ((): Int32Array => {
+  const t = new Int32Array(65536);
+  const digit = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : -1);
+  const sep = (c: number): boolean => c === 0x2c || c === 0x0a;
+  for (let h = 0; h < 65536; h++) {
+    const c0 = h & 0xff;
+    const c1 = h >>> 8;
+    const d0 = digit(c0);
+    const d1 = digit(c1);
+    if ((d0 < 0 && !sep(c0)) || (d1 < 0 && !sep(c1))) {
+      t[h] = 0x100;
+      continue;
     }
+    const value = d1 >= 0 ? (d0 >= 0 ? 10 * d0 + d1 : d1) : d0 >= 0 ? d0 : 0;
+    t[h] = (d0 >= 0 ? 1 : 0) | (d1 >= 0 ? 2 : 0) | (value << 16);
   }
   return t;
 })();
 
 /**
- * Four bytes at a time: each aligned 32-bit word is classified with bit tricks (all int32
- * arithmetic); a word of digits and separators only moves the state through WORD_TABLE without a
- * branch; any other word (other bytes, or a number too long for exact doubles) goes through the
- * byte loop.
+ * Per digit pattern of an 8-byte step (bit k set: byte k is a digit; clear: ',' or '\n'), how the
+ * step moves the state: sum += x * XS + hi(P), x = x * XX + lo(P), with P = sum(W[j] * pair[j])
+ * over its four byte pairs. The weight of a pair is that of its last digit, packed: times 2^27
+ * into the sum when a separator later in the step ends its number, or as is into x when its
+ * number is still open at the end of the step. One multiply-add per pair, both parts exact
+ * (P < 2^53, the part of x < 10^8 < 2^27). Row p holds [XS, XX, W0..W3, 0, 0].
+ * Branch-free: no case depends on the data.
+ */
+const STEP_TABLE = ((): Float64Array => {
+  const t = new Float64Array(256 * 8);
+  for (let p = 0; p < 256; p++) {
+    const row = p * 8;
+    const isDigit = (k: number): boolean => ((p >> k) & 1) === 1;
+    let first = -1;
+    for (let k = 0; k < 8 && first < 0; k++) if (!isDigit(k)) first = k;
+    t[row] = first >= 0 ? 10 ** first : 0;
+    t[row + 1] = first >= 0 ? 0 : 1e8;
+    for (let j = 0; j < 4; j++) {
+      const i = isDigit(2 * j + 1) ? 2 * j + 1 : isDigit(2 * j) ? 2 * j : -1; // the pair's last digit
+      if (i < 0) continue;
+      let next = -1;
+      for (let k = i + 1; k < 8 && next < 0; k++) if (!isDigit(k)) next = k;
+      t[row + 2 + j] = next >= 0 ? 10 ** (next - 1 - i) * PACK : 10 ** (7 - i);
+    }
+  }
+  return t;
+})();
+
+/** Steps per call of jsStepRange: short calls let the engine optimise it as a whole function. */
+const STEP_BLOCK = 2048;
+
+/**
+ * Eight bytes at a time: each pair of aligned 32-bit words is classified by its four 16-bit halves
+ * through PAIR_TABLE; a step of digits and separators only moves the state through STEP_TABLE
+ * without a branch on the data; any other step (other bytes, or a number too long for exact doubles) goes
+ * through the byte loop. The steps go by blocks of STEP_BLOCK.
  */
 function jsWordRange(b: Uint8Array, st: JsState): void {
   const n = b.length;
@@ -239,37 +279,41 @@ function jsWordRange(b: Uint8Array, st: JsState): void {
     return;
   }
   jsSeedRange(b, 0, head, st);
-  const words = (n - head) >>> 2;
-  const u32 = new Int32Array(b.buffer, b.byteOffset + head, words);
-  const T = WORD_TABLE;
+  const steps = (n - head) >>> 3;
+  const u32 = new Int32Array(b.buffer, b.byteOffset + head, 2 * steps);
+  for (let k = 0; k < steps; k += STEP_BLOCK) jsStepRange(b, u32, head, k, Math.min(steps, k + STEP_BLOCK), st);
+  jsSeedRange(b, head + 8 * steps, n, st);
+}
+
+/** Steps k0..k1 of jsWordRange: step k reads u32[2k], u32[2k + 1], bytes head + 8k of b. */
+function jsStepRange(b: Uint8Array, u32: Int32Array, head: number, k0: number, k1: number, st: JsState): void {
+  const T = STEP_TABLE;
+  const C = PAIR_TABLE;
   let sum = st.sum;
   let x = st.x;
-  for (let k = 0; k < words; k++) {
-    const w = u32[k];
-    const l = w & 0x7f7f7f7f;
-    // High bit of each byte: '0'..'9' (dig), ',' or '\n' (sep). Exact per byte, no carries.
-    const dig = (((0xb9b9b9b9 | 0) - l) | 0) & ~w & ((l + 0x50505050) | 0) & 0x80808080;
-    const y1 = w ^ 0x2c2c2c2c;
-    const y2 = w ^ 0x0a0a0a0a;
-    const sep = (~((((y1 & 0x7f7f7f7f) + 0x7f7f7f7f) | 0) | y1) | ~((((y2 & 0x7f7f7f7f) + 0x7f7f7f7f) | 0) | y2)) & 0x80808080;
-    if ((dig | sep) !== (0x80808080 | 0) || x < 0 || x >= X_WORD_MAX) {
+  for (let k = k0; k < k1; k++) {
+    const w0 = u32[2 * k];
+    const w1 = u32[2 * k + 1];
+    const e0 = C[w0 & 0xffff];
+    const e1 = C[w0 >>> 16];
+    const e2 = C[w1 & 0xffff];
+    const e3 = C[w1 >>> 16];
+    // Bits 0..7: the digit pattern; bits 8..15: set when a byte is not a digit, ',' or '\n'.
+    const q = e0 | (e1 << 2) | (e2 << 4) | (e3 << 6);
+    if ((q & 0xff00) !== 0 || !(x >= 0 && x < X_STEP_MAX)) {
       st.sum = sum;
       st.x = x;
-      const at = head + 4 * k;
-      jsSeedRange(b, at, at + 4, st);
+      const at = head + 8 * k;
+      jsSeedRange(b, at, at + 8, st);
       sum = st.sum;
       x = st.x;
       continue;
     }
-    const v = w ^ 0x30303030;
-    const d0 = v & 0xff;
-    const d1 = (v >>> 8) & 0xff;
-    const d2 = (v >>> 16) & 0xff;
-    const d3 = v >>> 24;
-    // Gather the 4 separator bits (bits 7, 15, 23, 31) into 0..15 with one multiplication.
-    const r = (Math.imul(sep >>> 7, 0x10204080) >>> 28) * 10;
-    sum += x * T[r] + d0 * T[r + 2] + d1 * T[r + 3] + d2 * T[r + 4] + d3 * T[r + 5];
-    x = x * T[r + 1] + d0 * T[r + 6] + d1 * T[r + 7] + d2 * T[r + 8] + d3 * T[r + 9];
+    const r = (q & 0xff) << 3;
+    const p = (e0 >>> 16) * T[r + 2] + (e1 >>> 16) * T[r + 3] + (e2 >>> 16) * T[r + 4] + (e3 >>> 16) * T[r + 5];
+    const hi = Math.floor(p * UNPACK);
+    sum += x * T[r] + hi;
+    x = x * T[r + 1] + (p - hi * PACK);
     if (sum >= SUM_FLUSH) {
       st.big = BigInt.asUintN(64, st.big + BigInt(sum));
       sum = 0;
@@ -277,7 +321,6 @@ function jsWordRange(b: Uint8Array, st: JsState): void {
   }
   st.sum = sum;
   st.x = x;
-  jsSeedRange(b, head + 4 * words, n, st);
 }
 
 function jsTotal(st: JsState): bigint {
