@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { rangeError, usageError } from './errors';
 import type { MemoryView } from './interfaces';
-import { binding } from './native';
+import { binding, type Binding } from './native';
 import { invalidType, toBool, toChoice, toIndex, toOptions, toRange } from './validate';
 
 const PROT_READ = 1;
@@ -112,22 +112,42 @@ export interface SyncOptions {
 }
 const SYNC_KEYS = ['offset', 'length', 'async', 'invalidate'];
 
-/** The native handle's surface (native/binding/mapping.cc). */
-interface NativeHandle {
-  arrayBuffer(offset: number, length: number): ArrayBuffer;
-  sync(offset: number, length: number, flags: number): void;
-  syncAsync(offset: number, length: number, flags: number): Promise<void>;
-  advise(offset: number, length: number, advice: number): void;
-  protect(offset: number, length: number, prot: number): void;
-  lock(offset: number, length: number, onFault: boolean): void;
-  unlock(offset: number, length: number): void;
-  residency(offset: number, length: number): Uint8Array;
-  resize(length: number, mayMove: boolean): boolean;
-  read(offset: number, length: number): Buffer;
-  write(offset: number, data: ArrayBufferView): number;
-  touch(offset: number, length: number): void;
-  unmap(): boolean;
-  address(): bigint;
+/**
+ * The native side of one mapping (native/binding/mapping.cc): an opaque handle for the calls, and
+ * the owner ArrayBuffer over all mapped bytes. The owner must stay referenced for as long as the
+ * handle is used (its finalizer frees the native state), so both live here together.
+ */
+class NativeHandle {
+  constructor(
+    private readonly b: Binding,
+    private readonly h: object,
+    /**
+     * The owner: an ArrayBuffer over all mapped bytes (an opaque object for mappings too large for
+     * one; undefined for an empty mapping). Replaced by resize().
+     */
+    public owner: ArrayBuffer | object | undefined,
+  ) {}
+  arrayBuffer(offset: number, length: number): ArrayBuffer { return this.b.mapArrayBuffer(this.h, offset, length); }
+  sync(offset: number, length: number, flags: number): void { this.b.mapSync(this.h, offset, length, flags); }
+  syncAsync(offset: number, length: number, flags: number): Promise<void> { return this.b.mapSyncAsync(this.h, offset, length, flags); }
+  advise(offset: number, length: number, advice: number): void { this.b.mapAdvise(this.h, offset, length, advice); }
+  protect(offset: number, length: number, prot: number): void { this.b.mapProtect(this.h, offset, length, prot); }
+  lock(offset: number, length: number, onFault: boolean): void { this.b.mapLock(this.h, offset, length, onFault); }
+  unlock(offset: number, length: number): void { this.b.mapUnlock(this.h, offset, length); }
+  residency(offset: number, length: number): Uint8Array { return this.b.mapResidency(this.h, offset, length); }
+  resize(length: number, mayMove: boolean): void { this.owner = this.b.mapResize(this.h, length, mayMove) as ArrayBuffer | object; }
+  read(offset: number, length: number): Buffer { return this.b.mapRead(this.h, offset, length); }
+  write(offset: number, data: ArrayBufferView): number { return this.b.mapWrite(this.h, offset, data); }
+  touch(offset: number, length: number): void { this.b.mapTouch(this.h, offset, length); }
+  unmap(): boolean { return this.b.mapUnmap(this.h); }
+  address(): bigint { return this.b.mapAddress(this.h); }
+}
+
+/** mmap through the addon: one native call gives the handle and the owner ArrayBuffer. */
+function nativeMap(fd: number, offset: number, length: number, prot: number, shared: boolean, populate: boolean, noReserve: boolean, hugetlb: boolean): NativeHandle {
+  const b = binding();
+  const [h, owner] = b.mapNew(fd, offset, length, prot, shared, populate, noReserve, hugetlb) as [object, ArrayBuffer | object | undefined];
+  return new NativeHandle(b, h, owner);
 }
 
 /** Where a mapping's bytes come from. */
@@ -223,7 +243,7 @@ export class Mapping implements MemoryView, Disposable {
     if (this.#length > MAX_BUFFER) {
       throw rangeError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
     }
-    this.#buf = Buffer.from(h.arrayBuffer(0, this.#length), 0, this.#length);
+    this.#buf = this.#length === 0 ? Buffer.alloc(0) : Buffer.from(h.owner as ArrayBuffer, 0, this.#length);
     return this.#buf;
   }
 
@@ -568,7 +588,7 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
   const advice = o.advice === undefined ? undefined : toChoice(o.advice, 'options.advice', ADVICE_NAMES);
   const prot = mode === 'readonly' ? PROT_READ : PROT_READ | PROT_WRITE;
   const shared = mode !== 'private';
-  const handle = new (binding().MappingHandle)(fd, offset, length, prot, shared, populate, false, false) as NativeHandle;
+  const handle = nativeMap(fd, offset, length, prot, shared, populate, false, false);
   const m = new Mapping(INTERNAL, { handle, length, prot, mode, kind, offset, path, hugePages: huge ? 'transparent' : false });
   return finishMapping(m, length, huge, advice, lock);
 }
@@ -636,7 +656,7 @@ export function mapAnonymous(length: number | bigint, options?: MapAnonymousOpti
   const make = (hugetlb: boolean): NativeHandle => {
     // MAP_HUGETLB maps whole huge pages: ask for a multiple of 2 MiB, expose what was asked.
     const real = hugetlb ? Math.ceil(len / HUGE_PAGE) * HUGE_PAGE : len;
-    return new b.MappingHandle(-1, 0, real, prot, shared, populate, noReserve, hugetlb) as NativeHandle;
+    return nativeMap(-1, 0, real, prot, shared, populate, noReserve, hugetlb);
   };
   let handle: NativeHandle;
   let got: false | 'explicit' | 'transparent' = false;
