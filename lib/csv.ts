@@ -143,7 +143,6 @@ interface JsState {
 
 const SUM_FLUSH = 4e15; // sum < 4e15 + (2 numbers < 1e15 each) stays below 2^53
 const X_FAST_MAX = 4e14; // x <= 4e15 + 9, so sum + x stays below 2^53
-const X_WORD_MAX = 1e11; // 10^4 * x + 9999 stays below 1e15
 
 function newJsState(): JsState {
   return { sum: 0, big: 0n, x: 0, xb: 0n };

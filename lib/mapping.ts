@@ -652,7 +652,6 @@ export function mapAnonymous(length: number | bigint, options?: MapAnonymousOpti
     else huge = toChoice(o.hugePages, 'options.hugePages', ['explicit', 'transparent'] as const);
   }
   const prot = PROT_READ | PROT_WRITE;
-  const b = binding();
   const make = (hugetlb: boolean): NativeHandle => {
     // MAP_HUGETLB maps whole huge pages: ask for a multiple of 2 MiB, expose what was asked.
     const real = hugetlb ? Math.ceil(len / HUGE_PAGE) * HUGE_PAGE : len;

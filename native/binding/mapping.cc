@@ -9,11 +9,8 @@
 #include <sys/mman.h>
 
 #include <cerrno>
-#include <climits>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
-#include <cmath>
 #include <list>
 #include <memory>
 #include <string>

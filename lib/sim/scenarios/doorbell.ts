@@ -15,7 +15,7 @@ import {
   SimNetDevice, SIM_NET_CTRL, SIM_NET_CTRL_ENABLE, SIM_NET_DESC_DONE, SIM_NET_DESC_OWN, SIM_NET_DESC_SIZE,
   SIM_NET_DOORBELL, SIM_NET_RING_HI, SIM_NET_RING_LO, SIM_NET_RING_SIZE, type SimNetFetch,
 } from '../devices/net';
-import { simFormatTime, simFormatTransaction, simTransactionJSON, type SimTrace } from '../trace';
+import { simFormatTime, simFormatTransaction, type SimTrace } from '../trace';
 import type { SimScenarioResult } from './types';
 
 export const SIM_DOORBELL_RAM_BASE = 0x8000_0000;
