@@ -178,15 +178,19 @@ describe('process-shared futex', () => {
       const a = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 2);
       Atomics.store(a, 1, 1); // ready
       const r = mk.futexWait(a, 0, 0, 20000);
+      // The parent stores 42 only after its wake reached this waiter; spin until it shows.
+      for (let i = 0; i < 1e9 && Atomics.load(a, 0) !== 42; i++);
       process.stdout.write(r + ':' + Atomics.load(a, 0));`, [name]);
     // Wait (asynchronously, in this process too) until the child says it is ready.
     while (Atomics.load(a, 1) !== 1) await futexWaitAsync(a, 1, 0, 10);
+    // The word stays 0 until a wake finds the child blocked in the kernel (wake returns 1); a
+    // change before that would make the child's wait return 'not-equal' instead of sleeping.
     let woken = 0;
-    for (let tries = 0; woken === 0 && tries < 200; tries++) {
-      Atomics.store(a, 0, 42);
+    for (let tries = 0; woken === 0 && tries < 2000; tries++) {
       woken = futexWake(a, 0);
-      if (woken === 0) await new Promise((r) => setTimeout(r, 10));
+      if (woken === 0) await new Promise((r) => setTimeout(r, 5));
     }
+    Atomics.store(a, 0, 42);
     const r = await child;
     expect(r.out).toBe('ok:42');
     expect(woken).toBe(1);
