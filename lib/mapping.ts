@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { rangeError, usageError } from './errors';
 import type { MemoryView } from './interfaces';
-import { binding, type Binding } from './native';
+import { binding } from './native';
 import { invalidType, toBool, toChoice, toIndex, toOptions, toRange } from './validate';
 
 const PROT_READ = 1;
@@ -112,42 +112,21 @@ export interface SyncOptions {
 }
 const SYNC_KEYS = ['offset', 'length', 'async', 'invalidate'];
 
-/**
- * The native side of one mapping (native/binding/mapping.cc): an opaque handle for the calls, and
- * the owner ArrayBuffer over all mapped bytes. The owner must stay referenced for as long as the
- * handle is used (its finalizer frees the native state), so both live here together.
- */
-class NativeHandle {
-  constructor(
-    private readonly b: Binding,
-    private readonly h: object,
-    /**
-     * The owner: an ArrayBuffer over all mapped bytes (an opaque object for mappings too large for
-     * one; undefined for an empty mapping). Replaced by resize().
-     */
-    public owner: ArrayBuffer | object | undefined,
-  ) {}
-  arrayBuffer(offset: number, length: number): ArrayBuffer { return this.b.mapArrayBuffer(this.h, offset, length); }
-  sync(offset: number, length: number, flags: number): void { this.b.mapSync(this.h, offset, length, flags); }
-  syncAsync(offset: number, length: number, flags: number): Promise<void> { return this.b.mapSyncAsync(this.h, offset, length, flags); }
-  advise(offset: number, length: number, advice: number): void { this.b.mapAdvise(this.h, offset, length, advice); }
-  protect(offset: number, length: number, prot: number): void { this.b.mapProtect(this.h, offset, length, prot); }
-  lock(offset: number, length: number, onFault: boolean): void { this.b.mapLock(this.h, offset, length, onFault); }
-  unlock(offset: number, length: number): void { this.b.mapUnlock(this.h, offset, length); }
-  residency(offset: number, length: number): Uint8Array { return this.b.mapResidency(this.h, offset, length); }
-  resize(length: number, mayMove: boolean): void { this.owner = this.b.mapResize(this.h, length, mayMove) as ArrayBuffer | object; }
-  read(offset: number, length: number): Buffer { return this.b.mapRead(this.h, offset, length); }
-  write(offset: number, data: ArrayBufferView): number { return this.b.mapWrite(this.h, offset, data); }
-  touch(offset: number, length: number): void { this.b.mapTouch(this.h, offset, length); }
-  unmap(): boolean { return this.b.mapUnmap(this.h); }
-  address(): bigint { return this.b.mapAddress(this.h); }
+/** The id of a mapping in the addon (native/binding/mapping.cc); 0 once unmapped here. */
+type MapId = number;
+
+/** The native mapping and its owner: a Buffer over all mapped bytes (an opaque object when empty or too large for one Buffer). */
+interface NativeMap {
+  id: MapId;
+  owner: Buffer | object;
 }
 
-/** mmap through the addon: one native call gives the handle and the owner ArrayBuffer. */
-function nativeMap(fd: number, offset: number, length: number, prot: number, shared: boolean, populate: boolean, noReserve: boolean, hugetlb: boolean): NativeHandle {
-  const b = binding();
-  const [h, owner] = b.mapNew(fd, offset, length, prot, shared, populate, noReserve, hugetlb) as [object, ArrayBuffer | object | undefined];
-  return new NativeHandle(b, h, owner);
+const idOut = new Float64Array(1);
+
+/** mmap through the addon: one native call gives the owner Buffer and, in idOut, the id. */
+function nativeMap(fd: number, offset: number, length: number, prot: number, shared: boolean, populate: boolean, noReserve: boolean, hugetlb: boolean): NativeMap {
+  const owner = binding().mapNew(idOut, fd, offset, length, prot, shared, populate, noReserve, hugetlb, MAX_BUFFER) as Buffer | object;
+  return { id: idOut[0], owner };
 }
 
 /** Where a mapping's bytes come from. */
@@ -162,7 +141,7 @@ interface Segment {
 const INTERNAL = Symbol('mmapkit.internal');
 
 interface MappingInit {
-  handle: NativeHandle;
+  native: NativeMap;
   length: number;
   prot: number;
   mode: MapMode;
@@ -185,7 +164,9 @@ interface MappingInit {
  * past the end of a truncated file, raises SIGSEGV / SIGBUS and ends the process, as in C.
  */
 export class Mapping implements MemoryView, Disposable {
-  #h: NativeHandle | null;
+  #id: MapId;
+  /** Held for the mapping's whole life: its finalizer frees the native state. Replaced by resize(). */
+  #owner: Buffer | object;
   #length: number;
   #buf: Buffer | null = null;
   #dv: DataView | null = null;
@@ -206,7 +187,8 @@ export class Mapping implements MemoryView, Disposable {
   /** @internal Use mapFile(), mapAnonymous() or the shared-memory helpers. */
   constructor(token: symbol, init: MappingInit) {
     if (token !== INTERNAL) throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'Mapping cannot be constructed directly; use mapFile() or mapAnonymous()');
-    this.#h = init.handle;
+    this.#id = init.native.id;
+    this.#owner = init.native.owner;
     this.#length = init.length;
     this.mode = init.mode;
     this.kind = init.kind;
@@ -225,12 +207,12 @@ export class Mapping implements MemoryView, Disposable {
 
   /** True once unmap() or close() has run. */
   get closed(): boolean {
-    return this.#h === null;
+    return this.#id === 0;
   }
 
   /** The address of the first byte (for diagnostics and for passing to other native code). */
   get address(): bigint {
-    return this.#live().address();
+    return binding().mapAddress(this.#live());
   }
 
   /**
@@ -239,37 +221,40 @@ export class Mapping implements MemoryView, Disposable {
    */
   get buffer(): Buffer {
     if (this.#buf !== null) return this.#buf;
-    const h = this.#live();
+    const id = this.#live();
     if (this.#length > MAX_BUFFER) {
       throw rangeError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
     }
-    this.#buf = this.#length === 0 ? Buffer.alloc(0) : Buffer.from(h.owner as ArrayBuffer, 0, this.#length);
+    if (this.#length === 0) this.#buf = Buffer.alloc(0);
+    else if (Buffer.isBuffer(this.#owner)) this.#buf = this.#owner;
+    // The runtime refused an external Buffer: this raises its explanation (or gives a view).
+    else this.#buf = Buffer.from(binding().mapArrayBuffer(id, 0, this.#length) as ArrayBuffer);
     return this.#buf;
   }
 
   /** A Buffer over [offset, offset + length) of the mapping, without copying. */
   view(offset?: number | bigint, length?: number | bigint): Buffer {
-    const h = this.#live();
+    const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     if (len > MAX_BUFFER) {
       throw rangeError('ERR_MMAPKIT_TOO_LARGE', `A view of ${len} bytes is more than one Buffer can hold here (${MAX_BUFFER})`);
     }
     if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len);
-    const ab = h.arrayBuffer(off, len);
+    const ab = binding().mapArrayBuffer(id, off, len) as ArrayBuffer;
     return Buffer.from(ab, 0, len);
   }
 
   /** Copies bytes out of the mapping (guarded: a SIGBUS becomes ERR_MMAPKIT_SIGBUS). */
   read(offset?: number | bigint, length?: number | bigint): Buffer {
-    const h = this.#live();
+    const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     this.#check(off, len, PROT_READ);
-    return h.read(off, len);
+    return binding().mapRead(id, off, len);
   }
 
   /** Copies bytes into the mapping (guarded like read()); returns the count written. */
   write(offset: number | bigint, data: ArrayBufferView | string): number {
-    const h = this.#live();
+    const id = this.#live();
     const off = toIndex(offset, 'offset');
     let src: ArrayBufferView;
     if (typeof data === 'string') src = Buffer.from(data, 'utf8');
@@ -277,28 +262,28 @@ export class Mapping implements MemoryView, Disposable {
     else throw invalidType('data', 'a string, Buffer, TypedArray or DataView', data);
     const [, len] = toRange(off, src.byteLength, this.#length, 'mapping');
     this.#check(off, len, PROT_WRITE);
-    return h.write(off, src);
+    return binding().mapWrite(id, off, src);
   }
 
   /** Faults in every page of the range by reading one byte of each (guarded). */
   touch(offset?: number | bigint, length?: number | bigint): void {
-    const h = this.#live();
+    const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     this.#check(off, len, PROT_READ);
-    h.touch(off, len);
+    binding().mapTouch(id, off, len);
   }
 
   /** msync(2): writes dirty pages of the range back to the file (MS_SYNC unless async). */
   sync(options?: SyncOptions): void {
     const [off, len, flags] = this.#syncArgs(options);
-    this.#live().sync(off, len, flags);
+    binding().mapSync(this.#live(), off, len, flags);
   }
 
   /** The same as sync(), with the msync done on a worker thread; resolves when it is done. */
   syncAsync(options?: SyncOptions): Promise<void> {
     try {
       const [off, len, flags] = this.#syncArgs(options);
-      return this.#live().syncAsync(off, len, flags);
+      return binding().mapSyncAsync(this.#live(), off, len, flags);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -306,10 +291,10 @@ export class Mapping implements MemoryView, Disposable {
 
   /** madvise(2) over the whole mapping or a range. */
   advise(advice: Advice, offset?: number | bigint, length?: number | bigint): void {
-    const h = this.#live();
+    const id = this.#live();
     const a = toChoice(advice, 'advice', ADVICE_NAMES);
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
-    h.advise(off, len, ADVICE[a]);
+    binding().mapAdvise(id, off, len, ADVICE[a]);
   }
 
   /**
@@ -317,37 +302,37 @@ export class Mapping implements MemoryView, Disposable {
    * honour it (they throw ERR_MMAPKIT_PROTECTED); direct Buffer access does not, see the class docs.
    */
   protect(protection: Protection, offset?: number | bigint, length?: number | bigint): void {
-    const h = this.#live();
+    const id = this.#live();
     const p = toChoice(protection, 'protection', PROTECTIONS);
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     const bits = PROT_BITS[p];
     if ((bits & PROT_WRITE) !== 0 && this.mode === 'readonly') {
       throw usageError('ERR_MMAPKIT_READ_ONLY', "A mapping made in 'readonly' mode cannot be made writable; map it in 'readwrite' or 'private' mode");
     }
-    h.protect(off, len, bits);
+    binding().mapProtect(id, off, len, bits);
     if (len > 0) this.#setProt(off, len, bits);
   }
 
   /** mlock(2) the range; with onFault, pages are locked as they are first touched (mlock2). */
   lock(offset?: number | bigint, length?: number | bigint, options?: { onFault?: boolean }): void {
-    const h = this.#live();
+    const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     const o = toOptions<{ onFault: boolean }>(options, 'options', ['onFault']);
-    h.lock(off, len, o.onFault === undefined ? false : toBool(o.onFault, 'options.onFault'));
+    binding().mapLock(id, off, len, o.onFault === undefined ? false : toBool(o.onFault, 'options.onFault'));
   }
 
   /** munlock(2) the range. */
   unlock(offset?: number | bigint, length?: number | bigint): void {
-    const h = this.#live();
+    const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
-    h.unlock(off, len);
+    binding().mapUnlock(id, off, len);
   }
 
   /** mincore(2): which pages of the range are resident. */
   residency(offset?: number | bigint, length?: number | bigint): Residency {
-    const h = this.#live();
+    const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
-    const vector = h.residency(off, len);
+    const vector = binding().mapResidency(id, off, len) as Uint8Array;
     let resident = 0;
     for (let i = 0; i < vector.length; i++) resident += vector[i];
     return { pageSize: pageSize(), pages: vector.length, resident, vector };
@@ -359,13 +344,13 @@ export class Mapping implements MemoryView, Disposable {
    * true) the mapping must grow in place or the call fails with ENOMEM.
    */
   resize(length: number | bigint, options?: { mayMove?: boolean }): void {
-    const h = this.#live();
+    const id = this.#live();
     const n = toIndex(length, 'length');
     if (n === 0) throw rangeError('ERR_OUT_OF_RANGE', 'The value of "length" is out of range. It must be > 0. Received 0');
     const o = toOptions<{ mayMove: boolean }>(options, 'options', ['mayMove']);
     const mayMove = o.mayMove === undefined ? true : toBool(o.mayMove, 'options.mayMove');
     if (this.hugePages === 'explicit') throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
-    h.resize(n, mayMove);
+    this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER) as Buffer | object;
     this.#buf = null;
     this.#dv = null;
     const old = this.#length;
@@ -385,12 +370,12 @@ export class Mapping implements MemoryView, Disposable {
    * this call did the unmapping. An in-flight syncAsync() finishes before the memory goes.
    */
   unmap(): boolean {
-    const h = this.#h;
-    if (h === null) return false;
-    this.#h = null;
+    const id = this.#id;
+    if (id === 0) return false;
+    this.#id = 0;
     this.#buf = null;
     this.#dv = null;
-    return h.unmap();
+    return binding().mapUnmap(id, this.#owner) as boolean;
   }
 
   /** Alias of unmap(). */
@@ -453,18 +438,18 @@ export class Mapping implements MemoryView, Disposable {
 
   // ---- internals ----
 
-  #live(): NativeHandle {
-    if (this.#h === null) throw usageError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
-    return this.#h;
+  #live(): MapId {
+    if (this.#id === 0) throw usageError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
+    return this.#id;
   }
 
   #fastBuf(): Buffer {
-    if (this.#h === null || this.#length > MAX_BUFFER) return Buffer.alloc(0);
+    if (this.#id === 0 || this.#length > MAX_BUFFER) return Buffer.alloc(0);
     return this.buffer;
   }
 
   #fastDv(): DataView {
-    if (this.#h === null || this.#length > MAX_BUFFER) return new DataView(new ArrayBuffer(0));
+    if (this.#id === 0 || this.#length > MAX_BUFFER) return new DataView(new ArrayBuffer(0));
     const b = this.buffer;
     this.#dv = new DataView(b.buffer, b.byteOffset, b.length);
     return this.#dv;
@@ -475,7 +460,7 @@ export class Mapping implements MemoryView, Disposable {
    * too large for one Buffer) makes the access through a small window.
    */
   #slow<T>(offset: number, size: number, need: number, access: (d: DataView, o: number) => T): T {
-    const h = this.#live();
+    const id = this.#live();
     if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
     if (!Number.isInteger(offset) || offset < 0 || offset > this.#length - size) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be >= 0 and <= ${this.#length - size}. Received ${offset}`);
@@ -484,7 +469,7 @@ export class Mapping implements MemoryView, Disposable {
     const ps = pageSize();
     const start = offset - (offset % ps);
     const len = Math.min(this.#length - start, 2 * ps);
-    return access(new DataView(h.arrayBuffer(start, len)), offset - start);
+    return access(new DataView(binding().mapArrayBuffer(id, start, len) as ArrayBuffer), offset - start);
   }
 
   /** Throws if [off, off + len) is not readable / writable by its recorded protection. */
@@ -588,8 +573,8 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
   const advice = o.advice === undefined ? undefined : toChoice(o.advice, 'options.advice', ADVICE_NAMES);
   const prot = mode === 'readonly' ? PROT_READ : PROT_READ | PROT_WRITE;
   const shared = mode !== 'private';
-  const handle = nativeMap(fd, offset, length, prot, shared, populate, false, false);
-  const m = new Mapping(INTERNAL, { handle, length, prot, mode, kind, offset, path, hugePages: huge ? 'transparent' : false });
+  const native = nativeMap(fd, offset, length, prot, shared, populate, false, false);
+  const m = new Mapping(INTERNAL, { native, length, prot, mode, kind, offset, path, hugePages: huge ? 'transparent' : false });
   return finishMapping(m, length, huge, advice, lock);
 }
 
@@ -652,27 +637,27 @@ export function mapAnonymous(length: number | bigint, options?: MapAnonymousOpti
     else huge = toChoice(o.hugePages, 'options.hugePages', ['explicit', 'transparent'] as const);
   }
   const prot = PROT_READ | PROT_WRITE;
-  const make = (hugetlb: boolean): NativeHandle => {
+  const make = (hugetlb: boolean): NativeMap => {
     // MAP_HUGETLB maps whole huge pages: ask for a multiple of 2 MiB, expose what was asked.
     const real = hugetlb ? Math.ceil(len / HUGE_PAGE) * HUGE_PAGE : len;
     return nativeMap(-1, 0, real, prot, shared, populate, noReserve, hugetlb);
   };
-  let handle: NativeHandle;
+  let native: NativeMap;
   let got: false | 'explicit' | 'transparent' = false;
   if ((huge === true || huge === 'explicit') && len > 0) {
     try {
-      handle = make(true);
+      native = make(true);
       got = 'explicit';
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (huge === 'explicit' || (code !== 'ENOMEM' && code !== 'EINVAL')) throw err;
-      handle = make(false);
+      native = make(false);
       got = 'transparent';
     }
   } else {
-    handle = make(false);
+    native = make(false);
     if (huge === 'transparent') got = 'transparent';
   }
-  const m = new Mapping(INTERNAL, { handle, length: len, prot, mode: shared ? 'readwrite' : 'private', kind: 'anonymous', offset: 0, hugePages: len > 0 ? got : false });
+  const m = new Mapping(INTERNAL, { native, length: len, prot, mode: shared ? 'readwrite' : 'private', kind: 'anonymous', offset: 0, hugePages: len > 0 ? got : false });
   return finishMapping(m, len, got === 'transparent', undefined, lock);
 }

@@ -169,6 +169,51 @@ describe('no use-after-free from JavaScript', () => {
     expect(r.signal).toBe('SIGBUS');
   });
 
+  it("the addon refuses mapping ids that are stale, made up or another thread's, and owners that are not the mapping's", () => {
+    // The binding is internal, but it must stay safe when called directly.
+    const out = probe(
+      `
+      const b = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist', 'native.js'))}).binding();
+      const { Worker } = require('worker_threads');
+      const out = new Float64Array(1);
+      const codeOf = (f) => { try { f(); return 'no error'; } catch (e) { return e.code; } };
+      const a = b.mapNew(out, -1, 0, 8192, 3, false, false, false, false, 2 ** 32); const idA = out[0];
+      const other = b.mapNew(out, -1, 0, 4096, 3, false, false, false, false, 2 ** 32); const idB = out[0];
+      a[0] = 7;
+      const wrongOwner = codeOf(() => b.mapUnmap(idA, other));
+      const stillThere = a.length === 8192 && a[0] === 7;
+      const made = [0, -1, 1.5, 2 ** 53, idA + 1000, idA + 2 ** 24, NaN].map((id) => codeOf(() => b.mapSync(id, 0, 0, 4)));
+      const notNumber = codeOf(() => b.mapSync({}, 0, 0, 4));
+      const first = b.mapUnmap(idA, a);
+      const afterUnmap = codeOf(() => b.mapSync(idA, 0, 0, 4));
+      const w = new Worker('const { parentPort, workerData } = require("worker_threads");' +
+        'const b = require(' + JSON.stringify(${JSON.stringify(path.resolve(__dirname, '..', 'dist', 'native.js'))}) + ').binding();' +
+        'let code; try { b.mapSync(workerData, 0, 0, 4); code = "no error"; } catch (e) { code = e.code; } parentPort.postMessage(code);',
+        { eval: true, workerData: idB });
+      w.on('message', (fromWorker) => {
+        setImmediate(() => { global.gc(); setImmediate(() => {
+          // By now the owner's finalizer has freed the state: the id stays refused.
+          const afterFree = codeOf(() => b.mapSync(idA, 0, 0, 4));
+          console.log(JSON.stringify({ wrongOwner, stillThere, made, notNumber, first, detached: a.length, afterUnmap, afterFree, fromWorker, other: other[0] }));
+        }); });
+      });
+    `,
+      ['--expose-gc'],
+    );
+    expect(out).toEqual({
+      wrongOwner: 'ERR_INVALID_ARG_VALUE',
+      stillThere: true,
+      made: Array(7).fill('ERR_MMAPKIT_CLOSED'),
+      notNumber: 'ERR_INVALID_ARG_TYPE',
+      first: true,
+      detached: 0,
+      afterUnmap: 'ERR_MMAPKIT_CLOSED',
+      afterFree: 'ERR_MMAPKIT_CLOSED',
+      fromWorker: 'ERR_MMAPKIT_CLOSED',
+      other: 0,
+    });
+  });
+
   it('worker threads map, view and unmap independently', () => {
     const out = probe(`
       const { Worker } = require('worker_threads');

@@ -1,11 +1,17 @@
-// Node-API binding of the mapping syscalls: mapNew() and the map* functions that take its handle.
+// Node-API binding of the mapping syscalls: mapNew() and the map* functions that take its id.
 // Arguments arrive validated by lib/mapping.ts; this file only re-checks their types, converts them
 // and reports errno values through binding/errors.h.
 //
-// Lifetime. A mapping's state lives until its owner ArrayBuffer (held by the JavaScript Mapping)
-// and every other ArrayBuffer vended over it are gone, and until no asynchronous operation is still
-// using it, so a live view keeps its mapping alive. An explicit unmap() first detaches every vended
-// ArrayBuffer (JavaScript then sees length 0, never freed memory) and only then calls munmap.
+// Lifetime. A mapping's state lives until its owner (the Buffer over all its bytes, held by the
+// JavaScript Mapping) and every other ArrayBuffer vended over it are finalized, and until no
+// asynchronous operation is still using it, so a live view keeps its mapping alive. An explicit
+// unmap() first detaches the owner and every vended ArrayBuffer (JavaScript then sees length 0,
+// never freed memory) and only then calls munmap.
+//
+// Ids. JavaScript reaches a mapping by a number: a slot in a table with a generation count, so an
+// id whose state was freed, or that belongs to another thread's environment, is refused rather
+// than followed. The owner is an external Buffer whose own finalizer frees the state: one object
+// with one finalizer per mapping, as light as the plain external Buffer other packages return.
 #include <sys/mman.h>
 
 #include <cerrno>
@@ -13,7 +19,9 @@
 #include <cstdio>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "binding/args.h"
 #include "binding/errors.h"
@@ -31,23 +39,75 @@ using args::U64;
 
 struct MapState;
 
-// A vended ArrayBuffer. The owner is the mapping's main ArrayBuffer: the JavaScript Mapping holds
-// it for its whole life, so its finalizer says the Mapping is gone. Other records are views.
+// A vended ArrayBuffer other than the owner: detached by unmap() through its weak reference.
 struct ViewRecord {
   MapState* state;
   napi_ref ref;
-  bool owner;
 };
 
 struct MapState {
   sys::Region region;
+  napi_env env = nullptr;
+  double id = 0;
   bool unmapped = false;      // munmap has been done (or there was nothing to map)
   bool closing = false;       // unmap() was called: no new views, views detached
-  bool handle_alive = true;   // the owner ArrayBuffer (held by the JavaScript Mapping) still exists
-  int live_views = 0;         // vended ArrayBuffers whose finalizer has not run
+  int live_buffers = 0;       // owners and views whose finalizer has not run
   int pins = 0;               // asynchronous operations in flight
-  std::list<ViewRecord*> views;  // every vended ArrayBuffer not finalized yet, the owner included
+  std::list<ViewRecord*> views;  // vended ArrayBuffers (not owners) not finalized yet
 };
+
+// ---- the id table ----
+
+constexpr uint32_t kSlotBits = 24;
+constexpr double kSlotSpan = 1 << kSlotBits;
+
+struct Slot {
+  MapState* state = nullptr;
+  uint32_t gen = 1;
+};
+
+std::mutex g_table_mutex;
+std::vector<Slot> g_slots;
+std::vector<uint32_t> g_free_slots;
+
+// Enters s in the table and sets s->id (at most 2^53: generations wrap below 2^29).
+void AddToTable(MapState* s) {
+  std::lock_guard<std::mutex> lock(g_table_mutex);
+  uint32_t slot;
+  if (!g_free_slots.empty()) {
+    slot = g_free_slots.back();
+    g_free_slots.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(g_slots.size());
+    g_slots.emplace_back();
+  }
+  g_slots[slot].state = s;
+  s->id = static_cast<double>(g_slots[slot].gen) * kSlotSpan + slot;
+}
+
+void RemoveFromTable(MapState* s) {
+  std::lock_guard<std::mutex> lock(g_table_mutex);
+  uint32_t slot = static_cast<uint32_t>(static_cast<uint64_t>(s->id) & ((1u << kSlotBits) - 1));
+  Slot& e = g_slots[slot];
+  e.state = nullptr;
+  e.gen = e.gen >= (1u << 28) ? 1 : e.gen + 1;
+  g_free_slots.push_back(slot);
+}
+
+// The state behind an id, or nullptr when the id is not a live mapping of this environment.
+MapState* Lookup(napi_env env, double id) {
+  if (!(id >= kSlotSpan) || id > 9007199254740991.0) return nullptr;
+  uint64_t v = static_cast<uint64_t>(id);
+  if (static_cast<double>(v) != id) return nullptr;
+  uint32_t slot = static_cast<uint32_t>(v & ((1u << kSlotBits) - 1));
+  uint64_t gen = v >> kSlotBits;
+  std::lock_guard<std::mutex> lock(g_table_mutex);
+  if (slot >= g_slots.size() || g_slots[slot].gen != gen) return nullptr;
+  MapState* s = g_slots[slot].state;
+  return s != nullptr && s->env == env ? s : nullptr;
+}
+
+// ---- lifetime ----
 
 void DoUnmap(MapState* s) {
   if (s->unmapped) return;
@@ -61,9 +121,17 @@ void FinishUnmap(MapState* s) {
 }
 
 void MaybeFree(MapState* s) {
-  if (s->handle_alive || s->live_views > 0 || s->pins > 0) return;
+  if (s->live_buffers > 0 || s->pins > 0) return;
   DoUnmap(s);
+  RemoveFromTable(s);
   delete s;
+}
+
+// The owner's finalizer (an external Buffer's, or an External's for empty and oversized mappings).
+void FinalizeOwner(napi_env /*env*/, void* /*data*/, void* hint) {
+  auto* s = static_cast<MapState*>(hint);
+  s->live_buffers--;
+  MaybeFree(s);
 }
 
 void FinalizeView(napi_env env, void* /*data*/, void* hint) {
@@ -71,12 +139,8 @@ void FinalizeView(napi_env env, void* /*data*/, void* hint) {
   MapState* s = rec->state;
   s->views.remove(rec);
   if (rec->ref != nullptr) napi_delete_reference(env, rec->ref);
-  if (rec->owner) {
-    s->handle_alive = false;
-  } else {
-    s->live_views--;
-  }
   delete rec;
+  s->live_buffers--;
   MaybeFree(s);
 }
 
@@ -89,86 +153,97 @@ void DetachViews(napi_env env, MapState* s) {
   }
 }
 
+// Detaches the owner JavaScript handed back (its Buffer's ArrayBuffer), after checking that it is
+// this mapping's. An External owner (empty or oversized mapping) has nothing to detach.
+void DetachOwner(Napi::Env env, MapState* s, const Napi::Value& owner) {
+  if (!owner.IsTypedArray()) return;
+  napi_value ab;
+  void* data = nullptr;
+  size_t length = 0;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_get_typedarray_info(env, owner, nullptr, &length, &data, &ab, nullptr));
+  if (data == nullptr && length == 0) return;  // already detached
+  if (data != s->region.data()) {
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
+  }
+  NAPI_THROW_IF_FAILED_VOID(env, napi_detach_arraybuffer(env, ab));
+}
+
 // ---- the mapping's functions ----
-//
-// A mapping is made by mapNew() and reached through a napi External of its state, type-tagged, that
-// only the JavaScript Mapping holds; the same Mapping holds the owner ArrayBuffer, whose finalizer
-// frees the state. One object with a finalizer per mapping, as light as a plain external Buffer.
 
-const napi_type_tag kStateTag = {0x6d6d61706b697421ULL, 0x4d61705374617465ULL};  // "mmapkit!" "MapState"
-
-// Creates the owner over the whole mapping and records it: an ArrayBuffer, or, where the runtime
-// cannot make one that large (Node 20 builds external ArrayBuffers through Buffers of at most
-// 4 GiB), a plain External whose finalizer plays the same part.
-Napi::Value NewOwner(Napi::Env env, MapState* s) {
-  auto* rec = new ViewRecord{s, nullptr, true};
+// Creates the owner over the whole mapping: an external Buffer, or, where the mapping is empty or
+// longer than buffer_max (buffer.constants.MAX_LENGTH: 4 GiB on Node 20), a plain External whose
+// finalizer plays the same part. Node calls a Buffer's finalizer at once when it refuses to make
+// the Buffer, so a length it would refuse must never be asked for.
+Napi::Value NewOwner(Napi::Env env, MapState* s, uint64_t buffer_max) {
   napi_value owner;
-  napi_status st = napi_create_external_arraybuffer(env, s->region.data(), s->region.length, nullptr, nullptr, &owner);
-  if (st == napi_ok) {
-    if (napi_add_finalizer(env, owner, nullptr, FinalizeView, rec, &rec->ref) != napi_ok) {
-      delete rec;
-      throw Napi::Error(env, env.GetAndClearPendingException().Value());
-    }
-  } else {
+  napi_status st = napi_invalid_arg;
+  if (s->region.length > 0 && s->region.length <= buffer_max) {
+    st = napi_create_external_buffer(env, s->region.length, s->region.data(), FinalizeOwner, s, &owner);
+  }
+  if (st != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (pending) env.GetAndClearPendingException();
-    if (napi_create_external(env, rec, FinalizeView, rec, &owner) != napi_ok) {
-      delete rec;
-      throw Napi::Error(env, env.GetAndClearPendingException().Value());
-    }
+    NAPI_THROW_IF_FAILED(env, napi_create_external(env, s, FinalizeOwner, s, &owner), Napi::Value());
   }
-  s->views.push_back(rec);
+  s->live_buffers++;
   return Napi::Value(env, owner);
 }
 
-void FreeEmptyState(napi_env /*env*/, void* data, void* /*hint*/) { delete static_cast<MapState*>(data); }
+// Writes the id into out[0] (a Float64Array) for mapNew's caller.
+void ReturnId(Napi::Env env, const Napi::Value& out, double id) {
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type;
+  if (!out.IsTypedArray() ||
+      napi_get_typedarray_info(env, out, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array || length < 1) {
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"out\" argument must be a Float64Array");
+  }
+  static_cast<double*>(data)[0] = id;
+}
 
-// mapNew(fd, offset, length, prot, shared, populate, noReserve, hugetlb) -> [handle, owner ArrayBuffer]
-// (for length 0: [handle, undefined], and the handle itself frees the state).
+// mapNew(out, fd, offset, length, prot, shared, populate, noReserve, hugetlb, bufferMax) -> owner;
+// out[0] = id.
+// The owner is a Buffer over the mapped bytes (an External for length 0 or a mapping too large for
+// one Buffer); the JavaScript Mapping holds it, and its finalizer frees the state.
 Napi::Value MapNew(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sys::MapRequest req;
-  req.fd = Int(info, 0, "fd");
-  req.offset = U64(info, 1, "offset");
-  req.length = U64(info, 2, "length");
-  req.prot = Int(info, 3, "prot");
-  req.shared = Bool(info, 4);
-  req.populate = Bool(info, 5);
-  req.no_reserve = Bool(info, 6);
-  req.hugetlb = Bool(info, 7);
-  Napi::Array out = Napi::Array::New(env, 2);
-  if (req.length == 0) {
-    auto* state = new MapState();
-    state->unmapped = true;
-    napi_value ext;
-    NAPI_THROW_IF_FAILED(env, napi_create_external(env, state, FreeEmptyState, nullptr, &ext), Napi::Value());
-    NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, ext, &kStateTag), Napi::Value());
-    out.Set(0u, Napi::Value(env, ext));
-    return out;
-  }
-  ReserveMapping(env);
+  req.fd = Int(info, 1, "fd");
+  req.offset = U64(info, 2, "offset");
+  req.length = U64(info, 3, "length");
+  req.prot = Int(info, 4, "prot");
+  req.shared = Bool(info, 5);
+  req.populate = Bool(info, 6);
+  req.no_reserve = Bool(info, 7);
+  req.hugetlb = Bool(info, 8);
+  uint64_t buffer_max = U64(info, 9, "bufferMax");
+  ReturnId(env, info[0], 0);
   auto state = std::make_unique<MapState>();
-  int err = sys::Map(req, &state->region);
-  if (err != 0) {
-    ReleaseMapping();
-    ThrowSystemError(env, err, "mmap");
+  state->env = env;
+  if (req.length == 0) {
+    state->unmapped = true;
+  } else {
+    ReserveMapping(env);
+    int err = sys::Map(req, &state->region);
+    if (err != 0) {
+      ReleaseMapping();
+      ThrowSystemError(env, err, "mmap");
+    }
   }
   // From here the owner's finalizer frees the state; until the owner exists, unmap on failure.
   Napi::Value owner;
   try {
-    owner = NewOwner(env, state.get());
+    owner = NewOwner(env, state.get(), buffer_max);
   } catch (...) {
     DoUnmap(state.get());
     throw;
   }
   MapState* s = state.release();
-  napi_value ext;
-  NAPI_THROW_IF_FAILED(env, napi_create_external(env, s, nullptr, nullptr, &ext), Napi::Value());
-  NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, ext, &kStateTag), Napi::Value());
-  out.Set(0u, Napi::Value(env, ext));
-  out.Set(1u, owner);
-  return out;
+  AddToTable(s);
+  ReturnId(env, info[0], s->id);
+  return owner;
 }
 
 struct Ops {
@@ -194,7 +269,7 @@ struct Ops {
     uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
     Range(env, off, len);
     if (len == 0) return Napi::ArrayBuffer::New(env, 0);
-    auto* rec = new ViewRecord{state_, nullptr, false};
+    auto* rec = new ViewRecord{state_, nullptr};
     napi_value ab;
     // No finalizer on the buffer itself: one weak reference with a finalizer (napi_add_finalizer)
     // serves both to detach the buffer on unmap() and to learn when it is collected.
@@ -220,7 +295,7 @@ struct Ops {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_EXTERNAL_BUFFERS", "Could not track an ArrayBuffer over the mapping");
     }
     state_->views.push_back(rec);
-    state_->live_views++;
+    state_->live_buffers++;
     return Napi::Value(env, ab);
   }
 
@@ -336,28 +411,39 @@ struct Ops {
     return vec;
   }
 
-  // resize(newLength, mayMove): mremap. Every view vended before is detached, moved or not.
+  // resize(newLength, mayMove, owner, bufferMax) -> new owner: mremap. The old owner and every view vended
+  // before are detached, moved or not; the old owner's finalizer still runs, as for any view.
   Napi::Value Resize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Live(env);
     uint64_t n = U64(info, 1, "length");
+    uint64_t buffer_max = U64(info, 4, "bufferMax");
     if (state_->region.base == nullptr) {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED", "An empty mapping cannot be resized; map again instead");
     }
     if (state_->pins > 0) {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_BUSY", "The mapping cannot be resized while an asynchronous sync is in flight");
     }
+    Napi::Value old_owner = info[3];
+    if (old_owner.IsTypedArray()) {
+      // Checked before mremap, so that a wrong owner changes nothing.
+      void* data = nullptr;
+      size_t len = 0;
+      napi_get_typedarray_info(env, old_owner, nullptr, &len, &data, nullptr, nullptr);
+      if (data != nullptr && data != state_->region.data()) {
+        ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
+      }
+    }
     int err = sys::Resize(&state_->region, n, Bool(info, 2));
     if (err != 0) ThrowSystemError(env, err, "mremap");
     DetachViews(env, state_);
-    // The old owner becomes an ordinary (detached) view; a new owner covers the new range.
-    for (ViewRecord* rec : state_->views) {
-      if (rec->owner) {
-        rec->owner = false;
-        state_->live_views++;
+    if (old_owner.IsTypedArray()) {
+      napi_value ab;
+      if (napi_get_typedarray_info(env, old_owner, nullptr, nullptr, nullptr, &ab, nullptr) == napi_ok) {
+        napi_detach_arraybuffer(env, ab);
       }
     }
-    return NewOwner(env, state_);
+    return NewOwner(env, state_, buffer_max);
   }
 
   // read(offset, length) → a Buffer holding a copy; a SIGBUS becomes ERR_MMAPKIT_SIGBUS.
@@ -405,9 +491,12 @@ struct Ops {
     return env.Undefined();
   }
 
+  // unmap(owner) -> whether this call unmapped: detaches the owner and every view, then munmap
+  // (at once, or when the last asynchronous operation using the mapping finishes).
   Napi::Value Unmap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (state_->closing) return Napi::Boolean::New(env, false);
+    DetachOwner(env, state_, info[1]);
     DetachViews(env, state_);
     state_->closing = true;
     FinishUnmap(state_);
@@ -424,12 +513,14 @@ struct Ops {
 
 template <Napi::Value (Ops::*M)(const Napi::CallbackInfo&)>
 Napi::Value Dispatch(const Napi::CallbackInfo& info) {
-  bool ok = false;
-  if (info.Length() > 0 && info[0].IsExternal()) {
-    napi_check_object_type_tag(info.Env(), info[0], &kStateTag, &ok);
+  Napi::Env env = info.Env();
+  double id = 0;
+  if (info.Length() == 0 || napi_get_value_double(env, info[0], &id) != napi_ok) {
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"id\" argument must be a mapping id");
   }
-  if (!ok) ThrowUsageError(info.Env(), "TypeError", "ERR_INVALID_ARG_TYPE", "The \"handle\" argument must be a mapping handle");
-  Ops ops{static_cast<MapState*>(info[0].As<Napi::External<void>>().Data())};
+  MapState* s = Lookup(env, id);
+  if (s == nullptr) ThrowUsageError(env, "Error", "ERR_MMAPKIT_CLOSED", "The mapping has been unmapped");
+  Ops ops{s};
   return (ops.*M)(info);
 }
 
