@@ -123,9 +123,16 @@ interface NativeMap {
 
 const idOut = new Float64Array(1);
 
+// mapNew's flags above the PROT_* bits (native/binding/mapping.cc has the same values).
+const MAP_SHARED_BIT = 1 << 4;
+const MAP_POPULATE_BIT = 1 << 5;
+const MAP_NORESERVE_BIT = 1 << 6;
+const MAP_HUGETLB_BIT = 1 << 7;
+
 /** mmap through the addon: one native call gives the owner Buffer and, in idOut, the id. */
 function nativeMap(fd: number, offset: number, length: number, prot: number, shared: boolean, populate: boolean, noReserve: boolean, hugetlb: boolean): NativeMap {
-  const owner = binding().mapNew(idOut, fd, offset, length, prot, shared, populate, noReserve, hugetlb, MAX_BUFFER) as Buffer | object;
+  const flags = prot | (shared ? MAP_SHARED_BIT : 0) | (populate ? MAP_POPULATE_BIT : 0) | (noReserve ? MAP_NORESERVE_BIT : 0) | (hugetlb ? MAP_HUGETLB_BIT : 0);
+  const owner = binding().mapNew(idOut, fd, offset, length, flags, MAX_BUFFER) as Buffer | object;
   return { id: idOut[0], owner };
 }
 
@@ -140,16 +147,6 @@ interface Segment {
 
 const INTERNAL = Symbol('mmapkit.internal');
 
-interface MappingInit {
-  native: NativeMap;
-  length: number;
-  prot: number;
-  mode: MapMode;
-  kind: MappingKind;
-  offset: number;
-  path?: string;
-  hugePages: false | 'explicit' | 'transparent';
-}
 
 /**
  * A live memory mapping. Create one with {@link mapFile}, {@link mapAnonymous} or the shared-memory
@@ -170,7 +167,8 @@ export class Mapping implements MemoryView, Disposable {
   #length: number;
   #buf: Buffer | null = null;
   #dv: DataView | null = null;
-  #segments: Segment[];
+  /** Protection by range, once protect() has been used; null while the whole mapping has its initial protection. */
+  #segments: Segment[] | null = null;
   #readable: boolean;
   #writable: boolean;
   /** How the mapping was made. */
@@ -185,19 +183,28 @@ export class Mapping implements MemoryView, Disposable {
   readonly hugePages: false | 'explicit' | 'transparent';
 
   /** @internal Use mapFile(), mapAnonymous() or the shared-memory helpers. */
-  constructor(token: symbol, init: MappingInit) {
+  constructor(
+    token: symbol,
+    native: NativeMap,
+    length: number,
+    prot: number,
+    mode: MapMode,
+    kind: MappingKind,
+    offset: number,
+    path: string | undefined,
+    hugePages: false | 'explicit' | 'transparent',
+  ) {
     if (token !== INTERNAL) throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'Mapping cannot be constructed directly; use mapFile() or mapAnonymous()');
-    this.#id = init.native.id;
-    this.#owner = init.native.owner;
-    this.#length = init.length;
-    this.mode = init.mode;
-    this.kind = init.kind;
-    this.offset = init.offset;
-    if (init.path !== undefined) this.path = init.path;
-    this.hugePages = init.hugePages;
-    this.#segments = [{ start: 0, end: init.length, prot: init.prot }];
-    this.#readable = (init.prot & PROT_READ) !== 0;
-    this.#writable = (init.prot & PROT_WRITE) !== 0;
+    this.#id = native.id;
+    this.#owner = native.owner;
+    this.#length = length;
+    this.mode = mode;
+    this.kind = kind;
+    this.offset = offset;
+    this.path = path; // always set (undefined when mapped by fd): every Mapping has one shape
+    this.hugePages = hugePages;
+    this.#readable = (prot & PROT_READ) !== 0;
+    this.#writable = (prot & PROT_WRITE) !== 0;
   }
 
   /** Length in bytes of the mapped range (exactly what was asked for). */
@@ -355,6 +362,7 @@ export class Mapping implements MemoryView, Disposable {
     this.#dv = null;
     const old = this.#length;
     this.#length = n;
+    if (this.#segments === null) return; // one protection throughout, as before
     if (n > old) {
       const last = this.#segments[this.#segments.length - 1];
       if (last.end === old) last.end = n;
@@ -477,7 +485,8 @@ export class Mapping implements MemoryView, Disposable {
     if (need === PROT_WRITE && this.mode === 'readonly') {
       throw usageError('ERR_MMAPKIT_READ_ONLY', "The mapping is read-only (mode 'readonly'); writes are refused");
     }
-    if (len === 0) return;
+    // Without protect(), the mode alone decides (checked above).
+    if (len === 0 || this.#segments === null) return;
     const end = off + len;
     for (const s of this.#segments) {
       if (s.end <= off || s.start >= end) continue;
@@ -495,7 +504,8 @@ export class Mapping implements MemoryView, Disposable {
     const start = Math.max(0, Math.floor((off + base) / ps) * ps - base);
     const end = Math.min(this.#length, Math.ceil((off + len + base) / ps) * ps - base);
     const out: Segment[] = [];
-    for (const s of this.#segments) {
+    const uniform = (this.#readable ? PROT_READ : 0) | (this.#writable ? PROT_WRITE : 0);
+    for (const s of this.#segments ?? [{ start: 0, end: this.#length, prot: uniform }]) {
       if (s.end <= start || s.start >= end) {
         out.push(s);
         continue;
@@ -517,8 +527,9 @@ export class Mapping implements MemoryView, Disposable {
   }
 
   #updateFlags(): void {
-    this.#readable = this.#segments.every((s) => (s.prot & PROT_READ) !== 0);
-    this.#writable = this.mode !== 'readonly' && this.#segments.every((s) => (s.prot & PROT_WRITE) !== 0);
+    const segments = this.#segments ?? [];
+    this.#readable = segments.every((s) => (s.prot & PROT_READ) !== 0);
+    this.#writable = this.mode !== 'readonly' && segments.every((s) => (s.prot & PROT_WRITE) !== 0);
   }
 
   #syncArgs(options: SyncOptions | undefined): [number, number, number] {
@@ -574,7 +585,7 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
   const prot = mode === 'readonly' ? PROT_READ : PROT_READ | PROT_WRITE;
   const shared = mode !== 'private';
   const native = nativeMap(fd, offset, length, prot, shared, populate, false, false);
-  const m = new Mapping(INTERNAL, { native, length, prot, mode, kind, offset, path, hugePages: huge ? 'transparent' : false });
+  const m = new Mapping(INTERNAL, native, length, prot, mode, kind, offset, path, huge ? 'transparent' : false);
   return finishMapping(m, length, huge, advice, lock);
 }
 
@@ -658,6 +669,6 @@ export function mapAnonymous(length: number | bigint, options?: MapAnonymousOpti
     native = make(false);
     if (huge === 'transparent') got = 'transparent';
   }
-  const m = new Mapping(INTERNAL, { native, length: len, prot, mode: shared ? 'readwrite' : 'private', kind: 'anonymous', offset: 0, hugePages: len > 0 ? got : false });
+  const m = new Mapping(INTERNAL, native, len, prot, shared ? 'readwrite' : 'private', 'anonymous', 0, undefined, len > 0 ? got : false);
   return finishMapping(m, len, got === 'transparent', undefined, lock);
 }

@@ -75,7 +75,9 @@ export function toChoice<T extends string>(value: unknown, name: string, choices
 export function toOptions<T extends object>(value: unknown, name: string, known: readonly string[]): Partial<T> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidType(name, 'of type object', value);
-  for (const key of Object.keys(value)) {
+  // for-in with an own-property check: no array of keys per call (this runs on every map).
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     if (!known.includes(key)) {
       throw typeError('ERR_INVALID_ARG_VALUE', `Unknown option "${key}" in "${name}". Known options: ${known.join(', ')}`);
     }

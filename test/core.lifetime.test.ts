@@ -177,8 +177,8 @@ describe('no use-after-free from JavaScript', () => {
       const { Worker } = require('worker_threads');
       const out = new Float64Array(1);
       const codeOf = (f) => { try { f(); return 'no error'; } catch (e) { return e.code; } };
-      const a = b.mapNew(out, -1, 0, 8192, 3, false, false, false, false, 2 ** 32); const idA = out[0];
-      const other = b.mapNew(out, -1, 0, 4096, 3, false, false, false, false, 2 ** 32); const idB = out[0];
+      const a = b.mapNew(out, -1, 0, 8192, 3, 2 ** 32); const idA = out[0];
+      const other = b.mapNew(out, -1, 0, 4096, 3, 2 ** 32); const idB = out[0];
       a[0] = 7;
       const wrongOwner = codeOf(() => b.mapUnmap(idA, other));
       const stillThere = a.length === 8192 && a[0] === 7;

@@ -190,8 +190,8 @@ Napi::Value NewOwner(Napi::Env env, MapState* s, uint64_t buffer_max) {
   return Napi::Value(env, owner);
 }
 
-// Writes the id into out[0] (a Float64Array) for mapNew's caller.
-void ReturnId(Napi::Env env, const Napi::Value& out, double id) {
+// Where mapNew writes the id: out[0] of a Float64Array.
+double* IdOut(Napi::Env env, const Napi::Value& out) {
   void* data = nullptr;
   size_t length = 0;
   napi_typedarray_type type;
@@ -200,26 +200,34 @@ void ReturnId(Napi::Env env, const Napi::Value& out, double id) {
       type != napi_float64_array || length < 1) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"out\" argument must be a Float64Array");
   }
-  static_cast<double*>(data)[0] = id;
+  return static_cast<double*>(data);
 }
 
-// mapNew(out, fd, offset, length, prot, shared, populate, noReserve, hugetlb, bufferMax) -> owner;
-// out[0] = id.
-// The owner is a Buffer over the mapped bytes (an External for length 0 or a mapping too large for
+// Bits of mapNew's flags argument above the PROT_* bits (lib/mapping.ts has the same values).
+constexpr int kMapShared = 1 << 4;
+constexpr int kMapPopulate = 1 << 5;
+constexpr int kMapNoReserve = 1 << 6;
+constexpr int kMapHugetlb = 1 << 7;
+
+// mapNew(out, fd, offset, length, flags, bufferMax) -> owner; out[0] = the id. flags: PROT_* bits
+// and the kMap* bits. Six arguments or fewer keep node-addon-api from allocating per call. The
+// owner is a Buffer over the mapped bytes (an External for length 0 or a mapping too large for
 // one Buffer); the JavaScript Mapping holds it, and its finalizer frees the state.
 Napi::Value MapNew(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  double* id_out = IdOut(env, info[0]);
   sys::MapRequest req;
   req.fd = Int(info, 1, "fd");
   req.offset = U64(info, 2, "offset");
   req.length = U64(info, 3, "length");
-  req.prot = Int(info, 4, "prot");
-  req.shared = Bool(info, 5);
-  req.populate = Bool(info, 6);
-  req.no_reserve = Bool(info, 7);
-  req.hugetlb = Bool(info, 8);
-  uint64_t buffer_max = U64(info, 9, "bufferMax");
-  ReturnId(env, info[0], 0);
+  int flags = Int(info, 4, "flags");
+  req.prot = flags & (PROT_READ | PROT_WRITE | PROT_EXEC);
+  req.shared = (flags & kMapShared) != 0;
+  req.populate = (flags & kMapPopulate) != 0;
+  req.no_reserve = (flags & kMapNoReserve) != 0;
+  req.hugetlb = (flags & kMapHugetlb) != 0;
+  uint64_t buffer_max = U64(info, 5, "bufferMax");
+  *id_out = 0;
   auto state = std::make_unique<MapState>();
   state->env = env;
   if (req.length == 0) {
@@ -242,7 +250,7 @@ Napi::Value MapNew(const Napi::CallbackInfo& info) {
   }
   MapState* s = state.release();
   AddToTable(s);
-  ReturnId(env, info[0], s->id);
+  *id_out = s->id;
   return owner;
 }
 
