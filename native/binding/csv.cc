@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "binding/args.h"
 #include "binding/errors.h"
 #include "binding/module.h"
 #include "sys/csv.h"
@@ -137,13 +138,6 @@ Napi::Value CsvBest(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), sys::CsvMethodName(sys::CsvBestMethod()));
 }
 
-size_t SizeArg(Napi::Env env, Napi::Value v, const char* what) {
-  if (!v.IsNumber()) ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", std::string(what) + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0)) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", std::string(what) + " must be >= 0");
-  return static_cast<size_t>(d);
-}
-
 // scanByteSum(data, plain?: boolean) -> number
 Napi::Value ScanByteSum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -158,7 +152,7 @@ Napi::Value ScanByteSum(const Napi::CallbackInfo& info) {
 Napi::Value ScanStrideSum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Bytes b = GetBytes(env, info[0], "data");
-  const size_t stride = SizeArg(env, info[1], "stride");
+  const size_t stride = static_cast<size_t>(args::U64(info, 1, "stride"));
   if (stride == 0) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "stride must be > 0");
   uint64_t s = 0;
   Guarded(env, [&] { s = sys::ScanStrideSum(b.data, b.length, stride); });
@@ -169,7 +163,7 @@ Napi::Value ScanStrideSum(const Napi::CallbackInfo& info) {
 Napi::Value ScanStrideTouchWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Bytes b = GetBytes(env, info[0], "data");
-  const size_t stride = SizeArg(env, info[1], "stride");
+  const size_t stride = static_cast<size_t>(args::U64(info, 1, "stride"));
   if (stride == 0) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "stride must be > 0");
   Guarded(env, [&] { sys::ScanStrideTouchWrite(b.data, b.length, stride); });
   return env.Undefined();
@@ -179,8 +173,8 @@ Napi::Value ScanStrideTouchWrite(const Napi::CallbackInfo& info) {
 Napi::Value ScanRandomRead32(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Bytes b = GetBytes(env, info[0], "data");
-  const size_t count = SizeArg(env, info[1], "count");
-  const uint64_t seed = static_cast<uint64_t>(SizeArg(env, info[2], "seed"));
+  const size_t count = static_cast<size_t>(args::U64(info, 1, "count"));
+  const uint64_t seed = args::U64(info, 2, "seed");
   if (b.length < 4) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "data must hold at least 4 bytes");
   uint64_t s = 0;
   Guarded(env, [&] { s = sys::ScanRandomRead32(b.data, b.length, count, seed); });

@@ -143,7 +143,6 @@ abstract class SimGpioBase implements RegisterIO {
 
 // ---------------------------------------------------------------- BCM2835 / BCM2711
 
-const FSEL = 0x00;
 const GPSET = 0x1c;
 const GPCLR = 0x28;
 const GPLEV = 0x34;
