@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisterIO } from '../lib/interfaces';
 import {
-  clearBits, findPciDevices, openPciBar, openPorts, openRegisterWindow, openUio, pollUntil, pollUntilAsync, readField,
+  clearBits, findPciDevices, openPciBar, parsePciResources, openPorts, openRegisterWindow, openUio, pollUntil, pollUntilAsync, readField,
   readRegisters, setBits, writeField,
 } from '../lib/regs';
 
@@ -82,6 +82,13 @@ describe('PCI, UIO and port options', () => {
     expectCode(() => findPciDevices({ sysfs: 5 } as never), TypeError, 'ERR_INVALID_ARG_TYPE');
     expectCode(() => findPciDevices(5 as never), TypeError, 'ERR_INVALID_ARG_TYPE');
     expect(findPciDevices({ sysfs: path.join(dir, 'nowhere') })).toEqual([]);
+  });
+
+  it('parsePciResources refuses what is not resource text', () => {
+    expectCode(() => parsePciResources(5 as never), TypeError, 'ERR_INVALID_ARG_TYPE', 'The "text" argument must be of type string. Received type number (5)');
+    expectCode(() => parsePciResources('0x1000 0x1fff 0x200\nx y z\n'), RangeError, 'ERR_INVALID_ARG_VALUE',
+      "Line 2 of the PCI resource text is not three numbers (start end flags). Received 'x y z'");
+    expect(parsePciResources('0x1000 0x1fff 0x200\n\n')).toHaveLength(1);
   });
 
   it('openPciBar and openUio refuse unknown options and mistyped numbers', () => {

@@ -53,11 +53,15 @@ function readHex(file: string): number {
 
 /** Parses a sysfs PCI `resource` file. */
 export function parsePciResources(text: string): PciResource[] {
+  if (typeof text !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "text" argument must be of type string. Received ${describeValue(text)}`);
   const out: PciResource[] = [];
   text.split('\n').forEach((line, index) => {
     const parts = line.trim().split(/\s+/);
     if (parts.length < 3) return;
-    const [start, end, flags] = parts.map((p) => BigInt(p));
+    if (!parts.slice(0, 3).every((p) => /^(?:0x[0-9a-f]+|[0-9]+)$/i.test(p))) {
+      throw rangeError('ERR_INVALID_ARG_VALUE', `Line ${index + 1} of the PCI resource text is not three numbers (start end flags). Received '${line.trim().slice(0, 60)}'`);
+    }
+    const [start, end, flags] = parts.slice(0, 3).map((p) => BigInt(p));
     const size = end === 0n && start === 0n ? 0n : end - start + 1n;
     const kind = size === 0n ? 'none' : (flags & IORESOURCE_IO) !== 0n ? 'io' : (flags & IORESOURCE_MEM) !== 0n ? 'mem' : 'none';
     out.push({ index, start, size, flags, kind, prefetchable: (flags & IORESOURCE_PREFETCH) !== 0n });
