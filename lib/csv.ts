@@ -13,9 +13,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { MemoryView } from './interfaces';
-import { typeError, usageError } from './errors';
+import { rangeError, systemError, typeError, usageError } from './errors';
 import { binding } from './native';
 import { mapFile } from './mapping';
+import { S_IFDIR, S_IFREG, statFd } from './filetype';
+import { toBool, toChoice, toInt, toOptions } from './validate';
+
+const EISDIR = os.constants.errno.EISDIR;
 
 /**
  * The seed's byte loop, written once against {@link MemoryView}: it runs over a native mapping or a
@@ -393,43 +397,91 @@ export class CsvSummer {
   }
 }
 
+const CSV_FILE_KEYS = ['method', 'via', 'chunkSize'];
+/** read() size when a file that was to be mapped is read instead (a pipe, FIFO, /proc file …). */
+const READ_CHUNK = 1 << 20;
+
 /**
- * Sums a CSV file: by mapping it (via 'mmap', the default) or by read() chunks (via 'read'),
- * with any method. Both give the same answer.
+ * Sums a CSV file, given by path or by an open file descriptor (which stays yours to close).
+ *
+ * A regular file with bytes in it is mapped (via 'mmap', the default) or read in chunks (via
+ * 'read'); both give the same answer. Everything else is read with read() until end of file,
+ * whatever `via` says: pipes and FIFOs, character devices (/dev/stdin), sockets given by
+ * descriptor, and regular files whose size is 0 (the /proc and /sys files the kernel generates
+ * when read; a truly empty file sums to 0n). A FIFO given by path blocks in open until a writer
+ * opens it, as reading a FIFO does, and the sum ends at end of file (when the last writer closes).
+ * `csvSumFile(0)` sums standard input. By descriptor, the bytes from its current offset are summed
+ * (a regular file's offset is not moved; a pipe's bytes are consumed).
  */
-export function csvSumFile(path: string, options?: CsvSumFileOptions): bigint {
-  if (typeof path !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "path" argument must be of type string. Received ${describe(path)}`);
-  const method = toMethod(options, 'options');
-  const via = options?.via ?? 'mmap';
-  if (via !== 'mmap' && via !== 'read') {
-    throw typeError('ERR_INVALID_ARG_VALUE', `The property 'options.via' must be one of 'mmap', 'read'. Received ${describe(via)}`);
-  }
-  const chunkSize = options?.chunkSize ?? (via === 'mmap' ? 1 << 30 : 1 << 20);
-  if (typeof chunkSize !== 'number' || !Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 2 ** 31 - 1) {
-    throw typeError('ERR_OUT_OF_RANGE', `The property 'options.chunkSize' must be an integer from 1 to 2147483647. Received ${describe(chunkSize)}`);
-  }
-  if (via === 'mmap') {
-    const m = mapFile(path, { mode: 'readonly' });
-    try {
-      if (m.length <= chunkSize) return csvSum(m.buffer, { method });
-      const summer = new CsvSummer({ method });
-      for (let off = 0; off < m.length; off += chunkSize) summer.update(m.view(off, Math.min(chunkSize, m.length - off)));
-      return summer.sum;
-    } finally {
-      m.unmap();
+export function csvSumFile(file: string | number, options?: CsvSumFileOptions): bigint {
+  if (typeof file === 'number') {
+    if (!Number.isInteger(file) || file < 0 || file > 0x7fffffff) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${file}`);
     }
+  } else if (typeof file !== 'string') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "file" argument must be a path (string) or a file descriptor (number). Received ${describe(file)}`);
+  } else if (file.length === 0 || file.includes('\0')) {
+    throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
   }
-  const summer = new CsvSummer({ method });
-  const fd = fs.openSync(path, 'r');
+  const o = toOptions<CsvSumFileOptions>(options, 'options', CSV_FILE_KEYS);
+  const method = toMethod(o, 'options');
+  const via = o.via === undefined ? 'mmap' : toChoice(o.via, 'options.via', ['mmap', 'read'] as const);
+  const chunkSize = o.chunkSize === undefined ? (via === 'mmap' ? 1 << 30 : READ_CHUNK) : toInt(o.chunkSize, 'options.chunkSize', 1, 2 ** 31 - 1);
+  // The read() size: the chunk size asked for with via 'read', at most 1 MiB when a file that was
+  // to be mapped is read instead (the mapping window's default is 1 GiB).
+  const readChunk = via === 'read' ? chunkSize : Math.min(chunkSize, READ_CHUNK);
+  const b = binding();
+  // A path is opened blocking: a FIFO waits for its writer here, as any reader of a FIFO does.
+  const fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(chunkSize);
-    for (;;) {
-      const got = fs.readSync(fd, buf, 0, chunkSize, null);
-      if (got === 0) break;
-      summer.update(buf.subarray(0, got));
+    const { size, type } = statFd(fd);
+    // By descriptor, start where its offset is (a redirected standard input may have been read from).
+    const start = typeof file === 'number' && type === S_IFREG ? Math.max(0, b.fdOffset(fd) as number) : 0;
+    if (type === S_IFREG && size > start) {
+      if (via === 'mmap') {
+        try {
+          return sumMapped(fd, start, size - start, chunkSize, method);
+        } catch (err) {
+          // A file system without mmap (some FUSE and sysfs files): read it instead.
+          if ((err as { code?: string }).code !== 'ENODEV') throw err;
+        }
+      }
+      return sumRead(fd, start, readChunk, method);
     }
+    if (type === S_IFDIR) throw systemError(EISDIR, 'read', typeof file === 'number' ? undefined : file, 'Is a directory');
+    return sumRead(fd, type === S_IFREG ? start : -1, readChunk, method);
   } finally {
-    fs.closeSync(fd);
+    if (typeof file !== 'number') fs.closeSync(fd);
+  }
+}
+
+/** The CSV sum of [start, start + length) of a regular file, mapped, parsed window by window. */
+function sumMapped(fd: number, start: number, length: number, chunkSize: number, method: CsvMethod): bigint {
+  const m = mapFile(fd, { mode: 'readonly', offset: start, length });
+  try {
+    if (m.length <= chunkSize) return csvSum(m.buffer, { method });
+    const summer = new CsvSummer({ method });
+    for (let off = 0; off < m.length; off += chunkSize) summer.update(m.view(off, Math.min(chunkSize, m.length - off)));
+    return summer.sum;
+  } finally {
+    m.unmap();
+  }
+}
+
+/**
+ * The CSV sum of what read() gives until end of file: from byte `position` on (pread; the file
+ * offset is not moved), or at the descriptor's offset when position is -1 (pipes, FIFOs, devices).
+ */
+function sumRead(fd: number, position: number, chunkSize: number, method: CsvMethod): bigint {
+  const b = binding();
+  const summer = new CsvSummer({ method });
+  const buf = Buffer.allocUnsafe(chunkSize);
+  let at = position;
+  for (;;) {
+    const got = b.readFd(fd, buf, at) as number;
+    if (got === 0) break;
+    summer.update(buf.subarray(0, got));
+    if (at >= 0) at += got;
   }
   return summer.sum;
 }
@@ -442,38 +494,52 @@ export function csvSumFile(path: string, options?: CsvSumFileOptions): bigint {
  * allows ({ plain: true } forces the plain loop). SIGBUS-guarded like csvSum.
  */
 export function scanByteSum(data: CsvBytes, options?: { plain?: boolean }): number {
-  return binding().scanByteSum(toBytes(data), options?.plain === true) as number;
+  const o = toOptions<{ plain: boolean }>(options, 'options', ['plain']);
+  const plain = o.plain === undefined ? false : toBool(o.plain, 'options.plain');
+  return binding().scanByteSum(toBytes(data), plain) as number;
 }
 
 /** Sum of one byte every `stride` bytes (stride = page size reads one byte per page). */
 export function scanStrideSum(data: CsvBytes, stride: number): number {
-  if (!Number.isInteger(stride) || stride < 1) throw typeError('ERR_OUT_OF_RANGE', `The "stride" argument must be an integer >= 1. Received ${describe(stride)}`);
-  return binding().scanStrideSum(toBytes(data), stride) as number;
+  const st = toInt(stride, 'stride', 1, Number.MAX_SAFE_INTEGER);
+  return binding().scanStrideSum(toBytes(data), st) as number;
 }
 
 /** Adds 1 to one byte every `stride` bytes: a write fault on each fresh page. */
 export function scanTouchWrite(data: CsvBytes, stride: number): void {
-  if (!Number.isInteger(stride) || stride < 1) throw typeError('ERR_OUT_OF_RANGE', `The "stride" argument must be an integer >= 1. Received ${describe(stride)}`);
-  binding().scanStrideTouchWrite(toBytes(data), stride);
+  const st = toInt(stride, 'stride', 1, Number.MAX_SAFE_INTEGER);
+  binding().scanStrideTouchWrite(toBytes(data), st);
 }
 
 /**
  * `count` 4-byte little-endian reads at pseudo-random 4-byte-aligned offsets (xorshift64 from
  * `seed`), summed: a native random-access loop. {@link randomOffsets} yields the same offsets.
+ * `data` must hold at least 4 bytes; `count` is an integer >= 0, `seed` a safe integer >= 0.
  */
 export function scanRandomRead32(data: CsvBytes, count: number, seed = 1): number {
-  if (!Number.isInteger(count) || count < 0) throw typeError('ERR_OUT_OF_RANGE', `The "count" argument must be an integer >= 0. Received ${describe(count)}`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw typeError('ERR_OUT_OF_RANGE', `The "seed" argument must be a safe integer >= 0. Received ${describe(seed)}`);
-  return binding().scanRandomRead32(toBytes(data), count, seed) as number;
+  const n = toInt(count, 'count', 0, Number.MAX_SAFE_INTEGER);
+  const sd = toInt(seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  return binding().scanRandomRead32(toBytes(data), n, sd) as number;
 }
 
-/** The offsets scanRandomRead32 reads, for a region of `length` bytes (same generator, same seed). */
+/** The most offsets {@link randomOffsets} returns in one array (2^27 numbers, 1 GiB). */
+const MAX_OFFSETS = 2 ** 27;
+
+/**
+ * The offsets scanRandomRead32 reads, for a region of `length` bytes (same generator, same seed):
+ * `count` multiples of 4 below `length` rounded down to a multiple of 4. `length` is an integer
+ * from 4 (one 4-byte read fits) to 2^53 - 1, `count` an integer from 0 to 2^27, `seed` a safe
+ * integer >= 0 (0 stands for a fixed non-zero seed, as in scanRandomRead32).
+ */
 export function randomOffsets(length: number, count: number, seed = 1): Float64Array {
-  const out = new Float64Array(count);
-  const slots = BigInt(Math.floor(length / 4));
-  let r = seed === 0 ? 0x9e3779b97f4a7c15n : BigInt(seed);
+  const len = toInt(length, 'length', 4, Number.MAX_SAFE_INTEGER);
+  const n = toInt(count, 'count', 0, MAX_OFFSETS);
+  const sd = toInt(seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  const out = new Float64Array(n);
+  const slots = BigInt(Math.floor(len / 4));
+  let r = sd === 0 ? 0x9e3779b97f4a7c15n : BigInt(sd);
   const M = (1n << 64n) - 1n;
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; k < n; k++) {
     r ^= (r << 13n) & M;
     r ^= r >> 7n;
     r ^= (r << 17n) & M;

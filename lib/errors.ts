@@ -27,6 +27,7 @@ export type MmapkitErrorCode =
   | 'ERR_MMAPKIT_BUS_ERROR'
   | 'ERR_MMAPKIT_DEVICE'
   | 'ERR_MMAPKIT_NOT_RASPBERRY_PI'
+  | 'ERR_MMAPKIT_NOT_MAPPABLE'
   | (string & {});
 
 type ErrorClass = 'Error' | 'TypeError' | 'RangeError';

@@ -7,6 +7,7 @@ import { binding } from './native';
 import { pageSize } from './mapping';
 import { invalidType, toBool, toOptions } from './validate';
 import { usageError } from './errors';
+import { openForMapping, refuseUnmappable, statFd } from './filetype';
 
 /** Page-cache residency of one file. */
 export interface FileResidency {
@@ -26,25 +27,33 @@ export interface FileResidency {
   vector?: Uint8Array;
 }
 
-function withFd<T>(file: string | number, fn: (fd: number, path: string) => T): T {
+/**
+ * Runs fn on the file's descriptor and its size. A path is opened with O_NONBLOCK (a FIFO with no
+ * writer would block open(2)); a FIFO or pipe, socket or directory, by path or by descriptor, is
+ * refused with ERR_MMAPKIT_NOT_MAPPABLE (its pages cannot be mapped, so it has no residency).
+ */
+function withFd<T>(fn: string, file: string | number, body: (fd: number, path: string, size: number) => T): T {
   const b = binding();
   if (typeof file === 'number') {
-    if (!Number.isInteger(file) || file < 0) throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
-    return fn(file, `fd ${file}`);
+    if (!Number.isInteger(file) || file < 0 || file > 0x7fffffff) throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
+    const { size, type } = statFd(file);
+    refuseUnmappable(fn, file, type);
+    return body(file, `fd ${file}`, size);
   }
   if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
   if (file.length === 0 || file.includes('\0')) throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
-  const fd = b.open(file, fs.constants.O_RDONLY, 0) as number;
+  const fd = openForMapping(fn, file, fs.constants.O_RDONLY);
   try {
-    return fn(fd, file);
+    const { size, type } = statFd(fd);
+    refuseUnmappable(fn, file, type);
+    return body(fd, file, size);
   } finally {
     b.close(fd);
   }
 }
 
-function measure(fd: number, path: string, vector: boolean): FileResidency {
+function measure(fd: number, path: string, bytes: number, vector: boolean): FileResidency {
   const b = binding();
-  const bytes = b.fileSize(fd) as number;
   const r = b.fileResidency(fd, bytes, vector) as { pages: number; resident: number; vector?: Uint8Array };
   const ps = pageSize();
   const out: FileResidency = {
@@ -60,19 +69,21 @@ function measure(fd: number, path: string, vector: boolean): FileResidency {
   return out;
 }
 
-/** How many of a file's pages are in the page cache (mincore over a read-only mapping). */
+/**
+ * How many of a file's pages are in the page cache (mincore over a read-only mapping). A FIFO or
+ * pipe, a socket or a directory throws ERR_MMAPKIT_NOT_MAPPABLE.
+ */
 export function fileResidency(file: string | number, options?: { vector?: boolean }): FileResidency {
   const o = toOptions<{ vector: boolean }>(options, 'options', ['vector']);
   const vector = o.vector === undefined ? false : toBool(o.vector, 'options.vector');
-  return withFd(file, (fd, path) => measure(fd, path, vector));
+  return withFd('fileResidency()', file, (fd, path, size) => measure(fd, path, size, vector));
 }
 
 /** Faults every page of the file into the page cache; returns the residency afterwards. */
 export function touchFile(file: string | number): FileResidency {
-  return withFd(file, (fd, path) => {
-    const b = binding();
-    b.fileTouch(fd, b.fileSize(fd) as number);
-    return measure(fd, path, false);
+  return withFd('touchFile()', file, (fd, path, size) => {
+    binding().fileTouch(fd, size);
+    return measure(fd, path, size, false);
   });
 }
 
@@ -81,8 +92,8 @@ export function touchFile(file: string | number): FileResidency {
  * residency afterwards. Pages still mapped and in use elsewhere may stay.
  */
 export function evictFile(file: string | number): FileResidency {
-  return withFd(file, (fd, path) => {
+  return withFd('evictFile()', file, (fd, path, size) => {
     binding().evict(fd);
-    return measure(fd, path, false);
+    return measure(fd, path, size, false);
   });
 }

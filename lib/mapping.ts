@@ -9,6 +9,7 @@ import { rangeError, usageError } from './errors';
 import type { MemoryView } from './interfaces';
 import { binding } from './native';
 import { invalidType, toBool, toChoice, toIndex, toOptions, toRange } from './validate';
+import { openForMapping, refuseUnmappable, statFd } from './filetype';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -568,14 +569,19 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
   const offset = o.offset === undefined ? 0 : toIndex(o.offset, 'options.offset');
   let length: number;
   if (o.length === undefined) {
-    // The file's size is needed only for the default length.
-    const size = binding().fileSize(fd) as number;
+    // The file's size is needed only for the default length; the same fstat gives its type, so a
+    // pipe, FIFO or socket (size 0) is refused instead of giving an empty mapping.
+    const { size, type } = statFd(fd);
+    refuseUnmappable('mapFile()', path ?? fd, type);
     if (offset > size) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It is past the end of the file (${size} bytes) and no length was given. Received ${offset}`);
     }
     length = size - offset;
   } else {
     length = toIndex(o.length, 'options.length');
+    // With a length given there is no fstat (mmap refuses what cannot be mapped); a length of 0
+    // calls no mmap, so the type is checked here.
+    if (length === 0) refuseUnmappable('mapFile()', path ?? fd, statFd(fd).type);
   }
   if (offset + length > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'offset + length is larger than 2^53 - 1');
   const populate = o.populate === undefined ? false : toBool(o.populate, 'options.populate');
@@ -584,7 +590,14 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
   const advice = o.advice === undefined ? undefined : toChoice(o.advice, 'options.advice', ADVICE_NAMES);
   const prot = mode === 'readonly' ? PROT_READ : PROT_READ | PROT_WRITE;
   const shared = mode !== 'private';
-  const native = nativeMap(fd, offset, length, prot, shared, populate, false, false);
+  let native: NativeMap;
+  try {
+    native = nativeMap(fd, offset, length, prot, shared, populate, false, false);
+  } catch (err) {
+    // mmap says ENODEV for a pipe, FIFO, socket or directory: say which, with a stable code.
+    if ((err as { code?: string }).code === 'ENODEV') refuseUnmappable('mapFile()', path ?? fd, statFd(fd).type);
+    throw err;
+  }
   const m = new Mapping(INTERNAL, native, length, prot, mode, kind, offset, path, huge ? 'transparent' : false);
   return finishMapping(m, length, huge, advice, lock);
 }
@@ -620,7 +633,7 @@ export function mapFile(file: string | number, options?: MapFileOptions): Mappin
   if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
   if (file.length === 0 || file.includes('\0')) throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
   const flags = mode === 'readwrite' ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
-  const fd = b.open(file, flags, 0) as number;
+  const fd = openForMapping('mapFile()', file, flags);
   try {
     return mapFd(fd, o, 'file', file);
   } catch (err) {

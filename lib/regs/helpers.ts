@@ -5,6 +5,7 @@
 import type { AccessWidth, RegisterIO } from '../interfaces';
 import { rangeError, typeError, usageError, MmapkitError } from '../errors';
 import { describeValue, RegisterWindow } from './window';
+import { toOptions } from '../validate';
 
 
 function checkWidth(width: unknown): asserts width is AccessWidth {
@@ -61,17 +62,21 @@ function modify(io: RegisterIO, offset: number, width: AccessWidth, f: (old: big
 
 /** Read-modify-write: sets the `bits` in the register; returns the value written. */
 export function setBits(io: RegisterIO, offset: number, bits: number | bigint, width: AccessWidth = 32): number | bigint {
+  checkWidth(width);
   const b = toBits(bits, width === 64 ? 64 : width, 'bits');
   return modify(io, offset, width, (old) => old | b);
 }
 
 /** Read-modify-write: clears the `bits` in the register; returns the value written. */
 export function clearBits(io: RegisterIO, offset: number, bits: number | bigint, width: AccessWidth = 32): number | bigint {
+  checkWidth(width);
   const b = toBits(bits, width === 64 ? 64 : width, 'bits');
   return modify(io, offset, width, (old) => old & ~b);
 }
 
 function fieldMask(shift: number, bits: number, width: AccessWidth): bigint {
+  if (typeof shift !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "shift" argument must be of type number. Received ${describeValue(shift)}`);
+  if (typeof bits !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "bits" argument must be of type number. Received ${describeValue(bits)}`);
   if (!Number.isInteger(shift) || !Number.isInteger(bits) || shift < 0 || bits < 1 || shift + bits > width) {
     throw rangeError('ERR_OUT_OF_RANGE', `A field of ${bits} bits at bit ${shift} does not fit a ${width}-bit register`);
   }
@@ -85,6 +90,9 @@ function fieldMask(shift: number, bits: number, width: AccessWidth): bigint {
 export function writeField(io: RegisterIO, offset: number, shift: number, bits: number, value: number | bigint, width: AccessWidth = 32): number | bigint {
   checkWidth(width);
   const mask = fieldMask(shift, bits, width);
+  if (typeof value !== 'bigint' && (typeof value !== 'number' || !Number.isInteger(value))) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be an integer number or a bigint. Received ${describeValue(value)}`);
+  }
   const v = typeof value === 'bigint' ? value : BigInt(value);
   if (v < 0n || v > (1n << BigInt(bits)) - 1n) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be from 0 to ${(1n << BigInt(bits)) - 1n} for a ${bits}-bit field. Received ${value}`);
@@ -158,11 +166,15 @@ export interface AsyncPollOptions extends PollOptions {
  * ERR_MMAPKIT_TIMEOUT error.
  */
 export async function pollUntilAsync(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: AsyncPollOptions = {}): Promise<PollResult> {
+  if (typeof options !== 'object' || options === null) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
+  }
   const interval = options.intervalMs ?? 1;
-  if (typeof interval !== 'number' || !(interval >= 0)) {
+  if (typeof interval !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.intervalMs" property must be of type number. Received ${describeValue(interval)}`);
+  if (!(interval >= 0) || interval === Infinity) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.intervalMs" is out of range. It must be a non-negative number. Received ${String(interval)}`);
   }
-  const p = startPoll(io, offset, mask, expected, options);
+  const p = startPoll(io, offset, mask, expected, options, ASYNC_POLL_KEYS);
   for (;;) {
     const r = p.step();
     if (r !== undefined) return r;
@@ -170,17 +182,26 @@ export async function pollUntilAsync(io: RegisterIO, offset: number, mask: numbe
   }
 }
 
-function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: PollOptions): { step(): PollResult | undefined } {
+const POLL_KEYS = ['timeoutMs', 'width', 'now', 'maxReads'];
+const ASYNC_POLL_KEYS = [...POLL_KEYS, 'intervalMs'];
+
+function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: PollOptions, keys = POLL_KEYS): { step(): PollResult | undefined } {
   if (typeof options !== 'object' || options === null) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
   }
+  toOptions<PollOptions>(options, 'options', keys);
   const width = options.width ?? 32;
   checkWidth(width);
   const timeoutMs = options.timeoutMs ?? 1000;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+  if (typeof timeoutMs !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.timeoutMs" property must be of type number. Received ${describeValue(timeoutMs)}`);
+  if (!(timeoutMs >= 0)) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.timeoutMs" is out of range. It must be a non-negative number. Received ${String(timeoutMs)}`);
   }
   const maxReads = options.maxReads ?? Infinity;
+  if (typeof maxReads !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.maxReads" property must be of type number. Received ${describeValue(maxReads)}`);
+  if (!(maxReads >= 1) || (maxReads !== Infinity && !Number.isInteger(maxReads))) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.maxReads" is out of range. It must be an integer >= 1 (or Infinity). Received ${maxReads}`);
+  }
   const now = options.now ?? (() => performance.now());
   if (typeof now !== 'function') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.now" property must be a function. Received ${describeValue(now)}`);
   const m = toBits(mask, width, 'mask');
@@ -223,6 +244,11 @@ export function readRegisters(io: RegisterIO, offset: number, count: number, wid
 export function readRegisters(io: RegisterIO, offset: number, count: number, width: AccessWidth = 32): Uint8Array | Uint16Array | Uint32Array | BigUint64Array {
   checkWidth(width);
   if (io instanceof RegisterWindow) return io.readBlock(offset, count, width);
+  if (typeof offset !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be of type number. Received ${describeValue(offset)}`);
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be a non-negative integer. Received ${offset}`);
+  }
+  if (typeof count !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "count" argument must be of type number. Received ${describeValue(count)}`);
   if (!Number.isSafeInteger(count) || count < 0) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "count" is out of range. It must be a non-negative integer. Received ${count}`);
   }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rangeError, typeError, usageError } from '../errors';
 import { binding } from '../native';
+import { toInt, toOptions, toStr } from '../validate';
 import { describeValue, openRegisterWindow, toLength, toOffset, type RegisterWindow, type RegisterWindowOptions } from './window';
 
 /** IORESOURCE_IO / IORESOURCE_MEM / IORESOURCE_PREFETCH / IORESOURCE_MEM_64 flag bits of sysfs `resource`. */
@@ -52,11 +53,15 @@ function readHex(file: string): number {
 
 /** Parses a sysfs PCI `resource` file. */
 export function parsePciResources(text: string): PciResource[] {
+  if (typeof text !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "text" argument must be of type string. Received ${describeValue(text)}`);
   const out: PciResource[] = [];
   text.split('\n').forEach((line, index) => {
     const parts = line.trim().split(/\s+/);
     if (parts.length < 3) return;
-    const [start, end, flags] = parts.map((p) => BigInt(p));
+    if (!parts.slice(0, 3).every((p) => /^(?:0x[0-9a-f]+|[0-9]+)$/i.test(p))) {
+      throw rangeError('ERR_INVALID_ARG_VALUE', `Line ${index + 1} of the PCI resource text is not three numbers (start end flags). Received '${line.trim().slice(0, 60)}'`);
+    }
+    const [start, end, flags] = parts.slice(0, 3).map((p) => BigInt(p));
     const size = end === 0n && start === 0n ? 0n : end - start + 1n;
     const kind = size === 0n ? 'none' : (flags & IORESOURCE_IO) !== 0n ? 'io' : (flags & IORESOURCE_MEM) !== 0n ? 'mem' : 'none';
     out.push({ index, start, size, flags, kind, prefetchable: (flags & IORESOURCE_PREFETCH) !== 0n });
@@ -64,8 +69,13 @@ export function parsePciResources(text: string): PciResource[] {
   return out;
 }
 
-function pciRoot(options?: SysfsOptions): string {
-  return path.join(options?.sysfs ?? '/sys', 'bus', 'pci', 'devices');
+/** The sysfs mount point of an options object (default '/sys'), checked. */
+function sysfsRoot(options: SysfsOptions): string {
+  return options.sysfs === undefined ? '/sys' : toStr(options.sysfs, 'options.sysfs');
+}
+
+function pciRoot(options: SysfsOptions): string {
+  return path.join(sysfsRoot(options), 'bus', 'pci', 'devices');
 }
 
 function readDevice(root: string, bdf: string): PciDevice {
@@ -86,10 +96,10 @@ function readDevice(root: string, bdf: string): PciDevice {
  * /sys/bus/pci/devices/&#42;/{vendor,device,resource}. An empty array when none match or there is no PCI.
  */
 export function findPciDevices(filter: { vendor?: number; device?: number } & SysfsOptions = {}): PciDevice[] {
-  if (typeof filter !== 'object' || filter === null) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "filter" argument must be of type object. Received ${describeValue(filter)}`);
-  }
-  const root = pciRoot(filter);
+  const f = toOptions<{ vendor: number; device: number } & SysfsOptions>(filter, 'filter', ['vendor', 'device', 'sysfs']);
+  if (f.vendor !== undefined) toInt(f.vendor, 'filter.vendor', 0, 0xffff);
+  if (f.device !== undefined) toInt(f.device, 'filter.device', 0, 0xffff);
+  const root = pciRoot(f);
   let names: string[];
   try {
     names = fs.readdirSync(root).sort();
@@ -104,8 +114,8 @@ export function findPciDevices(filter: { vendor?: number; device?: number } & Sy
     } catch {
       continue;
     }
-    if (filter.vendor !== undefined && dev.vendor !== filter.vendor) continue;
-    if (filter.device !== undefined && dev.device !== filter.device) continue;
+    if (f.vendor !== undefined && dev.vendor !== f.vendor) continue;
+    if (f.device !== undefined && dev.device !== f.device) continue;
     out.push(dev);
   }
   return out;
@@ -136,9 +146,11 @@ export interface PciBarOptions extends SysfsOptions {
  */
 export function openPciBar(bdf: string, bar: number, options: PciBarOptions = {}): RegisterWindow {
   const id = normalizeBdf(bdf);
+  if (typeof bar !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "bar" argument must be of type number. Received ${describeValue(bar)}`);
   if (!Number.isInteger(bar) || bar < 0 || bar > 5) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "bar" is out of range. It must be an integer from 0 to 5. Received ${String(bar)}`);
   }
+  options = toOptions<PciBarOptions>(options, 'options', ['sysfs', 'offset', 'length', 'writable', 'widths']);
   const dir = path.join(pciRoot(options), id);
   if (!fs.existsSync(dir)) throw usageError('ERR_MMAPKIT_DEVICE', `No PCI device ${id} (no ${dir})`);
   const res = parsePciResources(fs.readFileSync(path.join(dir, 'resource'), 'utf8'))[bar];
@@ -178,10 +190,13 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
   else if (typeof device === 'string' && /^(?:\/dev\/)?uio(\d+)$/.test(device)) n = Number(/(\d+)$/.exec(device)![1]);
   else throw typeError('ERR_INVALID_ARG_TYPE', `The "device" argument must be a UIO device number, 'uioN' or '/dev/uioN'. Received ${describeValue(device)}`);
   if (!Number.isInteger(n) || n < 0) throw rangeError('ERR_OUT_OF_RANGE', `The UIO device number must be a non-negative integer. Received ${n}`);
+  if (typeof map !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "map" argument must be of type number. Received ${describeValue(map)}`);
   if (!Number.isInteger(map) || map < 0 || map > 4) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "map" is out of range. It must be an integer from 0 to 4. Received ${String(map)}`);
   }
-  const mapDir = path.join(options.sysfs ?? '/sys', 'class', 'uio', `uio${n}`, 'maps', `map${map}`);
+  options = toOptions<UioOptions>(options, 'options', ['sysfs', 'writable', 'widths', 'dev']);
+  const devDir = options.dev === undefined ? '/dev' : toStr(options.dev, 'options.dev');
+  const mapDir = path.join(sysfsRoot(options), 'class', 'uio', `uio${n}`, 'maps', `map${map}`);
   let size: number;
   try {
     size = Number.parseInt(fs.readFileSync(path.join(mapDir, 'size'), 'utf8').trim(), 16);
@@ -192,7 +207,7 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
   try { within = Number.parseInt(fs.readFileSync(path.join(mapDir, 'offset'), 'utf8').trim(), 16) || 0; } catch { within = 0; }
   const page = binding().regsPageSize as number;
   return openRegisterWindow({
-    path: path.join(options.dev ?? '/dev', `uio${n}`),
+    path: path.join(devDir, `uio${n}`),
     offset: BigInt(map * page + within),
     length: size,
     writable: options.writable,

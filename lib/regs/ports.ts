@@ -7,6 +7,7 @@ import type { PortIO } from '../interfaces';
 import { MmapkitSystemError, rangeError, typeError, usageError } from '../errors';
 import { binding, type Binding } from '../native';
 import { describeValue, withAdvice } from './window';
+import { toBool, toOptions } from '../validate';
 
 /** Options of {@link openPorts}. */
 export interface PortOptions {
@@ -106,10 +107,12 @@ export function openPorts(options: PortOptions = {}): Ports {
   if (typeof options !== 'object' || options === null) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
   }
+  toOptions<PortOptions>(options, 'options', ['method', 'writable']);
   const method = options.method ?? 'devport';
   if (method !== 'devport' && method !== 'ioperm') {
     throw rangeError('ERR_INVALID_ARG_VALUE', `The "options.method" property must be 'devport' or 'ioperm'. Received ${describeValue(method)}`);
   }
+  const writable = options.writable === undefined ? true : toBool(options.writable, 'options.writable');
   const b = binding();
   if (method === 'ioperm') {
     if (!b.portHasInstructions) {
@@ -125,7 +128,6 @@ export function openPorts(options: PortOptions = {}): Ports {
     }
     return ports;
   }
-  const writable = options.writable ?? true;
   let fd: number;
   try {
     fd = b.portOpen(writable);

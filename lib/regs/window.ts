@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import type { AccessWidth, RegisterIO } from '../interfaces';
 import { MmapkitSystemError, rangeError, systemError, typeError } from '../errors';
 import { binding } from '../native';
+import { refuseUnmappable } from '../filetype';
+import { toOptions } from '../validate';
 
 /** Options of {@link openRegisterWindow}. */
 export interface RegisterWindowOptions {
@@ -35,6 +37,7 @@ interface NativeWindow extends Omit<RegisterIO, 'size' | 'writable'> {
 }
 
 const MAX_OFFSET = (1n << 63n) - 1n;
+const WINDOW_KEYS = ['path', 'offset', 'length', 'writable', 'widths'];
 
 /** A describe-the-value helper for TypeError messages, in the style of Node's. */
 export function describeValue(value: unknown): string {
@@ -165,6 +168,10 @@ export class RegisterWindow implements RegisterIO, Disposable {
   readBlock(offset: number, count: number, width: 64): BigUint64Array;
   readBlock(offset: number, count: number, width?: AccessWidth): Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
   readBlock(offset: number, count: number, width: AccessWidth = 32): Uint8Array | Uint16Array | Uint32Array | BigUint64Array {
+    if (width !== 8 && width !== 16 && width !== 32 && width !== 64) {
+      if (typeof width !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "width" argument must be 8, 16, 32 or 64. Received ${describeValue(width)}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `The access width must be 8, 16, 32 or 64 bits. Received ${String(width)}`);
+    }
     return this.#h.readBlock(offset, count, width);
   }
 
@@ -187,9 +194,10 @@ export class RegisterWindow implements RegisterIO, Disposable {
  * and returns a {@link RegisterWindow} over exactly that range. Page alignment is handled inside.
  */
 export function openRegisterWindow(options: RegisterWindowOptions): RegisterWindow {
-  if (typeof options !== 'object' || options === null) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
   }
+  toOptions<RegisterWindowOptions>(options, 'options', WINDOW_KEYS);
   const path = options.path ?? '/dev/mem';
   if (typeof path !== 'string' || path === '') {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options.path" property must be a non-empty string. Received ${describeValue(path)}`);
@@ -213,6 +221,9 @@ export function openRegisterWindow(options: RegisterWindowOptions): RegisterWind
   } catch {
     st = undefined; // the native open reports the error with its errno
   }
+  // A FIFO, socket or directory can never be mapped (the native open also checks, with O_NONBLOCK
+  // and fstat, in case the path changes in between).
+  if (st !== undefined) refuseUnmappable('openRegisterWindow()', path, st.mode);
   if (st?.isFile() && offset + BigInt(length) > BigInt(st.size)) {
     throw rangeError(
       'ERR_OUT_OF_RANGE',

@@ -1,5 +1,10 @@
 // Node-API binding of the file, shared-memory and memfd syscalls (native/sys/mapping.h).
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <string>
 
@@ -36,6 +41,77 @@ Napi::Value FileSize(const Napi::CallbackInfo& info) {
   int err = sys::FileSize(Int(info, 0, "fd"), &size);
   if (err != 0) ThrowSystemError(info.Env(), err, "fstat");
   return Napi::Number::New(info.Env(), static_cast<double>(size));
+}
+
+// fileStat(fd, out: Float64Array(2)): out[0] = the size (a block device's from lseek), out[1] =
+// st_mode & S_IFMT. One fstat: the file type is checked where the size is read anyway.
+Napi::Value FileStat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = Int(info, 0, "fd");
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < 2) {
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "fileStat(fd: number, out: Float64Array(2))");
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) ThrowSystemError(env, errno, "fstat");
+  double size = static_cast<double>(st.st_size);
+  if (S_ISBLK(st.st_mode)) {
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end < 0) ThrowSystemError(env, errno, "lseek");
+    size = static_cast<double>(end);
+  }
+  Napi::Float64Array out = info[1].As<Napi::Float64Array>();
+  out[0] = size;
+  out[1] = static_cast<double>(st.st_mode & S_IFMT);
+  return env.Undefined();
+}
+
+// fdOffset(fd) -> the file offset (lseek SEEK_CUR), or -1 where there is none (a pipe, a socket).
+Napi::Value FdOffset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  off_t at = lseek(Int(info, 0, "fd"), 0, SEEK_CUR);
+  if (at < 0) {
+    if (errno == ESPIPE) return Napi::Number::New(env, -1);
+    ThrowSystemError(env, errno, "lseek");
+  }
+  return Napi::Number::New(env, static_cast<double>(at));
+}
+
+// readFd(fd, chunk: Uint8Array, position) -> bytes read (0 at end of file). position >= 0 reads
+// there (pread, the file offset is not moved), -1 reads at the file offset (read). Retries on
+// EINTR; a descriptor in non-blocking mode (EAGAIN: a pipe whose other end put it there, a
+// standard input Node has opened) is waited on with poll() until data or end of file arrives, so
+// the caller sees exactly what a blocking read would give.
+Napi::Value ReadFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = Int(info, 0, "fd");
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "readFd(fd: number, chunk: Uint8Array, position: number)");
+  }
+  Napi::Uint8Array chunk = info[1].As<Napi::Uint8Array>();
+  double position = args::Num(info, 2, "position");
+  if (!(position >= -1 && position <= 9007199254740991.0) || std::floor(position) != position) {
+    ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "The value of \"position\" is out of range");
+  }
+  uint8_t* data = chunk.Data();
+  size_t length = chunk.ElementLength();
+  for (;;) {
+    ssize_t got = position < 0 ? read(fd, data, length) : pread(fd, data, length, static_cast<off_t>(position));
+    if (got >= 0) return Napi::Number::New(env, static_cast<double>(got));
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      struct pollfd p = {fd, POLLIN, 0};
+      int rc;
+      do {
+        rc = poll(&p, 1, -1);
+      } while (rc < 0 && errno == EINTR);
+      if (rc < 0) ThrowSystemError(env, errno, "poll");
+      continue;
+    }
+    ThrowSystemError(env, errno, "read");
+  }
 }
 
 Napi::Value Ftruncate(const Napi::CallbackInfo& info) {
@@ -121,6 +197,9 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("fileSize", Napi::Function::New(env, FileSize, "fileSize"));
+  exports.Set("fileStat", Napi::Function::New(env, FileStat, "fileStat"));
+  exports.Set("fdOffset", Napi::Function::New(env, FdOffset, "fdOffset"));
+  exports.Set("readFd", Napi::Function::New(env, ReadFd, "readFd"));
   exports.Set("ftruncate", Napi::Function::New(env, Ftruncate, "ftruncate"));
   exports.Set("evict", Napi::Function::New(env, Evict, "evict"));
   exports.Set("fileResidency", Napi::Function::New(env, FileResidency, "fileResidency"));

@@ -2,7 +2,9 @@
 // read-only flag and the closed state are checked here, against the window's own numbers, before
 // any access; each access is one volatile load or store (native/sys/regs.h) under the SIGBUS guard.
 #include <napi.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -304,6 +306,13 @@ Napi::Value RegsOpen(const Napi::CallbackInfo& info) {
                               &syscall);
   if (err != 0) {
     ReleaseMapping();
+    const unsigned type = state->map.file_type;
+    const char* kind = type == S_IFIFO ? "a FIFO (named pipe)" : type == S_IFSOCK ? "a socket" : nullptr;
+    if (err == ENODEV && kind != nullptr) {
+      ThrowUsageError(env, "Error", "ERR_MMAPKIT_NOT_MAPPABLE",
+                      "openRegisterWindow(): '" + state->path + "' is " + kind +
+                          ", which cannot be mapped (only regular files and devices can)");
+    }
     ThrowSystemError(env, err, syscall, state->path);
   }
   // From here the functions' finalizers own the state (the last one frees it).

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,10 +60,25 @@ int MapRegisters(const char* path, uint64_t offset, size_t length, bool writable
   }
   const size_t map_length = (static_cast<size_t>(page_offset) + length + page - 1) / page * page;
   // O_SYNC: on /dev/mem it asks for an uncached mapping of anything that is not ordinary RAM.
-  int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_SYNC | O_CLOEXEC);
+  // O_NONBLOCK: open(2) of a FIFO with no writer would block forever; mmap ignores the flag, and the
+  // descriptor is closed once mapped.
+  int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_SYNC | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     *syscall = "open";
     return errno;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    *syscall = "fstat";
+    return err;
+  }
+  out->file_type = static_cast<unsigned>(st.st_mode & S_IFMT);
+  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+    close(fd);
+    *syscall = "mmap";
+    return ENODEV;
   }
   int prot = PROT_READ | (writable ? PROT_WRITE : 0);
   void* base = mmap(nullptr, map_length, prot, MAP_SHARED, fd, static_cast<off_t>(aligned));

@@ -34,10 +34,13 @@ struct RegisterMap {
   uint8_t* start = nullptr;   // first byte of the requested range
   size_t length = 0;          // bytes in the requested range
   size_t page_offset = 0;     // start - base
+  unsigned file_type = 0;     // st_mode & S_IFMT of the file opened (set when mapping fails too)
 };
 
 // Opens path and maps [offset, offset + length) of it shared, read-only or read-write. On failure
-// returns an errno value and sets *syscall to the call that failed ("open" or "mmap").
+// returns an errno value and sets *syscall to the call that failed ("open", "fstat" or "mmap"). The
+// open never blocks (O_NONBLOCK: a FIFO without a writer would wait in open(2)); a FIFO or socket
+// is refused with ENODEV before mmap, with out->file_type saying which it is.
 int MapRegisters(const char* path, uint64_t offset, size_t length, bool writable, RegisterMap* out,
                  const char** syscall);
 
