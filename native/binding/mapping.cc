@@ -25,6 +25,7 @@
 
 #include "binding/args.h"
 #include "binding/errors.h"
+#include "binding/futex_waits.h"
 #include "binding/map_budget.h"
 #include "binding/module.h"
 #include "sys/mapping.h"
@@ -504,6 +505,7 @@ struct Ops {
   Napi::Value Unmap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (state_->closing) return Napi::Boolean::New(env, false);
+    CancelFutexWaits(env, state_->region.base, state_->region.base_len);  // while still mapped
     DetachOwner(env, state_, info[1]);
     DetachViews(env, state_);
     state_->closing = true;
