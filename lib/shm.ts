@@ -287,8 +287,8 @@ export function futexWait(array: Int32Array | Uint32Array, index: number, expect
  * (or a timeout of 0) settles without waiting; otherwise the wait sleeps on a thread of its own,
  * never on the libuv pool, so any number of pending waits leaves fs, crypto and zlib their
  * threads. A pending wait keeps the process alive, as a timer does, until it is woken, times out
- * or its memory is unmapped: unmap() (or close()) of the mapping holding the word rejects the
- * wait with ERR_MMAPKIT_CLOSED. That cancellation wakes the word in the kernel, which another
+ * or its memory is unmapped: unmap(), close() or resize() of the mapping holding the word rejects
+ * the wait with ERR_MMAPKIT_CLOSED. That cancellation wakes the word in the kernel, which another
  * asynchronous waiter on the same word elsewhere (another process, another mapping of the same
  * object) may see as a spurious 'ok'; a futexWait() never sees it. The wait holds the array, so
  * its memory is not collected while it waits.

@@ -116,7 +116,7 @@ describe('unmap cancels the pending waits on its memory', () => {
       threads: 5,
       unmapped: true,
       results: Array(4).fill('rejected:ERR_MMAPKIT_CLOSED'),
-      message: 'The mapping was unmapped while futexWaitAsync() was waiting on it',
+      message: 'The mapping was unmapped or resized while futexWaitAsync() was waiting on it',
       untouched: 'timed-out',
       after: 0,
     });
@@ -140,6 +140,23 @@ describe('unmap cancels the pending waits on its memory', () => {
       }, 20);
     `);
     expect(out).toEqual(['rejected:ERR_MMAPKIT_CLOSED', 'rejected:ERR_MMAPKIT_CLOSED', 'rejected:ERR_MMAPKIT_CLOSED']);
+  });
+
+  it('resize() (which may move the words) ends them the same way', () => {
+    const out = probe(`
+      const m = mk.mapAnonymous(4096);
+      const a = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 1);
+      const w = mk.futexWaitAsync(a, 0, 0);
+      setTimeout(async () => {
+        m.resize(1 << 24, { mayMove: true });
+        const b = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 1);
+        const after = mk.futexWaitAsync(b, 0, 0, 20);
+        const r = await Promise.allSettled([w, after]);
+        m.unmap();
+        console.log(JSON.stringify(r.map((s) => s.status + ':' + (s.reason ? s.reason.code : s.value))));
+      }, 20);
+    `);
+    expect(out).toEqual(['rejected:ERR_MMAPKIT_CLOSED', 'fulfilled:timed-out']);
   });
 
   it('wakes neither a futexWait nor another mapping\'s futexWaitAsync on the same shared word', () => {

@@ -1,5 +1,6 @@
 // The pending futexWaitAsync() calls of an environment, as the mapping binding needs to see them:
-// a mapping about to be unmapped ends the waits on its words first (binding/futex.cc).
+// a mapping about to be unmapped or resized (mremap may move it) ends the waits on its words first
+// (binding/futex.cc).
 #pragma once
 #include <node_api.h>
 

@@ -443,6 +443,7 @@ struct Ops {
         ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
       }
     }
+    CancelFutexWaits(env, state_->region.base, state_->region.base_len);  // the words may move
     int err = sys::Resize(&state_->region, n, Bool(info, 2));
     if (err != 0) ThrowSystemError(env, err, "mremap");
     DetachViews(env, state_);
