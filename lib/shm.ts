@@ -284,9 +284,11 @@ export function futexWait(array: Int32Array | Uint32Array, index: number, expect
 
 /**
  * futexWait() as a Promise: the event loop keeps running. A word that does not hold `expected`
- * (or a timeout of 0) settles without waiting; otherwise the wait sleeps on a thread of its own,
- * never on the libuv pool, so any number of pending waits leaves fs, crypto and zlib their
- * threads. A pending wait keeps the process alive, as a timer does, until it is woken, times out
+ * (or a timeout of 0) settles without waiting; otherwise the wait sleeps on a thread of its own
+ * (kept idle for the next wait afterwards), never on the libuv pool, so any number of pending
+ * waits leaves fs, crypto and zlib their threads. That thread reaches the kernel a little after
+ * the call: a word changed meanwhile resolves 'ok', but a futexWake() in that moment finds no
+ * one asleep (returns 0), so change the word before waking. A pending wait keeps the process alive, as a timer does, until it is woken, times out
  * or its memory is unmapped: unmap(), close() or resize() of the mapping holding the word rejects
  * the wait with ERR_MMAPKIT_CLOSED. That cancellation wakes the word in the kernel, which another
  * asynchronous waiter on the same word elsewhere (another process, another mapping of the same

@@ -87,6 +87,28 @@ describe('futexWaitAsync does not hold libuv pool threads', () => {
     `);
     expect(out).toEqual({ r: ['not-equal', 'timed-out', 'not-equal'], threads: 0 });
   });
+
+  it('a word changed after the call resolves ok, never not-equal, even before its thread sleeps', () => {
+    // The store lands before or after the waiter thread is asleep: either it sees the change
+    // ('ok', the waker's news) or the wake that follows reaches it ('ok').
+    const out = probe(`${PRELUDE}
+      const a = new Int32Array(new SharedArrayBuffer(4 * 16));
+      (async () => {
+        const results = [];
+        for (let round = 0; round < 20; round++) {
+          const i = round % 16;
+          const w = mk.futexWaitAsync(a, i, 0, 10000);
+          Atomics.store(a, i, 1);
+          mk.futexWake(a, i);
+          const r = await Promise.race([w, sleep(20).then(() => 'asleep')]);
+          if (r === 'asleep') { mk.futexWake(a, i); results.push(await w); } else results.push(r);
+          Atomics.store(a, i, 0);
+        }
+        console.log(JSON.stringify([...new Set(results)]));
+      })();
+    `);
+    expect(out).toEqual(['ok']);
+  });
 });
 
 describe('unmap cancels the pending waits on its memory', () => {
@@ -192,7 +214,7 @@ describe('unmap cancels the pending waits on its memory', () => {
     expect(out).toEqual(['rejected:ERR_MMAPKIT_CLOSED', 'fulfilled:timed-out', 'fulfilled:timed-out']);
   });
 
-  it('a worker that ends with waits pending takes their threads with it', () => {
+  it('a worker that ends with waits pending gets their threads out of the kernel', () => {
     const out = probe(`${PRELUDE}
       const worker = new Worker(\`
         const mk = require(\${JSON.stringify(MK)});

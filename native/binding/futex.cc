@@ -2,11 +2,13 @@
 // whose Promise settles on the JavaScript thread, and wake.
 //
 // futexWaitAsync. Each pending wait sleeps in the kernel on a thread of its own (a detached
-// pthread named mmapkit-futex, with a 64 KiB stack and every signal blocked), never on the libuv pool, so any number of
-// pending waits leaves fs, crypto, zlib and dns their pool threads. The thread reports through one
-// thread-safe function per environment, whose call settles the Promise on the JavaScript thread.
-// That function is referenced while a wait is pending, so a pending wait keeps the event loop
-// alive, as a timer does.
+// pthread named mmapkit-futex, with a 64 KiB stack and every signal blocked), never on the libuv
+// pool, so any number of pending waits leaves fs, crypto, zlib and dns their pool threads. A
+// thread whose wait is over stays idle for a while to serve the next one. The thread reports
+// through one thread-safe function per environment, whose call settles the Promise on the
+// JavaScript thread. That function is referenced while a wait is pending, so a pending wait keeps
+// the event loop alive, as a timer does. unmap() and resize() cancel the waits on their memory
+// (CancelFutexWaits); so does the end of the environment.
 //
 // Wake bits. Every wait is a FUTEX_WAIT_BITSET: futexWait() waits with bit 31, each asynchronous
 // wait with one of bits 0..30 (the one least used by the environment's pending waits). futexWake()
@@ -24,7 +26,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <list>
 #include <memory>
@@ -297,15 +301,19 @@ struct Job {
   std::shared_ptr<Wait> wait;
 };
 
-void* WaiterMain(void* arg) {
-  std::unique_ptr<Job> job(static_cast<Job*>(arg));
-  pthread_setname_np(pthread_self(), "mmapkit-futex");
+// Runs one wait on the waiter thread and reports it to the JavaScript thread. Takes job.
+void RunJob(Job* raw) {
+  std::unique_ptr<Job> job(raw);
   Wait& w = *job->wait;
   int err = kCancelled;
   while (!w.cancelled.load()) {
     err = sys::FutexWaitUntil(w.addr, w.expected, w.deadline, w.bits);
     if (err != EINTR) break;
   }
+  // The word held `expected` when futexWaitAsync() was called: finding it changed now means it
+  // was changed since (perhaps with a wake that came before this thread was asleep), which is
+  // the waker's news, not 'not-equal'.
+  if (err == EAGAIN) err = 0;
   // A cancellation that raced with a wake wins: the caller unmapped the memory.
   if (w.cancelled.load()) err = kCancelled;
   w.err = err;
@@ -315,12 +323,75 @@ void* WaiterMain(void* arg) {
     auto* box = new std::shared_ptr<Wait>(job->wait);
     if (napi_call_threadsafe_function(job->hub->tsfn, box, napi_tsfn_nonblocking) != napi_ok) delete box;
   }
-  return nullptr;
 }
 
-// Starts a detached waiter thread with a small stack and every signal blocked (signals are for
-// the JavaScript thread; a handler run here would only interrupt the wait).
+// Idle waiter threads: a thread whose wait is over waits up to kIdleTime for the next one (named
+// mmapkit-idle meanwhile), so a wait does not always pay for a new thread, and one that is woken
+// is scheduled sooner than one that is new. At most kMaxIdle are kept.
+constexpr auto kIdleTime = std::chrono::seconds(10);
+constexpr size_t kMaxIdle = 16;
+
+struct Parked {
+  std::mutex mutex;
+  std::condition_variable cv;
+  Job* job = nullptr;
+};
+
+std::mutex g_idle_mutex;
+std::vector<Parked*>& Idle() {
+  static auto* idle = new std::vector<Parked*>();
+  return *idle;
+}
+
+void* WaiterMain(void* arg) {
+  Parked self;
+  Job* job = static_cast<Job*>(arg);
+  for (;;) {
+    pthread_setname_np(pthread_self(), "mmapkit-futex");
+    RunJob(job);
+    pthread_setname_np(pthread_self(), "mmapkit-idle");
+    {
+      std::lock_guard<std::mutex> lock(g_idle_mutex);
+      if (Idle().size() >= kMaxIdle) return nullptr;
+      Idle().push_back(&self);
+    }
+    std::unique_lock<std::mutex> lock(self.mutex);
+    if (!self.cv.wait_for(lock, kIdleTime, [&] { return self.job != nullptr; })) {
+      std::unique_lock<std::mutex> idle_lock(g_idle_mutex);
+      auto it = std::find(Idle().begin(), Idle().end(), &self);
+      if (it != Idle().end()) {
+        Idle().erase(it);
+        return nullptr;
+      }
+      // A starter has just taken this thread: its job is on the way.
+      idle_lock.unlock();
+      self.cv.wait(lock, [&] { return self.job != nullptr; });
+    }
+    job = self.job;
+    self.job = nullptr;
+  }
+}
+
+// Hands job to an idle waiter thread, or starts a detached one with a small stack and every
+// signal blocked (signals are for the JavaScript thread; a handler run here would only interrupt
+// the wait).
 int StartWaiter(Job* job) {
+  Parked* parked = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_idle_mutex);
+    if (!Idle().empty()) {
+      parked = Idle().back();
+      Idle().pop_back();
+    }
+  }
+  if (parked != nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(parked->mutex);
+      parked->job = job;
+    }
+    parked->cv.notify_one();
+    return 0;
+  }
   pthread_attr_t attr;
   int err = pthread_attr_init(&attr);
   if (err != 0) return err;
