@@ -270,8 +270,11 @@ function toTimeoutNs(timeout: unknown): number {
 /**
  * Process-shared futex wait: blocks while array[index] holds `expected`, until futexWake() or the
  * timeout (milliseconds; default Infinity). Works across processes when the array views a shared
- * mapping (MAP_SHARED file, shared memory, memfd) — what Atomics.wait cannot do. Blocks the thread
- * like Atomics.wait; see futexWaitAsync() for a Promise.
+ * mapping (MAP_SHARED file, shared memory, memfd) — what Atomics.wait cannot do — and across
+ * worker threads on a SharedArrayBuffer. Blocks the thread like Atomics.wait; see futexWaitAsync()
+ * for a Promise. The word must be 4-byte aligned in memory (ERR_MMAPKIT_UNALIGNED otherwise, e.g.
+ * for a mapping made at a file offset that is not a multiple of 4). Like any futex wait it may
+ * return 'ok' without a matching futexWake() (a spurious wake): check the word after waking.
  */
 export function futexWait(array: Int32Array | Uint32Array, index: number, expected: number, timeout?: number): WaitResult {
   const i = checkWord(array, index);
@@ -279,7 +282,19 @@ export function futexWait(array: Int32Array | Uint32Array, index: number, expect
   return binding().futexWait(array, i, exp, toTimeoutNs(timeout)) as WaitResult;
 }
 
-/** futexWait() on a worker thread of the libuv pool: the event loop keeps running. */
+/**
+ * futexWait() as a Promise: the event loop keeps running. A word that does not hold `expected`
+ * (or a timeout of 0) settles without waiting; otherwise the wait sleeps on a thread of its own
+ * (kept idle for the next wait afterwards), never on the libuv pool, so any number of pending
+ * waits leaves fs, crypto and zlib their threads. That thread reaches the kernel a little after
+ * the call: a word changed meanwhile resolves 'ok', but a futexWake() in that moment finds no
+ * one asleep (returns 0), so change the word before waking. A pending wait keeps the process alive, as a timer does, until it is woken, times out
+ * or its memory is unmapped: unmap(), close() or resize() of the mapping holding the word rejects
+ * the wait with ERR_MMAPKIT_CLOSED. That cancellation wakes the word in the kernel, which another
+ * asynchronous waiter on the same word elsewhere (another process, another mapping of the same
+ * object) may see as a spurious 'ok'; a futexWait() never sees it. The wait holds the array, so
+ * its memory is not collected while it waits.
+ */
 export function futexWaitAsync(array: Int32Array | Uint32Array, index: number, expected: number, timeout?: number): Promise<WaitResult> {
   try {
     const i = checkWord(array, index);

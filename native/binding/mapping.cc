@@ -25,6 +25,7 @@
 
 #include "binding/args.h"
 #include "binding/errors.h"
+#include "binding/futex_waits.h"
 #include "binding/map_budget.h"
 #include "binding/module.h"
 #include "sys/mapping.h"
@@ -442,6 +443,7 @@ struct Ops {
         ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
       }
     }
+    CancelFutexWaits(env, state_->region.base, state_->region.base_len);  // the words may move
     int err = sys::Resize(&state_->region, n, Bool(info, 2));
     if (err != 0) ThrowSystemError(env, err, "mremap");
     DetachViews(env, state_);
@@ -504,6 +506,7 @@ struct Ops {
   Napi::Value Unmap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (state_->closing) return Napi::Boolean::New(env, false);
+    CancelFutexWaits(env, state_->region.base, state_->region.base_len);  // while still mapped
     DetachOwner(env, state_, info[1]);
     DetachViews(env, state_);
     state_->closing = true;

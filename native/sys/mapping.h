@@ -80,4 +80,17 @@ int GetSeals(int fd, int* seals);
 int FutexWait(uint32_t* addr, uint32_t expected, int64_t timeout_ns);
 int FutexWake(uint32_t* addr, int count, int* woken);
 
+// The same wait with an absolute CLOCK_MONOTONIC deadline (deadline_ns < 0: none) and a wake mask
+// (FUTEX_WAIT_BITSET): a waiter is reached by every FutexWake and by the FutexWakeBits calls
+// whose mask shares a bit with `bits` (nonzero). The word must be 4-byte aligned (EINVAL
+// otherwise); EFAULT when it is not mapped readable.
+int FutexWaitUntil(uint32_t* addr, uint32_t expected, int64_t deadline_ns, uint32_t bits);
+int FutexWakeBits(uint32_t* addr, int count, uint32_t bits, int* woken);
+// FutexWakeBits for a word whose memory may have been unmapped (EFAULT): a waiter that slept on
+// private memory is found by (process, address), so a private anonymous page mapped there for the
+// moment (never over an existing mapping) reaches it. Returns 0 or an errno value.
+int FutexWakeRetired(uint32_t* addr, int count, uint32_t bits);
+// CLOCK_MONOTONIC in nanoseconds, the clock of FutexWaitUntil's deadline.
+int64_t MonotonicNs();
+
 }  // namespace mmapkit::sys
