@@ -18,6 +18,8 @@ const PROGRESS_WINDOW = 16 << 20;
 interface Input {
   /** What the user typed ('-' for standard input). */
   name: string;
+  /** An fd of this process to read instead of opening `name` ('-', /dev/stdin, /dev/fd/N). */
+  fd: number | null;
   /** A path csvSumFile can map, or null when the input must be read with read(). */
   mapPath: string | null;
   /** The size when known (regular files), else null. */
@@ -30,8 +32,11 @@ function inspect(file: string): Input {
   if (st.isDirectory()) {
     throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR' });
   }
-  if (st.isFile() && st.size > 0) return { name: file, mapPath: file === '-' ? '/dev/stdin' : file, size: st.size };
-  return { name: file, mapPath: null, size: null };
+  // This process's own descriptors: read them directly (a socket, as Node's child pipes are, cannot be re-opened).
+  const own = file === '-' || file === '/dev/stdin' ? 0 : /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(file);
+  const fd = typeof own === 'number' ? own : own ? Number(own[1]) : null;
+  if (st.isFile() && st.size > 0) return { name: file, fd, mapPath: file === '-' ? '/dev/stdin' : file, size: st.size };
+  return { name: file, fd, mapPath: null, size: null };
 }
 
 /** open(2) off the main thread: opening a FIFO waits for its writer, and Ctrl-C must still work. */
@@ -61,13 +66,13 @@ async function readAll(fd: number, chunk: number, each: (b: Buffer) => void, pro
 }
 
 async function streamSum(input: Input, method: CsvMethod, chunk: number, progress: Progress): Promise<{ sum: bigint; bytes: number; data?: Buffer[] }> {
-  const fd = input.name === '-' ? 0 : await openAsync(input.name);
+  const fd = input.fd ?? (await openAsync(input.name));
   try {
     const summer = new CsvSummer({ method });
     const bytes = await readAll(fd, chunk, (b) => summer.update(b), progress);
     return { sum: summer.sum, bytes };
   } finally {
-    if (fd !== 0) fs.closeSync(fd);
+    if (input.fd === null) fs.closeSync(fd);
   }
 }
 
@@ -154,11 +159,11 @@ On a terminal, large inputs show their progress on stderr.`,
         via = 'read';
         if (methods.length > 1) {
           const parts: Buffer[] = [];
-          const fd = input.name === '-' ? 0 : await openAsync(input.name);
+          const fd = input.fd ?? (await openAsync(input.name));
           try {
             bytes = await readAll(fd, values.chunk ?? 1 << 20, (b) => parts.push(Buffer.from(b)), progress);
           } finally {
-            if (fd !== 0) fs.closeSync(fd);
+            if (input.fd === null) fs.closeSync(fd);
           }
           kept = Buffer.concat(parts);
           sum = csvSum(kept, { method });
