@@ -293,16 +293,29 @@ export function clearProgress(): void {
 export function handleInterrupts(command: string): void {
   if (sigintInstalled) return;
   sigintInstalled = true;
-  process.on('SIGINT', () => {
+  const onSigint = () => {
     clearProgress();
-    if (interrupted) process.exit(EXIT_INTERRUPTED);
-    interrupted = true;
-    // A command waiting in a blocked read never reaches a checkpoint: end here after a moment.
+    if (!interrupted) {
+      interrupted = true;
+      reportInterrupt(command);
+    }
+    // A command waiting in a blocked read (a pipe, a FIFO without data) never reaches a checkpoint,
+    // and process.exit() would wait for that read: end by the signal itself, as the shell expects.
     setTimeout(() => {
-      process.stderr.write(`mmapkit ${command}: interrupted\n`);
-      process.exit(EXIT_INTERRUPTED);
+      process.removeListener('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
     }, 200).unref();
-  });
+  };
+  process.on('SIGINT', onSigint);
+}
+
+let interruptReported = false;
+
+/** Prints `mmapkit CMD: interrupted` once. */
+export function reportInterrupt(command: string): void {
+  if (interruptReported) return;
+  interruptReported = true;
+  process.stderr.write(`mmapkit ${command}: interrupted\n`);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InterruptedError, clearProgress, errorLine, isUsageError, type Command } from './command';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InterruptedError, clearProgress, errorLine, reportInterrupt, isUsageError, type Command } from './command';
 
 export type { Command } from './command';
 
@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     clearProgress();
     if (err instanceof InterruptedError) {
-      process.stderr.write(`mmapkit ${name}: interrupted\n`);
+      reportInterrupt(name);
       process.exit(EXIT_INTERRUPTED);
     }
     process.stderr.write(errorLine(name, err));
