@@ -5,9 +5,10 @@
  * files whose size reads as 0 (/proc) are read with read(). With --all, every available method.
  */
 import * as fs from 'node:fs';
+import { isatty } from 'node:tty';
 import { CsvSummer, csvMethods, csvSum, csvSumFile, type CsvMethod } from '../csv';
 import { mapFile } from '../mapping';
-import { Progress, defineCommand, handleInterrupts, progressBytes } from './command';
+import { Progress, defineCommand, handleInterrupts, prettySize, progressBytes } from './command';
 
 const METHODS = ['auto', 'seed', 'swar', 'avx2', 'avx512', 'neon', 'js', 'js-seed'] as const;
 /** Files at least this large show progress on a terminal. */
@@ -45,7 +46,7 @@ function openAsync(file: string): Promise<number> {
 }
 
 /** Reads an fd to its end with read(), asynchronously (so Ctrl-C ends a blocked read at once). */
-async function readAll(fd: number, chunk: number, each: (b: Buffer) => void, progress: Progress): Promise<number> {
+async function readAll(fd: number, name: string, chunk: number, each: (b: Buffer) => void, progress: Progress): Promise<number> {
   const buf = Buffer.allocUnsafe(chunk);
   let total = 0;
   for (;;) {
@@ -60,7 +61,7 @@ async function readAll(fd: number, chunk: number, each: (b: Buffer) => void, pro
     if (got === 0) return total;
     each(buf.subarray(0, got));
     total += got;
-    progress.update(`csv-sum: ${progressBytes(total, 0).replace(/ \(.*/, '')} read`);
+    progress.update(`csv-sum ${name}: ${prettySize(total)} read`);
     await progress.check();
   }
 }
@@ -69,7 +70,7 @@ async function streamSum(input: Input, method: CsvMethod, chunk: number, progres
   const fd = input.fd ?? (await openAsync(input.name));
   try {
     const summer = new CsvSummer({ method });
-    const bytes = await readAll(fd, chunk, (b) => summer.update(b), progress);
+    const bytes = await readAll(fd, input.name, chunk, (b) => summer.update(b), progress);
     return { sum: summer.sum, bytes };
   } finally {
     if (input.fd === null) fs.closeSync(fd);
@@ -138,7 +139,9 @@ On a terminal, large inputs show their progress on stderr.`,
     const input = inspect(positionals[0]);
     const methods: CsvMethod[] = values.all ? csvMethods() : [values.method as CsvMethod];
     const requestedVia = values.via as 'mmap' | 'read';
-    const progress = new Progress(tty && !values.quiet && (input.mapPath === null || (input.size ?? 0) >= PROGRESS_MIN_BYTES));
+    // Progress for streams and large files, on a terminal; not while the user types the input.
+    const typing = input.fd !== null && isatty(input.fd);
+    const progress = new Progress(tty && !values.quiet && !typing && (input.mapPath === null || (input.size ?? 0) >= PROGRESS_MIN_BYTES));
     handleInterrupts('csv-sum');
     const results: { method: string; via: string; sum: string; seconds: number; gbPerSec: number }[] = [];
     let bytes = input.size ?? 0;
@@ -161,7 +164,7 @@ On a terminal, large inputs show their progress on stderr.`,
           const parts: Buffer[] = [];
           const fd = input.fd ?? (await openAsync(input.name));
           try {
-            bytes = await readAll(fd, values.chunk ?? 1 << 20, (b) => parts.push(Buffer.from(b)), progress);
+            bytes = await readAll(fd, input.name, values.chunk ?? 1 << 20, (b) => parts.push(Buffer.from(b)), progress);
           } finally {
             if (input.fd === null) fs.closeSync(fd);
           }

@@ -69,6 +69,7 @@ async function gpioCommand(values: { json: boolean; format: string; sim?: string
   // pinctrl's implicit set: 'gpio 4 op dh' (pins, then words that are not pins).
   if (cmd === 'get' && positionals[0] !== 'get' && words.length > 1 && words.slice(1).some((w) => !PIN_WORD.test(w))) cmd = 'set';
   const format = values.format;
+  if (cmd === 'info' && words.length > 0) throw cliUsageError(`'gpio info' takes no arguments: unexpected '${words[0]}'`);
   // Board: simulated or detected.
   let info: RaspberryPiInfo;
   let gpio: RaspberryPiGpio | null = null;
