@@ -73,6 +73,13 @@ describe('exit statuses and usage', () => {
     expect(via.stderr).toMatch(/--via must be mmap or read\. Received 'carrier-pigeon'/);
   });
 
+  it('a reader that stops early (| head -1) ends the command quietly', () => {
+    const r = spawnSync('sh', ['-c', `'${process.execPath}' '${MAIN}' gpio get --sim pi4 | head -1; '${process.execPath}' '${MAIN}' bench --list | head -1`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[0]).toMatch(/^ 0: /);
+    expect(r.stdout.split('\n')[1]).toMatch(/^01 /);
+  });
+
   it('a runtime failure exits 1', () => {
     const r = cli('csv-sum', path.join(dir, 'missing.csv'));
     expect(r.status).toBe(1);
