@@ -1,5 +1,7 @@
 // Writes dist/index.mjs: an ES module that re-exports every named export of the CommonJS build,
-// so `import { mapFile } from 'mmapkit'` and `require('mmapkit')` give the same objects.
+// so `import { mapFile } from 'mmapkit'` and `require('mmapkit')` give the same objects; and makes
+// the command line (package.json "bin": dist/cli/main.js) executable, which tsc does not do, so
+// that `npx mmapkit` works after `npm ci && npm run build` as it does after `npm install`.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -13,3 +15,6 @@ const body = [
   '',
 ].join('\n');
 fs.writeFileSync(path.join(dist, 'index.mjs'), body);
+
+const bin = path.join(dist, 'cli', 'main.js');
+if (fs.existsSync(bin)) fs.chmodSync(bin, fs.statSync(bin).mode | 0o111);

@@ -84,12 +84,17 @@ describe('mmapkit gpio', () => {
     expect(rp1.pins[0]).toMatchObject({ function: 'alt8', name: 'GPCLK1' });
   });
 
-  test('funcs: the alternate-function table', () => {
-    const r = mmapkit('funcs', '2,14', '--sim', 'pi3');
+  test('funcs: pinctrl\'s lines by default, raspi-gpio\'s table with --format raspi-gpio', () => {
+    const pc = mmapkit('funcs', '2,14', '--sim', 'pi3');
+    expect(pc.status, pc.stderr).toBe(0);
+    expect(pc.stdout).toBe('2, GPIO2, SDA1, SA3, LCD_VSYNC, AVEOUT_VSYNC, AVEIN_VSYNC, -\n' +
+      '14, GPIO14, TXD0, SD6, DPI_D10, AVEOUT_VID10, AVEIN_VID10, TXD1\n');
+    expect(mmapkit('funcs', 'GPIO4', '--sim', 'pi4').stdout).toBe('4, GPIO4, GPCLK0, SA1, DPI_D0, SPI4_CE0_N, TXD3, SDA3\n');
+    const r = mmapkit('funcs', '2,14', '--sim', 'pi3', '--format', 'raspi-gpio');
     expect(r.stdout).toBe('GPIO, DEFAULT PULL, ALT0, ALT1, ALT2, ALT3, ALT4, ALT5\n' +
       '2, UP, SDA1, SA3, LCD_VSYNC, AVEOUT_VSYNC, AVEIN_VSYNC, -\n' +
       '14, DOWN, TXD0, SD6, DPI_D10, AVEOUT_VID10, AVEIN_VID10, TXD1\n');
-    const p5 = mmapkit('funcs', '0', '--sim', 'pi5');
+    const p5 = mmapkit('funcs', '0', '--sim', 'pi5', '--format', 'raspi-gpio');
     expect(p5.stdout.split('\n')[0]).toBe('GPIO, DEFAULT PULL, ALT0, ALT1, ALT2, ALT3, ALT4, ALT5, ALT6, ALT7, ALT8');
     expect(p5.stdout.split('\n')[1]).toBe('0, UP, SPI0_SIO3, DPI_PCLK, TXD1, SDA0, -, SYS_RIO00, PROC_RIO00, PIO0, SPI2_CS0');
   });
@@ -126,18 +131,25 @@ describe('mmapkit gpio', () => {
     expect(fs.readFileSync(file).readUInt32LE(0x28)).toBe(1 << 4);
   });
 
-  test('errors: exit 1 with the message and its code', () => {
+  test('errors: exit 2 for what was typed wrong, 1 for what failed, with the message and its code', () => {
     const bad = mmapkit('get', '60', '--sim', 'pi3');
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('mmapkit gpio: GPIO60 does not exist: this chip has GPIO0–GPIO53 [ERR_OUT_OF_RANGE]\n');
     const op = mmapkit('set', '4', 'sideways', '--sim', 'pi3');
     expect(op.stderr).toMatch(/unknown GPIO function 'sideways'.*\[ERR_INVALID_ARG_VALUE\]/);
+    expect(op.status).toBe(2);
     const none = mmapkit('set', '4', 'no', '--sim', 'pi3');
     expect(none.stderr).toMatch(/no 'none' function \(RP1 only\) \[ERR_INVALID_ARG_VALUE\]/);
+    expect(none.status).toBe(2);
     const sim = mmapkit('get', '--sim', 'pi9');
     expect(sim.stderr).toMatch(/unknown simulated board 'pi9'.*\[ERR_INVALID_ARG_VALUE\]/);
+    expect(sim.status).toBe(2);
     const fmt = mmapkit('get', '--sim', 'pi3', '--format', 'wiringpi');
-    expect(fmt.stderr).toMatch(/unknown --format 'wiringpi'/);
+    expect(fmt.stderr).toBe("mmapkit gpio: --format must be pinctrl or raspi-gpio. Received 'wiringpi' [ERR_INVALID_ARG_VALUE]\n");
+    expect(fmt.status).toBe(2);
+    const unknownOption = mmapkit('get', '--sim', 'pi3', '--colour');
+    expect(unknownOption.status).toBe(2);
+    expect(unknownOption.stderr).toMatch(/unknown option '--colour'/);
     const notPi = path.join(TMP, 'pc', 'device-tree');
     fs.mkdirSync(notPi, { recursive: true });
     fs.writeFileSync(path.join(notPi, 'compatible'), 'linux,dummy-virt\0');
@@ -147,6 +159,40 @@ describe('mmapkit gpio', () => {
     const missing = mmapkit('get', '--devicetree', pi3DeviceTree(), '--device', path.join(TMP, 'nope'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/ENOENT/);
+  });
+
+  test("dh/dl on a pin that is not an output: refused like pinctrl, exit 1, nothing written", () => {
+    const r = mmapkit('set', '4', 'dh', '--sim', 'pi3');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^mmapkit gpio: GPIO4 is not an output \(it is an input\).*\[ERR_MMAPKIT_GPIO_NOT_OUTPUT\]\n$/);
+    // With 'op' in the same command it is an output by then; a0 + dh is refused too.
+    expect(mmapkit('set', '4', 'op', 'dh', '--sim', 'pi3').status).toBe(0);
+    expect(mmapkit('set', '4', 'a0', 'dl', '--sim', 'pi3').status).toBe(1);
+    // On a register file: an input pin keeps its GPSET/GPCLR untouched.
+    const file = path.join(TMP, 'gpiomem-input');
+    fs.writeFileSync(file, Buffer.alloc(4096));
+    const refused = mmapkit('set', '17', 'dh', '--devicetree', pi3DeviceTree(), '--device', file);
+    expect(refused.status).toBe(1);
+    expect(fs.readFileSync(file).equals(Buffer.alloc(4096))).toBe(true);
+  });
+
+  test("pinctrl's implicit forms: 'gpio 4 op dh', GPIO names, ranges", () => {
+    const file = path.join(TMP, 'gpiomem-implicit');
+    fs.writeFileSync(file, Buffer.alloc(4096));
+    const dt = pi3DeviceTree();
+    const s = mmapkit('GPIO4', 'op', 'dh', '--devicetree', dt, '--device', file);
+    expect(s.status, s.stderr).toBe(0);
+    const regs = fs.readFileSync(file);
+    expect(regs.readUInt32LE(0x00)).toBe(1 << 12); // GPFSEL0: GPIO4 output
+    expect(regs.readUInt32LE(0x1c)).toBe(1 << 4); // GPSET0
+    const g = mmapkit('9-11', '--sim', 'pi3');
+    expect(g.status, g.stderr).toBe(0);
+    expect(g.stdout.split('\n').filter(Boolean).map((l) => l.slice(0, 2).trim())).toEqual(['9', '10', '11']);
+    expect(mmapkit('GPIO9-GPIO11', '--sim', 'pi3').stdout).toBe(g.stdout);
+    const both = mmapkit('4', '5', 'op', '--sim', 'pi3', '--json');
+    expect(both.status, both.stderr).toBe(0);
+    expect((JSON.parse(both.stdout) as { pins: { pin: number; function: string }[] }).pins.map((p) => [p.pin, p.function])).toEqual([[4, 'output'], [5, 'output']]);
   });
 
   test('--help', () => {

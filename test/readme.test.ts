@@ -1,4 +1,6 @@
-// README.md's JavaScript examples must run as they are.
+// README.md's JavaScript examples and command lines must run as they are: the JS blocks in a child
+// Node process, the `npx mmapkit …` lines through the shell exactly as written (so npx resolves the
+// package's bin and runs dist/cli/main.js by its shebang, which needs the execute bit the build sets).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,11 +9,12 @@ import { ROOT } from './support/helpers';
 
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-// `npx mmapkit …` lines of the shell blocks that need no root or hardware.
+// Shell-block lines that run `npx mmapkit …` and need no root or hardware (no sudo), with the
+// number their comment promises, if any (`# 847`).
 const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
   .flatMap((m) => m[1].split('\n'))
-  .filter((l) => l.startsWith('npx mmapkit '))
-  .map((l) => l.replace(/#.*$/, '').trim().split(/\s+/).slice(2));
+  .filter((l) => /(^|\| )npx mmapkit /.test(l) && !l.startsWith('sudo '))
+  .map((l) => ({ line: l.replace(/\s+#.*$/, '').trim(), expect: /#\s*(-?\d+)\b/.exec(l)?.[1] }));
 
 describe('README examples', () => {
   it('has examples', () => {
@@ -31,12 +34,25 @@ describe('README examples', () => {
       });
     });
   });
-  commands.forEach((args) => {
-    it(`command: mmapkit ${args.join(' ')}`, () => {
-      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  it('has command lines', () => {
+    expect(commands.length).toBeGreaterThan(4);
+  });
+  it('the bin file (package.json "bin") is executable after the build and runs by its shebang', () => {
+    const bin = path.join(ROOT, JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bin.mmapkit as string);
+    expect(fs.statSync(bin).mode & 0o111).toBe(0o111);
+    expect(fs.readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const r = spawnSync(bin, ['csv-sum', '-'], { input: '12,34\n', encoding: 'utf8', timeout: 60_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toBe('46\n');
+  });
+  commands.forEach(({ line, expect: want }) => {
+    it(`command: ${line}`, () => {
+      // npx without a prompt (npm_config_yes), in the package's own folder: it runs the package's bin.
+      const r = spawnSync('sh', ['-c', line], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, npm_config_yes: 'true', npm_config_update_notifier: 'false' } });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout.length).toBeGreaterThan(0);
+      if (want !== undefined) expect(r.stdout.split('\n')[0]).toBe(want);
     });
   });
 });

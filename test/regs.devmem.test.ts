@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -51,7 +52,10 @@ describe('mmapkit devmem', () => {
   });
 
   it('refuses what cannot be done, with codes', async () => {
-    await expect(devmem('--device', file, '0x1001', '32')).rejects.toMatchObject({ code: 'ERR_MMAPKIT_UNALIGNED' });
+    await expect(devmem('--device', file, '0x1001', '32')).rejects.toMatchObject({
+      code: 'ERR_MMAPKIT_UNALIGNED',
+      message: 'ADDRESS 0x1001 is not aligned for a 32-bit access: it must be a multiple of 4',
+    });
     await expect(devmem('--device', file, '0x1000', '8', '0x100')).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: 'value 0x100 does not fit in 8 bits' });
     await expect(devmem('--device', file, '0x2000')).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     await expect(devmem('--device', file, '0x1000', '12')).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
@@ -77,3 +81,40 @@ describe('mmapkit devmem', () => {
     expect(formatValue(0n, 64)).toBe('0x0000000000000000');
   });
 });
+
+describe('mmapkit devmem as a user runs it (child processes)', () => {
+  const MAIN = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'devmem', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('an unaligned address names the address given (0x9), not an offset in the window; exit 2', () => {
+    const r = cli('--device', file, '0x9', '32');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('mmapkit devmem: ADDRESS 0x9 is not aligned for a 32-bit access: it must be a multiple of 4 [ERR_MMAPKIT_UNALIGNED]\n');
+    expect(r.stderr).not.toContain('offset 0x0');
+    expect(cli('--device', file, '9', '16').stderr).toMatch(/^mmapkit devmem: ADDRESS 9 \(0x9\) is not aligned for a 16-bit access: it must be a multiple of 2/);
+  });
+
+  it('--json for reads and writes', () => {
+    const rd = cli('--device', file, '0x1000', '--json');
+    expect(rd.status, rd.stderr).toBe(0);
+    expect(JSON.parse(rd.stdout)).toEqual({ device: file, address: '0x1000', width: 32, value: '0x010000ED' });
+    const wr = cli('--device', file, '0x1020', '8', '0x7f', '--json');
+    expect(wr.status, wr.stderr).toBe(0);
+    expect(JSON.parse(wr.stdout)).toEqual({ device: file, address: '0x1020', width: 8, written: '0x7F' });
+    expect(fs.readFileSync(file)[0x1020]).toBe(0x7f);
+  });
+
+  it('exit statuses: 2 for what was typed wrong, 1 for what failed, usage on stderr with no arguments', () => {
+    expect(cli('--device', file, 'zz').status).toBe(2);
+    expect(cli('--device', file, '0x1000', '12').status).toBe(2);
+    expect(cli('--device', file, '0x1000', '8', '0x100').status).toBe(2);
+    expect(cli('--device', file, '0x1000', '8', '1', 'extra').status).toBe(2);
+    const past = cli('--device', file, '0x2000');
+    expect(past.status).toBe(1);
+    expect(past.stderr).toMatch(/\[ERR_OUT_OF_RANGE\]/);
+    const bare = cli();
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toMatch(/^usage: mmapkit devmem/);
+  });
+});
+

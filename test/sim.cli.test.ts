@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../lib/cli/sim';
+import { ROOT } from './support/helpers';
+
+const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'sim', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 let out = '';
 let err = '';
@@ -103,3 +108,42 @@ describe('mmapkit sim', () => {
     }
   });
 });
+
+describe('mmapkit sim bounds its numeric options (the real CLI, child processes)', () => {
+  it('--n 1e9 is a usage error at once (exit 2), not a run that never ends', () => {
+    const t0 = Date.now();
+    const r = cli('edu', '--n', '1e9');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("mmapkit sim: --n must be an integer from 0 to 10000. Received '1e9' [ERR_INVALID_ARG_VALUE]\n");
+    expect(cli('edu', '--n', '10001').stderr).toMatch(/--n must be an integer from 0 to 10000\. Received '10001' \[ERR_OUT_OF_RANGE\]/);
+  });
+
+  it('the largest --n still finishes, with the right answer', () => {
+    const r = cli('edu', '--n', '10000', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ scenario: 'edu', ok: true });
+  });
+
+  it('every other numeric option is bounded the same way (exit 2, the option named)', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['doorbell', '--survey', '100000'], /--survey must be an integer from 1 to 10000/],
+      [['doorbell', '--survey', '0'], /--survey must be an integer from 1 to 10000/],
+      [['volatile', '--cap', '1000000000'], /--cap must be an integer from 1 to 100000000/],
+      [['uart', '--divisor', '65535'], /--divisor must be an integer from 1 to 16/],
+      [['uart', '--divisor', '12'], /--divisor 12 with the default 19-character text is too slow to simulate/],
+      [['uart', '--text', 'x'.repeat(101)], /--text must be at most 100 characters\. Received 101/],
+      [['uart', '--text', 'x'.repeat(30), '--divisor', '10'], /--text of 30 characters at --divisor 10 is too slow/],
+      [['uart', '--seed=-1'], /--seed must be an integer from 0 to 4294967295\. Received '-1'/],
+      [['doorbell', '--model', 'sc'], /--model must be arm or tso\. Received 'sc'/],
+      [['vm', 'csv-sum', '--trace', 'lots'], /^mmapkit sim: --trace must be an integer from 0 to 1000000/],
+    ];
+    for (const [args, want] of cases) {
+      const r = cli(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(want);
+    }
+  });
+});
+

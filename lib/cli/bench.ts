@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../native';
 import { usageError } from '../errors';
-
-export const summary = 'benchmarks: mmap vs read(), the CSV sum, page faults, the TLB (generates its own data)';
+import { defineCommand } from './command';
 
 function newest(dir: string): number {
   let t = 0;
@@ -40,9 +39,35 @@ export function ensureBenchBuilt(root: string): string {
   return main;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const main = ensureBenchBuilt(packageRoot());
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(main) as { run(argv: string[]): Promise<number> };
-  return mod.run(argv);
-}
+/**
+ * The options are declared here so that `mmapkit bench` checks them (exit status 2, sizes in the one
+ * size grammar) and prints its help like every other command; the runner in bench/ does the work.
+ */
+export const command = defineCommand({
+  name: 'bench',
+  summary: 'benchmarks: mmap vs read(), the CSV sum, page faults, the TLB (generates its own data)',
+  usage: 'mmapkit bench [options]',
+  description: `Runs the benchmark suites, each in a fresh Node process, on data it generates in a temporary
+folder, and writes a terminal table plus report.json, report.md and report.svg.`,
+  options: {
+    quick: { type: 'boolean', help: 'every suite on tiny sizes; checks the sums only (timings meaningless)' },
+    suite: { type: 'string', arg: 'NAME', help: 'run only these suites (repeat or comma-separate; names or numbers, see --list)' },
+    size: { type: 'size', min: 4096, max: 2 ** 31 - 1, help: 'size of the generated CSV (default 256m; 4m with --quick), e.g. 64m, 1g;\nunder 2g (fs.readFileSync, a baseline, cannot read more)' },
+    time: { type: 'integer', arg: 'MS', min: 1, max: 3_600_000, help: 'minimum time per measured task in milliseconds (default 1000)' },
+    out: { type: 'string', arg: 'DIR', help: 'folder for the reports (default ./bench-results/<date>)' },
+    cache: { type: 'string', arg: 'DIR', help: 'folder for npm installs of comparison packages (default ~/.cache/mmapkit-bench)' },
+    keep: { type: 'boolean', help: 'keep the generated data folder' },
+    list: { type: 'boolean', help: 'list the suites and exit' },
+  },
+  positionals: { max: 0 },
+  async run({ argv }) {
+    // Checked above; the runner parses the same arguments again.
+    const main = ensureBenchBuilt(packageRoot());
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(main) as { run(argv: string[]): Promise<number> };
+    return mod.run(argv);
+  },
+});
+
+export const summary = command.summary;
+export const run = command.run;

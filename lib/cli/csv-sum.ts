@@ -1,69 +1,198 @@
 /**
- * `mmapkit csv-sum FILE [--method M] [--via mmap|read]`: the seed's CSV sum over a file. Prints
- * the sum (a signed 64-bit integer); with --all, every available method with its speed.
+ * `mmapkit csv-sum FILE|- [--method M] [--via mmap|read]`: the CSV sum of a file (the reference
+ * byte-at-a-time loop's answer, computed by the native SIMD parser by default). Regular files are
+ * mapped (or read with --via read); standard input ('-'), pipes, FIFOs, character devices and
+ * files whose size reads as 0 (/proc) are read with read(). With --all, every available method.
  */
 import * as fs from 'node:fs';
-import { parseArgs } from 'node:util';
-import { csvMethods, csvSumFile, type CsvMethod } from '../csv';
-import { usageError } from '../errors';
+import { isatty } from 'node:tty';
+import { CsvSummer, csvMethods, csvSum, csvSumFile, type CsvMethod } from '../csv';
+import { mapFile } from '../mapping';
+import { Progress, defineCommand, handleInterrupts, prettySize, progressBytes } from './command';
 
-export const summary = "sum the numbers of a CSV file, as the seed's example loop does (native SIMD parser by default)";
+const METHODS = ['auto', 'seed', 'swar', 'avx2', 'avx512', 'neon', 'js', 'js-seed'] as const;
+/** Files at least this large show progress on a terminal. */
+const PROGRESS_MIN_BYTES = 64 << 20;
+/** The window a large mapping is parsed in while progress is shown. */
+const PROGRESS_WINDOW = 16 << 20;
 
-const HELP = `usage: mmapkit csv-sum [options] FILE
-
-Sums the numbers of FILE the way the seed's example loop does: digits build a number, ',' and
-'\\n' end it, other bytes are skipped, a final number without a newline is not added; 64-bit
-wrapping arithmetic. Prints the sum.
-
-options:
-  --method M     auto (default), seed, swar, avx2, avx512, neon, js or js-seed
-  --via V        mmap (default: map the file) or read (read() chunks)
-  --chunk SIZE   read() chunk size in bytes with --via read (default 1048576)
-  --all          run every method available here, print each sum and its speed
-  --time         print the time and speed to stderr
-  --json         print JSON
-  -h, --help     show this help
-`;
-
-export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      method: { type: 'string', default: 'auto' },
-      via: { type: 'string', default: 'mmap' },
-      chunk: { type: 'string' },
-      all: { type: 'boolean', default: false },
-      time: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw usageError('ERR_INVALID_ARG_VALUE', `expected one FILE, got ${positionals.length} (see --help)`);
-  const file = positionals[0];
-  const via = values.via as 'mmap' | 'read';
-  const chunkSize = values.chunk === undefined ? undefined : Number(values.chunk);
-  const size = fs.statSync(file).size;
-  const methods: CsvMethod[] = values.all ? csvMethods() : [values.method as CsvMethod];
-  const results: { method: string; via: string; sum: string; seconds: number; gbPerSec: number }[] = [];
-  for (const method of methods) {
-    const t0 = process.hrtime.bigint();
-    const sum = csvSumFile(file, { method, via, chunkSize });
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    results.push({ method, via, sum: sum.toString(), seconds, gbPerSec: seconds > 0 ? size / seconds / 1e9 : 0 });
-  }
-  if (values.json) {
-    process.stdout.write(JSON.stringify(values.all ? { file, bytes: size, results } : { file, bytes: size, ...results[0] }) + '\n');
-  } else if (values.all) {
-    for (const r of results) process.stdout.write(`${r.method.padEnd(8)} ${r.sum}  ${(r.seconds * 1e3).toFixed(1)} ms  ${r.gbPerSec.toFixed(2)} GB/s\n`);
-  } else {
-    process.stdout.write(results[0].sum + '\n');
-    if (values.time) process.stderr.write(`${results[0].method} via ${via}: ${(results[0].seconds * 1e3).toFixed(1)} ms, ${results[0].gbPerSec.toFixed(2)} GB/s\n`);
-  }
-  const distinct = new Set(results.map((r) => r.sum));
-  return distinct.size === 1 ? 0 : 1;
+interface Input {
+  /** What the user typed ('-' for standard input). */
+  name: string;
+  /** An fd of this process to read instead of opening `name` ('-', /dev/stdin, /dev/fd/N). */
+  fd: number | null;
+  /** A path csvSumFile can map, or null when the input must be read with read(). */
+  mapPath: string | null;
+  /** The size when known (regular files), else null. */
+  size: number | null;
 }
+
+/** Decides how to read FILE: map regular files with a size; read everything else. */
+function inspect(file: string): Input {
+  const st = file === '-' ? fs.fstatSync(0) : fs.statSync(file);
+  if (st.isDirectory()) {
+    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR' });
+  }
+  // This process's own descriptors: read them directly (a socket, as Node's child pipes are, cannot be re-opened).
+  const own = file === '-' || file === '/dev/stdin' ? 0 : /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(file);
+  const fd = typeof own === 'number' ? own : own ? Number(own[1]) : null;
+  if (st.isFile() && st.size > 0) return { name: file, fd, mapPath: file === '-' ? '/dev/stdin' : file, size: st.size };
+  return { name: file, fd, mapPath: null, size: null };
+}
+
+/** open(2) off the main thread: opening a FIFO waits for its writer, and Ctrl-C must still work. */
+function openAsync(file: string): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, 'r', (e, fd) => (e ? reject(e) : resolve(fd))));
+}
+
+/** Reads an fd to its end with read(), asynchronously (so Ctrl-C ends a blocked read at once). */
+async function readAll(fd: number, name: string, chunk: number, each: (b: Buffer) => void, progress: Progress): Promise<number> {
+  const buf = Buffer.allocUnsafe(chunk);
+  let total = 0;
+  for (;;) {
+    let got: number;
+    try {
+      got = await new Promise<number>((resolve, reject) => fs.read(fd, buf, 0, chunk, null, (e, n) => (e ? reject(e) : resolve(n))));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EAGAIN') throw err; // a non-blocking pipe with nothing yet
+      await new Promise((r) => setTimeout(r, 5));
+      continue;
+    }
+    if (got === 0) return total;
+    each(buf.subarray(0, got));
+    total += got;
+    progress.update(`csv-sum ${name}: ${prettySize(total)} read`);
+    await progress.check();
+  }
+}
+
+async function streamSum(input: Input, method: CsvMethod, chunk: number, progress: Progress): Promise<{ sum: bigint; bytes: number; data?: Buffer[] }> {
+  const fd = input.fd ?? (await openAsync(input.name));
+  try {
+    const summer = new CsvSummer({ method });
+    const bytes = await readAll(fd, input.name, chunk, (b) => summer.update(b), progress);
+    return { sum: summer.sum, bytes };
+  } finally {
+    if (input.fd === null) fs.closeSync(fd);
+  }
+}
+
+/** The same answer as csvSumFile, in windows, showing progress and noticing Ctrl-C. */
+async function sumWithProgress(input: Input, method: CsvMethod, via: 'mmap' | 'read', chunk: number | undefined, progress: Progress): Promise<bigint> {
+  const size = input.size!;
+  const summer = new CsvSummer({ method });
+  if (via === 'mmap') {
+    const m = mapFile(input.mapPath!, { mode: 'readonly' });
+    try {
+      const step = chunk ?? PROGRESS_WINDOW;
+      for (let off = 0; off < m.length; off += step) {
+        summer.update(m.view(off, Math.min(step, m.length - off)));
+        progress.update(`csv-sum ${input.name}: ${progressBytes(Math.min(off + step, size), size)}`);
+        await progress.check();
+      }
+    } finally {
+      m.unmap();
+    }
+    return summer.sum;
+  }
+  const fd = fs.openSync(input.mapPath!, 'r');
+  try {
+    const step = chunk ?? 1 << 20;
+    const buf = Buffer.allocUnsafe(step);
+    let done = 0;
+    for (;;) {
+      const got = fs.readSync(fd, buf, 0, step, null);
+      if (got === 0) break;
+      summer.update(buf.subarray(0, got));
+      done += got;
+      progress.update(`csv-sum ${input.name}: ${progressBytes(done, size)}`);
+      await progress.check();
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return summer.sum;
+}
+
+export const command = defineCommand({
+  name: 'csv-sum',
+  summary: 'sum the numbers of a CSV file or of standard input (native SIMD parser by default)',
+  usage: 'mmapkit csv-sum [options] FILE|-',
+  description: `Sums the numbers of FILE ('-' for standard input) as the reference byte-at-a-time loop
+does: digits build a number, ',' and '\\n' end it, other bytes are skipped, a final number without a
+newline is not added; 64-bit wrapping arithmetic. Prints the sum.
+
+Regular files are mapped (or read with --via read). Standard input, pipes, FIFOs, character
+devices and files whose size reads as 0 (such as /proc files) are read with read().
+On a terminal, large inputs show their progress on stderr.`,
+  options: {
+    method: { type: 'string', arg: 'M', choices: METHODS, default: 'auto', help: 'auto (default), seed, swar, avx2, avx512, neon, js or js-seed' },
+    via: { type: 'string', arg: 'V', choices: ['mmap', 'read'], default: 'mmap', help: 'mmap (default: map the file) or read (read() chunks)' },
+    chunk: { type: 'size', min: 1, max: 2 ** 31 - 1, help: 'read() chunk size with --via read (default 1m), the parse window with mmap;\nbytes, or k, m, g units (64k, 1m, 2MiB)' },
+    all: { type: 'boolean', help: 'run every method available here, print each sum and its speed' },
+    time: { type: 'boolean', help: 'print the time and speed to stderr' },
+    json: { type: 'boolean', help: 'print JSON' },
+    quiet: { type: 'boolean', short: 'q', help: 'no progress, even on a terminal' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, tty }) {
+    const input = inspect(positionals[0]);
+    const methods: CsvMethod[] = values.all ? csvMethods() : [values.method as CsvMethod];
+    const requestedVia = values.via as 'mmap' | 'read';
+    // Progress for streams and large files, on a terminal; not while the user types the input.
+    const typing = input.fd !== null && isatty(input.fd);
+    const progress = new Progress(tty && !values.quiet && !typing && (input.mapPath === null || (input.size ?? 0) >= PROGRESS_MIN_BYTES));
+    handleInterrupts('csv-sum');
+    const results: { method: string; via: string; sum: string; seconds: number; gbPerSec: number }[] = [];
+    let bytes = input.size ?? 0;
+    // A stream can be read once: keep its bytes when every method must see them.
+    let kept: Buffer | null = null;
+    for (const method of methods) {
+      const t0 = process.hrtime.bigint();
+      let sum: bigint;
+      let via: string = requestedVia;
+      if (input.mapPath !== null) {
+        sum = progress.enabled
+          ? await sumWithProgress(input, method, requestedVia, values.chunk, progress)
+          : csvSumFile(input.mapPath, { method, via: requestedVia, chunkSize: values.chunk });
+      } else if (kept !== null) {
+        via = 'read';
+        sum = csvSum(kept, { method });
+      } else {
+        via = 'read';
+        if (methods.length > 1) {
+          const parts: Buffer[] = [];
+          const fd = input.fd ?? (await openAsync(input.name));
+          try {
+            bytes = await readAll(fd, input.name, values.chunk ?? 1 << 20, (b) => parts.push(Buffer.from(b)), progress);
+          } finally {
+            if (input.fd === null) fs.closeSync(fd);
+          }
+          kept = Buffer.concat(parts);
+          sum = csvSum(kept, { method });
+        } else {
+          const r = await streamSum(input, method, values.chunk ?? 1 << 20, progress);
+          sum = r.sum;
+          bytes = r.bytes;
+        }
+      }
+      progress.done();
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      results.push({ method, via, sum: sum.toString(), seconds, gbPerSec: seconds > 0 ? bytes / seconds / 1e9 : 0 });
+    }
+    const file = input.name;
+    if (values.json) {
+      process.stdout.write(JSON.stringify(values.all ? { file, bytes, results } : { file, bytes, ...results[0] }) + '\n');
+    } else if (values.all) {
+      for (const r of results) process.stdout.write(`${r.method.padEnd(8)} ${r.sum}  ${(r.seconds * 1e3).toFixed(1)} ms  ${r.gbPerSec.toFixed(2)} GB/s\n`);
+    } else {
+      process.stdout.write(results[0].sum + '\n');
+      if (values.time) process.stderr.write(`${results[0].method} via ${results[0].via}: ${(results[0].seconds * 1e3).toFixed(1)} ms, ${results[0].gbPerSec.toFixed(2)} GB/s\n`);
+    }
+    const distinct = new Set(results.map((r) => r.sum));
+    return distinct.size === 1 ? 0 : 1;
+  },
+});
+
+export const summary = command.summary;
+export const run = command.run;

@@ -3,28 +3,10 @@
  * system and print what happened: the narrative, the trace of faults, copies, TLB misses,
  * evictions and writebacks, and the counters.
  */
-import { parseArgs } from 'node:util';
-import { usageError } from '../errors';
 import { runSimVmScenario, simVmScenarios, type SimVmScenarioResult } from '../sim/vm';
+import { cliUsageError, defineCommand } from './command';
 
 export const summary = "run the seed's mmap scenarios on the simulated virtual memory (page tables, faults, COW, TLB)";
-
-function help(): string {
-  const width = Math.max(...simVmScenarios.map((s) => s.name.length));
-  const list = simVmScenarios.map((s) => `  ${s.name.padEnd(width)}  ${s.title}`).join('\n');
-  return `usage: mmapkit sim vm <scenario> [options]
-       mmapkit sim vm all [options]
-
-scenarios:
-${list}
-
-options:
-  --json        print the result as JSON (values, counters, trace)
-  --trace N     keep up to N trace events (default 200; 0 for none)
-  --quiet       leave out the trace
-  -h, --help    this help
-`;
-}
 
 function fmtCounters(c: object): string {
   const parts = Object.entries(c)
@@ -50,44 +32,34 @@ function text(r: SimVmScenarioResult, quiet: boolean): string {
   return out.join('\n') + '\n';
 }
 
-/** `argv` is what follows `sim vm`. Resolves to the exit code. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      trace: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help());
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(help());
-    return 2;
-  }
-  let trace: number | undefined;
-  if (values.trace !== undefined) {
-    trace = Number(values.trace);
-    if (!Number.isInteger(trace) || trace < 0) {
-      throw usageError('ERR_INVALID_ARG_VALUE', `--trace must be a non-negative integer. Received '${values.trace}'`);
+const nameWidth = Math.max(...simVmScenarios.map((s) => s.name.length));
+
+/** `mmapkit sim vm …`: `run(argv)` takes what follows `sim vm` and resolves to the exit code. */
+export const command = defineCommand({
+  name: 'sim vm',
+  summary,
+  usage: ['mmapkit sim vm <scenario> [options]', 'mmapkit sim vm all [options]'],
+  description: ['scenarios:', ...simVmScenarios.map((s) => `  ${s.name.padEnd(nameWidth)}  ${s.title}`)].join('\n'),
+  options: {
+    json: { type: 'boolean', help: 'print the result as JSON (values, counters, trace)' },
+    trace: { type: 'integer', min: 0, max: 1_000_000, help: 'keep up to N trace events (default 200; 0 for none)' },
+    quiet: { type: 'boolean', help: 'leave out the trace' },
+  },
+  positionals: { min: 1, max: 1 },
+  run({ values, positionals }) {
+    const name = positionals[0];
+    const names = name === 'all' ? simVmScenarios.map((s) => s.name) : [name];
+    if (name !== 'all' && !simVmScenarios.some((s) => s.name === name)) {
+      throw cliUsageError(`Unknown scenario '${name}'. Scenarios: ${simVmScenarios.map((s) => s.name).join(', ')}, all`);
     }
-  }
-  const name = positionals[0];
-  const names = name === 'all' ? simVmScenarios.map((s) => s.name) : [name];
-  if (name !== 'all' && !simVmScenarios.some((s) => s.name === name)) {
-    throw usageError('ERR_INVALID_ARG_VALUE',
-      `Unknown scenario '${name}'. Scenarios: ${simVmScenarios.map((s) => s.name).join(', ')}, all`);
-  }
-  const results = names.map((n) => runSimVmScenario(n, { trace: values.quiet ? 0 : trace }));
-  if (values.json) {
-    process.stdout.write(JSON.stringify(name === 'all' ? results : results[0], null, 2) + '\n');
-  } else {
-    process.stdout.write(results.map((r) => text(r, values.quiet)).join('\n'));
-  }
-  return 0;
-}
+    const results = names.map((n) => runSimVmScenario(n, { trace: values.quiet ? 0 : values.trace }));
+    if (values.json) {
+      process.stdout.write(JSON.stringify(name === 'all' ? results : results[0], null, 2) + '\n');
+    } else {
+      process.stdout.write(results.map((r) => text(r, values.quiet)).join('\n'));
+    }
+    return 0;
+  },
+});
+
+export const run = command.run;

@@ -5,14 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { usageError } from '../errors';
 import {
   simByteLanesScenario, simDoorbellScenario, simEduScenario, simGpioScenario, simPortIoScenario, simUartScenario,
   simVolatileScenario, type SimScenarioResult,
 } from '../sim';
-
-export const summary = "run the seed's device scenarios on simulated hardware (uart, doorbell, byte-lanes, portio, volatile, gpio, edu; vm …)";
+import { cliUsageError, defineCommand, type Command } from './command';
 
 interface Scenario {
   describe: string;
@@ -61,108 +59,99 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
-function help(): string {
-  const width = Math.max(...Object.keys(SCENARIOS).map((n) => n.length), 2);
-  return [
-    'usage: mmapkit sim <scenario> [options]',
-    '       mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)',
-    '',
+/**
+ * Bounds of the numeric options. The simulation runs every bus cycle, so each bound keeps a
+ * scenario within seconds on a small machine (measured: edu 10 000 ≈ 0.2 s, doorbell survey
+ * 10 000 ≈ 7 s, volatile cap 10^8 ≈ 2 s, uart ≈ 40 ms per character plus ≈ 14 ms per character
+ * per divisor step).
+ */
+const LIMITS = {
+  seed: [0, 0xffff_ffff],
+  divisor: [1, 16],
+  survey: [1, 10_000],
+  cap: [1, 100_000_000],
+  n: [0, 10_000],
+  text: 100,
+  /** characters × divisor */
+  uartWork: 200,
+} as const;
+
+async function loadVm(): Promise<Command> {
+  const base = path.join(__dirname, 'sim-vm');
+  const file = ['.js', '.ts'].map((ext) => base + ext).find((f) => fs.existsSync(f));
+  if (file === undefined) {
+    throw usageError('ERR_MMAPKIT_UNSUPPORTED', "The simulated virtual-memory scenarios ('mmapkit sim vm') are not part of this build");
+  }
+  return ((await import(file)) as { command: Command }).command;
+}
+
+const width = Math.max(...Object.keys(SCENARIOS).map((n) => n.length), 3);
+
+export const command = defineCommand({
+  name: 'sim',
+  summary: "run the seed's device scenarios on simulated hardware (uart, doorbell, byte-lanes, portio, volatile, gpio, edu; vm …)",
+  usage: ['mmapkit sim <scenario> [options]', 'mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)'],
+  description: [
     'scenarios:',
     ...Object.entries(SCENARIOS).map(([n, s]) => `  ${n.padEnd(width)}  ${s.describe}`),
     `  ${'all'.padEnd(width)}  every scenario above`,
-    '',
-    'options:',
-    '  --json            print the result as JSON',
-    '  --seed N          seed of the simulated schedule (default 1)',
-    '  --no-barrier      doorbell: leave out the store barrier before the doorbell write',
-    '  --model arm|tso   doorbell: CPU memory model (default arm)',
-    '  --survey N        doorbell: how many seeds to survey (default 200)',
-    '  --text STR        uart: the string to print',
-    '  --divisor N       uart: BAUD divisor (default 1 = 115200 baud)',
-    '  --cap N           volatile: iteration cap of the cached loop (default 100000)',
-    '  --n N             edu: the factorial to compute (default 10)',
-    '',
-    'Exit status 0 when the scenario showed what it exists to show, 1 otherwise.',
-    '',
-  ].join('\n');
-}
-
-function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw usageError('ERR_INVALID_ARG_VALUE', `--${name} must be an integer from ${min} to ${max}. Received '${value}'`);
-  }
-  return n;
-}
-
-export async function run(argv: string[]): Promise<number> {
-  if (argv[0] === 'vm') {
-    const base = path.join(__dirname, 'sim-vm');
-    const file = ['.js', '.ts'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-    if (file === undefined) {
-      throw usageError('ERR_MMAPKIT_UNSUPPORTED', "The simulated virtual-memory scenarios ('mmapkit sim vm') are not part of this build");
+  ].join('\n'),
+  options: {
+    json: { type: 'boolean', help: 'print the result as JSON' },
+    seed: { type: 'integer', min: LIMITS.seed[0], max: LIMITS.seed[1], help: 'seed of the simulated schedule (default 1)' },
+    barrier: { type: 'boolean', help: 'doorbell: keep the store barrier before the doorbell write (default)' },
+    'no-barrier': { type: 'boolean', help: 'doorbell: leave out the store barrier before the doorbell write' },
+    model: { type: 'string', arg: 'arm|tso', choices: ['arm', 'tso'], help: 'doorbell: CPU memory model (default arm)' },
+    survey: { type: 'integer', min: LIMITS.survey[0], max: LIMITS.survey[1], help: `doorbell: how many seeds to survey (default 200, at most ${LIMITS.survey[1]})` },
+    text: { type: 'string', arg: 'STR', help: `uart: the string to print (at most ${LIMITS.text} characters)` },
+    divisor: { type: 'integer', min: LIMITS.divisor[0], max: LIMITS.divisor[1], help: `uart: BAUD divisor (default 1 = 115200 baud, at most ${LIMITS.divisor[1]};\ncharacters × divisor at most ${LIMITS.uartWork})` },
+    cap: { type: 'integer', min: LIMITS.cap[0], max: LIMITS.cap[1], help: 'volatile: iteration cap of the cached loop (default 100000, at most 10^8)' },
+    n: { type: 'integer', min: LIMITS.n[0], max: LIMITS.n[1], help: `edu: the factorial to compute (default 10, at most ${LIMITS.n[1]};\nthe 32-bit result is 0 from 34 on)` },
+  },
+  positionals: { min: 1, max: 1 },
+  footer: "Numeric options are bounded so that every scenario ends within seconds; a value outside its\nbounds is a usage error. Exit status 0 when the scenario showed what it exists to show, 1 otherwise.",
+  subcommands: { vm: loadVm },
+  async run({ values, positionals }) {
+    const name = positionals[0];
+    if (name !== 'all' && !(name in SCENARIOS)) {
+      throw cliUsageError(`Unknown scenario '${name}'. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}`);
     }
-    const vm = (await import(file)) as { run(argv: string[]): Promise<number> };
-    return vm.run(argv.slice(1));
-  }
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      seed: { type: 'string' },
-      barrier: { type: 'boolean' },
-      'no-barrier': { type: 'boolean' },
-      model: { type: 'string' },
-      survey: { type: 'string' },
-      text: { type: 'string' },
-      divisor: { type: 'string' },
-      cap: { type: 'string' },
-      n: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(help());
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(help());
-    return 2;
-  }
-  const name = positionals[0];
-  if (name !== 'all' && !(name in SCENARIOS)) {
-    throw usageError('ERR_INVALID_ARG_VALUE', `Unknown scenario '${name}'. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}`);
-  }
-  if (values.barrier && values['no-barrier']) {
-    throw usageError('ERR_INVALID_ARG_VALUE', '--barrier and --no-barrier contradict each other');
-  }
-  if (values.model !== undefined && values.model !== 'arm' && values.model !== 'tso') {
-    throw usageError('ERR_INVALID_ARG_VALUE', `--model must be 'arm' or 'tso'. Received '${values.model}'`);
-  }
-  const opts: Options = {
-    seed: intOption(values.seed, 'seed', 0, 0xffff_ffff) ?? 1,
-    barrier: !values['no-barrier'],
-    text: values.text,
-    divisor: intOption(values.divisor, 'divisor', 1, 0xffff),
-    survey: intOption(values.survey, 'survey', 1, 100_000),
-    cap: intOption(values.cap, 'cap', 1, 100_000_000),
-    n: intOption(values.n, 'n', 0, 0xffff_ffff),
-    model: values.model as 'arm' | 'tso' | undefined,
-  };
-  const names = name === 'all' ? Object.keys(SCENARIOS) : [name];
-  const results = names.map((n) => SCENARIOS[n].run(opts));
-  if (values.json) {
-    const out = results.map((r) => ({ scenario: r.scenario, ok: r.ok, summary: r.summary, ...r.data }));
-    process.stdout.write(JSON.stringify(name === 'all' ? out : out[0], jsonReplacer, 2) + '\n');
-  } else {
-    for (const r of results) {
-      process.stdout.write(r.lines.join('\n') + '\n\n' + `${r.ok ? 'OK' : 'NOT SHOWN'}: ${r.summary}\n` + (results.length > 1 ? '\n' : ''));
+    if (values.barrier && values['no-barrier']) throw cliUsageError('--barrier and --no-barrier contradict each other');
+    if (values.text !== undefined) {
+      const chars = [...values.text].length;
+      if (chars > LIMITS.text) throw cliUsageError(`--text must be at most ${LIMITS.text} characters. Received ${chars}`, 'ERR_OUT_OF_RANGE');
+      if (chars * (values.divisor ?? 1) > LIMITS.uartWork) {
+        throw cliUsageError(`--text of ${chars} characters at --divisor ${values.divisor ?? 1} is too slow to simulate: characters × divisor must be at most ${LIMITS.uartWork}`, 'ERR_OUT_OF_RANGE');
+      }
+    } else if ((values.divisor ?? 1) * 19 > LIMITS.uartWork) {
+      throw cliUsageError(`--divisor ${values.divisor} with the default 19-character text is too slow to simulate: characters × divisor must be at most ${LIMITS.uartWork}`, 'ERR_OUT_OF_RANGE');
     }
-  }
-  return results.every((r) => r.ok) ? 0 : 1;
-}
+    const opts: Options = {
+      seed: values.seed ?? 1,
+      barrier: !values['no-barrier'],
+      text: values.text,
+      divisor: values.divisor,
+      survey: values.survey,
+      cap: values.cap,
+      n: values.n,
+      model: values.model as 'arm' | 'tso' | undefined,
+    };
+    const names = name === 'all' ? Object.keys(SCENARIOS) : [name];
+    const results = names.map((n) => SCENARIOS[n].run(opts));
+    if (values.json) {
+      const out = results.map((r) => ({ scenario: r.scenario, ok: r.ok, summary: r.summary, ...r.data }));
+      process.stdout.write(JSON.stringify(name === 'all' ? out : out[0], jsonReplacer, 2) + '\n');
+    } else {
+      for (const r of results) {
+        process.stdout.write(r.lines.join('\n') + '\n\n' + `${r.ok ? 'OK' : 'NOT SHOWN'}: ${r.summary}\n` + (results.length > 1 ? '\n' : ''));
+      }
+    }
+    return results.every((r) => r.ok) ? 0 : 1;
+  },
+});
+
+export const summary = command.summary;
+export const run = command.run;
 
 function jsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return '0x' + value.toString(16);

@@ -57,3 +57,11 @@ export function formatGpioFuncs(pins: readonly number[], chip: GpioChipKind): st
   const rows = pins.map((p) => [String(p), gpioDefaultPull(chip, p).toUpperCase(), ...gpioAltFunctions(chip, p)].join(', '));
   return [head, ...rows].join('\n') + '\n';
 }
+
+/**
+ * pinctrl's `funcs` lines, no header: `4, GPIO4, GPCLK0, SA1, -, …` (pin, name, then each alternate
+ * function, '-' where there is none).
+ */
+export function formatGpioFuncsPinctrl(pins: readonly number[], chip: GpioChipKind): string {
+  return pins.map((p) => [String(p), `GPIO${p}`, ...gpioAltFunctions(chip, p)].join(', ')).join('\n') + (pins.length ? '\n' : '');
+}

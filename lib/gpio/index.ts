@@ -16,7 +16,7 @@ export { detectRaspberryPi, parseSocRanges, socFromRevision } from './detect';
 export type { RaspberryPiInfo, RaspberryPiSoc, DetectRaspberryPiOptions } from './detect';
 export { gpioAltFunctions, gpioDefaultPull, GPIO_PIN_COUNTS, GPIO_ALT_COUNTS } from './tables';
 export type { GpioChipKind } from './tables';
-export { formatGpioPinctrl, formatGpioRaspiGpio, formatGpioFuncs } from './format';
+export { formatGpioPinctrl, formatGpioRaspiGpio, formatGpioFuncs, formatGpioFuncsPinctrl } from './format';
 
 /** One pin as a probe sees it. */
 export interface GpioPinState {
