@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { csvMethods, csvSumFile, type CsvMethod } from '../csv';
 import { usageError } from '../errors';
+import { addonAvailable } from '../native';
 
 export const summary = "sum the numbers of a CSV file, as the seed's example loop does (native SIMD parser by default)";
 
@@ -17,7 +18,9 @@ wrapping arithmetic. Prints the sum.
 
 options:
   --method M     auto (default), seed, swar, avx2, avx512, neon, js or js-seed
-  --via V        mmap (default: map the file) or read (read() chunks)
+                 (default js where the native addon is not available)
+  --via V        mmap (default: map the file) or read (read() chunks; the default where the
+                 native addon is not available)
   --chunk SIZE   read() chunk size in bytes with --via read (default 1048576)
   --all          run every method available here, print each sum and its speed
   --time         print the time and speed to stderr
@@ -29,8 +32,8 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
-      method: { type: 'string', default: 'auto' },
-      via: { type: 'string', default: 'mmap' },
+      method: { type: 'string' },
+      via: { type: 'string' },
       chunk: { type: 'string' },
       all: { type: 'boolean', default: false },
       time: { type: 'boolean', default: false },
@@ -45,10 +48,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw usageError('ERR_INVALID_ARG_VALUE', `expected one FILE, got ${positionals.length} (see --help)`);
   const file = positionals[0];
-  const via = values.via as 'mmap' | 'read';
+  // Without the native addon (macOS, Windows, MMAPKIT_NO_ADDON=1) the defaults are the ones that run there.
+  const native = values.method === undefined || values.via === undefined ? addonAvailable() : true;
+  const via = (values.via ?? (native ? 'mmap' : 'read')) as 'mmap' | 'read';
+  const single = (values.method ?? (native ? 'auto' : 'js')) as CsvMethod;
+  if (!native) process.stderr.write(`mmapkit csv-sum: the native addon is not available here, so the defaults are --method js --via read\n`);
   const chunkSize = values.chunk === undefined ? undefined : Number(values.chunk);
   const size = fs.statSync(file).size;
-  const methods: CsvMethod[] = values.all ? csvMethods() : [values.method as CsvMethod];
+  const methods: CsvMethod[] = values.all ? csvMethods() : [single];
   const results: { method: string; via: string; sum: string; seconds: number; gbPerSec: number }[] = [];
   for (const method of methods) {
     const t0 = process.hrtime.bigint();
