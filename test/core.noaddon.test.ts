@@ -143,3 +143,41 @@ describe('the CLI with MMAPKIT_NO_ADDON=1', () => {
     for (const s of others) expect(s.skipped, s.suite).toBe(`needs mmapkit's native addon, which is not available on ${process.platform}-${process.arch}`);
   }, 180_000);
 });
+
+describe('on a platform the addon is not built for', () => {
+  // A copy of the package with no build/ and no prebuilds/, run with process.platform and
+  // process.arch reporting darwin-arm64 and win32-x64 (what the loader and the install step see
+  // on those machines).
+  const copy = path.join(work, 'copy');
+  fs.mkdirSync(copy);
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(copy, 'dist'), { recursive: true });
+  fs.cpSync(path.join(ROOT, 'scripts'), path.join(copy, 'scripts'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
+  const as = (platform: string, arch: string) =>
+    `Object.defineProperty(process, 'platform', { value: '${platform}' }); Object.defineProperty(process, 'arch', { value: '${arch}' });`;
+
+  it('native calls name the platform and say the addon is Linux-only; the simulator runs', () => {
+    const r = spawnSync(process.execPath, ['-e', `${as('darwin', 'arm64')}
+      const mk = require('./');
+      let e; try { mk.mapFile(${JSON.stringify(csvFile)}); } catch (err) { e = err; }
+      process.stdout.write(JSON.stringify({ code: e.code, message: e.message, sim: mk.simByteLanesScenario().ok, methods: mk.csvMethods() }));`], { cwd: copy, encoding: 'utf8', env: { ...process.env, MMAPKIT_NO_ADDON: '' } });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      code: 'ERR_MMAPKIT_UNSUPPORTED',
+      message: "mmapkit's native addon is not available on darwin-arm64 (no prebuilt binary and the source build failed or was skipped): " +
+        'mapFile needs it; the simulator and the JS CSV methods work without it.\nThe addon is built for Linux only (it maps memory with Linux system calls).',
+      sim: true,
+      methods: ['js', 'js-seed'],
+    });
+  });
+
+  it('the install step builds nothing, says why, and exits 0', () => {
+    for (const [platform, arch] of [['darwin', 'arm64'], ['win32', 'x64']]) {
+      const r = spawnSync(process.execPath, ['-e', `${as(platform, arch)} require('./scripts/install.js');`], { cwd: copy, encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain(`mmapkit: no native addon for ${platform}-${arch}: it is built for Linux only`);
+      expect(r.stderr).toContain('ERR_MMAPKIT_UNSUPPORTED');
+      expect(fs.existsSync(path.join(copy, 'build'))).toBe(false);
+    }
+  });
+});
