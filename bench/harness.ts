@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { evictFile, fileResidency, mapFile, pageSize, scanStrideSum, touchFile } from 'mmapkit';
+import { addonAvailable, evictFile, fileResidency, mapFile, pageSize, scanStrideSum, touchFile } from 'mmapkit';
 import type { BenchTask, CheckResult, MeasureOptions, ResultRow, SuiteContext } from './types';
 
 /** Keeps results alive so the JIT cannot drop the measured work. */
@@ -251,7 +251,8 @@ export function machineInfo(dataDir: string): MachineInfo {
     flags,
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
-    pageSize: pageSize(),
+    // 0: unknown where the native addon is not available (only the simulator suite runs there).
+    pageSize: addonAvailable() ? pageSize() : 0,
     thp: thpSettings(),
     filesystem: filesystemOf(dataDir),
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { addonAvailable } from 'mmapkit';
 import { ensureWarm, fmtBytes, folioInfo, generateCsv, machineInfo, parseSize, type ContextInit } from './harness';
 import { addRatios, markdown, svgChart, terminalTable, type RunReport } from './report';
 import type { SuiteOutput } from './types';
@@ -135,7 +136,9 @@ export async function run(argv: string[]): Promise<number> {
       }
     });
     process.stderr.write(`${tty ? '\r' : ''}  generated data.csv: ${fmtBytes(fs.statSync(csvPath).size)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sum ${csvSum}\n`);
-    ensureWarm(csvPath);
+    const native = addonAvailable();
+    if (native) ensureWarm(csvPath);
+    else process.stderr.write(`  mmapkit's native addon is not available on ${process.platform}-${process.arch}: only the suites that need no addon run\n`);
     const machine = machineInfo(dataDir);
     const facts: Record<string, string | number | boolean> = {};
     try {

@@ -3,6 +3,7 @@
  * argv: <suite module path> <context JSON file> <output JSON file>
  */
 import * as fs from 'node:fs';
+import { addonAvailable } from 'mmapkit';
 import { createContext, type ContextInit } from './harness';
 import type { Suite, SuiteOutput } from './types';
 
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
   if (!suite) throw new Error(`${modPath} does not export 'suite'`);
   const ctx = createContext({ ...init, suite: suite.name });
   const out: SuiteOutput = { suite: suite.name, title: suite.title, rows: ctx.rows, checks: ctx.checks, remarks: ctx.remarks, facts: ctx.facts };
-  const avail = suite.available ? suite.available() : true;
+  const avail = suite.native !== false && !addonAvailable()
+    ? `needs mmapkit's native addon, which is not available on ${process.platform}-${process.arch}`
+    : suite.available ? suite.available() : true;
   if (avail !== true) {
     out.skipped = avail;
   } else {

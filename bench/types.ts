@@ -105,6 +105,8 @@ export interface Suite {
   title: string;
   /** Whether the suite can run here; return a reason string to skip it (recorded in the report). */
   available?(): true | string;
+  /** False for a suite that runs without mmapkit's native addon (on every platform); default true. */
+  native?: boolean;
   run(ctx: SuiteContext): Promise<void>;
 }
 

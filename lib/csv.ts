@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { MemoryView } from './interfaces';
 import { rangeError, systemError, typeError, usageError } from './errors';
-import { binding } from './native';
+import { addonAvailable, binding } from './native';
 import { mapFile } from './mapping';
 import { S_IFDIR, S_IFREG, statFd } from './filetype';
 import { toBool, toChoice, toInt, toOptions } from './validate';
@@ -120,11 +120,12 @@ function nativeIndex(m: CsvMethod): number {
 }
 
 /**
- * The methods that run on this machine: the native ones the CPU supports, then 'js' and 'js-seed'.
- * 'auto' is always accepted and is not listed.
+ * The methods that run on this machine: the native ones the CPU supports, then 'js' and 'js-seed'
+ * (only those two where the native addon is not available). 'auto' is always accepted and is not
+ * listed.
  */
 export function csvMethods(): CsvMethod[] {
-  return [...nativeAvailable(), 'js', 'js-seed'];
+  return [...(addonAvailable() ? nativeAvailable() : []), 'js', 'js-seed'];
 }
 
 /** The native method 'auto' chooses here ('avx512', 'avx2', 'neon' or 'swar'). */

@@ -4,6 +4,7 @@
  */
 export { MmapkitError, MmapkitSystemError, errnoName, hasCode, type MmapkitErrorCode } from './errors';
 export * from './interfaces';
+export { addonAvailable } from './native';
 export {
   ADVICE,
   Mapping,

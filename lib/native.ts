@@ -1,7 +1,13 @@
 /**
- * Loads the native addon. Tries, in order: the file named by MMAPKIT_BINDING, a build from source
- * (build/Release, build/Debug) and the prebuilt binaries shipped in prebuilds/. If none loads, the
- * error lists every candidate with its reason and says how to fix it.
+ * Loads the native addon, on first use (importing mmapkit never loads it). Tries, in order: the
+ * file named by MMAPKIT_BINDING, a build from source (build/Release, build/Debug) and the prebuilt
+ * binaries shipped in prebuilds/.
+ *
+ * - No binary at all for this platform (macOS, Windows, a Linux where the install step could not
+ *   build one), or MMAPKIT_NO_ADDON=1: every native call throws ERR_MMAPKIT_UNSUPPORTED naming the
+ *   platform and the call; the simulator and the JavaScript CSV methods keep working.
+ * - A binary that is there but does not load: ERR_MMAPKIT_BINDING, listing every candidate with its
+ *   reason and saying how to fix it (a binary that fails to load is never silently skipped).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,12 +37,23 @@ export type Binding = Record<string, any>;
 
 let cached: Binding | undefined;
 
+/** The platform as the prebuilt binaries' folders name it ('linux-x64', 'darwin-arm64' …). */
+export function platformName(): string {
+  return `${process.platform}-${process.arch}`;
+}
+
+/** Whether MMAPKIT_NO_ADDON asks mmapkit to behave as if no native addon existed. */
+function addonDisabled(): boolean {
+  const v = process.env.MMAPKIT_NO_ADDON;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
 function candidates(root: string): string[] {
   const list: string[] = [];
   if (process.env.MMAPKIT_BINDING) list.push(path.resolve(process.env.MMAPKIT_BINDING));
   list.push(path.join(root, 'build', 'Release', 'mmapkit.node'));
   list.push(path.join(root, 'build', 'Debug', 'mmapkit.node'));
-  const pre = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const pre = path.join(root, 'prebuilds', platformName());
   if (fs.existsSync(pre)) {
     for (const f of fs.readdirSync(pre).sort()) if (f.endsWith('.node')) list.push(path.join(pre, f));
   } else {
@@ -58,10 +75,79 @@ function withFastProperties(b: Binding): Binding {
   return fast;
 }
 
-/** The loaded addon (loaded once, on first use). */
+/** This module's folder (dist/ or lib/): frames below it, outside cli/ and bench/, are the library's. */
+const LIB_DIR = __dirname + path.sep;
+const NOT_LIB = [path.join(__dirname, 'cli') + path.sep, path.join(__dirname, 'bench') + path.sep];
+
+/**
+ * The name of the mmapkit function or method the user called that led here ('mapFile',
+ * 'SharedMemory.open', 'Mapping.read' …): the outermost of the consecutive library frames on the
+ * stack. Undefined when the stack does not say (a bundled copy, an engine without V8's call sites).
+ */
+function publicCaller(): string | undefined {
+  const savedLimit = Error.stackTraceLimit;
+  const savedPrepare = Error.prepareStackTrace;
+  let sites: unknown;
+  try {
+    Error.stackTraceLimit = 64;
+    Error.prepareStackTrace = (_err, s) => s;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, publicCaller);
+    sites = holder.stack;
+  } catch {
+    return undefined;
+  } finally {
+    Error.stackTraceLimit = savedLimit;
+    Error.prepareStackTrace = savedPrepare;
+  }
+  if (!Array.isArray(sites)) return undefined;
+  let name: string | undefined;
+  for (const site of sites as NodeJS.CallSite[]) {
+    const file = typeof site?.getFileName === 'function' ? site.getFileName() : undefined;
+    // Built-in frames (Array.prototype.map, node: internals) between library frames are skipped.
+    if (typeof file !== 'string' || file.startsWith('node:')) continue;
+    const local = file.startsWith('file://') ? file.slice(7) : file;
+    if (!local.startsWith(LIB_DIR) || NOT_LIB.some((d) => local.startsWith(d))) break;
+    if (local === __filename) continue;
+    const text = String(site).replace(/ \(.*$/s, '').replace(/ \[as [^\]]*\]/, '').replace(/^async /, '');
+    if (/<anonymous>|^$/.test(text)) continue;
+    name = text.replace(/^(Object|Module|Function)\./, '').replace(/^get /, '').replace(/^new (.*)$/, 'new $1()');
+  }
+  return name;
+}
+
+/**
+ * Why the addon is unavailable, when it is missing (as opposed to present but broken): no binary
+ * for this platform at all, or MMAPKIT_NO_ADDON set. Undefined when there is a file to try.
+ */
+function missingReason(root: string): string | undefined {
+  if (addonDisabled()) return `MMAPKIT_NO_ADDON=${process.env.MMAPKIT_NO_ADDON} is set`;
+  if (process.env.MMAPKIT_BINDING) return undefined;
+  return candidates(root).some((f) => fs.existsSync(f)) ? undefined : 'no prebuilt binary and the source build failed or was skipped';
+}
+
+function unsupported(reason: string): Error {
+  const who = publicCaller();
+  const fix =
+    process.platform === 'linux'
+      ? "To build it: 'npm rebuild mmapkit' (needs python3, make and a C++17 compiler: 'apt-get install python3 make g++')."
+      : 'The addon is built for Linux only (it maps memory with Linux system calls).';
+  return usageError(
+    'ERR_MMAPKIT_UNSUPPORTED',
+    `mmapkit's native addon is not available on ${platformName()} (${reason}): ${who ?? 'this call'} needs it; ` +
+      `the simulator and the JS CSV methods work without it.\n${addonDisabled() ? 'Unset MMAPKIT_NO_ADDON to use the addon.' : fix}`,
+  );
+}
+
+/**
+ * The loaded addon (loaded once, on first use). Throws ERR_MMAPKIT_UNSUPPORTED when this platform
+ * has none, ERR_MMAPKIT_BINDING when one is there but does not load.
+ */
 export function binding(): Binding {
   if (cached) return cached;
   const root = packageRoot();
+  const missing = missingReason(root);
+  if (missing !== undefined) throw unsupported(missing);
   const failures: string[] = [];
   for (const file of candidates(root)) {
     if (!fs.existsSync(file)) {
@@ -80,10 +166,26 @@ export function binding(): Binding {
   }
   throw usageError(
     'ERR_MMAPKIT_BINDING',
-    `mmapkit could not load its native addon for ${process.platform}-${process.arch}, Node ${process.version} ` +
+    `mmapkit could not load its native addon for ${platformName()}, Node ${process.version} ` +
       `(Node-API ${process.versions.napi}). Tried:\n${failures.join('\n')}\n` +
       'To fix it: mmapkit needs Linux and Node-API 8 (Node 18.18 or later). Build from source with ' +
       "'npm rebuild mmapkit' (needs python3, make and a C++17 compiler: 'apt-get install python3 make g++'), " +
       "or reinstall without '--ignore-scripts' so the install step can build it.",
   );
+}
+
+/**
+ * Whether the native addon loads here. False on platforms without it (macOS, Windows, a Linux where
+ * it could not be built), with MMAPKIT_NO_ADDON set, or when its binary does not load; the native
+ * calls then throw ERR_MMAPKIT_UNSUPPORTED (or ERR_MMAPKIT_BINDING, which says what failed). The
+ * simulator and the JavaScript CSV methods work either way.
+ */
+export function addonAvailable(): boolean {
+  if (cached) return true;
+  try {
+    binding();
+    return true;
+  } catch {
+    return false;
+  }
 }

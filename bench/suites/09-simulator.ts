@@ -32,6 +32,7 @@ function faultScan(len: number): { faults: number; misses: number; evictions: nu
 
 export const suite: Suite = {
   name: 'simulator',
+  native: false,
   title: '9. Simulator: simulated loads per second (TLB hits and misses), the seed\'s 1 GiB fault scan',
   async run(ctx) {
     const n = ctx.quick ? 1 << 12 : 1 << 22;

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
 import { CsvSummer, csvMethods, csvSum, csvSumFile, type CsvMethod } from '../csv';
 import { mapFile } from '../mapping';
+import { addonAvailable } from '../native';
 import { Progress, defineCommand, handleInterrupts, prettySize, progressBytes } from './command';
 
 const METHODS = ['auto', 'seed', 'swar', 'avx2', 'avx512', 'neon', 'js', 'js-seed'] as const;
@@ -126,8 +127,8 @@ Regular files are mapped (or read with --via read). Standard input, pipes, FIFOs
 devices and files whose size reads as 0 (such as /proc files) are read with read().
 On a terminal, large inputs show their progress on stderr.`,
   options: {
-    method: { type: 'string', arg: 'M', choices: METHODS, default: 'auto', help: 'auto (default), seed, swar, avx2, avx512, neon, js or js-seed' },
-    via: { type: 'string', arg: 'V', choices: ['mmap', 'read'], default: 'mmap', help: 'mmap (default: map the file) or read (read() chunks)' },
+    method: { type: 'string', arg: 'M', choices: METHODS, help: 'auto (default), seed, swar, avx2, avx512, neon, js or js-seed\n(default js where the native addon is not available)' },
+    via: { type: 'string', arg: 'V', choices: ['mmap', 'read'], help: 'mmap (default: map the file) or read (read() chunks;\nthe default where the native addon is not available)' },
     chunk: { type: 'size', min: 1, max: 2 ** 31 - 1, help: 'read() chunk size with --via read (default 1m), the parse window with mmap;\nbytes, or k, m, g units (64k, 1m, 2MiB)' },
     all: { type: 'boolean', help: 'run every method available here, print each sum and its speed' },
     time: { type: 'boolean', help: 'print the time and speed to stderr' },
@@ -137,8 +138,12 @@ On a terminal, large inputs show their progress on stderr.`,
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, tty }) {
     const input = inspect(positionals[0]);
-    const methods: CsvMethod[] = values.all ? csvMethods() : [values.method as CsvMethod];
-    const requestedVia = values.via as 'mmap' | 'read';
+    // Without the native addon (macOS, Windows, MMAPKIT_NO_ADDON=1) the defaults are the ones that run there.
+    const native = values.method === undefined || values.via === undefined ? addonAvailable() : true;
+    if (!native) process.stderr.write('mmapkit csv-sum: the native addon is not available here, so the defaults are --method js --via read\n');
+    const method = (values.method ?? (native ? 'auto' : 'js')) as CsvMethod;
+    const methods: CsvMethod[] = values.all ? csvMethods() : [method];
+    const requestedVia = (values.via ?? (native ? 'mmap' : 'read')) as 'mmap' | 'read';
     // Progress for streams and large files, on a terminal; not while the user types the input.
     const typing = input.fd !== null && isatty(input.fd);
     const progress = new Progress(tty && !values.quiet && !typing && (input.mapPath === null || (input.size ?? 0) >= PROGRESS_MIN_BYTES));
