@@ -530,14 +530,18 @@ struct Ops {
     return Napi::Number::New(env, static_cast<double>(len));
   }
 
+  // touch(offset, length, what?) reads one byte of every page of the range, guarded. lib/ also
+  // runs it as the probe before a JavaScript loop over mapped bytes; `what` names that loop's
+  // function in the error ("csvSum()").
   Napi::Value Touch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
+    const std::string what = info.Length() > 3 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "touch()";
     const sys::Region& r = Live(env);
     Range(env, off, len);
     void* fault = nullptr;
     int err = sys::TouchPages(r, off, len, &fault);
-    if (err != 0) Fault(env, err, fault, "touch()", r, sys::kAccessRead, nullptr, 0);
+    if (err != 0) Fault(env, err, fault, what.c_str(), r, sys::kAccessRead, nullptr, 0);
     return env.Undefined();
   }
 
