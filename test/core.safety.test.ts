@@ -26,7 +26,7 @@ const OUTCOME = `
 `;
 
 describe('protected pages: every library read and write of mapped memory throws instead of SIGSEGV', () => {
-  it("the issue's reproducer gives ERR_MMAPKIT_PROTECTED on every CSV method, CsvSummer, seedCsvSum and every scan", () => {
+  it("csvSum over a buffer with a protect('none') page gives ERR_MMAPKIT_PROTECTED on every CSV method, CsvSummer, seedCsvSum and every scan", () => {
     const out = probe(`${OUTCOME}
       const m = mk.mapAnonymous(8192);
       m.write(0, '12,34\\n');
