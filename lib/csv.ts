@@ -12,10 +12,11 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { types } from 'node:util';
 import type { MemoryView } from './interfaces';
 import { rangeError, systemError, typeError, usageError } from './errors';
 import { addonAvailable, binding } from './native';
-import { mapFile } from './mapping';
+import { checkAccess, checkLoop, checkMappingLoop, detachedError, isDetached, Mapping, mapFile, viewFacts, type LoopProbe } from './mapping';
 import { S_IFDIR, S_IFREG, statFd } from './filetype';
 import { toBool, toChoice, toInt, toOptions } from './validate';
 
@@ -30,17 +31,31 @@ export function seedCsvSum(view: MemoryView): bigint {
   let sum = 0n;
   let x = 0n;
   const n = view.length;
-  for (let i = 0; i < n; i++) {
-    const c = view.load8(i);
-    if (c >= 0x30 && c <= 0x39) {
-      x = BigInt.asIntN(64, 10n * x + BigInt(c - 0x30));
-    } else if (c === 0x2c || c === 0x0a) {
-      sum = BigInt.asIntN(64, sum + x);
-      x = 0n;
+  // Over a real mapping, check it first and probe each chunk before the loop reads it (a
+  // truncated file would end the process with SIGBUS otherwise).
+  const probe = view instanceof Mapping ? checkMappingLoop(view, 0, n, 'read', 'seedCsvSum()') : undefined;
+  const step = probe === undefined ? n : LOOP_CHUNK;
+  for (let start = 0; start < n; start += step) {
+    const end = Math.min(n, start + step);
+    if (probe !== undefined) probe(start, end - start);
+    for (let i = start; i < end; i++) {
+      const c = view.load8(i);
+      if (c >= 0x30 && c <= 0x39) {
+        x = BigInt.asIntN(64, 10n * x + BigInt(c - 0x30));
+      } else if (c === 0x2c || c === 0x0a) {
+        sum = BigInt.asIntN(64, sum + x);
+        x = 0n;
+      }
     }
   }
   return sum;
 }
+
+/**
+ * Bytes a library JavaScript loop walks between two probes of a file-backed mapping (a multiple of
+ * 8, so the word loop's alignment is the same in every chunk).
+ */
+const LOOP_CHUNK = 1 << 20;
 
 /**
  * A CSV-sum method. Native: 'seed' (the seed loop compiled in the addon), 'swar' (8 bytes at a
@@ -95,12 +110,48 @@ function describe(v: unknown): string {
   return `type ${typeof v} (${String(v)})`;
 }
 
+/**
+ * The bytes of a Buffer, TypedArray, DataView, ArrayBuffer or SharedArrayBuffer as a Uint8Array,
+ * built from the engine's own offset and length (an instance's redefined `byteLength` changes
+ * nothing). A detached buffer (its mapping unmapped, say) throws ERR_MMAPKIT_CLOSED; a mapping's
+ * bytes that its protection table says cannot be read throw ERR_MMAPKIT_PROTECTED naming the
+ * mapping's range (the native loops are guarded in any case; this gives the clearer message).
+ */
 function toBytes(data: unknown, name = 'data'): Uint8Array {
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
-    return new Uint8Array(data);
+  let bytes: Uint8Array;
+  const f = viewFacts(data);
+  if (f !== undefined) {
+    if (f.byteLength === 0 && isDetached(f.buffer)) throw detachedError(f.buffer, name);
+    bytes = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  } else if (types.isArrayBuffer(data) || types.isSharedArrayBuffer(data)) {
+    if (isDetached(data)) throw detachedError(data, name);
+    bytes = new Uint8Array(data);
+  } else {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be a Buffer, TypedArray, DataView or ArrayBuffer. Received ${describe(data)}`);
   }
-  throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be a Buffer, TypedArray, DataView or ArrayBuffer. Received ${describe(data)}`);
+  checkAccess(bytes.buffer, bytes.byteOffset, bytes.length, 'read');
+  return bytes;
+}
+
+/**
+ * A JavaScript CSV loop (the word loop or the seed loop) over `bytes`. Over a mapping's bytes the
+ * mapping is checked first and, where its pages can raise SIGBUS, each chunk is probed by a guarded
+ * native touch before the loop reads it.
+ */
+function jsLoop(bytes: Uint8Array, word: boolean, st: JsState, what: string): void {
+  const probe: LoopProbe | undefined = checkLoop(bytes.buffer, bytes.byteOffset, bytes.length, 'read', what);
+  if (probe === undefined) {
+    if (word) jsWordRange(bytes, st);
+    else jsSeedRange(bytes, 0, bytes.length, st);
+    return;
+  }
+  const n = bytes.length;
+  for (let off = 0; off < n; off += LOOP_CHUNK) {
+    const len = Math.min(LOOP_CHUNK, n - off);
+    probe(off, len);
+    if (word) jsWordRange(bytes.subarray(off, off + len), st);
+    else jsSeedRange(bytes, off, off + len, st);
+  }
 }
 
 let nativeList: NativeMethod[] | undefined;
@@ -344,15 +395,16 @@ function jsPending(st: JsState): bigint {
  * to a mapping whose file was truncated, this throws ERR_MMAPKIT_SIGBUS instead of crashing.
  */
 export function csvSum(data: CsvBytes, options?: CsvSumOptions): bigint {
+  // Options first: a getter in them runs before the bytes are looked at.
   const method = toMethod(options, 'options');
   const bytes = toBytes(data);
   if (method === 'js' || method === 'js-seed') {
     const st = newJsState();
-    if (method === 'js') jsWordRange(bytes, st);
-    else jsSeedRange(bytes, 0, bytes.length, st);
+    jsLoop(bytes, method === 'js', st, 'csvSum()');
     return jsTotal(st);
   }
-  return binding().csvSum(bytes, nativeIndex(method)) as bigint;
+  const index = nativeIndex(method);
+  return binding().csvSum(bytes, index) as bigint;
 }
 
 /**
@@ -375,8 +427,7 @@ export class CsvSummer {
   update(chunk: CsvBytes): this {
     const bytes = toBytes(chunk, 'chunk');
     if (this.#native >= 0) binding().csvSumChunk(bytes, this.#native, this.#state);
-    else if (this.method === 'js') jsWordRange(bytes, this.#js);
-    else jsSeedRange(bytes, 0, bytes.length, this.#js);
+    else jsLoop(bytes, this.method === 'js', this.#js, 'CsvSummer.update()');
     return this;
   }
 
@@ -509,7 +560,9 @@ export function scanStrideSum(data: CsvBytes, stride: number): number {
 /** Adds 1 to one byte every `stride` bytes: a write fault on each fresh page. */
 export function scanTouchWrite(data: CsvBytes, stride: number): void {
   const st = toInt(stride, 'stride', 1, Number.MAX_SAFE_INTEGER);
-  binding().scanStrideTouchWrite(toBytes(data), st);
+  const bytes = toBytes(data);
+  checkAccess(bytes.buffer, bytes.byteOffset, bytes.length, 'write');
+  binding().scanStrideTouchWrite(bytes, st);
 }
 
 /**

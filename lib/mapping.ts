@@ -5,6 +5,7 @@
  * vended, so JavaScript sees length 0 afterwards, never freed memory.
  */
 import * as fs from 'node:fs';
+import { types } from 'node:util';
 import { rangeError, usageError } from './errors';
 import type { MemoryView } from './interfaces';
 import { binding } from './native';
@@ -148,18 +149,145 @@ interface Segment {
 
 const INTERNAL = Symbol('mmapkit.internal');
 
+// ---- the engine's own facts about a view ----
+//
+// `buffer`, `byteOffset` and `byteLength` are getters that an instance (or a subclass) can redefine
+// to lie. mmapkit reads them through the built-in getters, which report what the engine holds.
+
+const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function builtinGetter(proto: object, key: string): (this: unknown) => unknown {
+  return Object.getOwnPropertyDescriptor(proto, key)!.get as (this: unknown) => unknown;
+}
+const TA_BUFFER = builtinGetter(TYPED_ARRAY_PROTO, 'buffer');
+const TA_OFFSET = builtinGetter(TYPED_ARRAY_PROTO, 'byteOffset');
+const TA_LENGTH = builtinGetter(TYPED_ARRAY_PROTO, 'byteLength');
+const DV_BUFFER = builtinGetter(DataView.prototype, 'buffer');
+const DV_OFFSET = builtinGetter(DataView.prototype, 'byteOffset');
+const DV_LENGTH = builtinGetter(DataView.prototype, 'byteLength');
+const AB_LENGTH = builtinGetter(ArrayBuffer.prototype, 'byteLength');
+
+/** @internal Where a view's bytes are, as the engine knows them. */
+export interface ViewFacts {
+  buffer: ArrayBufferLike;
+  byteOffset: number;
+  byteLength: number;
+}
+
+/**
+ * @internal The engine's facts about a TypedArray, Buffer or DataView (undefined for anything else),
+ * read through the built-in getters: a redefined `byteLength` on the instance changes nothing.
+ * A view over a detached ArrayBuffer reports byteOffset and byteLength 0.
+ */
+export function viewFacts(v: unknown): ViewFacts | undefined {
+  if (types.isTypedArray(v)) {
+    return { buffer: TA_BUFFER.call(v) as ArrayBufferLike, byteOffset: TA_OFFSET.call(v) as number, byteLength: TA_LENGTH.call(v) as number };
+  }
+  if (types.isDataView(v)) {
+    // A DataView's getters throw on a detached buffer instead of answering 0.
+    const buffer = DV_BUFFER.call(v) as ArrayBufferLike;
+    if (isDetached(buffer)) return { buffer, byteOffset: 0, byteLength: 0 };
+    return { buffer, byteOffset: DV_OFFSET.call(v) as number, byteLength: DV_LENGTH.call(v) as number };
+  }
+  return undefined;
+}
+
+/** @internal Whether an ArrayBuffer is detached (transferred, or its mapping unmapped or resized). */
+export function isDetached(ab: ArrayBufferLike): boolean {
+  if (!types.isArrayBuffer(ab) || (AB_LENGTH.call(ab) as number) !== 0) return false;
+  try {
+    new Uint8Array(ab);
+    return false;
+  } catch {
+    return true; // only a detached ArrayBuffer refuses a view of itself
+  }
+}
+
+/** Each ArrayBuffer a Mapping vended to the user, with its byte offset in the mapping. */
+interface Vended {
+  mapping: Mapping;
+  start: number;
+}
+const VENDED = new WeakMap<ArrayBufferLike, Vended>();
+
+/**
+ * @internal The error for a detached ArrayBuffer passed as `name`: ERR_MMAPKIT_CLOSED, saying
+ * whether its mapping was unmapped or resized, or that it is detached.
+ */
+export function detachedError(ab: ArrayBufferLike, name: string): Error {
+  const v = VENDED.get(ab);
+  if (v !== undefined && v.mapping.closed) return usageError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
+  if (v !== undefined) {
+    return usageError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view that resize() detached; take a new view from mapping.buffer`);
+  }
+  return usageError('ERR_MMAPKIT_CLOSED', `The "${name}" argument's ArrayBuffer is detached (transferred, or its memory released)`);
+}
+
+/** How library JavaScript reads or writes mapped bytes in a loop, checked by {@link checkLoop}. */
+export type LoopAccess = 'read' | 'write';
+
+/**
+ * @internal Before library JavaScript loops over bytes [byteOffset, byteOffset + byteLength) of
+ * `buffer` (no signal handler can guard a JavaScript loop): when those bytes belong to a Mapping,
+ * throws ERR_MMAPKIT_CLOSED if it was unmapped and ERR_MMAPKIT_PROTECTED if its protection table
+ * forbids the access, and returns a probe to run on each chunk just before the loop reads it
+ * (probe(offset, length), in the view's coordinates): a guarded native touch of one byte per page,
+ * which throws ERR_MMAPKIT_SIGBUS where the file was truncated. Returns undefined when the bytes
+ * are not a mapping's, or nothing can fault (anonymous memory of ordinary pages).
+ * The file can still be truncated between a probe and the loop: that race is documented.
+ */
+export function checkLoop(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess, what: string): LoopProbe | undefined {
+  const v = VENDED.get(buffer);
+  if (v === undefined) return undefined;
+  return mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? PROT_WRITE : PROT_READ, what, true);
+}
+
+/**
+ * @internal The up-front part of {@link checkLoop} alone, before a native loop (which is guarded
+ * against faults, so this only gives a fault it would meet the message that names the mapping's
+ * range and protection): ERR_MMAPKIT_CLOSED or ERR_MMAPKIT_PROTECTED. Nothing for other memory.
+ */
+export function checkAccess(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess): void {
+  const v = VENDED.get(buffer);
+  if (v !== undefined) mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? PROT_WRITE : PROT_READ, '', false);
+}
+
+/** @internal A probe returned by {@link checkLoop}: throws before a chunk that would fault. */
+export type LoopProbe = (offset: number, length: number) => void;
+
+/**
+ * @internal The same for a loop over a Mapping's own range [offset, offset + length) (seedCsvSum
+ * over a Mapping), in the mapping's coordinates.
+ */
+export function checkMappingLoop(m: Mapping, offset: number, length: number, access: LoopAccess, what: string): LoopProbe | undefined {
+  return mappingLoop(m, offset, length, access === 'write' ? PROT_WRITE : PROT_READ, what, true);
+}
+
+// Filled in by Mapping's static block, which can reach its private state.
+let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: string, probe: boolean) => LoopProbe | undefined;
+
 
 /**
  * A live memory mapping. Create one with {@link mapFile}, {@link mapAnonymous} or the shared-memory
  * helpers. Implements {@link MemoryView}, so code written against that interface also runs on
  * simulated mappings.
  *
- * Safety: `unmap()` detaches every Buffer and ArrayBuffer the mapping vended (subarrays included);
- * the library's own helpers (`read`, `write`, `loadN`, `storeN`, `touch`) check bounds, protection
- * and state and throw instead of faulting; `read`, `write` and `touch` also turn a SIGBUS (the file
- * was truncated under the mapping) into an `ERR_MMAPKIT_SIGBUS` error. Direct typed-array access
- * through `buffer` cannot be guarded: writing through it after `protect('read')`, or reading pages
- * past the end of a truncated file, raises SIGSEGV / SIGBUS and ends the process, as in C.
+ * Safety. Guaranteed: `unmap()` detaches every Buffer and ArrayBuffer the mapping vended
+ * (subarrays included), and library calls on them throw ERR_MMAPKIT_CLOSED. Every native access
+ * mmapkit makes to mapped or caller-supplied memory (`read`, `write`, `touch`, the CSV methods and
+ * CsvSummer, the scans, register-window accesses) runs under a per-thread SIGBUS/SIGSEGV guard: a
+ * page past the end of a truncated file gives ERR_MMAPKIT_SIGBUS, a read of a `protect('none')`
+ * page or a write to a read-only page ERR_MMAPKIT_PROTECTED; other faults go on to the handler
+ * installed before mmapkit's. mmapkit's own JavaScript loops over mapped bytes (the 'js' and
+ * 'js-seed' CSV methods, seedCsvSum over a Mapping) check the protection table and probe each chunk
+ * of a file-backed range with a guarded native touch first. Arguments are converted before memory
+ * is touched, so a getter that unmaps, resizes or protects the mapping mid-call gives a coded
+ * error. Not guaranteed: direct typed-array access through `buffer` (your own loops, and
+ * `loadN`/`storeN`, which check bounds, mode and the protection table but read memory directly)
+ * over a `protect('none')` page, a read-only page or a truncated file's tail raises SIGSEGV /
+ * SIGBUS and ends the process, exactly as in C; so does a truncation between mmapkit's probe and
+ * its JavaScript loop. An explicit `unmap()` retires the address range behind a zero-filled
+ * placeholder, so Node's own asynchronous work still holding the memory reads zeros and writes
+ * nowhere.
  */
 export class Mapping implements MemoryView, Disposable {
   #id: MapId;
@@ -182,6 +310,10 @@ export class Mapping implements MemoryView, Disposable {
   readonly path?: string;
   /** Which kind of huge pages were asked for and obtained (false: none). */
   readonly hugePages: false | 'explicit' | 'transparent';
+
+  static {
+    mappingLoop = (m, off, len, need, what, probe) => m.#loop(off, len, need, what, probe);
+  }
 
   /** @internal Use mapFile(), mapAnonymous() or the shared-memory helpers. */
   constructor(
@@ -233,10 +365,11 @@ export class Mapping implements MemoryView, Disposable {
     if (this.#length > MAX_BUFFER) {
       throw rangeError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
     }
-    if (this.#length === 0) this.#buf = Buffer.alloc(0);
-    else if (Buffer.isBuffer(this.#owner)) this.#buf = this.#owner;
+    if (this.#length === 0) return (this.#buf = Buffer.alloc(0));
+    if (Buffer.isBuffer(this.#owner)) this.#buf = this.#owner;
     // The runtime refused an external Buffer: this raises its explanation (or gives a view).
     else this.#buf = Buffer.from(binding().mapArrayBuffer(id, 0, this.#length) as ArrayBuffer);
+    VENDED.set(this.#buf.buffer, { mapping: this, start: this.#buf.byteOffset });
     return this.#buf;
   }
 
@@ -249,6 +382,7 @@ export class Mapping implements MemoryView, Disposable {
     }
     if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len);
     const ab = binding().mapArrayBuffer(id, off, len) as ArrayBuffer;
+    VENDED.set(ab, { mapping: this, start: off });
     return Buffer.from(ab, 0, len);
   }
 
@@ -260,15 +394,30 @@ export class Mapping implements MemoryView, Disposable {
     return binding().mapRead(id, off, len);
   }
 
-  /** Copies bytes into the mapping (guarded like read()); returns the count written. */
+  /**
+   * Copies bytes into the mapping (guarded like read()); returns the count written. The length of a
+   * TypedArray or DataView is the engine's, never a `byteLength` property the object redefines.
+   */
   write(offset: number | bigint, data: ArrayBufferView | string): number {
     const id = this.#live();
     const off = toIndex(offset, 'offset');
     let src: ArrayBufferView;
-    if (typeof data === 'string') src = Buffer.from(data, 'utf8');
-    else if (ArrayBuffer.isView(data)) src = data instanceof DataView ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
-    else throw invalidType('data', 'a string, Buffer, TypedArray or DataView', data);
-    const [, len] = toRange(off, src.byteLength, this.#length, 'mapping');
+    let len: number;
+    if (typeof data === 'string') {
+      const b = Buffer.from(data, 'utf8');
+      src = b;
+      len = b.length;
+    } else {
+      const f = viewFacts(data);
+      if (f === undefined) throw invalidType('data', 'a string, Buffer, TypedArray or DataView', data);
+      if (f.byteLength === 0 && isDetached(f.buffer)) throw detachedError(f.buffer, 'data');
+      src = data;
+      len = f.byteLength;
+      // A source that is itself a mapping's bytes must be readable (the copy is guarded as well).
+      const from = VENDED.get(f.buffer);
+      if (from !== undefined) from.mapping.#check(from.start + f.byteOffset, len, PROT_READ);
+    }
+    toRange(off, len, this.#length, 'mapping');
     this.#check(off, len, PROT_WRITE);
     return binding().mapWrite(id, off, src);
   }
@@ -496,6 +645,22 @@ export class Mapping implements MemoryView, Disposable {
         throw usageError('ERR_MMAPKIT_PROTECTED', `Bytes ${Math.max(s.start, off)}..${Math.min(s.end, end) - 1} are protected ('${protName(s.prot)}') and cannot be ${what}`);
       }
     }
+  }
+
+  /** See checkLoop(): the checks before library JavaScript loops over [off, off + len). */
+  #loop(off: number, len: number, need: number, what: string, probe: boolean): LoopProbe | undefined {
+    const id = this.#live();
+    if (off + len > this.#length) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The range ${off}+${len} is out of range: the mapping is ${this.#length} bytes long`);
+    }
+    this.#check(off, len, need);
+    // Anonymous memory of ordinary pages cannot raise SIGBUS, and the protection table covers the
+    // rest; file-backed memory (a file, shared memory, a memfd) and MAP_HUGETLB pages can.
+    if (!probe || len === 0 || (this.kind === 'anonymous' && this.hugePages !== 'explicit')) return undefined;
+    const base = off;
+    return (o, n) => {
+      if (n > 0) binding().mapTouch(id, base + o, n, what);
+    };
   }
 
   #setProt(off: number, len: number, prot: number): void {

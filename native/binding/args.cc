@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 
 #include "binding/errors.h"
@@ -50,6 +51,60 @@ std::string Str(const Napi::CallbackInfo& info, size_t i, const char* name) {
            "SIGBUS at address %p during %s: the mapped file is shorter than the mapping (was it truncated?)",
            addr, what);
   ThrowUsageError(env, "Error", "ERR_MMAPKIT_SIGBUS", buf);
+}
+
+std::string ProtectionAt(const void* addr) {
+  FILE* f = std::fopen("/proc/self/maps", "re");
+  if (f == nullptr) return "";
+  const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  std::string out = "unmapped";
+  char line[512];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    unsigned long lo = 0, hi = 0;
+    char perms[8] = {0};
+    if (std::sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
+    if (a < lo || a >= hi) continue;
+    const bool r = perms[0] == 'r', w = perms[1] == 'w';
+    out = r && w ? "readwrite" : r ? "read" : w ? "write" : "none";
+    break;
+  }
+  std::fclose(f);
+  return out;
+}
+
+void ThrowFault(Napi::Env env, int result, const sys::FaultInfo& f, const char* what, const FaultSite* sites,
+                int nsites) {
+  if (result != SIGBUS && result != SIGSEGV) ThrowSystemError(env, result, "sigaction");
+  const FaultSite* site = nullptr;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(f.addr);
+  for (int i = 0; i < nsites; ++i) {
+    const uintptr_t b = reinterpret_cast<uintptr_t>(sites[i].base);
+    if (sites[i].base != nullptr && a >= b && a - b < sites[i].length) {
+      site = &sites[i];
+      break;
+    }
+  }
+  char where[160];
+  if (site != nullptr) {
+    std::snprintf(where, sizeof where, "byte %llu of %s (address %p)",
+                  static_cast<unsigned long long>(a - reinterpret_cast<uintptr_t>(site->base)), site->name, f.addr);
+  } else {
+    std::snprintf(where, sizeof where, "address %p", f.addr);
+  }
+  if (result == SIGBUS) {
+    ThrowUsageError(env, "Error", "ERR_MMAPKIT_SIGBUS",
+                    std::string("SIGBUS during ") + what + " at " + where +
+                        ": the mapped file is shorter than the mapping (was it truncated?)");
+  }
+  int access = f.access != sys::kAccessUnknown ? f.access : site != nullptr ? site->access : sys::kAccessRead;
+  const std::string prot = ProtectionAt(f.addr);
+  std::string why;
+  if (prot == "unmapped") why = "no mapping holds its page (was it unmapped?)";
+  else if (prot.empty()) why = "its page's protection forbids it";
+  else why = "its page is protected ('" + prot + "')";
+  ThrowUsageError(env, "Error", "ERR_MMAPKIT_PROTECTED",
+                  std::string("SIGSEGV during ") + what + ": " + where + " cannot be " +
+                      (access == sys::kAccessWrite ? "written" : "read") + ": " + why);
 }
 
 }  // namespace mmapkit::args

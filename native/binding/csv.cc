@@ -1,11 +1,11 @@
 // Bindings for the CSV sum (sys/csv.h) and the byte scans (sys/scan.h). Every loop over the
-// caller's bytes runs inside WithFaultGuard, so a mapping whose file was truncated raises
-// ERR_MMAPKIT_SIGBUS instead of killing the process. Arguments are validated in lib/csv.ts;
-// here they are only re-checked for type.
+// caller's bytes runs inside a fault guard, so a mapping whose file was truncated raises
+// ERR_MMAPKIT_SIGBUS and a page whose protection forbids the access raises ERR_MMAPKIT_PROTECTED,
+// instead of killing the process. Arguments are validated in lib/csv.ts; here they are only
+// re-checked for type, and every one is converted before any byte is touched.
 #include <napi.h>
 
 #include <csignal>
-#include <cstdio>
 #include <string>
 
 #include "binding/args.h"
@@ -37,51 +37,58 @@ size_t ElementSize(napi_typedarray_type t) {
   }
 }
 
-// A Buffer, any TypedArray, a DataView or an ArrayBuffer.
+[[noreturn]] void ThrowDetached(Napi::Env env, const char* what) {
+  ThrowUsageError(env, "Error", "ERR_MMAPKIT_CLOSED",
+                  std::string("The \"") + what +
+                      "\" argument's ArrayBuffer is detached (transferred, or its mapping was unmapped or resized)");
+}
+
+// A Buffer, any TypedArray, a DataView or an ArrayBuffer: the engine's own pointer and length (no
+// user-visible property is read). A detached buffer is refused rather than read as empty.
 Bytes GetBytes(Napi::Env env, Napi::Value v, const char* what) {
   Bytes b;
   bool is = false;
   void* data = nullptr;
+  napi_value ab = nullptr;
   if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
     napi_typedarray_type t;
     size_t len = 0, off = 0;
-    napi_get_typedarray_info(env, v, &t, &len, &data, nullptr, &off);
+    napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off);
     b.data = static_cast<uint8_t*>(data);
     b.length = len * ElementSize(t);
-    return b;
-  }
-  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+  } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
     size_t len = 0, off = 0;
-    napi_get_dataview_info(env, v, &len, &data, nullptr, &off);
+    napi_get_dataview_info(env, v, &len, &data, &ab, &off);
     b.data = static_cast<uint8_t*>(data);
     b.length = len;
-    return b;
-  }
-  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+  } else if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
     size_t len = 0;
     napi_get_arraybuffer_info(env, v, &data, &len);
     b.data = static_cast<uint8_t*>(data);
     b.length = len;
-    return b;
+    ab = v;
+  } else {
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                    std::string("The \"") + what + "\" argument must be a Buffer, TypedArray, DataView or ArrayBuffer");
   }
-  ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
-                  std::string("The \"") + what + "\" argument must be a Buffer, TypedArray, DataView or ArrayBuffer");
+  if (b.length == 0 && ab != nullptr) {
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(env, ab, &detached) == napi_ok && detached) ThrowDetached(env, what);
+  }
+  return b;
 }
 
-// Runs fn over the bytes with SIGBUS guarded; throws on a fault.
+// Runs fn over the caller's bytes with SIGBUS and SIGSEGV guarded (faults inside those bytes only);
+// throws a coded error on a fault.
 template <class F>
-void Guarded(Napi::Env env, F&& fn) {
-  void* addr = nullptr;
-  const int r = sys::WithFaultGuard(fn, &addr);
-  if (r == SIGBUS) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  "SIGBUS reading mapped bytes at %p: the mapping reaches past the end of its file "
-                  "(was the file truncated?)",
-                  addr);
-    ThrowUsageError(env, "Error", "ERR_MMAPKIT_SIGBUS", buf);
+void Guarded(Napi::Env env, const char* what, const Bytes& b, int access, F&& fn) {
+  sys::FaultInfo fault;
+  const sys::FaultRange range{b.data, b.data + b.length};
+  const int r = sys::GuardFaults(fn, &fault, &range, 1);
+  if (r != 0) {
+    const args::FaultSite site{"the data", b.data, b.length, access};
+    args::ThrowFault(env, r, fault, what, &site, 1);
   }
-  if (r != 0) ThrowSystemError(env, r, "sigaction");
 }
 
 sys::CsvFn MethodFn(Napi::Env env, Napi::Value v) {
@@ -96,17 +103,16 @@ sys::CsvFn MethodFn(Napi::Env env, Napi::Value v) {
 // csvSum(data, method) -> bigint (signed 64-bit)
 Napi::Value CsvSum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Bytes b = GetBytes(env, info[0], "data");
   sys::CsvFn fn = MethodFn(env, info[1]);
+  const Bytes b = GetBytes(env, info[0], "data");
   sys::CsvState st;
-  Guarded(env, [&] { fn(b.data, b.length, &st); });
+  Guarded(env, "csvSum()", b, sys::kAccessRead, [&] { fn(b.data, b.length, &st); });
   return Napi::BigInt::New(env, static_cast<int64_t>(st.sum));
 }
 
 // csvSumChunk(data, method, state: BigUint64Array [sum, x]) -> undefined; updates state.
 Napi::Value CsvSumChunk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Bytes b = GetBytes(env, info[0], "data");
   sys::CsvFn fn = MethodFn(env, info[1]);
   if (!info[2].IsTypedArray() ||
       info[2].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
@@ -116,7 +122,8 @@ Napi::Value CsvSumChunk(const Napi::CallbackInfo& info) {
   sys::CsvState st;
   st.sum = state[0];
   st.x = state[1];
-  Guarded(env, [&] { fn(b.data, b.length, &st); });
+  const Bytes b = GetBytes(env, info[0], "chunk");
+  Guarded(env, "CsvSummer.update()", b, sys::kAccessRead, [&] { fn(b.data, b.length, &st); });
   state[0] = st.sum;
   state[1] = st.x;
   return env.Undefined();
@@ -141,43 +148,43 @@ Napi::Value CsvBest(const Napi::CallbackInfo& info) {
 // scanByteSum(data, plain?: boolean) -> number
 Napi::Value ScanByteSum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const bool plain = args::Bool(info, 1);
   const Bytes b = GetBytes(env, info[0], "data");
-  const bool plain = info.Length() > 1 && info[1].ToBoolean().Value();
   uint64_t s = 0;
-  Guarded(env, [&] { s = plain ? sys::ScanByteSumPlain(b.data, b.length) : sys::ScanByteSum(b.data, b.length); });
+  Guarded(env, "scanByteSum()", b, sys::kAccessRead, [&] { s = plain ? sys::ScanByteSumPlain(b.data, b.length) : sys::ScanByteSum(b.data, b.length); });
   return Napi::Number::New(env, static_cast<double>(s));
 }
 
 // scanStrideSum(data, stride) -> number
 Napi::Value ScanStrideSum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Bytes b = GetBytes(env, info[0], "data");
   const size_t stride = static_cast<size_t>(args::U64(info, 1, "stride"));
   if (stride == 0) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "stride must be > 0");
+  const Bytes b = GetBytes(env, info[0], "data");
   uint64_t s = 0;
-  Guarded(env, [&] { s = sys::ScanStrideSum(b.data, b.length, stride); });
+  Guarded(env, "scanStrideSum()", b, sys::kAccessRead, [&] { s = sys::ScanStrideSum(b.data, b.length, stride); });
   return Napi::Number::New(env, static_cast<double>(s));
 }
 
 // scanStrideTouchWrite(data, stride) -> undefined
 Napi::Value ScanStrideTouchWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Bytes b = GetBytes(env, info[0], "data");
   const size_t stride = static_cast<size_t>(args::U64(info, 1, "stride"));
   if (stride == 0) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "stride must be > 0");
-  Guarded(env, [&] { sys::ScanStrideTouchWrite(b.data, b.length, stride); });
+  const Bytes b = GetBytes(env, info[0], "data");
+  Guarded(env, "scanTouchWrite()", b, sys::kAccessWrite, [&] { sys::ScanStrideTouchWrite(b.data, b.length, stride); });
   return env.Undefined();
 }
 
 // scanRandomRead32(data, count, seed) -> number (sum of the loads, wrapped to 2^53 by the caller)
 Napi::Value ScanRandomRead32(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Bytes b = GetBytes(env, info[0], "data");
   const size_t count = static_cast<size_t>(args::U64(info, 1, "count"));
   const uint64_t seed = args::U64(info, 2, "seed");
+  const Bytes b = GetBytes(env, info[0], "data");
   if (b.length < 4) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "data must hold at least 4 bytes");
   uint64_t s = 0;
-  Guarded(env, [&] { s = sys::ScanRandomRead32(b.data, b.length, count, seed); });
+  Guarded(env, "scanRandomRead32()", b, sys::kAccessRead, [&] { s = sys::ScanRandomRead32(b.data, b.length, count, seed); });
   return Napi::Number::New(env, static_cast<double>(s));
 }
 

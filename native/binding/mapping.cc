@@ -35,7 +35,6 @@ namespace {
 
 using args::Bool;
 using args::Int;
-using args::ThrowSigbus;
 using args::U64;
 
 struct MapState;
@@ -171,6 +170,20 @@ void DetachOwner(Napi::Env env, MapState* s, const Napi::Value& owner) {
 
 // ---- the mapping's functions ----
 
+size_t ElementSize(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array: return 1;
+    case napi_int16_array:
+    case napi_uint16_array: return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array: return 4;
+    default: return 8;
+  }
+}
+
 // Creates the owner over the whole mapping: an external Buffer, or, where the mapping is empty or
 // longer than buffer_max (buffer.constants.MAX_LENGTH: 4 GiB on Node 20), a plain External whose
 // finalizer plays the same part. Node calls a Buffer's finalizer at once when it refuses to make
@@ -274,8 +287,8 @@ struct Ops {
   // arrayBuffer(offset, length): an ArrayBuffer over mapped bytes, detached by unmap().
   Napi::Value ArrayBuffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const sys::Region& r = Live(env);
     uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
+    const sys::Region& r = Live(env);
     Range(env, off, len);
     if (len == 0) return Napi::ArrayBuffer::New(env, 0);
     auto* rec = new ViewRecord{state_, nullptr};
@@ -408,11 +421,14 @@ struct Ops {
   // residency(offset, length) → Uint8Array, one byte (0 or 1) per page of the widened range.
   Napi::Value Residency(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const sys::Region& r = Live(env);
     uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
+    Live(env);
     Range(env, off, len);
-    size_t pages = len == 0 ? 0 : sys::PagesIn(r, off, len);
+    size_t pages = len == 0 ? 0 : sys::PagesIn(state_->region, off, len);
     Napi::Uint8Array vec = Napi::Uint8Array::New(env, pages);
+    // mincore reads no mapped byte; the state is checked again after the allocation all the same.
+    const sys::Region& r = Live(env);
+    Range(env, off, len);
     if (pages > 0) {
       int err = sys::Residency(r, off, len, vec.Data());
       if (err != 0) ThrowSystemError(env, err, "mincore");
@@ -456,49 +472,91 @@ struct Ops {
     return NewOwner(env, state_, buffer_max);
   }
 
-  // read(offset, length) → a Buffer holding a copy; a SIGBUS becomes ERR_MMAPKIT_SIGBUS.
+  // read(offset, length) → a Buffer holding a copy. Guarded: a SIGBUS becomes ERR_MMAPKIT_SIGBUS,
+  // a SIGSEGV (a page protected against reading) ERR_MMAPKIT_PROTECTED.
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const sys::Region& r = Live(env);
     uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
+    Live(env);
     Range(env, off, len);
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, len);
+    // Allocating runs no JavaScript, but the state is checked again after it all the same.
+    const sys::Region& r = Live(env);
+    Range(env, off, len);
     void* fault = nullptr;
     int err = len == 0 ? 0 : sys::CopyOut(r, off, len, out.Data(), &fault);
-    if (err == SIGBUS) ThrowSigbus(env, fault, "read()");
-    if (err != 0) ThrowSystemError(env, err, "sigaction");
+    if (err != 0) Fault(env, err, fault, "read()", r, sys::kAccessRead, nullptr, 0);
     return out;
   }
 
-  // write(offset, typedArray) → bytes written; a SIGBUS becomes ERR_MMAPKIT_SIGBUS.
+  // write(offset, data) → bytes written; data is a TypedArray, a Buffer or a DataView, read by the
+  // engine's own pointer and length (never a user-visible property). Guarded like read(): a page
+  // protected against writing gives ERR_MMAPKIT_PROTECTED, and so does a protected source page.
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const sys::Region& r = Live(env);
     uint64_t off = U64(info, 1, "offset");
-    if (info.Length() < 3 || !info[2].IsTypedArray()) {
-      ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"data\" argument must be a TypedArray or Buffer");
+    if (info.Length() < 3) {
+      ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"data\" argument must be a TypedArray, Buffer or DataView");
     }
-    Napi::TypedArray ta = info[2].As<Napi::TypedArray>();
-    const uint8_t* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    uint64_t len = ta.ByteLength();
+    napi_value v = info[2];
+    void* data = nullptr;
+    napi_value ab = nullptr;
+    size_t len = 0;
+    bool is = false;
+    if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+      napi_typedarray_type t;
+      size_t n = 0;
+      napi_get_typedarray_info(env, v, &t, &n, &data, &ab, nullptr);
+      len = n * ElementSize(t);
+    } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+      napi_get_dataview_info(env, v, &len, &data, &ab, nullptr);
+    } else {
+      ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"data\" argument must be a TypedArray, Buffer or DataView");
+    }
+    if (len == 0 && ab != nullptr) {
+      bool detached = false;
+      if (napi_is_detached_arraybuffer(env, ab, &detached) == napi_ok && detached) {
+        ThrowUsageError(env, "Error", "ERR_MMAPKIT_CLOSED",
+                        "The \"data\" argument's ArrayBuffer is detached (transferred, or its mapping was unmapped or resized)");
+      }
+    }
+    const sys::Region& r = Live(env);
     Range(env, off, len);
+    const uint8_t* src = static_cast<const uint8_t*>(data);
     void* fault = nullptr;
     int err = len == 0 ? 0 : sys::CopyIn(r, off, len, src, &fault);
-    if (err == SIGBUS) ThrowSigbus(env, fault, "write()");
-    if (err != 0) ThrowSystemError(env, err, "sigaction");
+    if (err != 0) {
+      const args::FaultSite source{"the source", src, static_cast<size_t>(len), sys::kAccessRead};
+      Fault(env, err, fault, "write()", r, sys::kAccessWrite, &source, 1);
+    }
     return Napi::Number::New(env, static_cast<double>(len));
   }
 
+  // touch(offset, length, what?) reads one byte of every page of the range, guarded. lib/ also
+  // runs it as the probe before a JavaScript loop over mapped bytes; `what` names that loop's
+  // function in the error ("csvSum()").
   Napi::Value Touch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const sys::Region& r = Live(env);
     uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
+    const std::string what = info.Length() > 3 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "touch()";
+    const sys::Region& r = Live(env);
     Range(env, off, len);
     void* fault = nullptr;
     int err = sys::TouchPages(r, off, len, &fault);
-    if (err == SIGBUS) ThrowSigbus(env, fault, "touch()");
-    if (err != 0) ThrowSystemError(env, err, "sigaction");
+    if (err != 0) Fault(env, err, fault, what.c_str(), r, sys::kAccessRead, nullptr, 0);
     return env.Undefined();
+  }
+
+  // Throws the error for a guarded copy or touch that returned err (SIGBUS, SIGSEGV or an errno
+  // value). The mapping is the first place looked up for the faulting address, then `more`.
+  [[noreturn]] void Fault(Napi::Env env, int err, void* addr, const char* what, const sys::Region& r, int access,
+                          const args::FaultSite* more, int nmore) {
+    sys::FaultInfo f;
+    f.signo = err;
+    f.addr = addr;
+    args::FaultSite sites[2] = {{"the mapping", r.data(), r.length, access}, {}};
+    if (nmore > 0) sites[1] = more[0];
+    args::ThrowFault(env, err, f, what, sites, nmore > 0 ? 2 : 1);
   }
 
   // unmap(owner) -> whether this call unmapped: detaches the owner and every view, then munmap

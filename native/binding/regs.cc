@@ -119,6 +119,24 @@ volatile uint8_t* Check(const Napi::CallbackInfo& info, WindowState& s, size_t b
                       "': nothing backs that address (a truncated file, or a device that refuses it)");
 }
 
+// A fault caught by the guard around a register access: SIGBUS (above), SIGSEGV (the page does not
+// allow the access), or an errno value when the handlers could not be installed.
+[[noreturn]] void ThrowFault(Napi::Env env, const WindowState& s, int err, const char* what, size_t bytes,
+                             const volatile uint8_t* addr) {
+  if (err == SIGBUS) ThrowBus(env, s, what, bytes, addr);
+  if (err != SIGSEGV) ThrowSystemError(env, err, "sigaction");
+  size_t offset = static_cast<size_t>(addr - s.map.start);
+  ThrowUsageError(env, "Error", "ERR_MMAPKIT_PROTECTED",
+                  "Segmentation fault (SIGSEGV) on a " + std::to_string(bytes * 8) + "-bit " + what + " at offset " +
+                      Hex(offset) + " of the register window onto '" + s.path +
+                      "': the page does not allow that access");
+}
+
+// The window's bytes: the only addresses where a guard around its accesses takes a fault.
+inline sys::FaultRange WindowRange(const WindowState& s) {
+  return {const_cast<const uint8_t*>(s.map.start), const_cast<const uint8_t*>(s.map.start) + s.map.length};
+}
+
 template <class T>
 inline T Load(const volatile void* addr) {
   if constexpr (sizeof(T) == 1) return mmapkit_mmio_read8(addr);
@@ -135,22 +153,25 @@ inline void Store(volatile void* addr, T value) {
   else mmapkit_mmio_write64(addr, value);
 }
 
-// Every access runs under the SIGBUS guard: a window onto a file truncated after mapping (or a
-// device that answers with a bus error) throws ERR_MMAPKIT_SIGBUS instead of killing the process.
+// Every access runs under the fault guard: a window onto a file truncated after mapping (or a
+// device that answers with a bus error) throws ERR_MMAPKIT_SIGBUS, a page that refuses the access
+// ERR_MMAPKIT_PROTECTED, instead of killing the process.
 template <class T>
 T GuardedLoad(Napi::Env env, const WindowState& s, volatile uint8_t* addr) {
   T value = 0;
-  int err = sys::WithFaultGuard([&] { value = Load<T>(addr); });
-  if (err == SIGBUS) ThrowBus(env, s, "read", sizeof(T), addr);
-  if (err != 0) ThrowSystemError(env, err, "sigaction");
+  sys::FaultInfo f;
+  const sys::FaultRange range = WindowRange(s);
+  int err = sys::GuardFaults([&] { value = Load<T>(addr); }, &f, &range, 1);
+  if (err != 0) ThrowFault(env, s, err, "read", sizeof(T), addr);
   return value;
 }
 
 template <class T>
 void GuardedStore(Napi::Env env, const WindowState& s, volatile uint8_t* addr, T value) {
-  int err = sys::WithFaultGuard([&] { Store<T>(addr, value); });
-  if (err == SIGBUS) ThrowBus(env, s, "write", sizeof(T), addr);
-  if (err != 0) ThrowSystemError(env, err, "sigaction");
+  sys::FaultInfo f;
+  const sys::FaultRange range = WindowRange(s);
+  int err = sys::GuardFaults([&] { Store<T>(addr, value); }, &f, &range, 1);
+  if (err != 0) ThrowFault(env, s, err, "write", sizeof(T), addr);
 }
 
 template <class T>
@@ -236,8 +257,10 @@ Napi::Value ReadBlock(const Napi::CallbackInfo& info) {
   }
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, count * bytes);
   uint8_t* out = static_cast<uint8_t*>(ab.Data());
-  volatile uint8_t* bad = first;
-  int err = sys::WithFaultGuard([&] {
+  volatile uint8_t* volatile bad = first;  // volatile: read after a siglongjmp
+  sys::FaultInfo f;
+  const sys::FaultRange range = WindowRange(s);
+  int err = sys::GuardFaults([&] {
     for (size_t i = 0; i < count; ++i) {
       volatile uint8_t* p = first + i * bytes;
       bad = p;
@@ -248,9 +271,8 @@ Napi::Value ReadBlock(const Napi::CallbackInfo& info) {
         default: reinterpret_cast<uint64_t*>(out)[i] = mmapkit_mmio_read64(p); break;
       }
     }
-  });
-  if (err == SIGBUS) ThrowBus(env, s, "read", bytes, bad);
-  if (err != 0) ThrowSystemError(env, err, "sigaction");
+  }, &f, &range, 1);
+  if (err != 0) ThrowFault(env, s, err, "read", bytes, bad);
   switch (bytes) {
     case 1: return Napi::Uint8Array::New(env, count, ab, 0);
     case 2: return Napi::Uint16Array::New(env, count, ab, 0);
