@@ -9,7 +9,7 @@ export default defineConfig({
     globalSetup: ['test/soak/setup.ts'],
     pool: 'forks',
     fileParallelism: false,
-    testTimeout: 900_000,
+    testTimeout: 3_600_000,
     hookTimeout: 600_000,
   },
 });

@@ -110,5 +110,5 @@ describe('soak: durability of synced writes across SIGKILL', () => {
     report(line, detail);
     expect(bad.length, `${line}\n${detail}`).toBe(0);
     expect(lost).toBe(0);
-  }, 900_000);
+  }, 3_600_000);
 });

@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     include: ['test/sim.vm.kernel-diff.test.ts', 'test/core.processes.test.ts'],
     pool: 'forks',
-    testTimeout: 900_000,
+    testTimeout: 3_600_000,
     hookTimeout: 600_000,
   },
 });

@@ -42,7 +42,7 @@ describe('soak: existing checks at full size', () => {
       : `soak: ${SIM_RUNS} random operation sequences, simulator against the kernel: FAILED${seed ? ` (replay with MMAPKIT_SIM_DIFF_SEED=${seed})` : ''} (${r.secs} s)`, r.ok ? '' : failure(r.out));
     expect(r.ok, failure(r.out)).toBe(true);
     expect(Number(line?.[1])).toBe(SIM_RUNS);
-  }, 900_000);
+  }, 3_600_000);
 
   it(`${LEAK_CYCLES} map/unmap cycles: /proc/self/maps and RSS flat`, () => {
     const r = vitest('test/core.processes.test.ts', 'map/unmap cycles', { MMAPKIT_LEAK_CYCLES: String(LEAK_CYCLES) });
@@ -52,5 +52,5 @@ describe('soak: existing checks at full size', () => {
       : `soak: ${LEAK_CYCLES} map/unmap cycles: FAILED (${r.secs} s)`, r.ok ? '' : failure(r.out));
     expect(r.ok, failure(r.out)).toBe(true);
     expect(Number(line?.[1])).toBe(LEAK_CYCLES);
-  }, 900_000);
+  }, 3_600_000);
 });
