@@ -41,6 +41,8 @@ void ReserveMapping(Napi::Env env) {
   }
 }
 
+void CountMapping() { g_live++; }
+
 void ReleaseMapping() { g_live--; }
 
 }  // namespace mmapkit

@@ -10,6 +10,9 @@ namespace mmapkit {
 
 // Counts one more mapping, or throws ERR_MMAPKIT_TOO_MANY_MAPPINGS when at the limit.
 void ReserveMapping(Napi::Env env);
+// Counts one more map area without a check: a range the process already holds that becomes a
+// separate area (the retired tail or old place of a resized mapping).
+void CountMapping();
 // Gives back a reservation (after munmap, or when the map call failed).
 void ReleaseMapping();
 

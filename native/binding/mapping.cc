@@ -6,7 +6,14 @@
 // JavaScript Mapping) and every other ArrayBuffer vended over it are finalized, and until no
 // asynchronous operation is still using it, so a live view keeps its mapping alive. An explicit
 // unmap() first detaches the owner and every vended ArrayBuffer (JavaScript then sees length 0,
-// never freed memory) and only then calls munmap.
+// never freed memory). Detaching does not help code that already took the raw pointer: a libuv
+// job (crypto.randomFill, zlib, fs.write) or a builtin part-way through a call that ran user code
+// (buf.fill({ valueOf })). So when the owner was handed to user code or a view is still reachable,
+// the address range is retired rather than unmapped: one mmap(MAP_FIXED) puts a zero-filled private
+// anonymous placeholder over it (sys::Retire), which lets the file and its pages go at once, and
+// the placeholder is unmapped when the last of those JavaScript objects is collected (a Retired
+// record counts them). resize() retires the range it vacates the same way. With no holder (the
+// owner never left the library, no view alive) unmap() is a plain munmap.
 //
 // Ids. JavaScript reaches a mapping by a number: a slot in a table with a generation count, so an
 // id whose state was freed, or that belongs to another thread's environment, is refused rather
@@ -39,20 +46,40 @@ using args::U64;
 
 struct MapState;
 
+// An address range taken out of use by unmap() or resize() while JavaScript objects that may have
+// lent its raw pointer to other code are alive. armed: the range has been retired (or, for an
+// unmap() waiting on an in-flight msync, will be once it ends); it is released when armed and no
+// holder is left.
+struct Retired {
+  uint8_t* base;
+  size_t len;
+  int holders = 0;
+  bool armed = false;
+};
+
 // A vended ArrayBuffer other than the owner: detached by unmap() through its weak reference.
+// retired: the range it pointed into, once that was retired (it counts as one of its holders).
 struct ViewRecord {
   MapState* state;
   napi_ref ref;
+  Retired* retired = nullptr;
+};
+
+// The hint of the finalizer put on a retired owner's ArrayBuffer.
+struct OwnerHold {
+  MapState* state;
+  Retired* retired;
 };
 
 struct MapState {
   sys::Region region;
   napi_env env = nullptr;
   double id = 0;
-  bool unmapped = false;      // munmap has been done (or there was nothing to map)
+  bool unmapped = false;      // the region is no longer this state's to unmap (munmap done, retired, or empty)
   bool closing = false;       // unmap() was called: no new views, views detached
-  int live_buffers = 0;       // owners and views whose finalizer has not run
+  int live_buffers = 0;       // owners, views and retired owners whose finalizer has not run
   int pins = 0;               // asynchronous operations in flight
+  Retired* pending = nullptr; // unmap()'s retirement, armed when the last pin goes
   std::list<ViewRecord*> views;  // vended ArrayBuffers (not owners) not finalized yet
 };
 
@@ -116,8 +143,42 @@ void DoUnmap(MapState* s) {
   ReleaseMapping();
 }
 
+// The range goes back to the kernel: its mapping reservation with it.
+void ReleaseRetired(Retired* r) {
+  sys::Release(r->base, r->len);
+  ReleaseMapping();
+  delete r;
+}
+
+// Retires the range now that nothing asynchronous of ours uses it; without holders it is simply
+// unmapped. If the placeholder cannot be made (ENOMEM), the old mapping stays until the holders go.
+void ArmRetired(Retired* r) {
+  r->armed = true;
+  if (r->holders == 0) {
+    ReleaseRetired(r);
+    return;
+  }
+  sys::Retire(r->base, r->len);
+}
+
+void DropHolder(Retired* r) {
+  if (--r->holders == 0 && r->armed) ReleaseRetired(r);
+}
+
+// A new Retired over [base, base + len) whose holders are the views not yet counted for an earlier
+// range, plus, when the owner left the library (exposed), its ArrayBuffer `owner_ab`.
+Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab);
+
 void FinishUnmap(MapState* s) {
-  if (s->closing && s->pins == 0) DoUnmap(s);
+  if (!s->closing || s->pins > 0) return;
+  Retired* r = s->pending;
+  s->pending = nullptr;
+  if (r == nullptr) {
+    DoUnmap(s);
+    return;
+  }
+  s->unmapped = true;  // the range and its reservation now belong to r
+  ArmRetired(r);
 }
 
 void MaybeFree(MapState* s) {
@@ -128,8 +189,20 @@ void MaybeFree(MapState* s) {
 }
 
 // The owner's finalizer (an external Buffer's, or an External's for empty and oversized mappings).
+// An external Buffer's runs when its memory is released, which detaching does at once: it says
+// nothing about who still holds the ArrayBuffer object (OwnerHold does).
 void FinalizeOwner(napi_env /*env*/, void* /*data*/, void* hint) {
   auto* s = static_cast<MapState*>(hint);
+  s->live_buffers--;
+  MaybeFree(s);
+}
+
+// Runs when a retired owner's ArrayBuffer object is collected: no Buffer over it is left.
+void FinalizeOwnerHold(napi_env /*env*/, void* data, void* /*hint*/) {
+  auto* hold = static_cast<OwnerHold*>(data);
+  MapState* s = hold->state;
+  DropHolder(hold->retired);
+  delete hold;
   s->live_buffers--;
   MaybeFree(s);
 }
@@ -139,9 +212,39 @@ void FinalizeView(napi_env env, void* /*data*/, void* hint) {
   MapState* s = rec->state;
   s->views.remove(rec);
   if (rec->ref != nullptr) napi_delete_reference(env, rec->ref);
+  Retired* r = rec->retired;
   delete rec;
+  if (r != nullptr) DropHolder(r);
   s->live_buffers--;
   MaybeFree(s);
+}
+
+Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab) {
+  auto* r = new Retired{base, len};
+  for (ViewRecord* rec : s->views) {
+    if (rec->retired != nullptr) continue;
+    rec->retired = r;
+    r->holders++;
+  }
+  if (exposed && owner_ab != nullptr) {
+    auto* hold = new OwnerHold{s, r};
+    if (napi_add_finalizer(env, owner_ab, hold, FinalizeOwnerHold, nullptr, nullptr) == napi_ok) {
+      r->holders++;
+      s->live_buffers++;
+    } else {
+      // Without the finalizer nothing would ever release the range: keep it for the state's life.
+      delete hold;
+      r->holders++;
+      s->live_buffers++;
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+    }
+  }
+  return r;
 }
 
 void DetachViews(napi_env env, MapState* s) {
@@ -153,19 +256,18 @@ void DetachViews(napi_env env, MapState* s) {
   }
 }
 
-// Detaches the owner JavaScript handed back (its Buffer's ArrayBuffer), after checking that it is
-// this mapping's. An External owner (empty or oversized mapping) has nothing to detach.
-void DetachOwner(Napi::Env env, MapState* s, const Napi::Value& owner) {
-  if (!owner.IsTypedArray()) return;
+// The ArrayBuffer of the owner JavaScript handed back, after checking that it is this mapping's
+// (nullptr for an External owner: an empty or oversized mapping, nothing to detach).
+napi_value OwnerArrayBuffer(Napi::Env env, MapState* s, const Napi::Value& owner) {
+  if (!owner.IsTypedArray()) return nullptr;
   napi_value ab;
   void* data = nullptr;
   size_t length = 0;
-  NAPI_THROW_IF_FAILED_VOID(env, napi_get_typedarray_info(env, owner, nullptr, &length, &data, &ab, nullptr));
-  if (data == nullptr && length == 0) return;  // already detached
-  if (data != s->region.data()) {
+  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, owner, nullptr, &length, &data, &ab, nullptr), nullptr);
+  if (data != nullptr && data != s->region.data()) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
   }
-  NAPI_THROW_IF_FAILED_VOID(env, napi_detach_arraybuffer(env, ab));
+  return ab;
 }
 
 // ---- the mapping's functions ----
@@ -419,38 +521,36 @@ struct Ops {
     return vec;
   }
 
-  // resize(newLength, mayMove, owner, bufferMax) -> new owner: mremap. The old owner and every view vended
-  // before are detached, moved or not; the old owner's finalizer still runs, as for any view.
+  // resize(newLength, mayMove, owner, bufferMax, exposed) -> new owner: mremap. The old owner and
+  // every view vended before are detached, moved or not; the old owner's finalizer still runs, as
+  // for any view. When one of them may have lent its pointer (exposed: the owner left the library),
+  // the range the mapping leaves (a shrunk tail, the old place of a moved mapping) is retired.
   Napi::Value Resize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Live(env);
     uint64_t n = U64(info, 1, "length");
     uint64_t buffer_max = U64(info, 4, "bufferMax");
+    bool exposed = Bool(info, 5);
     if (state_->region.base == nullptr) {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED", "An empty mapping cannot be resized; map again instead");
     }
     if (state_->pins > 0) {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_BUSY", "The mapping cannot be resized while an asynchronous sync is in flight");
     }
-    Napi::Value old_owner = info[3];
-    if (old_owner.IsTypedArray()) {
-      // Checked before mremap, so that a wrong owner changes nothing.
-      void* data = nullptr;
-      size_t len = 0;
-      napi_get_typedarray_info(env, old_owner, nullptr, &len, &data, nullptr, nullptr);
-      if (data != nullptr && data != state_->region.data()) {
-        ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
-      }
-    }
-    int err = sys::Resize(&state_->region, n, Bool(info, 2));
+    // Checked before mremap, so that a wrong owner changes nothing.
+    napi_value owner_ab = OwnerArrayBuffer(env, state_, info[3]);
+    bool held = exposed && owner_ab != nullptr;
+    for (ViewRecord* rec : state_->views) held = held || rec->retired == nullptr;
+    uint8_t* vacated = nullptr;
+    size_t vacated_len = 0;
+    int err = sys::Resize(&state_->region, n, Bool(info, 2), held, &vacated, &vacated_len);
     if (err != 0) ThrowSystemError(env, err, "mremap");
-    DetachViews(env, state_);
-    if (old_owner.IsTypedArray()) {
-      napi_value ab;
-      if (napi_get_typedarray_info(env, old_owner, nullptr, nullptr, nullptr, &ab, nullptr) == napi_ok) {
-        napi_detach_arraybuffer(env, ab);
-      }
+    if (vacated_len > 0) {
+      CountMapping();  // the retired range is one more map area until released
+      ArmRetired(CollectHolders(env, state_, vacated, vacated_len, exposed, owner_ab));
     }
+    DetachViews(env, state_);
+    if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
     return NewOwner(env, state_, buffer_max);
   }
 
@@ -499,12 +599,17 @@ struct Ops {
     return env.Undefined();
   }
 
-  // unmap(owner) -> whether this call unmapped: detaches the owner and every view, then munmap
-  // (at once, or when the last asynchronous operation using the mapping finishes).
+  // unmap(owner, exposed) -> whether this call unmapped: detaches the owner and every view, then
+  // retires the range (see Lifetime above) or, with no holder, unmaps it; at once, or when the last
+  // asynchronous operation using the mapping finishes. exposed: the owner Buffer left the library.
   Napi::Value Unmap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (state_->closing) return Napi::Boolean::New(env, false);
-    DetachOwner(env, state_, info[1]);
+    napi_value owner_ab = OwnerArrayBuffer(env, state_, info[1]);
+    if (!state_->unmapped) {
+      state_->pending = CollectHolders(env, state_, state_->region.base, sys::SpanOf(state_->region), Bool(info, 2), owner_ab);
+    }
+    if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
     DetachViews(env, state_);
     state_->closing = true;
     FinishUnmap(state_);
