@@ -146,6 +146,8 @@ interface Segment {
 }
 
 const INTERNAL = Symbol('mmapkit.internal');
+/** What a Mapping holds as its owner once unmapped. */
+const RELEASED: object = Object.freeze({});
 
 
 /**
@@ -399,7 +401,11 @@ export class Mapping implements MemoryView, Disposable {
     this.#id = 0;
     this.#buf = null;
     this.#dv = null;
-    return binding().mapUnmap(id, this.#owner, this.#exposed) as boolean;
+    const owner = this.#owner;
+    // Let go of the owner: a range retired behind a placeholder is freed once the Buffers and
+    // ArrayBuffers over it are collected, and a closed Mapping kept around should not be one.
+    this.#owner = RELEASED;
+    return binding().mapUnmap(id, owner, this.#exposed) as boolean;
   }
 
   /** Alias of unmap(). */

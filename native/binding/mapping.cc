@@ -57,18 +57,28 @@ struct Retired {
   bool armed = false;
 };
 
-// A vended ArrayBuffer other than the owner: detached by unmap() through its weak reference.
-// retired: the range it pointed into, once that was retired (it counts as one of its holders).
-struct ViewRecord {
-  MapState* state;
-  napi_ref ref;
-  Retired* retired = nullptr;
+// Something JavaScript may still hold, with the retired ranges it keeps. Every holder alive when a
+// range is retired is counted for it, whether or not it pointed into it: a view over the head of a
+// shrunk mapping also points into what a later unmap() retires, and holding a placeholder a little
+// longer than needed costs only address space.
+struct Holder {
+  std::vector<Retired*> ranges;
 };
 
-// The hint of the finalizer put on a retired owner's ArrayBuffer.
-struct OwnerHold {
+// A vended ArrayBuffer other than the owner: detached by unmap() and resize() through its weak
+// reference, and counted as a holder until it is collected.
+struct ViewRecord : Holder {
+  ViewRecord(MapState* s, napi_ref r) : state(s), ref(r) {}
   MapState* state;
-  Retired* retired;
+  napi_ref ref;
+};
+
+// A replaced owner's ArrayBuffer that left the library, from the unmap() or resize() that detached
+// it until the object is collected (the data of the finalizer put on it). The owner Buffer's own
+// finalizer cannot tell: it runs when the memory is released, which detaching does at once.
+struct OwnerHold : Holder {
+  explicit OwnerHold(MapState* s) : state(s) {}
+  MapState* state;
 };
 
 struct MapState {
@@ -81,6 +91,7 @@ struct MapState {
   int pins = 0;               // asynchronous operations in flight
   Retired* pending = nullptr; // unmap()'s retirement, armed when the last pin goes
   std::list<ViewRecord*> views;  // vended ArrayBuffers (not owners) not finalized yet
+  std::list<OwnerHold*> holds;   // replaced owners that left the library, not collected yet
 };
 
 // ---- the id table ----
@@ -161,12 +172,15 @@ void ArmRetired(Retired* r) {
   sys::Retire(r->base, r->len);
 }
 
-void DropHolder(Retired* r) {
-  if (--r->holders == 0 && r->armed) ReleaseRetired(r);
+void DropHolder(Holder* h) {
+  for (Retired* r : h->ranges) {
+    if (--r->holders == 0 && r->armed) ReleaseRetired(r);
+  }
+  h->ranges.clear();
 }
 
-// A new Retired over [base, base + len) whose holders are the views not yet counted for an earlier
-// range, plus, when the owner left the library (exposed), its ArrayBuffer `owner_ab`.
+// A new Retired over [base, base + len) whose holders are the live views and the replaced owners
+// that left the library, `owner_ab` (the current owner's ArrayBuffer) included when exposed.
 Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab);
 
 void FinishUnmap(MapState* s) {
@@ -189,19 +203,18 @@ void MaybeFree(MapState* s) {
 }
 
 // The owner's finalizer (an external Buffer's, or an External's for empty and oversized mappings).
-// An external Buffer's runs when its memory is released, which detaching does at once: it says
-// nothing about who still holds the ArrayBuffer object (OwnerHold does).
 void FinalizeOwner(napi_env /*env*/, void* /*data*/, void* hint) {
   auto* s = static_cast<MapState*>(hint);
   s->live_buffers--;
   MaybeFree(s);
 }
 
-// Runs when a retired owner's ArrayBuffer object is collected: no Buffer over it is left.
+// Runs when a replaced owner's ArrayBuffer object is collected: no Buffer over it is left.
 void FinalizeOwnerHold(napi_env /*env*/, void* data, void* /*hint*/) {
   auto* hold = static_cast<OwnerHold*>(data);
   MapState* s = hold->state;
-  DropHolder(hold->retired);
+  s->holds.remove(hold);
+  DropHolder(hold);
   delete hold;
   s->live_buffers--;
   MaybeFree(s);
@@ -212,38 +225,39 @@ void FinalizeView(napi_env env, void* /*data*/, void* hint) {
   MapState* s = rec->state;
   s->views.remove(rec);
   if (rec->ref != nullptr) napi_delete_reference(env, rec->ref);
-  Retired* r = rec->retired;
+  DropHolder(rec);
   delete rec;
-  if (r != nullptr) DropHolder(r);
   s->live_buffers--;
   MaybeFree(s);
 }
 
-Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab) {
-  auto* r = new Retired{base, len};
-  for (ViewRecord* rec : s->views) {
-    if (rec->retired != nullptr) continue;
-    rec->retired = r;
-    r->holders++;
-  }
-  if (exposed && owner_ab != nullptr) {
-    auto* hold = new OwnerHold{s, r};
-    if (napi_add_finalizer(env, owner_ab, hold, FinalizeOwnerHold, nullptr, nullptr) == napi_ok) {
-      r->holders++;
-      s->live_buffers++;
-    } else {
-      // Without the finalizer nothing would ever release the range: keep it for the state's life.
-      delete hold;
-      r->holders++;
-      s->live_buffers++;
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value ignored;
-        napi_get_and_clear_last_exception(env, &ignored);
-      }
+// Tracks the ArrayBuffer of an owner that left the library until it is collected: from now on it
+// holds every range retired while it lives.
+void HoldOwner(napi_env env, MapState* s, napi_value owner_ab) {
+  auto* hold = new OwnerHold(s);
+  s->holds.push_back(hold);
+  s->live_buffers++;
+  if (napi_add_finalizer(env, owner_ab, hold, FinalizeOwnerHold, nullptr, nullptr) != napi_ok) {
+    // Without its finalizer the hold is never dropped: what it holds stays retired for the state's
+    // life, and so does the state. Safe; the failure itself (out of memory) is not reported.
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
     }
   }
+}
+
+Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab) {
+  auto* r = new Retired{base, len};
+  if (exposed && owner_ab != nullptr) HoldOwner(env, s, owner_ab);
+  auto count = [r](Holder* h) {
+    h->ranges.push_back(r);
+    r->holders++;
+  };
+  for (ViewRecord* rec : s->views) count(rec);
+  for (OwnerHold* hold : s->holds) count(hold);
   return r;
 }
 
@@ -539,8 +553,7 @@ struct Ops {
     }
     // Checked before mremap, so that a wrong owner changes nothing.
     napi_value owner_ab = OwnerArrayBuffer(env, state_, info[3]);
-    bool held = exposed && owner_ab != nullptr;
-    for (ViewRecord* rec : state_->views) held = held || rec->retired == nullptr;
+    bool held = exposed || !state_->views.empty() || !state_->holds.empty();
     uint8_t* vacated = nullptr;
     size_t vacated_len = 0;
     int err = sys::Resize(&state_->region, n, Bool(info, 2), held, &vacated, &vacated_len);
@@ -549,6 +562,8 @@ struct Ops {
       CountMapping();  // the retired range is one more map area until released
       ArmRetired(CollectHolders(env, state_, vacated, vacated_len, exposed, owner_ab));
     }
+    // Retired now or not, the old owner may still point into what a later unmap() retires.
+    if (vacated_len == 0 && exposed && owner_ab != nullptr) HoldOwner(env, state_, owner_ab);
     DetachViews(env, state_);
     if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
     return NewOwner(env, state_, buffer_max);
