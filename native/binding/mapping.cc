@@ -21,6 +21,7 @@
 // with one finalizer per mapping, as light as the plain external Buffer other packages return.
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -28,6 +29,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "binding/args.h"
@@ -46,6 +49,17 @@ using args::U64;
 
 struct MapState;
 
+// Retired ranges whose holders are all gone, to be unmapped together on the next turn of the event
+// loop: finalizers come in batches after a collection, and neighbouring placeholders (the usual
+// case: mappings made one after another) merged into one map area in the kernel, so one munmap per
+// run of neighbours replaces one per range. One per environment.
+struct ReleaseQueue {
+  napi_threadsafe_function flush = nullptr;  // unref'd: calls FlushReleases on the loop's thread
+  std::vector<std::pair<uint8_t*, size_t>> ranges;
+  bool scheduled = false;
+  bool closed = false;  // the environment is being torn down: unmap at once
+};
+
 // An address range taken out of use by unmap() or resize() while JavaScript objects that may have
 // lent its raw pointer to other code are alive. armed: the range has been retired (or, for an
 // unmap() waiting on an in-flight msync, will be once it ends); it is released when armed and no
@@ -53,8 +67,10 @@ struct MapState;
 struct Retired {
   uint8_t* base;
   size_t len;
+  ReleaseQueue* queue;
   int holders = 0;
   bool armed = false;
+  bool placed = false;  // the placeholder is in place
 };
 
 // Something JavaScript may still hold, with the retired ranges it keeps. Every holder alive when a
@@ -89,7 +105,13 @@ struct MapState {
   bool closing = false;       // unmap() was called: no new views, views detached
   int live_buffers = 0;       // owners, views and retired owners whose finalizer has not run
   int pins = 0;               // asynchronous operations in flight
+  ReleaseQueue* releases = nullptr;
   Retired* pending = nullptr; // unmap()'s retirement, armed when the last pin goes
+  // msyncs running on pool threads, and whether the last one to end retires `pending` there: at
+  // once after the msync, before the thread can run another job that writes through the pointer.
+  std::mutex sync_mutex;
+  int syncing = 0;
+  bool retire_after_sync = false;
   std::list<ViewRecord*> views;  // vended ArrayBuffers (not owners) not finalized yet
   std::list<OwnerHold*> holds;   // replaced owners that left the library, not collected yet
 };
@@ -154,10 +176,80 @@ void DoUnmap(MapState* s) {
   ReleaseMapping();
 }
 
-// The range goes back to the kernel: its mapping reservation with it.
-void ReleaseRetired(Retired* r) {
-  sys::Release(r->base, r->len);
-  ReleaseMapping();
+// ---- the release queue ----
+
+std::mutex g_queue_mutex;
+std::unordered_map<napi_env, ReleaseQueue*> g_queues;
+
+void FlushReleases(ReleaseQueue* q) {
+  auto& v = q->ranges;
+  std::sort(v.begin(), v.end());
+  for (size_t i = 0; i < v.size();) {
+    uint8_t* start = v[i].first;
+    uint8_t* end = start + v[i].second;
+    size_t j = i + 1;
+    while (j < v.size() && v[j].first == end) end += v[j++].second;
+    sys::Release(start, static_cast<size_t>(end - start));
+    for (; i < j; i++) ReleaseMapping();
+  }
+  v.clear();
+}
+
+void OnFlush(napi_env /*env*/, napi_value /*js_cb*/, void* context, void* /*data*/) {
+  auto* q = static_cast<ReleaseQueue*>(context);
+  q->scheduled = false;
+  FlushReleases(q);
+}
+
+void CloseQueue(void* arg) {
+  auto* q = static_cast<ReleaseQueue*>(arg);
+  FlushReleases(q);
+  q->closed = true;  // kept (not freed): finalizers that run later in the teardown may still look
+}
+
+// This environment's queue, made on its first map (a JavaScript call, so a handle scope is open).
+ReleaseQueue* QueueFor(napi_env env) {
+  thread_local napi_env t_env = nullptr;
+  thread_local ReleaseQueue* t_queue = nullptr;
+  if (t_env == env) return t_queue;
+  std::lock_guard<std::mutex> lock(g_queue_mutex);
+  ReleaseQueue*& q = g_queues[env];
+  if (q == nullptr) {
+    auto made = std::make_unique<ReleaseQueue>();
+    napi_value name;
+    if (napi_create_string_utf8(env, "mmapkit:release", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, made.get(), OnFlush,
+                                        &made->flush) != napi_ok) {
+      g_queues.erase(env);
+      return nullptr;  // ranges are then unmapped one by one, at once
+    }
+    napi_unref_threadsafe_function(env, made->flush);
+    napi_add_env_cleanup_hook(env, CloseQueue, made.get());
+    q = made.release();
+  }
+  t_env = env;
+  t_queue = q;
+  return q;
+}
+
+// The range goes back to the kernel (with its mapping reservation): at once (now, or when there is
+// no queue, or it is long), or on the next turn of the loop with its neighbours.
+void ReleaseRetired(Retired* r, bool now) {
+  ReleaseQueue* q = r->queue;
+  if (now || q == nullptr || q->closed) {
+    sys::Release(r->base, r->len);
+    ReleaseMapping();
+  } else {
+    q->ranges.emplace_back(r->base, r->len);
+    if (q->ranges.size() >= 4096) {
+      FlushReleases(q);
+    } else if (!q->scheduled &&
+               napi_call_threadsafe_function(q->flush, nullptr, napi_tsfn_nonblocking) == napi_ok) {
+      q->scheduled = true;
+    } else if (!q->scheduled) {
+      FlushReleases(q);
+    }
+  }
   delete r;
 }
 
@@ -166,15 +258,16 @@ void ReleaseRetired(Retired* r) {
 void ArmRetired(Retired* r) {
   r->armed = true;
   if (r->holders == 0) {
-    ReleaseRetired(r);
+    ReleaseRetired(r, true);  // nothing outside the library saw it: a plain munmap, as unmap() says
     return;
   }
-  sys::Retire(r->base, r->len);
+  if (!r->placed) sys::Retire(r->base, r->len);
+  r->placed = true;
 }
 
 void DropHolder(Holder* h) {
   for (Retired* r : h->ranges) {
-    if (--r->holders == 0 && r->armed) ReleaseRetired(r);
+    if (--r->holders == 0 && r->armed) ReleaseRetired(r, false);
   }
   h->ranges.clear();
 }
@@ -185,6 +278,10 @@ Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bo
 
 void FinishUnmap(MapState* s) {
   if (!s->closing || s->pins > 0) return;
+  {
+    std::lock_guard<std::mutex> lock(s->sync_mutex);
+    s->retire_after_sync = false;
+  }
   Retired* r = s->pending;
   s->pending = nullptr;
   if (r == nullptr) {
@@ -250,7 +347,7 @@ void HoldOwner(napi_env env, MapState* s, napi_value owner_ab) {
 }
 
 Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab) {
-  auto* r = new Retired{base, len};
+  auto* r = new Retired{base, len, s->releases};
   if (exposed && owner_ab != nullptr) HoldOwner(env, s, owner_ab);
   auto count = [r](Holder* h) {
     h->ranges.push_back(r);
@@ -346,6 +443,7 @@ Napi::Value MapNew(const Napi::CallbackInfo& info) {
   *id_out = 0;
   auto state = std::make_unique<MapState>();
   state->env = env;
+  state->releases = QueueFor(env);
   if (req.length == 0) {
     state->unmapped = true;
   } else {
@@ -439,9 +537,21 @@ struct Ops {
         : Napi::AsyncWorker(env, "mmapkit:msync"), deferred_(Napi::Promise::Deferred::New(env)), s_(s),
           off_(off), len_(len), flags_(flags) {
       s_->pins++;
+      std::lock_guard<std::mutex> lock(s_->sync_mutex);
+      s_->syncing++;
     }
     Napi::Promise Promise() { return deferred_.Promise(); }
-    void Execute() override { err_ = sys::Sync(s_->region, off_, len_, flags_); }
+    void Execute() override {
+      err_ = sys::Sync(s_->region, off_, len_, flags_);
+      // unmap() came while this msync ran: the last one to end puts the placeholder in at once.
+      // (pending, its range and placed are only touched under the mutex while retire_after_sync.)
+      std::lock_guard<std::mutex> lock(s_->sync_mutex);
+      if (--s_->syncing == 0 && s_->retire_after_sync) {
+        s_->retire_after_sync = false;
+        sys::Retire(s_->pending->base, s_->pending->len);
+        s_->pending->placed = true;
+      }
+    }
     void OnOK() override {
       Release();
       if (err_ != 0) {
@@ -622,7 +732,19 @@ struct Ops {
     if (state_->closing) return Napi::Boolean::New(env, false);
     napi_value owner_ab = OwnerArrayBuffer(env, state_, info[1]);
     if (!state_->unmapped) {
-      state_->pending = CollectHolders(env, state_, state_->region.base, sys::SpanOf(state_->region), Bool(info, 2), owner_ab);
+      Retired* r = CollectHolders(env, state_, state_->region.base, sys::SpanOf(state_->region), Bool(info, 2), owner_ab);
+      std::lock_guard<std::mutex> lock(state_->sync_mutex);
+      state_->pending = r;
+      if (state_->pins > 0 && r->holders > 0) {
+        // An msync still needs the real mapping: retire as soon as the last one ends (on its pool
+        // thread), or now if they have all ended and only their completion is still queued.
+        if (state_->syncing > 0) {
+          state_->retire_after_sync = true;
+        } else {
+          sys::Retire(r->base, r->len);
+          r->placed = true;
+        }
+      }
     }
     if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
     DetachViews(env, state_);
