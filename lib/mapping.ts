@@ -148,6 +148,8 @@ interface Segment {
 }
 
 const INTERNAL = Symbol('mmapkit.internal');
+/** What a Mapping holds as its owner once unmapped. */
+const RELEASED: object = Object.freeze({});
 
 // ---- the engine's own facts about a view ----
 //
@@ -296,6 +298,12 @@ export class Mapping implements MemoryView, Disposable {
   #length: number;
   #buf: Buffer | null = null;
   #dv: DataView | null = null;
+  /**
+   * Whether the owner Buffer has left the library (through `buffer`, `view()` or `address`): then
+   * other code may hold its raw pointer, and unmap() and resize() retire the address range behind
+   * a placeholder instead of unmapping it (native/binding/mapping.cc, "Lifetime").
+   */
+  #exposed = false;
   /** Protection by range, once protect() has been used; null while the whole mapping has its initial protection. */
   #segments: Segment[] | null = null;
   #readable: boolean;
@@ -352,7 +360,9 @@ export class Mapping implements MemoryView, Disposable {
 
   /** The address of the first byte (for diagnostics and for passing to other native code). */
   get address(): bigint {
-    return binding().mapAddress(this.#live());
+    const id = this.#live();
+    this.#exposed = true;
+    return binding().mapAddress(id);
   }
 
   /**
@@ -360,6 +370,13 @@ export class Mapping implements MemoryView, Disposable {
    * unmap() or resize() detaches it. Mappings larger than buffer.constants.MAX_LENGTH need view().
    */
   get buffer(): Buffer {
+    const b = this.#buf ?? this.#ownerBuffer();
+    this.#exposed = true;
+    return b;
+  }
+
+  /** The owner Buffer for the library's own use (the load/store paths): not exposed by this. */
+  #ownerBuffer(): Buffer {
     if (this.#buf !== null) return this.#buf;
     const id = this.#live();
     if (this.#length > MAX_BUFFER) {
@@ -380,7 +397,7 @@ export class Mapping implements MemoryView, Disposable {
     if (len > MAX_BUFFER) {
       throw rangeError('ERR_MMAPKIT_TOO_LARGE', `A view of ${len} bytes is more than one Buffer can hold here (${MAX_BUFFER})`);
     }
-    if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len);
+    if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len); // exposes the owner
     const ab = binding().mapArrayBuffer(id, off, len) as ArrayBuffer;
     VENDED.set(ab, { mapping: this, start: off });
     return Buffer.from(ab, 0, len);
@@ -507,9 +524,10 @@ export class Mapping implements MemoryView, Disposable {
     const o = toOptions<{ mayMove: boolean }>(options, 'options', ['mayMove']);
     const mayMove = o.mayMove === undefined ? true : toBool(o.mayMove, 'options.mayMove');
     if (this.hugePages === 'explicit') throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
-    this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER) as Buffer | object;
+    this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER, this.#exposed) as Buffer | object;
     this.#buf = null;
     this.#dv = null;
+    this.#exposed = false;
     const old = this.#length;
     this.#length = n;
     if (this.#segments === null) return; // one protection throughout, as before
@@ -533,7 +551,11 @@ export class Mapping implements MemoryView, Disposable {
     this.#id = 0;
     this.#buf = null;
     this.#dv = null;
-    return binding().mapUnmap(id, this.#owner) as boolean;
+    const owner = this.#owner;
+    // Let go of the owner: a range retired behind a placeholder is freed once the Buffers and
+    // ArrayBuffers over it are collected, and a closed Mapping kept around should not be one.
+    this.#owner = RELEASED;
+    return binding().mapUnmap(id, owner, this.#exposed) as boolean;
   }
 
   /** Alias of unmap(). */
@@ -603,12 +625,12 @@ export class Mapping implements MemoryView, Disposable {
 
   #fastBuf(): Buffer {
     if (this.#id === 0 || this.#length > MAX_BUFFER) return Buffer.alloc(0);
-    return this.buffer;
+    return this.#ownerBuffer();
   }
 
   #fastDv(): DataView {
     if (this.#id === 0 || this.#length > MAX_BUFFER) return new DataView(new ArrayBuffer(0));
-    const b = this.buffer;
+    const b = this.#ownerBuffer();
     this.#dv = new DataView(b.buffer, b.byteOffset, b.length);
     return this.#dv;
   }

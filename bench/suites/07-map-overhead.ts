@@ -44,6 +44,47 @@ function install(ctx: SuiteContext, spec: string, dirName: string, moduleName: s
   return tryLoad();
 }
 
+// The floor under any binding: the same map + read one byte + munmap of the same file, in C.
+const RAW_C = `
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
+int main(int argc, char** argv) {
+  int fd = open(argv[1], O_RDONLY);
+  long total = atol(argv[2]), rounds = atol(argv[3]);
+  if (fd < 0) return 1;
+  for (long r = 0; r < rounds; r++) {
+    long sum = 0;
+    double t0 = now();
+    for (long i = 0; i < total; i++) {
+      volatile unsigned char* p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+      if (p == MAP_FAILED) return 2;
+      sum += p[100];
+      munmap((void*)p, 4096);
+    }
+    printf("%.1f %ld\\n", (now() - t0) / total, sum);
+  }
+  return 0;
+}
+`;
+
+/** Builds and runs RAW_C: nanoseconds per map of each round (the first one a warm-up), or why not. */
+function rawC(ctx: SuiteContext, file: string, total: number, rounds: number): { ns: number[]; sums: number[] } | { error: string } {
+  const src = path.join(ctx.dataDir, 'raw-map.c');
+  const exe = path.join(ctx.dataDir, 'raw-map');
+  fs.writeFileSync(src, RAW_C);
+  const cc = spawnSync('cc', ['-O2', '-o', exe, src], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) return { error: `no C compiler here (cc: ${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})` };
+  const r = spawnSync(exe, [file, String(total), String(rounds)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) return { error: `the C program failed (status ${r.status})` };
+  const lines = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number));
+  return { ns: lines.map((l) => l[0]), sums: lines.map((l) => l[1]) };
+}
+
 export const suite: Suite = {
   name: 'map-overhead',
   title: '7. Mapping overhead: map + unmap of a small file per call, mmapkit vs the mmap-io family',
@@ -96,6 +137,7 @@ export const suite: Suite = {
       ];
       // One run of one variant: total nanoseconds per map, and how many were still mapped when its
       // loop ended (what the drain had left to release).
+      const steadyMedians = new Map<string, number>();
       const steadyRun = async (one: () => number, total: number): Promise<{ ns: number; left: number; sum: number }> => {
         let sum = 0;
         let ns = 0n;
@@ -134,6 +176,7 @@ export const suite: Suite = {
         for (const [i, r] of steadyRuns.entries()) {
           const sorted = runs[i].sort((a, b) => a - b);
           const median = sorted[Math.floor(sorted.length / 2)];
+          steadyMedians.set(r.name, median);
           ctx.record({
             group: steady,
             name: r.name,
@@ -178,6 +221,29 @@ export const suite: Suite = {
         await measureSteady();
       } catch (err) {
         ctx.remark(`steady state: failed while measured: ${(err as Error).message}`);
+      }
+      // The C floor, in rounds of the same size as the steady state's (the first one warms up).
+      const cTotal = ctx.quick ? 2 * batch : 200 * batch;
+      const c = rawC(ctx, file, cTotal, ctx.quick ? 1 : 6);
+      if ('error' in c) {
+        ctx.remark(`raw C map + unmap: ${c.error}`);
+      } else {
+        ctx.check('the C program reads the mapped byte', c.sums.every((x) => x === cTotal * 0x5a), `sums ${c.sums.join(' ')}`);
+        const sorted = (ctx.quick ? c.ns : c.ns.slice(1)).sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)];
+        ctx.record({
+          group: steady,
+          name: 'C: mmap + read 1 byte + munmap (no JavaScript, the floor)',
+          nsPerOp: median,
+          ops: cTotal,
+          samples: sorted.length,
+          note: `${sorted.length} runs of ${cTotal} maps, ${(sorted[0] / 1000).toFixed(2)}–${(sorted[sorted.length - 1] / 1000).toFixed(2)} µs`,
+        });
+        const own = steadyMedians.get(steadyRuns[0].name);
+        if (own !== undefined) {
+          ctx.fact('map + unmap vs raw C', `${(own / median).toFixed(2)}× (${(own / 1000).toFixed(2)} vs ${(median / 1000).toFixed(2)} µs)`);
+          ctx.log(`map-overhead | ${steadyRuns[0].name}: ${(own / median).toFixed(2)}× the C floor`);
+        }
       }
       const own = tasks.filter((t) => !t.name.includes('mmap-io'));
       await ctx.measure(own, { time: ctx.quick ? 0 : 1000 });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "binding/errors.h"
@@ -11,6 +12,8 @@ namespace mmapkit {
 namespace {
 
 std::atomic<long> g_live{0};
+// Room granted beyond Limit() by the last count of the process's real map areas.
+std::atomic<long> g_slack{0};
 
 long Limit() {
   static const long limit = [] {
@@ -27,11 +30,38 @@ long Limit() {
   return limit;
 }
 
+// The process's map areas, as many as /proc/self/maps has lines; -1 when it cannot be read.
+long CountMapAreas() {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return -1;
+  long lines = 0;
+  char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+    for (const char* p = chunk; (p = static_cast<const char*>(std::memchr(p, '\n', chunk + n - p))) != nullptr; p++) lines++;
+  }
+  std::fclose(f);
+  return lines;
+}
+
+// Called when the count passes the limit. The count is an upper bound of the areas mmapkit adds:
+// ranges retired by unmap() wait for the garbage collector, but neighbouring placeholders (the
+// usual case in a loop of map and unmap) merge into one area in the kernel. So the real number is
+// read, and half the room it leaves below the limit is granted (the other half covers areas that
+// freeing placeholders may split until the next count).
+bool Recount(long live) {
+  long real = CountMapAreas();
+  long room = real < 0 ? 0 : (Limit() - real) / 2;
+  if (room < 1024) return false;
+  g_slack = live + room - Limit();
+  return true;
+}
+
 }  // namespace
 
 void ReserveMapping(Napi::Env env) {
   long live = g_live.fetch_add(1) + 1;
-  if (live > Limit()) {
+  if (live > Limit() + g_slack.load() && !Recount(live)) {
     g_live--;
     ThrowUsageError(env, "Error", "ERR_MMAPKIT_TOO_MANY_MAPPINGS",
                     "mmapkit holds " + std::to_string(live - 1) +
@@ -41,6 +71,11 @@ void ReserveMapping(Napi::Env env) {
   }
 }
 
-void ReleaseMapping() { g_live--; }
+void CountMapping() { g_live++; }
+
+void ReleaseMapping() {
+  // Slack is granted only for as long as the count stays high.
+  if (g_live.fetch_sub(1) - 1 < Limit() / 2) g_slack = 0;
+}
 
 }  // namespace mmapkit

@@ -6,7 +6,14 @@
 // JavaScript Mapping) and every other ArrayBuffer vended over it are finalized, and until no
 // asynchronous operation is still using it, so a live view keeps its mapping alive. An explicit
 // unmap() first detaches the owner and every vended ArrayBuffer (JavaScript then sees length 0,
-// never freed memory) and only then calls munmap.
+// never freed memory). Detaching does not help code that already took the raw pointer: a libuv
+// job (crypto.randomFill, zlib, fs.write) or a builtin part-way through a call that ran user code
+// (buf.fill({ valueOf })). So when the owner was handed to user code or a view is still reachable,
+// the address range is retired rather than unmapped: one mmap(MAP_FIXED) puts a zero-filled private
+// anonymous placeholder over it (sys::Retire), which lets the file and its pages go at once, and
+// the placeholder is unmapped when the last of those JavaScript objects is collected (a Retired
+// record counts them). resize() retires the range it vacates the same way. With no holder (the
+// owner never left the library, no view alive) unmap() is a plain munmap.
 //
 // Ids. JavaScript reaches a mapping by a number: a slot in a table with a generation count, so an
 // id whose state was freed, or that belongs to another thread's environment, is refused rather
@@ -14,6 +21,7 @@
 // with one finalizer per mapping, as light as the plain external Buffer other packages return.
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +29,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "binding/args.h"
@@ -39,21 +49,71 @@ using args::U64;
 
 struct MapState;
 
-// A vended ArrayBuffer other than the owner: detached by unmap() through its weak reference.
-struct ViewRecord {
+// Retired ranges whose holders are all gone, to be unmapped together on the next turn of the event
+// loop: finalizers come in batches after a collection, and neighbouring placeholders (the usual
+// case: mappings made one after another) merged into one map area in the kernel, so one munmap per
+// run of neighbours replaces one per range. One per environment.
+struct ReleaseQueue {
+  napi_threadsafe_function flush = nullptr;  // unref'd: calls FlushReleases on the loop's thread
+  std::vector<std::pair<uint8_t*, size_t>> ranges;
+  bool scheduled = false;
+  bool closed = false;  // the environment is being torn down: unmap at once
+};
+
+// An address range taken out of use by unmap() or resize() while JavaScript objects that may have
+// lent its raw pointer to other code are alive. armed: the range has been retired (or, for an
+// unmap() waiting on an in-flight msync, will be once it ends); it is released when armed and no
+// holder is left.
+struct Retired {
+  uint8_t* base;
+  size_t len;
+  ReleaseQueue* queue;
+  int holders = 0;
+  bool armed = false;
+  bool placed = false;  // the placeholder is in place
+};
+
+// Something JavaScript may still hold, with the retired ranges it keeps. Every holder alive when a
+// range is retired is counted for it, whether or not it pointed into it: a view over the head of a
+// shrunk mapping also points into what a later unmap() retires, and holding a placeholder a little
+// longer than needed costs only address space.
+struct Holder {
+  std::vector<Retired*> ranges;
+};
+
+// A vended ArrayBuffer other than the owner: detached by unmap() and resize() through its weak
+// reference, and counted as a holder until it is collected.
+struct ViewRecord : Holder {
+  ViewRecord(MapState* s, napi_ref r) : state(s), ref(r) {}
   MapState* state;
   napi_ref ref;
+};
+
+// A replaced owner's ArrayBuffer that left the library, from the unmap() or resize() that detached
+// it until the object is collected (the data of the finalizer put on it). The owner Buffer's own
+// finalizer cannot tell: it runs when the memory is released, which detaching does at once.
+struct OwnerHold : Holder {
+  explicit OwnerHold(MapState* s) : state(s) {}
+  MapState* state;
 };
 
 struct MapState {
   sys::Region region;
   napi_env env = nullptr;
   double id = 0;
-  bool unmapped = false;      // munmap has been done (or there was nothing to map)
+  bool unmapped = false;      // the region is no longer this state's to unmap (munmap done, retired, or empty)
   bool closing = false;       // unmap() was called: no new views, views detached
-  int live_buffers = 0;       // owners and views whose finalizer has not run
+  int live_buffers = 0;       // owners, views and retired owners whose finalizer has not run
   int pins = 0;               // asynchronous operations in flight
+  ReleaseQueue* releases = nullptr;
+  Retired* pending = nullptr; // unmap()'s retirement, armed when the last pin goes
+  // msyncs running on pool threads, and whether the last one to end retires `pending` there: at
+  // once after the msync, before the thread can run another job that writes through the pointer.
+  std::mutex sync_mutex;
+  int syncing = 0;
+  bool retire_after_sync = false;
   std::list<ViewRecord*> views;  // vended ArrayBuffers (not owners) not finalized yet
+  std::list<OwnerHold*> holds;   // replaced owners that left the library, not collected yet
 };
 
 // ---- the id table ----
@@ -116,8 +176,120 @@ void DoUnmap(MapState* s) {
   ReleaseMapping();
 }
 
+// ---- the release queue ----
+
+std::mutex g_queue_mutex;
+std::unordered_map<napi_env, ReleaseQueue*> g_queues;
+
+void FlushReleases(ReleaseQueue* q) {
+  auto& v = q->ranges;
+  std::sort(v.begin(), v.end());
+  for (size_t i = 0; i < v.size();) {
+    uint8_t* start = v[i].first;
+    uint8_t* end = start + v[i].second;
+    size_t j = i + 1;
+    while (j < v.size() && v[j].first == end) end += v[j++].second;
+    sys::Release(start, static_cast<size_t>(end - start));
+    for (; i < j; i++) ReleaseMapping();
+  }
+  v.clear();
+}
+
+void OnFlush(napi_env /*env*/, napi_value /*js_cb*/, void* context, void* /*data*/) {
+  auto* q = static_cast<ReleaseQueue*>(context);
+  q->scheduled = false;
+  FlushReleases(q);
+}
+
+void CloseQueue(void* arg) {
+  auto* q = static_cast<ReleaseQueue*>(arg);
+  FlushReleases(q);
+  q->closed = true;  // kept (not freed): finalizers that run later in the teardown may still look
+}
+
+// This environment's queue, made on its first map (a JavaScript call, so a handle scope is open).
+ReleaseQueue* QueueFor(napi_env env) {
+  thread_local napi_env t_env = nullptr;
+  thread_local ReleaseQueue* t_queue = nullptr;
+  if (t_env == env) return t_queue;
+  std::lock_guard<std::mutex> lock(g_queue_mutex);
+  ReleaseQueue*& q = g_queues[env];
+  if (q == nullptr) {
+    auto made = std::make_unique<ReleaseQueue>();
+    napi_value name;
+    if (napi_create_string_utf8(env, "mmapkit:release", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, made.get(), OnFlush,
+                                        &made->flush) != napi_ok) {
+      g_queues.erase(env);
+      return nullptr;  // ranges are then unmapped one by one, at once
+    }
+    napi_unref_threadsafe_function(env, made->flush);
+    napi_add_env_cleanup_hook(env, CloseQueue, made.get());
+    q = made.release();
+  }
+  t_env = env;
+  t_queue = q;
+  return q;
+}
+
+// The range goes back to the kernel (with its mapping reservation): at once (now, or when there is
+// no queue, or it is long), or on the next turn of the loop with its neighbours.
+void ReleaseRetired(Retired* r, bool now) {
+  ReleaseQueue* q = r->queue;
+  if (now || q == nullptr || q->closed) {
+    sys::Release(r->base, r->len);
+    ReleaseMapping();
+  } else {
+    q->ranges.emplace_back(r->base, r->len);
+    if (q->ranges.size() >= 4096) {
+      FlushReleases(q);
+    } else if (!q->scheduled &&
+               napi_call_threadsafe_function(q->flush, nullptr, napi_tsfn_nonblocking) == napi_ok) {
+      q->scheduled = true;
+    } else if (!q->scheduled) {
+      FlushReleases(q);
+    }
+  }
+  delete r;
+}
+
+// Retires the range now that nothing asynchronous of ours uses it; without holders it is simply
+// unmapped. If the placeholder cannot be made (ENOMEM), the old mapping stays until the holders go.
+void ArmRetired(Retired* r) {
+  r->armed = true;
+  if (r->holders == 0) {
+    ReleaseRetired(r, true);  // nothing outside the library saw it: a plain munmap, as unmap() says
+    return;
+  }
+  if (!r->placed) sys::Retire(r->base, r->len);
+  r->placed = true;
+}
+
+void DropHolder(Holder* h) {
+  for (Retired* r : h->ranges) {
+    if (--r->holders == 0 && r->armed) ReleaseRetired(r, false);
+  }
+  h->ranges.clear();
+}
+
+// A new Retired over [base, base + len) whose holders are the live views and the replaced owners
+// that left the library, `owner_ab` (the current owner's ArrayBuffer) included when exposed.
+Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab);
+
 void FinishUnmap(MapState* s) {
-  if (s->closing && s->pins == 0) DoUnmap(s);
+  if (!s->closing || s->pins > 0) return;
+  {
+    std::lock_guard<std::mutex> lock(s->sync_mutex);
+    s->retire_after_sync = false;
+  }
+  Retired* r = s->pending;
+  s->pending = nullptr;
+  if (r == nullptr) {
+    DoUnmap(s);
+    return;
+  }
+  s->unmapped = true;  // the range and its reservation now belong to r
+  ArmRetired(r);
 }
 
 void MaybeFree(MapState* s) {
@@ -134,14 +306,56 @@ void FinalizeOwner(napi_env /*env*/, void* /*data*/, void* hint) {
   MaybeFree(s);
 }
 
+// Runs when a replaced owner's ArrayBuffer object is collected: no Buffer over it is left.
+void FinalizeOwnerHold(napi_env /*env*/, void* data, void* /*hint*/) {
+  auto* hold = static_cast<OwnerHold*>(data);
+  MapState* s = hold->state;
+  s->holds.remove(hold);
+  DropHolder(hold);
+  delete hold;
+  s->live_buffers--;
+  MaybeFree(s);
+}
+
 void FinalizeView(napi_env env, void* /*data*/, void* hint) {
   auto* rec = static_cast<ViewRecord*>(hint);
   MapState* s = rec->state;
   s->views.remove(rec);
   if (rec->ref != nullptr) napi_delete_reference(env, rec->ref);
+  DropHolder(rec);
   delete rec;
   s->live_buffers--;
   MaybeFree(s);
+}
+
+// Tracks the ArrayBuffer of an owner that left the library until it is collected: from now on it
+// holds every range retired while it lives.
+void HoldOwner(napi_env env, MapState* s, napi_value owner_ab) {
+  auto* hold = new OwnerHold(s);
+  s->holds.push_back(hold);
+  s->live_buffers++;
+  if (napi_add_finalizer(env, owner_ab, hold, FinalizeOwnerHold, nullptr, nullptr) != napi_ok) {
+    // Without its finalizer the hold is never dropped: what it holds stays retired for the state's
+    // life, and so does the state. Safe; the failure itself (out of memory) is not reported.
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
+}
+
+Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bool exposed, napi_value owner_ab) {
+  auto* r = new Retired{base, len, s->releases};
+  if (exposed && owner_ab != nullptr) HoldOwner(env, s, owner_ab);
+  auto count = [r](Holder* h) {
+    h->ranges.push_back(r);
+    r->holders++;
+  };
+  for (ViewRecord* rec : s->views) count(rec);
+  for (OwnerHold* hold : s->holds) count(hold);
+  return r;
 }
 
 void DetachViews(napi_env env, MapState* s) {
@@ -153,19 +367,18 @@ void DetachViews(napi_env env, MapState* s) {
   }
 }
 
-// Detaches the owner JavaScript handed back (its Buffer's ArrayBuffer), after checking that it is
-// this mapping's. An External owner (empty or oversized mapping) has nothing to detach.
-void DetachOwner(Napi::Env env, MapState* s, const Napi::Value& owner) {
-  if (!owner.IsTypedArray()) return;
+// The ArrayBuffer of the owner JavaScript handed back, after checking that it is this mapping's
+// (nullptr for an External owner: an empty or oversized mapping, nothing to detach).
+napi_value OwnerArrayBuffer(Napi::Env env, MapState* s, const Napi::Value& owner) {
+  if (!owner.IsTypedArray()) return nullptr;
   napi_value ab;
   void* data = nullptr;
   size_t length = 0;
-  NAPI_THROW_IF_FAILED_VOID(env, napi_get_typedarray_info(env, owner, nullptr, &length, &data, &ab, nullptr));
-  if (data == nullptr && length == 0) return;  // already detached
-  if (data != s->region.data()) {
+  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, owner, nullptr, &length, &data, &ab, nullptr), nullptr);
+  if (data != nullptr && data != s->region.data()) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
   }
-  NAPI_THROW_IF_FAILED_VOID(env, napi_detach_arraybuffer(env, ab));
+  return ab;
 }
 
 // ---- the mapping's functions ----
@@ -244,6 +457,7 @@ Napi::Value MapNew(const Napi::CallbackInfo& info) {
   *id_out = 0;
   auto state = std::make_unique<MapState>();
   state->env = env;
+  state->releases = QueueFor(env);
   if (req.length == 0) {
     state->unmapped = true;
   } else {
@@ -337,9 +551,21 @@ struct Ops {
         : Napi::AsyncWorker(env, "mmapkit:msync"), deferred_(Napi::Promise::Deferred::New(env)), s_(s),
           off_(off), len_(len), flags_(flags) {
       s_->pins++;
+      std::lock_guard<std::mutex> lock(s_->sync_mutex);
+      s_->syncing++;
     }
     Napi::Promise Promise() { return deferred_.Promise(); }
-    void Execute() override { err_ = sys::Sync(s_->region, off_, len_, flags_); }
+    void Execute() override {
+      err_ = sys::Sync(s_->region, off_, len_, flags_);
+      // unmap() came while this msync ran: the last one to end puts the placeholder in at once.
+      // (pending, its range and placed are only touched under the mutex while retire_after_sync.)
+      std::lock_guard<std::mutex> lock(s_->sync_mutex);
+      if (--s_->syncing == 0 && s_->retire_after_sync) {
+        s_->retire_after_sync = false;
+        sys::Retire(s_->pending->base, s_->pending->len);
+        s_->pending->placed = true;
+      }
+    }
     void OnOK() override {
       Release();
       if (err_ != 0) {
@@ -436,39 +662,38 @@ struct Ops {
     return vec;
   }
 
-  // resize(newLength, mayMove, owner, bufferMax) -> new owner: mremap. The old owner and every view vended
-  // before are detached, moved or not; the old owner's finalizer still runs, as for any view.
+  // resize(newLength, mayMove, owner, bufferMax, exposed) -> new owner: mremap. The old owner and
+  // every view vended before are detached, moved or not; the old owner's finalizer still runs, as
+  // for any view. When one of them may have lent its pointer (exposed: the owner left the library),
+  // the range the mapping leaves (a shrunk tail, the old place of a moved mapping) is retired.
   Napi::Value Resize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Live(env);
     uint64_t n = U64(info, 1, "length");
     uint64_t buffer_max = U64(info, 4, "bufferMax");
+    bool exposed = Bool(info, 5);
     if (state_->region.base == nullptr) {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED", "An empty mapping cannot be resized; map again instead");
     }
     if (state_->pins > 0) {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_BUSY", "The mapping cannot be resized while an asynchronous sync is in flight");
     }
-    Napi::Value old_owner = info[3];
-    if (old_owner.IsTypedArray()) {
-      // Checked before mremap, so that a wrong owner changes nothing.
-      void* data = nullptr;
-      size_t len = 0;
-      napi_get_typedarray_info(env, old_owner, nullptr, &len, &data, nullptr, nullptr);
-      if (data != nullptr && data != state_->region.data()) {
-        ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
-      }
-    }
-    CancelFutexWaits(env, state_->region.base, state_->region.base_len);  // the words may move
-    int err = sys::Resize(&state_->region, n, Bool(info, 2));
+    // Checked before mremap, so that a wrong owner changes nothing.
+    napi_value owner_ab = OwnerArrayBuffer(env, state_, info[3]);
+    bool held = exposed || !state_->views.empty() || !state_->holds.empty();
+    uint8_t* vacated = nullptr;
+    size_t vacated_len = 0;
+    CancelFutexWaits(env, state_->region.base, sys::SpanOf(state_->region));  // the words may move
+    int err = sys::Resize(&state_->region, n, Bool(info, 2), held, &vacated, &vacated_len);
     if (err != 0) ThrowSystemError(env, err, "mremap");
-    DetachViews(env, state_);
-    if (old_owner.IsTypedArray()) {
-      napi_value ab;
-      if (napi_get_typedarray_info(env, old_owner, nullptr, nullptr, nullptr, &ab, nullptr) == napi_ok) {
-        napi_detach_arraybuffer(env, ab);
-      }
+    if (vacated_len > 0) {
+      CountMapping();  // the retired range is one more map area until released
+      ArmRetired(CollectHolders(env, state_, vacated, vacated_len, exposed, owner_ab));
     }
+    // Retired now or not, the old owner may still point into what a later unmap() retires.
+    if (vacated_len == 0 && exposed && owner_ab != nullptr) HoldOwner(env, state_, owner_ab);
+    DetachViews(env, state_);
+    if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
     return NewOwner(env, state_, buffer_max);
   }
 
@@ -559,13 +784,30 @@ struct Ops {
     args::ThrowFault(env, err, f, what, sites, nmore > 0 ? 2 : 1);
   }
 
-  // unmap(owner) -> whether this call unmapped: detaches the owner and every view, then munmap
-  // (at once, or when the last asynchronous operation using the mapping finishes).
+  // unmap(owner, exposed) -> whether this call unmapped: detaches the owner and every view, then
+  // retires the range (see Lifetime above) or, with no holder, unmaps it; at once, or when the last
+  // asynchronous operation using the mapping finishes. exposed: the owner Buffer left the library.
   Napi::Value Unmap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (state_->closing) return Napi::Boolean::New(env, false);
-    CancelFutexWaits(env, state_->region.base, state_->region.base_len);  // while still mapped
-    DetachOwner(env, state_, info[1]);
+    CancelFutexWaits(env, state_->region.base, sys::SpanOf(state_->region));  // while still mapped
+    napi_value owner_ab = OwnerArrayBuffer(env, state_, info[1]);
+    if (!state_->unmapped) {
+      Retired* r = CollectHolders(env, state_, state_->region.base, sys::SpanOf(state_->region), Bool(info, 2), owner_ab);
+      std::lock_guard<std::mutex> lock(state_->sync_mutex);
+      state_->pending = r;
+      if (state_->pins > 0 && r->holders > 0) {
+        // An msync still needs the real mapping: retire as soon as the last one ends (on its pool
+        // thread), or now if they have all ended and only their completion is still queued.
+        if (state_->syncing > 0) {
+          state_->retire_after_sync = true;
+        } else {
+          sys::Retire(r->base, r->len);
+          r->placed = true;
+        }
+      }
+    }
+    if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
     DetachViews(env, state_);
     state_->closing = true;
     FinishUnmap(state_);

@@ -35,6 +35,20 @@ struct MapRequest {
 int Map(const MapRequest& req, Region* out);
 int Unmap(const Region& r);
 
+// Bytes the kernel holds for the region: base_len rounded up to whole pages (MAP_HUGETLB regions
+// are already rounded to whole huge pages by Map).
+size_t SpanOf(const Region& r);
+
+// Retires [base, base + len) (page-aligned): one mmap(MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS |
+// MAP_NORESERVE, PROT_READ | PROT_WRITE) replaces whatever is mapped there, atomically, so the file
+// (or shared memory) and its pages are let go at once while the addresses stay valid: later reads
+// see zeros, later writes land in fresh private pages that nothing else sees. Nothing else can be
+// mapped into the range until Release(base, len). On failure (ENOMEM) the old mapping is left as it
+// was, which is just as safe, only later released.
+int Retire(uint8_t* base, size_t len);
+// munmap of a retired (or any) range.
+int Release(uint8_t* base, size_t len);
+
 // Ranged operations take a range in the user's coordinates [off, off + len) of the region and
 // widen it to whole pages.
 int Sync(const Region& r, size_t off, size_t len, int flags);
@@ -47,7 +61,18 @@ int Unlock(const Region& r, size_t off, size_t len);
 size_t PagesIn(const Region& r, size_t off, size_t len);
 int Residency(const Region& r, size_t off, size_t len, uint8_t* vec);
 // mremap to new_length user-visible bytes; on success r is updated (it may move).
-int Resize(Region* r, size_t new_length, bool may_move);
+//
+// With keep_old false the kernel unmaps whatever the region no longer covers (the tail of a shrunk
+// mapping, the old range of a moved one). With keep_old true that range is never left unmapped, not
+// even for an instant: it is retired (see Retire) and returned in *vacated_base / *vacated_len for
+// the caller to Release once nothing refers to it any more (*vacated_len is 0 when nothing was
+// vacated). A move then takes mremap(MREMAP_DONTUNMAP) to the new place, a grow there (which may
+// move again: nothing refers to the new place yet) and Retire over the old range. Kernels older than
+// 5.13 refuse MREMAP_DONTUNMAP on file and shared mappings: the old range is then unmapped by the
+// move and mapped over by a placeholder right after (MAP_FIXED_NOREPLACE), which leaves a window of
+// a few microseconds in which another thread's mmap could take the range.
+int Resize(Region* r, size_t new_length, bool may_move, bool keep_old, uint8_t** vacated_base,
+           size_t* vacated_len);
 
 // Guarded copies between mapped bytes and ordinary memory: SIGBUS becomes a return of SIGBUS
 // (with the faulting address in *fault) instead of killing the process.

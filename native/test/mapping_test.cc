@@ -152,13 +152,101 @@ TEST("resize grows and shrinks an anonymous region") {
   req.prot = PROT_READ | PROT_WRITE;
   CHECK_EQ(Map(req, &r), 0);
   r.data()[0] = 9;
-  CHECK_EQ(Resize(&r, 5 * 4096, true), 0);
+  uint8_t* vacated = nullptr;
+  size_t vacated_len = 1;
+  CHECK_EQ(Resize(&r, 5 * 4096, true, false, &vacated, &vacated_len), 0);
+  CHECK_EQ(vacated_len, 0u);
   CHECK_EQ(r.data()[0], 9);
   r.data()[5 * 4096 - 1] = 1;
-  CHECK_EQ(Resize(&r, 100, true), 0);
+  CHECK_EQ(Resize(&r, 100, true, false, &vacated, &vacated_len), 0);
   CHECK_EQ(r.length, 100u);
-  CHECK_EQ(Resize(&r, 0, true), EINVAL);
+  CHECK_EQ(Resize(&r, 0, true, false, &vacated, &vacated_len), EINVAL);
   CHECK_EQ(Unmap(r), 0);
+}
+
+namespace {
+
+// Whether [p, p + len) is mapped at all (mincore fails with ENOMEM on a hole).
+bool Mapped(const void* p, size_t len) {
+  std::vector<unsigned char> vec(len / PageSize() + 1);
+  return mincore(const_cast<void*>(p), len, vec.data()) == 0;
+}
+
+}  // namespace
+
+TEST("retire replaces a file mapping with zeros, leaves the file alone and keeps the range taken") {
+  std::string path = TempFile(2 * 4096, 0x33);
+  int fd;
+  CHECK_EQ(OpenFile(path.c_str(), O_RDWR, 0, &fd), 0);
+  Region r;
+  MapRequest req;
+  req.fd = fd;
+  req.length = 2 * 4096;
+  req.prot = PROT_READ | PROT_WRITE;
+  req.shared = true;
+  CHECK_EQ(Map(req, &r), 0);
+  CHECK_EQ(r.data()[4096], 0x33);
+  CHECK_EQ(SpanOf(r), size_t{2 * 4096});
+  CHECK_EQ(Retire(r.base, SpanOf(r)), 0);
+  // The old addresses still work: zeros to read, writes that reach nothing.
+  CHECK_EQ(r.data()[4096], 0);
+  std::memset(r.data(), 0x77, 2 * 4096);
+  uint8_t byte = 0;
+  CHECK_EQ(pread(fd, &byte, 1, 4096), 1);
+  CHECK_EQ(byte, 0x33);
+  // Nothing else can be mapped there until Release.
+  void* probe = mmap(r.base, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  CHECK(probe == MAP_FAILED);
+  CHECK_EQ(Release(r.base, SpanOf(r)), 0);
+  CHECK(!Mapped(r.base, SpanOf(r)));
+  CloseFd(fd);
+  unlink(path.c_str());
+}
+
+TEST("resize keeping the old range: a shrunk tail and a moved mapping's old place are retired") {
+  std::string path = TempFile(8 * 4096, 0x44);
+  int fd;
+  CHECK_EQ(OpenFile(path.c_str(), O_RDWR, 0, &fd), 0);
+  Region r;
+  MapRequest req;
+  req.fd = fd;
+  req.length = 4 * 4096;
+  req.prot = PROT_READ | PROT_WRITE;
+  req.shared = true;
+  CHECK_EQ(Map(req, &r), 0);
+  uint8_t* vacated = nullptr;
+  size_t vacated_len = 0;
+  // Shrink to 1.5 pages: the two last pages become a placeholder.
+  CHECK_EQ(Resize(&r, 4096 + 2048, true, true, &vacated, &vacated_len), 0);
+  CHECK(vacated == r.base + 2 * 4096);
+  CHECK_EQ(vacated_len, size_t{2 * 4096});
+  CHECK_EQ(vacated[0], 0);
+  vacated[0] = 1;
+  CHECK_EQ(r.data()[4096], 0x44);
+  CHECK_EQ(Release(vacated, vacated_len), 0);
+  // Grow where the neighbouring pages are taken: the mapping moves, its old place stays mapped.
+  void* wall = mmap(r.base + 2 * 4096, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  CHECK(wall != MAP_FAILED);
+  uint8_t* old = r.base;
+  CHECK_EQ(Resize(&r, 8 * 4096, true, true, &vacated, &vacated_len), 0);
+  CHECK(r.base != old);
+  CHECK(vacated == old);
+  CHECK_EQ(vacated_len, size_t{2 * 4096});
+  CHECK_EQ(old[0], 0);
+  old[0] = 2;  // lands in the placeholder
+  CHECK_EQ(r.data()[0], 0x44);
+  CHECK_EQ(r.data()[7 * 4096], 0x44);
+  uint8_t byte = 0;
+  CHECK_EQ(pread(fd, &byte, 1, 0), 1);
+  CHECK_EQ(byte, 0x44);
+  // Grow in place: nothing vacated.
+  CHECK_EQ(Resize(&r, 8 * 4096 - 1, false, true, &vacated, &vacated_len), 0);
+  CHECK_EQ(vacated_len, 0u);
+  CHECK_EQ(Release(old, 2 * 4096), 0);
+  munmap(wall, 4096);
+  CHECK_EQ(Unmap(r), 0);
+  CloseFd(fd);
+  unlink(path.c_str());
 }
 
 TEST("memfd seals and futex results") {
