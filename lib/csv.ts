@@ -482,14 +482,17 @@ export function csvSumFile(file: string | number, options?: CsvSumFileOptions): 
   // The read() size: the chunk size asked for with via 'read', at most 1 MiB when a file that was
   // to be mapped is read instead (the mapping window's default is 1 GiB).
   const readChunk = via === 'read' ? chunkSize : Math.min(chunkSize, READ_CHUNK);
-  const b = binding();
+  // Without the addon (macOS, Windows, MMAPKIT_NO_ADDON=1) the file is read through Node's fs.
+  const native = addonAvailable();
   // A path is opened blocking: a FIFO waits for its writer here, as any reader of a FIFO does.
   const fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
   try {
-    const { size, type } = statFd(fd);
-    // By descriptor, start where its offset is (a redirected standard input may have been read from).
-    const start = typeof file === 'number' && type === S_IFREG ? Math.max(0, b.fdOffset(fd) as number) : 0;
-    if (type === S_IFREG && size > start) {
+    const { size, type } = native ? statFd(fd) : jsStatFd(fd);
+    // By descriptor, start where its offset is (a redirected standard input may have been read
+    // from); without the addon the offset cannot be read, so the descriptor's own offset is used.
+    const byFd = typeof file === 'number' && type === S_IFREG;
+    const start = byFd ? (native ? Math.max(0, binding().fdOffset(fd) as number) : -1) : 0;
+    if (type === S_IFREG && start >= 0 && size > start) {
       if (via === 'mmap') {
         try {
           return sumMapped(fd, start, size - start, chunkSize, method);
@@ -505,6 +508,12 @@ export function csvSumFile(file: string | number, options?: CsvSumFileOptions): 
   } finally {
     if (typeof file !== 'number') fs.closeSync(fd);
   }
+}
+
+/** fstat(2) through Node's fs, for hosts without the addon: the size and the type bits. */
+function jsStatFd(fd: number): { size: number; type: number } {
+  const st = fs.fstatSync(fd);
+  return { size: st.size, type: st.mode & fs.constants.S_IFMT };
 }
 
 /** The CSV sum of [start, start + length) of a regular file, mapped, parsed window by window. */
@@ -525,17 +534,29 @@ function sumMapped(fd: number, start: number, length: number, chunkSize: number,
  * offset is not moved), or at the descriptor's offset when position is -1 (pipes, FIFOs, devices).
  */
 function sumRead(fd: number, position: number, chunkSize: number, method: CsvMethod): bigint {
-  const b = binding();
+  const native = addonAvailable();
   const summer = new CsvSummer({ method });
   const buf = Buffer.allocUnsafe(chunkSize);
   let at = position;
   for (;;) {
-    const got = b.readFd(fd, buf, at) as number;
+    const got = native ? (binding().readFd(fd, buf, at) as number) : jsRead(fd, buf, at);
     if (got === 0) break;
     summer.update(buf.subarray(0, got));
     if (at >= 0) at += got;
   }
   return summer.sum;
+}
+
+/** read(2) through Node's fs (no addon): waits out EAGAIN on a non-blocking descriptor. */
+function jsRead(fd: number, buf: Buffer, position: number): number {
+  for (;;) {
+    try {
+      return fs.readSync(fd, buf, 0, buf.length, position >= 0 ? position : null);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EAGAIN') throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -154,6 +154,7 @@ On a terminal, long walks show their progress on stderr.`,
       } catch (err) {
         progress.done();
         const e = err as NodeJS.ErrnoException;
+        if (e.code === 'ERR_MMAPKIT_UNSUPPORTED') throw err; // no addon: nothing can be measured here
         warn(`unable to open '${f}' (${e.code ?? e.message}), skipping`);
       }
       progress.update(`residency: ${verb} ${i + 1}/${w.files.length} files`);
