@@ -48,7 +48,7 @@ describe('soak: existing checks at full size', () => {
     const r = vitest('test/core.processes.test.ts', 'map/unmap cycles', { MMAPKIT_LEAK_CYCLES: String(LEAK_CYCLES) });
     const line = /map\/unmap leak check: (\d+) cycles, \/proc\/self\/maps (\d+) -> (\d+) lines, RSS ([\d.]+) -> ([\d.]+) MiB/.exec(r.out);
     report(r.ok && line
-      ? `soak: ${line[1]} map/unmap cycles (after 40 000 to warm up): /proc/self/maps ${line[2]} -> ${line[3]} lines, RSS ${line[4]} -> ${line[5]} MiB (${r.secs} s)`
+      ? `soak: ${line[1]} map/unmap cycles (after 140 000 to warm up): /proc/self/maps ${line[2]} -> ${line[3]} lines, RSS ${line[4]} -> ${line[5]} MiB (${r.secs} s)`
       : `soak: ${LEAK_CYCLES} map/unmap cycles: FAILED (${r.secs} s)`, r.ok ? '' : failure(r.out));
     expect(r.ok, failure(r.out)).toBe(true);
     expect(Number(line?.[1])).toBe(LEAK_CYCLES);
