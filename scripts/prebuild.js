@@ -76,12 +76,11 @@ function zig() {
   return path.join(fetchPackage(ZIG_PACKAGE, 'zig'), 'zig');
 }
 
-/** A folder with node_api.h: the Node being built for, this Node's own, or node-api-headers. */
+/**
+ * node_api.h and friends: always the pinned node-api-headers package, so the binaries (and the
+ * up-to-date check) do not depend on which Node runs this script. NAPI_VERSION=8 picks the API.
+ */
 function nodeApiHeaders() {
-  const tries = [];
-  if (process.env.npm_config_nodedir) tries.push(path.join(process.env.npm_config_nodedir, 'include', 'node'));
-  tries.push(path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node');
-  for (const d of tries) if (fs.existsSync(path.join(d, 'node_api.h'))) return path.resolve(d);
   return path.join(fetchPackage(NODE_API_HEADERS, 'include/node_api.h'), 'include');
 }
 
