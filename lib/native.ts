@@ -156,7 +156,7 @@ export function binding(): Binding {
     'ERR_MMAPKIT_BINDING',
     `mmapkit could not load its native addon for ${platformLabel()}, Node ${process.version} ` +
       `(Node-API ${process.versions.napi}). Tried:\n${failures.join('\n')}\n` +
-      'To fix it: mmapkit needs Linux and Node-API 8 (Node 18.18 or later). Build from source with ' +
+      'To fix it: mmapkit needs Linux and Node-API 8 (Node 18.20 or later). Build from source with ' +
       "'npm rebuild mmapkit' (needs python3, make and a C++17 compiler: 'apt-get install python3 make g++'), " +
       "or reinstall without '--ignore-scripts' so the install step can build it.",
   );

