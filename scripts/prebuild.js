@@ -7,7 +7,8 @@
 //   prebuilds/linux-arm64/mmapkit.node       AArch64, glibc 2.28 or newer (64-bit Raspberry Pi OS)
 //   prebuilds/linux-arm/mmapkit.armv7.node   ARMv7-A hard float (VFPv3-D16), glibc 2.28 or newer
 //                                            (32-bit Raspberry Pi OS on a Pi 2/3/4/Zero 2)
-//   prebuilds/linux-x64/mmapkit.musl.node    x86-64, musl (Alpine)
+//   prebuilds/linux-x64/mmapkit.musl.node    x86-64, musl (Alpine): only when asked for by name,
+//                                            not yet tested on a musl system
 //
 // All of them are cross-built on a linux-x64 host with Zig's C++ compiler, which links against a
 // stub glibc of the chosen version (so no newer symbol version can creep in) and links its own C++
@@ -17,7 +18,7 @@
 // checked (scripts/elf.js): machine, float ABI, no GLIBC_ version above 2.28, no GLIBCXX_/CXXABI_
 // need, and only the two Node-API entry points exported.
 //
-//   node scripts/prebuild.js                   every target above (skips those up to date)
+//   node scripts/prebuild.js                   the three glibc targets (skips those up to date)
 //   node scripts/prebuild.js linux-arm ...     only these
 //   MMAPKIT_PREBUILD_FORCE=1                   rebuild even when up to date
 //
@@ -52,6 +53,9 @@ const TARGETS = {
   },
   'linux-x64-musl': { dir: 'linux-x64', file: 'mmapkit.musl.node', zig: ['-target', 'x86_64-linux-musl'], machine: 'x86-64', glibc: false },
 };
+
+// What `node scripts/prebuild.js` builds (and the package ships); linux-x64-musl only when named.
+const DEFAULT_TARGETS = ['linux-x64', 'linux-arm64', 'linux-arm'];
 
 const DEFINES = [
   'NAPI_VERSION=8',
@@ -169,12 +173,12 @@ function build(name) {
   return out;
 }
 
-module.exports = { TARGETS, checkBinary };
+module.exports = { TARGETS, DEFAULT_TARGETS, checkBinary };
 
 if (require.main === module) {
   const names = process.argv.slice(2);
   try {
-    for (const name of names.length ? names : Object.keys(TARGETS)) build(name);
+    for (const name of names.length ? names : DEFAULT_TARGETS) build(name);
   } catch (err) {
     console.error(`prebuild: ${err.message}`);
     process.exit(1);
