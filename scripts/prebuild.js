@@ -45,8 +45,10 @@ const TARGETS = {
     // node-gyp-build's armv tag: picked only where Node reports arm_version 7 (or higher).
     file: 'mmapkit.armv7.node',
     // The Debian armhf baseline: ARMv7-A, Thumb-2, VFPv3 with 16 double registers, hard-float
-    // calling convention. No NEON, so every ARMv7 board with an FPU runs it.
-    zig: ['-target', 'arm-linux-gnueabihf.2.28', '-mcpu=generic+v7a+vfp3d16'],
+    // calling convention. No NEON, so every ARMv7 board with an FPU runs it. (A Cortex-A8 less
+    // NEON and the upper 16 registers: 'generic+v7a' would emit v7 code but announce
+    // __ARM_ARCH 6 to the preprocessor.)
+    zig: ['-target', 'arm-linux-gnueabihf.2.28', '-mcpu=cortex_a8-neon-d32'],
     machine: 'arm',
     floatAbi: 'hard',
     glibc: true,
@@ -161,7 +163,7 @@ function build(name) {
   }
 
   const started = Date.now();
-  const tmp = path.join(work, `${name}.node`);
+  const tmp = path.join(work, `${name}.${process.pid}.node`); // two builds at once do not collide
   fs.rmSync(tmp, { force: true });
   execFileSync(zig(), [...args, tmp], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   const problems = checkBinary(tmp, t);
