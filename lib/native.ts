@@ -48,16 +48,86 @@ function addonDisabled(): boolean {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
-function candidates(root: string): string[] {
-  const list: string[] = [];
-  if (process.env.MMAPKIT_BINDING) list.push(path.resolve(process.env.MMAPKIT_BINDING));
-  list.push(path.join(root, 'build', 'Release', 'mmapkit.node'));
-  list.push(path.join(root, 'build', 'Debug', 'mmapkit.node'));
+/** A candidate file, and why it is not tried when its tags say it cannot fit this process. */
+interface Candidate {
+  file: string;
+  skip?: string;
+}
+
+let libcSeen: string | null | undefined;
+/** The C library this process runs on ('glibc' or 'musl'), from its own memory map. */
+function runningLibc(): string | null {
+  if (libcSeen === undefined) {
+    try {
+      const maps = fs.readFileSync('/proc/self/maps', 'latin1');
+      libcSeen = /ld-musl-|libc\.musl-/.test(maps) ? 'musl' : /\/libc\.so\.6|\/libc-2\.\d+\.so/.test(maps) ? 'glibc' : null;
+    } catch {
+      libcSeen = null;
+    }
+  }
+  return libcSeen;
+}
+
+/** The ARM architecture version this process can run: the CPU's, else the one Node was built for. */
+function armVersion(): number | undefined {
+  let cpu = 0;
+  try {
+    const m = /^CPU architecture\s*:\s*(\d+)/m.exec(fs.readFileSync('/proc/cpuinfo', 'latin1'));
+    if (m) cpu = Number(m[1]);
+  } catch {
+    /* no /proc: rely on Node's own build */
+  }
+  const vars = (process.config?.variables ?? {}) as Record<string, unknown>;
+  const node = Number(vars.arm_version) || 0;
+  const v = Math.max(cpu, node);
+  return v > 0 ? v : undefined;
+}
+
+/**
+ * Why a prebuilt binary cannot fit this process, from the tags in its name (node-gyp-build's
+ * naming: mmapkit.armv7.node, mmapkit.musl.node); undefined when nothing rules it out.
+ */
+function tagMismatch(file: string): string | undefined {
+  for (const tag of path.basename(file).split('.').slice(1, -1)) {
+    if (tag === 'glibc' || tag === 'musl') {
+      const libc = runningLibc();
+      if (libc && libc !== tag) return `built for ${tag}, and this process runs on ${libc}`;
+    } else if (/^armv\d+$/.test(tag)) {
+      const want = Number(tag.slice(4));
+      const have = armVersion();
+      if (have !== undefined && have < want) return `built for ARMv${want}, and this CPU and Node are ARMv${have}`;
+    }
+  }
+  return undefined;
+}
+
+/** 'linux-x64 (glibc)', 'linux-arm (ARMv7, glibc)': what the prebuilt binaries are matched against. */
+function platformLabel(): string {
+  const extra: string[] = [];
+  if (process.arch === 'arm') {
+    const v = armVersion();
+    if (v !== undefined) extra.push(`ARMv${v}`);
+  }
+  if (process.platform === 'linux') {
+    const libc = runningLibc();
+    if (libc) extra.push(libc);
+  }
+  return `${process.platform}-${process.arch}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
+function candidates(root: string): Candidate[] {
+  const list: Candidate[] = [];
+  if (process.env.MMAPKIT_BINDING) list.push({ file: path.resolve(process.env.MMAPKIT_BINDING) });
+  list.push({ file: path.join(root, 'build', 'Release', 'mmapkit.node') });
+  list.push({ file: path.join(root, 'build', 'Debug', 'mmapkit.node') });
   const pre = path.join(root, 'prebuilds', platformName());
   if (fs.existsSync(pre)) {
-    for (const f of fs.readdirSync(pre).sort()) if (f.endsWith('.node')) list.push(path.join(pre, f));
+    const files = fs.readdirSync(pre).filter((f) => f.endsWith('.node')).sort();
+    // The ones whose tags fit come first, the others are listed with the reason.
+    const tagged = files.map((f) => ({ file: path.join(pre, f), skip: tagMismatch(f) }));
+    list.push(...tagged.filter((c) => !c.skip), ...tagged.filter((c) => c.skip));
   } else {
-    list.push(path.join(pre, 'mmapkit.node'));
+    list.push({ file: path.join(pre, 'mmapkit.node') });
   }
   return list;
 }
@@ -123,7 +193,7 @@ function publicCaller(): string | undefined {
 function missingReason(root: string): string | undefined {
   if (addonDisabled()) return `MMAPKIT_NO_ADDON=${process.env.MMAPKIT_NO_ADDON} is set`;
   if (process.env.MMAPKIT_BINDING) return undefined;
-  return candidates(root).some((f) => fs.existsSync(f)) ? undefined : 'no prebuilt binary and the source build failed or was skipped';
+  return candidates(root).some((c) => !c.skip && fs.existsSync(c.file)) ? undefined : 'no prebuilt binary and the source build failed or was skipped';
 }
 
 function unsupported(reason: string): Error {
@@ -149,9 +219,13 @@ export function binding(): Binding {
   const missing = missingReason(root);
   if (missing !== undefined) throw unsupported(missing);
   const failures: string[] = [];
-  for (const file of candidates(root)) {
+  for (const { file, skip } of candidates(root)) {
     if (!fs.existsSync(file)) {
       failures.push(`  ${file}: not found`);
+      continue;
+    }
+    if (skip) {
+      failures.push(`  ${file}: not tried: ${skip}`);
       continue;
     }
     try {
@@ -166,9 +240,9 @@ export function binding(): Binding {
   }
   throw usageError(
     'ERR_MMAPKIT_BINDING',
-    `mmapkit could not load its native addon for ${platformName()}, Node ${process.version} ` +
+    `mmapkit could not load its native addon for ${platformLabel()}, Node ${process.version} ` +
       `(Node-API ${process.versions.napi}). Tried:\n${failures.join('\n')}\n` +
-      'To fix it: mmapkit needs Linux and Node-API 8 (Node 18.18 or later). Build from source with ' +
+      'To fix it: mmapkit needs Linux and Node-API 8 (Node 18.20 or later). Build from source with ' +
       "'npm rebuild mmapkit' (needs python3, make and a C++17 compiler: 'apt-get install python3 make g++'), " +
       "or reinstall without '--ignore-scripts' so the install step can build it.",
   );

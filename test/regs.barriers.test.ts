@@ -13,7 +13,7 @@ describe('barriers', () => {
   it('are callable native functions and a Barriers object', () => {
     for (const f of [compilerBarrier, fullBarrier, storeBarrier, loadBarrier, dsbSy, dsbSt]) expect(f()).toBeUndefined();
     for (const f of [barriers.compiler, barriers.full, barriers.store, barriers.load, barriers.dsbSy, barriers.dsbSt]) expect(f()).toBeUndefined();
-    expect(barriers.arch).toBe(process.arch === 'x64' ? 'x86-64' : process.arch === 'arm64' ? 'aarch64' : 'generic');
+    expect(barriers.arch).toBe(process.arch === 'x64' ? 'x86-64' : process.arch === 'arm64' ? 'aarch64' : process.arch === 'arm' ? 'armv7' : 'generic');
   });
 
   it("order the seed's descriptor-then-doorbell sequence, seen by another process", async () => {

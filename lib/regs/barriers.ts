@@ -26,7 +26,7 @@ export function dsbSt(): void { native().barrierDsbSt(); }
 export interface NativeBarriers extends Barriers {
   dsbSy(): void;
   dsbSt(): void;
-  /** Which instructions they compile to: 'x86-64', 'aarch64' or 'generic' (compiler fences). */
+  /** Which instructions they compile to: 'x86-64', 'aarch64', 'armv7' or 'generic' (compiler fences). */
   readonly arch: string;
 }
 

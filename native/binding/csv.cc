@@ -118,7 +118,9 @@ Napi::Value CsvSumChunk(const Napi::CallbackInfo& info) {
       info[2].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
       info[2].As<Napi::TypedArray>().ElementLength() < 2)
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "state must be a BigUint64Array of 2");
-  Napi::BigUint64Array state = info[2].As<Napi::BigUint64Array>();
+  // Through Data(): on 32-bit targets state[0] is ambiguous (size_t index or the napi_value
+  // conversion).
+  uint64_t* state = info[2].As<Napi::BigUint64Array>().Data();
   sys::CsvState st;
   st.sum = state[0];
   st.x = state[1];

@@ -1,6 +1,8 @@
 // Memory barriers as functions. Each compiles to the architecture's fence instruction:
 //   x86-64:  full = mfence, store = sfence, load = lfence; dsb_sy = mfence, dsb_st = sfence
 //   AArch64: full = dmb ish, store = dmb ishst, load = dmb ishld; dsb_sy = dsb sy, dsb_st = dsb st
+//   ARMv7:   full = dmb ish, store = dmb ishst, load = dmb ish (no ishld); dsb_sy = dsb sy,
+//            dsb_st = dsb st
 // Every one is also a compiler barrier ("memory" clobber). Plain C++: no Node-API here.
 #pragma once
 
@@ -22,6 +24,13 @@ inline void LoadBarrier() { __asm__ __volatile__("dmb ishld" ::: "memory"); }
 inline void DsbSy() { __asm__ __volatile__("dsb sy" ::: "memory"); }
 inline void DsbSt() { __asm__ __volatile__("dsb st" ::: "memory"); }
 #define MMAPKIT_BARRIER_ARCH "aarch64"
+#elif defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7
+inline void FullBarrier() { __asm__ __volatile__("dmb ish" ::: "memory"); }
+inline void StoreBarrier() { __asm__ __volatile__("dmb ishst" ::: "memory"); }
+inline void LoadBarrier() { __asm__ __volatile__("dmb ish" ::: "memory"); }
+inline void DsbSy() { __asm__ __volatile__("dsb sy" ::: "memory"); }
+inline void DsbSt() { __asm__ __volatile__("dsb st" ::: "memory"); }
+#define MMAPKIT_BARRIER_ARCH "armv7"
 #else
 inline void FullBarrier() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void StoreBarrier() { __atomic_thread_fence(__ATOMIC_RELEASE); }

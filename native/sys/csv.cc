@@ -5,6 +5,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include "sys/cpu.h"
 #endif
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -201,9 +203,13 @@ constexpr CompactTable kCompactTable = MakeCompactTable();
 
 #if defined(__x86_64__)
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,popcnt"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,bmi,bmi2,popcnt")
 #pragma GCC optimize("unroll-loops")
+#endif
 namespace avx2 {
 
 struct Vec {
@@ -295,11 +301,19 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d, const V
 #include "sys/csv_block.h"
 
 }  // namespace avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt")
 #pragma GCC optimize("unroll-loops")
+#endif
 namespace avx512 {
 
 struct Vec {
@@ -556,7 +570,11 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
 }
 
 }  // namespace avx512
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 #endif  // __x86_64__
 
@@ -664,22 +682,19 @@ CsvFn CsvFunction(CsvMethod m) {
     case CsvMethod::kSeed: return CsvSumSeed;
     case CsvMethod::kSwar: return CsvSumSwar;
 #if defined(__x86_64__)
-    case CsvMethod::kAvx2:
-      __builtin_cpu_init();
-      if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-          __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
-        return avx2::BlockSum;
+    case CsvMethod::kAvx2: {
+      const CpuFeatures& f = Cpu();
+      if (f.avx2 && f.bmi && f.bmi2 && f.popcnt) return avx2::BlockSum;
       return nullptr;
-    case CsvMethod::kAvx512:
-      __builtin_cpu_init();
-      if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
-          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-          __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni") &&
-          __builtin_cpu_supports("bmi") &&
-          __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+    }
+    case CsvMethod::kAvx512: {
+      const CpuFeatures& f = Cpu();
+      if (f.avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vbmi2 && f.avx512vnni &&
+          f.bmi && f.bmi2 && f.popcnt)
         // The field loop needs VBMI too (every CPU with VBMI2 so far has it).
-        return __builtin_cpu_supports("avx512vbmi") ? avx512::FieldSum : avx512::BlockSum;
+        return f.avx512vbmi ? avx512::FieldSum : avx512::BlockSum;
       return nullptr;
+    }
 #endif
 #if defined(__aarch64__)
     case CsvMethod::kNeon: return neon::BlockSum;

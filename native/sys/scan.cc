@@ -4,6 +4,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include "sys/cpu.h"
 #endif
 
 namespace mmapkit::sys {
@@ -59,9 +61,9 @@ struct Pick {
 };
 
 Pick PickByteSum() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) return {ByteSumAvx512, "avx512"};
-  if (__builtin_cpu_supports("avx2")) return {ByteSumAvx2, "avx2"};
+  const CpuFeatures& f = Cpu();
+  if (f.avx512f && f.avx512bw) return {ByteSumAvx512, "avx512"};
+  if (f.avx2) return {ByteSumAvx2, "avx2"};
   return {ScanByteSumPlain, "plain"};
 }
 
