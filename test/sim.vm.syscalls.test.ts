@@ -536,3 +536,24 @@ describe('argument types and bounds', () => {
     expect(vm.fileBytes(vm.createFile('/small', 'abc').path)).toEqual(new TextEncoder().encode('abc'));
   });
 });
+
+describe('bounded work', () => {
+  it('MAP_POPULATE populates at most 2^18 pages per call (best-effort, as on Linux); MADV_WILLNEED reads at most `frames` pages', () => {
+    const vm = new SimVm({ frames: 64 });
+    const p = vm.spawn();
+    const len = 2 ** 31; // 2^19 pages
+    const a = simCheck(p.mmap(0, len, SimProt.READ, PRIVATE | ANONYMOUS | POPULATE), 'mmap');
+    const vec = new Uint8Array(1);
+    simCheck(p.mincore(a + (2 ** 18 - 1) * PAGE, PAGE, vec), 'mincore');
+    expect(vec[0]).toBe(1);
+    simCheck(p.mincore(a + 2 ** 18 * PAGE, PAGE, vec), 'mincore');
+    expect(vec[0]).toBe(0);
+    vm.createFile('/big', 2 ** 30);
+    const fd = simCheck(p.open('/big'), 'open');
+    const f = simCheck(p.mmap(0, 2 ** 30, SimProt.READ, SHARED, fd), 'mmap');
+    expect(p.madvise(f, 2 ** 30, SimMadvise.WILLNEED)).toBe(0);
+    // 64 pages read ahead into 63 free frames: one eviction, not 2^18 of them.
+    expect(vm.counters().evictions).toBe(1);
+    expect(vm.counters().pageCachePages).toBe(63);
+  });
+});

@@ -192,6 +192,8 @@ export class SimBlockDevice {
   }
 }
 
+/** Most pages one mmap(MAP_POPULATE) populates (2^18: 1 GiB of 4 KiB pages). */
+export const SIM_MAX_POPULATE = 2 ** 18;
 /** Largest simulated file size (createFile with a size). */
 const SIM_MAX_FILE_SIZE = 2 ** 40;
 /** Largest file fileBytes()/diskBytes() copy out. */
@@ -1166,6 +1168,9 @@ export class SimVm {
   populate(p: SimProcess, vma: SimVma, start: number, end: number): void {
     const write = (vma.prot & 2) !== 0 && !vma.shared;
     const step = vma.huge ? HUGE : PAGE;
+    // MAP_POPULATE is best-effort (Linux ignores what it could not populate): the simulator
+    // populates at most SIM_MAX_POPULATE pages per call, so a huge mapping does not run for minutes.
+    end = Math.min(end, start + SIM_MAX_POPULATE * step);
     for (let v = start; v < end; v += step) {
       if (vma.file && (vma.pgoff + (v - vma.start) / PAGE) * PAGE >= vma.file.size) break;
       if (this.present(p, v, write, vma.huge)) continue;

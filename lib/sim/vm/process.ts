@@ -444,7 +444,8 @@ export class SimProcess {
         }
       } else if (advice === SimMadvise.WILLNEED && m.file) {
         const first = m.pgoff + (s - m.start) / PAGE;
-        const last = Math.min(m.pgoff + (e - m.start) / PAGE, Math.ceil(m.file.size / PAGE));
+        // Readahead past the size of memory would only evict what it just read: at most `frames` pages.
+        const last = Math.min(m.pgoff + (e - m.start) / PAGE, Math.ceil(m.file.size / PAGE), first + this.vm.frames);
         for (let idx = first; idx < last; idx++) this.vm.cachePage(m.file, idx);
       }
     }
