@@ -496,3 +496,64 @@ describe('trace and counters', () => {
     expect(p.counters().majorFaults).toBe(major + 1);
   });
 });
+
+describe('argument types and bounds', () => {
+  const codeOf = (f: () => unknown): string | undefined => {
+    try { f(); return 'no error'; } catch (e) { return (e as { code?: string }).code; }
+  };
+
+  it('loads and stores take a number offset and a value of the right type', () => {
+    const vm = new SimVm({ frames: 64 });
+    const p = vm.spawn();
+    const addr = simCheck(p.mmap(0, PAGE, RW, PRIVATE | ANONYMOUS), 'mmap');
+    const v = p.view(addr, PAGE);
+    expect(codeOf(() => v.load8(1n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => v.load64('8' as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => v.store32(0, 4n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => v.store64(0, 4 as unknown as bigint))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => v.read(0, 2 ** 53))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => v.write(0, [1, 2] as unknown as Uint8Array))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => p.store8(addr, {} as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => p.store64(addr, -3.5 as unknown as bigint))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => p.close(Buffer.from('3') as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => p.migrate({} as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => vm.spawn({ cpu: 1n } as unknown as { cpu: number }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => vm.fileBytes(7 as unknown as string))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => new SimSignal('SIGFOO' as 'SIGSEGV', 'OOM', 0, 'read', 1))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(codeOf(() => simErrnoName(22n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => simCheck(-22, {} as unknown as string))).toBe('ERR_INVALID_ARG_TYPE');
+    // The valid calls still work.
+    v.store64(0, 0x0102030405060708n);
+    expect(v.load8(0)).toBe(8);
+    expect(p.load32(addr + 4)).toBe(0x01020304);
+  });
+
+  it('file sizes are bounded: createFile at most 2^40 bytes, fileBytes copies at most 2^31', () => {
+    const vm = new SimVm({ frames: 64 });
+    expect(codeOf(() => vm.createFile('/big', 2 ** 41))).toBe('ERR_OUT_OF_RANGE');
+    vm.createFile('/sparse', 2 ** 32);
+    expect(() => vm.fileBytes('/sparse')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(vm.fileBytes(vm.createFile('/small', 'abc').path)).toEqual(new TextEncoder().encode('abc'));
+  });
+});
+
+describe('bounded work', () => {
+  it('MAP_POPULATE populates at most 2^18 pages per call (best-effort, as on Linux); MADV_WILLNEED reads at most `frames` pages', () => {
+    const vm = new SimVm({ frames: 64 });
+    const p = vm.spawn();
+    const len = 2 ** 31; // 2^19 pages
+    const a = simCheck(p.mmap(0, len, SimProt.READ, PRIVATE | ANONYMOUS | POPULATE), 'mmap');
+    const vec = new Uint8Array(1);
+    simCheck(p.mincore(a + (2 ** 18 - 1) * PAGE, PAGE, vec), 'mincore');
+    expect(vec[0]).toBe(1);
+    simCheck(p.mincore(a + 2 ** 18 * PAGE, PAGE, vec), 'mincore');
+    expect(vec[0]).toBe(0);
+    vm.createFile('/big', 2 ** 30);
+    const fd = simCheck(p.open('/big'), 'open');
+    const f = simCheck(p.mmap(0, 2 ** 30, SimProt.READ, SHARED, fd), 'mmap');
+    expect(p.madvise(f, 2 ** 30, SimMadvise.WILLNEED)).toBe(0);
+    // 64 pages read ahead into 63 free frames: one eviction, not 2^18 of them.
+    expect(vm.counters().evictions).toBe(1);
+    expect(vm.counters().pageCachePages).toBe(63);
+  });
+});

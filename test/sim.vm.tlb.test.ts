@@ -3,7 +3,8 @@
 // CPU, must give exactly the hits and misses the reference predicts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SimMapFlags, SimProt, SimVm, simCheck } from '../lib';
+import { SimMapFlags, SimProt, SimTlb, SimVm, simCheck } from '../lib';
+import { SIM_TLB_MAX_ENTRIES } from '../lib/sim/vm/tlb';
 
 const PAGE = 4096;
 const PAGES = 40;
@@ -75,3 +76,32 @@ describe('TLB against a reference LRU model', () => {
   });
 });
 
+
+describe('SimTlb arguments', () => {
+  const codeOf = (f: () => unknown): string | undefined => {
+    try { f(); return 'no error'; } catch (e) { return (e as { code?: string }).code; }
+  };
+
+  it('bounds the entry count and requires ways that divide it', () => {
+    expect(() => new SimTlb(64, 2 ** 31)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new SimTlb(2 ** 31, 1)).toThrow('It must be an integer >= 1 and <= 65536. Received 2147483648');
+    expect(() => new SimTlb(64, 3)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: 'The value of "ways" (3) must divide "entries" (64).' }));
+    expect(codeOf(() => new SimTlb(-1, -5))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => new SimTlb(64n as unknown as number, 4))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(new SimTlb(SIM_TLB_MAX_ENTRIES, 4).sets).toBe(SIM_TLB_MAX_ENTRIES / 4);
+  });
+
+  it('takes numbers only, and slots inside the TLB', () => {
+    const t = new SimTlb(8, 2);
+    expect(codeOf(() => t.find(1, 4n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => t.fill(1, 1, 0, 'yes' as unknown as boolean, false))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => t.fill(1, -1, 0, true, false))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => t.touch(8))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => t.touch({} as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => t.invalidate(1, NaN))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => t.flushAsid(Buffer.alloc(4) as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    const slot = t.fill(5, 5, 4096, true, false);
+    expect(t.find(5, 5)).toBe(slot);
+    expect(t.occupancy()).toBe(1);
+  });
+});

@@ -10,6 +10,7 @@ import {
   simByteLanesScenario, simDoorbellScenario, simEduScenario, simGpioScenario, simPortIoScenario, simUartScenario,
   simVolatileScenario, type SimScenarioResult,
 } from '../sim';
+import { SIM_SCENARIO_LIMITS } from '../sim/scenarios/limits';
 import { cliUsageError, defineCommand, type Command } from './command';
 
 interface Scenario {
@@ -59,22 +60,8 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
-/**
- * Bounds of the numeric options. The simulation runs every bus cycle, so each bound keeps a
- * scenario within seconds on a small machine (measured: edu 10 000 ≈ 0.2 s, doorbell survey
- * 10 000 ≈ 7 s, volatile cap 10^8 ≈ 2 s, uart ≈ 40 ms per character plus ≈ 14 ms per character
- * per divisor step).
- */
-const LIMITS = {
-  seed: [0, 0xffff_ffff],
-  divisor: [1, 16],
-  survey: [1, 10_000],
-  cap: [1, 100_000_000],
-  n: [0, 10_000],
-  text: 100,
-  /** characters × divisor */
-  uartWork: 200,
-} as const;
+/** Bounds of the numeric options: the library's own (lib/sim/scenarios/limits.ts). */
+const LIMITS = SIM_SCENARIO_LIMITS;
 
 async function loadVm(): Promise<Command> {
   const base = path.join(__dirname, 'sim-vm');

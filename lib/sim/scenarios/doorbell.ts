@@ -7,6 +7,8 @@
  * stale flags. With the barrier, no schedule does.
  */
 import { rangeError } from '../../errors';
+import { invalidType, toBool, toChoice, toInt, toOptions } from '../../validate';
+import { SIM_SCENARIO_LIMITS, simDelayPair, simLimited } from './limits';
 import type { Barriers, MemoryView, RegisterIO } from '../../interfaces';
 import { SimBus } from '../bus';
 import { SimCpu } from '../cpu';
@@ -35,6 +37,22 @@ export function simNetSubmit(
   ring: MemoryView, doorbell: RegisterIO, barriers: Barriers | undefined,
   slot: number, producerIndex: number, buf: bigint, n: number, compilerBarrier?: () => void,
 ): void {
+  if (ring === null || typeof ring !== 'object' || typeof ring.store64 !== 'function' || typeof ring.store32 !== 'function') {
+    throw invalidType('ring', 'a MemoryView', ring);
+  }
+  if (doorbell === null || typeof doorbell !== 'object' || typeof doorbell.write32 !== 'function') {
+    throw invalidType('doorbell', 'a RegisterIO', doorbell);
+  }
+  if (barriers !== undefined && (barriers === null || typeof barriers !== 'object' || typeof barriers.store !== 'function')) {
+    throw invalidType('barriers', 'undefined or a Barriers object', barriers);
+  }
+  toInt(slot, 'slot', 0, 2 ** 24);
+  toInt(producerIndex, 'producerIndex', 0, 0xffff_ffff);
+  if (typeof buf !== 'bigint') throw invalidType('buf', 'of type bigint', buf);
+  toInt(n, 'n', 0, 0xffff_ffff);
+  if (compilerBarrier !== undefined && typeof compilerBarrier !== 'function') {
+    throw invalidType('compilerBarrier', 'undefined or a function', compilerBarrier);
+  }
   const d = slot * SIM_NET_DESC_SIZE;
   ring.store64(d + 0, buf);           // d->addr = buf;
   ring.store32(d + 8, n);             // d->len = n;
@@ -82,20 +100,27 @@ export interface SimDoorbellRun {
   readonly program: readonly string[];
 }
 
+const RUN_KEYS = ['seed', 'barrier', 'packets', 'model', 'trace', 'lingerNs', 'fetchNs'];
+
 /** Run the submit loop once on a fresh machine. */
 export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun {
-  const seed = options.seed ?? 1;
-  const barrier = options.barrier ?? true;
+  options = toOptions<SimDoorbellOptions>(options, 'options', RUN_KEYS);
+  const seed = simLimited(options.seed, 'seed', 1);
+  const barrier = options.barrier === undefined ? true : toBool(options.barrier, 'barrier');
   const packets = options.packets ?? 4;
-  const model = options.model ?? 'arm';
+  const model = options.model === undefined ? 'arm' : toChoice(options.model, 'model', ['arm', 'tso']);
+  if (typeof packets !== 'number') throw invalidType('packets', 'of type number', packets);
   if (!Number.isInteger(packets) || packets < 1 || packets > RING_SLOTS) {
     throw rangeError('ERR_OUT_OF_RANGE', `The "packets" option must be an integer from 1 to ${RING_SLOTS}. Received ${String(packets)}`);
   }
+  if (options.trace !== undefined) toBool(options.trace, 'trace');
+  const lingerNs = simDelayPair(options.lingerNs, 'lingerNs');
+  const fetchNs = simDelayPair(options.fetchNs, 'fetchNs');
   const bus = new SimBus({ seed });
   const ram = bus.addRam(SIM_DOORBELL_RAM_BASE, 0x10000);
-  const net = new SimNetDevice(bus.scheduler, bus.master('net'), { fetchNs: options.fetchNs ?? [100, 800] });
+  const net = new SimNetDevice(bus.scheduler, bus.master('net'), { fetchNs: fetchNs ?? [100, 800] });
   bus.map(SIM_DOORBELL_NET_BASE, net);
-  const cpu = new SimCpu(bus, { model, lingerNs: options.lingerNs ?? [0, 400] });
+  const cpu = new SimCpu(bus, { model, lingerNs: lingerNs ?? [0, 400] });
 
   // The ring still holds last lap's completed descriptors: an old frame of 1500 bytes, DONE.
   const dv = new DataView(ram.bytes.buffer);
@@ -194,6 +219,13 @@ function hexBytes(b: Uint8Array): string {
 
 /** How many of `count` seeds (from `firstSeed`) show a stale fetch, with and without the barrier. */
 export function simDoorbellSurvey(count: number, firstSeed = 1, options: Omit<SimDoorbellOptions, 'seed' | 'barrier' | 'trace'> = {}) {
+  toInt(count, 'count', SIM_SCENARIO_LIMITS.survey[0], SIM_SCENARIO_LIMITS.survey[1]);
+  simLimited(firstSeed, 'seed', 1, 'firstSeed');
+  const lastSeed = SIM_SCENARIO_LIMITS.seed[1];
+  if (firstSeed + count - 1 > lastSeed) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The seeds ${firstSeed}..${firstSeed + count - 1} go past the last seed (${lastSeed}).`);
+  }
+  options = toOptions<Omit<SimDoorbellOptions, 'seed' | 'barrier' | 'trace'>>(options, 'options', ['packets', 'model', 'lingerNs', 'fetchNs']);
   let withBarrier = 0;
   let without = 0;
   const staleSeeds: number[] = [];
@@ -209,9 +241,13 @@ export function simDoorbellSurvey(count: number, firstSeed = 1, options: Omit<Si
 
 /** The `doorbell` scenario: one traced run (with or without the barrier) plus a survey of seeds. */
 export function simDoorbellScenario(options: { seed?: number; barrier?: boolean; survey?: number; model?: 'arm' | 'tso' } = {}): SimScenarioResult {
-  const barrier = options.barrier ?? true;
-  const run = simDoorbellRun({ seed: options.seed ?? 1, barrier, trace: true, model: options.model });
-  const survey = simDoorbellSurvey(options.survey ?? 200, 1, { model: options.model });
+  options = toOptions<{ seed?: number; barrier?: boolean; survey?: number; model?: 'arm' | 'tso' }>(options, 'options', ['seed', 'barrier', 'survey', 'model']);
+  const barrier = options.barrier === undefined ? true : toBool(options.barrier, 'barrier');
+  const seed = simLimited(options.seed, 'seed', 1);
+  const surveyCount = simLimited(options.survey, 'survey', 200);
+  const model = options.model === undefined ? undefined : toChoice(options.model, 'model', ['arm', 'tso']);
+  const run = simDoorbellRun({ seed, barrier, trace: true, model });
+  const survey = simDoorbellSurvey(surveyCount, 1, { model });
   const lines: string[] = [];
   lines.push(`doorbell: submit() ${barrier ? 'WITH' : 'WITHOUT'} the store barrier, seed ${run.seed}, ${run.model} memory model`);
   lines.push('');

@@ -10,9 +10,12 @@ import { simFormatTime } from '../trace';
 import { simWindow } from '../window';
 import { simCollapse, simCollapsedJSON, simFormatCollapsed } from './format';
 import type { SimScenarioResult } from './types';
+import { toOptions } from '../../validate';
+import { simLimited } from './limits';
 
 export function simEduScenario(options: { n?: number } = {}): SimScenarioResult {
-  const n = options.n ?? 10;
+  options = toOptions<{ n?: number }>(options, 'options', ['n']);
+  const n = simLimited(options.n, 'n', 10);
   const bus = new SimBus();
   const edu = new SimEdu(bus.scheduler, { dma: bus.master('edu') });
   bus.map(SIM_EDU_BASE, edu);

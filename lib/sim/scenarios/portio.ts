@@ -9,8 +9,12 @@ import { simFormatTime } from '../trace';
 import { simCollapse, simCollapsedJSON, simFormatCollapsed } from './format';
 import type { SimScenarioResult } from './types';
 
+import { toOptions } from '../../validate';
+import { simLimited } from './limits';
+
 export function simPortIoScenario(options: { seed?: number } = {}): SimScenarioResult {
-  const m = createSimMachine({ seed: options.seed });
+  options = toOptions<{ seed?: number }>(options, 'options', ['seed']);
+  const m = createSimMachine({ seed: simLimited(options.seed, 'seed', 1) });
   const io = m.ports;
   const trace = io.startTrace();
   // Keyboard: the user presses 'a'.

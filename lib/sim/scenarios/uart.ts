@@ -7,6 +7,10 @@ import { simWindow } from '../window';
 import { simCollapse, simCollapsedJSON, simFormatCollapsed } from './format';
 import type { SimScenarioResult } from './types';
 
+import { rangeError } from '../../errors';
+import { toOptions, toStr } from '../../validate';
+import { SIM_SCENARIO_LIMITS, simLimited } from './limits';
+
 export interface SimUartScenarioOptions {
   text?: string;
   /** BAUD divisor (default 1: 115200 baud). */
@@ -15,9 +19,18 @@ export interface SimUartScenarioOptions {
 }
 
 export function simUartScenario(options: SimUartScenarioOptions = {}): SimScenarioResult {
-  const text = options.text ?? 'Hello from mmapkit\n';
-  const divisor = options.divisor ?? 1;
-  const bus = new SimBus({ seed: options.seed ?? 1 });
+  options = toOptions<SimUartScenarioOptions>(options, 'options', ['text', 'divisor', 'seed']);
+  const text = options.text === undefined ? 'Hello from mmapkit\n' : toStr(options.text, 'text');
+  const divisor = simLimited(options.divisor, 'divisor', 1);
+  const seed = simLimited(options.seed, 'seed', 1);
+  const chars = [...text].length;
+  if (chars > SIM_SCENARIO_LIMITS.text) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The "text" option must be at most ${SIM_SCENARIO_LIMITS.text} characters. Received ${chars}`);
+  }
+  if (chars * divisor > SIM_SCENARIO_LIMITS.uartWork) {
+    throw rangeError('ERR_OUT_OF_RANGE', `A text of ${chars} characters at divisor ${divisor} is too slow to simulate: characters × divisor must be at most ${SIM_SCENARIO_LIMITS.uartWork}`);
+  }
+  const bus = new SimBus({ seed });
   const uart = new SimUart(bus.scheduler);
   bus.map(SIM_UART_BASE, uart);
   const regs = simWindow(bus, SIM_UART_BASE, 0x1000);

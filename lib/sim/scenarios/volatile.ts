@@ -12,13 +12,17 @@ import { simFormatTime } from '../trace';
 import { simWindow } from '../window';
 import type { SimScenarioResult } from './types';
 
+import { toOptions } from '../../validate';
+import { simLimited } from './limits';
+
 export interface SimVolatileOptions {
   /** Iteration cap of the cached loop (default 100000). */
   cap?: number;
 }
 
 export function simVolatileScenario(options: SimVolatileOptions = {}): SimScenarioResult {
-  const cap = options.cap ?? 100_000;
+  options = toOptions<SimVolatileOptions>(options, 'options', ['cap']);
+  const cap = simLimited(options.cap, 'cap', 100_000);
   const accessNs = 100;
   const bus = new SimBus();
   const uart = new SimUart(bus.scheduler);

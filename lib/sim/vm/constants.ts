@@ -2,6 +2,7 @@
  * Constants of the simulated virtual-memory system. The numeric values are Linux x86-64's, so a
  * sequence of calls reads the same on the simulator as in C.
  */
+import { invalidType } from '../../validate';
 
 /** Page size of the simulated machine (x86-64 base pages). */
 export const SIM_PAGE_SIZE = 4096;
@@ -80,5 +81,6 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(SimErrno).map(([k, v]
 
 /** The name of a simulated errno value ('EINVAL'); accepts the negative form a system call returns. */
 export function simErrnoName(errno: number): string {
+  if (typeof errno !== 'number') throw invalidType('errno', 'of type number', errno);
   return ERRNO_NAMES.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
 }

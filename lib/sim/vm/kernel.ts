@@ -12,6 +12,8 @@ import { SIM_HUGE_PAGE_SIZE, SIM_PAGE_SIZE } from './constants';
 import { SimSignal } from './signal';
 import { SimTlb, TLB_ASID_MUL, TLB_HUGE_BIT } from './tlb';
 import { SimProcess } from './process';
+import { simBool, simBytes } from './args';
+import { invalidType, toChoice, toInt, toOptions, toStr } from '../../validate';
 
 const PAGE = SIM_PAGE_SIZE;
 const HUGE = SIM_HUGE_PAGE_SIZE;
@@ -139,6 +141,9 @@ export class SimFile {
   readonly shmem: boolean;
   /** @internal */ unlinked = false;
   constructor(id: number, path: string, shmem: boolean) {
+    toInt(id, 'id', 0, Number.MAX_SAFE_INTEGER);
+    toStr(path, 'path');
+    simBool(shmem, 'shmem');
     this.id = id;
     this.path = path;
     this.shmem = shmem;
@@ -174,6 +179,10 @@ export class SimBlockDevice {
     return this.data.length - 1;
   }
   release(b: number): void {
+    toInt(b, 'b', 0, Math.max(0, this.data.length - 1));
+    if (this.data[b] === undefined) {
+      throw rangeError('ERR_OUT_OF_RANGE', `Block ${b} of the simulated block device is not allocated.`);
+    }
     this.data[b] = undefined;
     this.freeBlocks.push(b);
   }
@@ -183,10 +192,17 @@ export class SimBlockDevice {
   }
 }
 
+/** Most pages one mmap(MAP_POPULATE) populates (2^18: 1 GiB of 4 KiB pages). */
+export const SIM_MAX_POPULATE = 2 ** 18;
+/** Largest simulated file size (createFile with a size). */
+const SIM_MAX_FILE_SIZE = 2 ** 40;
+/** Largest file fileBytes()/diskBytes() copy out. */
+const SIM_MAX_COPY = 2 ** 31;
+
 function positiveInt(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" option must be an integer. Received ${String(v)}`);
+    throw invalidType(name, 'an integer', v);
   }
   if (v < 1) throw rangeError('ERR_OUT_OF_RANGE', `The "${name}" option must be >= 1. Received ${v}`);
   return v;
@@ -268,7 +284,7 @@ export class SimVm {
     const cpus = positiveInt('cpus', options.cpus, 1);
     const repl = options.replacement ?? 'clock';
     if (repl !== 'clock' && repl !== 'lru') {
-      throw typeError('ERR_INVALID_ARG_VALUE', `The "replacement" option must be 'clock' or 'lru'. Received ${String(repl)}`);
+      toChoice(repl, 'replacement', ['clock', 'lru']);
     }
     this.replacement = repl;
     const t = options.trace ?? false;
@@ -294,6 +310,13 @@ export class SimVm {
   createFile(path: string, contents: Uint8Array | string | number = 0): SimFile {
     if (typeof path !== 'string' || path === '') {
       throw typeError('ERR_INVALID_ARG_TYPE', 'The "path" argument must be a non-empty string.');
+    }
+    if (typeof contents === 'number') {
+      if (!Number.isSafeInteger(contents) || contents < 0 || contents > SIM_MAX_FILE_SIZE) {
+        throw rangeError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer no larger than ${SIM_MAX_FILE_SIZE} (2^40). Received ${contents}`);
+      }
+    } else if (typeof contents !== 'string') {
+      simBytes(contents, 'contents', 'read');
     }
     const old = this.files.get(path);
     if (old) this.unlink(path);
@@ -328,6 +351,7 @@ export class SimVm {
 
   /** Remove a file's name. Its pages stay while it is mapped or open, as on Linux. */
   unlink(path: string): boolean {
+    toStr(path, 'path');
     const f = this.files.get(path);
     if (!f) return false;
     this.files.delete(path);
@@ -337,6 +361,7 @@ export class SimVm {
 
   /** The file at `path`, or undefined. */
   file(path: string): SimFile | undefined {
+    toStr(path, 'path');
     return this.files.get(path);
   }
 
@@ -370,8 +395,12 @@ export class SimVm {
   }
 
   private mustFile(path: string): SimFile {
+    toStr(path, 'path');
     const f = this.files.get(path);
     if (!f) throw Object.assign(new Error(`ENOENT: no such simulated file, '${path}'`), { code: 'ENOENT' });
+    if (f.size > SIM_MAX_COPY) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The simulated file '${path}' is ${f.size} bytes long: too large to copy out (at most ${SIM_MAX_COPY} bytes, 2^31).`);
+    }
     return f;
   }
 
@@ -479,6 +508,7 @@ export class SimVm {
 
   /** Start a process with an empty address space. `cpu` picks its CPU (default: round robin). */
   spawn(options: { cpu?: number } = {}): SimProcess {
+    options = toOptions<{ cpu?: number }>(options, 'options', ['cpu']);
     const cpu = options.cpu ?? this.nextCpu++ % this.tlbs.length;
     this.checkCpu(cpu);
     const p = new SimProcess(this, this.nextPid++, this.allocTable(), cpu);
@@ -488,6 +518,7 @@ export class SimVm {
 
   /** @internal */
   checkCpu(cpu: number): void {
+    toInt(cpu, 'cpu', 0, this.tlbs.length - 1);
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.tlbs.length) {
       throw rangeError('ERR_OUT_OF_RANGE', `The "cpu" must be an integer in [0, ${this.tlbs.length - 1}]. Received ${cpu}`);
     }
@@ -1137,6 +1168,9 @@ export class SimVm {
   populate(p: SimProcess, vma: SimVma, start: number, end: number): void {
     const write = (vma.prot & 2) !== 0 && !vma.shared;
     const step = vma.huge ? HUGE : PAGE;
+    // MAP_POPULATE is best-effort (Linux ignores what it could not populate): the simulator
+    // populates at most SIM_MAX_POPULATE pages per call, so a huge mapping does not run for minutes.
+    end = Math.min(end, start + SIM_MAX_POPULATE * step);
     for (let v = start; v < end; v += step) {
       if (vma.file && (vma.pgoff + (v - vma.start) / PAGE) * PAGE >= vma.file.size) break;
       if (this.present(p, v, write, vma.huge)) continue;

@@ -13,6 +13,8 @@ import {
   SIM_MMAP_MIN_ADDR, SIM_TASK_SIZE,
 } from './kernel';
 import { SimMapping } from './view';
+import { simBig, simBytes, simNum } from './args';
+import { invalidType, toInt, toStr } from '../../validate';
 
 const PAGE = SIM_PAGE_SIZE;
 const HUGE = SIM_HUGE_PAGE_SIZE;
@@ -34,11 +36,9 @@ function int(name: string, v: unknown): number {
   return v;
 }
 
-function bytesArg(name: string, v: unknown): Uint8Array {
-  if (!(v instanceof Uint8Array)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be a Uint8Array.`);
-  }
-  return v;
+/** A buffer the call reads ('read') or fills ('write'). */
+function bytesArg(name: string, v: unknown, access: 'read' | 'write'): Uint8Array {
+  return simBytes(v, name, access);
 }
 
 const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
@@ -109,6 +109,7 @@ export class SimProcess {
 
   /** @internal The VMA containing `v`, or undefined. */
   findVma(v: number): SimVma | undefined {
+    if (typeof v !== 'number') simNum(v, 'v');
     const a = this.vmas;
     let lo = 0;
     let hi = a.length - 1;
@@ -151,11 +152,12 @@ export class SimProcess {
   load32(addr: number): number { return Number(this.loadN(addr, 4)); }
   load64(addr: number): bigint { return this.loadN(addr, 8); }
   store8(addr: number, value: number): void {
+    simNum(value, 'value');
     this.vm.mem[this.vm.translate(this, int('addr', addr), true)] = value;
   }
-  store16(addr: number, value: number): void { this.storeN(addr, 2, BigInt(value & 0xffff)); }
-  store32(addr: number, value: number): void { this.storeN(addr, 4, BigInt(value >>> 0)); }
-  store64(addr: number, value: bigint): void { this.storeN(addr, 8, BigInt.asUintN(64, value)); }
+  store16(addr: number, value: number): void { simNum(value, 'value'); this.storeN(addr, 2, BigInt(value & 0xffff)); }
+  store32(addr: number, value: number): void { simNum(value, 'value'); this.storeN(addr, 4, BigInt(value >>> 0)); }
+  store64(addr: number, value: bigint): void { simBig(value, 'value'); this.storeN(addr, 8, BigInt.asUintN(64, value)); }
 
   private loadN(addr: number, size: number): bigint {
     const vm = this.vm;
@@ -175,6 +177,7 @@ export class SimProcess {
 
   /** @internal A load that crosses a page boundary: one translation per byte. */
   straddleLoad(addr: number, size: number): bigint {
+    int('addr', addr); toInt(size, 'size', 1, 8);
     let r = 0n;
     for (let i = size - 1; i >= 0; i--) r = (r << 8n) | BigInt(this.vm.mem[this.vm.translate(this, addr + i, false)]);
     return r;
@@ -182,6 +185,7 @@ export class SimProcess {
 
   /** @internal A store that crosses a page boundary: both pages are made writable before any byte is written. */
   straddleStore(addr: number, size: number, value: bigint): void {
+    int('addr', addr); toInt(size, 'size', 1, 8); simBig(value, 'value');
     this.vm.translate(this, addr, true);
     this.vm.translate(this, addr + size - 1, true);
     for (let i = 0; i < size; i++) {
@@ -440,7 +444,8 @@ export class SimProcess {
         }
       } else if (advice === SimMadvise.WILLNEED && m.file) {
         const first = m.pgoff + (s - m.start) / PAGE;
-        const last = Math.min(m.pgoff + (e - m.start) / PAGE, Math.ceil(m.file.size / PAGE));
+        // Readahead past the size of memory would only evict what it just read: at most `frames` pages.
+        const last = Math.min(m.pgoff + (e - m.start) / PAGE, Math.ceil(m.file.size / PAGE), first + this.vm.frames);
         for (let idx = first; idx < last; idx++) this.vm.cachePage(m.file, idx);
       }
     }
@@ -450,7 +455,7 @@ export class SimProcess {
   /** mincore(2): for each page of the range, vec[i] = 1 if resident. 0 or a negative errno. */
   mincore(addr: number, length: number, vec: Uint8Array): number {
     this.ctr[C_SYSCALLS]++;
-    int('addr', addr); int('length', length); bytesArg('vec', vec);
+    int('addr', addr); int('length', length); bytesArg('vec', vec, 'write');
     if (addr % PAGE !== 0) return -EINVAL;
     if (length < 0) return -ENOMEM;
     const pages = roundUp(length, PAGE) / PAGE;
@@ -516,6 +521,7 @@ export class SimProcess {
   /** open(2) of a simulated file. Returns the fd or a negative errno. */
   open(path: string, flags: number = SimOpen.RDONLY): number {
     this.ctr[C_SYSCALLS]++;
+    toStr(path, 'path');
     int('flags', flags);
     const acc = flags & 3;
     if (acc === 3) return -EINVAL;
@@ -539,6 +545,7 @@ export class SimProcess {
   /** close(2). */
   close(fd: number): number {
     this.ctr[C_SYSCALLS]++;
+    int('fd', fd);
     if (!this.fds[fd]) return -EBADF;
     this.fds[fd] = undefined;
     return 0;
@@ -547,6 +554,7 @@ export class SimProcess {
   /** lseek(2). */
   lseek(fd: number, offset: number, whence: number): number {
     this.ctr[C_SYSCALLS]++;
+    int('fd', fd);
     int('offset', offset);
     const of = this.fds[fd];
     if (!of) return -EBADF;
@@ -561,6 +569,7 @@ export class SimProcess {
   /** The size of an open file (fstat(2)'s st_size), or a negative errno. */
   fstatSize(fd: number): number {
     this.ctr[C_SYSCALLS]++;
+    int('fd', fd);
     const of = this.fds[fd];
     return of ? of.file.size : -EBADF;
   }
@@ -568,7 +577,8 @@ export class SimProcess {
   /** read(2) through the page cache into `buf`. Returns bytes read (0 at EOF) or a negative errno. */
   read(fd: number, buf: Uint8Array, count = buf?.length): number {
     this.ctr[C_SYSCALLS]++;
-    bytesArg('buf', buf); int('count', count);
+    int('fd', fd);
+    bytesArg('buf', buf, 'write'); int('count', count);
     const of = this.fds[fd];
     if (!of || !of.readable) return -EBADF;
     if (count < 0 || count > buf.length) return -EFAULT;
@@ -581,7 +591,8 @@ export class SimProcess {
   /** pread(2). */
   pread(fd: number, buf: Uint8Array, count: number, offset: number): number {
     this.ctr[C_SYSCALLS]++;
-    bytesArg('buf', buf); int('count', count); int('offset', offset);
+    int('fd', fd);
+    bytesArg('buf', buf, 'write'); int('count', count); int('offset', offset);
     const of = this.fds[fd];
     if (!of || !of.readable) return -EBADF;
     if (offset < 0) return -EINVAL;
@@ -594,7 +605,8 @@ export class SimProcess {
   /** write(2) through the page cache. Returns bytes written or a negative errno. */
   write(fd: number, data: Uint8Array, count = data?.length): number {
     this.ctr[C_SYSCALLS]++;
-    bytesArg('data', data); int('count', count);
+    int('fd', fd);
+    bytesArg('data', data, 'read'); int('count', count);
     const of = this.fds[fd];
     if (!of || !of.writable) return -EBADF;
     if (count < 0 || count > data.length) return -EFAULT;
@@ -608,7 +620,8 @@ export class SimProcess {
   /** pwrite(2). */
   pwrite(fd: number, data: Uint8Array, count: number, offset: number): number {
     this.ctr[C_SYSCALLS]++;
-    bytesArg('data', data); int('count', count); int('offset', offset);
+    int('fd', fd);
+    bytesArg('data', data, 'read'); int('count', count); int('offset', offset);
     const of = this.fds[fd];
     if (!of || !of.writable) return -EBADF;
     if (offset < 0) return -EINVAL;
@@ -621,6 +634,7 @@ export class SimProcess {
   /** ftruncate(2): pages wholly past the new end leave every mapping (later accesses: SIGBUS). */
   ftruncate(fd: number, length: number): number {
     this.ctr[C_SYSCALLS]++;
+    int('fd', fd);
     int('length', length);
     const of = this.fds[fd];
     if (!of) return -EBADF;
@@ -636,6 +650,9 @@ export class SimProcess {
  * system error like Node's (`code` 'EINVAL', `errno`, `syscall`).
  */
 export function simCheck(result: number, syscall: string, path?: string): number {
+  simNum(result, 'result');
+  toStr(syscall, 'syscall');
+  if (path !== undefined) toStr(path, 'path');
   if (result < 0) throw systemError(-result, syscall, path);
   return result;
 }

@@ -10,6 +10,7 @@ import { SimVm } from './kernel';
 import { simCheck } from './process';
 import type { SimProcess } from './process';
 import { SimSignal } from './signal';
+import { toInt, toOptions, toStr } from '../../validate';
 
 const PAGE = SIM_PAGE_SIZE;
 const GiB = 1024 * 1024 * 1024;
@@ -35,6 +36,9 @@ export interface SimVmScenario {
   run(options?: SimVmScenarioOptions): SimVmScenarioResult;
 }
 
+/** Most trace events a scenario keeps. */
+export const SIM_VM_MAX_TRACE = 1_000_000;
+
 export interface SimVmScenarioOptions {
   /** Trace events to keep (default 200; 0 for none). */
   trace?: number;
@@ -48,7 +52,7 @@ class Run {
   readonly values: SimVmScenarioResult['values'] = {};
   readonly procs: Record<string, SimProcess> = {};
   constructor(options: SimVmOptions, trace: number | undefined) {
-    const t = trace ?? 200;
+    const t = trace === undefined ? 200 : toInt(trace, 'trace', 0, SIM_VM_MAX_TRACE);
     this.vm = new SimVm({ ...options, trace: t > 0 ? t : false });
   }
   say(line: string): void {
@@ -400,6 +404,9 @@ export const simVmScenarios: readonly SimVmScenario[] = scenarios;
 
 /** Run one scenario by name. Throws ERR_INVALID_ARG_VALUE for an unknown name. */
 export function runSimVmScenario(name: string, options?: SimVmScenarioOptions): SimVmScenarioResult {
+  toStr(name, 'name');
+  const o = toOptions<SimVmScenarioOptions>(options, 'options', ['trace']);
+  if (o.trace !== undefined) toInt(o.trace, 'trace', 0, SIM_VM_MAX_TRACE);
   const s = scenarios.find((x) => x.name === name);
   if (!s) {
     const err = new TypeError(`Unknown simulator scenario '${name}'. Scenarios: ${scenarios.map((x) => x.name).join(', ')}`);

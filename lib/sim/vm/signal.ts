@@ -4,6 +4,8 @@
  * signal and jumped out.
  */
 
+import { invalidType, toChoice } from '../../validate';
+
 /** The signal codes the simulator raises. */
 export type SimSignalCode = 'SIGSEGV' | 'SIGBUS' | 'SIGKILL';
 
@@ -29,6 +31,11 @@ export class SimSignal extends Error {
   readonly access: 'read' | 'write';
   readonly pid: number;
   constructor(code: SimSignalCode, reason: SimSignalReason, address: number, access: 'read' | 'write', pid: number) {
+    toChoice(code, 'code', ['SIGSEGV', 'SIGBUS', 'SIGKILL']);
+    toChoice(reason, 'reason', ['SEGV_MAPERR', 'SEGV_ACCERR', 'BUS_ADRERR', 'OOM']);
+    if (typeof address !== 'number') throw invalidType('address', 'of type number', address);
+    toChoice(access, 'access', ['read', 'write']);
+    if (typeof pid !== 'number') throw invalidType('pid', 'of type number', pid);
     const where = `0x${address.toString(16)}`;
     const what = {
       SEGV_MAPERR: 'no mapping at the address',

@@ -5,10 +5,30 @@
  * list per set (most recently used first), so hits, lookups and fills are all O(1).
  */
 
+import { rangeError } from '../../errors';
+import { toInt } from '../../validate';
+import { simBool, simInteger, simNum } from './args';
+
 /** Tag space: key = asid * 2^36 + (huge ? 2^35 : 0) + page number. */
 export const TLB_ASID_MUL = 2 ** 36;
 export const TLB_HUGE_BIT = 2 ** 35;
 const HASH_SIZE = 4096;
+/** Most entries a TLB may have (real ones have a few thousand). */
+export const SIM_TLB_MAX_ENTRIES = 65536;
+
+function slotArg(tlb: SimTlb, v: unknown, name: string): number {
+  const s = simInteger(v, name);
+  if (s < 0 || s >= tlb.entries) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 and < ${tlb.entries}. Received ${s}`);
+  }
+  return s;
+}
+
+function pageArg(v: unknown, name: string): number {
+  const n = simInteger(v, name);
+  if (n < 0) throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a non-negative integer. Received ${n}`);
+  return n;
+}
 
 export class SimTlb {
   /** Number of entries. */
@@ -45,6 +65,11 @@ export class SimTlb {
   flushes = 0;
 
   constructor(entries: number, ways: number) {
+    toInt(entries, 'entries', 1, SIM_TLB_MAX_ENTRIES);
+    toInt(ways, 'ways', 1, entries);
+    if (entries % ways !== 0) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "ways" (${ways}) must divide "entries" (${entries}).`);
+    }
     this.entries = entries;
     this.ways = ways;
     this.sets = entries / ways;
@@ -76,6 +101,8 @@ export class SimTlb {
 
   /** Slot holding `key` (`n` is its page number), or -1. Does not count or touch LRU. */
   find(key: number, n: number): number {
+    if (typeof key !== 'number') simNum(key, 'key');
+    if (typeof n !== 'number' || !(n >= 0) || !Number.isSafeInteger(n)) pageArg(n, 'n');
     for (let s = this.head[(n % HASH_SIZE) | 0]; s >= 0; s = this.next[s]) {
       if (this.key[s] === key) return s;
     }
@@ -84,6 +111,11 @@ export class SimTlb {
 
   /** Install a translation, evicting the least recently used entry of its set; returns the slot. */
   fill(key: number, n: number, base: number, writable: boolean, huge: boolean): number {
+    simNum(key, 'key');
+    pageArg(n, 'n');
+    simNum(base, 'base');
+    simBool(writable, 'writable');
+    simBool(huge, 'huge');
     let victim = this.find(key, n);
     if (victim < 0) {
       victim = this.lru[(n % this.sets) | 0]; // empty entries are kept at the LRU end
@@ -117,6 +149,7 @@ export class SimTlb {
 
   /** Mark a slot most recently used in its set. */
   touch(slot: number): void {
+    if (typeof slot !== 'number' || !(slot >= 0 && slot < this.entries) || !Number.isInteger(slot)) slotArg(this, slot, 'slot');
     const set = this.setOf[slot];
     if (this.mru[set] === slot) return;
     this.detach(slot, set);
@@ -156,6 +189,8 @@ export class SimTlb {
 
   /** Drop the entry for one key, if present. */
   invalidate(key: number, n: number): void {
+    simNum(key, 'key');
+    pageArg(n, 'n');
     const s = this.find(key, n);
     if (s >= 0) this.drop(s);
     this.flushes++;
@@ -163,6 +198,7 @@ export class SimTlb {
 
   /** Drop every entry of one address space. */
   flushAsid(asid: number): void {
+    simNum(asid, 'asid');
     for (let s = 0; s < this.entries; s++) {
       const k = this.key[s];
       if (k >= 0 && Math.floor(k / TLB_ASID_MUL) === asid) this.drop(s);
@@ -172,6 +208,8 @@ export class SimTlb {
 
   /** Drop every entry whose page overlaps physical bytes [lo, hi). */
   flushPhys(lo: number, hi: number): void {
+    simNum(lo, 'lo');
+    simNum(hi, 'hi');
     for (let s = 0; s < this.entries; s++) {
       if (this.key[s] < 0) continue;
       const b = this.base[s];

@@ -7,7 +7,9 @@ import type { MemoryView } from '../../interfaces';
 import type { SimTlb } from './tlb';
 import type { SimVm } from './kernel';
 import { C_HITS } from './kernel';
-import type { SimProcess } from './process';
+import { SimProcess } from './process';
+import { simBytes, simInteger, simNum, simBig } from './args';
+import { invalidType, toInt } from '../../validate';
 
 /**
  * A mapping in a simulated process, seen through the MemoryView interface. Offsets are relative to
@@ -41,6 +43,13 @@ export class SimMapping implements MemoryView {
   private cSet = 0;
 
   constructor(process: SimProcess, address: number, length: number) {
+    if (!(process instanceof SimProcess)) throw invalidType('process', 'an instance of SimProcess', process);
+    if (simInteger(address, 'address') < 0 || address > 2 ** 48) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "address" is out of range. It must be >= 0 and <= 2^48. Received ${address}`);
+    }
+    if (simInteger(length, 'length') < 0 || length > 2 ** 48) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 and <= 2^48. Received ${length}`);
+    }
     this.process = process;
     this.vm = process.vm;
     this.address = address;
@@ -81,6 +90,7 @@ export class SimMapping implements MemoryView {
   }
 
   load8(offset: number): number {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o < this.cSpan && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -90,6 +100,7 @@ export class SimMapping implements MemoryView {
   }
 
   load16(offset: number): number {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o + 2 <= this.cSpan && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -100,6 +111,7 @@ export class SimMapping implements MemoryView {
   }
 
   load32(offset: number): number {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o + 4 <= this.cSpan && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -110,6 +122,7 @@ export class SimMapping implements MemoryView {
   }
 
   load64(offset: number): bigint {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o + 8 <= this.cSpan && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -120,6 +133,8 @@ export class SimMapping implements MemoryView {
   }
 
   store8(offset: number, value: number): void {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
+    if (typeof value !== 'number') simNum(value, 'value');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o < this.cSpan && this.cWritable && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -130,6 +145,8 @@ export class SimMapping implements MemoryView {
   }
 
   store16(offset: number, value: number): void {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
+    if (typeof value !== 'number') simNum(value, 'value');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o + 2 <= this.cSpan && this.cWritable && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -142,6 +159,8 @@ export class SimMapping implements MemoryView {
   }
 
   store32(offset: number, value: number): void {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
+    if (typeof value !== 'number') simNum(value, 'value');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o + 4 <= this.cSpan && this.cWritable && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -154,6 +173,8 @@ export class SimMapping implements MemoryView {
   }
 
   store64(offset: number, value: bigint): void {
+    if (typeof offset !== 'number') simNum(offset, 'offset');
+    if (typeof value !== 'bigint') simBig(value, 'value');
     const o = offset - this.cOff;
     if (o >>> 0 === o && o + 8 <= this.cSpan && this.cWritable && this.tlbGen[this.cSlot] === this.cGen) {
       this.hit();
@@ -170,6 +191,8 @@ export class SimMapping implements MemoryView {
    * page touched (faults as a load would), then the page's bytes at once.
    */
   read(offset: number, length: number): Uint8Array {
+    simNum(offset, 'offset');
+    toInt(length, 'length', 0, this.mem.length);
     const out = new Uint8Array(length);
     for (let done = 0; done < length;) {
       const a = this.slow(offset + done, 1, false);
@@ -182,6 +205,8 @@ export class SimMapping implements MemoryView {
 
   /** Store `bytes` starting at `offset`, like memcpy: one translation per page touched, as a store. */
   write(offset: number, bytes: Uint8Array): void {
+    simNum(offset, 'offset');
+    simBytes(bytes, 'bytes', 'read');
     for (let done = 0; done < bytes.length;) {
       const a = this.slow(offset + done, 1, true);
       const k = Math.min(bytes.length - done, this.vm.tSpan - (this.address + offset + done - this.vm.tPage));
