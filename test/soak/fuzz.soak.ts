@@ -3,7 +3,7 @@
 // unmap/close, re-entrant arguments (valueOf, toString, Symbol.toPrimitive and option getters that
 // unmap, resize, protect or truncate the mapping mid-call), detached, protect()ed and truncated
 // buffers. The calls run in batches in child processes (test/soak/fuzz-child.cjs): a batch that
-// ends by a signal, a non-zero exit or 5 s without progress is a crash or a hang at the call in
+// ends by a signal, a non-zero exit or 20 s without progress is a crash or a hang at the call in
 // flight, which is then replayed alone; the batch resumes after it. Every thrown error (and every
 // rejection) must carry a string `code`.
 //
@@ -21,7 +21,8 @@ const TOTAL = Number(process.env.MMAPKIT_SOAK_FUZZ_CALLS ?? 100_000);
 const SEED = process.env.MMAPKIT_SOAK_SEED !== undefined ? Number(process.env.MMAPKIT_SOAK_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
 const BATCH = 2500;
 const PARALLEL = 2;
-const STALL_MS = 5000;
+// The slowest legitimate call (a doorbell survey of 10 000 seeds) takes about 7.5 s here.
+const STALL_MS = 20_000;
 const STARTUP_MS = 120_000;
 
 interface Finding { i: number; target: string; how: string; call: string; error: string }
