@@ -100,3 +100,34 @@ export function toRange(offset: unknown, length: unknown, size: number, what: st
   }
   return [off, len];
 }
+
+/** A finite number in [min, max] (not necessarily an integer: a time, a delay). */
+export function toFiniteNumber(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a finite number >= ${min} and <= ${max}. Received ${value}`);
+  }
+  return value;
+}
+
+/** An integer given as a safe-integer number or a BigInt (a register value, an address); returned unchanged. */
+export function toIntOrBigInt(value: unknown, name: string): number | bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value !== 'number') throw invalidType(name, 'of type number or bigint', value);
+  if (!Number.isSafeInteger(value)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a safe integer. Received ${value}`);
+  }
+  return value;
+}
+
+/** A function (a callback). */
+export function toFunction<T extends (...args: never[]) => unknown>(value: unknown, name: string): T {
+  if (typeof value !== 'function') throw invalidType(name, 'of type function', value);
+  return value as T;
+}
+
+/** An instance of `ctor` (checked with instanceof; nothing of the value is read). */
+export function toInstance<T>(value: unknown, name: string, ctor: abstract new (...args: never[]) => T): T {
+  if (!(value instanceof ctor)) throw invalidType(name, `an instance of ${ctor.name}`, value);
+  return value;
+}
