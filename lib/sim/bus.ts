@@ -209,7 +209,7 @@ export class SimBus extends SimTraced {
     checkAddress(base, 'base');
     const device = simRegisterIODevice(io, options.name ?? 'regs', options.access);
     if (options.registerName !== undefined) device.registerName = toFunction<(offset: number) => string | undefined>(options.registerName, 'options.registerName');
-    return this.map(base, device, options);
+    return this.map(base, device, { name: options.name, priority: options.priority, kind: options.kind });
   }
 
   /** Remove a region (by name or the region itself). */

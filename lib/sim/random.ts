@@ -57,8 +57,8 @@ export class SimRandom {
   int(min: number, max: number): number {
     for (const [name, v] of [['min', min], ['max', max]] as const) {
       if (typeof v !== 'number') throw invalidType(name, 'of type number', v);
-      if (!Number.isSafeInteger(v)) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a safe integer. Received ${v}`);
+      if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) {
+        throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a finite number between -(2^53 - 1) and 2^53 - 1. Received ${v}`);
       }
     }
     if (max < min) return min;

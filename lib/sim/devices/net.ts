@@ -113,8 +113,8 @@ export class SimNetDevice extends SimDeviceBase {
     this.dma = dma;
     const fetch = options.fetchNs ?? [100, 800];
     if (!Array.isArray(fetch) || fetch.length !== 2) throw invalidType('options.fetchNs', 'an array [min, max]', fetch);
-    const lo = toInt(fetch[0], 'options.fetchNs[0]', 0, 1e15);
-    this.fetchNs = [lo, toInt(fetch[1], 'options.fetchNs[1]', lo, 1e15)];
+    const lo = toFiniteNumber(fetch[0], 'options.fetchNs[0]', 0, 1e15);
+    this.fetchNs = [lo, toFiniteNumber(fetch[1], 'options.fetchNs[1]', lo, 1e15)];
   }
 
   protected now(): number {
