@@ -32,7 +32,7 @@ import { SimDeviceBase, SimIrqLine, simAllOnes, simHex, type SimAccessRules, typ
 import { simCheckAccess, simCheckMaster } from '../check';
 import type { SimBusMaster } from '../bus';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toFunction, toInstance, toInt, toOptions, toStr } from '../../validate';
+import { invalidType, toFiniteNumber, toFunction, toInstance, toOptions, toStr } from '../../validate';
 
 export const SIM_EDU_ID_VALUE = 0x010000ed;
 export const SIM_EDU_ID = 0x00;

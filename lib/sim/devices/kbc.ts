@@ -27,7 +27,7 @@
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
 import { simCheckAccess, SIM_MAX_FEED } from '../check';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toFunction, toInstance, toInt, toOptions, toStr } from '../../validate';
+import { invalidType, toInstance, toInt, toStr } from '../../validate';
 
 export const SIM_KBC_DATA_PORT = 0x60;
 export const SIM_KBC_COMMAND_PORT = 0x64;

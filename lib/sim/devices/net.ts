@@ -30,7 +30,7 @@ import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessS
 import { simCheckAccess, simCheckMaster } from '../check';
 import type { SimBusMaster } from '../bus';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toFunction, toInstance, toInt, toOptions, toStr } from '../../validate';
+import { invalidType, toFiniteNumber, toInstance, toOptions, toStr } from '../../validate';
 
 export const SIM_NET_ID_VALUE = 0x3054454e;
 export const SIM_NET_ID = 0x00;

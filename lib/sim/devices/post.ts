@@ -9,7 +9,7 @@
 import { SimDeviceBase, simAllOnes, type SimAccessRules, type SimAccessSize } from '../device';
 import { simCheckAccess } from '../check';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toFunction, toInstance, toInt, toOptions, toStr } from '../../validate';
+import { toInstance } from '../../validate';
 
 export const SIM_POST_PORT = 0x80;
 

@@ -25,7 +25,7 @@
 import { SimDeviceBase, simAllOnes, simHex, type SimAccessRules, type SimAccessSize } from '../device';
 import { simCheckAccess } from '../check';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toFunction, toInstance, toInt, toOptions, toStr } from '../../validate';
+import { invalidType, toInstance, toInt, toOptions } from '../../validate';
 
 export const SIM_CMOS_INDEX_PORT = 0x70;
 export const SIM_CMOS_DATA_PORT = 0x71;

@@ -23,7 +23,7 @@
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
 import { simCheckAccess, simFeedBytes } from '../check';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toFunction, toInstance, toInt, toOptions, toStr } from '../../validate';
+import { toInstance, toInt, toOptions, toStr } from '../../validate';
 
 export const SIM_UART_BASE = 0x1000_0000;
 export const SIM_UART_DATA = 0x00;
