@@ -7,10 +7,25 @@ import { rangeError, typeError } from './errors';
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${(value as { name?: string }).name || '(anonymous)'}`;
+  if (typeof value === 'function') {
+    let fname: unknown;
+    try {
+      fname = (value as { name?: unknown }).name;
+    } catch {
+      fname = undefined;
+    }
+    return `function ${typeof fname === 'string' && fname !== '' ? fname : '(anonymous)'}`;
+  }
   if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-    return ctor ? `an instance of ${ctor}` : 'an object';
+    // Only a string name is shown: a getter that throws or a name that is itself an object (a
+    // Buffer whose bytes cannot be read, say) is never run or converted.
+    let ctor: unknown;
+    try {
+      ctor = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    } catch {
+      ctor = undefined;
+    }
+    return typeof ctor === 'string' && ctor !== '' ? `an instance of ${ctor}` : 'an object';
   }
   let shown = typeof value === 'bigint' ? `${value}n` : String(value);
   if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;

@@ -392,6 +392,17 @@ for (const [tag, bad] of [['prot', prot], ['trunc', trunc]]) {
     expect(failure(() => new SimNetDevice(s, {} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 
+  it('describing a wrong value runs none of its code: no constructor getter, no name that is an object', () => {
+    const hostile = { get constructor() { throw new Error('getter ran'); } };
+    expect(failure(() => simHex(hostile as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an object' });
+    const named = { constructor: { name: { toString() { throw new Error('toString ran'); } } } };
+    expect(failure(() => simHex(named as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an object' });
+    const fn = () => 1;
+    Object.defineProperty(fn, 'name', { get() { throw new Error('name ran'); } });
+    expect(failure(() => simHex(fn as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received function (anonymous)' });
+    expect(failure(() => simHex(Buffer.from('secret') as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an instance of Buffer' });
+  });
+
   it('unbounded sizes are refused with ERR_OUT_OF_RANGE stating the limit', () => {
     const bus = new SimBus();
     expect(failure(() => bus.addRam(0, 2 ** 31))).toEqual({
