@@ -7,10 +7,25 @@ import { rangeError, typeError } from './errors';
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${(value as { name?: string }).name || '(anonymous)'}`;
+  if (typeof value === 'function') {
+    let fname: unknown;
+    try {
+      fname = (value as { name?: unknown }).name;
+    } catch {
+      fname = undefined;
+    }
+    return `function ${typeof fname === 'string' && fname !== '' ? fname : '(anonymous)'}`;
+  }
   if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-    return ctor ? `an instance of ${ctor}` : 'an object';
+    // Only a string name is shown: a getter that throws or a name that is itself an object (a
+    // Buffer whose bytes cannot be read, say) is never run or converted.
+    let ctor: unknown;
+    try {
+      ctor = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    } catch {
+      ctor = undefined;
+    }
+    return typeof ctor === 'string' && ctor !== '' ? `an instance of ${ctor}` : 'an object';
   }
   let shown = typeof value === 'bigint' ? `${value}n` : String(value);
   if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
@@ -99,4 +114,35 @@ export function toRange(offset: unknown, length: unknown, size: number, what: st
     throw rangeError('ERR_OUT_OF_RANGE', `The range ${off}+${len} is out of range: the ${what} is ${size} bytes long`);
   }
   return [off, len];
+}
+
+/** A finite number in [min, max] (not necessarily an integer: a time, a delay). */
+export function toFiniteNumber(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a finite number >= ${min} and <= ${max}. Received ${value}`);
+  }
+  return value;
+}
+
+/** An integer given as a safe-integer number or a BigInt (a register value, an address); returned unchanged. */
+export function toIntOrBigInt(value: unknown, name: string): number | bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value !== 'number') throw invalidType(name, 'of type number or bigint', value);
+  if (!Number.isSafeInteger(value)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a safe integer. Received ${value}`);
+  }
+  return value;
+}
+
+/** A function (a callback). */
+export function toFunction<T extends (...args: never[]) => unknown>(value: unknown, name: string): T {
+  if (typeof value !== 'function') throw invalidType(name, 'of type function', value);
+  return value as T;
+}
+
+/** An instance of `ctor` (checked with instanceof; nothing of the value is read). */
+export function toInstance<T>(value: unknown, name: string, ctor: abstract new (...args: never[]) => T): T {
+  if (!(value instanceof ctor)) throw invalidType(name, `an instance of ${ctor.name}`, value);
+  return value;
 }

@@ -414,3 +414,31 @@ describe('on the simulated bus, at the physical address, through a window (as /d
     });
   }
 });
+
+describe('simulated GPIO chips: arguments are checked before they are used', () => {
+  const code = (fn: () => unknown) => { try { fn(); } catch (err) { return (err as { code?: string }).code; } return 'no error'; };
+  for (const make of [() => new SimBcm2835Gpio(), () => new SimBcm2711Gpio(), () => new SimRp1Gpio()]) {
+    const g = make();
+    test(`${g.name}: wrong types are ERR_INVALID_ARG_TYPE, never coerced`, () => {
+      expect(code(() => g.read32('0' as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(code(() => g.read8(0n as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(code(() => g.write32(0, 1n as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(code(() => g.write32(0, 2 ** 32))).toBe('ERR_OUT_OF_RANGE');
+      expect(code(() => g.level({} as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(code(() => g.drive(3, 'high' as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(code(() => g.drive(3, 2 as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(code(() => g.attachPull(3, 'sideways' as never))).toBe('ERR_INVALID_ARG_VALUE');
+      expect(code(() => g.attachPull(3, Buffer.from('up') as never))).toBe('ERR_INVALID_ARG_TYPE');
+      g.drive(3, true);
+      expect(g.level(3)).toBe(1);
+      g.attachPull(3, null);
+    });
+  }
+  test('constructors and simRaspberryPi check their options', () => {
+    expect(code(() => new SimBcm2711Gpio({ writable: 'yes' as never }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => new SimRp1Gpio({ bogus: true } as never))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(code(() => simRaspberryPi(4 as never))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => simRaspberryPi('pi4', { booted: 1 as never }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => simRaspberryPi('pi9' as never))).toBe('ERR_INVALID_ARG_VALUE');
+  });
+});

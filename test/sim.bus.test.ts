@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import * as path from 'node:path';
 import {
   SimBus, SimBusError, SimScheduler, SimUart, SIM_UART_BASE, simFormatLaneTable, simFormatTransaction,
   simRegisterIODevice, simWindow, simDeviceWindow, simMemoryView, type SimDevice,
+  simHex, simNormalize, simLanes, simFromLanes, SimRandom, SimRam, SimIrqLine, simTransactionJSON, simFormatTime,
+  SimCpu, SimPortSpace, SimKeyboardController, SimCmosRtc, SimEdu, SimNetDevice, SimTrace, createSimMachine, SIM_MAX_RAM,
 } from '../lib/sim';
+import { runNode, tempDir } from './support/helpers';
 import type { RegisterIO } from '../lib/interfaces';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -266,3 +270,160 @@ describe('SimScheduler', () => {
     expect(n).toBe(5);
   });
 });
+
+describe('the simulator refuses bad arguments with a code, before reading them', () => {
+  it('a Buffer over a protected page or past the end of a truncated file, passed anywhere a number or bytes go, gives a coded error (child process: no SIGSEGV/SIGBUS)', () => {
+    const dir = tempDir('mmapkit-sim-args-');
+    const file = path.join(dir, 'trunc.bin');
+    const script = `
+      const fs = require('node:fs');
+      const outcome = (f) => { try { const v = f(); return v === undefined ? 'ok' : String(v); } catch (e) { return e.code ?? ('uncoded ' + e.message); } };
+      const m = mk.mapAnonymous(8192);
+      m.write(0, '12,34\\n');
+      m.protect('none', 4096, 4096);
+      const prot = m.buffer;
+      const file = process.argv[process.argv.length - 1];
+      fs.writeFileSync(file, Buffer.alloc(8192, 0x31));
+      const f = mk.mapFile(file, { mode: 'readwrite' });
+      fs.truncateSync(file, 10);
+      const trunc = f.buffer;
+      const res = {};
+      
+for (const [tag, bad] of [['prot', prot], ['trunc', trunc]]) {
+  const s = new mk.SimScheduler();
+  const bus = new mk.SimBus({ scheduler: s });
+  bus.addRam(0x8000_0000, 0x1000);
+  const uart = new mk.SimUart(s);
+  const gpio = new mk.SimBcm2711Gpio();
+  const rp1 = new mk.SimRp1Gpio();
+  const cpu = new mk.SimCpu(bus);
+  const ports = new mk.SimPortSpace();
+  const kbc = new mk.SimKeyboardController(s);
+  const rtc = new mk.SimCmosRtc(s);
+  const edu = new mk.SimEdu(s);
+  const cases = {
+    simHex: () => mk.simHex(bad),
+    simNormalize: () => mk.simNormalize(bad, 4),
+    simLanes: () => mk.simLanes(bad, 4),
+    randomInt: () => new mk.SimRandom(1).int(bad, 5),
+    advance: () => s.advance(bad),
+    runUntilTime: () => s.runUntilTime(bad),
+    busRead: () => bus.read32(bad),
+    busWrite: () => bus.write32(0x8000_0000, bad),
+    addRam: () => bus.addRam(0x9000_0000, bad),
+    regionAt: () => bus.regionAt(bad),
+    ramWrite: () => new mk.SimRam('r', 16).write(0, bad, 4),
+    uartFeed: () => uart.feed(bad),
+    uartRegisterName: () => uart.registerName(bad),
+    uartRead: () => uart.read(bad, 4),
+    eduWrite: () => edu.write(8, bad, 4),
+    cpuRead: () => cpu.read(bad, 4),
+    cpuWrite: () => cpu.write(0x8000_0000, bad, 4),
+    portsOut: () => ports.outb(0x80, bad),
+    kbcPressKey: () => kbc.pressKey([bad]),
+    rtcWrite: () => rtc.write(1, bad, 1),
+    rtcReadRegister: () => rtc.readRegister(bad),
+    gpioRead32: () => gpio.read32(bad),
+    gpioLevel: () => gpio.level(bad),
+    gpioAttachPull: () => gpio.attachPull(3, bad),
+    rp1Write32: () => rp1.write32(0, bad),
+    rp1Drive: () => rp1.drive(3, bad),
+    raspberryPi: () => mk.simRaspberryPi(bad),
+    formatTransaction: () => mk.simFormatTransaction(bad),
+    formatTime: () => mk.simFormatTime(bad),
+  };
+  for (const [k, fn] of Object.entries(cases)) res[\`\${tag} \${k}\`] = outcome(fn);
+}
+
+      console.log(JSON.stringify(res));
+    `;
+    const r = runNode(script, { args: [file] });
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, string>;
+    expect(Object.keys(out).length).toBe(58);
+    for (const [k, v] of Object.entries(out)) {
+      const want = k === 'prot uartFeed' ? 'ERR_MMAPKIT_PROTECTED' : k === 'trunc uartFeed' ? 'ERR_MMAPKIT_SIGBUS' : 'ERR_INVALID_ARG_TYPE';
+      expect([k, v]).toEqual([k, want]);
+    }
+  });
+
+  it('wrong types are ERR_INVALID_ARG_TYPE naming the argument; BigInts, symbols and objects are never coerced', () => {
+    const s = new SimScheduler();
+    const bus = new SimBus({ scheduler: s });
+    bus.addRam(0x8000_0000, 0x1000);
+    expect(failure(() => simHex({ toString: () => 'x' } as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an instance of Object' });
+    expect(failure(() => simHex(1.5))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => simNormalize(NaN, 8))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => simNormalize(1, 3 as never))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => simLanes(Symbol('x') as never, 4))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simFromLanes([1, 2, 3]))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => new SimRandom(1).int(1n as never, 5))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "min" argument must be of type number. Received type bigint (1n)' });
+    expect(failure(() => s.advance(5n as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => s.after(1, 'nope' as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: "The \"fn\" argument must be of type function. Received type string ('nope')" });
+    expect(failure(() => s.runUntil(() => false, -1))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => bus.read(0x8000_0000, 4, 7 as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => bus.write32(0x8000_0000, Infinity))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => bus.regionAt(1n as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => bus.map(0, {} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => bus.map(0, new SimUart(s), { priority: '1' as never }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => bus.unmap({} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect(failure(() => new SimBus({ scheduler: {} as never }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimBus({ bogus: 1 } as never))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect(failure(() => new SimUart({} as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "scheduler" argument must be an instance of SimScheduler. Received an instance of Object' });
+    expect(failure(() => new SimRam('r', 4).read(2, 4))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => new SimBusError(0, 4, 'read', {} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimIrqLine('irq').set(1 as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimIrqLine('irq').onChange(null as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simWindow({} as never, 0, 4))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simWindow(bus, 0, 4, { accessNs: '1' as never }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simDeviceWindow(new SimUart(s), {} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simFormatTransaction({} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simTransactionJSON(null as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simFormatTime('1' as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => simRegisterIODevice({} as never, 'x'))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimCpu({} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimCpu(bus, { lingerNs: [0n, 5n] as never }))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => new SimPortSpace({ accessNs: Infinity }))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => new SimPortSpace().rangeAt('0x60' as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimKeyboardController(s).pressKey(['a'] as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimCmosRtc(s, { start: new Date(NaN) }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimCmosRtc(s).writeRegister(0x80, 1))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => new SimEdu(s, { dmaMask: 5 as never }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(failure(() => new SimNetDevice(s, {} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('describing a wrong value runs none of its code: no constructor getter, no name that is an object', () => {
+    const hostile = { get constructor() { throw new Error('getter ran'); } };
+    expect(failure(() => simHex(hostile as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an object' });
+    const named = { constructor: { name: { toString() { throw new Error('toString ran'); } } } };
+    expect(failure(() => simHex(named as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an object' });
+    const fn = () => 1;
+    Object.defineProperty(fn, 'name', { get() { throw new Error('name ran'); } });
+    expect(failure(() => simHex(fn as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received function (anonymous)' });
+    expect(failure(() => simHex(Buffer.from('secret') as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an instance of Buffer' });
+  });
+
+  it('unbounded sizes are refused with ERR_OUT_OF_RANGE stating the limit', () => {
+    const bus = new SimBus();
+    expect(failure(() => bus.addRam(0, 2 ** 31))).toEqual({
+      code: 'ERR_OUT_OF_RANGE',
+      message: `The value of "size" is out of range. It must be a positive integer no larger than ${SIM_MAX_RAM} (1 GiB). Received ${2 ** 31}`,
+    });
+    expect(failure(() => createSimMachine({ ramSize: 2 ** 40 }))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => bus.startTrace(1e12))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => new SimTrace(-1))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => bus.master('dma').readBytes(0, 2 ** 40))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(failure(() => new SimUart(new SimScheduler()).feed(new Array(SIM_MAX_FEED_TEST + 1).fill(0)))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+  });
+});
+
+function failure(fn: () => unknown): { code?: string; message: string } | 'no error' {
+  try {
+    fn();
+  } catch (err) {
+    return { code: (err as { code?: string }).code, message: (err as Error).message };
+  }
+  return 'no error';
+}
+
+const SIM_MAX_FEED_TEST = 16 * 1024 * 1024;

@@ -146,3 +146,30 @@ describe("the seed's uart_putc loop on the simulated UART", () => {
     expect(uartGetc(regs)).toBeUndefined();
   });
 });
+
+describe('SimUart: the bytes fed are checked before they are read', () => {
+  it('feed takes a string, a Uint8Array or byte numbers; anything else is ERR_INVALID_ARG_TYPE, a detached buffer ERR_MMAPKIT_CLOSED', () => {
+    const { uart } = board();
+    uart.feed(new Uint8Array([0x41]));
+    uart.feed([0x42, -1]);
+    expect(uart.read(0, 4)).toBe(0x41);
+    expect(uart.read(0, 4)).toBe(0x42);
+    expect(uart.read(0, 4)).toBe(0xff);
+    const code = (fn: () => unknown) => { try { fn(); } catch (err) { return (err as { code?: string }).code; } return 'no error'; };
+    expect(code(() => uart.feed(42 as never))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => uart.feed(new Uint16Array(2) as never))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => uart.feed([1, 2n] as never))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => uart.feed([256]))).toBe('ERR_OUT_OF_RANGE');
+    const ab = new ArrayBuffer(8);
+    const view = new Uint8Array(ab);
+    structuredClone(ab, { transfer: [ab] });
+    expect(code(() => uart.feed(view))).toBe('ERR_MMAPKIT_CLOSED');
+    expect(code(() => uart.registerName('0' as never))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => uart.write(0, {} as never, 4))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => new SimUart(bus0().scheduler, { size: 2 ** 40 }))).toBe('ERR_OUT_OF_RANGE');
+  });
+});
+
+function bus0() {
+  return new SimBus();
+}

@@ -9,12 +9,14 @@
  */
 import { MmapkitError, rangeError, typeError } from '../errors';
 import type { RegisterIO } from '../interfaces';
-import {
-  SimAccessRefused, SimDeviceBase, simDeviceAccess, simHex, simNormalize,
-  type SimAccessRules, type SimAccessSize, type SimDevice, type SimGuestError,
-} from './device';
+import { SimAccessRefused, SimDeviceBase, simDeviceAccess, simHex, simNormalize, type SimAccessRules, type SimAccessSize, type SimDevice, type SimGuestError } from './device';
+import { simCheckSize, simCheckValue, simCheckAccess, simFeedBytes, simCheckDevice } from './check';
 import { SimScheduler } from './scheduler';
 import { SimTraced } from './trace';
+import { invalidType, toChoice, toFunction, toInstance, toOptions, toStr } from '../validate';
+
+/** The largest RAM region one call makes (1 GiB). */
+export const SIM_MAX_RAM = 2 ** 30;
 
 /** A bus error: nothing answered at the address, or the device refused the access. */
 export class SimBusError extends MmapkitError {
@@ -24,9 +26,17 @@ export class SimBusError extends MmapkitError {
     readonly access: 'read' | 'write',
     readonly reason: string,
   ) {
-    super('ERR_MMAPKIT_BUS_ERROR', `Bus error: ${size}-byte ${access} at physical address ${simHex(address)}: ${reason}`);
+    super(...busErrorArgs(address, size, access, reason));
     this.name = 'SimBusError';
   }
+}
+
+function busErrorArgs(address: unknown, size: unknown, access: unknown, reason: unknown): ['ERR_MMAPKIT_BUS_ERROR', string] {
+  if (typeof address !== 'number' || !Number.isSafeInteger(address)) throw invalidType('address', 'an integer', address);
+  simCheckSize(size);
+  toChoice(access, 'access', ['read', 'write'] as const);
+  toStr(reason, 'reason');
+  return ['ERR_MMAPKIT_BUS_ERROR', `Bus error: ${size}-byte ${access} at physical address ${simHex(address)}: ${reason}`];
 }
 
 /** Plain memory: a byte array any size of access may reach, aligned or not. */
@@ -35,13 +45,16 @@ export class SimRam implements SimDevice {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
   constructor(readonly name: string, readonly size: number) {
-    if (!Number.isSafeInteger(size) || size <= 0) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be a positive integer. Received ${String(size)}`);
+    toStr(name, 'name');
+    if (typeof size !== 'number') throw invalidType('size', 'of type number', size);
+    if (!Number.isSafeInteger(size) || size <= 0 || size > SIM_MAX_RAM) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be a positive integer no larger than ${SIM_MAX_RAM} (1 GiB). Received ${size}`);
     }
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
   }
   read(offset: number, size: SimAccessSize): number | bigint {
+    this.check(offset, size);
     switch (size) {
       case 1: return this.view.getUint8(offset);
       case 2: return this.view.getUint16(offset, true);
@@ -50,11 +63,21 @@ export class SimRam implements SimDevice {
     }
   }
   write(offset: number, value: number | bigint, size: SimAccessSize): void {
+    this.check(offset, size);
+    simCheckValue(value);
+    if (typeof value === 'number') value = Math.trunc(value);
     switch (size) {
       case 1: this.view.setUint8(offset, Number(value)); break;
       case 2: this.view.setUint16(offset, Number(value), true); break;
       case 4: this.view.setUint32(offset, Number(value), true); break;
-      default: this.view.setBigUint64(offset, BigInt(value), true);
+      default: this.view.setBigUint64(offset, BigInt.asUintN(64, BigInt(value)), true);
+    }
+  }
+
+  private check(offset: unknown, size: unknown): void {
+    simCheckAccess(offset, size);
+    if ((offset as number) + (size as number) > this.size) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be <= ${this.size - (size as number)} for a ${size as number}-byte access. Received ${offset as number}`);
     }
   }
 }
@@ -110,7 +133,8 @@ export class SimBus extends SimTraced {
 
   constructor(options: SimBusOptions = {}) {
     super();
-    this.scheduler = options.scheduler ?? new SimScheduler({ seed: options.seed ?? 1 });
+    options = toOptions<SimBusOptions>(options, 'options', ['scheduler', 'seed']);
+    this.scheduler = options.scheduler === undefined ? new SimScheduler({ seed: options.seed ?? 1 }) : toInstance(options.scheduler, 'options.scheduler', SimScheduler);
   }
 
   /** The mapped regions, by base address. */
@@ -120,6 +144,9 @@ export class SimBus extends SimTraced {
 
   /** Map RAM of `size` bytes at `base`; returns the RAM (its `bytes` are the contents). */
   addRam(base: number, size: number, options: Omit<SimMapOptions, 'kind'> = {}): SimRam {
+    checkAddress(base, 'base');
+    options = toOptions<SimMapOptions>(options, 'options', ['name', 'priority']);
+    if (options.name !== undefined) toStr(options.name, 'options.name');
     const ram = new SimRam(options.name ?? 'ram', size);
     this.map(base, ram, { ...options, kind: 'ram' });
     return ram;
@@ -131,10 +158,13 @@ export class SimBus extends SimTraced {
    */
   map(base: number, device: SimDevice, options: SimMapOptions = {}): SimRegion {
     checkAddress(base, 'base');
-    if (typeof device !== 'object' || device === null || typeof device.read !== 'function' || typeof device.write !== 'function') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "device" argument must be a SimDevice (an object with read, write, size and access)');
+    simCheckDevice(device);
+    options = toOptions<SimMapOptions>(options, 'options', ['name', 'priority', 'kind']);
+    const name = options.name === undefined ? device.name : toStr(options.name, 'options.name');
+    if (options.priority !== undefined && (typeof options.priority !== 'number' || !Number.isSafeInteger(options.priority))) {
+      throw invalidType('options.priority', 'an integer', options.priority);
     }
-    const name = options.name ?? device.name;
+    if (options.kind !== undefined) toChoice(options.kind, 'options.kind', ['ram', 'device'] as const);
     const region: SimRegion = {
       name,
       base,
@@ -174,13 +204,20 @@ export class SimBus extends SimTraced {
     base: number, io: RegisterIO,
     options: SimMapOptions & { access?: SimAccessRules; registerName?: (offset: number) => string | undefined } = {},
   ): SimRegion {
+    options = toOptions<SimMapOptions & { access?: SimAccessRules; registerName?: (offset: number) => string | undefined }>(
+      options, 'options', ['name', 'priority', 'kind', 'access', 'registerName']);
+    checkAddress(base, 'base');
     const device = simRegisterIODevice(io, options.name ?? 'regs', options.access);
-    if (options.registerName) device.registerName = options.registerName;
-    return this.map(base, device, options);
+    if (options.registerName !== undefined) device.registerName = toFunction<(offset: number) => string | undefined>(options.registerName, 'options.registerName');
+    return this.map(base, device, { name: options.name, priority: options.priority, kind: options.kind });
   }
 
   /** Remove a region (by name or the region itself). */
   unmap(region: SimRegion | string): void {
+    if (typeof region !== 'string' && !this.list.includes(region)) {
+      if (typeof region !== 'object' || region === null) throw invalidType('region', 'a region name or a SimRegion', region);
+      throw usage('The region is not mapped on this bus');
+    }
     const before = this.list.length;
     this.list = this.list.filter((r) => (typeof region === 'string' ? r.name !== region : r !== region));
     if (this.list.length === before) throw usage(`No region ${typeof region === 'string' ? `'${region}'` : `'${region.name}'`} is mapped`);
@@ -189,6 +226,7 @@ export class SimBus extends SimTraced {
 
   /** The region answering at `address`, or undefined. */
   regionAt(address: number): SimRegion | undefined {
+    if (typeof address !== 'number') throw invalidType('address', 'of type number', address);
     const last = this.last;
     if (last !== undefined && address >= last.base && address < last.base + last.size && last.priority === undefined) return last;
     let best: SimRegion | undefined;
@@ -204,6 +242,7 @@ export class SimBus extends SimTraced {
 
   /** A load of `size` bytes: a number for 1, 2, 4; a bigint for 8. */
   read(address: number, size: SimAccessSize, initiator = 'cpu'): number | bigint {
+    toStr(initiator, 'initiator');
     return this.access(address, size, undefined, initiator) as number | bigint;
   }
 
@@ -212,6 +251,9 @@ export class SimBus extends SimTraced {
     if (typeof value !== 'number' && typeof value !== 'bigint') {
       throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number or bigint. Received type ${typeof value}`);
     }
+    toStr(initiator, 'initiator');
+    checkAddress(address, 'address');
+    simCheckSize(size);
     this.access(address, size, simNormalize(value, size), initiator);
   }
 
@@ -226,11 +268,16 @@ export class SimBus extends SimTraced {
 
   /** A DMA handle for a device: its transactions are traced with `name` as the initiator. */
   master(name: string): SimBusMaster {
+    toStr(name, 'name');
     return {
       name,
       read: (address, size) => this.read(address, size, name),
       write: (address, value, size) => this.write(address, value, size, name),
       readBytes: (address, length) => {
+        if (typeof length !== 'number') throw invalidType('length', 'of type number', length);
+        if (!Number.isSafeInteger(length) || length < 0 || length > SIM_MAX_RAM) {
+          throw rangeError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be an integer >= 0 and <= ${SIM_MAX_RAM}. Received ${length}`);
+        }
         // Aligned 8-byte reads where possible, single bytes at the edges.
         const out = new Uint8Array(length);
         let i = 0;
@@ -247,6 +294,7 @@ export class SimBus extends SimTraced {
         return out;
       },
       writeBytes: (address, bytes) => {
+        bytes = Uint8Array.from(simFeedBytes(bytes, 'bytes'));
         for (let i = 0; i < bytes.length; i++) this.write(address + i, bytes[i], 1, name);
       },
     };
@@ -291,7 +339,7 @@ function checkAddress(address: number, name: string): void {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number. Received type ${typeof address}`);
   }
   if (!Number.isSafeInteger(address) || address < 0 || address >= MAX_ADDRESS) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 and < 2 ** 52. Received ${String(address)}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 and < 2 ** 52. Received ${address}`);
   }
 }
 
@@ -302,6 +350,16 @@ function checkAddress(address: number, name: string): void {
 export function simRegisterIODevice(
   io: RegisterIO, name: string, access: SimAccessRules = { sizes: [4], other: 'refuse' },
 ): SimDevice & { registerName?: (offset: number) => string | undefined } {
+  const r = io as unknown as Record<string, unknown> | null;
+  if (typeof io !== 'object' || r === null || typeof r.size !== 'number' || !Number.isSafeInteger(r.size) || (r.size as number) < 0 ||
+    !['read8', 'read16', 'read32', 'read64', 'write8', 'write16', 'write32', 'write64'].every((k) => typeof r[k] === 'function')) {
+    throw invalidType('io', 'a RegisterIO (read8 … write64 and a size)', io);
+  }
+  toStr(name, 'name');
+  if (typeof access !== 'object' || access === null || !Array.isArray(access.sizes) || (access.other !== 'split' && access.other !== 'refuse') ||
+    !access.sizes.every((s) => s === 1 || s === 2 || s === 4 || s === 8)) {
+    throw invalidType('access', "access rules ({ sizes: [1, 2, 4, 8], other: 'split' | 'refuse' })", access);
+  }
   return {
     name,
     size: io.size,

@@ -14,8 +14,10 @@
  */
 import { rangeError } from '../errors';
 import type { Barriers, MemoryView, RegisterIO } from '../interfaces';
-import type { SimBus } from './bus';
+import { SimBus } from './bus';
 import { simLanes, simFromLanes, simNormalize, type SimAccessSize } from './device';
+import { simCheckSize, simCheckValue } from './check';
+import { invalidType, toFiniteNumber, toInstance, toInt, toOptions, toStr } from '../validate';
 import type { SimEvent, SimScheduler } from './scheduler';
 import { simMemoryView, simWindow, type SimWindowOptions } from './window';
 
@@ -56,6 +58,12 @@ interface Entry extends SimBufferedStore {
   event: SimEvent | undefined;
 }
 
+function checkAccess(address: unknown, size: unknown): void {
+  if (typeof address !== 'number') throw invalidType('address', 'of type number', address);
+  toInt(address, 'address', 0, 2 ** 52 - 1);
+  simCheckSize(size);
+}
+
 export class SimCpu {
   readonly scheduler: SimScheduler;
   readonly model: 'arm' | 'tso';
@@ -70,22 +78,27 @@ export class SimCpu {
   private seq = 0;
 
   constructor(readonly bus: SimBus, options: SimCpuOptions = {}) {
+    toInstance(bus, 'bus', SimBus);
+    options = toOptions<SimCpuOptions>(options, 'options', ['model', 'lingerNs', 'bufferDepth', 'accessNs', 'name']);
     this.scheduler = bus.scheduler;
     this.model = options.model ?? 'arm';
+    if (typeof this.model !== 'string') throw invalidType('options.model', "'arm' or 'tso'", this.model);
     if (this.model !== 'arm' && this.model !== 'tso') {
       throw rangeError('ERR_INVALID_ARG_VALUE', `The "model" option must be 'arm' or 'tso'. Received ${String(options.model)}`);
     }
     const linger = options.lingerNs ?? [0, 1000];
-    if (!Array.isArray(linger) || linger.length !== 2 || !(linger[0] >= 0) || !(linger[1] >= linger[0])) {
-      throw rangeError('ERR_OUT_OF_RANGE', 'The "lingerNs" option must be [min, max] with 0 <= min <= max');
+    if (!Array.isArray(linger) || linger.length !== 2 || typeof linger[0] !== 'number' || typeof linger[1] !== 'number' ||
+      !(linger[0] >= 0) || !(linger[1] >= linger[0]) || !(linger[1] <= 1e15)) {
+      throw rangeError('ERR_OUT_OF_RANGE', 'The "lingerNs" option must be [min, max] with 0 <= min <= max <= 1e15');
     }
     this.linger = [linger[0], linger[1]];
     this.depth = options.bufferDepth ?? 16;
-    if (!Number.isInteger(this.depth) || this.depth < 1) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "bufferDepth" option must be an integer >= 1. Received ${String(options.bufferDepth)}`);
+    if (typeof this.depth !== 'number') throw invalidType('options.bufferDepth', 'an integer', this.depth);
+    if (!Number.isInteger(this.depth) || this.depth < 1 || this.depth > 1 << 20) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The "bufferDepth" option must be an integer >= 1 and <= ${1 << 20}. Received ${String(options.bufferDepth)}`);
     }
-    this.accessNs = options.accessNs ?? 10;
-    this.name = options.name ?? 'cpu';
+    this.accessNs = options.accessNs === undefined ? 10 : toFiniteNumber(options.accessNs, 'options.accessNs', 0, 1e15);
+    this.name = options.name === undefined ? 'cpu' : toStr(options.name, 'options.name');
     const counts = { compiler: 0, full: 0, store: 0, load: 0, dsbSy: 0, dsbSt: 0 };
     this.barriers = {
       counts,
@@ -105,6 +118,7 @@ export class SimCpu {
 
   /** A load: from the device at once, or from memory with the CPU's own buffered stores applied. */
   read(address: number, size: SimAccessSize): number | bigint {
+    checkAccess(address, size);
     const region = this.bus.regionAt(address);
     const value = this.bus.read(address, size, this.name);
     if (region?.kind !== 'ram' || this.buffer.length === 0) return value;
@@ -125,6 +139,8 @@ export class SimCpu {
 
   /** A store: into the store buffer for RAM, straight to the device otherwise. */
   write(address: number, value: number | bigint, size: SimAccessSize): void {
+    checkAccess(address, size);
+    simCheckValue(value);
     const region = this.bus.regionAt(address);
     if (region === undefined || region.kind !== 'ram' || this.bus.regionAt(address + size - 1) !== region) {
       // Device (or nothing: the bus raises the error now, in program order).

@@ -6,6 +6,8 @@
  * and bigints for 8-byte ones. Bad offsets are a guest error: logged, and read as a defined value,
  * never a crash of the simulator.
  */
+import { invalidType, toFunction, toInt, toIntOrBigInt, toStr } from '../validate';
+import { simCheckDevice, simCheckSize, simCheckValue } from './check';
 
 /** Access sizes in bytes. */
 export type SimAccessSize = 1 | 2 | 4 | 8;
@@ -59,7 +61,9 @@ export class SimIrqLine {
   private state = false;
   private count = 0;
   private listeners: Array<(level: boolean) => void> = [];
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    toStr(name, 'name');
+  }
   get level(): boolean {
     return this.state;
   }
@@ -68,12 +72,14 @@ export class SimIrqLine {
     return this.count;
   }
   set(level: boolean): void {
+    if (typeof level !== 'boolean') throw invalidType('level', 'of type boolean', level);
     if (level === this.state) return;
     this.state = level;
     if (level) this.count++;
     for (const fn of this.listeners) fn(level);
   }
   onChange(fn: (level: boolean) => void): () => void {
+    toFunction(fn, 'fn');
     this.listeners.push(fn);
     return () => {
       this.listeners = this.listeners.filter((f) => f !== fn);
@@ -106,17 +112,22 @@ export abstract class SimDeviceBase implements SimDevice {
 
 /** All ones for an access size (0xff, 0xffff, 0xffffffff, or 0xffff_ffff_ffff_ffffn). */
 export function simAllOnes(size: SimAccessSize): number | bigint {
+  simCheckSize(size);
   return size === 8 ? 0xffff_ffff_ffff_ffffn : size === 4 ? 0xffff_ffff : (1 << (size * 8)) - 1;
 }
 
 /** Hex with a fixed number of digits: simHex(0x1f, 2) = '0x1f'. */
 export function simHex(value: number | bigint, digits = 8): string {
+  toIntOrBigInt(value, 'value');
+  toInt(digits, 'digits', 0, 64);
   const v = typeof value === 'bigint' ? value : BigInt(value);
   return '0x' + (v < 0n ? (v & 0xffff_ffff_ffff_ffffn) : v).toString(16).padStart(digits, '0');
 }
 
 /** Normalize a device's answer to the value type of the access size. */
 export function simNormalize(value: number | bigint, size: SimAccessSize): number | bigint {
+  simCheckValue(value);
+  simCheckSize(size);
   if (size === 8) return BigInt.asUintN(64, typeof value === 'bigint' ? value : BigInt(Math.trunc(value)));
   const v = typeof value === 'bigint' ? Number(BigInt.asUintN(32, value)) : value;
   return size === 4 ? v >>> 0 : (v & ((1 << (size * 8)) - 1)) >>> 0;
@@ -124,6 +135,8 @@ export function simNormalize(value: number | bigint, size: SimAccessSize): numbe
 
 /** The `size` bytes of a value, least significant first (little-endian byte lanes). */
 export function simLanes(value: number | bigint, size: SimAccessSize): number[] {
+  toIntOrBigInt(value, 'value');
+  simCheckSize(size);
   let v = BigInt.asUintN(64, typeof value === 'bigint' ? value : BigInt(value));
   const out: number[] = [];
   for (let i = 0; i < size; i++) {
@@ -135,6 +148,9 @@ export function simLanes(value: number | bigint, size: SimAccessSize): number[] 
 
 /** Inverse of simLanes. */
 export function simFromLanes(bytes: readonly number[]): number | bigint {
+  if (!Array.isArray(bytes)) throw invalidType('bytes', 'an array of 1, 2, 4 or 8 numbers', bytes);
+  simCheckSize(bytes.length, 'bytes.length');
+  for (let i = 0; i < bytes.length; i++) toInt(bytes[i], `bytes[${i}]`, -(2 ** 31), 2 ** 32 - 1);
   let v = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i] & 0xff);
   return simNormalize(v, bytes.length as SimAccessSize);
@@ -142,7 +158,9 @@ export function simFromLanes(bytes: readonly number[]): number | bigint {
 
 /** Why a device access could not be made (the caller turns this into a bus error). */
 export class SimAccessRefused {
-  constructor(readonly reason: string) {}
+  constructor(readonly reason: string) {
+    toStr(reason, 'reason');
+  }
 }
 
 /**
@@ -155,6 +173,10 @@ export function simDeviceAccess(
   size: SimAccessSize,
   write: number | bigint | undefined,
 ): number | bigint | undefined | SimAccessRefused {
+  simCheckDevice(device);
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) throw invalidType('offset', 'an integer', offset);
+  simCheckSize(size);
+  if (write !== undefined) simCheckValue(write, 'write');
   const rules = device.access;
   if (offset < 0 || offset + size > device.size) {
     return new SimAccessRefused(`offset ${simHex(offset, 0)} (${size} bytes) is outside the ${device.size}-byte region`);

@@ -4,7 +4,7 @@
  * QEMU's x86 machine puts its BAR0), a CPU with a store buffer, and a PC port space with the
  * keyboard controller (0x60/0x64), the POST port (0x80) and the CMOS clock (0x70/0x71).
  */
-import { SimBus, type SimRam } from './bus';
+import { SimBus, SIM_MAX_RAM, type SimRam } from './bus';
 import { SimCpu, type SimCpuOptions } from './cpu';
 import { SimEdu } from './devices/edu';
 import { SimKeyboardController, SIM_KBC_DATA_PORT } from './devices/kbc';
@@ -14,6 +14,7 @@ import { SimCmosRtc, SIM_CMOS_INDEX_PORT } from './devices/rtc';
 import { SimUart, SIM_UART_BASE } from './devices/uart';
 import { SimPortSpace } from './ports';
 import type { SimScheduler } from './scheduler';
+import { toInt, toOptions } from '../validate';
 
 export const SIM_RAM_BASE = 0x8000_0000;
 export const SIM_NET_BASE = 0x1000_1000;
@@ -45,9 +46,11 @@ export interface SimMachine {
 
 /** Build the standard simulated machine. */
 export function createSimMachine(options: SimMachineOptions = {}): SimMachine {
+  options = toOptions<SimMachineOptions>(options, 'options', ['seed', 'ramSize', 'cpu', 'cmosStart']);
+  const ramSize = options.ramSize === undefined ? 0x10_0000 : toInt(options.ramSize, 'options.ramSize', 1, SIM_MAX_RAM);
   const bus = new SimBus({ seed: options.seed ?? 1 });
   const scheduler = bus.scheduler;
-  const ram = bus.addRam(SIM_RAM_BASE, options.ramSize ?? 0x10_0000);
+  const ram = bus.addRam(SIM_RAM_BASE, ramSize);
   const uart = new SimUart(scheduler);
   bus.map(SIM_UART_BASE, uart);
   const net = new SimNetDevice(scheduler, bus.master('net'));

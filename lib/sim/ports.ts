@@ -9,12 +9,11 @@
  */
 import { MmapkitError, rangeError, typeError } from '../errors';
 import type { PortIO } from '../interfaces';
-import {
-  SimAccessRefused, SimDeviceBase, simAllOnes, simDeviceAccess, simFromLanes, simHex, simLanes,
-  type SimAccessSize, type SimDevice, type SimGuestError,
-} from './device';
+import { SimAccessRefused, SimDeviceBase, simAllOnes, simDeviceAccess, simFromLanes, simHex, simLanes, type SimAccessSize, type SimDevice, type SimGuestError } from './device';
+import { simCheckDevice } from './check';
 import { SimScheduler } from './scheduler';
 import { SimTraced } from './trace';
+import { toInstance, toOptions } from '../validate';
 
 export interface SimPortSpaceOptions {
   scheduler?: SimScheduler;
@@ -44,9 +43,10 @@ export class SimPortSpace extends SimTraced implements PortIO {
 
   constructor(options: SimPortSpaceOptions = {}) {
     super();
-    this.scheduler = options.scheduler ?? new SimScheduler({ seed: options.seed ?? 1 });
+    options = toOptions<SimPortSpaceOptions>(options, 'options', ['scheduler', 'seed', 'accessNs']);
+    this.scheduler = options.scheduler === undefined ? new SimScheduler({ seed: options.seed ?? 1 }) : toInstance(options.scheduler, 'options.scheduler', SimScheduler);
     this.accessNs = options.accessNs ?? 1000;
-    if (typeof this.accessNs !== 'number' || !(this.accessNs >= 0)) {
+    if (typeof this.accessNs !== 'number' || !(this.accessNs >= 0) || !Number.isFinite(this.accessNs)) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "accessNs" is out of range. It must be a number >= 0. Received ${describe(this.accessNs)}`);
     }
   }
@@ -58,6 +58,9 @@ export class SimPortSpace extends SimTraced implements PortIO {
 
   /** Put `device` at ports base .. base + device.size - 1. Overlaps are refused (ERR_INVALID_ARG_VALUE). */
   map(base: number, device: SimDevice, options: { name?: string } = {}): SimPortRange {
+    simCheckDevice(device);
+    options = toOptions<{ name?: string }>(options, 'options', ['name']);
+    if (options.name !== undefined && typeof options.name !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.name" argument must be of type string. Received ${describe(options.name)}`);
     if (typeof base !== 'number' || !Number.isInteger(base) || base < 0 || base + device.size > 0x10000) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "port" is out of range. It must be an integer from 0 to ${0x10000 - device.size}. Received ${describe(base)}`);
     }
@@ -81,6 +84,7 @@ export class SimPortSpace extends SimTraced implements PortIO {
 
   /** The range holding `port`, if any. */
   rangeAt(port: number): SimPortRange | undefined {
+    if (typeof port !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "port" argument must be of type number. Received ${describe(port)}`);
     return this.ranges.find((r) => port >= r.base && port < r.base + r.size);
   }
 

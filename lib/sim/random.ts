@@ -1,4 +1,5 @@
-import { typeError } from '../errors';
+import { rangeError, typeError } from '../errors';
+import { invalidType } from '../validate';
 
 /**
  * A small seeded pseudo-random generator (SplitMix32 seeding a xoshiro128** state). Every source of
@@ -13,8 +14,9 @@ export class SimRandom {
   readonly seed: number;
 
   constructor(seed = 1) {
-    if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', `The "seed" argument must be an integer. Received ${String(seed)}`);
+    if (typeof seed !== 'number') throw invalidType('seed', 'an integer', seed);
+    if (!Number.isInteger(seed)) {
+      throw typeError('ERR_INVALID_ARG_TYPE', `The "seed" argument must be an integer. Received ${seed}`);
     }
     this.seed = seed;
     let x = seed >>> 0;
@@ -53,6 +55,12 @@ export class SimRandom {
 
   /** An integer in [min, max] (both inclusive). */
   int(min: number, max: number): number {
+    for (const [name, v] of [['min', min], ['max', max]] as const) {
+      if (typeof v !== 'number') throw invalidType(name, 'of type number', v);
+      if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) {
+        throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a finite number between -(2^53 - 1) and 2^53 - 1. Received ${v}`);
+      }
+    }
     if (max < min) return min;
     return min + Math.floor(this.next() * (max - min + 1));
   }

@@ -7,6 +7,7 @@
  * generator: the same seed gives the same run, event for event.
  */
 import { rangeError } from '../errors';
+import { invalidType, toFunction, toOptions, toStr } from '../validate';
 import { SimRandom } from './random';
 
 /** A scheduled event; `cancel()` removes it if it has not run yet. */
@@ -31,6 +32,11 @@ export interface SimSchedulerOptions {
   seed?: number;
 }
 
+function checkLimit(limitNs: unknown): void {
+  if (typeof limitNs !== 'number') throw invalidType('limitNs', 'of type number', limitNs);
+  if (!(limitNs >= 0)) throw rangeError('ERR_OUT_OF_RANGE', `The value of "limitNs" is out of range. It must be a number >= 0. Received ${limitNs}`);
+}
+
 export class SimScheduler {
   /** The seeded generator; devices and the CPU draw their delays from it. */
   readonly random: SimRandom;
@@ -40,6 +46,7 @@ export class SimScheduler {
   private running = false;
 
   constructor(options: SimSchedulerOptions = {}) {
+    options = toOptions<SimSchedulerOptions>(options, 'options', ['seed']);
     this.random = new SimRandom(options.seed ?? 1);
   }
 
@@ -71,7 +78,8 @@ export class SimScheduler {
 
   /** Schedule `fn` to run `delayNs` nanoseconds from now. */
   after(delayNs: number, fn: () => void, label = 'event'): SimEvent {
-    if (typeof delayNs !== 'number' || !(delayNs >= 0) || !Number.isFinite(delayNs)) {
+    if (typeof delayNs !== 'number') throw invalidType('delayNs', 'of type number', delayNs);
+    if ( !(delayNs >= 0) || !Number.isFinite(delayNs)) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "delayNs" is out of range. It must be a finite number >= 0. Received ${String(delayNs)}`);
     }
     return this.at(this.nowNs + delayNs, fn, label);
@@ -79,7 +87,10 @@ export class SimScheduler {
 
   /** Schedule `fn` to run at simulated time `timeNs` (not before now). */
   at(timeNs: number, fn: () => void, label = 'event'): SimEvent {
-    if (typeof timeNs !== 'number' || !Number.isFinite(timeNs) || timeNs < this.nowNs) {
+    if (typeof timeNs !== 'number') throw invalidType('timeNs', 'of type number', timeNs);
+    toFunction(fn, 'fn');
+    toStr(label, 'label');
+    if ( !Number.isFinite(timeNs) || timeNs < this.nowNs) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "timeNs" is out of range. It must be >= ${this.nowNs}. Received ${String(timeNs)}`);
     }
     const entry: Entry = { time: timeNs, seq: this.seq++, label, fn, cancelled: false };
@@ -98,7 +109,8 @@ export class SimScheduler {
    * events run.
    */
   advance(ns: number): number {
-    if (typeof ns !== 'number' || !(ns >= 0) || !Number.isFinite(ns)) {
+    if (typeof ns !== 'number') throw invalidType('ns', 'of type number', ns);
+    if ( !(ns >= 0) || !Number.isFinite(ns)) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "ns" is out of range. It must be a finite number >= 0. Received ${String(ns)}`);
     }
     return this.runUntilTime(this.nowNs + ns);
@@ -106,6 +118,8 @@ export class SimScheduler {
 
   /** Run events up to and including simulated time `timeNs`, then set the clock to it. */
   runUntilTime(timeNs: number): number {
+    if (typeof timeNs !== 'number') throw invalidType('timeNs', 'of type number', timeNs);
+    if (Number.isNaN(timeNs)) throw rangeError('ERR_OUT_OF_RANGE', 'The value of "timeNs" is out of range. It must be a number. Received NaN');
     if (timeNs < this.nowNs) return 0;
     let count = 0;
     // Re-entrant calls (an event advancing time) only move the clock forward.
@@ -137,6 +151,8 @@ export class SimScheduler {
    * now. Returns whether `done()` became true.
    */
   runUntil(done: () => boolean, limitNs = 1e12): boolean {
+    toFunction(done, 'done');
+    checkLimit(limitNs);
     const end = this.nowNs + limitNs;
     while (!done()) {
       const next = this.nextTime;
@@ -148,6 +164,7 @@ export class SimScheduler {
 
   /** Run every pending event (and those they schedule) up to `limitNs` from now. Returns events run. */
   runAll(limitNs = 1e12): number {
+    checkLimit(limitNs);
     const end = this.nowNs + limitNs;
     let count = 0;
     for (;;) {

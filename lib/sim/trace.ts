@@ -5,6 +5,38 @@
  * 01 00 00 00.
  */
 import { simHex, simLanes, type SimAccessSize } from './device';
+import { simCheckSize, simCheckValue } from './check';
+import { invalidType, toChoice, toFiniteNumber, toInt, toStr } from '../validate';
+
+/** The most transactions one trace keeps. */
+export const SIM_TRACE_MAX_LIMIT = 10_000_000;
+
+function checkLimit(limit: unknown): number {
+  return toInt(limit, 'limit', 0, SIM_TRACE_MAX_LIMIT);
+}
+
+/** Throws unless `tx` has the shape of a SimTransaction (nothing but its own fields is read). */
+function checkTx(tx: unknown): asserts tx is SimTransaction {
+  if (typeof tx !== 'object' || tx === null) throw invalidType('tx', 'a SimTransaction', tx);
+  const t = tx as Record<string, unknown>;
+  toInt(t.seq, 'tx.seq', 0, Number.MAX_SAFE_INTEGER);
+  toFiniteNumber(t.time, 'tx.time', 0, Number.MAX_VALUE);
+  toChoice(t.space, 'tx.space', ['mem', 'io'] as const);
+  toStr(t.initiator, 'tx.initiator');
+  toChoice(t.kind, 'tx.kind', ['read', 'write'] as const);
+  toInt(t.address, 'tx.address', 0, Number.MAX_SAFE_INTEGER);
+  simCheckSize(t.size, 'tx.size');
+  if (t.value !== undefined) {
+    simCheckValue(t.value, 'tx.value');
+    if (typeof t.value === 'number' && !Number.isSafeInteger(t.value)) throw invalidType('tx.value', 'an integer', t.value);
+  }
+  if (!Array.isArray(t.lanes) || t.lanes.length > 8) throw invalidType('tx.lanes', 'an array of at most 8 bytes', t.lanes);
+  t.lanes.forEach((b, i) => toInt(b, `tx.lanes[${i}]`, 0, 255));
+  toStr(t.target, 'tx.target');
+  toInt(t.offset, 'tx.offset', 0, Number.MAX_SAFE_INTEGER);
+  if (t.register !== undefined) toStr(t.register, 'tx.register');
+  if (t.error !== undefined) toStr(t.error, 'tx.error');
+}
 
 /** One recorded transaction. */
 export interface SimTransaction {
@@ -38,7 +70,9 @@ export class SimTrace {
   readonly records: SimTransaction[] = [];
   /** Transactions not kept because `limit` was reached. */
   dropped = 0;
-  constructor(readonly limit = 100_000) {}
+  constructor(readonly limit = 100_000) {
+    checkLimit(limit);
+  }
 
   /** @internal Called by the bus and the port space. */
   add(tx: Omit<SimTransaction, 'seq' | 'lanes'>): SimTransaction {
@@ -64,6 +98,7 @@ export class SimTrace {
 
 /** A transaction as plain JSON (values and addresses as hex strings). */
 export function simTransactionJSON(tx: SimTransaction): Record<string, unknown> {
+  checkTx(tx);
   const digits = tx.space === 'io' ? 4 : 8;
   return {
     seq: tx.seq,
@@ -84,6 +119,7 @@ export function simTransactionJSON(tx: SimTransaction): Record<string, unknown> 
 
 /** Simulated time as a readable string ('12.345 µs'). */
 export function simFormatTime(ns: number): string {
+  toFiniteNumber(ns, 'ns', -Number.MAX_VALUE, Number.MAX_VALUE);
   if (ns < 1000) return `${ns.toFixed(0)} ns`;
   if (ns < 1e6) return `${(ns / 1e3).toFixed(3)} µs`;
   if (ns < 1e9) return `${(ns / 1e6).toFixed(3)} ms`;
@@ -95,6 +131,7 @@ export function simFormatTime(ns: number): string {
  * Example: `[0 ns] cpu store32 0x10000008 = 0x00000001 -> uart+0x08 CTRL  lanes 0x10000008..0x1000000b: 01 00 00 00`
  */
 export function simFormatTransaction(tx: SimTransaction): string {
+  checkTx(tx);
   const digits = tx.space === 'io' ? 4 : 8;
   const op = tx.space === 'io'
     ? (tx.kind === 'read' ? 'in' : 'out') + ({ 1: 'b', 2: 'w', 4: 'l', 8: 'q' } as const)[tx.size]
@@ -123,6 +160,7 @@ export function simFormatTransaction(tx: SimTransaction): string {
  * ```
  */
 export function simFormatLaneTable(tx: SimTransaction): string {
+  checkTx(tx);
   const digits = tx.space === 'io' ? 4 : 8;
   const rows = tx.lanes.map((b, i) => `${simHex(tx.address + i, digits)}  ${b.toString(16).padStart(2, '0')}`);
   return ['address'.padEnd(digits + 2) + '  byte', ...rows].join('\n');
@@ -134,6 +172,7 @@ export abstract class SimTraced {
 
   /** Start recording transactions (replacing any recording in progress). */
   startTrace(limit?: number): SimTrace {
+    if (limit !== undefined) checkLimit(limit);
     this.tracer = new SimTrace(limit);
     return this.tracer;
   }

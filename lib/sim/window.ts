@@ -10,7 +10,9 @@ import { rangeError, typeError, usageError } from '../errors';
 import type { MemoryView, RegisterIO } from '../interfaces';
 import { SimBusError } from './bus';
 import { SimAccessRefused, simDeviceAccess, type SimAccessSize, type SimDevice } from './device';
-import type { SimScheduler } from './scheduler';
+import { simCheckDevice } from './check';
+import { SimScheduler } from './scheduler';
+import { invalidType, toBool, toInstance, toOptions } from '../validate';
 
 /** Anything that carries loads and stores by address: a SimBus, or a SimCpu (store buffer included). */
 export interface SimMemoryPort {
@@ -75,9 +77,23 @@ function checkWindow(base: number, size: number): void {
   }
 }
 
+function windowOptions(options: unknown): { accessNs?: number; writable: boolean } {
+  const o = toOptions<SimWindowOptions>(options, 'options', ['accessNs', 'writable']);
+  return { accessNs: o.accessNs, writable: o.writable === undefined ? true : toBool(o.writable, 'options.writable') };
+}
+
+function checkPort(port: unknown): asserts port is SimMemoryPort {
+  const p = port as Record<string, unknown> | null;
+  if (typeof port !== 'object' || p === null || typeof p.read !== 'function' || typeof p.write !== 'function') {
+    throw invalidType('port', 'a SimBus or a SimCpu (read, write and a scheduler)', port);
+  }
+  toInstance(p.scheduler, 'port.scheduler', SimScheduler);
+}
+
 function cost(port: { accessNs?: number }, options: SimWindowOptions): number {
   const ns = options.accessNs ?? port.accessNs ?? 100;
-  if (typeof ns !== 'number' || !(ns >= 0) || !Number.isFinite(ns)) {
+  if (typeof ns !== 'number') throw invalidType('accessNs', 'of type number', ns);
+  if (!(ns >= 0) || !Number.isFinite(ns)) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "accessNs" is out of range. It must be a finite number >= 0. Received ${String(ns)}`);
   }
   return ns;
@@ -122,8 +138,10 @@ class SimRegisterWindow implements RegisterIO {
  * SimBusError (ERR_MMAPKIT_BUS_ERROR).
  */
 export function simWindow(port: SimMemoryPort, base: number, size: number, options: SimWindowOptions = {}): RegisterIO {
+  checkPort(port);
   checkWindow(base, size);
-  return new SimRegisterWindow(size, options.writable ?? true, port.scheduler, cost(port, options),
+  const o = windowOptions(options);
+  return new SimRegisterWindow(size, o.writable, port.scheduler, cost(port, o),
     (offset, width) => port.read(base + offset, width),
     (offset, value, width) => port.write(base + offset, value, width));
 }
@@ -133,6 +151,9 @@ export function simWindow(port: SimMemoryPort, base: number, size: number, optio
  * device's rules refuse throws a SimBusError naming the offset as the address.
  */
 export function simDeviceWindow(device: SimDevice, scheduler: SimScheduler, options: SimWindowOptions = {}): RegisterIO {
+  simCheckDevice(device);
+  toInstance(scheduler, 'scheduler', SimScheduler);
+  const o = windowOptions(options);
   const run = (offset: number, width: SimAccessSize, value: number | bigint | undefined): number | bigint | undefined => {
     const r = simDeviceAccess(device, offset, width, value);
     if (r instanceof SimAccessRefused) {
@@ -140,7 +161,7 @@ export function simDeviceWindow(device: SimDevice, scheduler: SimScheduler, opti
     }
     return r;
   };
-  return new SimRegisterWindow(device.size, options.writable ?? true, scheduler, cost({}, options),
+  return new SimRegisterWindow(device.size, o.writable, scheduler, cost({}, o),
     (offset, width) => run(offset, width, undefined) as number | bigint,
     (offset, value, width) => { run(offset, width, value); });
 }
@@ -150,9 +171,11 @@ export function simDeviceWindow(device: SimDevice, scheduler: SimScheduler, opti
  * view is allowed, aligned or not. Through a SimCpu, stores go through its store buffer.
  */
 export function simMemoryView(port: SimMemoryPort, base: number, length: number, options: SimWindowOptions = {}): MemoryView {
+  checkPort(port);
   checkWindow(base, length);
-  const ns = cost(port, options);
-  const writable = options.writable ?? true;
+  const o = windowOptions(options);
+  const ns = cost(port, o);
+  const writable = o.writable;
   const get = (offset: number, width: SimAccessSize): number | bigint => {
     checkOffset(offset, width, length, false);
     const v = port.read(base + offset, width);

@@ -29,8 +29,10 @@
  * all ones.)
  */
 import { SimDeviceBase, SimIrqLine, simAllOnes, simHex, type SimAccessRules, type SimAccessSize } from '../device';
+import { simCheckAccess, simCheckMaster } from '../check';
 import type { SimBusMaster } from '../bus';
-import type { SimScheduler } from '../scheduler';
+import { SimScheduler } from '../scheduler';
+import { invalidType, toFiniteNumber, toFunction, toInstance, toOptions, toStr } from '../../validate';
 
 export const SIM_EDU_ID_VALUE = 0x010000ed;
 export const SIM_EDU_ID = 0x00;
@@ -96,11 +98,16 @@ export class SimEdu extends SimDeviceBase {
 
   constructor(private readonly scheduler: SimScheduler, options: SimEduOptions = {}) {
     super();
-    this.name = options.name ?? 'edu';
+    toInstance(scheduler, 'scheduler', SimScheduler);
+    options = toOptions<SimEduOptions>(options, 'options', ['name', 'dma', 'factorialNs', 'dmaDelayNs', 'dmaMask']);
+    this.name = options.name === undefined ? 'edu' : toStr(options.name, 'options.name');
     this.irq = new SimIrqLine(`${this.name}.irq`);
+    if (options.dma !== undefined) simCheckMaster(options.dma, 'options.dma');
     this.dma = options.dma;
+    if (options.factorialNs !== undefined) toFunction(options.factorialNs, 'options.factorialNs');
     this.factorialNs = options.factorialNs ?? ((n) => 2000 + 50 * n);
-    this.dmaDelayNs = options.dmaDelayNs ?? 100e6;
+    this.dmaDelayNs = options.dmaDelayNs === undefined ? 100e6 : toFiniteNumber(options.dmaDelayNs, 'options.dmaDelayNs', 0, 1e15);
+    if (options.dmaMask !== undefined && typeof options.dmaMask !== 'bigint') throw invalidType('options.dmaMask', 'of type bigint', options.dmaMask);
     this.dmaMask = options.dmaMask ?? (1n << 28n) - 1n;
   }
 
@@ -109,10 +116,12 @@ export class SimEdu extends SimDeviceBase {
   }
 
   registerName(offset: number): string | undefined {
+    simCheckAccess(offset, 1);
     return NAMES[offset];
   }
 
   read(offset: number, size: SimAccessSize): number | bigint {
+    simCheckAccess(offset, size);
     const ones = simAllOnes(size);
     if ((offset < 0x80 && size !== 4) || (offset >= 0x80 && size !== 4 && size !== 8)) {
       this.guestError(`${size}-byte read at offset ${simHex(offset, 2)} is not a valid access; reads all ones`);
@@ -138,6 +147,7 @@ export class SimEdu extends SimDeviceBase {
   }
 
   write(offset: number, value: number | bigint, size: SimAccessSize): void {
+    simCheckAccess(offset, size, value, true);
     if ((offset < 0x80 && size !== 4) || (offset >= 0x80 && size !== 4 && size !== 8)) {
       this.guestError(`${size}-byte write at offset ${simHex(offset, 2)} is not a valid access; ignored`);
       return;

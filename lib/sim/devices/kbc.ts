@@ -25,7 +25,9 @@
  * Test side: `pressKey` / `typeText` put set-1 scancodes into the output buffer.
  */
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import type { SimScheduler } from '../scheduler';
+import { simCheckAccess, SIM_MAX_FEED } from '../check';
+import { SimScheduler } from '../scheduler';
+import { invalidType, toInstance, toInt, toStr } from '../../validate';
 
 export const SIM_KBC_DATA_PORT = 0x60;
 export const SIM_KBC_COMMAND_PORT = 0x64;
@@ -77,6 +79,7 @@ export class SimKeyboardController extends SimDeviceBase {
 
   constructor(private readonly scheduler: SimScheduler) {
     super();
+    toInstance(scheduler, 'scheduler', SimScheduler);
   }
 
   protected now(): number {
@@ -84,6 +87,7 @@ export class SimKeyboardController extends SimDeviceBase {
   }
 
   registerName(offset: number): string | undefined {
+    simCheckAccess(offset, 1);
     return offset === 0 ? 'DATA' : offset === 4 ? 'STATUS/COMMAND' : undefined;
   }
 
@@ -93,6 +97,7 @@ export class SimKeyboardController extends SimDeviceBase {
   }
 
   read(offset: number, _size: SimAccessSize): number {
+    simCheckAccess(offset, _size);
     if (offset === 0) {
       const next = this.out.shift();
       if (next !== undefined) this.lastByte = next.byte;
@@ -104,6 +109,7 @@ export class SimKeyboardController extends SimDeviceBase {
   }
 
   write(offset: number, value: number | bigint, _size: SimAccessSize): void {
+    simCheckAccess(offset, _size, value, true);
     const v = Number(value) & 0xff;
     if (offset === 4) {
       this.status |= SIM_KBC_STATUS_A2;
@@ -119,6 +125,10 @@ export class SimKeyboardController extends SimDeviceBase {
 
   /** Test side: a key event as scancodes (set 1) from the keyboard. Ignored while it is disabled. */
   pressKey(scancodes: number | readonly number[]): void {
+    if (typeof scancodes === 'number') toInt(scancodes, 'scancodes', -128, 255);
+    else if (!Array.isArray(scancodes)) throw invalidType('scancodes', 'a number or an array of numbers', scancodes);
+    else if (scancodes.length > SIM_MAX_FEED) throw invalidType('scancodes', `an array of at most ${SIM_MAX_FEED} numbers`, scancodes);
+    else scancodes.forEach((b, i) => toInt(b, `scancodes[${i}]`, -128, 255));
     if (this.config & CFG_KBD_DISABLED || !this.scanning) return;
     for (const b of typeof scancodes === 'number' ? [scancodes] : scancodes) this.out.push({ byte: b & 0xff, aux: false });
     this.update();
@@ -126,6 +136,7 @@ export class SimKeyboardController extends SimDeviceBase {
 
   /** Test side: type text (letters, digits, space, newline): make and break code per key. */
   typeText(text: string): void {
+    toStr(text, 'text');
     for (const ch of text.toLowerCase()) {
       const make = SIM_SCANCODES_SET1[ch];
       if (make !== undefined) this.pressKey([make, make | 0x80]);

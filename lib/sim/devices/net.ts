@@ -27,8 +27,10 @@
  * the doorbell hazard is observed: a fetch that saw a stale len or flags.
  */
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
+import { simCheckAccess, simCheckMaster } from '../check';
 import type { SimBusMaster } from '../bus';
-import type { SimScheduler } from '../scheduler';
+import { SimScheduler } from '../scheduler';
+import { invalidType, toFiniteNumber, toInstance, toOptions, toStr } from '../../validate';
 
 export const SIM_NET_ID_VALUE = 0x3054454e;
 export const SIM_NET_ID = 0x00;
@@ -103,10 +105,16 @@ export class SimNetDevice extends SimDeviceBase {
   /** `dma` is the device's handle on the bus: `bus.master('net')`. */
   constructor(private readonly scheduler: SimScheduler, dma: SimBusMaster, options: SimNetOptions = {}) {
     super();
-    this.name = options.name ?? 'net';
+    toInstance(scheduler, 'scheduler', SimScheduler);
+    simCheckMaster(dma, 'dma');
+    options = toOptions<SimNetOptions>(options, 'options', ['name', 'fetchNs']);
+    this.name = options.name === undefined ? 'net' : toStr(options.name, 'options.name');
     this.irq = new SimIrqLine(`${this.name}.irq`);
     this.dma = dma;
-    this.fetchNs = options.fetchNs ?? [100, 800];
+    const fetch = options.fetchNs ?? [100, 800];
+    if (!Array.isArray(fetch) || fetch.length !== 2) throw invalidType('options.fetchNs', 'an array [min, max]', fetch);
+    const lo = toFiniteNumber(fetch[0], 'options.fetchNs[0]', 0, 1e15);
+    this.fetchNs = [lo, toFiniteNumber(fetch[1], 'options.fetchNs[1]', lo, 1e15)];
   }
 
   protected now(): number {
@@ -114,6 +122,7 @@ export class SimNetDevice extends SimDeviceBase {
   }
 
   registerName(offset: number): string | undefined {
+    simCheckAccess(offset, 1);
     return NAMES[offset];
   }
 
@@ -123,6 +132,7 @@ export class SimNetDevice extends SimDeviceBase {
   }
 
   read(offset: number, _size: SimAccessSize): number {
+    simCheckAccess(offset, _size);
     switch (offset) {
       case SIM_NET_ID: return SIM_NET_ID_VALUE;
       case SIM_NET_CTRL: return this.ctrl;
@@ -142,6 +152,7 @@ export class SimNetDevice extends SimDeviceBase {
   }
 
   write(offset: number, value: number | bigint, _size: SimAccessSize): void {
+    simCheckAccess(offset, _size, value, true);
     const v = Number(value) >>> 0;
     switch (offset) {
       case SIM_NET_CTRL:

@@ -7,7 +7,9 @@
  *         R       all ones (nothing drives the bus on a read, as on QEMU's PC)
  */
 import { SimDeviceBase, simAllOnes, type SimAccessRules, type SimAccessSize } from '../device';
-import type { SimScheduler } from '../scheduler';
+import { simCheckAccess } from '../check';
+import { SimScheduler } from '../scheduler';
+import { toInstance } from '../../validate';
 
 export const SIM_POST_PORT = 0x80;
 
@@ -26,6 +28,7 @@ export class SimPostPort extends SimDeviceBase {
 
   constructor(private readonly scheduler: SimScheduler) {
     super();
+    toInstance(scheduler, 'scheduler', SimScheduler);
   }
 
   protected now(): number {
@@ -42,10 +45,12 @@ export class SimPostPort extends SimDeviceBase {
   }
 
   read(_offset: number, size: SimAccessSize): number {
+    simCheckAccess(_offset, size);
     return simAllOnes(size) as number;
   }
 
   write(_offset: number, value: number | bigint, _size: SimAccessSize): void {
+    simCheckAccess(_offset, _size, value, true);
     if (this.codes.length >= 10000) this.codes.shift();
     this.codes.push({ code: Number(value) & 0xff, time: this.scheduler.now });
   }

@@ -23,7 +23,9 @@
  * test that reads the real clock through /dev/port. Writing a time register sets the clock.
  */
 import { SimDeviceBase, simAllOnes, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import type { SimScheduler } from '../scheduler';
+import { simCheckAccess } from '../check';
+import { SimScheduler } from '../scheduler';
+import { invalidType, toInstance, toInt, toOptions } from '../../validate';
 
 export const SIM_CMOS_INDEX_PORT = 0x70;
 export const SIM_CMOS_DATA_PORT = 0x71;
@@ -70,6 +72,11 @@ export class SimCmosRtc extends SimDeviceBase {
 
   constructor(private readonly scheduler: SimScheduler, options: SimCmosRtcOptions = {}) {
     super();
+    toInstance(scheduler, 'scheduler', SimScheduler);
+    options = toOptions<SimCmosRtcOptions>(options, 'options', ['start']);
+    if (options.start !== undefined && !(options.start instanceof Date && Number.isFinite(options.start.getTime()))) {
+      throw invalidType('options.start', 'a valid Date', options.start);
+    }
     this.baseMs = (options.start ?? new Date(Date.UTC(2026, 0, 1))).getTime();
     this.ram[SIM_CMOS_REG_A] = 0x26;
     this.ram[SIM_CMOS_REG_B] = SIM_CMOS_B_24H;
@@ -80,6 +87,7 @@ export class SimCmosRtc extends SimDeviceBase {
   }
 
   registerName(offset: number): string {
+    simCheckAccess(offset, 1);
     return offset === 0 ? 'INDEX' : `DATA[${simHex(this.index, 2)}]`;
   }
 
@@ -89,11 +97,13 @@ export class SimCmosRtc extends SimDeviceBase {
   }
 
   read(offset: number, size: SimAccessSize): number {
+    simCheckAccess(offset, size);
     if (offset === 0) return simAllOnes(size) as number; // the index port is write-only
     return this.readRegister(this.index);
   }
 
   write(offset: number, value: number | bigint, _size: SimAccessSize): void {
+    simCheckAccess(offset, _size, value, true);
     const v = Number(value) & 0xff;
     if (offset === 0) {
       this.index = v & 0x7f;
@@ -105,6 +115,7 @@ export class SimCmosRtc extends SimDeviceBase {
 
   /** Read CMOS register `reg` (0..0x7f) as software would through 0x71. */
   readRegister(reg: number): number {
+    toInt(reg, 'reg', 0, 0x7f);
     const b = this.ram[SIM_CMOS_REG_B];
     const enc = (n: number): number => (b & SIM_CMOS_B_BINARY ? n : toBcd(n));
     const d = new Date(this.currentMs());
@@ -134,6 +145,8 @@ export class SimCmosRtc extends SimDeviceBase {
 
   /** Write CMOS register `reg` as software would through 0x71. */
   writeRegister(reg: number, v: number): void {
+    toInt(reg, 'reg', 0, 0x7f);
+    toInt(v, 'v', -128, 255);
     const b = this.ram[SIM_CMOS_REG_B];
     const dec = (n: number): number => (b & SIM_CMOS_B_BINARY ? n : fromBcd(n));
     const d = new Date(this.currentMs());

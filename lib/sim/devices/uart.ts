@@ -21,7 +21,9 @@
  * the 4 KiB region are guest errors and read as 0.
  */
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import type { SimScheduler } from '../scheduler';
+import { simCheckAccess, simFeedBytes } from '../check';
+import { SimScheduler } from '../scheduler';
+import { toInstance, toInt, toOptions, toStr } from '../../validate';
 
 export const SIM_UART_BASE = 0x1000_0000;
 export const SIM_UART_DATA = 0x00;
@@ -69,8 +71,10 @@ export class SimUart extends SimDeviceBase {
 
   constructor(private readonly scheduler: SimScheduler, options: SimUartOptions = {}) {
     super();
-    this.name = options.name ?? 'uart';
-    this.size = options.size ?? 0x1000;
+    toInstance(scheduler, 'scheduler', SimScheduler);
+    options = toOptions<SimUartOptions>(options, 'options', ['name', 'size']);
+    this.name = options.name === undefined ? 'uart' : toStr(options.name, 'options.name');
+    this.size = options.size === undefined ? 0x1000 : toInt(options.size, 'options.size', 0x10, 2 ** 32);
     this.irq = new SimIrqLine(`${this.name}.irq`);
     this.update();
   }
@@ -80,10 +84,12 @@ export class SimUart extends SimDeviceBase {
   }
 
   registerName(offset: number): string | undefined {
+    simCheckAccess(offset, 1);
     return ({ 0x00: 'DATA', 0x04: 'STATUS', 0x08: 'CTRL', 0x0c: 'BAUD' } as Record<number, string>)[offset & ~3];
   }
 
   read(offset: number, _size: SimAccessSize): number {
+    simCheckAccess(offset, _size);
     switch (offset) {
       case SIM_UART_DATA: {
         const byte = this.rxFifo.shift();
@@ -103,6 +109,7 @@ export class SimUart extends SimDeviceBase {
   }
 
   write(offset: number, value: number | bigint, _size: SimAccessSize): void {
+    simCheckAccess(offset, _size, value, true);
     const v = Number(value) >>> 0;
     switch (offset) {
       case SIM_UART_DATA:
@@ -133,7 +140,7 @@ export class SimUart extends SimDeviceBase {
 
   /** Test side: bytes arriving on the receive wire (a string is taken as Latin-1). */
   feed(data: string | Uint8Array | readonly number[]): void {
-    const bytes = typeof data === 'string' ? Array.from(data, (c) => c.charCodeAt(0) & 0xff) : Array.from(data);
+    const bytes = simFeedBytes(data, 'data');
     for (const b of bytes) {
       if (!(this.ctrl & SIM_UART_CTRL_ENABLE) || this.rxFifo.length >= FIFO_DEPTH) this.rxOverruns++;
       else this.rxFifo.push(b & 0xff);

@@ -9,6 +9,7 @@
  */
 import type { RegisterIO } from '../../interfaces';
 import { rangeError, usageError } from '../../errors';
+import { invalidType, toBool, toChoice, toOptions } from '../../validate';
 import type { RaspberryPiInfo } from '../../gpio/detect';
 import { gpioDefaultPull } from '../../gpio/tables';
 
@@ -36,6 +37,7 @@ abstract class SimGpioBase implements RegisterIO {
   }
 
   private check(offset: number, width: number): void {
+    if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
     if (!Number.isInteger(offset) || offset < 0 || offset + width / 8 > this.size) {
       throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: offset ${offset} is outside the ${this.size}-byte register window`);
     }
@@ -63,7 +65,8 @@ abstract class SimGpioBase implements RegisterIO {
   write32(offset: number, value: number): void {
     this.check(offset, 32);
     if (!this.writable) throw usageError('ERR_MMAPKIT_READ_ONLY', `${this.name}: this register window is read-only`);
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
+    if (typeof value !== 'number') throw invalidType('value', 'of type number', value);
+    if (!Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
       throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: value ${value} does not fit in 32 bits`);
     }
     this.writes++;
@@ -80,6 +83,7 @@ abstract class SimGpioBase implements RegisterIO {
   protected abstract onLevel(pin: number, from: Level, to: Level): void;
 
   protected checkPin(pin: number): void {
+    if (typeof pin !== 'number') throw invalidType('pin', 'of type number', pin);
     if (!Number.isInteger(pin) || pin < 0 || pin >= this.pinCount) {
       throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: GPIO${pin} does not exist (0–${this.pinCount - 1})`);
     }
@@ -111,6 +115,9 @@ abstract class SimGpioBase implements RegisterIO {
   /** Drives a pin from outside (a button, another chip); null releases it. */
   drive(pin: number, level: Level | boolean | null): void {
     this.checkPin(pin);
+    if (level !== null && level !== 0 && level !== 1 && typeof level !== 'boolean') {
+      throw invalidType('level', '0, 1, a boolean or null', level);
+    }
     this.extDrive[pin] = level === null ? null : level ? 1 : 0;
     this.update();
   }
@@ -118,6 +125,7 @@ abstract class SimGpioBase implements RegisterIO {
   /** Attaches an external pull resistor (stronger than the internal pull); null removes it. */
   attachPull(pin: number, pull: 'up' | 'down' | null): void {
     this.checkPin(pin);
+    if (pull !== null) toChoice(pull, 'pull', ['up', 'down'] as const);
     this.extPull[pin] = pull;
     this.update();
   }
@@ -167,6 +175,11 @@ export interface SimGpioOptions {
   writable?: boolean;
 }
 
+function gpioWritable(options: unknown): boolean {
+  const o = toOptions<SimGpioOptions>(options, 'options', ['writable']);
+  return o.writable === undefined ? true : toBool(o.writable, 'options.writable');
+}
+
 abstract class SimBcmGpioBase extends SimGpioBase {
   protected fsel = new Uint32Array(6);
   protected latch: Level[];
@@ -176,7 +189,7 @@ abstract class SimBcmGpioBase extends SimGpioBase {
   protected en = { ren: [0, 0], fen: [0, 0], hen: [0, 0], len: [0, 0], aren: [0, 0], afen: [0, 0] };
 
   constructor(pinCount: number, name: string, options: SimGpioOptions) {
-    super(0x1000, pinCount, name, options.writable ?? true);
+    super(0x1000, pinCount, name, gpioWritable(options));
     this.latch = new Array(pinCount).fill(0);
     this.pulls = Array.from({ length: pinCount }, (_, p) => defaultBcmPull(p));
     this.update();
@@ -393,7 +406,7 @@ export class SimRp1Gpio extends SimGpioBase {
   private edges = new Uint8Array(54);
 
   constructor(options: SimGpioOptions = {}) {
-    super(0x30000, 54, 'SimRp1Gpio', options.writable ?? true);
+    super(0x30000, 54, 'SimRp1Gpio', gpioWritable(options));
     this.resetRegs();
     this.update();
   }
@@ -565,7 +578,10 @@ export interface SimRaspberryPiOptions extends SimGpioOptions {
 
 /** Builds a simulated board ('pi1' … 'pi5') for `mmapkit gpio --sim` and for tests. */
 export function simRaspberryPi(model: SimRaspberryPiModel, options: SimRaspberryPiOptions = {}): SimRaspberryPiBoard {
-  const booted = options.booted ?? true;
+  if (typeof model !== 'string') throw invalidType('model', "one of 'pi1', 'pi2', 'pi3', 'pi4', 'pi5'", model);
+  options = toOptions<SimRaspberryPiOptions>(options, 'options', ['writable', 'booted']);
+  const booted = options.booted === undefined ? true : toBool(options.booted, 'options.booted');
+  if (options.writable !== undefined) toBool(options.writable, 'options.writable');
   const writable = { writable: true };
   const sources = { soc: 'simulation', peripheralBase: 'simulation' };
   let board: SimRaspberryPiBoard;
