@@ -61,7 +61,12 @@ Napi::Value FileStat(const Napi::CallbackInfo& info) {
     if (end < 0) ThrowSystemError(env, errno, "lseek");
     size = static_cast<double>(end);
   }
-  Napi::Float64Array out = info[1].As<Napi::Float64Array>();
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < 2) {
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"out\" argument must be a Float64Array of 2 or more elements");
+  }
+  double* out = info[1].As<Napi::Float64Array>().Data();
   out[0] = size;
   out[1] = static_cast<double>(st.st_mode & S_IFMT);
   return env.Undefined();
