@@ -174,6 +174,7 @@ describe('argument checks of the helpers (before any register access)', () => {
     const dev = new CountingDevice(1);
     expect(codeOf(() => setBits(dev, 0, 2 ** 60))).toBe('ERR_OUT_OF_RANGE');
     expect(codeOf(() => clearBits(dev, 0, -1.5e273))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => setBits(dev, 0, 1.5))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => setBits(dev, 0, '1' as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => setBits(dev, 0, 1, 15984700781007712955n as unknown as 32))).toBe('ERR_INVALID_ARG_TYPE');
     expect(setBits(dev, 0, (1n << 70n) | 0x5n)).toBe(5); // masked to the 32-bit register

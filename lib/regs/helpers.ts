@@ -61,7 +61,7 @@ export function writeRegister(io: RegisterIO, offset: number, value: number | bi
 
 function toBits(v: number | bigint, width: AccessWidth, name: string): bigint {
   if (typeof v === 'bigint') return BigInt.asUintN(width, v);
-  if (typeof v !== 'number') {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an integer number or a bigint. Received ${describeValue(v)}`);
   }
   if (!Number.isSafeInteger(v)) {
