@@ -166,6 +166,7 @@ describe('uart driver arguments and bounds', () => {
     expect(codeOf(() => uartPutc(regs, 1.5))).toBe('ERR_OUT_OF_RANGE');
     expect(codeOf(() => uartPutc(regs, 'a', null as unknown as {}))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => uartPutc(regs, 'a', { maxPolls: 0 }))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => uartPutc(regs, 'a', { maxPolls: 4294967297 }))).toBe('ERR_OUT_OF_RANGE');
     expect(codeOf(() => uartPutc(regs, 'a', { maxPolls: true as unknown as number }))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => uartWrite(regs, null as unknown as string))).toBe('ERR_INVALID_ARG_TYPE');
     bus.stopTrace();

@@ -20,9 +20,14 @@ export const UART_TX_EMPTY = 1 << 5;
 
 /** STATUS reads per byte before {@link uartPutc} gives up, unless `maxPolls` says otherwise. */
 export const UART_DEFAULT_MAX_POLLS = 1_000_000;
+/** The largest `maxPolls` accepted (about 10 s of polling a native window). */
+export const UART_MAX_POLLS_LIMIT = 10_000_000;
 
 export interface UartPollOptions {
-  /** Give up after this many STATUS reads per byte. Default {@link UART_DEFAULT_MAX_POLLS} (1 000 000). */
+  /**
+   * Give up after this many STATUS reads per byte: an integer from 1 to
+   * {@link UART_MAX_POLLS_LIMIT} (10 000 000). Default {@link UART_DEFAULT_MAX_POLLS} (1 000 000).
+   */
   maxPolls?: number;
 }
 
@@ -34,8 +39,8 @@ function maxPollsOf(options: unknown): number {
   const o = toOptions<UartPollOptions>(options, 'options', ['maxPolls']);
   const max = o.maxPolls ?? UART_DEFAULT_MAX_POLLS;
   if (typeof max !== 'number') throw invalidType('options.maxPolls', 'of type number', max);
-  if (!Number.isSafeInteger(max) || max < 1) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.maxPolls" is out of range. It must be an integer >= 1 and <= 2^53 - 1. Received ${max}`);
+  if (!Number.isInteger(max) || max < 1 || max > UART_MAX_POLLS_LIMIT) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.maxPolls" is out of range. It must be an integer >= 1 and <= ${UART_MAX_POLLS_LIMIT}. Received ${max}`);
   }
   return max;
 }
