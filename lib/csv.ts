@@ -18,7 +18,7 @@ import { rangeError, systemError, typeError, usageError } from './errors';
 import { addonAvailable, binding } from './native';
 import { checkAccess, checkLoop, checkMappingLoop, detachedError, isDetached, Mapping, mapFile, viewFacts, type LoopProbe } from './mapping';
 import { S_IFDIR, S_IFREG, statFd } from './filetype';
-import { toBool, toChoice, toInt, toOptions } from './validate';
+import { invalidType, toBool, toChoice, toInt, toObjectWith, toOptions } from './validate';
 
 const EISDIR = os.constants.errno.EISDIR;
 
@@ -30,7 +30,11 @@ const EISDIR = os.constants.errno.EISDIR;
 export function seedCsvSum(view: MemoryView): bigint {
   let sum = 0n;
   let x = 0n;
-  const n = view.length;
+  if (!(view instanceof Mapping)) toObjectWith<MemoryView>(view, 'view', ['load8'], 'a MemoryView');
+  const n: unknown = view.length;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw invalidType('view', 'a MemoryView (an object with load8 and a non-negative integer length)', view);
+  }
   // Over a real mapping, check it first and probe each chunk before the loop reads it (a
   // truncated file would end the process with SIGBUS otherwise).
   const probe = view instanceof Mapping ? checkMappingLoop(view, 0, n, 'read', 'seedCsvSum()') : undefined;

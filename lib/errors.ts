@@ -38,10 +38,57 @@ function withCode<E extends Error>(err: E, code: string): E & { code: string } {
   return err as E & { code: string };
 }
 
+/**
+ * What a wrong argument was, for the messages below: its type, a short primitive, or its class
+ * name. Never converts an object (a Buffer's bytes are not read).
+ */
+function received(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') {
+    let ctor: unknown;
+    try { ctor = (value as { constructor?: { name?: unknown } }).constructor?.name; } catch { ctor = undefined; }
+    return typeof ctor === 'string' && ctor ? `an instance of ${ctor}` : 'an object';
+  }
+  if (typeof value === 'symbol') return 'type symbol';
+  let shown = typeof value === 'bigint' ? `${value}n` : String(value);
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  if (typeof value === 'string') shown = `'${shown}'`;
+  return `type ${typeof value} (${shown})`;
+}
+
+function argType(name: string, expected: string, value: unknown): TypeError & { code: string } {
+  return typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received ${received(value)}`);
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw argType(name, 'of type string', value);
+  return value;
+}
+
+/** An errno given as an integer number or a BigInt (its absolute value is used). */
+function toErrno(errno: unknown): number {
+  if (typeof errno === 'bigint') {
+    const a = errno < 0n ? -errno : errno;
+    if (a > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The value of "errno" is out of range. It must be a safe integer. Received ${received(errno)}`);
+    }
+    return Number(a);
+  }
+  if (typeof errno !== 'number') throw argType('errno', 'of type number', errno);
+  if (!Number.isSafeInteger(errno)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "errno" is out of range. It must be a safe integer. Received ${errno}`);
+  }
+  return Math.abs(errno);
+}
+
 /** An error raised by mmapkit for misuse; `code` is stable and meant to be matched on. */
 export class MmapkitError extends Error {
   readonly code: MmapkitErrorCode;
   constructor(code: MmapkitErrorCode, message: string) {
+    if (typeof code !== 'string') throw argType('code', 'of type string', code);
+    optionalString(message, 'message');
     super(message);
     this.name = 'MmapkitError';
     this.code = code;
@@ -58,7 +105,11 @@ export class MmapkitSystemError extends Error {
   readonly syscall: string;
   readonly path?: string;
   constructor(errno: number, syscall: string, path?: string, description?: string, hint?: string) {
-    const positive = Math.abs(errno);
+    const positive = toErrno(errno);
+    if (typeof syscall !== 'string') throw argType('syscall', 'of type string', syscall);
+    optionalString(path, 'path');
+    optionalString(description, 'description');
+    optionalString(hint, 'hint');
     const code = errnoName(positive);
     const text = description ?? code;
     let message = `${code}: ${text.charAt(0).toLowerCase()}${text.slice(1)}, ${syscall}`;
@@ -81,9 +132,13 @@ for (const [name, value] of Object.entries(os.constants.errno)) {
 errnoNames.set(11, 'EAGAIN');
 errnoNames.set(95, 'EOPNOTSUPP');
 
-/** The symbolic name of a positive errno value ('ENOENT'), or 'E<number>' if unknown. */
+/**
+ * The symbolic name of an errno value ('ENOENT'; its sign is ignored), or 'E<number>' if unknown.
+ * Takes an integer number or a BigInt.
+ */
 export function errnoName(errno: number): string {
-  return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
+  const a = toErrno(errno);
+  return errnoNames.get(a) ?? `E${a}`;
 }
 
 /** Build a system error; `hint` adds a second line saying how to fix it. */

@@ -146,3 +146,25 @@ export function toInstance<T>(value: unknown, name: string, ctor: abstract new (
   if (!(value instanceof ctor)) throw invalidType(name, `an instance of ${ctor.name}`, value);
   return value;
 }
+
+/**
+ * An object carrying the named methods (a RegisterIO, a PortIO, a MemoryView …): checks only
+ * `typeof` of each method, never calls or coerces anything. `what` names the interface in the
+ * message ('a RegisterIO').
+ */
+export function toObjectWith<T>(value: unknown, name: string, methods: readonly string[], what: string): T {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    throw invalidType(name, `${what} (an object with ${methods.join(', ')})`, value);
+  }
+  for (const m of methods) {
+    if (typeof (value as Record<string, unknown>)[m] !== 'function') {
+      throw invalidType(name, `${what} (an object with ${methods.join(', ')}); its "${m}" is not a function`, value);
+    }
+  }
+  return value as T;
+}
+
+/** Methods of a RegisterIO, for {@link toObjectWith}. */
+export const REGISTER_IO_METHODS = ['read8', 'read16', 'read32', 'read64', 'write8', 'write16', 'write32', 'write64'] as const;
+/** Methods of a PortIO, for {@link toObjectWith}. */
+export const PORT_IO_METHODS = ['inb', 'inw', 'inl', 'outb', 'outw', 'outl'] as const;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { MmapkitError, MmapkitSystemError, errnoName, mapAnonymous, mapFile, openSharedMemory } from '../lib';
 import { nativeErrorFactory } from '../lib/errors';
+import { runNode } from './support/helpers';
 
 function caught(fn: () => unknown): Error & { code?: string } {
   try {
@@ -75,5 +76,50 @@ describe('errors', () => {
     expect(mem).toMatchObject({ code: 'EPERM', syscall: 'mmap', path: '/dev/mem' });
     expect(mem.message).toMatch(/iomem=relaxed/);
     expect(mem.message).toMatch(/\/dev\/gpiomem/);
+  });
+});
+
+describe('the error API with bad arguments', () => {
+  it('errnoName takes a number or a BigInt; other types and non-integers are coded errors', () => {
+    expect(errnoName(2)).toBe('ENOENT');
+    expect(errnoName(-2)).toBe('ENOENT');
+    expect(errnoName(2n as unknown as number)).toBe('ENOENT');
+    expect(errnoName(5606)).toBe('E5606');
+    expect(caught(() => errnoName('2' as unknown as number))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
+    expect(caught(() => errnoName(1.5))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(caught(() => errnoName(2n ** 64n as unknown as number))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+  });
+
+  it('the error constructors check their arguments by type and name what they received', () => {
+    const e = new MmapkitSystemError(5606n as unknown as number, 'open');
+    expect(e).toMatchObject({ code: 'E5606', errno: -5606, syscall: 'open' });
+    const bad = caught(() => new MmapkitSystemError(6, Buffer.from('xyz') as unknown as string));
+    expect(bad).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(bad.message).toBe('The "syscall" argument must be of type string. Received an instance of Buffer');
+    expect(caught(() => new MmapkitSystemError(6, 'open', 5 as unknown as string))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(caught(() => new MmapkitSystemError(6, 'open', undefined, new Uint8Array(2) as unknown as string))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(caught(() => new MmapkitError(5 as unknown as string, 'x'))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(caught(() => new MmapkitError('ERR_X', {} as unknown as string))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(new MmapkitError('ERR_X', 'message')).toMatchObject({ code: 'ERR_X', message: 'message' });
+  });
+
+  it('a Buffer over a protected page given to them is described, never read (child process)', () => {
+    const r = runNode(`
+      const m = mk.mapAnonymous(4096);
+      const b = m.buffer;
+      m.protect('none');
+      const out = [];
+      for (const f of [() => mk.errnoName(b), () => new mk.MmapkitSystemError(2, 'open', b), () => new mk.MmapkitError('ERR_X', b), () => mk.uartPutc(b, 1)]) {
+        try { f(); out.push('returned'); } catch (e) { out.push(e.code + ': ' + e.message.split('. Received ')[1]); }
+      }
+      console.log(JSON.stringify(out));
+    `);
+    expect(r.signal).toBeNull();
+    expect(JSON.parse(r.stdout)).toEqual([
+      'ERR_INVALID_ARG_TYPE: an instance of Buffer',
+      'ERR_INVALID_ARG_TYPE: an instance of Buffer',
+      'ERR_INVALID_ARG_TYPE: an instance of Buffer',
+      'ERR_INVALID_ARG_TYPE: an instance of Buffer',
+    ]);
   });
 });

@@ -124,6 +124,18 @@ describe('detectRaspberryPi', () => {
     expect(info.sources).toEqual({ soc: 'revision code', peripheralBase: 'BCM2837 default' });
   });
 
+  test('socFromRevision and parseSocRanges check their arguments; parseSocRanges takes any Uint8Array', () => {
+    const code = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as { code?: string }).code; } return undefined; };
+    expect(code(() => socFromRevision(11845285278074076368n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => socFromRevision(-1))).toBe('ERR_OUT_OF_RANGE');
+    expect(code(() => socFromRevision(2 ** 32))).toBe('ERR_OUT_OF_RANGE');
+    expect(code(() => parseSocRanges('ranges' as unknown as Buffer))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(code(() => parseSocRanges(be32(1, 2, 3), { child: '1' } as unknown as { child: number; parent: number }))).toBe('ERR_INVALID_ARG_TYPE');
+    const b = be32(0x7e000000, 0x3f000000, 0x01000000);
+    expect(parseSocRanges(new Uint8Array(b))).toBe(parseSocRanges(b));
+    expect(parseSocRanges(b)).toBe(0x3f000000);
+  });
+
   test('old-style revision codes are the original BCM2835 Pi 1; flag bits above 23 are ignored', () => {
     expect(socFromRevision(0x0002)).toBe('BCM2835');
     expect(socFromRevision(0x1000000 | 0xa02082)).toBe('BCM2837');

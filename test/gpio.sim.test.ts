@@ -1,7 +1,10 @@
 // Register semantics of the simulated GPIO blocks, exercised through mmapkit's public GPIO API
 // (RaspberryPiGpio) and, where the API does not reach, through the blocks' RegisterIO.
 import { describe, expect, test } from 'vitest';
-import { RaspberryPiGpio, SimBcm2711Gpio, SimBcm2835Gpio, SimRp1Gpio, simRaspberryPi, gpioAltFunctions } from '../lib';
+import {
+  RaspberryPiGpio, SimBcm2711Gpio, SimBcm2835Gpio, SimRp1Gpio, simRaspberryPi, gpioAltFunctions, gpioDefaultPull, parseGpioPins,
+  parseGpioFunction, formatGpioRaspiGpio, formatGpioPinctrl, formatGpioFuncs, formatGpioFuncsPinctrl, openRaspberryPiGpio,
+} from '../lib';
 
 const GPFSEL0 = 0x00, GPSET0 = 0x1c, GPCLR0 = 0x28, GPLEV0 = 0x34, GPLEV1 = 0x38, GPEDS0 = 0x40, GPREN0 = 0x4c,
   GPFEN0 = 0x58, GPHEN0 = 0x64, GPLEN0 = 0x70, GPAREN0 = 0x7c, GPAFEN0 = 0x88, GPPUD = 0x94, GPPUDCLK0 = 0x98, PUP0 = 0xe4;
@@ -73,6 +76,46 @@ describe('the same API on every chip', () => {
     expect(() => new RaspberryPiGpio(sim, 'rp1')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' })); // window too small
     g.close();
     expect(() => g.read(4)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_CLOSED' }));
+  });
+});
+
+describe('GPIO functions with bad arguments: coded errors, bounded work', () => {
+  const codeOf = (fn: () => unknown): string | undefined => {
+    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    return undefined;
+  };
+
+  test('parseGpioPins and parseGpioFunction take strings; huge ranges and pin counts are refused at once', () => {
+    expect(parseGpioPins('2-4,GPIO17', 54)).toEqual([2, 3, 4, 17]);
+    expect(codeOf(() => parseGpioPins('0-99999999999', 54))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => parseGpioPins('0-99999999999', 1024))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => parseGpioPins('1', 2 ** 40))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => parseGpioPins('1', 4n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => parseGpioPins(5 as unknown as string, 54))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => parseGpioFunction(Buffer.from('ip') as unknown as string))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(parseGpioFunction('A3')).toBe('alt3');
+  });
+
+  test('tables, formatters and the class check types before reading anything', () => {
+    expect(codeOf(() => gpioAltFunctions('bcm9999' as 'rp1', 1))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(codeOf(() => gpioAltFunctions(Buffer.alloc(4) as unknown as 'rp1', 1))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => gpioAltFunctions('rp1', 1n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => gpioDefaultPull('rp1', '1' as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(gpioDefaultPull('bcm2711', 57)).toBe('down');
+    expect(codeOf(() => formatGpioRaspiGpio(null as unknown as [], 'bcm2835'))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => formatGpioRaspiGpio([{}] as unknown as [], 'bcm2835'))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => formatGpioPinctrl(new Uint32Array(2) as unknown as []))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => formatGpioFuncs(null as unknown as [], 'rp1'))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => formatGpioFuncsPinctrl([1n] as unknown as [], 'rp1'))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => openRaspberryPiGpio(null as unknown as {}))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => RaspberryPiGpio.open({ info: 5 as unknown as undefined }))).toBe('ERR_INVALID_ARG_TYPE');
+    const { gpio: sim, info } = simRaspberryPi('pi3');
+    expect(codeOf(() => new RaspberryPiGpio({} as typeof sim, info))).toBe('ERR_INVALID_ARG_TYPE');
+    const g = new RaspberryPiGpio(sim, info);
+    expect(codeOf(() => g.probe(0n as unknown as number[]))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => g.probe([1, 99]))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => g.setPull(4, Buffer.from('up') as unknown as 'up'))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(formatGpioPinctrl(g.probe([14]))).toBe('14: a5    -- | lo // GPIO14 = TXD1\n');
   });
 });
 

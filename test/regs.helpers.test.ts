@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisterIO } from '../lib/interfaces';
 import {
-  clearBits, openRegisterWindow, pollUntil, pollUntilAsync, readField, readRegisters, setBits, writeField,
+  clearBits, openRegisterWindow, pollUntil, pollUntilAsync, readField, readRegister, readRegisters, setBits, writeField, writeRegister,
 } from '../lib/regs';
 
 let dir: string;
@@ -140,5 +140,50 @@ describe('readRegisters', () => {
     using w = openRegisterWindow({ path: file, offset: 512, length: 32, writable: true });
     for (let i = 0; i < 8; i++) w.write32(i * 4, i + 1);
     expect(Array.from(readRegisters(w, 4, 3))).toEqual([2, 3, 4]);
+  });
+});
+
+describe('argument checks of the helpers (before any register access)', () => {
+  function codeOf(fn: () => unknown): string | undefined {
+    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    return undefined;
+  }
+
+  it('an io without the RegisterIO methods is ERR_INVALID_ARG_TYPE naming "io", not "io.readN is not a function"', () => {
+    for (const bad of [null, undefined, 5, 'window', {}, { read32: () => 0 }, Buffer.alloc(8)]) {
+      let err: (Error & { code?: string }) | undefined;
+      try { readRegister(bad as unknown as RegisterIO, 0); } catch (e) { err = e as Error & { code?: string }; }
+      expect(err).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
+      expect(err!.message).toMatch(/^The "io" argument must be a RegisterIO/);
+    }
+    const dev = new CountingDevice(1);
+    expect(codeOf(() => setBits({} as RegisterIO, 0, 1))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => writeRegister(null as unknown as RegisterIO, 0, 1))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => pollUntil([] as unknown as RegisterIO, 0x20, 1, 1))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => readRegister(dev, '0' as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => readRegister(dev, 0, 33 as 32))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => readRegister(dev, 0, Buffer.alloc(4) as unknown as 32))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(dev.statusReads).toBe(0);
+  });
+
+  it('pollUntilAsync rejects a non-RegisterIO with ERR_INVALID_ARG_TYPE', async () => {
+    await expect(pollUntilAsync(new Uint8Array(4) as unknown as RegisterIO, 0, 1, 1)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('setBits / clearBits: an unsafe integer is ERR_OUT_OF_RANGE, a BigInt is taken exactly, other types ERR_INVALID_ARG_TYPE', () => {
+    const dev = new CountingDevice(1);
+    expect(codeOf(() => setBits(dev, 0, 2 ** 60))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => clearBits(dev, 0, -1.5e273))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => setBits(dev, 0, 1.5))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => setBits(dev, 0, '1' as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => setBits(dev, 0, 1, 15984700781007712955n as unknown as 32))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(setBits(dev, 0, (1n << 70n) | 0x5n)).toBe(5); // masked to the 32-bit register
+    expect(clearBits(dev, 0, 1n)).toBe(4);
+  });
+
+  it('readRegisters refuses an io whose size is not a number', () => {
+    const dev = new CountingDevice(1);
+    const odd = Object.assign(Object.create(dev) as CountingDevice, { size: Infinity });
+    expect(codeOf(() => readRegisters(odd, 0, 4))).toBe('ERR_INVALID_ARG_TYPE');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimBus, SimEdu, simWindow, SIM_EDU_BAR_SIZE } from '../lib/sim';
 import { EduDriver, expectedEduFactorial } from '../lib/drivers/edu';
+import type { RegisterIO } from '../lib/interfaces';
 
 const BAR0 = 0xfea0_0000; // where QEMU's default x86 machine puts it
 
@@ -165,5 +166,36 @@ describe('the shared edu driver (lib/drivers/edu.ts) on the simulated device', (
     drv.factorial(6, { interrupt: true });
     expect(drv.interruptStatus() & 0x1).toBe(0x1);
     expect(drv.acknowledgeInterrupt(0x1)).toBe(0);
+  });
+});
+
+describe('edu driver arguments and bounds', () => {
+  function codeOf(fn: () => unknown): string | undefined {
+    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    return undefined;
+  }
+
+  it('expectedEduFactorial takes a 32-bit n and returns at once for any of them (0 from 34 on)', () => {
+    expect(expectedEduFactorial(33)).toBe(Number(BigInt.asUintN(32, Array.from({ length: 33 }, (_, i) => BigInt(i + 1)).reduce((a, b) => a * b))));
+    expect(expectedEduFactorial(34)).toBe(0);
+    expect(expectedEduFactorial(4294967295)).toBe(0);
+    expect(codeOf(() => expectedEduFactorial(4294967297))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => expectedEduFactorial(-1))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => expectedEduFactorial(2n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
+  it('the constructor and methods check their arguments by type and range', () => {
+    const b = board();
+    expect(codeOf(() => new EduDriver(null as unknown as RegisterIO))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => new EduDriver(b.regs, { timeoutMs: '5' as unknown as number }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => new EduDriver(b.regs, { bogus: 1 } as {}))).toBe('ERR_INVALID_ARG_VALUE');
+    const drv = new EduDriver(b.regs, { now: () => b.sched.nowMs });
+    expect(codeOf(() => drv.factorial(5, null as unknown as {}))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => drv.factorial(5, { interrupt: 1 as unknown as boolean }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => drv.factorial(2 ** 32))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => drv.liveness(5n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => drv.raiseInterrupt(-1))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => drv.acknowledgeInterrupt('1' as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(drv.interruptStatus()).toBe(0); // nothing was written
   });
 });

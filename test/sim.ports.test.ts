@@ -9,7 +9,8 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 // The CMOS driver the QEMU x86 guest runs through /dev/port, written once against PortIO.
-import { cmosSecondsRaw as cmosSeconds, cmosSeconds as cmosSecondsDecoded } from '../lib/drivers/cmos';
+import { cmosRead, cmosSecondsRaw as cmosSeconds, cmosSeconds as cmosSecondsDecoded } from '../lib/drivers/cmos';
+import type { PortIO } from '../lib/interfaces';
 
 describe('SimPortSpace', () => {
   it('unassigned ports read all ones and ignore writes, as on a PC', () => {
@@ -226,5 +227,27 @@ describe('keyboard controller 0x60/0x64', () => {
     expect(ports.inb(0x64) & 0x21).toBe(0x21);
     expect(k.irq12.level).toBe(true);
     expect(ports.inb(0x60)).toBe(0x08);
+  });
+});
+
+describe('CMOS driver arguments and bounds', () => {
+  it('a port space with no clock (status A reads 0xff) gives ERR_MMAPKIT_TIMEOUT after maxTries reads', () => {
+    const ports = new SimPortSpace();
+    let err: (Error & { code?: string }) | undefined;
+    try { cmosSecondsDecoded(ports); } catch (e) { err = e as Error & { code?: string }; }
+    expect(err?.code).toBe('ERR_MMAPKIT_TIMEOUT');
+    expect(err?.message).toBe('CMOS clock still updating (status A bit 7 set) after 1000 reads');
+    expect(codeOf(() => cmosSecondsDecoded(ports, 0))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => cmosSecondsDecoded(ports, 2 ** 53))).toBe('ERR_OUT_OF_RANGE');
+  });
+
+  it('ports must be a PortIO and reg an integer 0–255', () => {
+    const m = createSimMachine();
+    expect(codeOf(() => cmosRead(null as unknown as PortIO, 0))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => cmosRead({} as PortIO, 0))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => cmosSeconds({ outb: 1 } as unknown as PortIO))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => cmosRead(m.ports, 8999n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => cmosRead(m.ports, 256))).toBe('ERR_OUT_OF_RANGE');
+    expect(cmosRead(m.ports, 0x8a)).toBe(cmosRead(m.ports, 0x0a)); // bit 7 (NMI mask) is left clear
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   SimBus, SimUart, SIM_UART_BASE, SIM_UART_BYTE_NS, simWindow,
 } from '../lib/sim';
-import { uartGetc, uartPutc, uartWrite, UART_STATUS, UART_TX_EMPTY } from '../lib/drivers/uart';
+import { uartGetc, uartPutc, uartWrite, UART_DEFAULT_MAX_POLLS, UART_STATUS, UART_TX_EMPTY } from '../lib/drivers/uart';
+import type { RegisterIO } from '../lib/interfaces';
+import { runNode } from './support/helpers';
 
 function board() {
   const bus = new SimBus({ seed: 1 });
@@ -173,3 +175,63 @@ describe('SimUart: the bytes fed are checked before they are read', () => {
 function bus0() {
   return new SimBus();
 }
+
+describe('uart driver arguments and bounds', () => {
+  function codeOf(fn: () => unknown): string | undefined {
+    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    return undefined;
+  }
+
+  it('checks regs, the byte and the options by type before any register access', () => {
+    const { regs, bus } = board();
+    const trace = bus.startTrace();
+    expect(codeOf(() => uartPutc(null as unknown as RegisterIO, 'a'))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => uartGetc({} as RegisterIO))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => uartWrite(new Uint8Array(4) as unknown as RegisterIO, 'a'))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => uartPutc(regs, 1n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => uartPutc(regs, ''))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(codeOf(() => uartPutc(regs, 1.5))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => uartPutc(regs, 'a', null as unknown as {}))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => uartPutc(regs, 'a', { maxPolls: 0 }))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => uartPutc(regs, 'a', { maxPolls: 4294967297 }))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => uartPutc(regs, 'a', { maxPolls: true as unknown as number }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => uartWrite(regs, null as unknown as string))).toBe('ERR_INVALID_ARG_TYPE');
+    bus.stopTrace();
+    expect(trace.records.length).toBe(0);
+  });
+
+  it('without maxPolls a transmitter that never empties gives ERR_MMAPKIT_TIMEOUT after 1 000 000 STATUS reads', () => {
+    const { regs } = board();
+    regs.write32(0x0c, 0); // transmitter stopped
+    regs.write32(0x00, 0x41);
+    regs.write32(0x00, 0x42);
+    let err: (Error & { code?: string }) | undefined;
+    try { uartPutc(regs, 'C'); } catch (e) { err = e as Error & { code?: string }; }
+    expect(err?.code).toBe('ERR_MMAPKIT_TIMEOUT');
+    expect(err?.message).toBe(`UART transmitter still busy after ${UART_DEFAULT_MAX_POLLS} STATUS reads`);
+    expect(UART_DEFAULT_MAX_POLLS).toBe(1_000_000);
+  });
+
+  it('uartWrite sends a Uint8Array; bytes of a protected or detached buffer are an error, not a signal (child process)', () => {
+    const { regs, uart, sched } = board();
+    uartWrite(regs, new Uint8Array([0x68, 0x69]));
+    sched.runAll();
+    expect(uart.output).toBe('hi');
+    const r = runNode(`
+      const bus = new mk.SimBus({ seed: 1 });
+      bus.map(mk.SIM_UART_BASE, new mk.SimUart(bus.scheduler));
+      const regs = mk.simWindow(bus, mk.SIM_UART_BASE, 0x1000);
+      const codes = [];
+      const m = mk.mapAnonymous(8192);
+      const b = m.buffer;
+      m.protect('none', 4096, 4096);
+      try { mk.uartWrite(regs, b.subarray(4000, 4200)); codes.push('returned'); } catch (e) { codes.push(e.code); }
+      const t = new Uint8Array(16);
+      structuredClone(t.buffer, { transfer: [t.buffer] });
+      try { mk.uartWrite(regs, t); codes.push('returned'); } catch (e) { codes.push(e.code); }
+      console.log(JSON.stringify(codes));
+    `);
+    expect(r.signal).toBeNull();
+    expect(JSON.parse(r.stdout)).toEqual(['ERR_MMAPKIT_PROTECTED', 'ERR_MMAPKIT_CLOSED']);
+  });
+});

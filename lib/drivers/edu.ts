@@ -16,6 +16,9 @@
 import type { RegisterIO } from '../interfaces';
 import { usageError } from '../errors';
 import { pollUntil, type PollOptions } from '../regs/helpers';
+import { invalidType, REGISTER_IO_METHODS, toBool, toInt, toObjectWith, toOptions } from '../validate';
+
+const U32 = 0xffffffff;
 
 export const EDU_VENDOR_ID = 0x1234;
 export const EDU_DEVICE_ID = 0x11e8;
@@ -77,8 +80,13 @@ export class EduDriver {
   readonly #poll: PollOptions;
 
   constructor(io: RegisterIO, options: EduDriverOptions = {}) {
-    this.io = io;
-    this.#poll = { timeoutMs: options.timeoutMs ?? 1000, now: options.now, maxReads: options.maxReads, width: 32 };
+    this.io = toObjectWith<RegisterIO>(io, 'io', REGISTER_IO_METHODS, 'a RegisterIO');
+    const o = toOptions<EduDriverOptions>(options, 'options', ['timeoutMs', 'now', 'maxReads']);
+    const timeoutMs = o.timeoutMs ?? 1000;
+    if (typeof timeoutMs !== 'number') throw invalidType('options.timeoutMs', 'of type number', timeoutMs);
+    if (o.now !== undefined && typeof o.now !== 'function') throw invalidType('options.now', 'a function', o.now);
+    if (o.maxReads !== undefined && typeof o.maxReads !== 'number') throw invalidType('options.maxReads', 'of type number', o.maxReads);
+    this.#poll = { timeoutMs, now: o.now, maxReads: o.maxReads, width: 32 };
   }
 
   /** Reads the ID register; throws ERR_MMAPKIT_DEVICE unless its low byte is 0xed. */
@@ -92,12 +100,14 @@ export class EduDriver {
 
   /** Writes `value` to LIVENESS and returns what reads back (its inverse on a live device). */
   liveness(value: number): number {
+    toInt(value, 'value', 0, U32);
     this.io.write32(EDU_REG.LIVENESS, value);
     return this.io.read32(EDU_REG.LIVENESS);
   }
 
   /** Whether the device inverts `value` (default 0x12345678) as a live edu does. */
   isAlive(value = 0x12345678): boolean {
+    toInt(value, 'value', 0, U32);
     return this.liveness(value) === (~value >>> 0);
   }
 
@@ -112,17 +122,21 @@ export class EduDriver {
    * 7 is set first so the device raises IRQ_STATUS bit 0 when done.
    */
   factorial(n: number, options: { interrupt?: boolean } = {}): EduFactorial {
+    toInt(n, 'n', 0, U32);
+    const o = toOptions<{ interrupt?: boolean }>(options, 'options', ['interrupt']);
+    const interrupt = o.interrupt === undefined ? false : toBool(o.interrupt, 'options.interrupt');
     pollUntil(this.io, EDU_REG.STATUS, EDU_STATUS_BUSY, 0, this.#poll);
-    if (options.interrupt) this.io.write32(EDU_REG.STATUS, EDU_STATUS_IRQ_ON_DONE);
+    if (interrupt) this.io.write32(EDU_REG.STATUS, EDU_STATUS_IRQ_ON_DONE);
     this.io.write32(EDU_REG.FACTORIAL, n);
     const done = pollUntil(this.io, EDU_REG.STATUS, EDU_STATUS_BUSY, 0, this.#poll);
     const value = this.io.read32(EDU_REG.FACTORIAL);
-    if (options.interrupt) this.io.write32(EDU_REG.STATUS, 0);
+    if (interrupt) this.io.write32(EDU_REG.STATUS, 0);
     return { n, value, reads: done.reads, elapsedMs: done.elapsedMs };
   }
 
   /** Sets `bits` in IRQ_STATUS (and raises the device's interrupt). */
   raiseInterrupt(bits: number): void {
+    toInt(bits, 'bits', 0, U32);
     this.io.write32(EDU_REG.IRQ_RAISE, bits);
   }
 
@@ -133,13 +147,20 @@ export class EduDriver {
 
   /** Clears `bits` (default: all that are set) in IRQ_STATUS; returns IRQ_STATUS afterwards. */
   acknowledgeInterrupt(bits?: number): number {
+    if (bits !== undefined) toInt(bits, 'bits', 0, U32);
     this.io.write32(EDU_REG.IRQ_ACK, bits ?? this.interruptStatus());
     return this.interruptStatus();
   }
 }
 
-/** Plain n! modulo 2^32, the value the device is expected to return. */
+/**
+ * Plain n! modulo 2^32 for an integer n from 0 to 2^32 - 1 (what the device's 32-bit FACTORIAL
+ * register takes), the value the device is expected to return.
+ */
 export function expectedEduFactorial(n: number): number {
+  toInt(n, 'n', 0, U32);
+  // 34! has 32 factors of two, so n! mod 2^32 is 0 from n = 34 on: no loop past that.
+  if (n >= 34) return 0;
   let v = 1;
   for (let i = 2; i <= n; i++) v = Math.imul(v, i) >>> 0;
   return v;

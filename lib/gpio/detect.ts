@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { usageError } from '../errors';
+import { rangeError, usageError } from '../errors';
+import { checkLoop, detachedError, isDetached } from '../mapping';
+import { invalidType, toInt, toOptions } from '../validate';
 import { GPIO_PIN_COUNTS, type GpioChipKind } from './tables';
 
 export type RaspberryPiSoc = 'BCM2835' | 'BCM2836' | 'BCM2837' | 'BCM2711' | 'BCM2712';
@@ -56,6 +58,14 @@ const DEFAULT_BASE: Record<RaspberryPiSoc, number> = {
 const RP1_GPIO_PHYS = 0x1f000d0000;
 const BY_PROCESSOR: RaspberryPiSoc[] = ['BCM2835', 'BCM2836', 'BCM2837', 'BCM2711', 'BCM2712'];
 
+/** @internal Checks the options of {@link detectRaspberryPi}; `extra` keys are a caller's own. */
+export function toDetectOptions<T extends DetectRaspberryPiOptions>(options: unknown, extra: readonly string[] = []): T {
+  const o = toOptions<T>(options, 'options', ['deviceTree', 'cpuinfo', ...extra]);
+  if (o.deviceTree !== undefined && typeof o.deviceTree !== 'string') throw invalidType('options.deviceTree', 'of type string', o.deviceTree);
+  if (o.cpuinfo !== undefined && o.cpuinfo !== null && typeof o.cpuinfo !== 'string') throw invalidType('options.cpuinfo', 'of type string or null', o.cpuinfo);
+  return o as T;
+}
+
 function readMaybe(file: string): Buffer | null {
   try {
     return fs.readFileSync(file);
@@ -71,6 +81,7 @@ function strings(buf: Buffer | null): string[] {
 
 /** The revision code's processor field (new-style codes only), as a SoC. */
 export function socFromRevision(rev: number): RaspberryPiSoc | null {
+  toInt(rev, 'rev', 0, 0xffffffff);
   if ((rev & 0x800000) === 0) return 'BCM2835'; // old-style codes: the original Pi 1
   return BY_PROCESSOR[(rev >>> 12) & 0xf] ?? null;
 }
@@ -83,6 +94,23 @@ export function socFromRevision(rev: number): RaspberryPiSoc | null {
  * byte 4, or at byte 8 when that is 0.
  */
 export function parseSocRanges(buf: Buffer, cells?: { child: number; parent: number }): number | null {
+  if (!(buf instanceof Uint8Array)) throw invalidType('buf', 'an instance of Buffer or Uint8Array', buf);
+  if (buf.byteLength === 0 && isDetached(buf.buffer)) throw detachedError(buf.buffer, 'buf');
+  if (cells !== undefined) {
+    const c = toOptions<{ child: number; parent: number }>(cells, 'cells', ['child', 'parent']);
+    if (typeof c.child !== 'number') throw invalidType('cells.child', 'of type number', c.child);
+    if (typeof c.parent !== 'number') throw invalidType('cells.parent', 'of type number', c.parent);
+    if (!Number.isSafeInteger(c.child) || !Number.isSafeInteger(c.parent)) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The cell counts must be integers. Received child ${c.child}, parent ${c.parent}`);
+    }
+  }
+  // Only the first few cells are read, but in JavaScript: a mapping's bytes are checked first.
+  const used = Math.min(buf.byteLength, cells ? 4 * Math.max(0, Math.min(cells.child + cells.parent, 64)) : 12);
+  checkLoop(buf.buffer, buf.byteOffset, used, 'read', 'parseSocRanges()')?.(0, used);
+  if (!Buffer.isBuffer(buf)) {
+    const u = buf as Uint8Array;
+    buf = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  }
   if (cells && cells.child >= 1 && cells.parent >= 1 && cells.parent <= 2 && buf.length >= 4 * (cells.child + cells.parent)) {
     let v = 0;
     for (let i = 0; i < cells.parent; i++) v = v * 2 ** 32 + buf.readUInt32BE(4 * (cells.child + i));
@@ -124,6 +152,7 @@ function cpuinfoFields(text: string): Record<string, string> {
  * Throws ERR_MMAPKIT_NOT_RASPBERRY_PI (saying what was found) on any other machine.
  */
 export function detectRaspberryPi(options: DetectRaspberryPiOptions = {}): RaspberryPiInfo {
+  options = toDetectOptions(options);
   const dt = options.deviceTree ?? '/proc/device-tree';
   let cpuinfoPath = options.cpuinfo;
   if (cpuinfoPath === undefined) {

@@ -8,8 +8,9 @@ import type { RegisterIO } from '../interfaces';
 import { rangeError, typeError, usageError } from '../errors';
 import * as regs from '../regs';
 import { gpioChipDriver, type GpioChipDriver, type GpioFunction, type GpioPull } from './chips';
-import { detectRaspberryPi, type DetectRaspberryPiOptions, type RaspberryPiInfo } from './detect';
-import { GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, type GpioChipKind } from './tables';
+import { detectRaspberryPi, toDetectOptions, type DetectRaspberryPiOptions, type RaspberryPiInfo } from './detect';
+import { GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, toGpioChip, type GpioChipKind } from './tables';
+import { invalidType, toInt, toObjectWith, toStr } from '../validate';
 
 export type { GpioFunction, GpioPull, GpioChipDriver } from './chips';
 export { detectRaspberryPi, parseSocRanges, socFromRevision } from './detect';
@@ -56,22 +57,41 @@ const PIN_FUNCTION_WORDS: Record<string, GpioFunction> = {
 
 /** Accepts 'input' | 'output' | 'none' | 'alt0'…'alt8' | pinctrl's 'ip' | 'op' | 'no' | 'a0'…'a8'. */
 export function parseGpioFunction(word: string): GpioFunction {
-  const w = String(word).toLowerCase();
+  return toGpioFunction(word, 'word');
+}
+
+function toGpioFunction(word: unknown, name: string): GpioFunction {
+  const w = toStr(word, name).toLowerCase();
   if (w in PIN_FUNCTION_WORDS) return PIN_FUNCTION_WORDS[w];
   const m = /^(?:a|alt)([0-8])$/.exec(w);
   if (m) return `alt${m[1]}` as GpioFunction;
-  throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO function '${word}' (input, output, alt0–alt8, or pinctrl's ip, op, a0–a8, no)`);
+  throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO function '${w.length > 28 ? w.slice(0, 25) + '...' : w}' (input, output, alt0–alt8, or pinctrl's ip, op, a0–a8, no)`);
 }
 
-/** Parses a pin list such as '4', '2-5,17' or 'GPIO4'; checks each against pinCount. */
+/** Most pins a chip may be said to have in {@link parseGpioPins} (RP1 and BCM have 54–58). */
+const MAX_PIN_COUNT = 1024;
+
+/**
+ * Parses a pin list such as '4', '2-5,17' or 'GPIO4'; checks each against pinCount (an integer
+ * 0–1024).
+ */
 export function parseGpioPins(spec: string, pinCount: number): number[] {
+  toStr(spec, 'spec');
+  toInt(pinCount, 'pinCount', 0, MAX_PIN_COUNT);
   const out: number[] = [];
-  for (const part of String(spec).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^(?:gpio)?(\d+)(?:-(?:gpio)?(\d+))?$/i.exec(part);
-    if (!m) throw rangeError('ERR_INVALID_ARG_VALUE', `bad pin '${part}': use numbers and ranges such as 4, 2-5 or 2-5,17`);
+    if (!m) throw rangeError('ERR_INVALID_ARG_VALUE', `bad pin '${part.length > 28 ? part.slice(0, 25) + '...' : part}': use numbers and ranges such as 4, 2-5 or 2-5,17`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw rangeError('ERR_INVALID_ARG_VALUE', `bad pin range '${part}': ${b} is below ${a}`);
+    if (b >= pinCount) {
+      const p = a >= pinCount ? a : pinCount;
+      throw rangeError('ERR_OUT_OF_RANGE', `GPIO${p} does not exist: this chip has GPIO0–GPIO${pinCount - 1}`);
+    }
+    if (out.length + (b - a + 1) > MAX_PIN_COUNT * 64) {
+      throw rangeError('ERR_OUT_OF_RANGE', `the pin list '${spec.length > 28 ? spec.slice(0, 25) + '...' : spec}' names more than ${MAX_PIN_COUNT * 64} pins`);
+    }
     for (let p = a; p <= b; p++) {
       if (p >= pinCount) throw rangeError('ERR_OUT_OF_RANGE', `GPIO${p} does not exist: this chip has GPIO0–GPIO${pinCount - 1}`);
       out.push(p);
@@ -99,14 +119,14 @@ export class RaspberryPiGpio {
   private closed = false;
 
   constructor(readonly io: RegisterIO, chip: GpioChipKind | RaspberryPiInfo, source = 'register window') {
-    if (io === null || typeof io !== 'object' || typeof io.read32 !== 'function') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "io" argument must be a RegisterIO');
-    }
+    toObjectWith<RegisterIO>(io, 'io', ['read32', 'write32'], 'a RegisterIO');
     const info = typeof chip === 'object' && chip !== null ? chip : null;
-    const kind = info ? info.chip : chip as GpioChipKind;
-    if (!(kind in GPIO_PIN_COUNTS)) throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO chip '${String(kind)}' (bcm2835, bcm2711 or rp1)`);
+    const kind = info ? toGpioChip(info.chip, 'chip.chip') : toGpioChip(chip);
+    if (typeof source !== 'string') throw invalidType('source', 'of type string', source);
     const need = kind === 'rp1' ? 0x30000 : 0xf4;
-    if (io.size < need) throw rangeError('ERR_OUT_OF_RANGE', `a ${kind} GPIO window needs ${need} bytes; this one has ${io.size}`);
+    const size: unknown = io.size;
+    if (typeof size !== 'number') throw invalidType('io.size', 'of type number', size);
+    if (!(size >= need)) throw rangeError('ERR_OUT_OF_RANGE', `a ${kind} GPIO window needs ${need} bytes; this one has ${size}`);
     this.chip = kind;
     this.info = info;
     this.pinCount = GPIO_PIN_COUNTS[kind];
@@ -119,7 +139,11 @@ export class RaspberryPiGpio {
    * /dev/gpiomem0), then /dev/mem at the detected physical address.
    */
   static open(options: OpenRaspberryPiGpioOptions = {}): RaspberryPiGpio {
-    const info = options.info ?? detectRaspberryPi(options);
+    options = toDetectOptions<OpenRaspberryPiGpioOptions>(options, ['writable', 'device', 'info']);
+    if (options.writable !== undefined && typeof options.writable !== 'boolean') throw invalidType('options.writable', 'of type boolean', options.writable);
+    if (options.device !== undefined && typeof options.device !== 'string') throw invalidType('options.device', 'of type string', options.device);
+    if (options.info !== undefined) checkInfo(options.info);
+    const info = options.info ?? detectRaspberryPi({ deviceTree: options.deviceTree, cpuinfo: options.cpuinfo });
     const open = (regs as unknown as Record<string, unknown>).openRegisterWindow as OpenWindow | undefined;
     if (typeof open !== 'function') {
       throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'register windows are not available in this build of mmapkit (lib/regs has no openRegisterWindow)');
@@ -151,7 +175,7 @@ export class RaspberryPiGpio {
 
   private check(pin: number): void {
     if (this.closed) throw usageError('ERR_MMAPKIT_CLOSED', 'this RaspberryPiGpio is closed');
-    if (typeof pin !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "pin" argument must be a number; received ${typeof pin}`);
+    if (typeof pin !== 'number') throw invalidType('pin', 'of type number', pin);
     if (!Number.isInteger(pin) || pin < 0 || pin >= this.pinCount) {
       throw rangeError('ERR_OUT_OF_RANGE', `GPIO${pin} does not exist: this ${this.chip} has GPIO0–GPIO${this.pinCount - 1}`);
     }
@@ -187,6 +211,11 @@ export class RaspberryPiGpio {
 
   /** Reads the given pins (default all). Never writes a register. */
   probe(pins: readonly number[] = this.pins()): GpioPinState[] {
+    if (!Array.isArray(pins)) throw invalidType('pins', 'an instance of Array', pins);
+    if (pins.length > this.pinCount * 64) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The "pins" argument has ${pins.length} entries; at most ${this.pinCount * 64} are accepted`);
+    }
+    for (const p of pins) this.check(p);
     return pins.map((p) => this.probePin(p));
   }
 
@@ -198,7 +227,7 @@ export class RaspberryPiGpio {
   /** Sets a pin's function: 'input', 'output', 'alt0'…'alt5' ('alt8' on RP1), 'none' (RP1), or pinctrl's words. */
   setFunction(pin: number, fn: GpioFunction | string): void {
     this.check(pin);
-    const f = parseGpioFunction(fn);
+    const f = toGpioFunction(fn, 'fn');
     if (f.startsWith('alt') && Number(f.slice(3)) >= GPIO_ALT_COUNTS[this.chip]) {
       throw rangeError('ERR_OUT_OF_RANGE', `${this.chip} has ALT0–ALT${GPIO_ALT_COUNTS[this.chip] - 1}; ${f} does not exist`);
     }
@@ -230,9 +259,10 @@ export class RaspberryPiGpio {
   /** Sets the pull: the clocked GPPUD sequence (BCM2835/7), the pull registers (BCM2711), the pads (RP1). */
   setPull(pin: number, pull: 'up' | 'down' | 'none' | 'pu' | 'pd' | 'pn'): void {
     this.check(pin);
+    toStr(pull, 'pull');
     const p = pull === 'pu' ? 'up' : pull === 'pd' ? 'down' : pull === 'pn' ? 'none' : pull;
     if (p !== 'up' && p !== 'down' && p !== 'none') {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `unknown pull '${String(pull)}' (up, down, none, or pu, pd, pn)`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `unknown pull '${pull.length > 28 ? pull.slice(0, 25) + '...' : pull}' (up, down, none, or pu, pd, pn)`);
     }
     this.driver.setPull(pin, p);
   }
@@ -243,6 +273,19 @@ export class RaspberryPiGpio {
     this.closed = true;
     const c = (this.io as ClosableRegisterIO).close;
     if (typeof c === 'function') c.call(this.io);
+  }
+}
+
+/** The `options.info` of {@link RaspberryPiGpio.open}: the fields open() uses, by type. */
+function checkInfo(info: unknown): void {
+  if (info === null || typeof info !== 'object') throw invalidType('options.info', 'a RaspberryPiInfo object', info);
+  const o = info as Record<string, unknown>;
+  toGpioChip(o.chip, 'options.info.chip');
+  if (typeof o.gpiomem !== 'string') throw invalidType('options.info.gpiomem', 'of type string', o.gpiomem);
+  for (const k of ['gpioBase', 'gpioLength']) {
+    const v = o[k];
+    if (typeof v !== 'number') throw invalidType(`options.info.${k}`, 'of type number', v);
+    if (!Number.isSafeInteger(v) || v < 0) throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.info.${k}" is out of range. It must be a non-negative integer. Received ${v}`);
   }
 }
 

@@ -7,6 +7,7 @@
 export type GpioChipKind = 'bcm2835' | 'bcm2711' | 'rp1';
 
 import { rangeError } from '../errors';
+import { invalidType } from '../validate';
 
 // One row per pin: ALT0..ALT5 (BCM) or a0..a8 (RP1). Rows are written compactly as
 // space-separated names to keep the tables readable.
@@ -211,16 +212,36 @@ export const GPIO_ALT_COUNTS: Readonly<Record<GpioChipKind, number>> = Object.fr
  * The alternate-function names of one pin: index n is ALTn (a0–a8 on RP1); '-' where the
  * datasheet lists no function.
  */
+/** @internal The `chip` argument: 'bcm2835', 'bcm2711' or 'rp1' (ERR_INVALID_ARG_VALUE otherwise). */
+export function toGpioChip(chip: unknown, name = 'chip'): GpioChipKind {
+  if (typeof chip !== 'string') throw invalidType(name, "one of 'bcm2835', 'bcm2711', 'rp1'", chip);
+  if (!Object.prototype.hasOwnProperty.call(GPIO_PIN_COUNTS, chip)) {
+    throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO chip '${chip.length > 28 ? chip.slice(0, 25) + '...' : chip}' (bcm2835, bcm2711 or rp1)`);
+  }
+  return chip as GpioChipKind;
+}
+
+/** @internal A pin number argument: a number (its range is checked by the caller). */
+export function toGpioPinNumber(pin: unknown, name = 'pin'): number {
+  if (typeof pin !== 'number') throw invalidType(name, 'of type number', pin);
+  return pin;
+}
+
 export function gpioAltFunctions(chip: GpioChipKind, pin: number): readonly string[] {
-  const table = TABLES[chip];
-  if (!table) throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO chip '${String(chip)}' (bcm2835, bcm2711 or rp1)`);
-  const row = Number.isInteger(pin) ? table[pin] : undefined;
+  const table = TABLES[toGpioChip(chip)];
+  toGpioPinNumber(pin);
+  const row = Number.isInteger(pin) && pin >= 0 ? table[pin] : undefined;
   if (!row) throw rangeError('ERR_OUT_OF_RANGE', `GPIO${pin} does not exist on ${chip} (GPIO0–GPIO${table.length - 1})`);
   return row;
 }
 
 /** Reset pull of every pin of a chip, as 'up' | 'down' | 'none'. */
 export function gpioDefaultPull(chip: GpioChipKind, pin: number): 'up' | 'down' | 'none' {
+  toGpioChip(chip);
+  toGpioPinNumber(pin);
+  if (!Number.isInteger(pin) || pin < 0) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "pin" is out of range. It must be a non-negative integer. Received ${pin}`);
+  }
   if (chip === 'rp1') return pin <= 8 ? 'up' : 'down';
   if (pin <= 8) return 'up';
   if (pin <= 27) return 'down';

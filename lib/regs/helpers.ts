@@ -5,17 +5,35 @@
 import type { AccessWidth, RegisterIO } from '../interfaces';
 import { rangeError, typeError, usageError, MmapkitError } from '../errors';
 import { describeValue, RegisterWindow } from './window';
-import { toOptions } from '../validate';
+import { REGISTER_IO_METHODS, toObjectWith, toOptions } from '../validate';
+
+/** The `io` argument: any object with the eight RegisterIO methods (nothing else is read). */
+function toIO(io: unknown): RegisterIO {
+  return toObjectWith<RegisterIO>(io, 'io', REGISTER_IO_METHODS, 'a RegisterIO');
+}
+
+/** A register offset: a number (the RegisterIO checks its range). */
+function checkOffset(offset: unknown): asserts offset is number {
+  if (typeof offset !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be of type number. Received ${describeValue(offset)}`);
+}
 
 
 function checkWidth(width: unknown): asserts width is AccessWidth {
   if (width !== 8 && width !== 16 && width !== 32 && width !== 64) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The access width must be 8, 16, 32 or 64 bits. Received ${String(width)}`);
+    if (typeof width !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The access width must be 8, 16, 32 or 64 bits. Received ${describeValue(width)}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `The access width must be 8, 16, 32 or 64 bits. Received ${width}`);
   }
 }
 
 /** One read of `width` bits (default 32). */
 export function readRegister(io: RegisterIO, offset: number, width: AccessWidth = 32): number | bigint {
+  toIO(io);
+  checkOffset(offset);
+  checkWidth(width);
+  return read(io, offset, width);
+}
+
+function read(io: RegisterIO, offset: number, width: AccessWidth): number | bigint {
   switch (width) {
     case 8: return io.read8(offset);
     case 16: return io.read16(offset);
@@ -27,6 +45,8 @@ export function readRegister(io: RegisterIO, offset: number, width: AccessWidth 
 
 /** One write of `width` bits (default 32). */
 export function writeRegister(io: RegisterIO, offset: number, value: number | bigint, width: AccessWidth = 32): void {
+  toIO(io);
+  checkOffset(offset);
   checkWidth(width);
   if (width === 64) {
     if (typeof value !== 'bigint') throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type bigint for a 64-bit access. Received ${describeValue(value)}`);
@@ -44,6 +64,9 @@ function toBits(v: number | bigint, width: AccessWidth, name: string): bigint {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an integer number or a bigint. Received ${describeValue(v)}`);
   }
+  if (!Number.isSafeInteger(v)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a safe integer (or a bigint). Received ${v}`);
+  }
   return BigInt.asUintN(width, BigInt(v));
 }
 
@@ -53,7 +76,7 @@ function fromBits(v: bigint, width: AccessWidth): number | bigint {
 
 function modify(io: RegisterIO, offset: number, width: AccessWidth, f: (old: bigint) => bigint): number | bigint {
   checkWidth(width);
-  const old = toBits(readRegister(io, offset, width), width, 'register');
+  const old = toBits(read(io, offset, width), width, 'register');
   const next = BigInt.asUintN(width, f(old));
   const out = fromBits(next, width);
   writeRegister(io, offset, out, width);
@@ -62,6 +85,8 @@ function modify(io: RegisterIO, offset: number, width: AccessWidth, f: (old: big
 
 /** Read-modify-write: sets the `bits` in the register; returns the value written. */
 export function setBits(io: RegisterIO, offset: number, bits: number | bigint, width: AccessWidth = 32): number | bigint {
+  toIO(io);
+  checkOffset(offset);
   checkWidth(width);
   const b = toBits(bits, width === 64 ? 64 : width, 'bits');
   return modify(io, offset, width, (old) => old | b);
@@ -69,6 +94,8 @@ export function setBits(io: RegisterIO, offset: number, bits: number | bigint, w
 
 /** Read-modify-write: clears the `bits` in the register; returns the value written. */
 export function clearBits(io: RegisterIO, offset: number, bits: number | bigint, width: AccessWidth = 32): number | bigint {
+  toIO(io);
+  checkOffset(offset);
   checkWidth(width);
   const b = toBits(bits, width === 64 ? 64 : width, 'bits');
   return modify(io, offset, width, (old) => old & ~b);
@@ -88,6 +115,8 @@ function fieldMask(shift: number, bits: number, width: AccessWidth): bigint {
  * other bits keep their value. Returns the register value written.
  */
 export function writeField(io: RegisterIO, offset: number, shift: number, bits: number, value: number | bigint, width: AccessWidth = 32): number | bigint {
+  toIO(io);
+  checkOffset(offset);
   checkWidth(width);
   const mask = fieldMask(shift, bits, width);
   if (typeof value !== 'bigint' && (typeof value !== 'number' || !Number.isInteger(value))) {
@@ -102,9 +131,11 @@ export function writeField(io: RegisterIO, offset: number, shift: number, bits: 
 
 /** The `bits` bits starting at bit `shift` of one register read. */
 export function readField(io: RegisterIO, offset: number, shift: number, bits: number, width: AccessWidth = 32): number | bigint {
+  toIO(io);
+  checkOffset(offset);
   checkWidth(width);
   const mask = fieldMask(shift, bits, width);
-  const raw = toBits(readRegister(io, offset, width), width, 'register');
+  const raw = toBits(read(io, offset, width), width, 'register');
   return fromBits((raw & mask) >> BigInt(shift), width);
 }
 
@@ -189,6 +220,8 @@ function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expect
   if (typeof options !== 'object' || options === null) {
     throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
   }
+  toIO(io);
+  checkOffset(offset);
   toOptions<PollOptions>(options, 'options', keys);
   const width = options.width ?? 32;
   checkWidth(width);
@@ -210,7 +243,7 @@ function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expect
   let reads = 0;
   return {
     step(): PollResult | undefined {
-      const raw = readRegister(io, offset, width);
+      const raw = read(io, offset, width);
       reads++;
       const v = typeof raw === 'bigint' ? raw : BigInt(raw >>> 0);
       const elapsedMs = now() - start;
@@ -244,6 +277,7 @@ export function readRegisters(io: RegisterIO, offset: number, count: number, wid
 export function readRegisters(io: RegisterIO, offset: number, count: number, width: AccessWidth = 32): Uint8Array | Uint16Array | Uint32Array | BigUint64Array {
   checkWidth(width);
   if (io instanceof RegisterWindow) return io.readBlock(offset, count, width);
+  toIO(io);
   if (typeof offset !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be of type number. Received ${describeValue(offset)}`);
   if (!Number.isSafeInteger(offset) || offset < 0) {
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be a non-negative integer. Received ${offset}`);
@@ -253,8 +287,12 @@ export function readRegisters(io: RegisterIO, offset: number, count: number, wid
     throw rangeError('ERR_OUT_OF_RANGE', `The value of "count" is out of range. It must be a non-negative integer. Received ${count}`);
   }
   const step = width / 8;
-  if (count > 0 && (offset + count * step > io.size)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${count} registers of ${width} bits at offset 0x${offset.toString(16)} reach past the end of this ${io.size}-byte window`);
+  const size: unknown = io.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `The "io.size" property must be a non-negative integer number. Received ${describeValue(size)}`);
+  }
+  if (count > 0 && (offset + count * step > size)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `${count} registers of ${width} bits at offset 0x${offset.toString(16)} reach past the end of this ${size}-byte window`);
   }
   if (width === 64) {
     const out = new BigUint64Array(count);
