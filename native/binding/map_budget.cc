@@ -14,6 +14,11 @@ namespace {
 std::atomic<long> g_live{0};
 // Room granted beyond Limit() by the last count of the process's real map areas.
 std::atomic<long> g_slack{0};
+// Releases so far, and how many there had been when a recount last found no room: until another
+// release, a recount cannot find more room, so it is not made again (reading /proc/self/maps costs
+// about a millisecond at the limit, and a loop that keeps mapping would pay it on every refusal).
+std::atomic<long> g_releases{0};
+std::atomic<long> g_no_room_at{-1};
 
 long Limit() {
   static const long limit = [] {
@@ -50,9 +55,14 @@ long CountMapAreas() {
 // read, and half the room it leaves below the limit is granted (the other half covers areas that
 // freeing placeholders may split until the next count).
 bool Recount(long live) {
+  long releases = g_releases.load();
+  if (g_no_room_at.load() == releases) return false;
   long real = CountMapAreas();
   long room = real < 0 ? 0 : (Limit() - real) / 2;
-  if (room < 1024) return false;
+  if (room < 1024) {
+    g_no_room_at = releases;
+    return false;
+  }
   g_slack = live + room - Limit();
   return true;
 }
@@ -74,6 +84,7 @@ void ReserveMapping(Napi::Env env) {
 void CountMapping() { g_live++; }
 
 void ReleaseMapping() {
+  g_releases++;
   // Slack is granted only for as long as the count stays high.
   if (g_live.fetch_sub(1) - 1 < Limit() / 2) g_slack = 0;
 }
