@@ -457,7 +457,8 @@ export class SimProcess {
     this.ctr[C_SYSCALLS]++;
     int('addr', addr); int('length', length); bytesArg('vec', vec, 'write');
     if (addr % PAGE !== 0) return -EINVAL;
-    if (length < 0) return -ENOMEM;
+    // Outside the user address range (negative or past 2^53), as past the end of every mapping.
+    if (length < 0 || addr < 0 || !Number.isSafeInteger(addr + length + PAGE)) return -ENOMEM;
     const pages = roundUp(length, PAGE) / PAGE;
     const { hole } = this.covering(addr, addr + pages * PAGE);
     if (hole) return -ENOMEM;
@@ -465,7 +466,8 @@ export class SimProcess {
     const vm = this.vm;
     for (let i = 0; i < pages; i++) {
       const v = addr + i * PAGE;
-      const m = this.findVma(v)!;
+      const m = this.findVma(v);
+      if (m === undefined) return -ENOMEM;
       const slot = vm.slotFor(this.root, m.huge ? Math.floor(v / HUGE) * HUGE : v, m.huge ? 2 : 1, false);
       if (slot >= 0 && (vm.pt[slot] & PTE_P)) vec[i] = 1;
       else if (m.file) vec[i] = m.file.cache.has(m.pgoff + (v - m.start) / PAGE) ? 1 : 0;
