@@ -492,6 +492,11 @@ export function csvSumFile(file: string | number, options?: CsvSumFileOptions): 
   const fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
   try {
     const { size, type } = native ? statFd(fd) : jsStatFd(fd);
+    if (!READABLE_TYPES.includes(type)) {
+      // An anonymous inode: an eventfd, epoll, timerfd or signalfd descriptor (Node's own among
+      // them). read() on those waits for events, never for end of file.
+      throw usageError('ERR_INVALID_ARG_VALUE', `csvSumFile(): ${typeof file === 'number' ? `fd ${file}` : `'${file}'`} is not a file, pipe, socket or device (an event, epoll or timer descriptor?), so it has no end to read to`);
+    }
     // By descriptor, start where its offset is (a redirected standard input may have been read
     // from); without the addon the offset cannot be read, so the descriptor's own offset is used.
     const byFd = typeof file === 'number' && type === S_IFREG;
@@ -513,6 +518,9 @@ export function csvSumFile(file: string | number, options?: CsvSumFileOptions): 
     if (typeof file !== 'number') fs.closeSync(fd);
   }
 }
+
+/** The file types csvSumFile reads: regular files, directories (refused by read), pipes, sockets, devices. */
+const READABLE_TYPES = [S_IFREG, S_IFDIR, fs.constants.S_IFIFO, fs.constants.S_IFSOCK, fs.constants.S_IFCHR, fs.constants.S_IFBLK];
 
 /** fstat(2) through Node's fs, for hosts without the addon: the size and the type bits. */
 function jsStatFd(fd: number): { size: number; type: number } {

@@ -240,6 +240,18 @@ describe('files whose stat size is 0 but which have content', () => {
   it('csvSumFile of a directory is EISDIR', () => {
     expect(() => csvSumFile(dir)).toThrow(expect.objectContaining({ code: 'EISDIR', syscall: 'read', path: dir }));
   });
+
+  it("csvSumFile of an event or epoll descriptor (one of Node's own) is refused, not read forever", () => {
+    const fds = fs.readdirSync('/proc/self/fd').map(Number).filter((fd) => {
+      try {
+        return /^anon_inode:\[(eventfd|eventpoll)\]$/.test(fs.readlinkSync(`/proc/self/fd/${fd}`));
+      } catch {
+        return false;
+      }
+    });
+    expect(fds.length).toBeGreaterThan(0);
+    expect(() => csvSumFile(fds[0])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining(`fd ${fds[0]} is not a file, pipe, socket or device`) }));
+  });
 });
 
 describe('Unix sockets', () => {

@@ -40,6 +40,10 @@ const PAGE = 4096;
 const csvText = Buffer.from('12,34\n5,6\n789,1\n'.repeat(800)).subarray(0, 3 * PAGE + 17);
 const fixture = path.join(dir, 'fixture.csv');
 fs.writeFileSync(fixture, csvText);
+// csvSumFile(fd) reads to end of file, as `cat` does: given one of Node's own descriptors (libuv's
+// signal pipe, whose writer this process holds) it would wait forever, rightly. Descriptor numbers
+// given to it are therefore mapped onto descriptors of the fuzz's own: this file.
+const fixtureFd = fs.openSync(fixture, 'r');
 const fifo = path.join(dir, 'fifo');
 try { require('node:child_process').execFileSync('mkfifo', [fifo]); } catch { /* no mkfifo: the path is then missing */ }
 const subdir = path.join(dir, 'sub');
@@ -142,7 +146,7 @@ function callArb(t) {
     // loadN/storeN are direct typed-array accesses: over a file truncated under the mapping they
     // fault as the user's own buffer[i] would (README's safety paragraph and docs/api.md say so).
     state: r.state === 'truncated' && DIRECT_ACCESS.test(t.name) ? 'fresh' : r.state,
-    args: [...r.args, ...r.extra].slice(0, n + r.extra.length),
+    args: [...r.args, ...r.extra].slice(0, n + r.extra.length).map((a, k) => (k === 0 && t.name === 'csvSumFile' && Number.isInteger(a) && a >= 0 && a <= 0x7fffffff ? fixtureFd : a)),
     extra: undefined,
   }));
 }
