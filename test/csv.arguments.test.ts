@@ -4,23 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { csvSumFile, randomOffsets, scanByteSum, scanRandomRead32, scanStrideSum, scanTouchWrite } from '../lib';
-import { tempDir, TINY_CSV } from './support/helpers';
+import { tempDir, TINY_CSV, expectCode } from './support/helpers';
 
 const dir = tempDir('mmapkit-csvargs-');
 const file = path.join(dir, 'tiny.csv');
 fs.writeFileSync(file, TINY_CSV);
 
-function expectCode(fn: () => unknown, cls: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(cls);
-  expect((thrown as { code: string }).code).toBe(code);
-  if (message !== undefined) expect((thrown as Error).message).toBe(message);
-}
 
 describe('csvSumFile arguments', () => {
   it('sums by path and by descriptor', () => {

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisterIO } from '../lib/interfaces';
+import { expectCode } from './support/helpers';
 import {
   clearBits, findPciDevices, openPciBar, parsePciResources, openPorts, openRegisterWindow, openUio, pollUntil, pollUntilAsync, readField,
   readRegisters, setBits, writeField,
@@ -20,17 +21,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function expectCode(fn: () => unknown, cls: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(cls);
-  expect((thrown as { code: string }).code).toBe(code);
-  if (message !== undefined) expect((thrown as Error).message).toBe(message);
-}
 
 /** Registers in plain memory (not a RegisterWindow), for the helpers' own checks. */
 class MemoryDevice implements RegisterIO {

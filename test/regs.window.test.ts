@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRegisterWindow, RegisterWindow, readRegisters } from '../lib/regs';
 import { createMemfd } from '../lib/shm';
+import { expectCode } from './support/helpers';
 
 let dir: string;
 let file: string;
@@ -16,20 +17,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function expectCode(fn: () => unknown, cls: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message?: string | RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(cls);
-  expect((thrown as { code: string }).code).toBe(code);
-  if (message !== undefined) {
-    if (typeof message === 'string') expect((thrown as Error).message).toBe(message);
-    else expect((thrown as Error).message).toMatch(message);
-  }
-}
 
 describe('openRegisterWindow over a regular file', () => {
   it('exposes exactly the requested unaligned range, for every width, little-endian', () => {

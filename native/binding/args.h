@@ -35,6 +35,21 @@ struct FaultSite {
 [[noreturn]] void ThrowFault(Napi::Env env, int result, const sys::FaultInfo& f, const char* what,
                              const FaultSite* sites, int nsites);
 
+// Bytes per element of a typed array of type t (8 for the 64-bit and BigInt kinds).
+inline size_t ElementSize(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array: return 1;
+    case napi_int16_array:
+    case napi_uint16_array: return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array: return 4;
+    default: return 8;
+  }
+}
+
 // The protection of the page holding addr as mmapkit names it ('none', 'read', 'readwrite',
 // 'write'), "unmapped" when no mapping holds it, or "" when /proc/self/maps cannot be read.
 std::string ProtectionAt(const void* addr);

@@ -23,20 +23,6 @@ struct Bytes {
   size_t length = 0;
 };
 
-size_t ElementSize(napi_typedarray_type t) {
-  switch (t) {
-    case napi_int8_array:
-    case napi_uint8_array:
-    case napi_uint8_clamped_array: return 1;
-    case napi_int16_array:
-    case napi_uint16_array: return 2;
-    case napi_int32_array:
-    case napi_uint32_array:
-    case napi_float32_array: return 4;
-    default: return 8;
-  }
-}
-
 [[noreturn]] void ThrowDetached(Napi::Env env, const char* what) {
   ThrowUsageError(env, "Error", "ERR_MMAPKIT_CLOSED",
                   std::string("The \"") + what +
@@ -55,7 +41,7 @@ Bytes GetBytes(Napi::Env env, Napi::Value v, const char* what) {
     size_t len = 0, off = 0;
     napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off);
     b.data = static_cast<uint8_t*>(data);
-    b.length = len * ElementSize(t);
+    b.length = len * args::ElementSize(t);
   } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
     size_t len = 0, off = 0;
     napi_get_dataview_info(env, v, &len, &data, &ab, &off);

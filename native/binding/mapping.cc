@@ -44,6 +44,7 @@ namespace mmapkit {
 namespace {
 
 using args::Bool;
+using args::ElementSize;
 using args::Int;
 using args::U64;
 
@@ -382,20 +383,6 @@ napi_value OwnerArrayBuffer(Napi::Env env, MapState* s, const Napi::Value& owner
 }
 
 // ---- the mapping's functions ----
-
-size_t ElementSize(napi_typedarray_type t) {
-  switch (t) {
-    case napi_int8_array:
-    case napi_uint8_array:
-    case napi_uint8_clamped_array: return 1;
-    case napi_int16_array:
-    case napi_uint16_array: return 2;
-    case napi_int32_array:
-    case napi_uint32_array:
-    case napi_float32_array: return 4;
-    default: return 8;
-  }
-}
 
 // Creates the owner over the whole mapping: an external Buffer, or, where the mapping is empty or
 // longer than buffer_max (buffer.constants.MAX_LENGTH: 4 GiB on Node 20), a plain External whose

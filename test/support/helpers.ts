@@ -3,7 +3,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { Mapping } from '../../lib';
 
 /** The repository root (the package's own folder). */
@@ -51,4 +51,23 @@ export function mappingTracker(): (m: Mapping) => Mapping {
     open.push(m);
     return m;
   };
+}
+
+/**
+ * Runs fn and checks that it throws an error of class `cls` with `code` (and, when given, exactly
+ * `message`, or a message matching it).
+ */
+export function expectCode(fn: () => unknown, cls: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message?: string | RegExp): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(cls);
+  expect((thrown as { code: string }).code).toBe(code);
+  if (message !== undefined) {
+    if (typeof message === 'string') expect((thrown as Error).message).toBe(message);
+    else expect((thrown as Error).message).toMatch(message);
+  }
 }
