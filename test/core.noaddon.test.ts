@@ -160,7 +160,7 @@ describe('on a platform the addon is not built for', () => {
     const r = spawnSync(process.execPath, ['-e', `${as('darwin', 'arm64')}
       const mk = require('./');
       let e; try { mk.mapFile(${JSON.stringify(csvFile)}); } catch (err) { e = err; }
-      process.stdout.write(JSON.stringify({ code: e.code, message: e.message, sim: mk.simByteLanesScenario().ok, methods: mk.csvMethods() }));`], { cwd: copy, encoding: 'utf8', env: { ...process.env, MMAPKIT_NO_ADDON: '' } });
+      process.stdout.write(JSON.stringify({ code: e.code, message: e.message, sim: mk.simByteLanesScenario().ok, methods: mk.csvMethods() }));`], { cwd: copy, encoding: 'utf8', env: { ...process.env, MMAPKIT_NO_ADDON: '', MMAPKIT_BINDING: '' } });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
       code: 'ERR_MMAPKIT_UNSUPPORTED',
