@@ -180,7 +180,8 @@ describe('the retired range', () => {
       m.store8(0, 1);                             // the library's own access: not an exposure
       const vmMapped = status('VmSize');
       m.unmap();
-      done({ drop: vmMapped - status('VmSize') >= 32 << 20 });
+      // A placeholder would keep all 32 MiB; V8 may map a little of its own in between.
+      done({ drop: vmMapped - status('VmSize') >= 24 << 20 });
     `, { blocked: false });
     expect(out).toEqual({ drop: true });
   });

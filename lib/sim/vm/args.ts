@@ -28,12 +28,6 @@ export function simBig(v: unknown, name: string): bigint {
   return v;
 }
 
-/** A boolean. */
-export function simBool(v: unknown, name: string): boolean {
-  if (typeof v !== 'boolean') throw invalidType(name, 'of type boolean', v);
-  return v;
-}
-
 /**
  * A Uint8Array whose bytes the simulator reads (`access` 'read') or writes ('write'): not detached,
  * and, over a mapping, accessible (ERR_MMAPKIT_CLOSED / ERR_MMAPKIT_PROTECTED / ERR_MMAPKIT_SIGBUS

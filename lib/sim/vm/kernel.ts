@@ -12,8 +12,8 @@ import { SIM_HUGE_PAGE_SIZE, SIM_PAGE_SIZE } from './constants';
 import { SimSignal } from './signal';
 import { SimTlb, TLB_ASID_MUL, TLB_HUGE_BIT } from './tlb';
 import { SimProcess } from './process';
-import { simBool, simBytes } from './args';
-import { invalidType, toChoice, toInt, toOptions, toStr } from '../../validate';
+import { simBytes } from './args';
+import { invalidType, toBool, toChoice, toInt, toOptions, toStr } from '../../validate';
 
 const PAGE = SIM_PAGE_SIZE;
 const HUGE = SIM_HUGE_PAGE_SIZE;
@@ -143,7 +143,7 @@ export class SimFile {
   constructor(id: number, path: string, shmem: boolean) {
     toInt(id, 'id', 0, Number.MAX_SAFE_INTEGER);
     toStr(path, 'path');
-    simBool(shmem, 'shmem');
+    toBool(shmem, 'shmem');
     this.id = id;
     this.path = path;
     this.shmem = shmem;

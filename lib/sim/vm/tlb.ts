@@ -6,8 +6,8 @@
  */
 
 import { rangeError } from '../../errors';
-import { toInt } from '../../validate';
-import { simBool, simInteger, simNum } from './args';
+import { toBool, toInt } from '../../validate';
+import { simInteger, simNum } from './args';
 
 /** Tag space: key = asid * 2^36 + (huge ? 2^35 : 0) + page number. */
 export const TLB_ASID_MUL = 2 ** 36;
@@ -114,8 +114,8 @@ export class SimTlb {
     simNum(key, 'key');
     pageArg(n, 'n');
     simNum(base, 'base');
-    simBool(writable, 'writable');
-    simBool(huge, 'huge');
+    toBool(writable, 'writable');
+    toBool(huge, 'huge');
     let victim = this.find(key, n);
     if (victim < 0) {
       victim = this.lru[(n % this.sets) | 0]; // empty entries are kept at the LRU end
