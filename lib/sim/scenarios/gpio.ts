@@ -5,7 +5,7 @@
  */
 import { SimBus } from '../bus';
 import { simHex } from '../device';
-import { SimBcm2835Gpio } from '../gpio';
+import { SimBcm2835Gpio } from '../devices/gpio-base';
 import { simFormatTime } from '../trace';
 import { simWindow } from '../window';
 import { simCollapse, simCollapsedJSON, simFormatCollapsed } from './format';
