@@ -7,7 +7,7 @@ import {
   RaspberryPiGpio, detectRaspberryPi, formatGpioFuncs, formatGpioFuncsPinctrl, formatGpioPinctrl, formatGpioRaspiGpio,
   parseGpioFunction, parseGpioPins, GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, type RaspberryPiInfo,
 } from '../gpio';
-import { simRaspberryPi, type SimRaspberryPiModel } from '../sim/devices/gpio-base';
+import { simRaspberryPi, type SimRaspberryPiModel } from '../sim/devices/raspberry-pi';
 import { SimBus } from '../sim/bus';
 import { simWindow } from '../sim/window';
 import { asUsage, cliUsageError, defineCommand } from './command';

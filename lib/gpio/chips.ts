@@ -5,6 +5,14 @@
 import type { RegisterIO } from '../interfaces';
 import { rangeError } from '../errors';
 import type { GpioChipKind } from './tables';
+import {
+  BCM_FSEL_MASK, BCM_GPCLR0, BCM_GPLEV0, BCM_GPPUD, BCM_GPPUD_DOWN, BCM_GPPUD_OFF, BCM_GPPUD_UP, BCM_GPPUDCLK0, BCM_GPSET0,
+  BCM_PUP_DOWN, BCM_PUP_NONE, BCM_PUP_PDN0, BCM_PUP_PDN_PINS, BCM_PUP_UP, RP1_CLR, RP1_CTRL_FUNCSEL_MASK, RP1_FSEL_NONE,
+  RP1_FSEL_RIO, RP1_PAD_IE, RP1_PAD_OD, RP1_PAD_PDE, RP1_PAD_PUE, RP1_RIO_OE, RP1_RIO_OUT, RP1_SET, RP1_STATUS_INFROMPAD,
+  bcmFselField, rp1PinRegisters,
+} from './regmap';
+
+export { rp1BankOf } from './regmap';
 
 /** A pin's function: input, output, an alternate function (alt0–alt8) or none (RP1 only). */
 export type GpioFunction =
@@ -13,6 +21,20 @@ export type GpioFunction =
 
 /** A pull as the chip reports it; 'unknown' where the chip cannot tell (BCM2835/7). */
 export type GpioPull = 'up' | 'down' | 'none' | 'unknown';
+
+/** One pin as a probe sees it. */
+export interface GpioPinState {
+  pin: number;
+  function: GpioFunction;
+  /** The raw function-select value (FSEL code on BCM, CTRL.FUNCSEL on RP1). */
+  fsel: number;
+  /** 'input', 'output', 'none', or the datasheet name of the alternate function ('SDA1'). */
+  name: string;
+  level: 0 | 1;
+  pull: GpioPull;
+  /** For outputs, the level driven; null otherwise. */
+  drive: 0 | 1 | null;
+}
 
 /** The per-chip register operations behind {@link RaspberryPiGpio}. */
 export interface GpioChipDriver {
@@ -35,12 +57,12 @@ const FN_TO_FSEL: Partial<Record<GpioFunction, number>> = {
   input: 0, output: 1, alt5: 2, alt4: 3, alt0: 4, alt1: 5, alt2: 6, alt3: 7,
 };
 
-const GPSET0 = 0x1c;
-const GPCLR0 = 0x28;
-const GPLEV0 = 0x34;
-const GPPUD = 0x94;
-const GPPUDCLK0 = 0x98;
-const PUP_PDN0 = 0xe4;
+const GPSET0 = BCM_GPSET0;
+const GPCLR0 = BCM_GPCLR0;
+const GPLEV0 = BCM_GPLEV0;
+const GPPUD = BCM_GPPUD;
+const GPPUDCLK0 = BCM_GPPUDCLK0;
+const PUP_PDN0 = BCM_PUP_PDN0;
 
 /** Waits at least `us` microseconds (the GPPUD set-up and hold times: 150 cycles ≈ 1 µs at 150 MHz). */
 function spinMicroseconds(us: number): void {
@@ -56,17 +78,17 @@ export class BcmGpioDriver implements GpioChipDriver {
   }
 
   getFunction(pin: number): { fn: GpioFunction; raw: number } {
-    const raw = (this.io.read32(4 * Math.floor(pin / 10)) >>> ((pin % 10) * 3)) & 7;
+    const f = bcmFselField(pin);
+    const raw = (this.io.read32(f.offset) >>> f.shift) & BCM_FSEL_MASK;
     return { fn: FSEL_TO_FN[raw], raw };
   }
 
   setFunction(pin: number, fn: GpioFunction): void {
     const code = FN_TO_FSEL[fn];
     if (code === undefined) throw rangeError('ERR_INVALID_ARG_VALUE', `${fn} is not a function of the ${this.kind} GPIO block`);
-    const off = 4 * Math.floor(pin / 10);
-    const shift = (pin % 10) * 3;
-    const v = this.io.read32(off);
-    this.io.write32(off, ((v & ~(7 << shift)) | (code << shift)) >>> 0);
+    const { offset, shift } = bcmFselField(pin);
+    const v = this.io.read32(offset);
+    this.io.write32(offset, ((v & ~(BCM_FSEL_MASK << shift)) | (code << shift)) >>> 0);
   }
 
   level(pin: number): 0 | 1 {
@@ -84,52 +106,38 @@ export class BcmGpioDriver implements GpioChipDriver {
 
   getPull(pin: number): GpioPull {
     if (this.kind !== 'bcm2711') return 'unknown';
-    const v = (this.io.read32(PUP_PDN0 + 4 * (pin >>> 4)) >>> ((pin & 15) * 2)) & 3;
-    return v === 1 ? 'up' : v === 2 ? 'down' : 'none';
+    const v = (this.io.read32(PUP_PDN0 + 4 * Math.floor(pin / BCM_PUP_PDN_PINS)) >>> ((pin % BCM_PUP_PDN_PINS) * 2)) & 3;
+    return v === BCM_PUP_UP ? 'up' : v === BCM_PUP_DOWN ? 'down' : 'none';
   }
 
   setPull(pin: number, pull: 'up' | 'down' | 'none'): void {
     if (this.kind === 'bcm2711') {
-      const off = PUP_PDN0 + 4 * (pin >>> 4);
-      const shift = (pin & 15) * 2;
-      const code = pull === 'up' ? 1 : pull === 'down' ? 2 : 0;
+      const off = PUP_PDN0 + 4 * Math.floor(pin / BCM_PUP_PDN_PINS);
+      const shift = (pin % BCM_PUP_PDN_PINS) * 2;
+      const code = pull === 'up' ? BCM_PUP_UP : pull === 'down' ? BCM_PUP_DOWN : BCM_PUP_NONE;
       const v = this.io.read32(off);
       this.io.write32(off, ((v & ~(3 << shift)) | (code << shift)) >>> 0);
       return;
     }
     // The clocked sequence: control signal, wait, clock the pin, wait, remove both.
     const clk = GPPUDCLK0 + 4 * (pin >>> 5);
-    this.io.write32(GPPUD, pull === 'up' ? 2 : pull === 'down' ? 1 : 0);
+    this.io.write32(GPPUD, pull === 'up' ? BCM_GPPUD_UP : pull === 'down' ? BCM_GPPUD_DOWN : BCM_GPPUD_OFF);
     spinMicroseconds(5);
     this.io.write32(clk, (1 << (pin & 31)) >>> 0);
     spinMicroseconds(5);
-    this.io.write32(GPPUD, 0);
+    this.io.write32(GPPUD, BCM_GPPUD_OFF);
     this.io.write32(clk, 0);
   }
 }
 
-// RP1 layout inside the /dev/gpiomem0 window.
-const RP1_BANK_STEP = 0x4000;
-const RP1_RIO = 0x10000;
-const RP1_PADS = 0x20000;
-const RP1_SET = 0x2000;
-const RP1_CLR = 0x3000;
-const RIO_OUT = 0x0;
-const RIO_OE = 0x4;
-const FSEL_RIO = 5;
-const FSEL_NONE = 0x1f;
-const PAD_OD = 1 << 7;
-const PAD_IE = 1 << 6;
-const PAD_PUE = 1 << 3;
-const PAD_PDE = 1 << 2;
-const STATUS_INFROMPAD = 1 << 17;
-
-/** Bank and index of an RP1 GPIO: 0–27 bank 0, 28–33 bank 1, 34–53 bank 2. */
-export function rp1BankOf(pin: number): { bank: number; index: number } {
-  if (pin < 28) return { bank: 0, index: pin };
-  if (pin < 34) return { bank: 1, index: pin - 28 };
-  return { bank: 2, index: pin - 34 };
-}
+const RIO_OUT = RP1_RIO_OUT;
+const RIO_OE = RP1_RIO_OE;
+const FSEL_RIO = RP1_FSEL_RIO;
+const FSEL_NONE = RP1_FSEL_NONE;
+const PAD_OD = RP1_PAD_OD;
+const PAD_IE = RP1_PAD_IE;
+const PAD_PUE = RP1_PAD_PUE;
+const PAD_PDE = RP1_PAD_PDE;
 
 /** Pi 5's RP1: io_bank CTRL selects the function; sys_rio drives; pads hold the pulls. */
 export class Rp1GpioDriver implements GpioChipDriver {
@@ -138,21 +146,12 @@ export class Rp1GpioDriver implements GpioChipDriver {
   constructor(readonly io: RegisterIO) {}
 
   private addr(pin: number) {
-    const { bank, index } = rp1BankOf(pin);
-    const b = bank * RP1_BANK_STEP;
-    return {
-      status: b + index * 8,
-      ctrl: b + index * 8 + 4,
-      rio: RP1_RIO + b,
-      pad: RP1_PADS + b + 4 + index * 4,
-      bit: (1 << index) >>> 0,
-      index,
-    };
+    return rp1PinRegisters(pin);
   }
 
   getFunction(pin: number): { fn: GpioFunction; raw: number } {
     const a = this.addr(pin);
-    const raw = this.io.read32(a.ctrl) & 0x1f;
+    const raw = this.io.read32(a.ctrl) & RP1_CTRL_FUNCSEL_MASK;
     if (raw === FSEL_NONE) return { fn: 'none', raw };
     if (raw === FSEL_RIO) {
       const oe = (this.io.read32(a.rio + RIO_OE) >>> a.index) & 1;
@@ -177,11 +176,11 @@ export class Rp1GpioDriver implements GpioChipDriver {
     const pad = this.io.read32(a.pad);
     this.io.write32(a.pad, ((pad & ~PAD_OD) | PAD_IE) >>> 0);
     const ctrl = this.io.read32(a.ctrl);
-    this.io.write32(a.ctrl, ((ctrl & ~0x1f) | sel) >>> 0);
+    this.io.write32(a.ctrl, ((ctrl & ~RP1_CTRL_FUNCSEL_MASK) | sel) >>> 0);
   }
 
   level(pin: number): 0 | 1 {
-    return (this.io.read32(this.addr(pin).status) & STATUS_INFROMPAD) ? 1 : 0;
+    return (this.io.read32(this.addr(pin).status) & RP1_STATUS_INFROMPAD) ? 1 : 0;
   }
 
   drive(pin: number): 0 | 1 | null {

@@ -1,5 +1,5 @@
 /** Text and JSON renderings of a probe: pinctrl's `get` lines, raspi-gpio's lines, JSON. */
-import type { GpioPinState } from './index';
+import type { GpioPinState } from './chips';
 import type { GpioChipKind } from './tables';
 import { GPIO_ALT_COUNTS, gpioAltFunctions, gpioDefaultPull, toGpioChip } from './tables';
 import { rangeError } from '../errors';

@@ -7,31 +7,17 @@ import * as fs from 'node:fs';
 import type { RegisterIO } from '../interfaces';
 import { rangeError, typeError, usageError } from '../errors';
 import * as regs from '../regs';
-import { gpioChipDriver, type GpioChipDriver, type GpioFunction, type GpioPull } from './chips';
+import { gpioChipDriver, type GpioChipDriver, type GpioFunction, type GpioPinState, type GpioPull } from './chips';
 import { detectRaspberryPi, toDetectOptions, type DetectRaspberryPiOptions, type RaspberryPiInfo } from './detect';
 import { GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, toGpioChip, type GpioChipKind } from './tables';
 import { invalidType, toInt, toObjectWith, toStr } from '../validate';
 
-export type { GpioFunction, GpioPull, GpioChipDriver } from './chips';
+export type { GpioFunction, GpioPull, GpioChipDriver, GpioPinState } from './chips';
 export { detectRaspberryPi, parseSocRanges, socFromRevision } from './detect';
 export type { RaspberryPiInfo, RaspberryPiSoc, DetectRaspberryPiOptions } from './detect';
 export { gpioAltFunctions, gpioDefaultPull, GPIO_PIN_COUNTS, GPIO_ALT_COUNTS } from './tables';
 export type { GpioChipKind } from './tables';
 export { formatGpioPinctrl, formatGpioRaspiGpio, formatGpioFuncs, formatGpioFuncsPinctrl } from './format';
-
-/** One pin as a probe sees it. */
-export interface GpioPinState {
-  pin: number;
-  function: GpioFunction;
-  /** The raw function-select value (FSEL code on BCM, CTRL.FUNCSEL on RP1). */
-  fsel: number;
-  /** 'input', 'output', 'none', or the datasheet name of the alternate function ('SDA1'). */
-  name: string;
-  level: 0 | 1;
-  pull: GpioPull;
-  /** For outputs, the level driven; null otherwise. */
-  drive: 0 | 1 | null;
-}
 
 /** A register window as lib/regs opens it (RegisterIO plus close()). */
 interface ClosableRegisterIO extends RegisterIO { close?(): void }

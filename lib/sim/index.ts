@@ -1,6 +1,6 @@
 /** The simulator: simulated hardware on a physical bus, and simulated virtual memory. */
 export * from './vm';
-export * from './devices/gpio-base';
+export * from './gpio';
 export * from './random';
 export * from './scheduler';
 export * from './device';

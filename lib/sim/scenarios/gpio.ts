@@ -1,43 +1,33 @@
 /**
  * The `gpio` scenario: the seed's opening example — a 32-bit store to physical address
  * 0x3F20_001C on a Raspberry Pi (BCM2837) writes the GPIO set register — on the simulated GPIO
- * block mapped on the bus, reached through a register window like /dev/mem.
+ * block mapped on the bus as a device (register names from the shared register map in the trace),
+ * reached through a register window like /dev/mem.
  */
 import { SimBus } from '../bus';
 import { simHex } from '../device';
-import { SimBcm2835Gpio } from '../devices/gpio-base';
+import { SimBcm2835Gpio } from '../devices/bcm2835-gpio';
+import { BCM_GPCLR0, BCM_GPEDS0, BCM_GPFSEL0, BCM_GPLEV0, BCM_GPPUD, BCM_GPPUDCLK0, BCM_GPREN0, BCM_GPSET0 } from '../../gpio/regmap';
 import { simFormatTime } from '../trace';
 import { simWindow } from '../window';
 import { simCollapse, simCollapsedJSON, simFormatCollapsed } from './format';
 import type { SimScenarioResult } from './types';
 
 const GPIO_BASE = 0x3f20_0000;
-const GPFSEL0 = 0x00;
-const GPFSEL1 = 0x04;
-const GPSET0 = 0x1c;
-const GPCLR0 = 0x28;
-const GPLEV0 = 0x34;
-const GPEDS0 = 0x40;
-const GPREN0 = 0x4c;
-const GPPUD = 0x94;
-const GPPUDCLK0 = 0x98;
-
-const BANKED: Array<[number, string]> = [
-  [0x1c, 'GPSET'], [0x28, 'GPCLR'], [0x34, 'GPLEV'], [0x40, 'GPEDS'], [0x4c, 'GPREN'], [0x58, 'GPFEN'],
-  [0x64, 'GPHEN'], [0x70, 'GPLEN'], [0x7c, 'GPAREN'], [0x88, 'GPAFEN'], [0x98, 'GPPUDCLK'],
-];
-
-function gpioRegisterName(offset: number): string | undefined {
-  if (offset < 0x18) return `GPFSEL${offset / 4}`;
-  if (offset === GPPUD) return 'GPPUD';
-  for (const [base, name] of BANKED) if (offset === base || offset === base + 4) return `${name}${(offset - base) / 4}`;
-  return undefined;
-}
+const GPFSEL0 = BCM_GPFSEL0;
+const GPFSEL1 = BCM_GPFSEL0 + 4;
+const GPSET0 = BCM_GPSET0;
+const GPCLR0 = BCM_GPCLR0;
+const GPLEV0 = BCM_GPLEV0;
+const GPEDS0 = BCM_GPEDS0;
+const GPREN0 = BCM_GPREN0;
+const GPPUD = BCM_GPPUD;
+const GPPUDCLK0 = BCM_GPPUDCLK0;
 
 export function simGpioScenario(): SimScenarioResult {
   const bus = new SimBus();
-  const gpio = new SimBcm2835Gpio();
-  bus.mapRegisterIO(GPIO_BASE, gpio, { name: 'gpio', registerName: gpioRegisterName });
+  const gpio = new SimBcm2835Gpio({ scheduler: bus.scheduler });
+  bus.map(GPIO_BASE, gpio, { name: 'gpio' });
   const regs = simWindow(bus, GPIO_BASE, 0x1000);
   const trace = bus.startTrace();
 
