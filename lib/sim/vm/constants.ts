@@ -84,3 +84,79 @@ export function simErrnoName(errno: number): string {
   if (typeof errno !== 'number') throw invalidType('errno', 'of type number', errno);
   return ERRNO_NAMES.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
 }
+
+// ---------------------------------------------------------------- limits and layout
+
+/** Most frames a SimVm can have (4 GiB of simulated memory, one host ArrayBuffer). */
+export const SIM_MAX_FRAMES = 1 << 20;
+/** Lowest address mmap() hands out or accepts with MAP_FIXED (vm.mmap_min_addr). */
+export const SIM_MMAP_MIN_ADDR = 0x10000;
+/** End of the user address space (x86-64, 4-level paging). */
+export const SIM_TASK_SIZE = 0x7ffffffff000;
+/** mmap() places mappings top-down from here. */
+export const SIM_MMAP_BASE = 0x7f0000000000;
+/** Most pages one mmap(MAP_POPULATE) populates (2^18: 1 GiB of 4 KiB pages). */
+export const SIM_MAX_POPULATE = 2 ** 18;
+
+/** Per-process counters, in the order of the C_* indexes below. */
+export const SIM_COUNTER_NAMES = [
+  'minorFaults',
+  'majorFaults',
+  'cowCopies',
+  'zeroFills',
+  'zeroPageMaps',
+  'tlbHits',
+  'tlbMisses',
+  'walkRefs',
+  'syscalls',
+  'readBytes',
+  'writeBytes',
+  'signals',
+] as const;
+export type SimCounterName = (typeof SIM_COUNTER_NAMES)[number];
+export type SimCounters = Record<SimCounterName, number>;
+
+// ---------------------------------------------------------------- internal layout (not exported from the package)
+
+/** @internal Frames in a 2 MiB page. */
+export const HUGE_FRAMES = SIM_HUGE_PAGE_SIZE / SIM_PAGE_SIZE;
+
+/** @internal Page-table entry layout: target (frame or table index) * 16 + flag bits. */
+export const PTE_P = 1; // present
+/** @internal */
+export const PTE_W = 2; // writable
+/** @internal */
+export const PTE_R = 4; // readable (cleared for PROT_NONE; x86 keeps such entries non-present)
+/** @internal */
+export const PTE_PS = 8; // page-directory entry maps a 2 MiB page
+
+/** @internal Frame kinds. */
+export const F_FREE = 0;
+/** @internal */
+export const F_CACHE = 1; // page-cache page of a file (or of shared anonymous memory)
+/** @internal */
+export const F_ANON = 2; // private page: anonymous memory or a copy made on write
+/** @internal */
+export const F_RESERVED = 3; // the zero page and the huge zero page
+
+/** @internal Frame flags. */
+export const FL_DIRTY = 1;
+/** @internal */
+export const FL_REF = 2;
+/** @internal */
+export const FL_PIN = 4;
+
+/** @internal Indexes of the per-process counters. */
+export const C_MINOR = 0;
+/** @internal */ export const C_MAJOR = 1;
+/** @internal */ export const C_COW = 2;
+/** @internal */ export const C_ZEROFILL = 3;
+/** @internal */ export const C_ZEROPAGE = 4;
+/** @internal */ export const C_HITS = 5;
+/** @internal */ export const C_MISSES = 6;
+/** @internal */ export const C_WALK = 7;
+/** @internal */ export const C_SYSCALLS = 8;
+/** @internal */ export const C_READ = 9;
+/** @internal */ export const C_WRITE = 10;
+/** @internal */ export const C_SIGNALS = 11;
+/** @internal */ export const C_COUNT = SIM_COUNTER_NAMES.length;

@@ -7,11 +7,13 @@ import { systemError, typeError, rangeError } from '../../errors';
 import {
   SIM_HUGE_PAGE_SIZE, SIM_PAGE_SIZE, SimErrno, SimMadvise, SimMapFlags, SimMsync, SimOpen, SimProt, SimSeek,
 } from './constants';
-import type { SimFile, SimVm, SimVma, SimCounters } from './kernel';
 import {
   C_COUNT, C_READ, C_SYSCALLS, C_WRITE, F_ANON, PTE_P, PTE_R, PTE_W, SIM_COUNTER_NAMES, SIM_MMAP_BASE,
-  SIM_MMAP_MIN_ADDR, SIM_TASK_SIZE,
-} from './kernel';
+  SIM_MMAP_MIN_ADDR, SIM_TASK_SIZE, type SimCounters,
+} from './constants';
+import { registerSimProcess, type SimFile, type SimVma } from './files';
+import type { VmKernel } from './kernel';
+import type { SimVm } from './vm';
 import { SimMapping } from './view';
 import { simBig, simBytes, simNum } from './args';
 import { invalidType, toInt, toStr } from '../../validate';
@@ -57,6 +59,7 @@ export interface SimMapInfo {
 /** A process of a {@link SimVm}. Create one with `vm.spawn()` or `process.fork()`. */
 export class SimProcess {
   readonly vm: SimVm;
+  /** @internal the kernel's machinery */ readonly k: VmKernel;
   readonly pid: number;
   /** Address-space id tagging this process's TLB entries. */
   readonly asid: number;
@@ -75,8 +78,10 @@ export class SimProcess {
   }
 
   /** @internal */
-  constructor(vm: SimVm, pid: number, root: number, cpu: number) {
+  constructor(k: VmKernel, vm: SimVm, pid: number, root: number, cpu: number) {
+    this.k = k;
     this.vm = vm;
+    registerSimProcess(this);
     this.pid = pid;
     this.asid = pid;
     this.root = root;
@@ -102,8 +107,8 @@ export class SimProcess {
 
   /** Move the process to another CPU (its entries leave the old CPU's TLB). */
   migrate(cpu: number): void {
-    this.vm.checkCpu(cpu);
-    this.vm.tlbs[this.cpu].flushAsid(this.asid);
+    this.k.checkCpu(cpu);
+    this.k.tlbs[this.cpu].flushAsid(this.asid);
     this.cpu = cpu;
   }
 
@@ -146,50 +151,50 @@ export class SimProcess {
   }
 
   load8(addr: number): number {
-    return this.vm.mem[this.vm.translate(this, int('addr', addr), false)];
+    return this.k.frames.mem[this.k.mmu.translate(this, int('addr', addr), false)];
   }
   load16(addr: number): number { return Number(this.loadN(addr, 2)); }
   load32(addr: number): number { return Number(this.loadN(addr, 4)); }
   load64(addr: number): bigint { return this.loadN(addr, 8); }
   store8(addr: number, value: number): void {
     simNum(value, 'value');
-    this.vm.mem[this.vm.translate(this, int('addr', addr), true)] = value;
+    this.k.frames.mem[this.k.mmu.translate(this, int('addr', addr), true)] = value;
   }
   store16(addr: number, value: number): void { simNum(value, 'value'); this.storeN(addr, 2, BigInt(value & 0xffff)); }
   store32(addr: number, value: number): void { simNum(value, 'value'); this.storeN(addr, 4, BigInt(value >>> 0)); }
   store64(addr: number, value: bigint): void { simBig(value, 'value'); this.storeN(addr, 8, BigInt.asUintN(64, value)); }
 
   private loadN(addr: number, size: number): bigint {
-    const vm = this.vm;
-    const a = vm.translate(this, int('addr', addr), false);
-    if (addr - vm.tPage + size > vm.tSpan) return this.straddleLoad(addr, size);
+    const k = this.k;
+    const a = k.mmu.translate(this, int('addr', addr), false);
+    if (addr - k.mmu.tPage + size > k.mmu.tSpan) return this.straddleLoad(addr, size);
     let r = 0n;
-    for (let i = size - 1; i >= 0; i--) r = (r << 8n) | BigInt(vm.mem[a + i]);
+    for (let i = size - 1; i >= 0; i--) r = (r << 8n) | BigInt(k.frames.mem[a + i]);
     return r;
   }
 
   private storeN(addr: number, size: number, value: bigint): void {
-    const vm = this.vm;
-    const a = vm.translate(this, int('addr', addr), true);
-    if (addr - vm.tPage + size > vm.tSpan) { this.straddleStore(addr, size, value); return; }
-    for (let i = 0; i < size; i++) vm.mem[a + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    const k = this.k;
+    const a = k.mmu.translate(this, int('addr', addr), true);
+    if (addr - k.mmu.tPage + size > k.mmu.tSpan) { this.straddleStore(addr, size, value); return; }
+    for (let i = 0; i < size; i++) k.frames.mem[a + i] = Number((value >> BigInt(8 * i)) & 0xffn);
   }
 
   /** @internal A load that crosses a page boundary: one translation per byte. */
   straddleLoad(addr: number, size: number): bigint {
     int('addr', addr); toInt(size, 'size', 1, 8);
     let r = 0n;
-    for (let i = size - 1; i >= 0; i--) r = (r << 8n) | BigInt(this.vm.mem[this.vm.translate(this, addr + i, false)]);
+    for (let i = size - 1; i >= 0; i--) r = (r << 8n) | BigInt(this.k.frames.mem[this.k.mmu.translate(this, addr + i, false)]);
     return r;
   }
 
   /** @internal A store that crosses a page boundary: both pages are made writable before any byte is written. */
   straddleStore(addr: number, size: number, value: bigint): void {
     int('addr', addr); toInt(size, 'size', 1, 8); simBig(value, 'value');
-    this.vm.translate(this, addr, true);
-    this.vm.translate(this, addr + size - 1, true);
+    this.k.mmu.translate(this, addr, true);
+    this.k.mmu.translate(this, addr + size - 1, true);
     for (let i = 0; i < size; i++) {
-      this.vm.mem[this.vm.translate(this, addr + i, true)] = Number((value >> BigInt(8 * i)) & 0xffn);
+      this.k.frames.mem[this.k.mmu.translate(this, addr + i, true)] = Number((value >> BigInt(8 * i)) & 0xffn);
     }
   }
 
@@ -207,7 +212,7 @@ export class SimProcess {
     if (vma.huge) this.hugeVmas--;
     if (vma.file) {
       vma.file.vmas.delete(vma);
-      if (vma.file.shmem && vma.file.vmas.size === 0) this.vm.truncate(vma.file, 0);
+      if (vma.file.shmem && vma.file.vmas.size === 0) this.k.cache.truncate(vma.file, 0);
     }
   }
 
@@ -229,10 +234,10 @@ export class SimProcess {
 
   /** Clear the PTEs of [start, end), releasing private frames. */
   private zap(start: number, end: number): void {
-    const vm = this.vm;
-    vm.forEachLeaf(this.root, start, end, (slot, _va, huge) => {
-      vm.dropMapping(vm.pt[slot], huge);
-      vm.pt[slot] = 0;
+    const k = this.k;
+    k.tables.forEachLeaf(this.root, start, end, (slot, _va, huge) => {
+      k.frames.dropMapping(k.tables.pt[slot], huge);
+      k.tables.pt[slot] = 0;
     });
   }
 
@@ -249,7 +254,7 @@ export class SimProcess {
       this.zap(vma.start, vma.end);
       this.removeVmaAt(i);
     }
-    if (any) this.vm.flushRange(this.asid, start, end, hugeToo);
+    if (any) this.k.mmu.flushRange(this.asid, start, end, hugeToo);
   }
 
   private rangeFree(start: number, end: number): boolean {
@@ -328,7 +333,7 @@ export class SimProcess {
       file = of.file;
       pgoff = offset / PAGE;
     } else if (shared) {
-      file = this.vm.newFile('', true);
+      file = this.k.cache.newFile('', true);
       file.size = len;
     }
     const vma: SimVma = {
@@ -337,7 +342,7 @@ export class SimProcess {
     this.insertVma(vma);
     if (flags & SimMapFlags.POPULATE) {
       try {
-        this.vm.populate(this, vma, start, start + len);
+        this.k.faults.populate(this, vma, start, start + len);
       } catch (err) {
         if ((err as { code?: string }).code !== 'SIGBUS') throw err;
       }
@@ -393,10 +398,10 @@ export class SimProcess {
       this.vmas[i].prot = prot;
       hugeToo ||= this.vmas[i].huge;
     }
-    const vm = this.vm;
+    const k = this.k;
     const clear = (prot & 7) === 0 ? PTE_R | PTE_W : (prot & SimProt.WRITE) === 0 ? PTE_W : 0;
-    if (clear) vm.forEachLeaf(this.root, addr, end, (slot) => { vm.pt[slot] &= ~clear; });
-    vm.flushRange(this.asid, addr, end, hugeToo);
+    if (clear) k.tables.forEachLeaf(this.root, addr, end, (slot) => { k.tables.pt[slot] &= ~clear; });
+    k.mmu.flushRange(this.asid, addr, end, hugeToo);
     return 0;
   }
 
@@ -417,7 +422,7 @@ export class SimProcess {
         if (!m.shared || !m.file) continue;
         const s = Math.max(addr, m.start);
         const e = Math.min(end, m.end);
-        this.vm.writebackRange(m.file, m.pgoff + (s - m.start) / PAGE, m.pgoff + (e - m.start) / PAGE);
+        this.k.cache.writebackRange(m.file, m.pgoff + (s - m.start) / PAGE, m.pgoff + (e - m.start) / PAGE);
       }
     }
     return hole ? -ENOMEM : 0;
@@ -440,13 +445,13 @@ export class SimProcess {
         if (m.huge) { s = roundUp(s, HUGE); e = roundUp(e, HUGE); }
         if (e > s) {
           this.zap(s, e);
-          this.vm.flushRange(this.asid, s, e, m.huge);
+          this.k.mmu.flushRange(this.asid, s, e, m.huge);
         }
       } else if (advice === SimMadvise.WILLNEED && m.file) {
         const first = m.pgoff + (s - m.start) / PAGE;
         // Readahead past the size of memory would only evict what it just read: at most `frames` pages.
-        const last = Math.min(m.pgoff + (e - m.start) / PAGE, Math.ceil(m.file.size / PAGE), first + this.vm.frames);
-        for (let idx = first; idx < last; idx++) this.vm.cachePage(m.file, idx);
+        const last = Math.min(m.pgoff + (e - m.start) / PAGE, Math.ceil(m.file.size / PAGE), first + this.k.frames.frames);
+        for (let idx = first; idx < last; idx++) this.k.cache.cachePage(m.file, idx);
       }
     }
     return hole ? -ENOMEM : 0;
@@ -463,13 +468,13 @@ export class SimProcess {
     const { hole } = this.covering(addr, addr + pages * PAGE);
     if (hole) return -ENOMEM;
     if (vec.length < pages) return -EFAULT;
-    const vm = this.vm;
+    const k = this.k;
     for (let i = 0; i < pages; i++) {
       const v = addr + i * PAGE;
       const m = this.findVma(v);
       if (m === undefined) return -ENOMEM;
-      const slot = vm.slotFor(this.root, m.huge ? Math.floor(v / HUGE) * HUGE : v, m.huge ? 2 : 1, false);
-      if (slot >= 0 && (vm.pt[slot] & PTE_P)) vec[i] = 1;
+      const slot = k.tables.slotFor(this.root, m.huge ? Math.floor(v / HUGE) * HUGE : v, m.huge ? 2 : 1, false);
+      if (slot >= 0 && (k.tables.pt[slot] & PTE_P)) vec[i] = 1;
       else if (m.file) vec[i] = m.file.cache.has(m.pgoff + (v - m.start) / PAGE) ? 1 : 0;
       else vec[i] = 0;
     }
@@ -480,8 +485,8 @@ export class SimProcess {
   fork(): SimProcess {
     this.ctr[C_SYSCALLS]++;
     this.assertAlive();
-    const vm = this.vm;
-    const child = new SimProcess(vm, vm.newPid(), vm.allocTable(), this.cpu);
+    const k = this.k;
+    const child = new SimProcess(k, this.vm, k.newPid(), k.tables.allocTable(), this.cpu);
     child.fds = this.fds.slice();
     for (const vma of this.vmas) {
       const cv: SimVma = { ...vma, proc: child };
@@ -489,18 +494,18 @@ export class SimProcess {
       if (cv.file) cv.file.vmas.add(cv);
       if (cv.huge) child.hugeVmas++;
       if (vma.shared) continue; // shared mappings refault in the child, as Linux does
-      vm.forEachLeaf(this.root, vma.start, vma.end, (slot, va, huge) => {
-        let e = vm.pt[slot];
+      k.tables.forEachLeaf(this.root, vma.start, vma.end, (slot, va, huge) => {
+        let e = k.tables.pt[slot];
         const f = e >>> 4;
-        if (vm.fKind[f] === F_ANON) vm.fRef[f]++;
+        if (k.frames.fKind[f] === F_ANON) k.frames.fRef[f]++;
         e = (e & ~PTE_W) >>> 0;
-        vm.pt[slot] = e;
-        const cs = vm.slotFor(child.root, va, huge ? 2 : 1, true);
-        vm.pt[cs] = e;
+        k.tables.pt[slot] = e;
+        const cs = k.tables.slotFor(child.root, va, huge ? 2 : 1, true);
+        k.tables.pt[cs] = e;
       });
     }
-    for (const tlb of vm.tlbs) tlb.flushAsid(this.asid);
-    vm.registerChild(child);
+    for (const tlb of k.tlbs) tlb.flushAsid(this.asid);
+    k.registerChild(child);
     return child;
   }
 
@@ -508,10 +513,10 @@ export class SimProcess {
   exit(): void {
     if (this.exited) return;
     this.unmapRange(0, SIM_TASK_SIZE);
-    for (const tlb of this.vm.tlbs) tlb.flushAsid(this.asid);
+    for (const tlb of this.k.tlbs) tlb.flushAsid(this.asid);
     this.fds = [];
     this.exited = true;
-    this.vm.retire(this);
+    this.k.retire(this);
   }
 
   private assertAlive(): void {
@@ -527,14 +532,14 @@ export class SimProcess {
     int('flags', flags);
     const acc = flags & 3;
     if (acc === 3) return -EINVAL;
-    let file = this.vm.file(path);
+    let file = this.k.cache.file(path);
     if (!file) {
       if (!(flags & SimOpen.CREAT)) return -ENOENT;
-      file = this.vm.createFile(path);
+      file = this.k.cache.createFile(path);
     } else if ((flags & SimOpen.CREAT) && (flags & SimOpen.EXCL)) {
       return -EEXIST;
     }
-    if ((flags & SimOpen.TRUNC) && acc !== SimOpen.RDONLY) this.vm.truncate(file, 0);
+    if ((flags & SimOpen.TRUNC) && acc !== SimOpen.RDONLY) this.k.cache.truncate(file, 0);
     let fd = 3;
     while (this.fds[fd]) fd++;
     this.fds[fd] = {
@@ -584,7 +589,7 @@ export class SimProcess {
     const of = this.fds[fd];
     if (!of || !of.readable) return -EBADF;
     if (count < 0 || count > buf.length) return -EFAULT;
-    const n = this.vm.readFile(of.file, of.pos, buf, count);
+    const n = this.k.cache.readFile(of.file, of.pos, buf, count);
     of.pos += n;
     this.ctr[C_READ] += n;
     return n;
@@ -599,7 +604,7 @@ export class SimProcess {
     if (!of || !of.readable) return -EBADF;
     if (offset < 0) return -EINVAL;
     if (count < 0 || count > buf.length) return -EFAULT;
-    const n = this.vm.readFile(of.file, offset, buf, count);
+    const n = this.k.cache.readFile(of.file, offset, buf, count);
     this.ctr[C_READ] += n;
     return n;
   }
@@ -613,7 +618,7 @@ export class SimProcess {
     if (!of || !of.writable) return -EBADF;
     if (count < 0 || count > data.length) return -EFAULT;
     if (of.append) of.pos = of.file.size;
-    const n = this.vm.writeFile(of.file, of.pos, data, count);
+    const n = this.k.cache.writeFile(of.file, of.pos, data, count);
     of.pos += n;
     this.ctr[C_WRITE] += n;
     return n;
@@ -628,7 +633,7 @@ export class SimProcess {
     if (!of || !of.writable) return -EBADF;
     if (offset < 0) return -EINVAL;
     if (count < 0 || count > data.length) return -EFAULT;
-    const n = this.vm.writeFile(of.file, offset, data, count);
+    const n = this.k.cache.writeFile(of.file, offset, data, count);
     this.ctr[C_WRITE] += n;
     return n;
   }
@@ -642,7 +647,7 @@ export class SimProcess {
     if (!of) return -EBADF;
     if (length < 0) return -EINVAL;
     if (!of.writable) return -EINVAL;
-    this.vm.truncate(of.file, length);
+    this.k.cache.truncate(of.file, length);
     return 0;
   }
 }

@@ -5,8 +5,9 @@
  */
 import { seedCsvSum } from '../../csv';
 import { SIM_HUGE_PAGE_SIZE, SIM_PAGE_SIZE, SimMapFlags, SimOpen, SimProt } from './constants';
-import type { SimCounters, SimGlobalCounters, SimTraceEvent, SimVmOptions } from './kernel';
-import { SimVm } from './kernel';
+import type { SimCounters } from './constants';
+import type { SimGlobalCounters, SimTraceEvent, SimVmOptions } from './types';
+import { SimVm } from './vm';
 import { simCheck } from './process';
 import type { SimProcess } from './process';
 import { SimSignal } from './signal';

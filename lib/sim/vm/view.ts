@@ -5,9 +5,10 @@
 import { rangeError, typeError } from '../../errors';
 import type { MemoryView } from '../../interfaces';
 import type { SimTlb } from './tlb';
-import type { SimVm } from './kernel';
-import { C_HITS } from './kernel';
-import { SimProcess } from './process';
+import { C_HITS } from './constants';
+import { isSimProcess } from './files';
+import type { Mmu } from './mmu';
+import type { SimProcess } from './process';
 import { simBytes, simInteger, simNum, simBig } from './args';
 import { invalidType, toInt } from '../../validate';
 
@@ -26,7 +27,7 @@ export class SimMapping implements MemoryView {
   /** Length in bytes. */
   readonly length: number;
   readonly process: SimProcess;
-  private readonly vm: SimVm;
+  private readonly mmu: Mmu;
   private readonly mem: Uint8Array;
   private readonly dv: DataView;
   private readonly ctr: Float64Array;
@@ -43,7 +44,7 @@ export class SimMapping implements MemoryView {
   private cSet = 0;
 
   constructor(process: SimProcess, address: number, length: number) {
-    if (!(process instanceof SimProcess)) throw invalidType('process', 'an instance of SimProcess', process);
+    if (!isSimProcess(process)) throw invalidType('process', 'an instance of SimProcess', process);
     if (simInteger(address, 'address') < 0 || address > 2 ** 48) {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "address" is out of range. It must be >= 0 and <= 2^48. Received ${address}`);
     }
@@ -51,10 +52,10 @@ export class SimMapping implements MemoryView {
       throw rangeError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 and <= 2^48. Received ${length}`);
     }
     this.process = process;
-    this.vm = process.vm;
+    this.mmu = process.k.mmu;
     this.address = address;
     this.length = length;
-    this.mem = this.vm.mem;
+    this.mem = process.k.frames.mem;
     this.dv = new DataView(this.mem.buffer, this.mem.byteOffset, this.mem.byteLength);
     this.ctr = process.ctr;
   }
@@ -73,7 +74,7 @@ export class SimMapping implements MemoryView {
     if (v < 0 || v + size > 2 ** 48) {
       throw rangeError('ERR_OUT_OF_RANGE', `The address 0x${v.toString(16)} is outside the 48-bit address space.`);
     }
-    const vm = this.vm;
+    const vm = this.mmu;
     const phys = vm.translate(this.process, v, write);
     if (v - vm.tPage + size > vm.tSpan) return -1; // straddles two pages
     this.cOff = vm.tPage - this.address;
@@ -196,7 +197,7 @@ export class SimMapping implements MemoryView {
     const out = new Uint8Array(length);
     for (let done = 0; done < length;) {
       const a = this.slow(offset + done, 1, false);
-      const k = Math.min(length - done, this.vm.tSpan - (this.address + offset + done - this.vm.tPage));
+      const k = Math.min(length - done, this.mmu.tSpan - (this.address + offset + done - this.mmu.tPage));
       out.set(this.mem.subarray(a, a + k), done);
       done += k;
     }
@@ -209,7 +210,7 @@ export class SimMapping implements MemoryView {
     simBytes(bytes, 'bytes', 'read');
     for (let done = 0; done < bytes.length;) {
       const a = this.slow(offset + done, 1, true);
-      const k = Math.min(bytes.length - done, this.vm.tSpan - (this.address + offset + done - this.vm.tPage));
+      const k = Math.min(bytes.length - done, this.mmu.tSpan - (this.address + offset + done - this.mmu.tPage));
       this.mem.set(bytes.subarray(done, done + k), a);
       done += k;
     }
