@@ -1,6 +1,7 @@
 /** The kernel's event trace: kept events up to a limit, and a count of those dropped past it. */
 import type { SimTraceEvent, SimTraceKind } from './types';
 
+/** @internal */
 export class VmEvents {
   /** Whether events are kept at all (callers test it before building an event's text). */
   readonly on: boolean;

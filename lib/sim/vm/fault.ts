@@ -19,6 +19,7 @@ import { SimSignal } from './signal';
 const PAGE = SIM_PAGE_SIZE;
 const HUGE = SIM_HUGE_PAGE_SIZE;
 
+/** @internal */
 export class FaultHandler {
   constructor(
     private readonly tables: PageTables,

@@ -53,12 +53,12 @@ export interface SimVmaOwner {
 
 const processes = new WeakSet<object>();
 
-/** Record a new SimProcess (so a SimMapping can check its argument without importing the class). */
+/** @internal Record a new SimProcess (so a SimMapping can check its argument without importing the class). */
 export function registerSimProcess(p: SimVmaOwner): void {
   processes.add(p);
 }
 
-/** Whether `value` is a SimProcess. */
+/** @internal Whether `value` is a SimProcess. */
 export function isSimProcess(value: unknown): boolean {
   return typeof value === 'object' && value !== null && processes.has(value);
 }

@@ -11,6 +11,7 @@ import { SimSignal } from './signal';
 
 const PAGE = SIM_PAGE_SIZE;
 
+/** @internal */
 export class FrameTable {
   /** Physical memory. */
   readonly mem: Uint8Array;

@@ -30,6 +30,7 @@ function positiveInt(name: string, v: unknown, dflt: number): number {
   return v;
 }
 
+/** @internal */
 export class VmKernel {
   readonly events: VmEvents;
   readonly tables = new PageTables();

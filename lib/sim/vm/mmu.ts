@@ -14,6 +14,7 @@ import { SimTlb, TLB_ASID_MUL, TLB_HUGE_BIT } from './tlb';
 const PAGE = SIM_PAGE_SIZE;
 const HUGE = SIM_HUGE_PAGE_SIZE;
 
+/** @internal */
 export class Mmu {
   // Results of the last translate(), read by SimMapping to cache the translation.
   tTlb!: SimTlb;

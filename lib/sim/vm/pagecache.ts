@@ -19,6 +19,7 @@ const SIM_MAX_FILE_SIZE = 2 ** 40;
 /** Largest file fileBytes()/diskBytes() copy out. */
 const SIM_MAX_COPY = 2 ** 31;
 
+/** @internal */
 export class PageCache {
   readonly device = new SimBlockDevice();
   /** Files by name, and every file (named, unlinked or shmem) by id. */

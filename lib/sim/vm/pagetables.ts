@@ -8,6 +8,7 @@ import type { SimVmaOwner } from './files';
 
 const PAGE = SIM_PAGE_SIZE;
 
+/** @internal */
 export class PageTables {
   /** The pool: table t holds entries [t*512, t*512+512). Grows by doubling (callers re-read it). */
   pt = new Uint32Array(512 * 64);
