@@ -57,13 +57,6 @@ const FN_TO_FSEL: Partial<Record<GpioFunction, number>> = {
   input: 0, output: 1, alt5: 2, alt4: 3, alt0: 4, alt1: 5, alt2: 6, alt3: 7,
 };
 
-const GPSET0 = BCM_GPSET0;
-const GPCLR0 = BCM_GPCLR0;
-const GPLEV0 = BCM_GPLEV0;
-const GPPUD = BCM_GPPUD;
-const GPPUDCLK0 = BCM_GPPUDCLK0;
-const PUP_PDN0 = BCM_PUP_PDN0;
-
 /** Waits at least `us` microseconds (the GPPUD set-up and hold times: 150 cycles ≈ 1 µs at 150 MHz). */
 function spinMicroseconds(us: number): void {
   const end = process.hrtime.bigint() + BigInt(Math.ceil(us * 1000));
@@ -92,7 +85,7 @@ export class BcmGpioDriver implements GpioChipDriver {
   }
 
   level(pin: number): 0 | 1 {
-    return ((this.io.read32(GPLEV0 + 4 * (pin >>> 5)) >>> (pin & 31)) & 1) as 0 | 1;
+    return ((this.io.read32(BCM_GPLEV0 + 4 * (pin >>> 5)) >>> (pin & 31)) & 1) as 0 | 1;
   }
 
   /** GPSET/GPCLR read as 0: the latch cannot be read back, the level is what the pin drives. */
@@ -101,18 +94,18 @@ export class BcmGpioDriver implements GpioChipDriver {
   }
 
   setOutput(pin: number, level: 0 | 1): void {
-    this.io.write32((level ? GPSET0 : GPCLR0) + 4 * (pin >>> 5), (1 << (pin & 31)) >>> 0);
+    this.io.write32((level ? BCM_GPSET0 : BCM_GPCLR0) + 4 * (pin >>> 5), (1 << (pin & 31)) >>> 0);
   }
 
   getPull(pin: number): GpioPull {
     if (this.kind !== 'bcm2711') return 'unknown';
-    const v = (this.io.read32(PUP_PDN0 + 4 * Math.floor(pin / BCM_PUP_PDN_PINS)) >>> ((pin % BCM_PUP_PDN_PINS) * 2)) & 3;
+    const v = (this.io.read32(BCM_PUP_PDN0 + 4 * Math.floor(pin / BCM_PUP_PDN_PINS)) >>> ((pin % BCM_PUP_PDN_PINS) * 2)) & 3;
     return v === BCM_PUP_UP ? 'up' : v === BCM_PUP_DOWN ? 'down' : 'none';
   }
 
   setPull(pin: number, pull: 'up' | 'down' | 'none'): void {
     if (this.kind === 'bcm2711') {
-      const off = PUP_PDN0 + 4 * Math.floor(pin / BCM_PUP_PDN_PINS);
+      const off = BCM_PUP_PDN0 + 4 * Math.floor(pin / BCM_PUP_PDN_PINS);
       const shift = (pin % BCM_PUP_PDN_PINS) * 2;
       const code = pull === 'up' ? BCM_PUP_UP : pull === 'down' ? BCM_PUP_DOWN : BCM_PUP_NONE;
       const v = this.io.read32(off);
@@ -120,24 +113,15 @@ export class BcmGpioDriver implements GpioChipDriver {
       return;
     }
     // The clocked sequence: control signal, wait, clock the pin, wait, remove both.
-    const clk = GPPUDCLK0 + 4 * (pin >>> 5);
-    this.io.write32(GPPUD, pull === 'up' ? BCM_GPPUD_UP : pull === 'down' ? BCM_GPPUD_DOWN : BCM_GPPUD_OFF);
+    const clk = BCM_GPPUDCLK0 + 4 * (pin >>> 5);
+    this.io.write32(BCM_GPPUD, pull === 'up' ? BCM_GPPUD_UP : pull === 'down' ? BCM_GPPUD_DOWN : BCM_GPPUD_OFF);
     spinMicroseconds(5);
     this.io.write32(clk, (1 << (pin & 31)) >>> 0);
     spinMicroseconds(5);
-    this.io.write32(GPPUD, BCM_GPPUD_OFF);
+    this.io.write32(BCM_GPPUD, BCM_GPPUD_OFF);
     this.io.write32(clk, 0);
   }
 }
-
-const RIO_OUT = RP1_RIO_OUT;
-const RIO_OE = RP1_RIO_OE;
-const FSEL_RIO = RP1_FSEL_RIO;
-const FSEL_NONE = RP1_FSEL_NONE;
-const PAD_OD = RP1_PAD_OD;
-const PAD_IE = RP1_PAD_IE;
-const PAD_PUE = RP1_PAD_PUE;
-const PAD_PDE = RP1_PAD_PDE;
 
 /** Pi 5's RP1: io_bank CTRL selects the function; sys_rio drives; pads hold the pulls. */
 export class Rp1GpioDriver implements GpioChipDriver {
@@ -152,9 +136,9 @@ export class Rp1GpioDriver implements GpioChipDriver {
   getFunction(pin: number): { fn: GpioFunction; raw: number } {
     const a = this.addr(pin);
     const raw = this.io.read32(a.ctrl) & RP1_CTRL_FUNCSEL_MASK;
-    if (raw === FSEL_NONE) return { fn: 'none', raw };
-    if (raw === FSEL_RIO) {
-      const oe = (this.io.read32(a.rio + RIO_OE) >>> a.index) & 1;
+    if (raw === RP1_FSEL_NONE) return { fn: 'none', raw };
+    if (raw === RP1_FSEL_RIO) {
+      const oe = (this.io.read32(a.rio + RP1_RIO_OE) >>> a.index) & 1;
       return { fn: oe ? 'output' : 'input', raw };
     }
     if (raw <= 8) return { fn: `alt${raw}` as GpioFunction, raw };
@@ -165,16 +149,16 @@ export class Rp1GpioDriver implements GpioChipDriver {
     const a = this.addr(pin);
     let sel: number;
     if (fn === 'input' || fn === 'output') {
-      sel = FSEL_RIO;
+      sel = RP1_FSEL_RIO;
       // Direction first, so an output starts at its latched level.
-      this.io.write32(a.rio + RIO_OE + (fn === 'output' ? RP1_SET : RP1_CLR), a.bit);
+      this.io.write32(a.rio + RP1_RIO_OE + (fn === 'output' ? RP1_SET : RP1_CLR), a.bit);
     } else if (fn === 'none') {
-      sel = FSEL_NONE;
+      sel = RP1_FSEL_NONE;
     } else {
       sel = Number(fn.slice(3));
     }
     const pad = this.io.read32(a.pad);
-    this.io.write32(a.pad, ((pad & ~PAD_OD) | PAD_IE) >>> 0);
+    this.io.write32(a.pad, ((pad & ~RP1_PAD_OD) | RP1_PAD_IE) >>> 0);
     const ctrl = this.io.read32(a.ctrl);
     this.io.write32(a.ctrl, ((ctrl & ~RP1_CTRL_FUNCSEL_MASK) | sel) >>> 0);
   }
@@ -186,18 +170,18 @@ export class Rp1GpioDriver implements GpioChipDriver {
   drive(pin: number): 0 | 1 | null {
     if (this.getFunction(pin).fn !== 'output') return null;
     const a = this.addr(pin);
-    return ((this.io.read32(a.rio + RIO_OUT) >>> a.index) & 1) as 0 | 1;
+    return ((this.io.read32(a.rio + RP1_RIO_OUT) >>> a.index) & 1) as 0 | 1;
   }
 
   setOutput(pin: number, level: 0 | 1): void {
     const a = this.addr(pin);
-    this.io.write32(a.rio + RIO_OUT + (level ? RP1_SET : RP1_CLR), a.bit);
+    this.io.write32(a.rio + RP1_RIO_OUT + (level ? RP1_SET : RP1_CLR), a.bit);
   }
 
   getPull(pin: number): GpioPull {
     const pad = this.io.read32(this.addr(pin).pad);
-    const up = (pad & PAD_PUE) !== 0;
-    const down = (pad & PAD_PDE) !== 0;
+    const up = (pad & RP1_PAD_PUE) !== 0;
+    const down = (pad & RP1_PAD_PDE) !== 0;
     if (up && !down) return 'up';
     if (down && !up) return 'down';
     return 'none';
@@ -205,8 +189,8 @@ export class Rp1GpioDriver implements GpioChipDriver {
 
   setPull(pin: number, pull: 'up' | 'down' | 'none'): void {
     const a = this.addr(pin);
-    const pad = this.io.read32(a.pad) & ~(PAD_PUE | PAD_PDE);
-    this.io.write32(a.pad, (pad | (pull === 'up' ? PAD_PUE : pull === 'down' ? PAD_PDE : 0)) >>> 0);
+    const pad = this.io.read32(a.pad) & ~(RP1_PAD_PUE | RP1_PAD_PDE);
+    this.io.write32(a.pad, (pad | (pull === 'up' ? RP1_PAD_PUE : pull === 'down' ? RP1_PAD_PDE : 0)) >>> 0);
   }
 }
 
