@@ -557,3 +557,19 @@ describe('bounded work', () => {
     expect(vm.counters().pageCachePages).toBe(63);
   });
 });
+
+describe('the machinery stays private', () => {
+  it('a SimVm carries only its documented fields; processes and mappings still reach the kernel', () => {
+    const { vm, p } = setup();
+    expect(Object.keys(vm).sort()).toEqual(['device', 'frames', 'hugePageSize', 'pageSize', 'replacement', 'tlbs']);
+    for (const name of ['mem', 'pt', 'fKind', 'translate', 'fault', 'cachePage', 'allocFrame', 'emit', 'tTlb']) {
+      expect(name in vm, name).toBe(false);
+    }
+    const a = p.mmap(0, PAGE, RW, PRIVATE | ANONYMOUS);
+    p.view(a, PAGE).store32(0, 0xdeadbeef);
+    expect(p.load32(a)).toBe(0xdeadbeef);
+    expect(vm.counters().zeroFills).toBe(1);
+    expect(vm.droppedEvents).toBe(0);
+    expect(() => { (vm as { droppedEvents: number }).droppedEvents = 5; }).toThrow(TypeError);
+  });
+});
