@@ -115,7 +115,7 @@ export function createContext(init: ContextInit): CollectedContext {
         });
         await bench.run();
         const task = bench.tasks[0];
-        const res = task.result as { state: string; latency?: { mean: number; p50?: number }; error?: unknown };
+        const res = task.result as { state: string; latency?: { mean: number; p50?: number; min?: number; max?: number }; error?: unknown };
         if (!res.latency) throw new Error(`task '${t.name}' did not complete (${res.state}): ${String(res.error ?? '')}`);
         const ms = res.latency.p50 ?? res.latency.mean;
         const ns = ms * 1e6;
@@ -125,6 +125,7 @@ export function createContext(init: ContextInit): CollectedContext {
           name: t.name,
           nsPerOp: ns / (t.ops ?? 1),
           samples: calls,
+          ...(res.latency.min !== undefined && res.latency.max !== undefined ? { nsMin: res.latency.min * 1e6, nsMax: res.latency.max * 1e6 } : {}),
           minorFaults: calls ? minor / calls : 0,
           majorFaults: calls ? major / calls : 0,
         };

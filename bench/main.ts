@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { addonAvailable } from 'mmapkit';
 import { ensureWarm, fmtBytes, folioInfo, generateCsv, machineInfo, parseSize, type ContextInit } from './harness';
-import { addRatios, markdown, svgChart, terminalTable, type RunReport } from './report';
+import { addRatios, markdown, svgChart, terminalTable, writeCharts, type RunReport } from './report';
 import type { SuiteOutput } from './types';
 
 const HELP = `usage: mmapkit bench [options]
@@ -173,10 +173,11 @@ export async function run(argv: string[]): Promise<number> {
     fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2));
     fs.writeFileSync(path.join(outDir, 'report.md'), markdown(report));
     fs.writeFileSync(path.join(outDir, 'report.svg'), svgChart(report));
+    writeCharts(report, outDir);
     const table = terminalTable(report);
     fs.writeFileSync(path.join(outDir, 'report.txt'), table + '\n');
     process.stdout.write(table + '\n');
-    process.stdout.write(`reports: ${outDir}/report.{txt,json,md,svg}\n`);
+    process.stdout.write(`reports: ${outDir}/report.{txt,json,md,svg}, charts: ${outDir}/headline.svg and ${outDir}/suite-*.svg\n`);
     return ok ? 0 : 1;
   } finally {
     cleanup();

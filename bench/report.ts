@@ -3,6 +3,9 @@
  * opens with the machine: date, CPU and flags, kernel, Node, page size, THP settings, filesystem
  * and whether the data file's page cache sits in large folios.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { headlineChart, suiteChart } from './charts';
 import type { MachineInfo } from './harness';
 import { fmtBytes, fmtNs } from './harness';
 import type { ResultRow, SuiteOutput } from './types';
@@ -82,28 +85,95 @@ function fmtValue(v: number): string {
 
 const HEAD = ['group', 'name', 'GB/s', 'time/op', 'faults min/maj', 'vs base', 'value / note'];
 
-export function terminalTable(rep: RunReport): string {
+/**
+ * Splits text into lines of at most `width` characters, at spaces where it can. Leading spaces are
+ * kept on every line (continuation lines are indented two more).
+ */
+function wrapChars(text: string, width: number): string[] {
+  const lead = /^ */.exec(text)![0];
+  const body = text.slice(lead.length);
   const out: string[] = [];
-  out.push(...machineLines(rep.machine, rep.facts));
-  out.push(`data: ${fmtBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`);
+  let line = '';
+  let prefix = lead;
+  const room = () => Math.max(8, width - prefix.length);
+  const flush = () => {
+    out.push(prefix + line);
+    prefix = lead + '  ';
+    line = '';
+  };
+  for (const word of body.split(' ')) {
+    if (!line) line = word;
+    else if (line.length + 1 + word.length <= room()) line += ' ' + word;
+    else {
+      flush();
+      line = word;
+    }
+    while (line.length > room()) {
+      const rest = line.slice(room());
+      line = line.slice(0, room());
+      flush();
+      line = rest;
+    }
+  }
+  out.push(prefix + line);
+  return out;
+}
+
+/**
+ * The report for a terminal, fitted to `columns` (the terminal's width; 100 when not a terminal):
+ * each group is a sub-heading, names wrap in their column, and a value or note that does not fit
+ * beside the numbers goes on its own indented line.
+ */
+export function terminalTable(rep: RunReport, columns = process.stdout.columns || 100): string {
+  const width = Math.max(60, columns);
+  const out: string[] = [];
+  for (const l of machineLines(rep.machine, rep.facts)) out.push(...wrapChars(l, width));
+  out.push(...wrapChars(`data: ${fmtBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`, width));
+  const indent = '     ';
   for (const s of rep.suites) {
     out.push('');
-    out.push(`== ${s.title} [${s.suite}]`);
+    out.push(...wrapChars(`== ${s.title} [${s.suite}]`, width));
     if (s.skipped) {
-      out.push(`   skipped: ${s.skipped}`);
+      out.push(...wrapChars(`   skipped: ${s.skipped}`, width));
       continue;
     }
-    if (s.error) out.push(`   FAILED: ${s.error}`);
-    const table = [HEAD, ...s.rows.map(cells)];
-    const widths = HEAD.map((_, i) => Math.min(48, Math.max(...table.map((r) => r[i].length))));
-    for (const [k, r] of table.entries()) {
-      out.push('   ' + r.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
-      if (k === 0) out.push('   ' + widths.map((w) => '-'.repeat(w)).join('  '));
+    if (s.error) out.push(...wrapChars(`   FAILED: ${s.error}`, width));
+    const all = s.rows.map(cells);
+    // Numeric columns: GB/s, time/op, faults, vs base (cells 2..5), sized to the suite.
+    const numW = [2, 3, 4, 5].map((i) => Math.max(HEAD[i].length, ...all.map((c) => c[i].length)));
+    const numbersW = numW.reduce((a, b) => a + b + 2, 0);
+    // Too narrow for a name beside the numbers: each row's numbers go on a line of their own.
+    const stacked = width - indent.length - numbersW < 16;
+    const nameW = stacked ? width - indent.length : width - indent.length - numbersW;
+    const header = stacked ? '' : indent + 'name'.padEnd(nameW) + [2, 3, 4, 5].map((i, k) => '  ' + HEAD[i].padStart(numW[k])).join('');
+    let group: string | undefined;
+    for (const c of all) {
+      if (c[0] !== group) {
+        group = c[0];
+        out.push(...wrapChars(`  -- ${group}`, width));
+        if (header) out.push(header.trimEnd());
+      }
+      if (stacked) {
+        for (const n of wrapChars(c[1], nameW)) out.push(indent + n);
+        const facts = [2, 3, 4, 5].filter((i) => c[i]).map((i) => `${HEAD[i]} ${c[i]}`);
+        if (c[6]) facts.push(c[6]);
+        for (const n of wrapChars(facts.join(' · '), width - indent.length - 2)) out.push(indent + '  ' + n);
+        continue;
+      }
+      const names = wrapChars(c[1], nameW);
+      const numbers = [2, 3, 4, 5].map((i, k) => '  ' + c[i].padStart(numW[k])).join('');
+      let first = indent + names[0].padEnd(nameW) + numbers;
+      const note = c[6];
+      const inline = note && first.trimEnd().length + 2 + note.length <= width && names.length === 1;
+      if (inline) first = first.trimEnd() + '  ' + note;
+      out.push(first.trimEnd());
+      for (const n of names.slice(1)) out.push(indent + n);
+      if (note && !inline) for (const n of wrapChars(note, width - indent.length - 2)) out.push(indent + '  ' + n);
     }
-    for (const c of s.checks.filter((c) => !c.ok)) out.push(`   CHECK FAILED: ${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+    for (const c of s.checks.filter((c) => !c.ok)) out.push(...wrapChars(`   CHECK FAILED: ${c.name}${c.detail ? ` (${c.detail})` : ''}`, width));
     const passed = s.checks.filter((c) => c.ok).length;
     if (s.checks.length) out.push(`   checks: ${passed}/${s.checks.length} passed`);
-    for (const r of s.remarks) out.push(`   note: ${r}`);
+    for (const r of s.remarks) out.push(...wrapChars(`   note: ${r}`, width));
   }
   out.push('');
   out.push(`${rep.ok ? 'all checks passed' : 'SOME CHECKS FAILED'} (${rep.durationSec.toFixed(0)} s)`);
@@ -139,49 +209,21 @@ export function markdown(rep: RunReport): string {
   return out.join('\n');
 }
 
-function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** The headline chart (README's figure): mmapkit against each baseline, ratio bars on a log axis. */
+export function svgChart(rep: RunReport): string {
+  return headlineChart(rep, machineLine(rep.machine, rep.facts));
 }
 
-/** Horizontal bars of GB/s (or ns/op where there is no GB/s), one panel per group. */
-export function svgChart(rep: RunReport): string {
-  const W = 900;
-  const labelW = 330;
-  const barMax = W - labelW - 110;
-  const rowH = 18;
-  const parts: string[] = [];
-  let y = 60;
-  const head = machineLine(rep.machine, rep.facts);
+/** Writes headline.svg and one suite-NAME.svg per suite into `dir`; returns the file names. */
+export function writeCharts(rep: RunReport, dir: string): string[] {
+  const machine = machineLine(rep.machine, rep.facts);
+  const files: string[] = [];
+  fs.writeFileSync(path.join(dir, 'headline.svg'), headlineChart(rep, machine));
+  files.push('headline.svg');
   for (const s of rep.suites) {
-    const groups = new Map<string, ResultRow[]>();
-    for (const r of s.rows) {
-      if (r.gbPerSec === undefined && r.nsPerOp === undefined) continue;
-      if (!groups.has(r.group)) groups.set(r.group, []);
-      groups.get(r.group)!.push(r);
-    }
-    for (const [g, rows] of groups) {
-      const useGb = rows.every((r) => r.gbPerSec !== undefined);
-      const val = (r: ResultRow): number => (useGb ? r.gbPerSec! : r.nsPerOp!);
-      const max = Math.max(...rows.map(val), 1e-9);
-      parts.push(`<text x="10" y="${y}" font-weight="bold">${xmlEscape(`${s.suite}: ${g}`)} (${useGb ? 'GB/s, longer is faster' : 'time per op, shorter is faster'})</text>`);
-      y += 8;
-      for (const r of rows) {
-        const w = Math.max(1, (val(r) / max) * barMax);
-        const fill = r.baseline ? '#888' : useGb ? '#2a7ab8' : '#c0622d';
-        parts.push(`<text x="${labelW - 6}" y="${y + 13}" text-anchor="end">${xmlEscape(r.name.length > 52 ? r.name.slice(0, 51) + '…' : r.name)}</text>`);
-        parts.push(`<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${fill}"/>`);
-        parts.push(`<text x="${labelW + w + 5}" y="${y + 13}">${useGb ? val(r).toFixed(2) : xmlEscape(fmtNs(val(r)))}</text>`);
-        y += rowH;
-      }
-      y += 16;
-    }
+    const name = `suite-${s.suite}.svg`;
+    fs.writeFileSync(path.join(dir, name), suiteChart(rep, s, machine));
+    files.push(name);
   }
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 10}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="20" font-size="15" font-weight="bold">mmapkit benchmark — ${xmlEscape(rep.machine.date)}</text>`,
-    `<text x="10" y="40">${xmlEscape(head)}</text>`,
-    ...parts,
-    '</svg>',
-  ].join('\n');
+  return files;
 }

@@ -33,6 +33,9 @@ export interface ResultRow {
   name: string;
   /** Mean nanoseconds per operation (per call when ops is not given). */
   nsPerOp?: number;
+  /** Fastest and slowest timed call, in nanoseconds per call (the spread the charts draw). */
+  nsMin?: number;
+  nsMax?: number;
   /** Gigabytes (1e9 bytes) per second, when bytes were given. */
   gbPerSec?: number;
   bytes?: number;

@@ -12,6 +12,8 @@ import {
 } from '../sim';
 import { SIM_SCENARIO_LIMITS } from '../sim/scenarios/limits';
 import { cliUsageError, defineCommand, type Command } from './command';
+import { serveWeb } from './serve';
+import type { AddressInfo } from 'node:net';
 
 interface Scenario {
   describe: string;
@@ -77,7 +79,7 @@ const width = Math.max(...Object.keys(SCENARIOS).map((n) => n.length), 3);
 export const command = defineCommand({
   name: 'sim',
   summary: "run the seed's device scenarios on simulated hardware (uart, doorbell, byte-lanes, portio, volatile, gpio, edu; vm …)",
-  usage: ['mmapkit sim <scenario> [options]', 'mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)'],
+  usage: ['mmapkit sim <scenario> [options]', 'mmapkit sim --serve [--port N]   (the interactive page in a browser)', 'mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)'],
   description: [
     'scenarios:',
     ...Object.entries(SCENARIOS).map(([n, s]) => `  ${n.padEnd(width)}  ${s.describe}`),
@@ -94,12 +96,24 @@ export const command = defineCommand({
     divisor: { type: 'integer', min: LIMITS.divisor[0], max: LIMITS.divisor[1], help: `uart: BAUD divisor (default 1 = 115200 baud, at most ${LIMITS.divisor[1]};\ncharacters × divisor at most ${LIMITS.uartWork})` },
     cap: { type: 'integer', min: LIMITS.cap[0], max: LIMITS.cap[1], help: 'volatile: iteration cap of the cached loop (default 100000, at most 10^8)' },
     n: { type: 'integer', min: LIMITS.n[0], max: LIMITS.n[1], help: `edu: the factorial to compute (default 10, at most ${LIMITS.n[1]};\nthe 32-bit result is 0 from 34 on)` },
+    serve: { type: 'boolean', help: 'serve the interactive page (page faults, COW, TLB, doorbell, byte lanes, UART and GPIO)\non http://127.0.0.1:PORT until Ctrl-C' },
+    port: { type: 'integer', min: 0, max: 65535, help: 'with --serve: the port (default 8080; 0 picks a free one)' },
   },
-  positionals: { min: 1, max: 1 },
+  positionals: { min: 0, max: 1 },
   footer: "Numeric options are bounded so that every scenario ends within seconds; a value outside its\nbounds is a usage error. Exit status 0 when the scenario showed what it exists to show, 1 otherwise.",
   subcommands: { vm: loadVm },
   async run({ values, positionals }) {
+    if (values.serve) {
+      if (positionals.length) throw cliUsageError(`--serve takes no scenario. Received '${positionals[0]}'`);
+      const server = await serveWeb(values.port ?? 8080);
+      const addr = server.address() as AddressInfo;
+      process.stdout.write(`mmapkit: the interactive page is at http://127.0.0.1:${addr.port}/ (Ctrl-C stops the server)\n`);
+      await new Promise<void>((resolve) => server.on('close', resolve));
+      return 0;
+    }
+    if (values.port !== undefined) throw cliUsageError('--port goes with --serve');
     const name = positionals[0];
+    if (name === undefined) throw cliUsageError(`Missing the scenario. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}; or --serve for the interactive page`);
     if (name !== 'all' && !(name in SCENARIOS)) {
       throw cliUsageError(`Unknown scenario '${name}'. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}`);
     }
