@@ -102,7 +102,7 @@ export const command = defineCommand({
   positionals: { min: 0, max: 1 },
   footer: "Numeric options are bounded so that every scenario ends within seconds; a value outside its\nbounds is a usage error. Exit status 0 when the scenario showed what it exists to show, 1 otherwise.",
   subcommands: { vm: loadVm },
-  async run({ values, positionals }) {
+  async run({ values, positionals, argv }) {
     if (values.serve) {
       if (positionals.length) throw cliUsageError(`--serve takes no scenario. Received '${positionals[0]}'`);
       const server = await serveWeb(values.port ?? 8080);
@@ -113,6 +113,10 @@ export const command = defineCommand({
     }
     if (values.port !== undefined) throw cliUsageError('--port goes with --serve');
     const name = positionals[0];
+    if (name === undefined && argv.length === 0) {
+      process.stderr.write(command.help());
+      return 2;
+    }
     if (name === undefined) throw cliUsageError(`Missing the scenario. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}; or --serve for the interactive page`);
     if (name !== 'all' && !(name in SCENARIOS)) {
       throw cliUsageError(`Unknown scenario '${name}'. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}`);
