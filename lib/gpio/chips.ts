@@ -3,7 +3,7 @@
  * so they run on a native register window and on the simulated blocks alike.
  */
 import type { RegisterIO } from '../interfaces';
-import { rangeError } from '../errors';
+import { codedError } from '../errors';
 import type { GpioChipKind } from './tables';
 
 /** A pin's function: input, output, an alternate function (alt0–alt8) or none (RP1 only). */
@@ -62,7 +62,7 @@ export class BcmGpioDriver implements GpioChipDriver {
 
   setFunction(pin: number, fn: GpioFunction): void {
     const code = FN_TO_FSEL[fn];
-    if (code === undefined) throw rangeError('ERR_INVALID_ARG_VALUE', `${fn} is not a function of the ${this.kind} GPIO block`);
+    if (code === undefined) throw codedError('ERR_INVALID_ARG_VALUE', `${fn} is not a function of the ${this.kind} GPIO block`);
     const off = 4 * Math.floor(pin / 10);
     const shift = (pin % 10) * 3;
     const v = this.io.read32(off);

@@ -7,12 +7,12 @@
  * Everything per page lives in typed arrays: frame contents in one Uint8Array, frame metadata in
  * parallel arrays, page-table entries in one pool of 512-entry tables, TLB entries in flat arrays.
  */
-import { rangeError, typeError } from '../../errors';
+import { codedError, systemError } from '../../errors';
 import { SIM_HUGE_PAGE_SIZE, SIM_PAGE_SIZE } from './constants';
 import { SimSignal } from './signal';
 import { SimTlb, TLB_ASID_MUL, TLB_HUGE_BIT } from './tlb';
 import { SimProcess } from './process';
-import { simBytes } from './args';
+import { simBytes } from '../../validate';
 import { invalidType, toBool, toChoice, toInt, toOptions, toStr } from '../../validate';
 
 const PAGE = SIM_PAGE_SIZE;
@@ -181,7 +181,7 @@ export class SimBlockDevice {
   release(b: number): void {
     toInt(b, 'b', 0, Math.max(0, this.data.length - 1));
     if (this.data[b] === undefined) {
-      throw rangeError('ERR_OUT_OF_RANGE', `Block ${b} of the simulated block device is not allocated.`);
+      throw codedError('ERR_OUT_OF_RANGE', `Block ${b} of the simulated block device is not allocated.`);
     }
     this.data[b] = undefined;
     this.freeBlocks.push(b);
@@ -204,7 +204,7 @@ function positiveInt(name: string, v: unknown, dflt: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     throw invalidType(name, 'an integer', v);
   }
-  if (v < 1) throw rangeError('ERR_OUT_OF_RANGE', `The "${name}" option must be >= 1. Received ${v}`);
+  if (v < 1) throw codedError('ERR_OUT_OF_RANGE', `The "${name}" option must be >= 1. Received ${v}`);
   return v;
 }
 
@@ -270,16 +270,16 @@ export class SimVm {
 
   constructor(options: SimVmOptions = {}) {
     if (options === null || typeof options !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be an object.');
+      throw codedError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be an object.');
     }
     this.frames = positiveInt('frames', options.frames, 16384);
     if (this.frames < 2 || this.frames > SIM_MAX_FRAMES) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "frames" option must be >= 2 and <= ${SIM_MAX_FRAMES}. Received ${this.frames}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The "frames" option must be >= 2 and <= ${SIM_MAX_FRAMES}. Received ${this.frames}`);
     }
     const entries = positiveInt('tlbEntries', options.tlbEntries, 64);
     const ways = positiveInt('tlbWays', options.tlbWays, entries);
     if (entries % ways !== 0) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "tlbWays" option (${ways}) must divide "tlbEntries" (${entries}).`);
+      throw codedError('ERR_OUT_OF_RANGE', `The "tlbWays" option (${ways}) must divide "tlbEntries" (${entries}).`);
     }
     const cpus = positiveInt('cpus', options.cpus, 1);
     const repl = options.replacement ?? 'clock';
@@ -309,11 +309,11 @@ export class SimVm {
   /** Create (or replace) a simulated file with the given contents or size (a size makes a sparse file). */
   createFile(path: string, contents: Uint8Array | string | number = 0): SimFile {
     if (typeof path !== 'string' || path === '') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "path" argument must be a non-empty string.');
+      throw codedError('ERR_INVALID_ARG_TYPE', 'The "path" argument must be a non-empty string.');
     }
     if (typeof contents === 'number') {
       if (!Number.isSafeInteger(contents) || contents < 0 || contents > SIM_MAX_FILE_SIZE) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer no larger than ${SIM_MAX_FILE_SIZE} (2^40). Received ${contents}`);
+        throw codedError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer no larger than ${SIM_MAX_FILE_SIZE} (2^40). Received ${contents}`);
       }
     } else if (typeof contents !== 'string') {
       simBytes(contents, 'contents', 'read');
@@ -323,13 +323,13 @@ export class SimVm {
     const f = this.newFile(path, false);
     if (typeof contents === 'number') {
       if (!Number.isSafeInteger(contents) || contents < 0) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer. Received ${contents}`);
+        throw codedError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer. Received ${contents}`);
       }
       f.size = contents;
     } else {
       const bytes = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
       if (!(bytes instanceof Uint8Array)) {
-        throw typeError('ERR_INVALID_ARG_TYPE', 'The "contents" argument must be a Uint8Array, a string or a size.');
+        throw codedError('ERR_INVALID_ARG_TYPE', 'The "contents" argument must be a Uint8Array, a string or a size.');
       }
       f.size = bytes.length;
       for (let off = 0; off < bytes.length; off += PAGE) {
@@ -397,9 +397,9 @@ export class SimVm {
   private mustFile(path: string): SimFile {
     toStr(path, 'path');
     const f = this.files.get(path);
-    if (!f) throw Object.assign(new Error(`ENOENT: no such simulated file, '${path}'`), { code: 'ENOENT' });
+    if (!f) throw systemError(2, 'open', path, 'No such simulated file');
     if (f.size > SIM_MAX_COPY) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The simulated file '${path}' is ${f.size} bytes long: too large to copy out (at most ${SIM_MAX_COPY} bytes, 2^31).`);
+      throw codedError('ERR_OUT_OF_RANGE', `The simulated file '${path}' is ${f.size} bytes long: too large to copy out (at most ${SIM_MAX_COPY} bytes, 2^31).`);
     }
     return f;
   }
@@ -520,7 +520,7 @@ export class SimVm {
   checkCpu(cpu: number): void {
     toInt(cpu, 'cpu', 0, this.tlbs.length - 1);
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.tlbs.length) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "cpu" must be an integer in [0, ${this.tlbs.length - 1}]. Received ${cpu}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The "cpu" must be an integer in [0, ${this.tlbs.length - 1}]. Received ${cpu}`);
     }
   }
 
@@ -1001,13 +1001,13 @@ export class SimVm {
   }
 
   private walkFill(p: SimProcess, tlb: SimTlb, v: number, write: boolean): number {
-    if (!p.alive) throw typeError('ERR_MMAPKIT_CLOSED', `Simulated process ${p.pid} has exited.`);
+    if (!p.alive) throw codedError('ERR_MMAPKIT_CLOSED', `Simulated process ${p.pid} has exited.`);
     let e = this.walk(p, v);
     const need = write ? PTE_P | PTE_R | PTE_W : PTE_P | PTE_R;
     if ((e & need) !== need) {
       this.fault(p, v, write);
       e = this.walk(p, v);
-      if ((e & need) !== need) throw new Error(`mmapkit simulator: fault at 0x${v.toString(16)} left no usable entry`);
+      if ((e & need) !== need) throw codedError('ERR_MMAPKIT_INTERNAL', `mmapkit simulator: fault at 0x${v.toString(16)} left no usable entry`);
     }
     const f = e >>> 4;
     this.touchFrame(f);
@@ -1039,7 +1039,7 @@ export class SimVm {
     const c = p.ctr;
     const page = Math.floor(v / PAGE) * PAGE;
     const slot = this.slotFor(p.root, page, 1, true);
-    if (slot < 0) throw new Error(`mmapkit simulator: a 2 MiB entry maps 0x${page.toString(16)} outside a huge VMA`);
+    if (slot < 0) throw codedError('ERR_MMAPKIT_INTERNAL', `mmapkit simulator: a 2 MiB entry maps 0x${page.toString(16)} outside a huge VMA`);
     const e = this.pt[slot];
     const kind = write ? 'write' : 'read';
     if (!(e & PTE_P)) {

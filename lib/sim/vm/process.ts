@@ -3,7 +3,7 @@
  * counters, and the system calls, each checking its arguments in the order Linux does and returning
  * a negative errno on failure, as the raw system call does.
  */
-import { systemError, typeError, rangeError } from '../../errors';
+import { systemError, codedError } from '../../errors';
 import {
   SIM_HUGE_PAGE_SIZE, SIM_PAGE_SIZE, SimErrno, SimMadvise, SimMapFlags, SimMsync, SimOpen, SimProt, SimSeek,
 } from './constants';
@@ -13,7 +13,7 @@ import {
   SIM_MMAP_MIN_ADDR, SIM_TASK_SIZE,
 } from './kernel';
 import { SimMapping } from './view';
-import { simBig, simBytes, simNum } from './args';
+import { simBig, simBytes, simNum } from '../../validate';
 import { invalidType, toInt, toStr } from '../../validate';
 
 const PAGE = SIM_PAGE_SIZE;
@@ -31,7 +31,7 @@ interface OpenFile {
 
 function int(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an integer. Received ${typeof v === 'number' ? v : typeof v}`);
+    throw invalidType(name, 'an integer', v);
   }
   return v;
 }
@@ -141,7 +141,7 @@ export class SimProcess {
   view(address: number, length: number): SimMapping {
     int('address', address);
     int('length', length);
-    if (address < 0 || length < 0) throw rangeError('ERR_OUT_OF_RANGE', 'The "address" and "length" arguments must be >= 0.');
+    if (address < 0 || length < 0) throw codedError('ERR_OUT_OF_RANGE', 'The "address" and "length" arguments must be >= 0.');
     return new SimMapping(this, address, length);
   }
 
@@ -515,7 +515,7 @@ export class SimProcess {
   }
 
   private assertAlive(): void {
-    if (this.exited) throw typeError('ERR_MMAPKIT_CLOSED', `Simulated process ${this.pid} has exited.`);
+    if (this.exited) throw codedError('ERR_MMAPKIT_CLOSED', `Simulated process ${this.pid} has exited.`);
   }
 
   // ---------------------------------------------------------------- system calls: files

@@ -2,13 +2,13 @@
  * A pointer into a simulated process: a {@link MemoryView} whose loads and stores go through that
  * process's TLB, page tables and fault handler, exactly like the CPU's would.
  */
-import { rangeError, typeError } from '../../errors';
+import { codedError } from '../../errors';
 import type { MemoryView } from '../../interfaces';
 import type { SimTlb } from './tlb';
 import type { SimVm } from './kernel';
 import { C_HITS } from './kernel';
 import { SimProcess } from './process';
-import { simBytes, simInteger, simNum, simBig } from './args';
+import { outOfRange, simBig, simBytes, simInteger, simNum } from '../../validate';
 import { invalidType, toInt } from '../../validate';
 
 /**
@@ -45,10 +45,10 @@ export class SimMapping implements MemoryView {
   constructor(process: SimProcess, address: number, length: number) {
     if (!(process instanceof SimProcess)) throw invalidType('process', 'an instance of SimProcess', process);
     if (simInteger(address, 'address') < 0 || address > 2 ** 48) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "address" is out of range. It must be >= 0 and <= 2^48. Received ${address}`);
+      throw outOfRange('address', '>= 0 and <= 2^48', address);
     }
     if (simInteger(length, 'length') < 0 || length > 2 ** 48) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 and <= 2^48. Received ${length}`);
+      throw outOfRange('length', '>= 0 and <= 2^48', length);
     }
     this.process = process;
     this.vm = process.vm;
@@ -67,11 +67,11 @@ export class SimMapping implements MemoryView {
   /** Translate through the kernel (TLB lookup, walk, fault) and cache the entry used. */
   private slow(offset: number, size: number, write: boolean): number {
     if (typeof offset !== 'number' || !Number.isInteger(offset)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be an integer. Received ${String(offset)}`);
+      throw invalidType('offset', 'an integer', offset);
     }
     const v = this.address + offset;
     if (v < 0 || v + size > 2 ** 48) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The address 0x${v.toString(16)} is outside the 48-bit address space.`);
+      throw codedError('ERR_OUT_OF_RANGE', `The address 0x${v.toString(16)} is outside the 48-bit address space.`);
     }
     const vm = this.vm;
     const phys = vm.translate(this.process, v, write);
