@@ -209,10 +209,13 @@ let audit: ((err: Error & { code: string }) => void) | undefined;
 /**
  * Installs a function that sees every error built from the table or by the addon's factory
  * before it is thrown (the test suite checks each one's code and class); undefined removes it.
+ * Returns the one installed before.
  * @internal
  */
-export function setErrorAudit(fn: ((err: Error & { code: string }) => void) | undefined): void {
+export function setErrorAudit(fn: ((err: Error & { code: string }) => void) | undefined): ((err: Error & { code: string }) => void) | undefined {
+  const before = audit;
   audit = fn;
+  return before;
 }
 
 function attachCode<T extends Error>(err: T, code: string): T & { code: string } {
