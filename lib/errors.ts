@@ -257,7 +257,7 @@ export function systemError(errno: number, syscall: string, path?: string, descr
  * ('usage', class, code, message) and throws what it returns. A usage error takes the class the
  * table gives its code; the class the addon names is used only for a code the table lacks.
  */
-export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unknown, d: unknown): Error {
+export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unknown, d?: unknown): Error {
   if (kind === 'system') {
     const errno = a as number;
     const syscall = b as string;

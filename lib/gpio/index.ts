@@ -239,7 +239,7 @@ export class RaspberryPiGpio {
   write(pin: number, level: 0 | 1 | boolean): void {
     this.check(pin);
     if (level !== 0 && level !== 1 && typeof level !== 'boolean') {
-      throw codedError('ERR_INVALID_ARG_TYPE', 'The "level" argument must be 0, 1 or a boolean');
+      throw invalidType('level', '0, 1 or a boolean', level);
     }
     this.driver.setOutput(pin, level ? 1 : 0);
   }

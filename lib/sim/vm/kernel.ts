@@ -270,7 +270,7 @@ export class SimVm {
 
   constructor(options: SimVmOptions = {}) {
     if (options === null || typeof options !== 'object') {
-      throw codedError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be an object.');
+      throw invalidType('options', 'of type object', options);
     }
     this.frames = positiveInt('frames', options.frames, 16384);
     if (this.frames < 2 || this.frames > SIM_MAX_FRAMES) {
@@ -309,7 +309,7 @@ export class SimVm {
   /** Create (or replace) a simulated file with the given contents or size (a size makes a sparse file). */
   createFile(path: string, contents: Uint8Array | string | number = 0): SimFile {
     if (typeof path !== 'string' || path === '') {
-      throw codedError('ERR_INVALID_ARG_TYPE', 'The "path" argument must be a non-empty string.');
+      throw invalidType('path', 'a non-empty string', path);
     }
     if (typeof contents === 'number') {
       if (!Number.isSafeInteger(contents) || contents < 0 || contents > SIM_MAX_FILE_SIZE) {
@@ -329,7 +329,7 @@ export class SimVm {
     } else {
       const bytes = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
       if (!(bytes instanceof Uint8Array)) {
-        throw codedError('ERR_INVALID_ARG_TYPE', 'The "contents" argument must be a Uint8Array, a string or a size.');
+        throw invalidType('contents', 'a Uint8Array, a string or a size', contents);
       }
       f.size = bytes.length;
       for (let off = 0; off < bytes.length; off += PAGE) {
