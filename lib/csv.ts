@@ -14,11 +14,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { types } from 'node:util';
 import type { MemoryView } from './interfaces';
-import { rangeError, systemError, typeError, usageError } from './errors';
+import { codedError, systemError } from './errors';
 import { addonAvailable, binding } from './native';
 import { checkAccess, checkLoop, checkMappingLoop, detachedError, isDetached, Mapping, mapFile, viewFacts, type LoopProbe } from './mapping';
 import { S_IFDIR, S_IFREG, statFd } from './filetype';
-import { invalidType, toBool, toChoice, toInt, toObjectWith, toOptions } from './validate';
+import { invalidType, invalidValue, toBool, toChoice, toInt, toObject, toObjectWith, toOptions, toPathOrFd } from './validate';
 
 const EISDIR = os.constants.errno.EISDIR;
 
@@ -96,22 +96,12 @@ export type CsvBytes = ArrayBufferView | ArrayBuffer;
 
 function toMethod(options: CsvSumOptions | undefined, name: string): CsvMethod {
   if (options === undefined) return 'auto';
-  if (options === null || typeof options !== 'object') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an object. Received ${describe(options)}`);
-  }
-  const m = options.method;
+  const m = toObject<CsvSumOptions>(options, name).method;
   if (m === undefined) return 'auto';
   if (typeof m !== 'string' || !ALL_METHODS.includes(m as CsvMethod)) {
-    throw typeError('ERR_INVALID_ARG_VALUE', `The property '${name}.method' must be one of ${ALL_METHODS.map((s) => `'${s}'`).join(', ')}. Received ${describe(m)}`);
+    throw invalidValue(`${name}.method`, `one of ${ALL_METHODS.map((s) => `'${s}'`).join(', ')}`, m);
   }
   return m as CsvMethod;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return `'${v}'`;
-  if (typeof v === 'object') return `an instance of ${(v as object).constructor?.name ?? 'Object'}`;
-  return `type ${typeof v} (${String(v)})`;
 }
 
 /**
@@ -131,7 +121,7 @@ function toBytes(data: unknown, name = 'data'): Uint8Array {
     if (isDetached(data)) throw detachedError(data, name);
     bytes = new Uint8Array(data);
   } else {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be a Buffer, TypedArray, DataView or ArrayBuffer. Received ${describe(data)}`);
+    throw invalidType(name, 'a Buffer, TypedArray, DataView or ArrayBuffer', data);
   }
   checkAccess(bytes.buffer, bytes.byteOffset, bytes.length, 'read');
   return bytes;
@@ -169,7 +159,7 @@ function nativeAvailable(): NativeMethod[] {
 function nativeIndex(m: CsvMethod): number {
   const name: NativeMethod = m === 'auto' ? (binding().csvBestMethod() as NativeMethod) : (m as NativeMethod);
   if (!nativeAvailable().includes(name)) {
-    throw usageError('ERR_MMAPKIT_UNSUPPORTED', `CSV-sum method '${name}' is not available on this machine (${process.arch}); available: ${csvMethods().join(', ')}`);
+    throw codedError('ERR_MMAPKIT_UNSUPPORTED', `CSV-sum method '${name}' is not available on this machine (${process.arch}); available: ${csvMethods().join(', ')}`);
   }
   return NATIVE_METHODS.indexOf(name);
 }
@@ -470,15 +460,7 @@ const READ_CHUNK = 1 << 20;
  * (a regular file's offset is not moved; a pipe's bytes are consumed).
  */
 export function csvSumFile(file: string | number, options?: CsvSumFileOptions): bigint {
-  if (typeof file === 'number') {
-    if (!Number.isInteger(file) || file < 0 || file > 0x7fffffff) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${file}`);
-    }
-  } else if (typeof file !== 'string') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "file" argument must be a path (string) or a file descriptor (number). Received ${describe(file)}`);
-  } else if (file.length === 0 || file.includes('\0')) {
-    throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
-  }
+  toPathOrFd(file, 'file');
   const o = toOptions<CsvSumFileOptions>(options, 'options', CSV_FILE_KEYS);
   const method = toMethod(o, 'options');
   const via = o.via === undefined ? 'mmap' : toChoice(o.via, 'options.via', ['mmap', 'read'] as const);
@@ -495,7 +477,7 @@ export function csvSumFile(file: string | number, options?: CsvSumFileOptions): 
     if (!READABLE_TYPES.includes(type)) {
       // An anonymous inode: an eventfd, epoll, timerfd or signalfd descriptor (Node's own among
       // them). read() on those waits for events, never for end of file.
-      throw usageError('ERR_INVALID_ARG_VALUE', `csvSumFile(): ${typeof file === 'number' ? `fd ${file}` : `'${file}'`} is not a file, pipe, socket or device (an event, epoll or timer descriptor?), so it has no end to read to`);
+      throw codedError('ERR_INVALID_ARG_VALUE', `csvSumFile(): ${typeof file === 'number' ? `fd ${file}` : `'${file}'`} is not a file, pipe, socket or device (an event, epoll or timer descriptor?), so it has no end to read to`);
     }
     // By descriptor, start where its offset is (a redirected standard input may have been read
     // from); without the addon the offset cannot be read, so the descriptor's own offset is used.

@@ -1,65 +1,131 @@
 /**
- * Every error mmapkit raises is built here: usage errors (bad arguments, calls on a closed
- * mapping …) with a stable `code`, and system errors shaped like Node's fs errors
- * (`code`, `errno`, `syscall`, `path`). The native addon builds its errors through
- * {@link nativeErrorFactory}, so both sides produce the same classes and messages.
+ * Every error mmapkit raises is built here, from one table: each code names its one class and
+ * how its message is written. Usage errors (bad arguments, calls on a closed mapping …) carry a
+ * stable `code`; system errors are shaped like Node's fs errors (`code`, `errno`, `syscall`,
+ * `path`). The native addon builds its errors through {@link nativeErrorFactory}, so both sides
+ * produce the same classes and messages.
+ *
+ * Classes follow Node's convention: ERR_INVALID_ARG_TYPE and ERR_INVALID_ARG_VALUE are
+ * TypeErrors, ERR_OUT_OF_RANGE is a RangeError, mmapkit's own ERR_MMAPKIT_* codes are
+ * MmapkitErrors, and failed system calls are MmapkitSystemErrors coded by their errno name.
  */
 import * as os from 'node:os';
 
-/** Codes of misuse errors raised by mmapkit itself (system errors use the errno name). */
-export type MmapkitErrorCode =
-  | 'ERR_INVALID_ARG_TYPE'
-  | 'ERR_INVALID_ARG_VALUE'
-  | 'ERR_OUT_OF_RANGE'
-  | 'ERR_MMAPKIT_CLOSED'
-  | 'ERR_MMAPKIT_READ_ONLY'
-  | 'ERR_MMAPKIT_PROTECTED'
-  | 'ERR_MMAPKIT_SIGBUS'
-  | 'ERR_MMAPKIT_TOO_LARGE'
-  | 'ERR_MMAPKIT_TOO_MANY_MAPPINGS'
-  | 'ERR_MMAPKIT_EXTERNAL_BUFFERS'
-  | 'ERR_MMAPKIT_BINDING'
-  | 'ERR_MMAPKIT_UNALIGNED'
-  | 'ERR_MMAPKIT_WIDTH'
-  | 'ERR_MMAPKIT_BUSY'
-  | 'ERR_MMAPKIT_UNSUPPORTED'
-  | 'ERR_MMAPKIT_TIMEOUT'
-  | 'ERR_MMAPKIT_BUS_ERROR'
-  | 'ERR_MMAPKIT_DEVICE'
-  | 'ERR_MMAPKIT_NOT_RASPBERRY_PI'
-  | 'ERR_MMAPKIT_NOT_MAPPABLE'
-  | (string & {});
-
-type ErrorClass = 'Error' | 'TypeError' | 'RangeError';
-
-/** Attach a stable `code` to an error object of the given class. */
-function withCode<E extends Error>(err: E, code: string): E & { code: string } {
-  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
-  return err as E & { code: string };
-}
-
 /**
- * What a wrong argument was, for the messages below: its type, a short primitive, or its class
- * name. Never converts an object (a Buffer's bytes are not read).
+ * What a wrong argument was, after "Received" in ERR_INVALID_ARG_TYPE messages: its type and a
+ * short primitive, `function name`, or its class name. Never converts an object (a Buffer's bytes
+ * are not read) and never runs a getter that throws.
  */
-function received(value: unknown): string {
+export function received(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'function') {
+    let fname: unknown;
+    try { fname = (value as { name?: unknown }).name; } catch { fname = undefined; }
+    return `function ${typeof fname === 'string' && fname !== '' ? fname : '(anonymous)'}`;
+  }
   if (typeof value === 'object') {
     let ctor: unknown;
     try { ctor = (value as { constructor?: { name?: unknown } }).constructor?.name; } catch { ctor = undefined; }
-    return typeof ctor === 'string' && ctor ? `an instance of ${ctor}` : 'an object';
+    return typeof ctor === 'string' && ctor !== '' ? `an instance of ${ctor}` : 'an object';
   }
-  if (typeof value === 'symbol') return 'type symbol';
   let shown = typeof value === 'bigint' ? `${value}n` : String(value);
   if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
   if (typeof value === 'string') shown = `'${shown}'`;
   return `type ${typeof value} (${shown})`;
 }
 
-function argType(name: string, expected: string, value: unknown): TypeError & { code: string } {
-  return typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received ${received(value)}`);
+/**
+ * A value after "Received" in ERR_OUT_OF_RANGE and ERR_INVALID_ARG_VALUE messages: a number as
+ * JavaScript writes it, a bigint with its `n`, a string quoted; anything else as {@link received}.
+ */
+export function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return `'${value.length > 28 ? `${value.slice(0, 25)}...` : value}'`;
+  return received(value);
+}
+
+/** The class a code is thrown as. */
+export type ErrorBase = 'TypeError' | 'RangeError' | 'MmapkitError';
+
+interface Entry<A extends unknown[]> {
+  readonly base: ErrorBase;
+  /** The message from the code's own arguments. */
+  readonly message: (...args: A) => string;
+}
+
+const E = <A extends unknown[]>(base: ErrorBase, message: (...args: A) => string): Entry<A> => ({ base, message });
+/** Codes whose message is one sentence saying what happened (their arguments differ too much to share a form). */
+const sentence = (base: ErrorBase): Entry<[message: string]> => E(base, (message: string) => message);
+
+/**
+ * The table: code → class → message. ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE and
+ * ERR_OUT_OF_RANGE take (name, what it must be, the value); every code also takes a whole
+ * sentence (see {@link codedError}).
+ */
+export const ERROR_TABLE = {
+  ERR_INVALID_ARG_TYPE: E('TypeError', (name: string, expected: string, value: unknown) =>
+    `The "${name}" argument must be ${expected}. Received ${received(value)}`),
+  ERR_INVALID_ARG_VALUE: E('TypeError', (name: string, expected: string, value: unknown) =>
+    `The "${name}" argument must be ${expected}. Received ${shown(value)}`),
+  ERR_OUT_OF_RANGE: E('RangeError', (name: string, range: string, value: unknown) =>
+    `The value of "${name}" is out of range. It must be ${range}. Received ${shown(value)}`),
+  // Node's util.parseArgs codes, which the CLI re-raises with its own wording.
+  ERR_PARSE_ARGS_UNKNOWN_OPTION: sentence('TypeError'),
+  ERR_PARSE_ARGS_INVALID_OPTION_VALUE: sentence('TypeError'),
+  ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL: sentence('TypeError'),
+  ERR_MMAPKIT_CLOSED: sentence('MmapkitError'),
+  ERR_MMAPKIT_READ_ONLY: sentence('MmapkitError'),
+  ERR_MMAPKIT_PROTECTED: sentence('MmapkitError'),
+  ERR_MMAPKIT_SIGBUS: sentence('MmapkitError'),
+  ERR_MMAPKIT_TOO_LARGE: sentence('MmapkitError'),
+  ERR_MMAPKIT_TOO_MANY_MAPPINGS: sentence('MmapkitError'),
+  ERR_MMAPKIT_EXTERNAL_BUFFERS: sentence('MmapkitError'),
+  ERR_MMAPKIT_BINDING: sentence('MmapkitError'),
+  ERR_MMAPKIT_UNALIGNED: sentence('MmapkitError'),
+  ERR_MMAPKIT_WIDTH: sentence('MmapkitError'),
+  ERR_MMAPKIT_BUSY: sentence('MmapkitError'),
+  ERR_MMAPKIT_UNSUPPORTED: sentence('MmapkitError'),
+  ERR_MMAPKIT_TIMEOUT: sentence('MmapkitError'),
+  ERR_MMAPKIT_BUS_ERROR: sentence('MmapkitError'),
+  ERR_MMAPKIT_DEVICE: sentence('MmapkitError'),
+  ERR_MMAPKIT_NOT_RASPBERRY_PI: sentence('MmapkitError'),
+  ERR_MMAPKIT_NOT_MAPPABLE: sentence('MmapkitError'),
+  ERR_MMAPKIT_GPIO_NOT_OUTPUT: sentence('MmapkitError'),
+  ERR_MMAPKIT_INTERRUPTED: sentence('MmapkitError'),
+  /** A broken internal invariant of the simulator: a bug in mmapkit, never a user's mistake. */
+  ERR_MMAPKIT_INTERNAL: sentence('MmapkitError'),
+} as const;
+
+type Table = typeof ERROR_TABLE;
+/** Every code of the table. */
+export type ErrorCode = keyof Table;
+/** Codes whose message is built from (name, expected, value). */
+export type ArgumentCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
+
+/** Codes of misuse errors raised by mmapkit itself (system errors use the errno name). */
+export type MmapkitErrorCode = ErrorCode | (string & {});
+
+/** Whether `code` is a code of the table. */
+export function isTableCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_TABLE, code);
+}
+
+/**
+ * The class of a code: the table's for its codes; outside the table, MmapkitSystemError for an
+ * errno name ('ENOENT', or 'E<number>' for one without a name) and SimSignal (a MmapkitError) for
+ * the simulator's signals ('SIGSEGV', 'SIGBUS', 'SIGKILL'); undefined for anything else.
+ */
+export function classOf(code: string): ErrorBase | 'MmapkitSystemError' | 'SimSignal' | undefined {
+  if (isTableCode(code)) return ERROR_TABLE[code].base;
+  if (/^E[A-Z0-9]+$/.test(code) && !code.startsWith('ERR_')) return 'MmapkitSystemError';
+  if (code === 'SIGSEGV' || code === 'SIGBUS' || code === 'SIGKILL') return 'SimSignal';
+  return undefined;
+}
+
+function argType(name: string, expected: string, value: unknown): Error {
+  return codedError('ERR_INVALID_ARG_TYPE', name, expected, value);
 }
 
 function optionalString(value: unknown, name: string): string | undefined {
@@ -71,15 +137,11 @@ function optionalString(value: unknown, name: string): string | undefined {
 function toErrno(errno: unknown): number {
   if (typeof errno === 'bigint') {
     const a = errno < 0n ? -errno : errno;
-    if (a > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "errno" is out of range. It must be a safe integer. Received ${received(errno)}`);
-    }
+    if (a > BigInt(Number.MAX_SAFE_INTEGER)) throw codedError('ERR_OUT_OF_RANGE', 'errno', 'a safe integer', errno);
     return Number(a);
   }
   if (typeof errno !== 'number') throw argType('errno', 'of type number', errno);
-  if (!Number.isSafeInteger(errno)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "errno" is out of range. It must be a safe integer. Received ${errno}`);
-  }
+  if (!Number.isSafeInteger(errno)) throw codedError('ERR_OUT_OF_RANGE', 'errno', 'a safe integer', errno);
   return Math.abs(errno);
 }
 
@@ -141,41 +203,71 @@ export function errnoName(errno: number): string {
   return errnoNames.get(a) ?? `E${a}`;
 }
 
+/** Every error built from the table passes through here (see {@link setErrorAudit}). */
+let audit: ((err: Error & { code: string }) => void) | undefined;
+
+/**
+ * Installs a function that sees every error built from the table or by the addon's factory
+ * before it is thrown (the test suite checks each one's code and class); undefined removes it.
+ * Returns the one installed before.
+ * @internal
+ */
+export function setErrorAudit(fn: ((err: Error & { code: string }) => void) | undefined): ((err: Error & { code: string }) => void) | undefined {
+  const before = audit;
+  audit = fn;
+  return before;
+}
+
+function attachCode<T extends Error>(err: T, code: string): T & { code: string } {
+  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  return err as T & { code: string };
+}
+
+function build(base: ErrorBase, code: string, message: string): Error & { code: string } {
+  let err: Error & { code: string };
+  if (base === 'TypeError') err = attachCode(new TypeError(message), code);
+  else if (base === 'RangeError') err = attachCode(new RangeError(message), code);
+  else err = new MmapkitError(code, message) as MmapkitError & { code: string };
+  audit?.(err);
+  return err;
+}
+
+/**
+ * The error of a code, of the code's class. With one argument the message is that sentence;
+ * ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE and ERR_OUT_OF_RANGE also take (name, what it
+ * must be, the value received) and write the message in their one form.
+ */
+export function codedError(code: ErrorCode, message: string): Error & { code: string };
+export function codedError<C extends ArgumentCode>(code: C, ...args: Parameters<Table[C]['message']>): Error & { code: string };
+export function codedError(code: ErrorCode, ...args: unknown[]): Error & { code: string } {
+  const entry = ERROR_TABLE[code] as Entry<unknown[]>;
+  const message = args.length === 1 ? String(args[0]) : entry.message(...args);
+  return build(entry.base, code, message);
+}
+
 /** Build a system error; `hint` adds a second line saying how to fix it. */
 export function systemError(errno: number, syscall: string, path?: string, description?: string, hint?: string): MmapkitSystemError {
-  return new MmapkitSystemError(errno, syscall, path, description, hint);
-}
-
-export function typeError(code: MmapkitErrorCode, message: string): TypeError & { code: string } {
-  return withCode(new TypeError(message), code);
-}
-
-export function rangeError(code: MmapkitErrorCode, message: string): RangeError & { code: string } {
-  return withCode(new RangeError(message), code);
-}
-
-export function usageError(code: MmapkitErrorCode, message: string): MmapkitError {
-  return new MmapkitError(code, message);
-}
-
-function byClass(cls: ErrorClass, code: string, message: string): Error {
-  if (cls === 'TypeError') return typeError(code, message);
-  if (cls === 'RangeError') return rangeError(code, message);
-  return usageError(code, message);
+  const err = new MmapkitSystemError(errno, syscall, path, description, hint);
+  audit?.(err);
+  return err;
 }
 
 /**
  * Installed into the addon: it calls this with ('system', errno, syscall, path, strerror) or
- * ('usage', class, code, message) and throws what it returns.
+ * ('usage', class, code, message) and throws what it returns. A usage error takes the class the
+ * table gives its code; the class the addon names is used only for a code the table lacks.
  */
-export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unknown, d: unknown): Error {
+export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unknown, d?: unknown): Error {
   if (kind === 'system') {
     const errno = a as number;
     const syscall = b as string;
     const path = c as string;
     return systemError(errno, syscall, path === '' ? undefined : path, d as string, hintFor(errno, syscall, path));
   }
-  return byClass(a as ErrorClass, b as string, c as string);
+  const code = String(b);
+  const message = String(c);
+  if (isTableCode(code)) return codedError(code, message);
+  return build(a === 'TypeError' || a === 'RangeError' ? a : 'MmapkitError', code, message);
 }
 
 /** Extra advice for the errors users meet most around device files and locked memory. */

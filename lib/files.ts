@@ -5,8 +5,7 @@
 import * as fs from 'node:fs';
 import { binding } from './native';
 import { pageSize } from './mapping';
-import { invalidType, toBool, toOptions } from './validate';
-import { usageError } from './errors';
+import { invalidType, toBool, toOptions, toPath } from './validate';
 import { openForMapping, refuseUnmappable, statFd } from './filetype';
 
 /** Page-cache residency of one file. */
@@ -40,8 +39,7 @@ function withFd<T>(fn: string, file: string | number, body: (fd: number, path: s
     refuseUnmappable(fn, file, type);
     return body(file, `fd ${file}`, size);
   }
-  if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
-  if (file.length === 0 || file.includes('\0')) throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
+  toPath(file, 'file');
   const fd = openForMapping(fn, file, fs.constants.O_RDONLY);
   try {
     const { size, type } = statFd(fd);

@@ -4,7 +4,7 @@
  * open(2)), so they are refused with ERR_MMAPKIT_NOT_MAPPABLE; every other kind goes on to mmap.
  */
 import * as fs from 'node:fs';
-import { usageError, type MmapkitError } from './errors';
+import { codedError, type MmapkitError } from './errors';
 import { binding } from './native';
 
 const { S_IFMT, S_IFREG, S_IFIFO, S_IFSOCK, S_IFDIR, S_IFCHR, S_IFBLK, O_NONBLOCK } = fs.constants;
@@ -48,7 +48,7 @@ export function notMappable(fn: string, target: string | number, type: number): 
   const byFd = typeof target === 'number';
   const what = t === S_IFIFO ? (byFd ? 'a pipe or FIFO' : 'a FIFO (named pipe)') : t === S_IFSOCK ? 'a socket' : `a ${fileTypeName(t)}`;
   const name = byFd ? `fd ${target}` : `'${target}'`;
-  const err = usageError(
+  const err = codedError(
     'ERR_MMAPKIT_NOT_MAPPABLE',
     `${fn}: ${name} is ${what}, which cannot be mapped (only regular files and devices can); ` +
       (t === S_IFSOCK && !byFd ? 'connect to it to read from it' : 'read it with read() instead (csvSumFile() does)'),

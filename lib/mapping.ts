@@ -6,10 +6,10 @@
  */
 import * as fs from 'node:fs';
 import { types } from 'node:util';
-import { rangeError, usageError } from './errors';
+import { codedError } from './errors';
 import type { MemoryView } from './interfaces';
 import { binding } from './native';
-import { invalidType, toBool, toChoice, toIndex, toOptions, toRange } from './validate';
+import { invalidType, outOfRange, toBool, toChoice, toIndex, toOptions, toPathOrFd, toRange } from './validate';
 import { openForMapping, refuseUnmappable, statFd } from './filetype';
 
 const PROT_READ = 1;
@@ -217,11 +217,11 @@ const VENDED = new WeakMap<ArrayBufferLike, Vended>();
  */
 export function detachedError(ab: ArrayBufferLike, name: string): Error {
   const v = VENDED.get(ab);
-  if (v !== undefined && v.mapping.closed) return usageError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
+  if (v !== undefined && v.mapping.closed) return codedError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
   if (v !== undefined) {
-    return usageError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view that resize() detached; take a new view from mapping.buffer`);
+    return codedError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view that resize() detached; take a new view from mapping.buffer`);
   }
-  return usageError('ERR_MMAPKIT_CLOSED', `The "${name}" argument's ArrayBuffer is detached (transferred, or its memory released)`);
+  return codedError('ERR_MMAPKIT_CLOSED', `The "${name}" argument's ArrayBuffer is detached (transferred, or its memory released)`);
 }
 
 /** How library JavaScript reads or writes mapped bytes in a loop, checked by {@link checkLoop}. */
@@ -335,7 +335,7 @@ export class Mapping implements MemoryView, Disposable {
     path: string | undefined,
     hugePages: false | 'explicit' | 'transparent',
   ) {
-    if (token !== INTERNAL) throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'Mapping cannot be constructed directly; use mapFile() or mapAnonymous()');
+    if (token !== INTERNAL) throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'Mapping cannot be constructed directly; use mapFile() or mapAnonymous()');
     this.#id = native.id;
     this.#owner = native.owner;
     this.#length = length;
@@ -380,7 +380,7 @@ export class Mapping implements MemoryView, Disposable {
     if (this.#buf !== null) return this.#buf;
     const id = this.#live();
     if (this.#length > MAX_BUFFER) {
-      throw rangeError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
+      throw codedError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
     }
     if (this.#length === 0) return (this.#buf = Buffer.alloc(0));
     if (Buffer.isBuffer(this.#owner)) this.#buf = this.#owner;
@@ -395,7 +395,7 @@ export class Mapping implements MemoryView, Disposable {
     const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     if (len > MAX_BUFFER) {
-      throw rangeError('ERR_MMAPKIT_TOO_LARGE', `A view of ${len} bytes is more than one Buffer can hold here (${MAX_BUFFER})`);
+      throw codedError('ERR_MMAPKIT_TOO_LARGE', `A view of ${len} bytes is more than one Buffer can hold here (${MAX_BUFFER})`);
     }
     if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len); // exposes the owner
     const ab = binding().mapArrayBuffer(id, off, len) as ArrayBuffer;
@@ -481,7 +481,7 @@ export class Mapping implements MemoryView, Disposable {
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     const bits = PROT_BITS[p];
     if ((bits & PROT_WRITE) !== 0 && this.mode === 'readonly') {
-      throw usageError('ERR_MMAPKIT_READ_ONLY', "A mapping made in 'readonly' mode cannot be made writable; map it in 'readwrite' or 'private' mode");
+      throw codedError('ERR_MMAPKIT_READ_ONLY', "A mapping made in 'readonly' mode cannot be made writable; map it in 'readwrite' or 'private' mode");
     }
     binding().mapProtect(id, off, len, bits);
     if (len > 0) this.#setProt(off, len, bits);
@@ -520,10 +520,10 @@ export class Mapping implements MemoryView, Disposable {
   resize(length: number | bigint, options?: { mayMove?: boolean }): void {
     const id = this.#live();
     const n = toIndex(length, 'length');
-    if (n === 0) throw rangeError('ERR_OUT_OF_RANGE', 'The value of "length" is out of range. It must be > 0. Received 0');
+    if (n === 0) throw codedError('ERR_OUT_OF_RANGE', 'The value of "length" is out of range. It must be > 0. Received 0');
     const o = toOptions<{ mayMove: boolean }>(options, 'options', ['mayMove']);
     const mayMove = o.mayMove === undefined ? true : toBool(o.mayMove, 'options.mayMove');
-    if (this.hugePages === 'explicit') throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
+    if (this.hugePages === 'explicit') throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
     this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER, this.#exposed) as Buffer | object;
     this.#buf = null;
     this.#dv = null;
@@ -619,7 +619,7 @@ export class Mapping implements MemoryView, Disposable {
   // ---- internals ----
 
   #live(): MapId {
-    if (this.#id === 0) throw usageError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
+    if (this.#id === 0) throw codedError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
     return this.#id;
   }
 
@@ -643,7 +643,7 @@ export class Mapping implements MemoryView, Disposable {
     const id = this.#live();
     if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
     if (!Number.isInteger(offset) || offset < 0 || offset > this.#length - size) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be >= 0 and <= ${this.#length - size}. Received ${offset}`);
+      throw outOfRange('offset', `>= 0 and <= ${this.#length - size}`, offset);
     }
     this.#check(offset, size, need);
     const ps = pageSize();
@@ -655,7 +655,7 @@ export class Mapping implements MemoryView, Disposable {
   /** Throws if [off, off + len) is not readable / writable by its recorded protection. */
   #check(off: number, len: number, need: number): void {
     if (need === PROT_WRITE && this.mode === 'readonly') {
-      throw usageError('ERR_MMAPKIT_READ_ONLY', "The mapping is read-only (mode 'readonly'); writes are refused");
+      throw codedError('ERR_MMAPKIT_READ_ONLY', "The mapping is read-only (mode 'readonly'); writes are refused");
     }
     // Without protect(), the mode alone decides (checked above).
     if (len === 0 || this.#segments === null) return;
@@ -664,7 +664,7 @@ export class Mapping implements MemoryView, Disposable {
       if (s.end <= off || s.start >= end) continue;
       if ((s.prot & need) === 0) {
         const what = need === PROT_WRITE ? 'written' : 'read';
-        throw usageError('ERR_MMAPKIT_PROTECTED', `Bytes ${Math.max(s.start, off)}..${Math.min(s.end, end) - 1} are protected ('${protName(s.prot)}') and cannot be ${what}`);
+        throw codedError('ERR_MMAPKIT_PROTECTED', `Bytes ${Math.max(s.start, off)}..${Math.min(s.end, end) - 1} are protected ('${protName(s.prot)}') and cannot be ${what}`);
       }
     }
   }
@@ -673,7 +673,7 @@ export class Mapping implements MemoryView, Disposable {
   #loop(off: number, len: number, need: number, what: string, probe: boolean): LoopProbe | undefined {
     const id = this.#live();
     if (off + len > this.#length) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The range ${off}+${len} is out of range: the mapping is ${this.#length} bytes long`);
+      throw codedError('ERR_OUT_OF_RANGE', `The range ${off}+${len} is out of range: the mapping is ${this.#length} bytes long`);
     }
     this.#check(off, len, need);
     // Anonymous memory of ordinary pages cannot raise SIGBUS, and the protection table covers the
@@ -761,7 +761,7 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
     const { size, type } = statFd(fd);
     refuseUnmappable('mapFile()', path ?? fd, type);
     if (offset > size) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It is past the end of the file (${size} bytes) and no length was given. Received ${offset}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It is past the end of the file (${size} bytes) and no length was given. Received ${offset}`);
     }
     length = size - offset;
   } else {
@@ -770,7 +770,7 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
     // calls no mmap, so the type is checked here.
     if (length === 0) refuseUnmappable('mapFile()', path ?? fd, statFd(fd).type);
   }
-  if (offset + length > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'offset + length is larger than 2^53 - 1');
+  if (offset + length > Number.MAX_SAFE_INTEGER) throw codedError('ERR_OUT_OF_RANGE', 'offset + length is larger than 2^53 - 1');
   const populate = o.populate === undefined ? false : toBool(o.populate, 'options.populate');
   const lock = o.lock === undefined ? false : toBool(o.lock, 'options.lock');
   const huge = o.hugePages === undefined ? false : toBool(o.hugePages, 'options.hugePages');
@@ -811,14 +811,8 @@ export function mapFile(file: string | number, options?: MapFileOptions): Mappin
   const o = toOptions<MapFileOptions>(options, 'options', MAP_FILE_KEYS);
   const mode = o.mode === undefined ? 'readonly' : toChoice(o.mode, 'options.mode', MODES);
   const b = binding();
-  if (typeof file === 'number') {
-    if (!Number.isInteger(file) || file < 0 || file > 0x7fffffff) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${file}`);
-    }
-    return mapFd(file, o, 'file');
-  }
-  if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
-  if (file.length === 0 || file.includes('\0')) throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
+  toPathOrFd(file, 'file');
+  if (typeof file === 'number') return mapFd(file, o, 'file');
   const flags = mode === 'readwrite' ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
   const fd = openForMapping('mapFile()', file, flags);
   try {

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { nativeErrorFactory, usageError } from './errors';
+import { nativeErrorFactory, codedError } from './errors';
 
 /** The package root: the nearest folder above this file whose package.json is mmapkit's. */
 export function packageRoot(): string {
@@ -26,7 +26,7 @@ export function packageRoot(): string {
       }
     }
     const up = path.dirname(dir);
-    if (up === dir) throw usageError('ERR_MMAPKIT_BINDING', `mmapkit: cannot find its package.json above ${__dirname}`);
+    if (up === dir) throw codedError('ERR_MMAPKIT_BINDING', `mmapkit: cannot find its package.json above ${__dirname}`);
     dir = up;
   }
 }
@@ -202,7 +202,7 @@ function unsupported(reason: string): Error {
     process.platform === 'linux'
       ? "To build it: 'npm rebuild mmapkit' (needs python3, make and a C++17 compiler: 'apt-get install python3 make g++')."
       : 'The addon is built for Linux only (it maps memory with Linux system calls).';
-  return usageError(
+  return codedError(
     'ERR_MMAPKIT_UNSUPPORTED',
     `mmapkit's native addon is not available on ${platformName()} (${reason}): ${who ?? 'this call'} needs it; ` +
       `the simulator and the JS CSV methods work without it.\n${addonDisabled() ? 'Unset MMAPKIT_NO_ADDON to use the addon.' : fix}`,
@@ -238,7 +238,7 @@ export function binding(): Binding {
       failures.push(`  ${file}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  throw usageError(
+  throw codedError(
     'ERR_MMAPKIT_BINDING',
     `mmapkit could not load its native addon for ${platformLabel()}, Node ${process.version} ` +
       `(Node-API ${process.versions.napi}). Tried:\n${failures.join('\n')}\n` +

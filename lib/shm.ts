@@ -3,10 +3,10 @@
  * futex wait / wake on 32-bit words in shared memory.
  */
 import * as fs from 'node:fs';
-import { rangeError, typeError, usageError } from './errors';
+import { codedError } from './errors';
 import { Mapping, mapFd, type MapFileOptions } from './mapping';
 import { binding } from './native';
-import { invalidType, toBool, toChoice, toIndex, toInt, toOptions } from './validate';
+import { invalidType, outOfRange, toBool, toChoice, toIndex, toInt, toOptions } from './validate';
 
 const closer = new FinalizationRegistry<number>((fd) => {
   try {
@@ -41,7 +41,7 @@ abstract class FdObject implements Disposable {
   }
 
   protected live(): number {
-    if (this.#fd < 0) throw usageError('ERR_MMAPKIT_CLOSED', `The ${this.kind} object has been closed`);
+    if (this.#fd < 0) throw codedError('ERR_MMAPKIT_CLOSED', `The ${this.kind} object has been closed`);
     return this.#fd;
   }
 
@@ -100,7 +100,7 @@ export function validateShmName(name: unknown): string {
   if (typeof name !== 'string') throw invalidType('name', 'of type string', name);
   const rest = name.startsWith('/') ? name.slice(1) : name;
   if (rest.length === 0 || rest.length > 254 || rest.includes('/') || rest.includes('\0') || rest === '.' || rest === '..') {
-    throw typeError(
+    throw codedError(
       'ERR_INVALID_ARG_VALUE',
       `Invalid shared-memory name '${name}': it must be '/' followed by 1 to 254 characters, none of them '/' or NUL, and not '.' or '..'`,
     );
@@ -128,8 +128,8 @@ export class SharedMemory extends FdObject {
     const readOnly = o.readOnly === undefined ? false : toBool(o.readOnly, 'options.readOnly');
     const mode = o.mode === undefined ? 0o600 : toInt(o.mode, 'options.mode', 0, 0o7777);
     const size = o.size === undefined ? undefined : toIndex(o.size, 'options.size');
-    if (exclusive && !create) throw usageError('ERR_INVALID_ARG_VALUE', 'options.exclusive needs options.create');
-    if (readOnly && size !== undefined) throw usageError('ERR_INVALID_ARG_VALUE', 'options.size cannot be set on an object opened with options.readOnly');
+    if (exclusive && !create) throw codedError('ERR_INVALID_ARG_VALUE', 'options.exclusive needs options.create');
+    if (readOnly && size !== undefined) throw codedError('ERR_INVALID_ARG_VALUE', 'options.size cannot be set on an object opened with options.readOnly');
     let flags = readOnly ? fs.constants.O_RDONLY : fs.constants.O_RDWR;
     if (create) flags |= fs.constants.O_CREAT;
     if (exclusive) flags |= fs.constants.O_EXCL;
@@ -202,7 +202,7 @@ export class Memfd extends FdObject {
   static create(name: string, options?: MemfdOptions): Memfd {
     if (typeof name !== 'string') throw invalidType('name', 'of type string', name);
     if (Buffer.byteLength(name) > 249 || name.includes('\0')) {
-      throw typeError('ERR_INVALID_ARG_VALUE', `Invalid memfd name '${name}': at most 249 bytes and no NUL`);
+      throw codedError('ERR_INVALID_ARG_VALUE', `Invalid memfd name '${name}': at most 249 bytes and no NUL`);
     }
     const o = toOptions<MemfdOptions>(options, 'options', ['allowSealing', 'size']);
     const sealing = o.allowSealing === undefined ? true : toBool(o.allowSealing, 'options.allowSealing');
@@ -221,7 +221,7 @@ export class Memfd extends FdObject {
   /** Adds seals; a sealed object refuses the sealed operation with EPERM. */
   seal(seals: Seal | readonly Seal[]): void {
     const list = Array.isArray(seals) ? seals : [seals];
-    if (list.length === 0) throw rangeError('ERR_OUT_OF_RANGE', 'At least one seal is needed');
+    if (list.length === 0) throw codedError('ERR_OUT_OF_RANGE', 'At least one seal is needed');
     let bits = 0;
     for (const s of list) bits |= SEAL_BITS[toChoice(s, 'seals', SEAL_NAMES)];
     binding().addSeals(this.live(), bits);
@@ -253,7 +253,7 @@ function checkWord(array: unknown, index: unknown): number {
     throw invalidType('array', 'an Int32Array or Uint32Array', array);
   }
   if (array.length === 0 && array.buffer.byteLength === 0) {
-    throw usageError('ERR_MMAPKIT_CLOSED', 'The array has no memory behind it (was its mapping unmapped?)');
+    throw codedError('ERR_MMAPKIT_CLOSED', 'The array has no memory behind it (was its mapping unmapped?)');
   }
   return toInt(index, 'index', 0, array.length - 1);
 }
@@ -262,7 +262,7 @@ function toTimeoutNs(timeout: unknown): number {
   if (timeout === undefined || timeout === Infinity) return -1;
   if (typeof timeout !== 'number') throw invalidType('timeout', 'of type number', timeout);
   if (Number.isNaN(timeout) || timeout < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "timeout" is out of range. It must be >= 0 (milliseconds) or Infinity. Received ${timeout}`);
+    throw outOfRange('timeout', '>= 0 (milliseconds) or Infinity', timeout);
   }
   return Math.round(timeout * 1e6);
 }

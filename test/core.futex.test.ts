@@ -312,6 +312,6 @@ describe('timeouts and refusals', () => {
       mk.futexWaitAsync(a, 1, 0, 10).then((v) => codes.push(v), (e) => codes.push(e.name + ':' + e.code + ':' + /not 4-byte aligned/.test(e.message)))
         .then(() => { m.unmap(); fd.close(); console.log(JSON.stringify(codes)); });
     `);
-    expect(out).toEqual(Array(3).fill('RangeError:ERR_MMAPKIT_UNALIGNED:true'));
+    expect(out).toEqual(Array(3).fill('MmapkitError:ERR_MMAPKIT_UNALIGNED:true'));
   });
 });

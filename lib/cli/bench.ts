@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../native';
-import { usageError } from '../errors';
+import { codedError } from '../errors';
 import { defineCommand } from './command';
 
 function newest(dir: string): number {
@@ -34,7 +34,7 @@ export function ensureBenchBuilt(root: string): string {
     if (fs.existsSync(main)) fs.utimesSync(main, new Date(), new Date());
   }
   if (!fs.existsSync(main)) {
-    throw usageError('ERR_MMAPKIT_UNSUPPORTED', `the benchmark runner is not built (${main} is missing); run 'npm run build:bench' in a checkout of mmapkit`);
+    throw codedError('ERR_MMAPKIT_UNSUPPORTED', `the benchmark runner is not built (${main} is missing); run 'npm run build:bench' in a checkout of mmapkit`);
   }
   return main;
 }

@@ -7,7 +7,7 @@
  * missing or malformed argument), 130 interrupted (Ctrl-C).
  */
 import { parseArgs } from 'node:util';
-import { hasCode, usageError } from '../errors';
+import { MmapkitError, codedError, hasCode, isTableCode, type ErrorCode } from '../errors';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -18,8 +18,8 @@ export const EXIT_INTERRUPTED = 130;
 const usageErrors = new WeakSet<object>();
 
 /** A usage error (exit status 2) with a stable code; the message names what the user typed. */
-export function cliUsageError(message: string, code = 'ERR_INVALID_ARG_VALUE'): Error & { code: string } {
-  const err = usageError(code, message);
+export function cliUsageError(message: string, code: ErrorCode = 'ERR_INVALID_ARG_VALUE'): Error & { code: string } {
+  const err = codedError(code, message);
   usageErrors.add(err);
   return err as Error & { code: string };
 }
@@ -191,7 +191,7 @@ function parseError(err: unknown, name: string): Error {
     if (opt && /does not take an argument/.test(msg)) return cliUsageError(`${opt} takes no value`, e.code);
     return cliUsageError(msg.split('\n')[0], e.code);
   }
-  if (e.code?.startsWith('ERR_PARSE_ARGS_')) return cliUsageError(msg.split('\n')[0], e.code);
+  if (e.code?.startsWith('ERR_PARSE_ARGS_')) return cliUsageError(msg.split('\n')[0], isTableCode(e.code) ? e.code : 'ERR_INVALID_ARG_VALUE');
   return err as Error;
 }
 
@@ -266,10 +266,10 @@ export function defineCommand<O extends OptionSpecs>(spec: CommandSpec<O>): Comm
 // Progress on a terminal, and Ctrl-C
 
 /** Thrown by checkpoints after Ctrl-C; main() exits 130 for it. */
-export class InterruptedError extends Error {
-  readonly code = 'ERR_MMAPKIT_INTERRUPTED';
+export class InterruptedError extends MmapkitError {
   constructor() {
-    super('interrupted');
+    super('ERR_MMAPKIT_INTERRUPTED', 'interrupted');
+    this.name = 'InterruptedError';
   }
 }
 

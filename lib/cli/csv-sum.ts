@@ -5,8 +5,10 @@
  * files whose size reads as 0 (/proc) are read with read(). With --all, every available method.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { isatty } from 'node:tty';
 import { CsvSummer, csvMethods, csvSum, csvSumFile, type CsvMethod } from '../csv';
+import { systemError } from '../errors';
 import { mapFile } from '../mapping';
 import { addonAvailable } from '../native';
 import { Progress, defineCommand, handleInterrupts, prettySize, progressBytes } from './command';
@@ -32,7 +34,7 @@ interface Input {
 function inspect(file: string): Input {
   const st = file === '-' ? fs.fstatSync(0) : fs.statSync(file);
   if (st.isDirectory()) {
-    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR' });
+    throw systemError(os.constants.errno.EISDIR, 'read', file, 'Illegal operation on a directory');
   }
   // This process's own descriptors: read them directly (a socket, as Node's child pipes are, cannot be re-opened).
   const own = file === '-' || file === '/dev/stdin' ? 0 : /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(file);

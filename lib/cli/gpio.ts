@@ -2,7 +2,7 @@
  * `mmapkit gpio`: probe and drive Raspberry Pi GPIO (Pi 1 to Pi 5), on the real board or on a
  * simulated one (--sim).
  */
-import { usageError } from '../errors';
+import { codedError } from '../errors';
 import {
   RaspberryPiGpio, detectRaspberryPi, formatGpioFuncs, formatGpioFuncsPinctrl, formatGpioPinctrl, formatGpioRaspiGpio,
   parseGpioFunction, parseGpioPins, GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, type RaspberryPiInfo,
@@ -130,7 +130,7 @@ async function gpioCommand(values: { json: boolean; format: string; sim?: string
         for (const pin of pins) {
           const fn = becomes ?? gpio!.getFunction(pin);
           if (fn !== 'output') {
-            throw usageError('ERR_MMAPKIT_GPIO_NOT_OUTPUT', `GPIO${pin} is not an output (it is ${fn === 'input' ? 'an input' : fn}): dh and dl set an output's level; make it one with 'op', as in 'mmapkit gpio set ${pin} op dh'`);
+            throw codedError('ERR_MMAPKIT_GPIO_NOT_OUTPUT', `GPIO${pin} is not an output (it is ${fn === 'input' ? 'an input' : fn}): dh and dl set an output's level; make it one with 'op', as in 'mmapkit gpio set ${pin} op dh'`);
           }
         }
       }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { usageError } from '../errors';
+import { codedError, systemError } from '../errors';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,7 +20,7 @@ const TYPES: Record<string, string> = {
 export function webRoot(): string {
   const dir = path.join(__dirname, '..', 'web');
   if (!fs.existsSync(path.join(dir, 'index.html'))) {
-    throw usageError('ERR_MMAPKIT_UNSUPPORTED', `The interactive page is not built (${dir} has no index.html): run 'npm run build:web' in the mmapkit folder`);
+    throw codedError('ERR_MMAPKIT_UNSUPPORTED', `The interactive page is not built (${dir} has no index.html): run 'npm run build:web' in the mmapkit folder`);
   }
   return dir;
 }
@@ -52,7 +52,7 @@ export function serveWeb(port: number, host = '127.0.0.1'): Promise<http.Server>
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(usageError('EADDRINUSE', `Port ${port} on ${host} is in use: choose another with --port N (0 picks a free one)`));
+      if (err.code === 'EADDRINUSE') reject(systemError(Math.abs(err.errno ?? 98), 'listen', `${host}:${port}`, undefined, 'choose another port with --port N (0 picks a free one)'));
       else reject(err);
     });
     server.listen(port, host, () => resolve(server));

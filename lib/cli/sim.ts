@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { usageError } from '../errors';
+import { codedError } from '../errors';
 import {
   simByteLanesScenario, simDoorbellScenario, simEduScenario, simGpioScenario, simPortIoScenario, simUartScenario,
   simVolatileScenario, type SimScenarioResult,
@@ -69,7 +69,7 @@ async function loadVm(): Promise<Command> {
   const base = path.join(__dirname, 'sim-vm');
   const file = ['.js', '.ts'].map((ext) => base + ext).find((f) => fs.existsSync(f));
   if (file === undefined) {
-    throw usageError('ERR_MMAPKIT_UNSUPPORTED', "The simulated virtual-memory scenarios ('mmapkit sim vm') are not part of this build");
+    throw codedError('ERR_MMAPKIT_UNSUPPORTED', "The simulated virtual-memory scenarios ('mmapkit sim vm') are not part of this build");
   }
   return ((await import(file)) as { command: Command }).command;
 }

@@ -2,7 +2,7 @@
  * The PC's CMOS real-time clock behind I/O ports 0x70 (index) and 0x71 (data), written once
  * against PortIO: it runs on real ports (/dev/port or ioperm) and on the simulated port space.
  */
-import { usageError } from '../errors';
+import { codedError } from '../errors';
 import type { PortIO } from '../interfaces';
 import { PORT_IO_METHODS, toInt, toObjectWith } from '../validate';
 
@@ -62,7 +62,7 @@ export function cmosSeconds(ports: PortIO, maxTries = CMOS_DEFAULT_MAX_TRIES): n
     // an update takes under 2 ms: poll again
     if ((readReg(io, CMOS_REG.statusA) & CMOS_UPDATE_IN_PROGRESS) === 0) { ready = true; break; }
   }
-  if (!ready) throw usageError('ERR_MMAPKIT_TIMEOUT', `CMOS clock still updating (status A bit 7 set) after ${tries} reads`);
+  if (!ready) throw codedError('ERR_MMAPKIT_TIMEOUT', `CMOS clock still updating (status A bit 7 set) after ${tries} reads`);
   const raw = readReg(io, CMOS_REG.seconds);
   return readReg(io, CMOS_REG.statusB) & CMOS_BINARY ? raw : fromBcd(raw);
 }

@@ -14,7 +14,7 @@
  *   0x80/0x88/0x90/0x98 DMA source, destination, count, command (64-bit)
  */
 import type { RegisterIO } from '../interfaces';
-import { usageError } from '../errors';
+import { codedError } from '../errors';
 import { pollUntil, type PollOptions } from '../regs/helpers';
 import { invalidType, REGISTER_IO_METHODS, toBool, toInt, toObjectWith, toOptions } from '../validate';
 
@@ -93,7 +93,7 @@ export class EduDriver {
   identify(): EduIdentity {
     const id = this.io.read32(EDU_REG.ID);
     if ((id & 0xff) !== EDU_ID_MAGIC) {
-      throw usageError('ERR_MMAPKIT_DEVICE', `Not an edu device: ID register reads 0x${id.toString(16).padStart(8, '0')} (expected 0x......ed)`);
+      throw codedError('ERR_MMAPKIT_DEVICE', `Not an edu device: ID register reads 0x${id.toString(16).padStart(8, '0')} (expected 0x......ed)`);
     }
     return { id, major: id >>> 24, minor: (id >>> 16) & 0xff };
   }

@@ -8,10 +8,10 @@
  * Every poll is a real register read (the window's read32 goes to the device each time, which is
  * what `volatile` buys in C).
  */
-import { rangeError, typeError, usageError } from '../errors';
+import { codedError } from '../errors';
 import type { RegisterIO } from '../interfaces';
 import { checkLoop, detachedError, isDetached } from '../mapping';
-import { invalidType, REGISTER_IO_METHODS, toObjectWith, toOptions } from '../validate';
+import { invalidType, invalidValue, outOfRange, REGISTER_IO_METHODS, toObjectWith, toOptions } from '../validate';
 
 export const UART_DATA = 0x00;
 export const UART_STATUS = 0x04;
@@ -40,19 +40,19 @@ function maxPollsOf(options: unknown): number {
   const max = o.maxPolls ?? UART_DEFAULT_MAX_POLLS;
   if (typeof max !== 'number') throw invalidType('options.maxPolls', 'of type number', max);
   if (!Number.isInteger(max) || max < 1 || max > UART_MAX_POLLS_LIMIT) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.maxPolls" is out of range. It must be an integer >= 1 and <= ${UART_MAX_POLLS_LIMIT}. Received ${max}`);
+    throw outOfRange('options.maxPolls', `an integer >= 1 and <= ${UART_MAX_POLLS_LIMIT}`, max);
   }
   return max;
 }
 
 function toByte(c: unknown): number {
   if (typeof c === 'string') {
-    if (c.length === 0) throw typeError('ERR_INVALID_ARG_VALUE', 'The "c" argument must be a non-empty string or a byte. Received an empty string');
+    if (c.length === 0) throw invalidValue('c', 'a non-empty string or a byte', c);
     return c.charCodeAt(0) & 0xff;
   }
   if (typeof c !== 'number') throw invalidType('c', 'of type number or string', c);
   if (!Number.isInteger(c)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "c" is out of range. It must be an integer (its low 8 bits are sent). Received ${c}`);
+    throw outOfRange('c', 'an integer (its low 8 bits are sent)', c);
   }
   return c & 0xff;
 }
@@ -62,7 +62,7 @@ function putc(regs: RegisterIO, byte: number, max: number): number {
   while ((regs.read32(UART_STATUS) & UART_TX_EMPTY) === 0) {
     polls++;
     if (polls >= max) {
-      throw usageError('ERR_MMAPKIT_TIMEOUT', `UART transmitter still busy after ${polls} STATUS reads`);
+      throw codedError('ERR_MMAPKIT_TIMEOUT', `UART transmitter still busy after ${polls} STATUS reads`);
     }
   }
   regs.write32(UART_DATA, byte);

@@ -3,7 +3,7 @@
  * so they run on a native register window and on the simulated blocks alike.
  */
 import type { RegisterIO } from '../interfaces';
-import { rangeError } from '../errors';
+import { codedError } from '../errors';
 import type { GpioChipKind } from './tables';
 import {
   BCM_FSEL_MASK, BCM_GPCLR0, BCM_GPLEV0, BCM_GPPUD, BCM_GPPUD_DOWN, BCM_GPPUD_OFF, BCM_GPPUD_UP, BCM_GPPUDCLK0, BCM_GPSET0,
@@ -78,7 +78,7 @@ export class BcmGpioDriver implements GpioChipDriver {
 
   setFunction(pin: number, fn: GpioFunction): void {
     const code = FN_TO_FSEL[fn];
-    if (code === undefined) throw rangeError('ERR_INVALID_ARG_VALUE', `${fn} is not a function of the ${this.kind} GPIO block`);
+    if (code === undefined) throw codedError('ERR_INVALID_ARG_VALUE', `${fn} is not a function of the ${this.kind} GPIO block`);
     const { offset, shift } = bcmFselField(pin);
     const v = this.io.read32(offset);
     this.io.write32(offset, ((v & ~(BCM_FSEL_MASK << shift)) | (code << shift)) >>> 0);

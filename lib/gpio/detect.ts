@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { rangeError, usageError } from '../errors';
+import { codedError } from '../errors';
 import { checkLoop, detachedError, isDetached } from '../mapping';
 import { invalidType, toInt, toOptions } from '../validate';
 import { GPIO_PIN_COUNTS, type GpioChipKind } from './tables';
@@ -101,7 +101,7 @@ export function parseSocRanges(buf: Buffer, cells?: { child: number; parent: num
     if (typeof c.child !== 'number') throw invalidType('cells.child', 'of type number', c.child);
     if (typeof c.parent !== 'number') throw invalidType('cells.parent', 'of type number', c.parent);
     if (!Number.isSafeInteger(c.child) || !Number.isSafeInteger(c.parent)) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The cell counts must be integers. Received child ${c.child}, parent ${c.parent}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The cell counts must be integers. Received child ${c.child}, parent ${c.parent}`);
     }
   }
   // Only the first few cells are read, but in JavaScript: a mapping's bytes are checked first.
@@ -206,7 +206,7 @@ export function detectRaspberryPi(options: DetectRaspberryPiOptions = {}): Raspb
       const cpuName = cpu['model name'] ?? os.cpus()[0]?.model;
       found.push(`a ${os.arch()} machine${cpuName ? ` (${cpuName})` : ''}`);
     }
-    throw usageError('ERR_MMAPKIT_NOT_RASPBERRY_PI', `not a Raspberry Pi: found ${found.join(', ')}`);
+    throw codedError('ERR_MMAPKIT_NOT_RASPBERRY_PI', `not a Raspberry Pi: found ${found.join(', ')}`);
   }
 
   const chip: GpioChipKind = soc === 'BCM2712' ? 'rp1' : soc === 'BCM2711' ? 'bcm2711' : 'bcm2835';

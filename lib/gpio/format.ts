@@ -2,7 +2,7 @@
 import type { GpioPinState } from './chips';
 import type { GpioChipKind } from './tables';
 import { GPIO_ALT_COUNTS, gpioAltFunctions, gpioDefaultPull, toGpioChip } from './tables';
-import { rangeError } from '../errors';
+import { codedError } from '../errors';
 import { invalidType } from '../validate';
 
 const FUNCTIONS = ['input', 'output', 'none', 'alt0', 'alt1', 'alt2', 'alt3', 'alt4', 'alt5', 'alt6', 'alt7', 'alt8'];
@@ -14,7 +14,7 @@ const MAX_PINS = 4096;
 function toList(value: unknown, name: string): readonly unknown[] {
   if (!Array.isArray(value)) throw invalidType(name, 'an instance of Array', value);
   if (value.length > MAX_PINS) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The "${name}" argument has ${value.length} entries; at most ${MAX_PINS} are accepted`);
+    throw codedError('ERR_OUT_OF_RANGE', `The "${name}" argument has ${value.length} entries; at most ${MAX_PINS} are accepted`);
   }
   return value;
 }

@@ -5,12 +5,12 @@
  */
 import * as fs from 'node:fs';
 import type { RegisterIO } from '../interfaces';
-import { rangeError, typeError, usageError } from '../errors';
+import { codedError } from '../errors';
 import * as regs from '../regs';
 import { gpioChipDriver, type GpioChipDriver, type GpioFunction, type GpioPinState, type GpioPull } from './chips';
 import { detectRaspberryPi, toDetectOptions, type DetectRaspberryPiOptions, type RaspberryPiInfo } from './detect';
 import { GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, toGpioChip, type GpioChipKind } from './tables';
-import { invalidType, toInt, toObjectWith, toStr } from '../validate';
+import { invalidType, outOfRange, toInt, toObjectWith, toStr } from '../validate';
 
 export type { GpioFunction, GpioPull, GpioChipDriver, GpioPinState } from './chips';
 export { detectRaspberryPi, parseSocRanges, socFromRevision } from './detect';
@@ -51,7 +51,7 @@ function toGpioFunction(word: unknown, name: string): GpioFunction {
   if (w in PIN_FUNCTION_WORDS) return PIN_FUNCTION_WORDS[w];
   const m = /^(?:a|alt)([0-8])$/.exec(w);
   if (m) return `alt${m[1]}` as GpioFunction;
-  throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO function '${w.length > 28 ? w.slice(0, 25) + '...' : w}' (input, output, alt0–alt8, or pinctrl's ip, op, a0–a8, no)`);
+  throw codedError('ERR_INVALID_ARG_VALUE', `unknown GPIO function '${w.length > 28 ? w.slice(0, 25) + '...' : w}' (input, output, alt0–alt8, or pinctrl's ip, op, a0–a8, no)`);
 }
 
 /** Most pins a chip may be said to have in {@link parseGpioPins} (RP1 and BCM have 54–58). */
@@ -67,19 +67,19 @@ export function parseGpioPins(spec: string, pinCount: number): number[] {
   const out: number[] = [];
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^(?:gpio)?(\d+)(?:-(?:gpio)?(\d+))?$/i.exec(part);
-    if (!m) throw rangeError('ERR_INVALID_ARG_VALUE', `bad pin '${part.length > 28 ? part.slice(0, 25) + '...' : part}': use numbers and ranges such as 4, 2-5 or 2-5,17`);
+    if (!m) throw codedError('ERR_INVALID_ARG_VALUE', `bad pin '${part.length > 28 ? part.slice(0, 25) + '...' : part}': use numbers and ranges such as 4, 2-5 or 2-5,17`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) throw rangeError('ERR_INVALID_ARG_VALUE', `bad pin range '${part}': ${b} is below ${a}`);
+    if (b < a) throw codedError('ERR_INVALID_ARG_VALUE', `bad pin range '${part}': ${b} is below ${a}`);
     if (b >= pinCount) {
       const p = a >= pinCount ? a : pinCount;
-      throw rangeError('ERR_OUT_OF_RANGE', `GPIO${p} does not exist: this chip has GPIO0–GPIO${pinCount - 1}`);
+      throw codedError('ERR_OUT_OF_RANGE', `GPIO${p} does not exist: this chip has GPIO0–GPIO${pinCount - 1}`);
     }
     if (out.length + (b - a + 1) > MAX_PIN_COUNT * 64) {
-      throw rangeError('ERR_OUT_OF_RANGE', `the pin list '${spec.length > 28 ? spec.slice(0, 25) + '...' : spec}' names more than ${MAX_PIN_COUNT * 64} pins`);
+      throw codedError('ERR_OUT_OF_RANGE', `the pin list '${spec.length > 28 ? spec.slice(0, 25) + '...' : spec}' names more than ${MAX_PIN_COUNT * 64} pins`);
     }
     for (let p = a; p <= b; p++) {
-      if (p >= pinCount) throw rangeError('ERR_OUT_OF_RANGE', `GPIO${p} does not exist: this chip has GPIO0–GPIO${pinCount - 1}`);
+      if (p >= pinCount) throw codedError('ERR_OUT_OF_RANGE', `GPIO${p} does not exist: this chip has GPIO0–GPIO${pinCount - 1}`);
       out.push(p);
     }
   }
@@ -112,7 +112,7 @@ export class RaspberryPiGpio {
     const need = kind === 'rp1' ? 0x30000 : 0xf4;
     const size: unknown = io.size;
     if (typeof size !== 'number') throw invalidType('io.size', 'of type number', size);
-    if (!(size >= need)) throw rangeError('ERR_OUT_OF_RANGE', `a ${kind} GPIO window needs ${need} bytes; this one has ${size}`);
+    if (!(size >= need)) throw codedError('ERR_OUT_OF_RANGE', `a ${kind} GPIO window needs ${need} bytes; this one has ${size}`);
     this.chip = kind;
     this.info = info;
     this.pinCount = GPIO_PIN_COUNTS[kind];
@@ -132,7 +132,7 @@ export class RaspberryPiGpio {
     const info = options.info ?? detectRaspberryPi({ deviceTree: options.deviceTree, cpuinfo: options.cpuinfo });
     const open = (regs as unknown as Record<string, unknown>).openRegisterWindow as OpenWindow | undefined;
     if (typeof open !== 'function') {
-      throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'register windows are not available in this build of mmapkit (lib/regs has no openRegisterWindow)');
+      throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'register windows are not available in this build of mmapkit (lib/regs has no openRegisterWindow)');
     }
     const writable = options.writable ?? true;
     const tries: Array<{ path: string; offset: number }> = [];
@@ -156,14 +156,14 @@ export class RaspberryPiGpio {
     if (last instanceof Error && failures.length > 1) {
       last.message += `\n(tried ${failures.join('; ')})`;
     }
-    throw last ?? usageError('ERR_MMAPKIT_DEVICE', `no GPIO device could be opened (${failures.join('; ')})`);
+    throw last ?? codedError('ERR_MMAPKIT_DEVICE', `no GPIO device could be opened (${failures.join('; ')})`);
   }
 
   private check(pin: number): void {
-    if (this.closed) throw usageError('ERR_MMAPKIT_CLOSED', 'this RaspberryPiGpio is closed');
+    if (this.closed) throw codedError('ERR_MMAPKIT_CLOSED', 'this RaspberryPiGpio is closed');
     if (typeof pin !== 'number') throw invalidType('pin', 'of type number', pin);
     if (!Number.isInteger(pin) || pin < 0 || pin >= this.pinCount) {
-      throw rangeError('ERR_OUT_OF_RANGE', `GPIO${pin} does not exist: this ${this.chip} has GPIO0–GPIO${this.pinCount - 1}`);
+      throw codedError('ERR_OUT_OF_RANGE', `GPIO${pin} does not exist: this ${this.chip} has GPIO0–GPIO${this.pinCount - 1}`);
     }
   }
 
@@ -199,7 +199,7 @@ export class RaspberryPiGpio {
   probe(pins: readonly number[] = this.pins()): GpioPinState[] {
     if (!Array.isArray(pins)) throw invalidType('pins', 'an instance of Array', pins);
     if (pins.length > this.pinCount * 64) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "pins" argument has ${pins.length} entries; at most ${this.pinCount * 64} are accepted`);
+      throw codedError('ERR_OUT_OF_RANGE', `The "pins" argument has ${pins.length} entries; at most ${this.pinCount * 64} are accepted`);
     }
     for (const p of pins) this.check(p);
     return pins.map((p) => this.probePin(p));
@@ -215,9 +215,9 @@ export class RaspberryPiGpio {
     this.check(pin);
     const f = toGpioFunction(fn, 'fn');
     if (f.startsWith('alt') && Number(f.slice(3)) >= GPIO_ALT_COUNTS[this.chip]) {
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.chip} has ALT0–ALT${GPIO_ALT_COUNTS[this.chip] - 1}; ${f} does not exist`);
+      throw codedError('ERR_OUT_OF_RANGE', `${this.chip} has ALT0–ALT${GPIO_ALT_COUNTS[this.chip] - 1}; ${f} does not exist`);
     }
-    if (f === 'none' && this.chip !== 'rp1') throw rangeError('ERR_INVALID_ARG_VALUE', `${this.chip} has no 'none' function (RP1 only)`);
+    if (f === 'none' && this.chip !== 'rp1') throw codedError('ERR_INVALID_ARG_VALUE', `${this.chip} has no 'none' function (RP1 only)`);
     this.driver.setFunction(pin, f);
   }
 
@@ -225,7 +225,7 @@ export class RaspberryPiGpio {
   write(pin: number, level: 0 | 1 | boolean): void {
     this.check(pin);
     if (level !== 0 && level !== 1 && typeof level !== 'boolean') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "level" argument must be 0, 1 or a boolean');
+      throw invalidType('level', '0, 1 or a boolean', level);
     }
     this.driver.setOutput(pin, level ? 1 : 0);
   }
@@ -248,7 +248,7 @@ export class RaspberryPiGpio {
     toStr(pull, 'pull');
     const p = pull === 'pu' ? 'up' : pull === 'pd' ? 'down' : pull === 'pn' ? 'none' : pull;
     if (p !== 'up' && p !== 'down' && p !== 'none') {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `unknown pull '${pull.length > 28 ? pull.slice(0, 25) + '...' : pull}' (up, down, none, or pu, pd, pn)`);
+      throw codedError('ERR_INVALID_ARG_VALUE', `unknown pull '${pull.length > 28 ? pull.slice(0, 25) + '...' : pull}' (up, down, none, or pu, pd, pn)`);
     }
     this.driver.setPull(pin, p);
   }
@@ -271,7 +271,7 @@ function checkInfo(info: unknown): void {
   for (const k of ['gpioBase', 'gpioLength']) {
     const v = o[k];
     if (typeof v !== 'number') throw invalidType(`options.info.${k}`, 'of type number', v);
-    if (!Number.isSafeInteger(v) || v < 0) throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.info.${k}" is out of range. It must be a non-negative integer. Received ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0) throw outOfRange(`options.info.${k}`, 'a non-negative integer', v);
   }
 }
 

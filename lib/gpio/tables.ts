@@ -6,8 +6,8 @@
 /** Which GPIO block a board has. */
 export type GpioChipKind = 'bcm2835' | 'bcm2711' | 'rp1';
 
-import { rangeError } from '../errors';
-import { invalidType } from '../validate';
+import { codedError } from '../errors';
+import { invalidType, outOfRange } from '../validate';
 
 // One row per pin: ALT0..ALT5 (BCM) or a0..a8 (RP1). Rows are written compactly as
 // space-separated names to keep the tables readable.
@@ -190,7 +190,7 @@ SPI8_CS1 SPI7_CS0 - PCIE_CLKREQ_N VBUS_OC3 SYS_RIO219 PROC_RIO219 - -
 function parseRows(rows: string, width: number): readonly (readonly string[])[] {
   const out = rows.trim().split('\n').map((line) => {
     const cells = line.trim().split(/\s+/);
-    if (cells.length !== width) throw new Error(`mmapkit: bad alternate-function row '${line}'`);
+    if (cells.length !== width) throw codedError('ERR_MMAPKIT_INTERNAL', `mmapkit: bad alternate-function row '${line}'`);
     return Object.freeze(cells);
   });
   return Object.freeze(out);
@@ -216,7 +216,7 @@ export const GPIO_ALT_COUNTS: Readonly<Record<GpioChipKind, number>> = Object.fr
 export function toGpioChip(chip: unknown, name = 'chip'): GpioChipKind {
   if (typeof chip !== 'string') throw invalidType(name, "one of 'bcm2835', 'bcm2711', 'rp1'", chip);
   if (!Object.prototype.hasOwnProperty.call(GPIO_PIN_COUNTS, chip)) {
-    throw rangeError('ERR_INVALID_ARG_VALUE', `unknown GPIO chip '${chip.length > 28 ? chip.slice(0, 25) + '...' : chip}' (bcm2835, bcm2711 or rp1)`);
+    throw codedError('ERR_INVALID_ARG_VALUE', `unknown GPIO chip '${chip.length > 28 ? chip.slice(0, 25) + '...' : chip}' (bcm2835, bcm2711 or rp1)`);
   }
   return chip as GpioChipKind;
 }
@@ -231,7 +231,7 @@ export function gpioAltFunctions(chip: GpioChipKind, pin: number): readonly stri
   const table = TABLES[toGpioChip(chip)];
   toGpioPinNumber(pin);
   const row = Number.isInteger(pin) && pin >= 0 ? table[pin] : undefined;
-  if (!row) throw rangeError('ERR_OUT_OF_RANGE', `GPIO${pin} does not exist on ${chip} (GPIO0–GPIO${table.length - 1})`);
+  if (!row) throw codedError('ERR_OUT_OF_RANGE', `GPIO${pin} does not exist on ${chip} (GPIO0–GPIO${table.length - 1})`);
   return row;
 }
 
@@ -240,7 +240,7 @@ export function gpioDefaultPull(chip: GpioChipKind, pin: number): 'up' | 'down' 
   toGpioChip(chip);
   toGpioPinNumber(pin);
   if (!Number.isInteger(pin) || pin < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "pin" is out of range. It must be a non-negative integer. Received ${pin}`);
+    throw outOfRange('pin', 'a non-negative integer', pin);
   }
   if (chip === 'rp1') return pin <= 8 ? 'up' : 'down';
   if (pin <= 8) return 'up';

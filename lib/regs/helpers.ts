@@ -3,9 +3,9 @@
  * simulated device alike: read-modify-write, polling with a timeout, bulk reads.
  */
 import type { AccessWidth, RegisterIO } from '../interfaces';
-import { rangeError, typeError, usageError, MmapkitError } from '../errors';
-import { describeValue, RegisterWindow } from './window';
-import { REGISTER_IO_METHODS, toObjectWith, toOptions } from '../validate';
+import { codedError, MmapkitError } from '../errors';
+import { RegisterWindow } from './window';
+import { invalidType, outOfRange, REGISTER_IO_METHODS, toBlock, toObject, toObjectWith, toOptions, toWidth } from '../validate';
 
 /** The `io` argument: any object with the eight RegisterIO methods (nothing else is read). */
 function toIO(io: unknown): RegisterIO {
@@ -14,15 +14,12 @@ function toIO(io: unknown): RegisterIO {
 
 /** A register offset: a number (the RegisterIO checks its range). */
 function checkOffset(offset: unknown): asserts offset is number {
-  if (typeof offset !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be of type number. Received ${describeValue(offset)}`);
+  if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
 }
 
 
 function checkWidth(width: unknown): asserts width is AccessWidth {
-  if (width !== 8 && width !== 16 && width !== 32 && width !== 64) {
-    if (typeof width !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The access width must be 8, 16, 32 or 64 bits. Received ${describeValue(width)}`);
-    throw rangeError('ERR_OUT_OF_RANGE', `The access width must be 8, 16, 32 or 64 bits. Received ${width}`);
-  }
+  toWidth(width);
 }
 
 /** One read of `width` bits (default 32). */
@@ -39,7 +36,7 @@ function read(io: RegisterIO, offset: number, width: AccessWidth): number | bigi
     case 16: return io.read16(offset);
     case 32: return io.read32(offset);
     case 64: return io.read64(offset);
-    default: checkWidth(width); throw new Error('unreachable');
+    default: checkWidth(width); throw codedError('ERR_MMAPKIT_INTERNAL', 'unreachable: a width checkWidth accepted');
   }
 }
 
@@ -49,11 +46,11 @@ export function writeRegister(io: RegisterIO, offset: number, value: number | bi
   checkOffset(offset);
   checkWidth(width);
   if (width === 64) {
-    if (typeof value !== 'bigint') throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type bigint for a 64-bit access. Received ${describeValue(value)}`);
+    if (typeof value !== 'bigint') throw invalidType('value', 'of type bigint for a 64-bit access', value);
     io.write64(offset, value);
     return;
   }
-  if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number for a ${width}-bit access. Received ${describeValue(value)}`);
+  if (typeof value !== 'number') throw invalidType('value', `of type number for a ${width}-bit access`, value);
   if (width === 8) io.write8(offset, value);
   else if (width === 16) io.write16(offset, value);
   else io.write32(offset, value);
@@ -62,10 +59,10 @@ export function writeRegister(io: RegisterIO, offset: number, value: number | bi
 function toBits(v: number | bigint, width: AccessWidth, name: string): bigint {
   if (typeof v === 'bigint') return BigInt.asUintN(width, v);
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an integer number or a bigint. Received ${describeValue(v)}`);
+    throw invalidType(name, 'an integer number or a bigint', v);
   }
   if (!Number.isSafeInteger(v)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a safe integer (or a bigint). Received ${v}`);
+    throw outOfRange(name, 'a safe integer (or a bigint)', v);
   }
   return BigInt.asUintN(width, BigInt(v));
 }
@@ -102,10 +99,10 @@ export function clearBits(io: RegisterIO, offset: number, bits: number | bigint,
 }
 
 function fieldMask(shift: number, bits: number, width: AccessWidth): bigint {
-  if (typeof shift !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "shift" argument must be of type number. Received ${describeValue(shift)}`);
-  if (typeof bits !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "bits" argument must be of type number. Received ${describeValue(bits)}`);
+  if (typeof shift !== 'number') throw invalidType('shift', 'of type number', shift);
+  if (typeof bits !== 'number') throw invalidType('bits', 'of type number', bits);
   if (!Number.isInteger(shift) || !Number.isInteger(bits) || shift < 0 || bits < 1 || shift + bits > width) {
-    throw rangeError('ERR_OUT_OF_RANGE', `A field of ${bits} bits at bit ${shift} does not fit a ${width}-bit register`);
+    throw codedError('ERR_OUT_OF_RANGE', `A field of ${bits} bits at bit ${shift} does not fit a ${width}-bit register`);
   }
   return ((1n << BigInt(bits)) - 1n) << BigInt(shift);
 }
@@ -120,11 +117,11 @@ export function writeField(io: RegisterIO, offset: number, shift: number, bits: 
   checkWidth(width);
   const mask = fieldMask(shift, bits, width);
   if (typeof value !== 'bigint' && (typeof value !== 'number' || !Number.isInteger(value))) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be an integer number or a bigint. Received ${describeValue(value)}`);
+    throw invalidType('value', 'an integer number or a bigint', value);
   }
   const v = typeof value === 'bigint' ? value : BigInt(value);
   if (v < 0n || v > (1n << BigInt(bits)) - 1n) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be from 0 to ${(1n << BigInt(bits)) - 1n} for a ${bits}-bit field. Received ${value}`);
+    throw outOfRange('value', `from 0 to ${(1n << BigInt(bits)) - 1n} for a ${bits}-bit field`, value);
   }
   return modify(io, offset, width, (old) => (old & ~mask) | (v << BigInt(shift)));
 }
@@ -197,13 +194,11 @@ export interface AsyncPollOptions extends PollOptions {
  * ERR_MMAPKIT_TIMEOUT error.
  */
 export async function pollUntilAsync(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: AsyncPollOptions = {}): Promise<PollResult> {
-  if (typeof options !== 'object' || options === null) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
-  }
+  toObject(options, 'options');
   const interval = options.intervalMs ?? 1;
-  if (typeof interval !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.intervalMs" property must be of type number. Received ${describeValue(interval)}`);
+  if (typeof interval !== 'number') throw invalidType('options.intervalMs', 'of type number', interval);
   if (!(interval >= 0) || interval === Infinity) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.intervalMs" is out of range. It must be a non-negative number. Received ${String(interval)}`);
+    throw outOfRange('options.intervalMs', 'a non-negative number', interval);
   }
   const p = startPoll(io, offset, mask, expected, options, ASYNC_POLL_KEYS);
   for (;;) {
@@ -217,26 +212,24 @@ const POLL_KEYS = ['timeoutMs', 'width', 'now', 'maxReads'];
 const ASYNC_POLL_KEYS = [...POLL_KEYS, 'intervalMs'];
 
 function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: PollOptions, keys = POLL_KEYS): { step(): PollResult | undefined } {
-  if (typeof options !== 'object' || options === null) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
-  }
+  toObject(options, 'options');
   toIO(io);
   checkOffset(offset);
   toOptions<PollOptions>(options, 'options', keys);
   const width = options.width ?? 32;
   checkWidth(width);
   const timeoutMs = options.timeoutMs ?? 1000;
-  if (typeof timeoutMs !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.timeoutMs" property must be of type number. Received ${describeValue(timeoutMs)}`);
+  if (typeof timeoutMs !== 'number') throw invalidType('options.timeoutMs', 'of type number', timeoutMs);
   if (!(timeoutMs >= 0)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.timeoutMs" is out of range. It must be a non-negative number. Received ${String(timeoutMs)}`);
+    throw outOfRange('options.timeoutMs', 'a non-negative number', timeoutMs);
   }
   const maxReads = options.maxReads ?? Infinity;
-  if (typeof maxReads !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.maxReads" property must be of type number. Received ${describeValue(maxReads)}`);
+  if (typeof maxReads !== 'number') throw invalidType('options.maxReads', 'of type number', maxReads);
   if (!(maxReads >= 1) || (maxReads !== Infinity && !Number.isInteger(maxReads))) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.maxReads" is out of range. It must be an integer >= 1 (or Infinity). Received ${maxReads}`);
+    throw outOfRange('options.maxReads', 'an integer >= 1 (or Infinity)', maxReads);
   }
   const now = options.now ?? (() => performance.now());
-  if (typeof now !== 'function') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.now" property must be a function. Received ${describeValue(now)}`);
+  if (typeof now !== 'function') throw invalidType('options.now', 'a function', now);
   const m = toBits(mask, width, 'mask');
   const want = toBits(expected, width, 'value');
   const start = now();
@@ -249,7 +242,7 @@ function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expect
       const elapsedMs = now() - start;
       if ((v & m) === want) return { value: raw, reads, elapsedMs };
       if (elapsedMs >= timeoutMs || reads >= maxReads) {
-        const err = usageError(
+        const err = codedError(
           'ERR_MMAPKIT_TIMEOUT',
           `Register ${fmt(BigInt(offset))} did not reach (value & ${fmt(m)}) === ${fmt(want)}: ` +
             `last value ${fmt(v)} after ${reads} reads in ${elapsedMs.toFixed(3)} ms (timeout ${timeoutMs} ms)`,
@@ -278,22 +271,8 @@ export function readRegisters(io: RegisterIO, offset: number, count: number, wid
   checkWidth(width);
   if (io instanceof RegisterWindow) return io.readBlock(offset, count, width);
   toIO(io);
-  if (typeof offset !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be of type number. Received ${describeValue(offset)}`);
-  if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be a non-negative integer. Received ${offset}`);
-  }
-  if (typeof count !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "count" argument must be of type number. Received ${describeValue(count)}`);
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "count" is out of range. It must be a non-negative integer. Received ${count}`);
-  }
+  toBlock(offset, count, width, io.size);
   const step = width / 8;
-  const size: unknown = io.size;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "io.size" property must be a non-negative integer number. Received ${describeValue(size)}`);
-  }
-  if (count > 0 && (offset + count * step > size)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${count} registers of ${width} bits at offset 0x${offset.toString(16)} reach past the end of this ${size}-byte window`);
-  }
   if (width === 64) {
     const out = new BigUint64Array(count);
     for (let i = 0; i < count; i++) out[i] = io.read64(offset + i * 8);

@@ -4,10 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { rangeError, typeError, usageError } from '../errors';
+import { codedError } from '../errors';
 import { binding } from '../native';
-import { toInt, toOptions, toStr } from '../validate';
-import { describeValue, openRegisterWindow, toLength, toOffset, type RegisterWindow, type RegisterWindowOptions } from './window';
+import { invalidType, invalidValue, outOfRange, toInt, toLength, toOffset, toOptions, toStr } from '../validate';
+import { openRegisterWindow, type RegisterWindow, type RegisterWindowOptions } from './window';
 
 /** IORESOURCE_IO / IORESOURCE_MEM / IORESOURCE_PREFETCH / IORESOURCE_MEM_64 flag bits of sysfs `resource`. */
 const IORESOURCE_IO = 0x100n;
@@ -53,13 +53,13 @@ function readHex(file: string): number {
 
 /** Parses a sysfs PCI `resource` file. */
 export function parsePciResources(text: string): PciResource[] {
-  if (typeof text !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "text" argument must be of type string. Received ${describeValue(text)}`);
+  if (typeof text !== 'string') throw invalidType('text', 'of type string', text);
   const out: PciResource[] = [];
   text.split('\n').forEach((line, index) => {
     const parts = line.trim().split(/\s+/);
     if (parts.length < 3) return;
     if (!parts.slice(0, 3).every((p) => /^(?:0x[0-9a-f]+|[0-9]+)$/i.test(p))) {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `Line ${index + 1} of the PCI resource text is not three numbers (start end flags). Received '${line.trim().slice(0, 60)}'`);
+      throw codedError('ERR_INVALID_ARG_VALUE', `Line ${index + 1} of the PCI resource text is not three numbers (start end flags). Received '${line.trim().slice(0, 60)}'`);
     }
     const [start, end, flags] = parts.slice(0, 3).map((p) => BigInt(p));
     const size = end === 0n && start === 0n ? 0n : end - start + 1n;
@@ -123,11 +123,11 @@ export function findPciDevices(filter: { vendor?: number; device?: number } & Sy
 
 /** Adds the '0000:' domain when a bus:device.function is given without one. */
 export function normalizeBdf(bdf: string): string {
-  if (typeof bdf !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "bdf" argument must be of type string. Received ${describeValue(bdf)}`);
+  if (typeof bdf !== 'string') throw invalidType('bdf', 'of type string', bdf);
   const s = bdf.trim().toLowerCase();
   if (/^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(s)) return s;
   if (/^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(s)) return '0000:' + s;
-  throw rangeError('ERR_INVALID_ARG_VALUE', `The "bdf" argument must look like '0000:00:04.0' or '00:04.0'. Received '${bdf}'`);
+  throw invalidValue('bdf', "of the form '0000:00:04.0' or '00:04.0'", bdf);
 }
 
 /** Options of {@link openPciBar}. */
@@ -146,26 +146,26 @@ export interface PciBarOptions extends SysfsOptions {
  */
 export function openPciBar(bdf: string, bar: number, options: PciBarOptions = {}): RegisterWindow {
   const id = normalizeBdf(bdf);
-  if (typeof bar !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "bar" argument must be of type number. Received ${describeValue(bar)}`);
+  if (typeof bar !== 'number') throw invalidType('bar', 'of type number', bar);
   if (!Number.isInteger(bar) || bar < 0 || bar > 5) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "bar" is out of range. It must be an integer from 0 to 5. Received ${String(bar)}`);
+    throw outOfRange('bar', 'an integer from 0 to 5', bar);
   }
   options = toOptions<PciBarOptions>(options, 'options', ['sysfs', 'offset', 'length', 'writable', 'widths']);
   const dir = path.join(pciRoot(options), id);
-  if (!fs.existsSync(dir)) throw usageError('ERR_MMAPKIT_DEVICE', `No PCI device ${id} (no ${dir})`);
+  if (!fs.existsSync(dir)) throw codedError('ERR_MMAPKIT_DEVICE', `No PCI device ${id} (no ${dir})`);
   const res = parsePciResources(fs.readFileSync(path.join(dir, 'resource'), 'utf8'))[bar];
-  if (res === undefined || res.kind === 'none') throw usageError('ERR_MMAPKIT_DEVICE', `PCI device ${id} has no BAR ${bar}`);
+  if (res === undefined || res.kind === 'none') throw codedError('ERR_MMAPKIT_DEVICE', `PCI device ${id} has no BAR ${bar}`);
   if (res.kind === 'io') {
-    throw usageError('ERR_MMAPKIT_UNSUPPORTED',
+    throw codedError('ERR_MMAPKIT_UNSUPPORTED',
       `BAR ${bar} of PCI device ${id} is an I/O-port BAR (ports 0x${res.start.toString(16)}–0x${(res.start + res.size - 1n).toString(16)}): use openPorts() instead of a window`);
   }
   const offset = toOffset(options.offset ?? 0, 'options.offset');
   if (offset >= res.size) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It must be below the size of BAR ${bar} (0x${res.size.toString(16)}). Received 0x${offset.toString(16)}`);
+    throw codedError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It must be below the size of BAR ${bar} (0x${res.size.toString(16)}). Received 0x${offset.toString(16)}`);
   }
   const length = options.length === undefined ? Number(res.size - offset) : toLength(options.length, 'options.length');
   if (offset + BigInt(length) > res.size) {
-    throw rangeError('ERR_OUT_OF_RANGE',
+    throw codedError('ERR_OUT_OF_RANGE',
       `The window [0x${offset.toString(16)}, 0x${(offset + BigInt(length)).toString(16)}) reaches past the end of BAR ${bar} of ${id} (0x${res.size.toString(16)} bytes)`);
   }
   return openRegisterWindow({ path: path.join(dir, `resource${bar}`), offset, length, writable: options.writable, widths: options.widths });
@@ -188,11 +188,11 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
   let n: number;
   if (typeof device === 'number') n = device;
   else if (typeof device === 'string' && /^(?:\/dev\/)?uio(\d+)$/.test(device)) n = Number(/(\d+)$/.exec(device)![1]);
-  else throw typeError('ERR_INVALID_ARG_TYPE', `The "device" argument must be a UIO device number, 'uioN' or '/dev/uioN'. Received ${describeValue(device)}`);
-  if (!Number.isInteger(n) || n < 0) throw rangeError('ERR_OUT_OF_RANGE', `The UIO device number must be a non-negative integer. Received ${n}`);
-  if (typeof map !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "map" argument must be of type number. Received ${describeValue(map)}`);
+  else throw invalidType('device', 'a UIO device number, \'uioN\' or \'/dev/uioN\'', device);
+  if (!Number.isInteger(n) || n < 0) throw codedError('ERR_OUT_OF_RANGE', `The UIO device number must be a non-negative integer. Received ${n}`);
+  if (typeof map !== 'number') throw invalidType('map', 'of type number', map);
   if (!Number.isInteger(map) || map < 0 || map > 4) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "map" is out of range. It must be an integer from 0 to 4. Received ${String(map)}`);
+    throw outOfRange('map', 'an integer from 0 to 4', map);
   }
   options = toOptions<UioOptions>(options, 'options', ['sysfs', 'writable', 'widths', 'dev']);
   const devDir = options.dev === undefined ? '/dev' : toStr(options.dev, 'options.dev');
@@ -201,7 +201,7 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
   try {
     size = Number.parseInt(fs.readFileSync(path.join(mapDir, 'size'), 'utf8').trim(), 16);
   } catch {
-    throw usageError('ERR_MMAPKIT_DEVICE', `UIO device uio${n} has no map ${map} (no ${mapDir}/size)`);
+    throw codedError('ERR_MMAPKIT_DEVICE', `UIO device uio${n} has no map ${map} (no ${mapDir}/size)`);
   }
   let within = 0;
   try { within = Number.parseInt(fs.readFileSync(path.join(mapDir, 'offset'), 'utf8').trim(), 16) || 0; } catch { within = 0; }

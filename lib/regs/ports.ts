@@ -4,10 +4,10 @@
  */
 import * as fs from 'node:fs';
 import type { PortIO } from '../interfaces';
-import { MmapkitSystemError, rangeError, typeError, usageError } from '../errors';
+import { MmapkitSystemError, codedError } from '../errors';
 import { binding, type Binding } from '../native';
-import { describeValue, withAdvice } from './window';
-import { toBool, toOptions } from '../validate';
+import { withAdvice } from './window';
+import { invalidValue, toBool, toObject, toOptions, toPort, toRegisterValue } from '../validate';
 
 /** Options of {@link openPorts}. */
 export interface PortOptions {
@@ -42,19 +42,9 @@ export class Ports implements PortIO, Disposable {
   get closed(): boolean { return this.#closed; }
 
   #check(port: unknown, bytes: number, value?: unknown): void {
-    if (this.#closed) throw usageError('ERR_MMAPKIT_CLOSED', 'The port space is closed');
-    if (typeof port !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "port" argument must be of type number. Received ${describeValue(port)}`);
-    if (!Number.isInteger(port) || port < 0 || port + bytes > 0x10000) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "port" is out of range. It must be an integer from 0 to ${0x10000 - bytes} for a ${bytes * 8}-bit access. Received ${port}`);
-    }
-    if (arguments.length > 2) {
-      if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number. Received ${describeValue(value)}`);
-      const max = 2 ** (bytes * 8) - 1;
-      const min = -(2 ** (bytes * 8 - 1));
-      if (!Number.isInteger(value) || value < min || value > max) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be an integer from ${min} to ${max}. Received ${value}`);
-      }
-    }
+    if (this.#closed) throw codedError('ERR_MMAPKIT_CLOSED', 'The port space is closed');
+    toPort(port, bytes);
+    if (arguments.length > 2) toRegisterValue(value, (bytes * 8) as 8 | 16 | 32);
   }
 
   #grant(port: number, bytes: number): void {
@@ -104,19 +94,17 @@ export class Ports implements PortIO, Disposable {
 
 /** Opens the I/O port space (root only). */
 export function openPorts(options: PortOptions = {}): Ports {
-  if (typeof options !== 'object' || options === null) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
-  }
+  toObject(options, 'options');
   toOptions<PortOptions>(options, 'options', ['method', 'writable']);
   const method = options.method ?? 'devport';
   if (method !== 'devport' && method !== 'ioperm') {
-    throw rangeError('ERR_INVALID_ARG_VALUE', `The "options.method" property must be 'devport' or 'ioperm'. Received ${describeValue(method)}`);
+    throw invalidValue('options.method', "'devport' or 'ioperm'", method);
   }
   const writable = options.writable === undefined ? true : toBool(options.writable, 'options.writable');
   const b = binding();
   if (method === 'ioperm') {
     if (!b.portHasInstructions) {
-      throw usageError('ERR_MMAPKIT_UNSUPPORTED', `Port I/O instructions exist only on x86; this is ${process.arch}. Use method 'devport' where /dev/port exists.`);
+      throw codedError('ERR_MMAPKIT_UNSUPPORTED', `Port I/O instructions exist only on x86; this is ${process.arch}. Use method 'devport' where /dev/port exists.`);
     }
     const ports = new Ports('ioperm', -1, b);
     // Ask for port 0x80 (the POST diagnostic port) now, so a missing privilege shows up here.

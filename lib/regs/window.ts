@@ -7,10 +7,10 @@
  */
 import * as fs from 'node:fs';
 import type { AccessWidth, RegisterIO } from '../interfaces';
-import { MmapkitSystemError, rangeError, systemError, typeError } from '../errors';
+import { MmapkitSystemError, codedError, systemError } from '../errors';
 import { binding } from '../native';
 import { refuseUnmappable } from '../filetype';
-import { toOptions } from '../validate';
+import { invalidType, toLength, toObject, toOffset, toOptions, toWidth } from '../validate';
 
 /** Options of {@link openRegisterWindow}. */
 export interface RegisterWindowOptions {
@@ -39,58 +39,16 @@ interface NativeWindow extends Omit<RegisterIO, 'size' | 'writable'> {
 const MAX_OFFSET = (1n << 63n) - 1n;
 const WINDOW_KEYS = ['path', 'offset', 'length', 'writable', 'widths'];
 
-/** A describe-the-value helper for TypeError messages, in the style of Node's. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `type string ('${value.length > 28 ? value.slice(0, 25) + '...' : value}')`;
-  if (typeof value === 'object') return 'an instance of ' + ((value as object).constructor?.name ?? 'Object');
-  if (typeof value === 'function') return `function ${value.name}`;
-  if (typeof value === 'bigint') return `type bigint (${value}n)`;
-  if (typeof value === 'undefined') return 'undefined';
-  return `type ${typeof value} (${String(value)})`;
-}
-
-/** Validates a non-negative offset given as a safe integer or a bigint below 2^63. */
-export function toOffset(value: unknown, name: string): bigint {
-  if (typeof value === 'bigint') {
-    if (value < 0n || value > MAX_OFFSET) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be >= 0n and < 2n ** 63n. Received ${value}n`);
-    }
-    return value;
-  }
-  if (typeof value !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number or bigint. Received ${describeValue(value)}`);
-  }
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a non-negative safe integer. Received ${value}`);
-  }
-  return BigInt(value);
-}
-
-/** Validates a positive length in bytes. */
-export function toLength(value: unknown, name: string): number {
-  if (typeof value !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number. Received ${describeValue(value)}`);
-  }
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a positive integer. Received ${value}`);
-  }
-  return value;
-}
-
 function widthMask(widths: unknown): number {
   if (widths === undefined) return 15;
   if (!Array.isArray(widths)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.widths" property must be an array of 8, 16, 32 or 64. Received ${describeValue(widths)}`);
+    throw invalidType('options.widths', 'an array of 8, 16, 32 or 64', widths);
   }
   let mask = 0;
   for (const w of widths) {
-    if (w !== 8 && w !== 16 && w !== 32 && w !== 64) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The access width must be 8, 16, 32 or 64 bits. Received ${String(w)}`);
-    }
-    mask |= w / 8;
+    mask |= toWidth(w) / 8;
   }
-  if (mask === 0) throw rangeError('ERR_OUT_OF_RANGE', 'The "options.widths" property must name at least one access width');
+  if (mask === 0) throw codedError('ERR_OUT_OF_RANGE', 'The "options.widths" property must name at least one access width');
   return mask;
 }
 
@@ -168,11 +126,7 @@ export class RegisterWindow implements RegisterIO, Disposable {
   readBlock(offset: number, count: number, width: 64): BigUint64Array;
   readBlock(offset: number, count: number, width?: AccessWidth): Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
   readBlock(offset: number, count: number, width: AccessWidth = 32): Uint8Array | Uint16Array | Uint32Array | BigUint64Array {
-    if (width !== 8 && width !== 16 && width !== 32 && width !== 64) {
-      if (typeof width !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "width" argument must be 8, 16, 32 or 64. Received ${describeValue(width)}`);
-      throw rangeError('ERR_OUT_OF_RANGE', `The access width must be 8, 16, 32 or 64 bits. Received ${String(width)}`);
-    }
-    return this.#h.readBlock(offset, count, width);
+    return this.#h.readBlock(offset, count, toWidth(width));
   }
 
   /** Unmaps the window. Idempotent; later accesses throw ERR_MMAPKIT_CLOSED. */
@@ -194,24 +148,22 @@ export class RegisterWindow implements RegisterIO, Disposable {
  * and returns a {@link RegisterWindow} over exactly that range. Page alignment is handled inside.
  */
 export function openRegisterWindow(options: RegisterWindowOptions): RegisterWindow {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeValue(options)}`);
-  }
+  toObject(options, 'options');
   toOptions<RegisterWindowOptions>(options, 'options', WINDOW_KEYS);
   const path = options.path ?? '/dev/mem';
   if (typeof path !== 'string' || path === '') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.path" property must be a non-empty string. Received ${describeValue(path)}`);
+    throw invalidType('options.path', 'a non-empty string', path);
   }
   const offset = toOffset(options.offset, 'options.offset');
   const length = toLength(options.length, 'options.length');
   const writable = options.writable ?? false;
   if (typeof writable !== 'boolean') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "options.writable" property must be of type boolean. Received ${describeValue(writable)}`);
+    throw invalidType('options.writable', 'of type boolean', writable);
   }
   const mask = widthMask(options.widths);
   const widths = ([8, 16, 32, 64] as const).filter((w) => (mask & (w / 8)) !== 0);
   if (offset + BigInt(length) - 1n > MAX_OFFSET) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The window ${hex(offset)} + ${length} bytes reaches past the largest file offset (2^63 - 1)`);
+    throw codedError('ERR_OUT_OF_RANGE', `The window ${hex(offset)} + ${length} bytes reaches past the largest file offset (2^63 - 1)`);
   }
   // Regular files (including sysfs PCI resource files, whose size is the BAR's): refuse a window
   // past the end, which would raise SIGBUS on access instead of failing here.
@@ -225,7 +177,7 @@ export function openRegisterWindow(options: RegisterWindowOptions): RegisterWind
   // and fstat, in case the path changes in between).
   if (st !== undefined) refuseUnmappable('openRegisterWindow()', path, st.mode);
   if (st?.isFile() && offset + BigInt(length) > BigInt(st.size)) {
-    throw rangeError(
+    throw codedError(
       'ERR_OUT_OF_RANGE',
       `The window [${hex(offset)}, ${hex(offset + BigInt(length))}) reaches past the end of '${path}' (${st.size} bytes)`,
     );

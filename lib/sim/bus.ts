@@ -7,13 +7,12 @@
  * priority, in which case the higher priority answers for the shared addresses (QEMU's
  * subregion priorities).
  */
-import { MmapkitError, rangeError, typeError } from '../errors';
+import { MmapkitError, codedError } from '../errors';
 import type { RegisterIO } from '../interfaces';
 import { SimAccessRefused, SimDeviceBase, simDeviceAccess, simHex, simNormalize, type SimAccessRules, type SimAccessSize, type SimDevice, type SimGuestError } from './device';
-import { simCheckSize, simCheckValue, simCheckAccess, simFeedBytes, simCheckDevice } from './check';
 import { SimScheduler } from './scheduler';
 import { SimTraced } from './trace';
-import { invalidType, toChoice, toFunction, toInstance, toOptions, toStr } from '../validate';
+import { invalidType, outOfRange, simCheckAccess, simCheckDevice, simCheckSize, simCheckValue, simFeedBytes, toChoice, toFunction, toInstance, toOptions, toStr } from '../validate';
 
 /** The largest RAM region one call makes (1 GiB). */
 export const SIM_MAX_RAM = 2 ** 30;
@@ -48,7 +47,7 @@ export class SimRam implements SimDevice {
     toStr(name, 'name');
     if (typeof size !== 'number') throw invalidType('size', 'of type number', size);
     if (!Number.isSafeInteger(size) || size <= 0 || size > SIM_MAX_RAM) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be a positive integer no larger than ${SIM_MAX_RAM} (1 GiB). Received ${size}`);
+      throw outOfRange('size', `a positive integer no larger than ${SIM_MAX_RAM} (1 GiB)`, size);
     }
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
@@ -77,7 +76,7 @@ export class SimRam implements SimDevice {
   private check(offset: unknown, size: unknown): void {
     simCheckAccess(offset, size);
     if ((offset as number) + (size as number) > this.size) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be <= ${this.size - (size as number)} for a ${size as number}-byte access. Received ${offset as number}`);
+      throw outOfRange('offset', `<= ${this.size - (size as number)} for a ${size as number}-byte access`, offset as number);
     }
   }
 }
@@ -174,7 +173,7 @@ export class SimBus extends SimTraced {
       device,
     };
     if (base + device.size > MAX_ADDRESS) {
-      throw rangeError('ERR_OUT_OF_RANGE', `Region '${name}' ends beyond the bus's address space (${simHex(MAX_ADDRESS)})`);
+      throw codedError('ERR_OUT_OF_RANGE', `Region '${name}' ends beyond the bus's address space (${simHex(MAX_ADDRESS)})`);
     }
     for (const other of this.list) {
       if (base < other.base + other.size && other.base < base + device.size) {
@@ -249,7 +248,7 @@ export class SimBus extends SimTraced {
   /** A store of `size` bytes (value masked to the size). */
   write(address: number, value: number | bigint, size: SimAccessSize, initiator = 'cpu'): void {
     if (typeof value !== 'number' && typeof value !== 'bigint') {
-      throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number or bigint. Received type ${typeof value}`);
+      throw invalidType('value', 'of type number or bigint', value);
     }
     toStr(initiator, 'initiator');
     checkAddress(address, 'address');
@@ -276,7 +275,7 @@ export class SimBus extends SimTraced {
       readBytes: (address, length) => {
         if (typeof length !== 'number') throw invalidType('length', 'of type number', length);
         if (!Number.isSafeInteger(length) || length < 0 || length > SIM_MAX_RAM) {
-          throw rangeError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be an integer >= 0 and <= ${SIM_MAX_RAM}. Received ${length}`);
+          throw outOfRange('length', `an integer >= 0 and <= ${SIM_MAX_RAM}`, length);
         }
         // Aligned 8-byte reads where possible, single bytes at the edges.
         const out = new Uint8Array(length);
@@ -303,7 +302,7 @@ export class SimBus extends SimTraced {
   private access(address: number, size: SimAccessSize, value: number | bigint | undefined, initiator: string): number | bigint | undefined {
     checkAddress(address, 'address');
     if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be 1, 2, 4 or 8. Received ${String(size)}`);
+      throw outOfRange('size', '1, 2, 4 or 8', size);
     }
     const kind = value === undefined ? 'read' : 'write';
     const region = this.regionAt(address);
@@ -329,17 +328,16 @@ export class SimBus extends SimTraced {
   }
 }
 
-function usage(message: string): MmapkitError {
-  const err = new MmapkitError('ERR_INVALID_ARG_VALUE', message);
-  return err;
+function usage(message: string): Error {
+  return codedError('ERR_INVALID_ARG_VALUE', message);
 }
 
 function checkAddress(address: number, name: string): void {
   if (typeof address !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number. Received type ${typeof address}`);
+    throw invalidType(name, 'of type number', address);
   }
   if (!Number.isSafeInteger(address) || address < 0 || address >= MAX_ADDRESS) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 and < 2 ** 52. Received ${address}`);
+    throw outOfRange(name, 'an integer >= 0 and < 2 ** 52', address);
   }
 }
 

@@ -12,12 +12,11 @@
  * With the 'tso' model (x86-64) stores become visible in program order and a device store first
  * drains the buffer, so the hazard cannot happen there.
  */
-import { rangeError } from '../errors';
+import { codedError } from '../errors';
 import type { Barriers, MemoryView, RegisterIO } from '../interfaces';
 import { SimBus } from './bus';
 import { simLanes, simFromLanes, simNormalize, type SimAccessSize } from './device';
-import { simCheckSize, simCheckValue } from './check';
-import { invalidType, toFiniteNumber, toInstance, toInt, toOptions, toStr } from '../validate';
+import { invalidType, invalidValue, outOfRange, simCheckSize, simCheckValue, toFiniteNumber, toInstance, toInt, toOptions, toStr } from '../validate';
 import type { SimEvent, SimScheduler } from './scheduler';
 import { simMemoryView, simWindow, type SimWindowOptions } from './window';
 
@@ -84,18 +83,18 @@ export class SimCpu {
     this.model = options.model ?? 'arm';
     if (typeof this.model !== 'string') throw invalidType('options.model', "'arm' or 'tso'", this.model);
     if (this.model !== 'arm' && this.model !== 'tso') {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `The "model" option must be 'arm' or 'tso'. Received ${String(options.model)}`);
+      throw invalidValue('options.model', "'arm' or 'tso'", options.model);
     }
     const linger = options.lingerNs ?? [0, 1000];
     if (!Array.isArray(linger) || linger.length !== 2 || typeof linger[0] !== 'number' || typeof linger[1] !== 'number' ||
       !(linger[0] >= 0) || !(linger[1] >= linger[0]) || !(linger[1] <= 1e15)) {
-      throw rangeError('ERR_OUT_OF_RANGE', 'The "lingerNs" option must be [min, max] with 0 <= min <= max <= 1e15');
+      throw codedError('ERR_OUT_OF_RANGE', 'The "lingerNs" option must be [min, max] with 0 <= min <= max <= 1e15');
     }
     this.linger = [linger[0], linger[1]];
     this.depth = options.bufferDepth ?? 16;
     if (typeof this.depth !== 'number') throw invalidType('options.bufferDepth', 'an integer', this.depth);
     if (!Number.isInteger(this.depth) || this.depth < 1 || this.depth > 1 << 20) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "bufferDepth" option must be an integer >= 1 and <= ${1 << 20}. Received ${String(options.bufferDepth)}`);
+      throw outOfRange('options.bufferDepth', `an integer >= 1 and <= ${1 << 20}`, options.bufferDepth);
     }
     this.accessNs = options.accessNs === undefined ? 10 : toFiniteNumber(options.accessNs, 'options.accessNs', 0, 1e15);
     this.name = options.name === undefined ? 'cpu' : toStr(options.name, 'options.name');

@@ -6,8 +6,7 @@
  * and bigints for 8-byte ones. Bad offsets are a guest error: logged, and read as a defined value,
  * never a crash of the simulator.
  */
-import { invalidType, toFunction, toInt, toIntOrBigInt, toStr } from '../validate';
-import { simCheckDevice, simCheckSize, simCheckValue } from './check';
+import { invalidType, simCheckDevice, simCheckSize, simCheckValue, toFunction, toInt, toIntOrBigInt, toStr } from '../validate';
 
 /** Access sizes in bytes. */
 export type SimAccessSize = 1 | 2 | 4 | 8;

@@ -7,13 +7,12 @@
  * consecutive ports. Each access lets `accessNs` of simulated time pass (1 µs by default, about
  * one ISA bus cycle).
  */
-import { MmapkitError, rangeError, typeError } from '../errors';
+import { codedError } from '../errors';
 import type { PortIO } from '../interfaces';
 import { SimAccessRefused, SimDeviceBase, simAllOnes, simDeviceAccess, simFromLanes, simHex, simLanes, type SimAccessSize, type SimDevice, type SimGuestError } from './device';
-import { simCheckDevice } from './check';
 import { SimScheduler } from './scheduler';
 import { SimTraced } from './trace';
-import { toInstance, toOptions } from '../validate';
+import { invalidType, outOfRange, simCheckDevice, toInstance, toOptions } from '../validate';
 
 export interface SimPortSpaceOptions {
   scheduler?: SimScheduler;
@@ -30,10 +29,6 @@ export interface SimPortRange {
   readonly device: SimDevice;
 }
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : typeof value === 'number' || typeof value === 'bigint' ? String(value) : `type ${typeof value}`;
-}
-
 export class SimPortSpace extends SimTraced implements PortIO {
   readonly scheduler: SimScheduler;
   readonly accessNs: number;
@@ -47,7 +42,7 @@ export class SimPortSpace extends SimTraced implements PortIO {
     this.scheduler = options.scheduler === undefined ? new SimScheduler({ seed: options.seed ?? 1 }) : toInstance(options.scheduler, 'options.scheduler', SimScheduler);
     this.accessNs = options.accessNs ?? 1000;
     if (typeof this.accessNs !== 'number' || !(this.accessNs >= 0) || !Number.isFinite(this.accessNs)) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "accessNs" is out of range. It must be a number >= 0. Received ${describe(this.accessNs)}`);
+      throw outOfRange('accessNs', 'a number >= 0', this.accessNs);
     }
   }
 
@@ -60,14 +55,14 @@ export class SimPortSpace extends SimTraced implements PortIO {
   map(base: number, device: SimDevice, options: { name?: string } = {}): SimPortRange {
     simCheckDevice(device);
     options = toOptions<{ name?: string }>(options, 'options', ['name']);
-    if (options.name !== undefined && typeof options.name !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `The "options.name" argument must be of type string. Received ${describe(options.name)}`);
+    if (options.name !== undefined && typeof options.name !== 'string') throw invalidType('options.name', 'of type string', options.name);
     if (typeof base !== 'number' || !Number.isInteger(base) || base < 0 || base + device.size > 0x10000) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "port" is out of range. It must be an integer from 0 to ${0x10000 - device.size}. Received ${describe(base)}`);
+      throw outOfRange('port', `an integer from 0 to ${0x10000 - device.size}`, base);
     }
     const name = options.name ?? device.name;
     for (const r of this.ranges) {
       if (base < r.base + r.size && r.base < base + device.size) {
-        throw new MmapkitError('ERR_INVALID_ARG_VALUE',
+        throw codedError('ERR_INVALID_ARG_VALUE',
           `Ports ${simHex(base, 4)}..${simHex(base + device.size - 1, 4)} ('${name}') overlap '${r.name}' at ${simHex(r.base, 4)}..${simHex(r.base + r.size - 1, 4)}`);
       }
     }
@@ -84,7 +79,7 @@ export class SimPortSpace extends SimTraced implements PortIO {
 
   /** The range holding `port`, if any. */
   rangeAt(port: number): SimPortRange | undefined {
-    if (typeof port !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "port" argument must be of type number. Received ${describe(port)}`);
+    if (typeof port !== 'number') throw invalidType('port', 'of type number', port);
     return this.ranges.find((r) => port >= r.base && port < r.base + r.size);
   }
 
@@ -99,16 +94,16 @@ export class SimPortSpace extends SimTraced implements PortIO {
   outl(port: number, value: number): void { this.access(port, 4, value); }
 
   private check(port: unknown, bytes: number, value: unknown, writing: boolean): void {
-    if (typeof port !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "port" argument must be of type number. Received ${describe(port)}`);
+    if (typeof port !== 'number') throw invalidType('port', 'of type number', port);
     if (!Number.isInteger(port) || port < 0 || port + bytes > 0x10000) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "port" is out of range. It must be an integer from 0 to ${0x10000 - bytes} for a ${bytes * 8}-bit access. Received ${port}`);
+      throw outOfRange('port', `an integer from 0 to ${0x10000 - bytes} for a ${bytes * 8}-bit access`, port);
     }
     if (writing) {
-      if (typeof value !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number. Received ${describe(value)}`);
+      if (typeof value !== 'number') throw invalidType('value', 'of type number', value);
       const max = 2 ** (bytes * 8) - 1;
       const min = -(2 ** (bytes * 8 - 1));
       if (!Number.isInteger(value) || value < min || value > max) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be an integer from ${min} to ${max}. Received ${value}`);
+        throw outOfRange('value', `an integer from ${min} to ${max}`, value);
       }
     }
   }

@@ -1,5 +1,4 @@
-import { rangeError, typeError } from '../errors';
-import { invalidType } from '../validate';
+import { invalidType, outOfRange } from '../validate';
 
 /**
  * A small seeded pseudo-random generator (SplitMix32 seeding a xoshiro128** state). Every source of
@@ -16,7 +15,7 @@ export class SimRandom {
   constructor(seed = 1) {
     if (typeof seed !== 'number') throw invalidType('seed', 'an integer', seed);
     if (!Number.isInteger(seed)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', `The "seed" argument must be an integer. Received ${seed}`);
+      throw invalidType('seed', 'an integer', seed);
     }
     this.seed = seed;
     let x = seed >>> 0;
@@ -58,7 +57,7 @@ export class SimRandom {
     for (const [name, v] of [['min', min], ['max', max]] as const) {
       if (typeof v !== 'number') throw invalidType(name, 'of type number', v);
       if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a finite number between -(2^53 - 1) and 2^53 - 1. Received ${v}`);
+        throw outOfRange(name, 'a finite number between -(2^53 - 1) and 2^53 - 1', v);
       }
     }
     if (max < min) return min;

@@ -6,8 +6,8 @@
  * store buffer, how long a device takes to fetch a descriptor) is drawn from the scheduler's seeded
  * generator: the same seed gives the same run, event for event.
  */
-import { rangeError } from '../errors';
-import { invalidType, toFunction, toOptions, toStr } from '../validate';
+import { codedError } from '../errors';
+import { invalidType, outOfRange, toFunction, toOptions, toStr } from '../validate';
 import { SimRandom } from './random';
 
 /** A scheduled event; `cancel()` removes it if it has not run yet. */
@@ -34,7 +34,7 @@ export interface SimSchedulerOptions {
 
 function checkLimit(limitNs: unknown): void {
   if (typeof limitNs !== 'number') throw invalidType('limitNs', 'of type number', limitNs);
-  if (!(limitNs >= 0)) throw rangeError('ERR_OUT_OF_RANGE', `The value of "limitNs" is out of range. It must be a number >= 0. Received ${limitNs}`);
+  if (!(limitNs >= 0)) throw outOfRange('limitNs', 'a number >= 0', limitNs);
 }
 
 export class SimScheduler {
@@ -80,7 +80,7 @@ export class SimScheduler {
   after(delayNs: number, fn: () => void, label = 'event'): SimEvent {
     if (typeof delayNs !== 'number') throw invalidType('delayNs', 'of type number', delayNs);
     if ( !(delayNs >= 0) || !Number.isFinite(delayNs)) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "delayNs" is out of range. It must be a finite number >= 0. Received ${String(delayNs)}`);
+      throw outOfRange('delayNs', 'a finite number >= 0', delayNs);
     }
     return this.at(this.nowNs + delayNs, fn, label);
   }
@@ -91,7 +91,7 @@ export class SimScheduler {
     toFunction(fn, 'fn');
     toStr(label, 'label');
     if ( !Number.isFinite(timeNs) || timeNs < this.nowNs) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "timeNs" is out of range. It must be >= ${this.nowNs}. Received ${String(timeNs)}`);
+      throw outOfRange('timeNs', `>= ${this.nowNs}`, timeNs);
     }
     const entry: Entry = { time: timeNs, seq: this.seq++, label, fn, cancelled: false };
     this.push(entry);
@@ -111,7 +111,7 @@ export class SimScheduler {
   advance(ns: number): number {
     if (typeof ns !== 'number') throw invalidType('ns', 'of type number', ns);
     if ( !(ns >= 0) || !Number.isFinite(ns)) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "ns" is out of range. It must be a finite number >= 0. Received ${String(ns)}`);
+      throw outOfRange('ns', 'a finite number >= 0', ns);
     }
     return this.runUntilTime(this.nowNs + ns);
   }
@@ -119,7 +119,7 @@ export class SimScheduler {
   /** Run events up to and including simulated time `timeNs`, then set the clock to it. */
   runUntilTime(timeNs: number): number {
     if (typeof timeNs !== 'number') throw invalidType('timeNs', 'of type number', timeNs);
-    if (Number.isNaN(timeNs)) throw rangeError('ERR_OUT_OF_RANGE', 'The value of "timeNs" is out of range. It must be a number. Received NaN');
+    if (Number.isNaN(timeNs)) throw codedError('ERR_OUT_OF_RANGE', 'The value of "timeNs" is out of range. It must be a number. Received NaN');
     if (timeNs < this.nowNs) return 0;
     let count = 0;
     // Re-entrant calls (an event advancing time) only move the clock forward.

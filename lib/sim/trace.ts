@@ -5,8 +5,7 @@
  * 01 00 00 00.
  */
 import { simHex, simLanes, type SimAccessSize } from './device';
-import { simCheckSize, simCheckValue } from './check';
-import { invalidType, toChoice, toFiniteNumber, toInt, toStr } from '../validate';
+import { invalidType, simCheckSize, simCheckValue, toChoice, toFiniteNumber, toInt, toStr } from '../validate';
 
 /** The most transactions one trace keeps. */
 export const SIM_TRACE_MAX_LIMIT = 10_000_000;

@@ -6,13 +6,12 @@
  * about one uncached device read), deterministically — so a driver's poll loop lets the device
  * make progress, as it would on hardware.
  */
-import { rangeError, typeError, usageError } from '../errors';
+import { codedError } from '../errors';
 import type { MemoryView, RegisterIO } from '../interfaces';
 import { SimBusError } from './bus';
 import { SimAccessRefused, simDeviceAccess, type SimAccessSize, type SimDevice } from './device';
-import { simCheckDevice } from './check';
 import { SimScheduler } from './scheduler';
-import { invalidType, toBool, toInstance, toOptions } from '../validate';
+import { invalidType, outOfRange, simCheckDevice, simCheckWindow, toBool, toInstance, toOptions, toRegisterBigInt, toRegisterValue, toWindowOffset } from '../validate';
 
 /** Anything that carries loads and stores by address: a SimBus, or a SimCpu (store buffer included). */
 export interface SimMemoryPort {
@@ -30,51 +29,10 @@ export interface SimWindowOptions {
   writable?: boolean;
 }
 
-function checkOffset(offset: unknown, width: number, size: number, aligned: boolean): asserts offset is number {
-  if (typeof offset !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be of type number. Received type ${typeof offset}`);
-  }
-  if (!Number.isInteger(offset) || offset < 0 || offset + width > size) {
-    throw rangeError('ERR_OUT_OF_RANGE',
-      `The value of "offset" is out of range. It must be an integer >= 0 and <= ${size - width}. Received ${String(offset)}`);
-  }
-  if (aligned && offset % width !== 0) {
-    throw rangeError('ERR_MMAPKIT_UNALIGNED', `Offset ${offset} is not aligned to the ${width * 8}-bit access width`);
-  }
-}
-
+/** A value to store, checked and then masked to the width (two's complement for negatives). */
 function checkNumber(value: unknown, bits: 8 | 16 | 32): number {
-  if (typeof value !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type number. Received type ${typeof value}`);
-  }
-  const max = 2 ** bits - 1;
-  const min = -(2 ** (bits - 1));
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be an integer >= ${min} and <= ${max}. Received ${String(value)}`);
-  }
-  return bits === 32 ? value >>> 0 : value & max;
-}
-
-function checkBigInt(value: unknown): bigint {
-  if (typeof value !== 'bigint') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "value" argument must be of type bigint. Received type ${typeof value}`);
-  }
-  if (value < -(2n ** 63n) || value > 2n ** 64n - 1n) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "value" is out of range. It must be >= -(2n ** 63n) and < 2n ** 64n. Received ${value}n`);
-  }
-  return BigInt.asUintN(64, value);
-}
-
-function checkWindow(base: number, size: number): void {
-  if (typeof base !== 'number' || typeof size !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', 'The "base" and "size" arguments must be of type number');
-  }
-  if (!Number.isSafeInteger(base) || base < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "base" is out of range. It must be an integer >= 0. Received ${String(base)}`);
-  }
-  if (!Number.isSafeInteger(size) || size <= 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "size" is out of range. It must be an integer > 0. Received ${String(size)}`);
-  }
+  const v = toRegisterValue(value, bits);
+  return bits === 32 ? v >>> 0 : v & (2 ** bits - 1);
 }
 
 function windowOptions(options: unknown): { accessNs?: number; writable: boolean } {
@@ -94,7 +52,7 @@ function cost(port: { accessNs?: number }, options: SimWindowOptions): number {
   const ns = options.accessNs ?? port.accessNs ?? 100;
   if (typeof ns !== 'number') throw invalidType('accessNs', 'of type number', ns);
   if (!(ns >= 0) || !Number.isFinite(ns)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "accessNs" is out of range. It must be a finite number >= 0. Received ${String(ns)}`);
+    throw outOfRange('accessNs', 'a finite number >= 0', ns);
   }
   return ns;
 }
@@ -110,14 +68,14 @@ class SimRegisterWindow implements RegisterIO {
     private readonly doWrite: (offset: number, value: number | bigint, size: SimAccessSize) => void,
   ) {}
   private get(offset: number, width: SimAccessSize): number | bigint {
-    checkOffset(offset, width, this.size, true);
+    toWindowOffset(offset, width, this.size, true);
     const v = this.doRead(offset, width);
     this.scheduler.advance(this.accessNs);
     return v;
   }
   private put(offset: number, value: number | bigint, width: SimAccessSize): void {
-    checkOffset(offset, width, this.size, true);
-    if (!this.writable) throw usageError('ERR_MMAPKIT_READ_ONLY', 'Cannot write to a read-only register window');
+    toWindowOffset(offset, width, this.size, true);
+    if (!this.writable) throw codedError('ERR_MMAPKIT_READ_ONLY', 'Cannot write to a read-only register window');
     this.doWrite(offset, value, width);
     this.scheduler.advance(this.accessNs);
   }
@@ -128,7 +86,7 @@ class SimRegisterWindow implements RegisterIO {
   write8(offset: number, value: number): void { this.put(offset, checkNumber(value, 8), 1); }
   write16(offset: number, value: number): void { this.put(offset, checkNumber(value, 16), 2); }
   write32(offset: number, value: number): void { this.put(offset, checkNumber(value, 32), 4); }
-  write64(offset: number, value: bigint): void { this.put(offset, checkBigInt(value), 8); }
+  write64(offset: number, value: bigint): void { this.put(offset, BigInt.asUintN(64, toRegisterBigInt(value)), 8); }
 }
 
 /**
@@ -139,7 +97,7 @@ class SimRegisterWindow implements RegisterIO {
  */
 export function simWindow(port: SimMemoryPort, base: number, size: number, options: SimWindowOptions = {}): RegisterIO {
   checkPort(port);
-  checkWindow(base, size);
+  simCheckWindow(base, size);
   const o = windowOptions(options);
   return new SimRegisterWindow(size, o.writable, port.scheduler, cost(port, o),
     (offset, width) => port.read(base + offset, width),
@@ -172,19 +130,19 @@ export function simDeviceWindow(device: SimDevice, scheduler: SimScheduler, opti
  */
 export function simMemoryView(port: SimMemoryPort, base: number, length: number, options: SimWindowOptions = {}): MemoryView {
   checkPort(port);
-  checkWindow(base, length);
+  simCheckWindow(base, length);
   const o = windowOptions(options);
   const ns = cost(port, o);
   const writable = o.writable;
   const get = (offset: number, width: SimAccessSize): number | bigint => {
-    checkOffset(offset, width, length, false);
+    toWindowOffset(offset, width, length, false);
     const v = port.read(base + offset, width);
     port.scheduler.advance(ns);
     return v;
   };
   const put = (offset: number, value: number | bigint, width: SimAccessSize): void => {
-    checkOffset(offset, width, length, false);
-    if (!writable) throw usageError('ERR_MMAPKIT_READ_ONLY', 'Cannot write to a read-only memory view');
+    toWindowOffset(offset, width, length, false);
+    if (!writable) throw codedError('ERR_MMAPKIT_READ_ONLY', 'Cannot write to a read-only memory view');
     port.write(base + offset, value, width);
     port.scheduler.advance(ns);
   };
@@ -197,6 +155,6 @@ export function simMemoryView(port: SimMemoryPort, base: number, length: number,
     store8: (o, v) => put(o, checkNumber(v, 8), 1),
     store16: (o, v) => put(o, checkNumber(v, 16), 2),
     store32: (o, v) => put(o, checkNumber(v, 32), 4),
-    store64: (o, v) => put(o, checkBigInt(v), 8),
+    store64: (o, v) => put(o, BigInt.asUintN(64, toRegisterBigInt(v)), 8),
   };
 }

@@ -16,6 +16,7 @@ const fc = require('fast-check');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const mk = require(ROOT);
+const errorTable = require(path.join(ROOT, 'dist', 'errors.js'));
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -376,6 +377,14 @@ function errText(err) {
   try { msg = String(err?.message ?? err); } catch { msg = '(unprintable)'; }
   return `${err?.constructor?.name ?? typeof err}: ${msg.slice(0, 200)}`;
 }
+/** Why a coded error is not what the error table says its code is (undefined when it is). */
+function offTable(err) {
+  const cls = errorTable.classOf(err.code);
+  if (cls === undefined) return `${err.code} is not in the error table`;
+  const want = { TypeError, RangeError, MmapkitError: mk.MmapkitError, MmapkitSystemError: mk.MmapkitSystemError, SimSignal: mk.SimSignal }[cls];
+  const ok = cls === 'MmapkitError' || cls === 'SimSignal' ? err instanceof want : Object.getPrototypeOf(err) === want.prototype;
+  return ok ? undefined : `${err.code} thrown as ${err.constructor?.name}, the table says ${cls}`;
+}
 function uncoded(c, err, how) {
   finding({ i: c.i, target: c.target.name, how, call: describe(c).slice(0, 400), error: errText(err) });
 }
@@ -437,8 +446,8 @@ async function runOne(c) {
         Promise.race([result, new Promise((r) => setTimeout(r, 3000, 'still pending'))]).then(
           (v) => { release(v, ctx); },
           (err) => {
-            if (typeof err?.code === 'string') stats.asyncCoded++;
-            else { stats.asyncUncoded++; uncoded(c, err, 'rejected'); }
+            if (typeof err?.code === 'string' && !offTable(err)) stats.asyncCoded++;
+            else { stats.asyncUncoded++; uncoded(c, err, typeof err?.code === 'string' ? `rejected: ${offTable(err)}` : 'rejected'); }
           },
         ).finally(() => ctx.cleanup()),
       );
@@ -446,12 +455,12 @@ async function runOne(c) {
     }
     release(result, ctx);
   } catch (err) {
-    if (err && typeof err.code === 'string') {
+    if (err && typeof err.code === 'string' && !offTable(err)) {
       stats.coded++;
       bin.coded++;
       if (verbose) console.log(`#${c.i} threw ${err.code}: ${err.message}`);
     } else {
-      uncoded(c, err, 'threw');
+      uncoded(c, err, err && typeof err.code === 'string' ? `threw: ${offTable(err)}` : 'threw');
       if (verbose) console.log(`#${c.i} threw WITHOUT A CODE: ${err?.stack ?? err}`);
     }
   }

@@ -57,7 +57,7 @@ export function mappingTracker(): (m: Mapping) => Mapping {
  * Runs fn and checks that it throws an error of class `cls` with `code` (and, when given, exactly
  * `message`, or a message matching it).
  */
-export function expectCode(fn: () => unknown, cls: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message?: string | RegExp): void {
+export function expectCode(fn: () => unknown, cls: abstract new (...args: never[]) => Error, code: string, message?: string | RegExp): void {
   let thrown: unknown;
   try {
     fn();

@@ -29,10 +29,9 @@
  * all ones.)
  */
 import { SimDeviceBase, SimIrqLine, simAllOnes, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import { simCheckAccess, simCheckMaster } from '../check';
 import type { SimBusMaster } from '../bus';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toFunction, toInstance, toOptions, toStr } from '../../validate';
+import { invalidType, simCheckAccess, simCheckMaster, toFiniteNumber, toFunction, toInstance, toOptions, toStr } from '../../validate';
 
 export const SIM_EDU_ID_VALUE = 0x010000ed;
 export const SIM_EDU_ID = 0x00;

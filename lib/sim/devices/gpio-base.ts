@@ -21,9 +21,9 @@
  * level (it floats).
  */
 import type { RegisterIO } from '../../interfaces';
-import { rangeError, usageError } from '../../errors';
+import { codedError } from '../../errors';
 import { invalidType, toBool, toChoice, toFunction, toInstance, toOptions } from '../../validate';
-import { simCheckAccess } from '../check';
+import { simCheckAccess } from '../../validate';
 import { SimDeviceBase, simHex, type SimAccessRules, type SimAccessSize } from '../device';
 import { SimScheduler } from '../scheduler';
 
@@ -130,13 +130,13 @@ export abstract class SimGpioChip extends SimDeviceBase implements RegisterIO {
   private check(offset: number, width: number): void {
     if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
     if (!Number.isInteger(offset) || offset < 0 || offset + width / 8 > this.size) {
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: offset ${offset} is outside the ${this.size}-byte register window`);
+      throw codedError('ERR_OUT_OF_RANGE', `${this.name}: offset ${offset} is outside the ${this.size}-byte register window`);
     }
     if (width !== 32) {
-      throw rangeError('ERR_MMAPKIT_UNSUPPORTED', `${this.name}: registers are 32 bits wide; ${width}-bit access at 0x${offset.toString(16)} is not supported`);
+      throw codedError('ERR_MMAPKIT_UNSUPPORTED', `${this.name}: registers are 32 bits wide; ${width}-bit access at 0x${offset.toString(16)} is not supported`);
     }
     if (offset % 4 !== 0) {
-      throw rangeError('ERR_MMAPKIT_UNALIGNED', `${this.name}: offset 0x${offset.toString(16)} is not 4-byte aligned`);
+      throw codedError('ERR_MMAPKIT_UNALIGNED', `${this.name}: offset 0x${offset.toString(16)} is not 4-byte aligned`);
     }
   }
 
@@ -155,10 +155,10 @@ export abstract class SimGpioChip extends SimDeviceBase implements RegisterIO {
 
   write32(offset: number, value: number): void {
     this.check(offset, 32);
-    if (!this.writable) throw usageError('ERR_MMAPKIT_READ_ONLY', `${this.name}: this register window is read-only`);
+    if (!this.writable) throw codedError('ERR_MMAPKIT_READ_ONLY', `${this.name}: this register window is read-only`);
     if (typeof value !== 'number') throw invalidType('value', 'of type number', value);
     if (!Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: value ${value} does not fit in 32 bits`);
+      throw codedError('ERR_OUT_OF_RANGE', `${this.name}: value ${value} does not fit in 32 bits`);
     }
     this.writes++;
     this.writeReg(offset, value >>> 0);
@@ -179,7 +179,7 @@ export abstract class SimGpioChip extends SimDeviceBase implements RegisterIO {
   protected checkPin(pin: number): void {
     if (typeof pin !== 'number') throw invalidType('pin', 'of type number', pin);
     if (!Number.isInteger(pin) || pin < 0 || pin >= this.pinCount) {
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: GPIO${pin} does not exist (0–${this.pinCount - 1})`);
+      throw codedError('ERR_OUT_OF_RANGE', `${this.name}: GPIO${pin} does not exist (0–${this.pinCount - 1})`);
     }
   }
 

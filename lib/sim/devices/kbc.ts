@@ -25,9 +25,8 @@
  * Test side: `pressKey` / `typeText` put set-1 scancodes into the output buffer.
  */
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import { simCheckAccess, SIM_MAX_FEED } from '../check';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toInstance, toInt, toStr } from '../../validate';
+import { invalidType, SIM_MAX_FEED, simCheckAccess, toInstance, toInt, toStr } from '../../validate';
 
 export const SIM_KBC_DATA_PORT = 0x60;
 export const SIM_KBC_COMMAND_PORT = 0x64;

@@ -27,10 +27,9 @@
  * the doorbell hazard is observed: a fetch that saw a stale len or flags.
  */
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import { simCheckAccess, simCheckMaster } from '../check';
 import type { SimBusMaster } from '../bus';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toFiniteNumber, toInstance, toOptions, toStr } from '../../validate';
+import { invalidType, simCheckAccess, simCheckMaster, toFiniteNumber, toInstance, toOptions, toStr } from '../../validate';
 
 export const SIM_NET_ID_VALUE = 0x3054454e;
 export const SIM_NET_ID = 0x00;

@@ -7,9 +7,8 @@
  *         R       all ones (nothing drives the bus on a read, as on QEMU's PC)
  */
 import { SimDeviceBase, simAllOnes, type SimAccessRules, type SimAccessSize } from '../device';
-import { simCheckAccess } from '../check';
 import { SimScheduler } from '../scheduler';
-import { toInstance } from '../../validate';
+import { simCheckAccess, toInstance } from '../../validate';
 
 export const SIM_POST_PORT = 0x80;
 

@@ -3,7 +3,7 @@
  * bcm2711-gpio.ts or rp1-gpio.ts) and the description detection would give on the real board, for
  * `mmapkit gpio --sim` and for tests.
  */
-import { rangeError } from '../../errors';
+import { codedError } from '../../errors';
 import { invalidType, toBool, toOptions } from '../../validate';
 import type { RaspberryPiInfo } from '../../gpio/detect';
 import { BCM_FSEL_MASK, BCM_GPSET0, RP1_CTRL_FUNCSEL_MASK, bcmFselField, rp1PinRegisters } from '../../gpio/regmap';
@@ -97,7 +97,7 @@ export function simRaspberryPi(model: SimRaspberryPiModel, options: SimRaspberry
       break;
     }
     default:
-      throw rangeError('ERR_INVALID_ARG_VALUE', `unknown simulated board '${String(model)}' (pi1, pi2, pi3, pi4 or pi5)`);
+      throw codedError('ERR_INVALID_ARG_VALUE', `unknown simulated board '${String(model)}' (pi1, pi2, pi3, pi4 or pi5)`);
   }
   if (options.writable === false) board.gpio.writable = false;
   board.gpio.reads = 0;

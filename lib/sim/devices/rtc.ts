@@ -23,9 +23,8 @@
  * test that reads the real clock through /dev/port. Writing a time register sets the clock.
  */
 import { SimDeviceBase, simAllOnes, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import { simCheckAccess } from '../check';
 import { SimScheduler } from '../scheduler';
-import { invalidType, toInstance, toInt, toOptions } from '../../validate';
+import { invalidType, simCheckAccess, toInstance, toInt, toOptions } from '../../validate';
 
 export const SIM_CMOS_INDEX_PORT = 0x70;
 export const SIM_CMOS_DATA_PORT = 0x71;

@@ -21,9 +21,8 @@
  * the 4 KiB region are guest errors and read as 0.
  */
 import { SimDeviceBase, SimIrqLine, simHex, type SimAccessRules, type SimAccessSize } from '../device';
-import { simCheckAccess, simFeedBytes } from '../check';
 import { SimScheduler } from '../scheduler';
-import { toInstance, toInt, toOptions, toStr } from '../../validate';
+import { simCheckAccess, simFeedBytes, toInstance, toInt, toOptions, toStr } from '../../validate';
 
 export const SIM_UART_BASE = 0x1000_0000;
 export const SIM_UART_DATA = 0x00;

@@ -6,8 +6,8 @@
  * the device fetch the descriptor before all of its stores are visible: it sees a stale length or
  * stale flags. With the barrier, no schedule does.
  */
-import { rangeError } from '../../errors';
-import { invalidType, toBool, toChoice, toInt, toOptions } from '../../validate';
+import { codedError } from '../../errors';
+import { invalidType, outOfRange, toBool, toChoice, toInt, toOptions } from '../../validate';
 import { SIM_SCENARIO_LIMITS, simDelayPair, simLimited } from './limits';
 import type { Barriers, MemoryView, RegisterIO } from '../../interfaces';
 import { SimBus } from '../bus';
@@ -111,7 +111,7 @@ export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun
   const model = options.model === undefined ? 'arm' : toChoice(options.model, 'model', ['arm', 'tso']);
   if (typeof packets !== 'number') throw invalidType('packets', 'of type number', packets);
   if (!Number.isInteger(packets) || packets < 1 || packets > RING_SLOTS) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The "packets" option must be an integer from 1 to ${RING_SLOTS}. Received ${String(packets)}`);
+    throw outOfRange('packets', `an integer from 1 to ${RING_SLOTS}`, packets);
   }
   if (options.trace !== undefined) toBool(options.trace, 'trace');
   const lingerNs = simDelayPair(options.lingerNs, 'lingerNs');
@@ -223,7 +223,7 @@ export function simDoorbellSurvey(count: number, firstSeed = 1, options: Omit<Si
   simLimited(firstSeed, 'seed', 1, 'firstSeed');
   const lastSeed = SIM_SCENARIO_LIMITS.seed[1];
   if (firstSeed + count - 1 > lastSeed) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The seeds ${firstSeed}..${firstSeed + count - 1} go past the last seed (${lastSeed}).`);
+    throw codedError('ERR_OUT_OF_RANGE', `The seeds ${firstSeed}..${firstSeed + count - 1} go past the last seed (${lastSeed}).`);
   }
   options = toOptions<Omit<SimDoorbellOptions, 'seed' | 'barrier' | 'trace'>>(options, 'options', ['packets', 'model', 'lingerNs', 'fetchNs']);
   let withBarrier = 0;

@@ -4,7 +4,7 @@
  * machine (measured: edu 10 000 ≈ 0.2 s, doorbell survey 10 000 ≈ 7 s, volatile cap 10^8 ≈ 2 s,
  * uart ≈ 40 ms per character plus ≈ 14 ms per character per divisor step).
  */
-import { rangeError } from '../../errors';
+import { codedError } from '../../errors';
 import { invalidType, toInt } from '../../validate';
 
 export const SIM_SCENARIO_LIMITS = {
@@ -37,6 +37,6 @@ export function simDelayPair(value: unknown, name: string): readonly [number, nu
   const max = SIM_SCENARIO_LIMITS.delayNs;
   const lo = toInt(value[0], `${name}[0]`, 0, max);
   const hi = toInt(value[1], `${name}[1]`, 0, max);
-  if (lo > hi) throw rangeError('ERR_OUT_OF_RANGE', `The "${name}" option must be [min, max] with min <= max. Received [${lo}, ${hi}]`);
+  if (lo > hi) throw codedError('ERR_OUT_OF_RANGE', `The "${name}" option must be [min, max] with min <= max. Received [${lo}, ${hi}]`);
   return [lo, hi];
 }

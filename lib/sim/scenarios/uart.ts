@@ -7,7 +7,7 @@ import { simWindow } from '../window';
 import { simCollapse, simCollapsedJSON, simFormatCollapsed } from './format';
 import type { SimScenarioResult } from './types';
 
-import { rangeError } from '../../errors';
+import { codedError } from '../../errors';
 import { toOptions, toStr } from '../../validate';
 import { SIM_SCENARIO_LIMITS, simLimited } from './limits';
 
@@ -25,10 +25,10 @@ export function simUartScenario(options: SimUartScenarioOptions = {}): SimScenar
   const seed = simLimited(options.seed, 'seed', 1);
   const chars = [...text].length;
   if (chars > SIM_SCENARIO_LIMITS.text) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The "text" option must be at most ${SIM_SCENARIO_LIMITS.text} characters. Received ${chars}`);
+    throw codedError('ERR_OUT_OF_RANGE', `The "text" option must be at most ${SIM_SCENARIO_LIMITS.text} characters. Received ${chars}`);
   }
   if (chars * divisor > SIM_SCENARIO_LIMITS.uartWork) {
-    throw rangeError('ERR_OUT_OF_RANGE', `A text of ${chars} characters at divisor ${divisor} is too slow to simulate: characters × divisor must be at most ${SIM_SCENARIO_LIMITS.uartWork}`);
+    throw codedError('ERR_OUT_OF_RANGE', `A text of ${chars} characters at divisor ${divisor} is too slow to simulate: characters × divisor must be at most ${SIM_SCENARIO_LIMITS.uartWork}`);
   }
   const bus = new SimBus({ seed });
   const uart = new SimUart(bus.scheduler);

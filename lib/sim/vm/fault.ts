@@ -4,6 +4,7 @@
  * pages as the zero page or a zero-filled frame, copies private pages on write (COW), handles 2 MiB
  * pages, and populates ranges for MAP_POPULATE.
  */
+import { codedError } from '../../errors';
 import {
   C_COW, C_MAJOR, C_MINOR, C_SIGNALS, C_ZEROFILL, C_ZEROPAGE, F_ANON, PTE_P, PTE_PS, PTE_R, PTE_W, SIM_HUGE_PAGE_SIZE,
   SIM_MAX_POPULATE, SIM_PAGE_SIZE,
@@ -47,7 +48,7 @@ export class FaultHandler {
     const c = p.ctr;
     const page = Math.floor(v / PAGE) * PAGE;
     const slot = this.tables.slotFor(p.root, page, 1, true);
-    if (slot < 0) throw new Error(`mmapkit simulator: a 2 MiB entry maps 0x${page.toString(16)} outside a huge VMA`);
+    if (slot < 0) throw codedError('ERR_MMAPKIT_INTERNAL', `mmapkit simulator: a 2 MiB entry maps 0x${page.toString(16)} outside a huge VMA`);
     const e = this.tables.pt[slot];
     const kind = write ? 'write' : 'read';
     if (!(e & PTE_P)) {

@@ -2,7 +2,7 @@
  * The simulated storage: files (a size plus a page → block map) on a block device of 4 KiB blocks,
  * and the VMA record that maps a file (or anonymous memory) into a process.
  */
-import { rangeError } from '../../errors';
+import { codedError } from '../../errors';
 import { toBool, toInt, toStr } from '../../validate';
 import { SIM_PAGE_SIZE } from './constants';
 
@@ -95,7 +95,7 @@ export class SimBlockDevice {
   release(b: number): void {
     toInt(b, 'b', 0, Math.max(0, this.data.length - 1));
     if (this.data[b] === undefined) {
-      throw rangeError('ERR_OUT_OF_RANGE', `Block ${b} of the simulated block device is not allocated.`);
+      throw codedError('ERR_OUT_OF_RANGE', `Block ${b} of the simulated block device is not allocated.`);
     }
     this.data[b] = undefined;
     this.freeBlocks.push(b);

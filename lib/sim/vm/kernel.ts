@@ -8,7 +8,7 @@
  * Everything per page lives in typed arrays: frame contents in one Uint8Array, frame metadata in
  * parallel arrays, page-table entries in one pool of 512-entry tables, TLB entries in flat arrays.
  */
-import { rangeError, typeError } from '../../errors';
+import { codedError } from '../../errors';
 import { invalidType, toChoice, toInt } from '../../validate';
 import { C_COUNT, SIM_COUNTER_NAMES, SIM_MAX_FRAMES } from './constants';
 import { VmEvents } from './events';
@@ -26,7 +26,7 @@ function positiveInt(name: string, v: unknown, dflt: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     throw invalidType(name, 'an integer', v);
   }
-  if (v < 1) throw rangeError('ERR_OUT_OF_RANGE', `The "${name}" option must be >= 1. Received ${v}`);
+  if (v < 1) throw codedError('ERR_OUT_OF_RANGE', `The "${name}" option must be >= 1. Received ${v}`);
   return v;
 }
 
@@ -46,16 +46,16 @@ export class VmKernel {
 
   constructor(options: SimVmOptions = {}) {
     if (options === null || typeof options !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be an object.');
+      throw codedError('ERR_INVALID_ARG_TYPE', 'The "options" argument must be an object.');
     }
     const frames = positiveInt('frames', options.frames, 16384);
     if (frames < 2 || frames > SIM_MAX_FRAMES) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "frames" option must be >= 2 and <= ${SIM_MAX_FRAMES}. Received ${frames}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The "frames" option must be >= 2 and <= ${SIM_MAX_FRAMES}. Received ${frames}`);
     }
     const entries = positiveInt('tlbEntries', options.tlbEntries, 64);
     const ways = positiveInt('tlbWays', options.tlbWays, entries);
     if (entries % ways !== 0) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "tlbWays" option (${ways}) must divide "tlbEntries" (${entries}).`);
+      throw codedError('ERR_OUT_OF_RANGE', `The "tlbWays" option (${ways}) must divide "tlbEntries" (${entries}).`);
     }
     const cpus = positiveInt('cpus', options.cpus, 1);
     const repl = options.replacement ?? 'clock';
@@ -85,7 +85,7 @@ export class VmKernel {
   checkCpu(cpu: number): void {
     toInt(cpu, 'cpu', 0, this.tlbs.length - 1);
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.tlbs.length) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The "cpu" must be an integer in [0, ${this.tlbs.length - 1}]. Received ${cpu}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The "cpu" must be an integer in [0, ${this.tlbs.length - 1}]. Received ${cpu}`);
     }
   }
 

@@ -11,7 +11,7 @@ import {
 import type { FdTable, OpenFile } from './fdtable';
 import type { SimFile, SimVma, SimVmaOwner } from './files';
 import type { VmKernel } from './kernel';
-import { simNum } from './args';
+import { simNum } from '../../validate';
 import { bytesArg, int, roundUp } from './sysargs';
 
 const PAGE = SIM_PAGE_SIZE;

@@ -3,7 +3,7 @@
  * translation for loads and stores (TLB, then page walk, then fault), and the TLB shootdowns the
  * kernel makes when it changes or removes an entry.
  */
-import { typeError } from '../../errors';
+import { codedError } from '../../errors';
 import { C_HITS, C_MISSES, PTE_P, PTE_PS, PTE_R, PTE_W, SIM_HUGE_PAGE_SIZE, SIM_PAGE_SIZE } from './constants';
 import type { VmEvents } from './events';
 import type { SimVmaOwner } from './files';
@@ -103,13 +103,13 @@ export class Mmu {
   }
 
   private walkFill(p: SimVmaOwner, tlb: SimTlb, v: number, write: boolean): number {
-    if (!p.alive) throw typeError('ERR_MMAPKIT_CLOSED', `Simulated process ${p.pid} has exited.`);
+    if (!p.alive) throw codedError('ERR_MMAPKIT_CLOSED', `Simulated process ${p.pid} has exited.`);
     let e = this.tables.walk(p, v);
     const need = write ? PTE_P | PTE_R | PTE_W : PTE_P | PTE_R;
     if ((e & need) !== need) {
       this.fault(p, v, write);
       e = this.tables.walk(p, v);
-      if ((e & need) !== need) throw new Error(`mmapkit simulator: fault at 0x${v.toString(16)} left no usable entry`);
+      if ((e & need) !== need) throw codedError('ERR_MMAPKIT_INTERNAL', `mmapkit simulator: fault at 0x${v.toString(16)} left no usable entry`);
     }
     const f = e >>> 4;
     this.frames.touchFrame(f);

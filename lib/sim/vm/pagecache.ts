@@ -3,9 +3,9 @@
  * write() through cached frames, writeback (sync, msync, eviction) with the reverse map that
  * write-protects or unmaps a cached page in every process mapping it, and truncation.
  */
-import { rangeError, typeError } from '../../errors';
+import { codedError, systemError } from '../../errors';
 import { toStr } from '../../validate';
-import { simBytes } from './args';
+import { simBytes } from '../../validate';
 import { F_CACHE, FL_DIRTY, FL_PIN, PTE_P, PTE_W, SIM_PAGE_SIZE } from './constants';
 import type { VmEvents } from './events';
 import { SimBlockDevice, SimFile } from './files';
@@ -40,11 +40,11 @@ export class PageCache {
   /** Create (or replace) a simulated file with the given contents or size (a size makes a sparse file). */
   createFile(path: string, contents: Uint8Array | string | number = 0): SimFile {
     if (typeof path !== 'string' || path === '') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'The "path" argument must be a non-empty string.');
+      throw codedError('ERR_INVALID_ARG_TYPE', 'The "path" argument must be a non-empty string.');
     }
     if (typeof contents === 'number') {
       if (!Number.isSafeInteger(contents) || contents < 0 || contents > SIM_MAX_FILE_SIZE) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer no larger than ${SIM_MAX_FILE_SIZE} (2^40). Received ${contents}`);
+        throw codedError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer no larger than ${SIM_MAX_FILE_SIZE} (2^40). Received ${contents}`);
       }
     } else if (typeof contents !== 'string') {
       simBytes(contents, 'contents', 'read');
@@ -54,13 +54,13 @@ export class PageCache {
     const f = this.newFile(path, false);
     if (typeof contents === 'number') {
       if (!Number.isSafeInteger(contents) || contents < 0) {
-        throw rangeError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer. Received ${contents}`);
+        throw codedError('ERR_OUT_OF_RANGE', `The file size must be a non-negative integer. Received ${contents}`);
       }
       f.size = contents;
     } else {
       const bytes = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
       if (!(bytes instanceof Uint8Array)) {
-        throw typeError('ERR_INVALID_ARG_TYPE', 'The "contents" argument must be a Uint8Array, a string or a size.');
+        throw codedError('ERR_INVALID_ARG_TYPE', 'The "contents" argument must be a Uint8Array, a string or a size.');
       }
       f.size = bytes.length;
       for (let off = 0; off < bytes.length; off += PAGE) {
@@ -128,9 +128,9 @@ export class PageCache {
   private mustFile(path: string): SimFile {
     toStr(path, 'path');
     const f = this.files.get(path);
-    if (!f) throw Object.assign(new Error(`ENOENT: no such simulated file, '${path}'`), { code: 'ENOENT' });
+    if (!f) throw systemError(2, 'open', path, 'No such simulated file');
     if (f.size > SIM_MAX_COPY) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The simulated file '${path}' is ${f.size} bytes long: too large to copy out (at most ${SIM_MAX_COPY} bytes, 2^31).`);
+      throw codedError('ERR_OUT_OF_RANGE', `The simulated file '${path}' is ${f.size} bytes long: too large to copy out (at most ${SIM_MAX_COPY} bytes, 2^31).`);
     }
     return f;
   }

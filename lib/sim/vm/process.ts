@@ -4,7 +4,7 @@
  * its arguments in the order Linux does and returning a negative errno on failure, as the raw
  * system call does.
  */
-import { systemError, typeError, rangeError } from '../../errors';
+import { systemError, codedError } from '../../errors';
 import { C_COUNT, C_SYSCALLS, F_ANON, PTE_W, SIM_COUNTER_NAMES, SIM_PAGE_SIZE, SIM_TASK_SIZE, SimOpen, type SimCounters } from './constants';
 import { FdTable } from './fdtable';
 import { registerSimProcess, type SimVma } from './files';
@@ -12,7 +12,7 @@ import type { VmKernel } from './kernel';
 import { AddressSpace } from './mm';
 import type { SimVm } from './vm';
 import { SimMapping } from './view';
-import { simBig, simNum } from './args';
+import { simBig, simNum } from '../../validate';
 import { int } from './sysargs';
 import { toInt, toStr } from '../../validate';
 
@@ -102,7 +102,7 @@ export class SimProcess {
   view(address: number, length: number): SimMapping {
     int('address', address);
     int('length', length);
-    if (address < 0 || length < 0) throw rangeError('ERR_OUT_OF_RANGE', 'The "address" and "length" arguments must be >= 0.');
+    if (address < 0 || length < 0) throw codedError('ERR_OUT_OF_RANGE', 'The "address" and "length" arguments must be >= 0.');
     return new SimMapping(this, address, length);
   }
 
@@ -228,7 +228,7 @@ export class SimProcess {
   }
 
   private assertAlive(): void {
-    if (this.exited) throw typeError('ERR_MMAPKIT_CLOSED', `Simulated process ${this.pid} has exited.`);
+    if (this.exited) throw codedError('ERR_MMAPKIT_CLOSED', `Simulated process ${this.pid} has exited.`);
   }
 
   // ---------------------------------------------------------------- system calls: files (fdtable.ts)

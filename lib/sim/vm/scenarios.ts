@@ -15,6 +15,7 @@ import { simCheck } from './process';
 import type { SimProcess } from './process';
 import { SimSignal } from './signal';
 import { toInt, toOptions, toStr } from '../../validate';
+import { codedError } from '../../errors';
 
 const PAGE = SIM_PAGE_SIZE;
 const GiB = 1024 * 1024 * 1024;
@@ -413,9 +414,7 @@ export function runSimVmScenario(name: string, options?: SimVmScenarioOptions): 
   if (o.trace !== undefined) toInt(o.trace, 'trace', 0, SIM_VM_MAX_TRACE);
   const s = scenarios.find((x) => x.name === name);
   if (!s) {
-    const err = new TypeError(`Unknown simulator scenario '${name}'. Scenarios: ${scenarios.map((x) => x.name).join(', ')}`);
-    Object.assign(err, { code: 'ERR_INVALID_ARG_VALUE' });
-    throw err;
+    throw codedError('ERR_INVALID_ARG_VALUE', `Unknown simulator scenario '${name}'. Scenarios: ${scenarios.map((x) => x.name).join(', ')}`);
   }
   return s.run(options);
 }

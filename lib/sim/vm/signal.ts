@@ -4,6 +4,7 @@
  * signal and jumped out.
  */
 
+import { MmapkitError } from '../../errors';
 import { invalidType, toChoice } from '../../validate';
 
 /** The signal codes the simulator raises. */
@@ -23,8 +24,8 @@ const SIGNO: Record<SimSignalCode, number> = { SIGSEGV: 11, SIGBUS: 7, SIGKILL: 
  * 'SIGKILL' for the out-of-memory killer), `address` the faulting virtual address, `reason` the
  * si_code, `access` whether a load or a store faulted, and `pid` the simulated process.
  */
-export class SimSignal extends Error {
-  readonly code: SimSignalCode;
+export class SimSignal extends MmapkitError {
+  declare readonly code: SimSignalCode;
   readonly signo: number;
   readonly address: number;
   readonly reason: SimSignalReason;
@@ -43,7 +44,7 @@ export class SimSignal extends Error {
       BUS_ADRERR: 'the page lies wholly past end-of-file',
       OOM: 'out of memory: no frame could be reclaimed',
     }[reason];
-    super(`${code} (${reason}) on ${access} at ${where} in pid ${pid}: ${what}`);
+    super(code, `${code} (${reason}) on ${access} at ${where} in pid ${pid}: ${what}`);
     this.name = 'SimSignal';
     this.code = code;
     this.signo = SIGNO[code];

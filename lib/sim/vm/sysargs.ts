@@ -1,10 +1,10 @@
 /** Argument helpers shared by the simulated system calls (process.ts, mm.ts, fdtable.ts). */
-import { typeError } from '../../errors';
-import { simBytes } from './args';
+import { codedError } from '../../errors';
+import { simBytes } from '../../validate';
 
 export function int(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an integer. Received ${typeof v === 'number' ? v : typeof v}`);
+    throw codedError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be an integer. Received ${typeof v === 'number' ? v : typeof v}`);
   }
   return v;
 }

@@ -5,9 +5,8 @@
  * list per set (most recently used first), so hits, lookups and fills are all O(1).
  */
 
-import { rangeError } from '../../errors';
-import { toBool, toInt } from '../../validate';
-import { simInteger, simNum } from './args';
+import { codedError } from '../../errors';
+import { outOfRange, simInteger, simNum, toBool, toInt } from '../../validate';
 
 /** Tag space: key = asid * 2^36 + (huge ? 2^35 : 0) + page number. */
 export const TLB_ASID_MUL = 2 ** 36;
@@ -19,14 +18,14 @@ export const SIM_TLB_MAX_ENTRIES = 65536;
 function slotArg(tlb: SimTlb, v: unknown, name: string): number {
   const s = simInteger(v, name);
   if (s < 0 || s >= tlb.entries) {
-    throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 and < ${tlb.entries}. Received ${s}`);
+    throw outOfRange(name, `an integer >= 0 and < ${tlb.entries}`, s);
   }
   return s;
 }
 
 function pageArg(v: unknown, name: string): number {
   const n = simInteger(v, name);
-  if (n < 0) throw rangeError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be a non-negative integer. Received ${n}`);
+  if (n < 0) throw outOfRange(name, 'a non-negative integer', n);
   return n;
 }
 
@@ -68,7 +67,7 @@ export class SimTlb {
     toInt(entries, 'entries', 1, SIM_TLB_MAX_ENTRIES);
     toInt(ways, 'ways', 1, entries);
     if (entries % ways !== 0) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "ways" (${ways}) must divide "entries" (${entries}).`);
+      throw codedError('ERR_OUT_OF_RANGE', `The value of "ways" (${ways}) must divide "entries" (${entries}).`);
     }
     this.entries = entries;
     this.ways = ways;

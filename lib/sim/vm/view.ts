@@ -2,14 +2,14 @@
  * A pointer into a simulated process: a {@link MemoryView} whose loads and stores go through that
  * process's TLB, page tables and fault handler, exactly like the CPU's would.
  */
-import { rangeError, typeError } from '../../errors';
+import { codedError } from '../../errors';
 import type { MemoryView } from '../../interfaces';
 import type { SimTlb } from './tlb';
 import { C_HITS } from './constants';
 import { isSimProcess } from './files';
 import type { Mmu } from './mmu';
 import type { SimProcess } from './process';
-import { simBytes, simInteger, simNum, simBig } from './args';
+import { simBytes, simInteger, simNum, simBig } from '../../validate';
 import { invalidType, toInt } from '../../validate';
 
 /**
@@ -46,10 +46,10 @@ export class SimMapping implements MemoryView {
   constructor(process: SimProcess, address: number, length: number) {
     if (!isSimProcess(process)) throw invalidType('process', 'an instance of SimProcess', process);
     if (simInteger(address, 'address') < 0 || address > 2 ** 48) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "address" is out of range. It must be >= 0 and <= 2^48. Received ${address}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The value of "address" is out of range. It must be >= 0 and <= 2^48. Received ${address}`);
     }
     if (simInteger(length, 'length') < 0 || length > 2 ** 48) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 and <= 2^48. Received ${length}`);
+      throw codedError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 and <= 2^48. Received ${length}`);
     }
     this.process = process;
     this.mmu = process.k.mmu;
@@ -68,11 +68,11 @@ export class SimMapping implements MemoryView {
   /** Translate through the kernel (TLB lookup, walk, fault) and cache the entry used. */
   private slow(offset: number, size: number, write: boolean): number {
     if (typeof offset !== 'number' || !Number.isInteger(offset)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be an integer. Received ${String(offset)}`);
+      throw codedError('ERR_INVALID_ARG_TYPE', `The "offset" argument must be an integer. Received ${String(offset)}`);
     }
     const v = this.address + offset;
     if (v < 0 || v + size > 2 ** 48) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The address 0x${v.toString(16)} is outside the 48-bit address space.`);
+      throw codedError('ERR_OUT_OF_RANGE', `The address 0x${v.toString(16)} is outside the 48-bit address space.`);
     }
     const vm = this.mmu;
     const phys = vm.translate(this.process, v, write);
