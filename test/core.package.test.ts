@@ -26,7 +26,7 @@ const npm = (args: string[], cwd: string, env?: NodeJS.ProcessEnv) =>
 const USE = `
   const fs = require('fs'); const p = require('path').join(require('os').tmpdir(), 'mmapkit-pack-' + process.pid);
   fs.writeFileSync(p, '12,34\\n5,6\\n789,1\\n');
-  const m = mk.mapFile(p); const sum = mk.seedCsvSum(m); m.unmap(); fs.unlinkSync(p);
+  const m = mk.mapFile(p); const sum = mk.bytewiseCsvSum(m); m.unmap(); fs.unlinkSync(p);
   process.stdout.write(String(sum) + ' ' + typeof mk.mapAnonymous);`;
 
 function project(name: string, installArgs: string[], from = tarball, env?: NodeJS.ProcessEnv): string {
@@ -165,7 +165,7 @@ describe('the installed package', () => {
     const all = mmapkit(dir, ['csv-sum', '--all', '--json', csv]);
     expect(all.status).toBe(0);
     const methods = JSON.parse(all.stdout).results as { method: string; sum: string }[];
-    expect(methods.map((r) => r.method)).toEqual(expect.arrayContaining(['seed', 'swar', 'js', 'js-seed']));
+    expect(methods.map((r) => r.method)).toEqual(expect.arrayContaining(['bytewise', 'swar', 'js', 'js-bytewise']));
     expect(new Set(methods.map((r) => r.sum))).toEqual(new Set([PROBE_CSV_SUM]));
 
     const residency = mmapkit(dir, ['residency', '--touch', '--json', csv]);

@@ -99,7 +99,13 @@ interface BaseOption {
   help: string;
 }
 export interface BooleanOption extends BaseOption { type: 'boolean' }
-export interface StringOption extends BaseOption { type: 'string'; choices?: readonly string[]; default?: string }
+export interface StringOption extends BaseOption {
+  type: 'string';
+  choices?: readonly string[];
+  /** Deprecated values still accepted, and the choice each stands for (not listed in help or errors). */
+  aliases?: Readonly<Record<string, string>>;
+  default?: string;
+}
 export interface SizeOption extends BaseOption { type: 'size'; min?: number; max?: number; default?: number }
 export interface IntegerOption extends BaseOption { type: 'integer'; min: number; max: number; default?: number }
 export type OptionSpec = BooleanOption | StringOption | SizeOption | IntegerOption;
@@ -246,7 +252,7 @@ export function defineCommand<O extends OptionSpecs>(spec: CommandSpec<O>): Comm
         } else if (raw === undefined) {
           values[name] = o.default;
         } else if (o.type === 'string') {
-          const s = raw as string;
+          const s = o.aliases && Object.hasOwn(o.aliases, raw as string) ? o.aliases[raw as string] : (raw as string);
           if (o.choices && !o.choices.includes(s)) {
             throw cliUsageError(`${flag} must be ${o.choices.length === 2 ? `${o.choices[0]} or ${o.choices[1]}` : `one of ${o.choices.join(', ')}`}. Received '${s}'`);
           }
