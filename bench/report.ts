@@ -3,8 +3,8 @@
  * opens with the machine: date, CPU and flags, kernel, Node, page size, THP settings, filesystem
  * and whether the data file's page cache sits in large folios.
  */
-import type { MachineInfo } from './harness';
-import { fmtBytes, fmtNs } from './harness';
+import { formatBytes, formatDuration } from 'mmapkit';
+import type { MachineInfo } from './machine';
 import type { ResultRow, SuiteOutput } from './types';
 
 export interface RunReport {
@@ -63,7 +63,7 @@ function cells(r: ResultRow): string[] {
     r.group,
     r.name,
     r.gbPerSec !== undefined ? r.gbPerSec.toFixed(2) : '',
-    r.nsPerOp !== undefined ? fmtNs(r.nsPerOp) : '',
+    r.nsPerOp !== undefined ? formatDuration(r.nsPerOp) : '',
     faults,
     r.ratio !== undefined ? `${r.ratio.toFixed(2)}×${r.baseline ? ' (base)' : ''}` : r.baseline ? 'base' : '',
     [r.value !== undefined ? `${fmtValue(r.value)} ${r.unit ?? ''}`.trim() : '', r.note ?? ''].filter(Boolean).join('; '),
@@ -85,7 +85,7 @@ const HEAD = ['group', 'name', 'GB/s', 'time/op', 'faults min/maj', 'vs base', '
 export function terminalTable(rep: RunReport): string {
   const out: string[] = [];
   out.push(...machineLines(rep.machine, rep.facts));
-  out.push(`data: ${fmtBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`);
+  out.push(`data: ${formatBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`);
   for (const s of rep.suites) {
     out.push('');
     out.push(`== ${s.title} [${s.suite}]`);
@@ -118,7 +118,7 @@ export function markdown(rep: RunReport): string {
   const out: string[] = ['# mmapkit benchmark', ''];
   out.push('```', ...machineLines(rep.machine, rep.facts), '```', '');
   out.push(`Machine line: ${machineLine(rep.machine, rep.facts)}`, '');
-  out.push(`Data: ${fmtBytes(rep.options.sizeBytes)} generated CSV${rep.options.quick ? ' — quick mode, timings meaningless' : ''}.`, '');
+  out.push(`Data: ${formatBytes(rep.options.sizeBytes)} generated CSV${rep.options.quick ? ' — quick mode, timings meaningless' : ''}.`, '');
   for (const s of rep.suites) {
     out.push(`## ${s.title}`, '');
     if (s.skipped) {
@@ -170,7 +170,7 @@ export function svgChart(rep: RunReport): string {
         const fill = r.baseline ? '#888' : useGb ? '#2a7ab8' : '#c0622d';
         parts.push(`<text x="${labelW - 6}" y="${y + 13}" text-anchor="end">${xmlEscape(r.name.length > 52 ? r.name.slice(0, 51) + '…' : r.name)}</text>`);
         parts.push(`<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${fill}"/>`);
-        parts.push(`<text x="${labelW + w + 5}" y="${y + 13}">${useGb ? val(r).toFixed(2) : xmlEscape(fmtNs(val(r)))}</text>`);
+        parts.push(`<text x="${labelW + w + 5}" y="${y + 13}">${useGb ? val(r).toFixed(2) : xmlEscape(formatDuration(val(r)))}</text>`);
         y += rowH;
       }
       y += 16;

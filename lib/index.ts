@@ -53,5 +53,9 @@ export * from './gpio';
 export * from './csv';
 
 // ------------------------------------------------------------------------------------------------
+// Sizes, durations and rates, read and printed one way (the command line and the benchmark use them).
+export * from './format';
+
+// ------------------------------------------------------------------------------------------------
 // The simulator (also `mmapkit/sim`): simulated hardware on a bus, and simulated virtual memory.
 export * from './sim';

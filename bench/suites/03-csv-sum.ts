@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { csvMethods, csvSum, CsvSummer, mapFile, bytewiseCsvSum, type CsvMethod } from 'mmapkit';
-import { ensureWarm, generateCsv } from '../harness';
+import { ensureWarm, generateCsv } from '../data';
 import type { BenchTask, Suite } from '../types';
 import { MiB } from './common';
 

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
 import { CsvSummer, csvMethods, csvSum, csvSumFile, type CsvMethod } from '../csv';
+import { formatDuration, formatRate } from '../format';
 import { mapFile } from '../mapping';
 import { addonAvailable } from '../native';
 import { Progress, defineCommand, handleInterrupts, prettySize, progressBytes } from './command';
@@ -191,10 +192,10 @@ On a terminal, large inputs show their progress on stderr.`,
     if (values.json) {
       process.stdout.write(JSON.stringify(values.all ? { file, bytes, results } : { file, bytes, ...results[0] }) + '\n');
     } else if (values.all) {
-      for (const r of results) process.stdout.write(`${r.method.padEnd(11)} ${r.sum}  ${(r.seconds * 1e3).toFixed(1)} ms  ${r.gbPerSec.toFixed(2)} GB/s\n`);
+      for (const r of results) process.stdout.write(`${r.method.padEnd(11)} ${r.sum}  ${formatDuration(r.seconds * 1e9)}  ${formatRate(r.gbPerSec * 1e9)}\n`);
     } else {
       process.stdout.write(results[0].sum + '\n');
-      if (values.time) process.stderr.write(`${results[0].method} via ${results[0].via}: ${(results[0].seconds * 1e3).toFixed(1)} ms, ${results[0].gbPerSec.toFixed(2)} GB/s\n`);
+      if (values.time) process.stderr.write(`${results[0].method} via ${results[0].via}: ${formatDuration(results[0].seconds * 1e9)}, ${formatRate(results[0].gbPerSec * 1e9)}\n`);
     }
     const distinct = new Set(results.map((r) => r.sum));
     return distinct.size === 1 ? 0 : 1;
