@@ -88,7 +88,7 @@ describe('pollUntil', () => {
 
   it('times out with ERR_MMAPKIT_TIMEOUT carrying reads and elapsed time', () => {
     const dev = new CountingDevice(1000);
-    let err: any;
+    let err: { code?: string; reads?: number; elapsedMs?: number; lastValue?: number } = {};
     try {
       pollUntil(dev, 0x20, 0x1, 0x1, { timeoutMs: 10, now: () => dev.clock });
     } catch (e) {
