@@ -163,7 +163,7 @@ describe('openRegisterWindow over a regular file', () => {
     try {
       openRegisterWindow({ path: path.join(dir, 'missing'), offset: 0, length: 4 });
     } catch (e) {
-      err = e;
+      err = e as typeof err;
     }
     expect(err.code).toBe('ENOENT');
     expect(err.syscall).toBe('open');
