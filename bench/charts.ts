@@ -8,7 +8,7 @@
  * browsers use for sans-serif; bold is the wider face, so regular text measured with it never runs
  * further than measured). Other fonts fall back to the widest glyph of the table.
  */
-import { fmtNs } from './harness';
+import { formatDuration } from 'mmapkit';
 import type { RunReport } from './report';
 import type { ResultRow } from './types';
 
@@ -243,7 +243,7 @@ export function suiteChart(rep: RunReport, suite: RunReport['suites'][number], m
       return useGb && r.bytes ? [r.bytes / r.nsMax, r.bytes / r.nsMin] : [perOp(r.nsMin), perOp(r.nsMax)];
     };
     const ax = axis(rows.flatMap((r) => [val(r), ...(spread(r) ?? [])]));
-    const valueText = (r: ResultRow) => (useGb ? `${val(r).toFixed(2)} GB/s` : fmtNs(val(r))) + (r.ratio !== undefined && !r.baseline ? `  ${fmtRatio(r.ratio)}` : '');
+    const valueText = (r: ResultRow) => (useGb ? `${val(r).toFixed(2)} GB/s` : formatDuration(val(r))) + (r.ratio !== undefined && !r.baseline ? `  ${fmtRatio(r.ratio)}` : '');
     const valueW = Math.max(...rows.map((r) => textWidth(valueText(r), FONT))) + 16;
     const plotW = width - plotX - valueW - 12;
     const headLines = wrapText(`${g} — ${useGb ? 'GB/s' : 'time per operation'}${ax.log ? ', log scale' : ''}`, width - 24, FONT + 1);
@@ -267,7 +267,7 @@ export function suiteChart(rep: RunReport, suite: RunReport['suites'][number], m
     for (const t of ax.ticks) {
       const x = plotX + ax.at(t) * plotW;
       body.unshift(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${y}" stroke="${COLORS.grid}"/>`);
-      const label = useGb ? `${+t.toPrecision(3)}` : fmtNs(t);
+      const label = useGb ? `${+t.toPrecision(3)}` : formatDuration(t);
       body.push(`<text x="${x.toFixed(1)}" y="${y + 13}" text-anchor="middle" font-size="10" fill="${COLORS.muted}">${esc(t === 0 && !useGb ? '0' : label)}</text>`);
     }
     y += 30;

@@ -7,8 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { addonAvailable } from 'mmapkit';
-import { ensureWarm, fmtBytes, folioInfo, generateCsv, machineInfo, parseSize, type ContextInit } from './harness';
+import { addonAvailable, formatBytes, parseSize } from 'mmapkit';
+import type { ContextInit } from './context';
+import { ensureWarm, generateCsv } from './data';
+import { folioInfo, machineInfo } from './machine';
 import { addRatios, markdown, svgChart, terminalTable, writeCharts, type RunReport } from './report';
 import type { SuiteOutput } from './types';
 
@@ -105,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
   const chosen = wanted.length ? all.filter((s) => wanted.some((w) => w === s.name || w === s.number || Number(w) === Number(s.number))) : all;
   if (wanted.length && chosen.length === 0) throw new Error(`no suite matches ${wanted.join(', ')}; see 'mmapkit bench --list'`);
   const quick = values.quick;
-  const sizeBytes = values.size ? parseSize(values.size) : quick ? 4 << 20 : 256 << 20;
+  const sizeBytes = values.size ? parseSize(values.size, '--size') : quick ? 4 << 20 : 256 << 20;
   // fs.readFileSync (a baseline of the scan suites) cannot read 2 GiB or more.
   if (sizeBytes < 4096 || sizeBytes >= 2 ** 31) throw new Error(`--size must be from 4k to just under 2g (the readFileSync baselines cannot read more); got ${values.size}`);
   const timeMs = values.time ? Number(values.time) : 1000;
@@ -123,19 +125,19 @@ export async function run(argv: string[]): Promise<number> {
   };
   try {
     const csvPath = path.join(dataDir, 'data.csv');
-    process.stderr.write(`mmapkit bench: ${chosen.length} suite(s), ${fmtBytes(sizeBytes)} CSV in ${dataDir}${quick ? ' (quick)' : ''}\n`);
+    process.stderr.write(`mmapkit bench: ${chosen.length} suite(s), ${formatBytes(sizeBytes)} CSV in ${dataDir}${quick ? ' (quick)' : ''}\n`);
     const t0 = Date.now();
     const tty = process.stderr.isTTY === true;
     let shown = 0;
     const csvSum = generateCsv(csvPath, sizeBytes, (done, total) => {
       const pct = Math.floor((100 * done) / total);
-      if (tty) process.stderr.write(`\r  generating data.csv: ${String(pct).padStart(3)}% of ${fmtBytes(total)}`);
+      if (tty) process.stderr.write(`\r  generating data.csv: ${String(pct).padStart(3)}% of ${formatBytes(total)}`);
       else if (pct >= shown + 25) {
         shown = pct - (pct % 25);
-        process.stderr.write(`  generating data.csv: ${pct}% of ${fmtBytes(total)}\n`);
+        process.stderr.write(`  generating data.csv: ${pct}% of ${formatBytes(total)}\n`);
       }
     });
-    process.stderr.write(`${tty ? '\r' : ''}  generated data.csv: ${fmtBytes(fs.statSync(csvPath).size)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sum ${csvSum}\n`);
+    process.stderr.write(`${tty ? '\r' : ''}  generated data.csv: ${formatBytes(fs.statSync(csvPath).size)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sum ${csvSum}\n`);
     const native = addonAvailable();
     if (native) ensureWarm(csvPath);
     else process.stderr.write(`  mmapkit's native addon is not available on ${process.platform}-${process.arch}: only the suites that need no addon run\n`);

@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatBytes, formatDuration } from 'mmapkit';
 import { headlineChart, suiteChart } from './charts';
-import type { MachineInfo } from './harness';
-import { fmtBytes, fmtNs } from './harness';
+import type { MachineInfo } from './machine';
 import type { ResultRow, SuiteOutput } from './types';
 
 export interface RunReport {
@@ -66,7 +66,7 @@ function cells(r: ResultRow): string[] {
     r.group,
     r.name,
     r.gbPerSec !== undefined ? r.gbPerSec.toFixed(2) : '',
-    r.nsPerOp !== undefined ? fmtNs(r.nsPerOp) : '',
+    r.nsPerOp !== undefined ? formatDuration(r.nsPerOp) : '',
     faults,
     r.ratio !== undefined ? `${r.ratio.toFixed(2)}×${r.baseline ? ' (base)' : ''}` : r.baseline ? 'base' : '',
     [r.value !== undefined ? `${fmtValue(r.value)} ${r.unit ?? ''}`.trim() : '', r.note ?? ''].filter(Boolean).join('; '),
@@ -128,7 +128,7 @@ export function terminalTable(rep: RunReport, columns = process.stdout.columns |
   const width = Math.max(60, columns);
   const out: string[] = [];
   for (const l of machineLines(rep.machine, rep.facts)) out.push(...wrapChars(l, width));
-  out.push(...wrapChars(`data: ${fmtBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`, width));
+  out.push(...wrapChars(`data: ${formatBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`, width));
   const indent = '     ';
   for (const s of rep.suites) {
     out.push('');
@@ -188,7 +188,7 @@ export function markdown(rep: RunReport): string {
   const out: string[] = ['# mmapkit benchmark', ''];
   out.push('```', ...machineLines(rep.machine, rep.facts), '```', '');
   out.push(`Machine line: ${machineLine(rep.machine, rep.facts)}`, '');
-  out.push(`Data: ${fmtBytes(rep.options.sizeBytes)} generated CSV${rep.options.quick ? ' — quick mode, timings meaningless' : ''}.`, '');
+  out.push(`Data: ${formatBytes(rep.options.sizeBytes)} generated CSV${rep.options.quick ? ' — quick mode, timings meaningless' : ''}.`, '');
   for (const s of rep.suites) {
     out.push(`## ${s.title}`, '');
     if (s.skipped) {

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { addonAvailable } from 'mmapkit';
-import { createContext, type ContextInit } from './harness';
+import { createContext, type ContextInit } from './context';
 import type { Suite, SuiteOutput } from './types';
 
 async function main(): Promise<void> {

@@ -1,14 +1,14 @@
 /**
- * Summing the numbers of a CSV, as the seed's example does: digits build a number, ',' and '\n'
+ * Summing the numbers of a CSV with a byte-at-a-time loop: digits build a number, ',' and '\n'
  * end it, every other byte is skipped. Sums use 64-bit wrapping arithmetic and are BigInt.
  *
- * Every method gives exactly the seed loop's answer on every input:
+ * Every method gives exactly the bytewise reference loop's answer on every input:
  *   - '0'..'9': x = 10 * x + digit (64-bit wrapping);
  *   - ',' or '\n': sum += x (64-bit wrapping), x = 0;
  *   - any other byte is skipped (x is kept, so "1 2," is the number 12);
- *   - a final number with no ',' or '\n' after it is NOT added (the seed loop adds a number only
+ *   - a final number with no ',' or '\n' after it is NOT added (the bytewise loop adds a number only
  *     when a separator ends it). {@link CsvSummer} keeps it pending across chunks instead.
- * The sum is returned as a signed 64-bit BigInt (the seed's `long`).
+ * The sum is returned as a signed 64-bit BigInt (a C `long`).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,11 +23,11 @@ import { invalidType, invalidValue, toBool, toChoice, toInt, toObject, toObjectW
 const EISDIR = os.constants.errno.EISDIR;
 
 /**
- * The seed's byte loop, written once against {@link MemoryView}: it runs over a native mapping or a
- * mapping in a simulated process. A final number with no newline after it is not added (the seed
- * loop adds a number only when ',' or '\n' ends it).
+ * The bytewise reference loop, written once against {@link MemoryView}: it runs over a native
+ * mapping or a mapping in a simulated process. A final number with no newline after it is not added
+ * (the loop adds a number only when ',' or '\n' ends it).
  */
-export function seedCsvSum(view: MemoryView): bigint {
+export function bytewiseCsvSum(view: MemoryView): bigint {
   let sum = 0n;
   let x = 0n;
   if (!(view instanceof Mapping)) toObjectWith<MemoryView>(view, 'view', ['load8'], 'a MemoryView');
@@ -37,7 +37,7 @@ export function seedCsvSum(view: MemoryView): bigint {
   }
   // Over a real mapping, check it first and probe each chunk before the loop reads it (a
   // truncated file would end the process with SIGBUS otherwise).
-  const probe = view instanceof Mapping ? checkMappingLoop(view, 0, n, 'read', 'seedCsvSum()') : undefined;
+  const probe = view instanceof Mapping ? checkMappingLoop(view, 0, n, 'read', 'bytewiseCsvSum()') : undefined;
   const step = probe === undefined ? n : LOOP_CHUNK;
   for (let start = 0; start < n; start += step) {
     const end = Math.min(n, start + step);
@@ -62,15 +62,36 @@ export function seedCsvSum(view: MemoryView): bigint {
 const LOOP_CHUNK = 1 << 20;
 
 /**
- * A CSV-sum method. Native: 'seed' (the seed loop compiled in the addon), 'swar' (8 bytes at a
- * time, portable), 'avx2', 'avx512' (x86-64, chosen at run time), 'neon' (AArch64). JavaScript:
- * 'js-seed' (the seed loop) and 'js' (8 bytes at a time). 'auto' picks the fastest native method.
+ * @deprecated Since 0.2.0: use {@link bytewiseCsvSum}. The same function under its 0.1 name; it
+ * will be removed in 0.3.0.
  */
-export type CsvMethod = 'auto' | 'seed' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'js' | 'js-seed';
+export const seedCsvSum: (view: MemoryView) => bigint = bytewiseCsvSum;
 
-const NATIVE_METHODS = ['seed', 'swar', 'avx2', 'avx512', 'neon'] as const;
+/**
+ * A CSV-sum method. Native: 'bytewise' (the byte-at-a-time reference loop compiled in the addon),
+ * 'swar' (8 bytes at a time, portable), 'avx2', 'avx512' (x86-64, chosen at run time), 'neon'
+ * (AArch64). JavaScript: 'js-bytewise' (the reference loop) and 'js' (8 bytes at a time). 'auto'
+ * picks the fastest native method.
+ *
+ * 'seed' and 'js-seed' are deprecated aliases of 'bytewise' and 'js-bytewise' (accepted until
+ * 0.3.0; the methods they select report their new names).
+ */
+export type CsvMethod = 'auto' | 'bytewise' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'js' | 'js-bytewise' | CsvMethodAlias;
+
+/** @deprecated Since 0.2.0: the 0.1 names of 'bytewise' ('seed') and 'js-bytewise' ('js-seed'). */
+export type CsvMethodAlias = 'seed' | 'js-seed';
+
+/** The methods in the addon's index order. */
+const NATIVE_METHODS = ['bytewise', 'swar', 'avx2', 'avx512', 'neon'] as const;
 type NativeMethod = (typeof NATIVE_METHODS)[number];
-const ALL_METHODS: readonly CsvMethod[] = ['auto', ...NATIVE_METHODS, 'js', 'js-seed'];
+const ALL_METHODS: readonly CsvMethod[] = ['auto', ...NATIVE_METHODS, 'js', 'js-bytewise'];
+/** Deprecated method names and the methods they stand for. */
+const METHOD_ALIASES: Readonly<Record<CsvMethodAlias, CsvMethod>> = { seed: 'bytewise', 'js-seed': 'js-bytewise' };
+
+/** A method name as the addon reports it ('seed' is its name for the bytewise loop), as mmapkit names it. */
+function fromBinding(name: string): NativeMethod {
+  return (name === 'seed' ? 'bytewise' : name) as NativeMethod;
+}
 
 export interface CsvSumOptions {
   /** Default 'auto'. */
@@ -98,6 +119,7 @@ function toMethod(options: CsvSumOptions | undefined, name: string): CsvMethod {
   if (options === undefined) return 'auto';
   const m = toObject<CsvSumOptions>(options, name).method;
   if (m === undefined) return 'auto';
+  if (typeof m === 'string' && Object.hasOwn(METHOD_ALIASES, m)) return METHOD_ALIASES[m as CsvMethodAlias];
   if (typeof m !== 'string' || !ALL_METHODS.includes(m as CsvMethod)) {
     throw invalidValue(`${name}.method`, `one of ${ALL_METHODS.map((s) => `'${s}'`).join(', ')}`, m);
   }
@@ -128,7 +150,7 @@ function toBytes(data: unknown, name = 'data'): Uint8Array {
 }
 
 /**
- * A JavaScript CSV loop (the word loop or the seed loop) over `bytes`. Over a mapping's bytes the
+ * A JavaScript CSV loop (the word loop or the bytewise loop) over `bytes`. Over a mapping's bytes the
  * mapping is checked first and, where its pages can raise SIGBUS, each chunk is probed by a guarded
  * native touch before the loop reads it.
  */
@@ -136,7 +158,7 @@ function jsLoop(bytes: Uint8Array, word: boolean, st: JsState, what: string): vo
   const probe: LoopProbe | undefined = checkLoop(bytes.buffer, bytes.byteOffset, bytes.length, 'read', what);
   if (probe === undefined) {
     if (word) jsWordRange(bytes, st);
-    else jsSeedRange(bytes, 0, bytes.length, st);
+    else jsBytewiseRange(bytes, 0, bytes.length, st);
     return;
   }
   const n = bytes.length;
@@ -144,20 +166,20 @@ function jsLoop(bytes: Uint8Array, word: boolean, st: JsState, what: string): vo
     const len = Math.min(LOOP_CHUNK, n - off);
     probe(off, len);
     if (word) jsWordRange(bytes.subarray(off, off + len), st);
-    else jsSeedRange(bytes, off, off + len, st);
+    else jsBytewiseRange(bytes, off, off + len, st);
   }
 }
 
 let nativeList: NativeMethod[] | undefined;
 
 function nativeAvailable(): NativeMethod[] {
-  if (!nativeList) nativeList = binding().csvMethods() as NativeMethod[];
+  if (!nativeList) nativeList = (binding().csvMethods() as string[]).map(fromBinding);
   return nativeList;
 }
 
 /** The native method index for the binding, after checking it is available here. */
 function nativeIndex(m: CsvMethod): number {
-  const name: NativeMethod = m === 'auto' ? (binding().csvBestMethod() as NativeMethod) : (m as NativeMethod);
+  const name: NativeMethod = m === 'auto' ? fromBinding(binding().csvBestMethod() as string) : (m as NativeMethod);
   if (!nativeAvailable().includes(name)) {
     throw codedError('ERR_MMAPKIT_UNSUPPORTED', `CSV-sum method '${name}' is not available on this machine (${process.arch}); available: ${csvMethods().join(', ')}`);
   }
@@ -165,17 +187,17 @@ function nativeIndex(m: CsvMethod): number {
 }
 
 /**
- * The methods that run on this machine: the native ones the CPU supports, then 'js' and 'js-seed'
+ * The methods that run on this machine: the native ones the CPU supports, then 'js' and 'js-bytewise'
  * (only those two where the native addon is not available). 'auto' is always accepted and is not
  * listed.
  */
 export function csvMethods(): CsvMethod[] {
-  return [...(addonAvailable() ? nativeAvailable() : []), 'js', 'js-seed'];
+  return [...(addonAvailable() ? nativeAvailable() : []), 'js', 'js-bytewise'];
 }
 
 /** The native method 'auto' chooses here ('avx512', 'avx2', 'neon' or 'swar'). */
 export function csvBestMethod(): CsvMethod {
-  return binding().csvBestMethod() as CsvMethod;
+  return fromBinding(binding().csvBestMethod() as string);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -198,8 +220,8 @@ function newJsState(): JsState {
   return { sum: 0, big: 0n, x: 0, xb: 0n };
 }
 
-/** The seed loop over b[start, end), exact: numbers that outgrow doubles continue in BigInt. */
-function jsSeedRange(b: Uint8Array, start: number, end: number, st: JsState): void {
+/** The bytewise loop over b[start, end), exact: numbers that outgrow doubles continue in BigInt. */
+function jsBytewiseRange(b: Uint8Array, start: number, end: number, st: JsState): void {
   let sum = st.sum;
   let x = st.x;
   let big = st.big;
@@ -324,14 +346,14 @@ function jsWordRange(b: Uint8Array, st: JsState): void {
   let head = (4 - (b.byteOffset & 3)) & 3;
   if (head > n) head = n;
   if (!LITTLE_ENDIAN || n - head < 16) {
-    jsSeedRange(b, 0, n, st);
+    jsBytewiseRange(b, 0, n, st);
     return;
   }
-  jsSeedRange(b, 0, head, st);
+  jsBytewiseRange(b, 0, head, st);
   const steps = (n - head) >>> 3;
   const u32 = new Int32Array(b.buffer, b.byteOffset + head, 2 * steps);
   for (let k = 0; k < steps; k += STEP_BLOCK) jsStepRange(b, u32, head, k, Math.min(steps, k + STEP_BLOCK), st);
-  jsSeedRange(b, head + 8 * steps, n, st);
+  jsBytewiseRange(b, head + 8 * steps, n, st);
 }
 
 /** Steps k0..k1 of jsWordRange: step k reads u32[2k], u32[2k + 1], bytes head + 8k of b. */
@@ -353,7 +375,7 @@ function jsStepRange(b: Uint8Array, u32: Int32Array, head: number, k0: number, k
       st.sum = sum;
       st.x = x;
       const at = head + 8 * k;
-      jsSeedRange(b, at, at + 8, st);
+      jsBytewiseRange(b, at, at + 8, st);
       sum = st.sum;
       x = st.x;
       continue;
@@ -384,7 +406,7 @@ function jsPending(st: JsState): bigint {
 // Public API
 
 /**
- * Sums the numbers of CSV bytes with the seed loop's semantics (see the module comment). Works on a
+ * Sums the numbers of CSV bytes with the bytewise loop's semantics (see the module comment). Works on a
  * mapping's buffer as on any Buffer. Native methods run with SIGBUS guarded: if the bytes belong
  * to a mapping whose file was truncated, this throws ERR_MMAPKIT_SIGBUS instead of crashing.
  */
@@ -392,7 +414,7 @@ export function csvSum(data: CsvBytes, options?: CsvSumOptions): bigint {
   // Options first: a getter in them runs before the bytes are looked at.
   const method = toMethod(options, 'options');
   const bytes = toBytes(data);
-  if (method === 'js' || method === 'js-seed') {
+  if (method === 'js' || method === 'js-bytewise') {
     const st = newJsState();
     jsLoop(bytes, method === 'js', st, 'csvSum()');
     return jsTotal(st);
@@ -403,7 +425,7 @@ export function csvSum(data: CsvBytes, options?: CsvSumOptions): bigint {
 
 /**
  * The CSV sum over a stream of chunks (read() buffers, network data …): a number split between two
- * chunks is parsed as one. `sum` is what the seed loop would return for the bytes seen so far;
+ * chunks is parsed as one. `sum` is what the bytewise loop would return for the bytes seen so far;
  * `pending` is the number still open (not yet ended by ',' or '\n').
  */
 export class CsvSummer {
@@ -414,7 +436,7 @@ export class CsvSummer {
 
   constructor(options?: CsvSumOptions) {
     this.method = toMethod(options, 'options');
-    if (this.method !== 'js' && this.method !== 'js-seed') this.#native = nativeIndex(this.method);
+    if (this.method !== 'js' && this.method !== 'js-bytewise') this.#native = nativeIndex(this.method);
   }
 
   /** Adds a chunk. Returns this. */

@@ -1,10 +1,26 @@
 /**
  * mmapkit: real memory mapping for Node.js — files, anonymous and shared memory, device registers —
  * and a simulator of the same machinery.
+ *
+ * The package root, grouped by layer. The simulator also has its own entry point, `mmapkit/sim`
+ * (lib/sim/index.ts); the root re-exports it too, for 0.x (importing `Sim*` names from the root is
+ * deprecated: use `mmapkit/sim`).
  */
+
+// ------------------------------------------------------------------------------------------------
+// Errors: every error mmapkit throws is built in lib/errors.ts.
 export { MmapkitError, MmapkitSystemError, errnoName, hasCode, type MmapkitErrorCode } from './errors';
+
+// ------------------------------------------------------------------------------------------------
+// Interfaces shared by both backends (native and simulated): MemoryView, RegisterIO, Barriers, PortIO.
 export * from './interfaces';
+
+// ------------------------------------------------------------------------------------------------
+// The native addon: whether it loaded here.
 export { addonAvailable } from './native';
+
+// ------------------------------------------------------------------------------------------------
+// Memory mapping: files and anonymous memory, page-cache helpers, shared memory, memfd and futex.
 export {
   ADVICE,
   Mapping,
@@ -22,8 +38,24 @@ export {
 } from './mapping';
 export * from './files';
 export * from './shm';
+
+// ------------------------------------------------------------------------------------------------
+// Device registers: register windows, barriers, port I/O, and drivers written against RegisterIO.
 export * from './regs';
 export * from './drivers';
-export * from './sim';
+
+// ------------------------------------------------------------------------------------------------
+// Raspberry Pi GPIO over a register window (native or simulated).
 export * from './gpio';
+
+// ------------------------------------------------------------------------------------------------
+// CSV sums and native scans over mapped bytes.
 export * from './csv';
+
+// ------------------------------------------------------------------------------------------------
+// Sizes, durations and rates, read and printed one way (the command line and the benchmark use them).
+export * from './format';
+
+// ------------------------------------------------------------------------------------------------
+// The simulator (also `mmapkit/sim`): simulated hardware on a bus, and simulated virtual memory.
+export * from './sim';

@@ -5,6 +5,7 @@
  * vended, so JavaScript sees length 0 afterwards, never freed memory.
  */
 import * as fs from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { types } from 'node:util';
 import { codedError } from './errors';
 import type { MemoryView } from './interfaces';
@@ -17,7 +18,7 @@ const PROT_WRITE = 2;
 const MS_ASYNC = 1;
 const MS_INVALIDATE = 2;
 const MS_SYNC = 4;
-const MAX_BUFFER = require('node:buffer').constants.MAX_LENGTH as number;
+const MAX_BUFFER = bufferConstants.MAX_LENGTH;
 const HUGE_PAGE = 2 * 1024 * 1024;
 
 /** How a file is mapped: read-only, read-write shared (MAP_SHARED) or copy-on-write (MAP_PRIVATE). */

@@ -26,7 +26,7 @@ function run(label, args) {
 }
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mmapkit-lint-'));
-let status = 1;
+let status;
 try {
   const tarball = process.argv[2] ? path.resolve(process.argv[2]) : pack(scratch);
   const bin = (pkg, file) => path.join(root, 'node_modules', pkg, file);

@@ -99,7 +99,7 @@ function throwsCode(fn, codes, msg) {
   try {
     fn();
   } catch (err) {
-    if (![].concat(codes).includes(err && err.code)) throw new Error(`${msg}: expected code ${codes}, got ${err && err.code}: ${err && err.message}`);
+    if (![].concat(codes).includes(err && err.code)) throw new Error(`${msg}: expected code ${codes}, got ${err && err.code}: ${err && err.message}`, { cause: err });
     return err;
   }
   throw new Error(`${msg}: did not throw`);

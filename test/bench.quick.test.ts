@@ -51,7 +51,7 @@ describe('mmapkit bench --quick', () => {
     // The CSV-sum suite checked every method over the mapping and over read() chunks.
     const csv = report.suites.find((x) => x.suite === 'csv-sum')!;
     const names = csv.checks.map((c) => c.name);
-    for (const m of ['seed', 'swar', 'js', 'js-seed']) {
+    for (const m of ['bytewise', 'swar', 'js', 'js-bytewise']) {
       expect(names).toContain(`sum over the mapping: ${m}`);
       expect(names).toContain(`sum over read() 4093-byte chunks: ${m}`);
     }

@@ -30,7 +30,7 @@ function expectCoded(fn: () => unknown): void {
   try {
     fn();
   } catch (err) {
-    if (!hasCode(err)) throw new Error(`error without a code: ${String(err)}`);
+    if (!hasCode(err)) throw new Error(`error without a code: ${String(err)}`, { cause: err });
   }
 }
 

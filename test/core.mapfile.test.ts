@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { fileResidency, mapAnonymous, mapFile, pageSize, seedCsvSum } from '../lib';
+import { fileResidency, mapAnonymous, mapFile, pageSize, bytewiseCsvSum } from '../lib';
 import { TINY_CSV, mappingTracker, tempDir } from './support/helpers';
 
 const dir = tempDir();
@@ -15,12 +15,12 @@ function file(name: string, data: Buffer | string): string {
 }
 
 describe('mapping files', () => {
-  it("sums the seed's tiny.csv to 847 with the seed's byte loop", () => {
+  it('sums tiny.csv to 847 with the bytewise loop', () => {
     const p = file('tiny.csv', TINY_CSV);
     const m = track(mapFile(p));
     expect(m.length).toBe(16);
     expect(m.buffer.equals(TINY_CSV)).toBe(true);
-    expect(seedCsvSum(m)).toBe(847n);
+    expect(bytewiseCsvSum(m)).toBe(847n);
     expect(inspect(m)).toBe(`Mapping { kind: 'file', mode: 'readonly', offset: 0, length: 16, path: '${p}', closed: false }`);
   });
 

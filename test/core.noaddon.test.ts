@@ -56,7 +56,7 @@ describe('with MMAPKIT_NO_ADDON=1', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
       import { mapFile, simEduScenario, csvSum } from ${JSON.stringify(path.join(ROOT, 'dist', 'index.mjs'))};
       let code; try { mapFile(${JSON.stringify(csvFile)}); } catch (e) { code = e.code + ' ' + e.message.split('\\n')[0]; }
-      process.stdout.write(JSON.stringify({ edu: simEduScenario().ok, sum: String(csvSum(Buffer.from('1,2\\n'), { method: 'js-seed' })), code }));`], { encoding: 'utf8', env: { ...process.env, ...NO_ADDON } });
+      process.stdout.write(JSON.stringify({ edu: simEduScenario().ok, sum: String(csvSum(Buffer.from('1,2\\n'), { method: 'js-bytewise' })), code }));`], { encoding: 'utf8', env: { ...process.env, ...NO_ADDON } });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
       edu: true,
@@ -111,7 +111,7 @@ describe('the CLI with MMAPKIT_NO_ADDON=1', () => {
     expect(plain.stderr).toContain('the native addon is not available here, so the defaults are --method js --via read');
     const all = cli(['csv-sum', '--all', '--via', 'read', csvFile]);
     expect(all.status).toBe(0);
-    expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([['js', PROBE_CSV_SUM], ['js-seed', PROBE_CSV_SUM]]);
+    expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([['js', PROBE_CSV_SUM], ['js-bytewise', PROBE_CSV_SUM]]);
     // Asking for the mapping or a native method is refused, with the reason.
     const mmap = cli(['csv-sum', '--method', 'js', '--via', 'mmap', csvFile]);
     expect(mmap.status).toBe(1);
@@ -167,7 +167,7 @@ describe('on a platform the addon is not built for', () => {
       message: "mmapkit's native addon is not available on darwin-arm64 (no prebuilt binary and the source build failed or was skipped): " +
         'mapFile needs it; the simulator and the JS CSV methods work without it.\nThe addon is built for Linux only (it maps memory with Linux system calls).',
       sim: true,
-      methods: ['js', 'js-seed'],
+      methods: ['js', 'js-bytewise'],
     });
   });
 

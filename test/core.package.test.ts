@@ -26,7 +26,7 @@ const npm = (args: string[], cwd: string, env?: NodeJS.ProcessEnv) =>
 const USE = `
   const fs = require('fs'); const p = require('path').join(require('os').tmpdir(), 'mmapkit-pack-' + process.pid);
   fs.writeFileSync(p, '12,34\\n5,6\\n789,1\\n');
-  const m = mk.mapFile(p); const sum = mk.seedCsvSum(m); m.unmap(); fs.unlinkSync(p);
+  const m = mk.mapFile(p); const sum = mk.bytewiseCsvSum(m); m.unmap(); fs.unlinkSync(p);
   process.stdout.write(String(sum) + ' ' + typeof mk.mapAnonymous);`;
 
 function project(name: string, installArgs: string[], from = tarball, env?: NodeJS.ProcessEnv): string {
@@ -95,6 +95,10 @@ describe('the npm package', () => {
     expect(list.some((f) => f.startsWith('package/test/'))).toBe(false);
     expect(list).toContain('package/dist/index.d.mts');
     expect(list).toContain('package/scripts/install.js');
+    // The simulator's entry point (exports "./sim", and sim/package.json for node10 resolution).
+    for (const f of ['dist/sim/index.js', 'dist/sim/index.mjs', 'dist/sim/index.d.ts', 'dist/sim/index.d.mts', 'sim/package.json']) expect(list).toContain(`package/${f}`);
+    expect(list).toContain('package/LICENSE');
+    expect(list).toContain('package/CHANGELOG.md');
   });
 
   it('declares as dependencies exactly the packages its shipped code loads', () => {
@@ -125,6 +129,11 @@ describe('the npm package', () => {
     const esm = spawnSync(process.execPath, ['--input-type=module', '-e', `import * as mk from 'mmapkit'; import { mapFile } from 'mmapkit'; import { createRequire } from 'module'; const require = createRequire(import.meta.url); if (typeof mapFile !== 'function') throw new Error('no named export');${USE}`], { cwd: dir, encoding: 'utf8' });
     expect(esm.stderr).toBe('');
     expect(esm.stdout).toBe('847 function');
+    // mmapkit/sim from the installed package, both ways, the same objects as the root's.
+    const sim = spawnSync(process.execPath, ['-e', `const s = require('mmapkit/sim'); process.stdout.write(String(s.SimVm === require('mmapkit').SimVm && Object.keys(s).length > 100))`], { cwd: dir, encoding: 'utf8' });
+    expect([sim.stderr, sim.stdout]).toEqual(['', 'true']);
+    const simEsm = spawnSync(process.execPath, ['--input-type=module', '-e', `import { SimVm } from 'mmapkit/sim'; import * as root from 'mmapkit'; process.stdout.write(String(SimVm === root.SimVm))`], { cwd: dir, encoding: 'utf8' });
+    expect([simEsm.stderr, simEsm.stdout]).toEqual(['', 'true']);
     const bin = spawnSync(path.join(dir, 'node_modules', '.bin', 'mmapkit'), ['--help'], { encoding: 'utf8' });
     expect(bin.stdout).toMatch(/usage: mmapkit <command>/);
   });
@@ -165,7 +174,7 @@ describe('the installed package', () => {
     const all = mmapkit(dir, ['csv-sum', '--all', '--json', csv]);
     expect(all.status).toBe(0);
     const methods = JSON.parse(all.stdout).results as { method: string; sum: string }[];
-    expect(methods.map((r) => r.method)).toEqual(expect.arrayContaining(['seed', 'swar', 'js', 'js-seed']));
+    expect(methods.map((r) => r.method)).toEqual(expect.arrayContaining(['bytewise', 'swar', 'js', 'js-bytewise']));
     expect(new Set(methods.map((r) => r.sum))).toEqual(new Set([PROBE_CSV_SUM]));
 
     const residency = mmapkit(dir, ['residency', '--touch', '--json', csv]);

@@ -26,7 +26,7 @@ const OUTCOME = `
 `;
 
 describe('protected pages: every library read and write of mapped memory throws instead of SIGSEGV', () => {
-  it("csvSum over a buffer with a protect('none') page gives ERR_MMAPKIT_PROTECTED on every CSV method, CsvSummer, seedCsvSum and every scan", () => {
+  it("csvSum over a buffer with a protect('none') page gives ERR_MMAPKIT_PROTECTED on every CSV method, CsvSummer, bytewiseCsvSum and every scan", () => {
     const out = probe(`${OUTCOME}
       const m = mk.mapAnonymous(8192);
       m.write(0, '12,34\\n');
@@ -36,7 +36,7 @@ describe('protected pages: every library read and write of mapped memory throws 
       for (const method of mk.csvMethods()) res['csvSum ' + method] = outcome(() => mk.csvSum(m.buffer, { method }));
       for (const method of mk.csvMethods()) res['CsvSummer ' + method] = outcome(() => new mk.CsvSummer({ method }).update(m.buffer).sum);
       res.summerDefault = outcome(() => new mk.CsvSummer().update(m.buffer).sum);
-      res.seedCsvSum = outcome(() => mk.seedCsvSum(m));
+      res.bytewiseCsvSum = outcome(() => mk.bytewiseCsvSum(m));
       res.scanByteSum = outcome(() => mk.scanByteSum(m.buffer));
       res.scanByteSumPlain = outcome(() => mk.scanByteSum(m.buffer, { plain: true }));
       res.scanStrideSum = outcome(() => mk.scanStrideSum(m.buffer, 4096));
@@ -56,8 +56,8 @@ describe('protected pages: every library read and write of mapped memory throws 
       console.log(JSON.stringify(res));
     `);
     const methods = Object.keys(out).filter((k) => k.startsWith('csvSum ') || k.startsWith('CsvSummer '));
-    expect(methods.length).toBeGreaterThanOrEqual(8); // seed, swar, js, js-seed at least, twice
-    for (const k of [...methods, 'auto', 'summerDefault', 'seedCsvSum', 'scanByteSum', 'scanByteSumPlain', 'scanStrideSum', 'scanRandomRead32', 'scanTouchWrite', 'dataView', 'arrayBuffer']) {
+    expect(methods.length).toBeGreaterThanOrEqual(8); // bytewise, swar, js, js-bytewise at least, twice
+    for (const k of [...methods, 'auto', 'summerDefault', 'bytewiseCsvSum', 'scanByteSum', 'scanByteSumPlain', 'scanStrideSum', 'scanRandomRead32', 'scanTouchWrite', 'dataView', 'arrayBuffer']) {
       expect([k, out[k]]).toEqual([k, 'ERR_MMAPKIT_PROTECTED']);
     }
     expect(out.message).toBe("Bytes 4096..8191 are protected ('none') and cannot be read");
@@ -228,7 +228,7 @@ describe('faults that are not mmapkit’s still behave as without mmapkit', () =
 });
 
 describe('truncated files: library JavaScript loops refuse with ERR_MMAPKIT_SIGBUS', () => {
-  it('csvSum js / js-seed, CsvSummer with a JS method, seedCsvSum over the Mapping, and the scans', () => {
+  it('csvSum js / js-bytewise, CsvSummer with a JS method, bytewiseCsvSum over the Mapping, and the scans', () => {
     const file = path.join(dir, 'trunc.csv');
     const out = probe(`${OUTCOME}
       const fs = require('fs');
@@ -238,9 +238,9 @@ describe('truncated files: library JavaScript loops refuse with ERR_MMAPKIT_SIGB
       const head = m.buffer.subarray(0, 3000);
       fs.truncateSync(file, 3000);
       const res = {};
-      for (const method of ['js', 'js-seed', ...mk.csvMethods().filter((x) => !x.startsWith('js'))]) res['csvSum ' + method] = outcome(() => mk.csvSum(m.buffer, { method }));
-      for (const method of ['js', 'js-seed']) res['CsvSummer ' + method] = outcome(() => new mk.CsvSummer({ method }).update(m.buffer).sum);
-      res.seedCsvSum = outcome(() => mk.seedCsvSum(m));
+      for (const method of ['js', 'js-bytewise', ...mk.csvMethods().filter((x) => !x.startsWith('js'))]) res['csvSum ' + method] = outcome(() => mk.csvSum(m.buffer, { method }));
+      for (const method of ['js', 'js-bytewise']) res['CsvSummer ' + method] = outcome(() => new mk.CsvSummer({ method }).update(m.buffer).sum);
+      res.bytewiseCsvSum = outcome(() => mk.bytewiseCsvSum(m));
       res.scanByteSum = outcome(() => mk.scanByteSum(m.buffer));
       res.scanStrideSum = outcome(() => mk.scanStrideSum(m.buffer, 4096));
       res.scanRandomRead32 = outcome(() => mk.scanRandomRead32(m.buffer, 100000, 1));
@@ -249,7 +249,7 @@ describe('truncated files: library JavaScript loops refuse with ERR_MMAPKIT_SIGB
       res.message = failure(() => mk.csvSum(m.buffer, { method: 'js' })).message;
       // The bytes that are still in the file are summed as before.
       res.headJs = outcome(() => mk.csvSum(head, { method: 'js' }));
-      res.headSeed = outcome(() => mk.csvSum(head, { method: 'js-seed' }));
+      res.headSeed = outcome(() => mk.csvSum(head, { method: 'js-bytewise' }));
       res.headNative = outcome(() => mk.csvSum(head));
       console.log(JSON.stringify(res));
     `, [file]);
@@ -271,9 +271,9 @@ describe('truncated files: library JavaScript loops refuse with ERR_MMAPKIT_SIGB
       const m = fd.map();
       m.buffer.fill(0x31);
       fd.truncate(100);
-      console.log(JSON.stringify({ kind: m.kind, js: outcome(() => mk.csvSum(m.buffer, { method: 'js' })), seed: outcome(() => mk.seedCsvSum(m)), summer: outcome(() => new mk.CsvSummer({ method: 'js-seed' }).update(m.view(4096, 100)).sum) }));
+      console.log(JSON.stringify({ kind: m.kind, js: outcome(() => mk.csvSum(m.buffer, { method: 'js' })), bytewise: outcome(() => mk.bytewiseCsvSum(m)), summer: outcome(() => new mk.CsvSummer({ method: 'js-bytewise' }).update(m.view(4096, 100)).sum) }));
     `);
-    expect(out).toEqual({ kind: 'memfd', js: 'ERR_MMAPKIT_SIGBUS', seed: 'ERR_MMAPKIT_SIGBUS', summer: 'ERR_MMAPKIT_SIGBUS' });
+    expect(out).toEqual({ kind: 'memfd', js: 'ERR_MMAPKIT_SIGBUS', bytewise: 'ERR_MMAPKIT_SIGBUS', summer: 'ERR_MMAPKIT_SIGBUS' });
   });
 });
 
@@ -346,7 +346,7 @@ describe('re-entrant arguments: a call whose argument unmaps, resizes or protect
       const res = {};
       const act = (m, what) => { if (what === 'unmap') m.unmap(); else if (what === 'resize') m.resize(3 * 4096); else m.protect('none', 4096, 4096); };
       for (const what of ['unmap', 'resize', 'protect']) {
-        for (const method of ['auto', 'seed', 'js', 'js-seed']) {
+        for (const method of ['auto', 'bytewise', 'js', 'js-bytewise']) {
           const m = mk.mapAnonymous(2 * 4096);
           m.write(0, '1,2,3\\n');
           const b = m.buffer;
@@ -365,7 +365,7 @@ describe('re-entrant arguments: a call whose argument unmaps, resizes or protect
       }
       console.log(JSON.stringify(res));
     `);
-    for (const method of ['auto', 'seed', 'js', 'js-seed']) {
+    for (const method of ['auto', 'bytewise', 'js', 'js-bytewise']) {
       expect(out[`unmap csvSum ${method}`]).toBe('ERR_MMAPKIT_CLOSED');
       expect(out[`resize csvSum ${method}`]).toBe('ERR_MMAPKIT_CLOSED');
       expect(out[`protect csvSum ${method}`]).toBe('ERR_MMAPKIT_PROTECTED');
@@ -473,8 +473,8 @@ describe('detached buffers give ERR_MMAPKIT_CLOSED, not a bare TypeError', () =>
   it('after unmap() or resize(), and for an ArrayBuffer transferred away', () => {
     const out = probe(`${OUTCOME}
       const fns = {
-        csvSum: (b) => mk.csvSum(b), csvSumJs: (b) => mk.csvSum(b, { method: 'js' }), csvSumSeed: (b) => mk.csvSum(b, { method: 'seed' }),
-        summer: (b) => new mk.CsvSummer().update(b), summerJs: (b) => new mk.CsvSummer({ method: 'js-seed' }).update(b),
+        csvSum: (b) => mk.csvSum(b), csvSumJs: (b) => mk.csvSum(b, { method: 'js' }), csvSumSeed: (b) => mk.csvSum(b, { method: 'bytewise' }),
+        summer: (b) => new mk.CsvSummer().update(b), summerJs: (b) => new mk.CsvSummer({ method: 'js-bytewise' }).update(b),
         scanByteSum: (b) => mk.scanByteSum(b), scanStrideSum: (b) => mk.scanStrideSum(b, 4096), scanTouchWrite: (b) => mk.scanTouchWrite(b, 4096),
         scanRandomRead32: (b) => mk.scanRandomRead32(b, 10),
       };

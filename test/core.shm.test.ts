@@ -142,7 +142,7 @@ describe('memfd', () => {
       const got = m.read(0, 11).toString(); m.write(0, 'from child!'); m.sync();
       process.stdout.write(got);`], { stdio: ['ignore', 'pipe', 'inherit', fd.fd] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout!.on('data', (d) => (out += d));
     await new Promise((r) => child.on('exit', r));
     expect(out).toBe('from parent');
     expect(m.read(0, 11).toString()).toBe('from child!');

@@ -13,13 +13,13 @@ describe('mmapkit csv-sum', () => {
   const file = path.join(dir, 'tiny.csv');
   fs.writeFileSync(file, TINY_CSV);
 
-  it("prints the seed's 847 by default, over read() and with every method", () => {
+  it("prints tiny.csv's 847 by default, over read() and with every method", () => {
     expect(cli('csv-sum', file).stdout).toBe('847\n');
     expect(cli('csv-sum', '--via', 'read', '--chunk', '3', '--method', 'js', file).stdout).toBe('847\n');
     const all = cli('csv-sum', '--all', '--json', file);
     expect(all.status).toBe(0);
     const j = JSON.parse(all.stdout) as { results: { method: string; sum: string }[] };
-    expect(j.results.map((r) => r.method)).toEqual(expect.arrayContaining(['seed', 'swar', 'js', 'js-seed']));
+    expect(j.results.map((r) => r.method)).toEqual(expect.arrayContaining(['bytewise', 'swar', 'js', 'js-bytewise']));
     for (const r of j.results) expect(r.sum).toBe('847');
   });
 
@@ -29,7 +29,7 @@ describe('mmapkit csv-sum', () => {
     expect(missing.stderr).toMatch(/\[ENOENT\]/);
     const bad = cli('csv-sum', '--method', 'fast', file);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe("mmapkit csv-sum: --method must be one of auto, seed, swar, avx2, avx512, neon, js, js-seed. Received 'fast' [ERR_INVALID_ARG_VALUE]\n");
+    expect(bad.stderr).toBe("mmapkit csv-sum: --method must be one of auto, bytewise, swar, avx2, avx512, neon, js, js-bytewise. Received 'fast' [ERR_INVALID_ARG_VALUE]\n");
   });
 });
 

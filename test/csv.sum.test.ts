@@ -1,14 +1,14 @@
-// The CSV sum: every method (native seed / SWAR / AVX2 / AVX-512 / NEON, JavaScript word and byte
-// loops) against the seed loop, on random inputs with adversarial bytes, long digit runs that
+// The CSV sum: every method (native bytewise / SWAR / AVX2 / AVX-512 / NEON, JavaScript word and byte
+// loops) against the bytewise reference loop, on random inputs with adversarial bytes, long digit runs that
 // wrap 64 bits, and chunk splits; the documented edge cases; SIGBUS on a truncated mapping.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvMethods, csvSum, csvSumFile, CsvSummer, mapFile, seedCsvSum, type CsvMethod, scanByteSum, scanStrideSum, scanRandomRead32, randomOffsets, scanTouchWrite } from '../lib';
+import { csvMethods, csvSum, csvSumFile, CsvSummer, mapFile, bytewiseCsvSum, type CsvMethod, scanByteSum, scanStrideSum, scanRandomRead32, randomOffsets, scanTouchWrite } from '../lib';
 import { runNode, tempDir, TINY_CSV } from './support/helpers';
 
-/** The seed loop, written out with BigInt (the reference every method is compared against). */
+/** The bytewise loop, written out with BigInt (the reference every method is compared against). */
 function reference(b: Uint8Array): { sum: bigint; pending: bigint } {
   let sum = 0n;
   let x = 0n;
@@ -49,19 +49,19 @@ const anyBytes = fc.oneof(
 
 describe('csvSum', () => {
   it('lists the methods available here, native and JavaScript', () => {
-    expect(METHODS).toContain('seed');
+    expect(METHODS).toContain('bytewise');
     expect(METHODS).toContain('swar');
     expect(METHODS).toContain('js');
-    expect(METHODS).toContain('js-seed');
+    expect(METHODS).toContain('js-bytewise');
     if (process.arch === 'arm64') expect(METHODS).toContain('neon');
   });
 
-  it("gives the seed's answer for the seed's tiny.csv (847) with every method", () => {
+  it('gives the reference answer for tiny.csv (847) with every method', () => {
     for (const method of [...METHODS, 'auto' as const]) expect(csvSum(TINY_CSV, { method })).toBe(847n);
-    expect(seedCsvSum(mapLike(TINY_CSV))).toBe(847n);
+    expect(bytewiseCsvSum(mapLike(TINY_CSV))).toBe(847n);
   });
 
-  it('does not add a final number with no newline after it (as the seed loop)', () => {
+  it('does not add a final number with no newline after it (as the bytewise loop)', () => {
     for (const method of METHODS) {
       expect(csvSum(Buffer.from('1,2\n30'), { method })).toBe(3n);
       expect(csvSum(Buffer.from('1,2\n30\n'), { method })).toBe(33n);
@@ -82,7 +82,7 @@ describe('csvSum', () => {
     }
   });
 
-  it('every method equals the seed loop on random inputs (differential fuzz)', () => {
+  it('every method equals the bytewise loop on random inputs (differential fuzz)', () => {
     fc.assert(
       fc.property(anyBytes, fc.nat(3), (bytes, shift) => {
         // Any alignment: copy to an offset inside a larger buffer.
@@ -99,7 +99,7 @@ describe('csvSum', () => {
     );
   });
 
-  it('every method equals the seed loop when the input is split into chunks (CsvSummer)', () => {
+  it('every method equals the bytewise loop when the input is split into chunks (CsvSummer)', () => {
     fc.assert(
       fc.property(anyBytes, fc.array(fc.nat(800), { maxLength: 6 }), (bytes, cutsRaw) => {
         const cuts = [...new Set(cutsRaw.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
@@ -158,7 +158,7 @@ describe('csvSum', () => {
     const m = mapFile(file);
     try {
       expect(csvSum(m.buffer)).toBe(847n);
-      expect(seedCsvSum(m)).toBe(847n);
+      expect(bytewiseCsvSum(m)).toBe(847n);
     } finally {
       m.unmap();
     }
@@ -220,7 +220,7 @@ describe('native scans', () => {
   });
 });
 
-/** A MemoryView over a Buffer, for seedCsvSum. */
+/** A MemoryView over a Buffer, for bytewiseCsvSum. */
 function mapLike(b: Buffer) {
   return {
     length: b.length,

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   RaspberryPiGpio, SimBcm2711Gpio, SimBcm2835Gpio, SimRp1Gpio, simRaspberryPi, gpioAltFunctions, gpioDefaultPull, parseGpioPins,
-  parseGpioFunction, formatGpioRaspiGpio, formatGpioPinctrl, formatGpioFuncs, formatGpioFuncsPinctrl, openRaspberryPiGpio,
+  parseGpioFunction, formatGpioRaspiGpio, formatGpioPinctrl, formatGpioFuncs, formatGpioFuncsPinctrl, openRaspberryPiGpio, type RegisterIO,
 } from '../lib';
 
 const GPFSEL0 = 0x00, GPSET0 = 0x1c, GPCLR0 = 0x28, GPLEV0 = 0x34, GPLEV1 = 0x38, GPEDS0 = 0x40, GPREN0 = 0x4c,
@@ -107,7 +107,7 @@ describe('GPIO functions with bad arguments: coded errors, bounded work', () => 
     expect(codeOf(() => formatGpioPinctrl(new Uint32Array(2) as unknown as []))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => formatGpioFuncs(null as unknown as [], 'rp1'))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => formatGpioFuncsPinctrl([1n] as unknown as [], 'rp1'))).toBe('ERR_INVALID_ARG_TYPE');
-    expect(codeOf(() => openRaspberryPiGpio(null as unknown as {}))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => openRaspberryPiGpio(null as never))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => RaspberryPiGpio.open({ info: 5 as unknown as undefined }))).toBe('ERR_INVALID_ARG_TYPE');
     const { gpio: sim, info } = simRaspberryPi('pi3');
     expect(codeOf(() => new RaspberryPiGpio({} as typeof sim, info))).toBe('ERR_INVALID_ARG_TYPE');
@@ -269,7 +269,7 @@ describe('SimBcm2835Gpio (BCM2835/6/7)', () => {
   test('RegisterIO rules: 32-bit only, aligned, inside the window, 32-bit values', () => {
     const s = new SimBcm2835Gpio();
     expect(() => s.read8(0)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_UNSUPPORTED', name: 'MmapkitError' }));
-    expect(() => s.write16(0, 1)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_UNSUPPORTED' }));
+    expect(() => (s as RegisterIO).write16(0, 1)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_UNSUPPORTED' }));
     expect(() => s.read64(0)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_UNSUPPORTED' }));
     expect(() => s.read32(2)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_UNALIGNED' }));
     expect(() => s.read32(4096)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));

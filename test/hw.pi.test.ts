@@ -99,8 +99,8 @@ describe('Raspberry Pi 3 guest (QEMU raspi3b): mmapkit gpio through /dev/mem', (
     if (rig.skipped) ctx.skip(rig.skipped);
     const lines = step('get-text').out.trimEnd().split('\n');
     expect(lines).toHaveLength(16);
-    for (const l of lines) expect(l).toMatch(/^[ \d]\d: (ip|op|a[0-5])    -- \| (hi|lo) \/\/ GPIO\d+ = \S+$/);
-    expect(lines[14]).toMatch(/^14: a5    -- \| (hi|lo) \/\/ GPIO14 = TXD1$/);
+    for (const l of lines) expect(l).toMatch(/^[ \d]\d: (ip|op|a[0-5]) {4}-- \| (hi|lo) \/\/ GPIO\d+ = \S+$/);
+    expect(lines[14]).toMatch(/^14: a5 {4}-- \| (hi|lo) \/\/ GPIO14 = TXD1$/);
     expect(step('raspi-gpio').out).toMatch(/^GPIO 14: level=[01] fsel=2 alt=5 func=TXD1\nGPIO 15: level=[01] fsel=2 alt=5 func=RXD1\n$/);
   });
 

@@ -88,11 +88,11 @@ describe('pollUntil', () => {
 
   it('times out with ERR_MMAPKIT_TIMEOUT carrying reads and elapsed time', () => {
     const dev = new CountingDevice(1000);
-    let err: any;
+    let err: { code?: string; message?: string; reads?: number; elapsedMs?: number; lastValue?: number } = {};
     try {
       pollUntil(dev, 0x20, 0x1, 0x1, { timeoutMs: 10, now: () => dev.clock });
     } catch (e) {
-      err = e;
+      err = e as typeof err;
     }
     expect(err.code).toBe('ERR_MMAPKIT_TIMEOUT');
     expect(err.reads).toBe(10);

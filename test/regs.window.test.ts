@@ -160,11 +160,11 @@ describe('openRegisterWindow over a regular file', () => {
   });
 
   it('reports a missing file as a system error', () => {
-    let err: any;
+    let err: { code?: string; syscall?: string; path?: string } = {};
     try {
       openRegisterWindow({ path: path.join(dir, 'missing'), offset: 0, length: 4 });
     } catch (e) {
-      err = e;
+      err = e as typeof err;
     }
     expect(err.code).toBe('ENOENT');
     expect(err.syscall).toBe('open');

@@ -188,9 +188,9 @@ describe('edu driver arguments and bounds', () => {
     const b = board();
     expect(codeOf(() => new EduDriver(null as unknown as RegisterIO))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => new EduDriver(b.regs, { timeoutMs: '5' as unknown as number }))).toBe('ERR_INVALID_ARG_TYPE');
-    expect(codeOf(() => new EduDriver(b.regs, { bogus: 1 } as {}))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(codeOf(() => new EduDriver(b.regs, { bogus: 1 } as never))).toBe('ERR_INVALID_ARG_VALUE');
     const drv = new EduDriver(b.regs, { now: () => b.sched.nowMs });
-    expect(codeOf(() => drv.factorial(5, null as unknown as {}))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => drv.factorial(5, null as never))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => drv.factorial(5, { interrupt: 1 as unknown as boolean }))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => drv.factorial(2 ** 32))).toBe('ERR_OUT_OF_RANGE');
     expect(codeOf(() => drv.liveness(5n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');

@@ -1,7 +1,7 @@
 // The seed text's mmap scenarios on the simulated virtual memory, and the `mmapkit sim vm` command.
 import { describe, expect, it } from 'vitest';
 import {
-  SimMapFlags, SimOpen, SimProt, SimSignal, SimVm, runSimVmScenario, seedCsvSum, simCheck, simTinyCsv, simVmScenarios,
+  SimMapFlags, SimOpen, SimProt, SimSignal, SimVm, runSimVmScenario, bytewiseCsvSum, simCheck, simTinyCsv, simVmScenarios,
 } from '../lib';
 import { run as simVmCli } from '../lib/cli/sim-vm';
 import { TINY_CSV } from './support/helpers';
@@ -18,7 +18,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string }> {
   }
 }
 
-describe("the seed's CSV parser on the simulator", () => {
+describe('the bytewise CSV loop on the simulator', () => {
   it('sums tiny.csv through a simulated MAP_PRIVATE mapping to 847, with one fault', () => {
     expect(Buffer.from(simTinyCsv()).equals(TINY_CSV)).toBe(true);
     const vm = new SimVm({ frames: 16 });
@@ -27,7 +27,7 @@ describe("the seed's CSV parser on the simulator", () => {
     const fd = simCheck(p.open('tiny.csv', SimOpen.RDONLY), 'open');
     const addr = simCheck(p.mmap(0, TINY_CSV.length, SimProt.READ, SimMapFlags.PRIVATE, fd, 0), 'mmap');
     const view = p.view(addr, TINY_CSV.length);
-    expect(seedCsvSum(view)).toBe(847n);
+    expect(bytewiseCsvSum(view)).toBe(847n);
     const c = p.counters();
     expect(c.majorFaults + c.minorFaults).toBe(1);
     expect(c.tlbMisses).toBe(1);

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The interactive page in a real browser (Debian's chromium, driven by playwright-core): every
 // scene is loaded from `mmapkit sim --serve`, stepped with the page's own buttons and keys, and
 // what it shows is compared with the simulator's counters for the same sequence, run here in

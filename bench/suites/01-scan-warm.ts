@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { mapFile, type MapFileOptions } from 'mmapkit';
-import { ensureWarm, folioInfo } from '../harness';
+import { ensureWarm } from '../data';
+import { folioInfo } from '../machine';
 import type { BenchTask, Suite } from '../types';
 import { jsByteSum, KiB, MiB, nativeLoop, readLoop, streamLoop } from './common';
 

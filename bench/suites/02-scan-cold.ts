@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { fileResidency } from 'mmapkit';
-import { ensureCold, filesystemOf } from '../harness';
+import { ensureCold } from '../data';
+import { filesystemOf } from '../machine';
 import type { Suite } from '../types';
 import { jsByteSum, nativeLoop } from './common';
 import { scanTasks } from './01-scan-warm';

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import { csvMethods, csvSum, CsvSummer, mapFile, seedCsvSum, type CsvMethod } from 'mmapkit';
-import { ensureWarm, generateCsv } from '../harness';
+import { csvMethods, csvSum, CsvSummer, mapFile, bytewiseCsvSum, type CsvMethod } from 'mmapkit';
+import { ensureWarm, generateCsv } from '../data';
 import type { BenchTask, Suite } from '../types';
 import { MiB } from './common';
 
-/** The seed's byte loop in JS over a Buffer (numbers, as the seed's C loop with a long). */
-function seedLoopJs(b: Uint8Array): number {
+/** The bytewise loop in plain JS over a Buffer (numbers, as a C loop with a long). */
+function bytewiseLoopJs(b: Uint8Array): number {
   let sum = 0;
   let x = 0;
   const n = b.length;
@@ -37,18 +37,18 @@ function readChunks(file: string, chunk: number, method: CsvMethod): bigint {
 }
 
 const LABEL: Record<string, string> = {
-  seed: 'seed loop in the addon',
+  bytewise: 'bytewise loop in the addon',
   swar: 'native word-at-a-time (SWAR)',
   avx2: 'native AVX2',
   avx512: 'native AVX-512',
   neon: 'native NEON',
   js: 'JS word-at-a-time',
-  'js-seed': 'JS seed loop (exact)',
+  'js-bytewise': 'JS bytewise loop (exact)',
 };
 
 export const suite: Suite = {
   name: 'csv-sum',
-  title: "3. CSV-sum, the seed's example: the byte loop in JS and in the addon, SWAR and SIMD parsers, over a mapping and over read()",
+  title: '3. CSV-sum: the bytewise loop in JS and in the addon, SWAR and SIMD parsers, over a mapping and over read()',
   async run(ctx) {
     const file = ctx.csvPath;
     const size = fs.statSync(file).size;
@@ -67,18 +67,18 @@ export const suite: Suite = {
         ctx.check(`sum over read() 1 MiB chunks: ${method}`, readChunks(file, MiB, method) === want);
         ctx.check(`sum over read() 4093-byte chunks: ${method}`, readChunks(file, 4093, method) === want);
       }
-      if (ctx.quick) ctx.check('sum through the MemoryView (seedCsvSum)', seedCsvSum(m) === want);
-      const plain = seedLoopJs(m.buffer);
-      ctx.check('the plain JS seed loop (doubles) agrees while the sum stays below 2^53', plain >= 2 ** 53 || BigInt(plain) === want);
+      if (ctx.quick) ctx.check('sum through the MemoryView (bytewiseCsvSum)', bytewiseCsvSum(m) === want);
+      const plain = bytewiseLoopJs(m.buffer);
+      ctx.check('the plain JS bytewise loop (doubles) agrees while the sum stays below 2^53', plain >= 2 ** 53 || BigInt(plain) === want);
 
       const overMap: BenchTask[] = [
-        { name: 'JS seed loop (doubles, as the seed)', group: 'CSV sum over a warm mapping', bytes: size, fn: () => seedLoopJs(m.buffer) },
-        ...methods.map((method): BenchTask => ({ name: LABEL[method] ?? method, group: 'CSV sum over a warm mapping', bytes: size, fn: () => csvSum(m.buffer, { method }), baseline: method === 'seed' })),
+        { name: 'JS bytewise loop (doubles, as in C)', group: 'CSV sum over a warm mapping', bytes: size, fn: () => bytewiseLoopJs(m.buffer) },
+        ...methods.map((method): BenchTask => ({ name: LABEL[method] ?? method, group: 'CSV sum over a warm mapping', bytes: size, fn: () => csvSum(m.buffer, { method }), baseline: method === 'bytewise' })),
       ];
       await ctx.measure(overMap);
       const best = methods.filter((x) => !x.startsWith('js')).pop() as CsvMethod;
       const perCall: BenchTask[] = [
-        ...(['seed', best, 'js'] as CsvMethod[]).map((method): BenchTask => ({
+        ...(['bytewise', best, 'js'] as CsvMethod[]).map((method): BenchTask => ({
           name: `read() 1 MiB chunks, ${LABEL[method]}`,
           group: 'CSV sum of the file per call (open + read or map + parse)',
           bytes: size,
@@ -101,13 +101,13 @@ export const suite: Suite = {
           beforeEach: prepare,
         })),
         {
-          name: 'mmap + JS seed loop',
+          name: 'mmap + JS bytewise loop',
           group: 'CSV sum of the file per call (open + read or map + parse)',
           bytes: size,
           fn: () => {
             const mm = mapFile(file);
             try {
-              return seedLoopJs(mm.buffer);
+              return bytewiseLoopJs(mm.buffer);
             } finally {
               mm.unmap();
             }
@@ -127,12 +127,12 @@ export const suite: Suite = {
     const mc = mapFile(crlfFile, { populate: true });
     try {
       for (const method of methods) ctx.check(`CRLF file, sum over the mapping: ${method}`, csvSum(mc.buffer, { method }) === crlfSum);
-      await ctx.measure(methods.filter((x) => x !== 'js-seed').map((method): BenchTask => ({
+      await ctx.measure(methods.filter((x) => x !== 'js-bytewise').map((method): BenchTask => ({
         name: `${LABEL[method] ?? method}, CRLF`,
         group: `CSV sum over a warm mapping, CRLF file of ${(crlfSize / 2 ** 20).toFixed(0)} MiB`,
         bytes: crlfSize,
         fn: () => csvSum(mc.buffer, { method }),
-        baseline: method === 'seed',
+        baseline: method === 'bytewise',
       })));
     } finally {
       mc.unmap();

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { mapFile, randomOffsets, scanRandomRead32 } from 'mmapkit';
-import { ensureWarm } from '../harness';
+import { ensureWarm } from '../data';
 import type { Suite } from '../types';
 
 export const suite: Suite = {

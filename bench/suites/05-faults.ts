@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mapAnonymous, mapFile, pageSize, scanStrideSum, scanTouchWrite, type Mapping } from 'mmapkit';
-import { ensureCold, ensureWarm } from '../harness';
+import { ensureCold, ensureWarm } from '../data';
 import type { BenchTask, Suite } from '../types';
 
 export const suite: Suite = {

@@ -1,5 +1,5 @@
 import { mapAnonymous, pageSize, scanByteSum, scanStrideSum, scanTouchWrite } from 'mmapkit';
-import { smapsFields } from '../harness';
+import { smapsFields } from '../machine';
 import type { BenchTask, Suite } from '../types';
 
 export const suite: Suite = {

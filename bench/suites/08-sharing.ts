@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureWarm } from '../harness';
+import { ensureWarm } from '../data';
 import type { Suite } from '../types';
 
 /** Reads /proc/<pid>/smaps_rollup: field → KiB. */

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MmapkitError, codedError, hasCode, isTableCode, type ErrorCode } from '../errors';
+import { formatBytesVmtouch, parseSize as parseSizeText } from '../format';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -48,33 +49,12 @@ export function asUsage<T>(fn: () => T): T {
 // ------------------------------------------------------------------------------------------------
 // Values: sizes and integers, one grammar each
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
-
 /**
- * Parses a size as every size option takes it: a number of bytes with an optional unit k, m, g or t
- * (any case, optionally followed by 'i' and/or 'b': 64k, 1m, 1M, 2MiB, 1.5g, 4096, 10b). Units are
- * powers of 1024, as in vmtouch and dd's K/M/G. `what` names the option in messages ('--chunk').
+ * Parses a size as every size option takes it (lib/format.ts: 64k, 1m, 2MiB, 1.5g, 4096 …); what it
+ * throws is a usage error (exit status 2). `what` names the option in messages ('--chunk').
  */
 export function parseSize(text: string, what: string, range: { min?: number; max?: number } = {}): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(String(text).trim());
-  const min = range.min ?? 0;
-  const max = range.max ?? Number.MAX_SAFE_INTEGER;
-  if (!m || (m[2] === '' && m[3] !== undefined && m[3].toLowerCase() !== 'b')) {
-    throw cliUsageError(`${what} must be a size such as 4096, 64k, 1m, 2MiB or 1.5g. Received '${text}'`);
-  }
-  const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
-  if (!Number.isSafeInteger(bytes) || bytes < min || bytes > max) {
-    throw cliUsageError(`${what} must be from ${formatSize(min)} to ${formatSize(max)}. Received '${text}'`, 'ERR_OUT_OF_RANGE');
-  }
-  return bytes;
-}
-
-/** A byte count in the largest unit that divides it (4096 → 4k, 1048576 → 1m), for messages. */
-export function formatSize(n: number): string {
-  for (const [unit, mult] of [['t', 2 ** 40], ['g', 2 ** 30], ['m', 2 ** 20], ['k', 2 ** 10]] as const) {
-    if (n >= mult && n % mult === 0) return `${n / mult}${unit}`;
-  }
-  return String(n);
+  return asUsage(() => parseSizeText(text, what, range));
 }
 
 /** An integer option: decimal (or 0x-hex); scientific notation (1e9) is refused as not an integer. */
@@ -99,7 +79,13 @@ interface BaseOption {
   help: string;
 }
 export interface BooleanOption extends BaseOption { type: 'boolean' }
-export interface StringOption extends BaseOption { type: 'string'; choices?: readonly string[]; default?: string }
+export interface StringOption extends BaseOption {
+  type: 'string';
+  choices?: readonly string[];
+  /** Deprecated values still accepted, and the choice each stands for (not listed in help or errors). */
+  aliases?: Readonly<Record<string, string>>;
+  default?: string;
+}
 export interface SizeOption extends BaseOption { type: 'size'; min?: number; max?: number; default?: number }
 export interface IntegerOption extends BaseOption { type: 'integer'; min: number; max: number; default?: number }
 export type OptionSpec = BooleanOption | StringOption | SizeOption | IntegerOption;
@@ -246,7 +232,7 @@ export function defineCommand<O extends OptionSpecs>(spec: CommandSpec<O>): Comm
         } else if (raw === undefined) {
           values[name] = o.default;
         } else if (o.type === 'string') {
-          const s = raw as string;
+          const s = o.aliases && Object.hasOwn(o.aliases, raw as string) ? o.aliases[raw as string] : (raw as string);
           if (o.choices && !o.choices.includes(s)) {
             throw cliUsageError(`${flag} must be ${o.choices.length === 2 ? `${o.choices[0]} or ${o.choices[1]}` : `one of ${o.choices.join(', ')}`}. Received '${s}'`);
           }
@@ -355,17 +341,8 @@ export class Progress {
   }
 }
 
-/**
- * A size as vmtouch prints it: bytes below 1024, else whole K, M or G (truncated), e.g. 260K.
- */
-export function prettySize(n: number): string {
-  if (n < 1024) return String(n);
-  let v = Math.floor(n / 1024);
-  if (v < 1024) return `${v}K`;
-  v = Math.floor(v / 1024);
-  if (v < 1024) return `${v}M`;
-  return `${Math.floor(v / 1024)}G`;
-}
+/** A size as vmtouch prints it (260K): lib/format.ts's formatBytesVmtouch. */
+export const prettySize = formatBytesVmtouch;
 
 /** 'done/total (p%)' for progress lines. */
 export function progressBytes(done: number, total: number): string {

@@ -9,11 +9,14 @@ import * as os from 'node:os';
 import { isatty } from 'node:tty';
 import { CsvSummer, csvMethods, csvSum, csvSumFile, type CsvMethod } from '../csv';
 import { systemError } from '../errors';
+import { formatDuration, formatRate } from '../format';
 import { mapFile } from '../mapping';
 import { addonAvailable } from '../native';
 import { Progress, defineCommand, handleInterrupts, prettySize, progressBytes } from './command';
 
-const METHODS = ['auto', 'seed', 'swar', 'avx2', 'avx512', 'neon', 'js', 'js-seed'] as const;
+const METHODS = ['auto', 'bytewise', 'swar', 'avx2', 'avx512', 'neon', 'js', 'js-bytewise'] as const;
+/** The 0.1 names, deprecated, accepted until 0.3.0. */
+const METHOD_ALIASES = { seed: 'bytewise', 'js-seed': 'js-bytewise' } as const;
 /** Files at least this large show progress on a terminal. */
 const PROGRESS_MIN_BYTES = 64 << 20;
 /** The window a large mapping is parsed in while progress is shown. */
@@ -129,7 +132,7 @@ Regular files are mapped (or read with --via read). Standard input, pipes, FIFOs
 devices and files whose size reads as 0 (such as /proc files) are read with read().
 On a terminal, large inputs show their progress on stderr.`,
   options: {
-    method: { type: 'string', arg: 'M', choices: METHODS, help: 'auto (default), seed, swar, avx2, avx512, neon, js or js-seed\n(default js where the native addon is not available)' },
+    method: { type: 'string', arg: 'M', choices: METHODS, aliases: METHOD_ALIASES, help: 'auto (default), bytewise, swar, avx2, avx512, neon, js or js-bytewise\n(default js where the native addon is not available)' },
     via: { type: 'string', arg: 'V', choices: ['mmap', 'read'], help: 'mmap (default: map the file) or read (read() chunks;\nthe default where the native addon is not available)' },
     chunk: { type: 'size', min: 1, max: 2 ** 31 - 1, help: 'read() chunk size with --via read (default 1m), the parse window with mmap;\nbytes, or k, m, g units (64k, 1m, 2MiB)' },
     all: { type: 'boolean', help: 'run every method available here, print each sum and its speed' },
@@ -191,10 +194,10 @@ On a terminal, large inputs show their progress on stderr.`,
     if (values.json) {
       process.stdout.write(JSON.stringify(values.all ? { file, bytes, results } : { file, bytes, ...results[0] }) + '\n');
     } else if (values.all) {
-      for (const r of results) process.stdout.write(`${r.method.padEnd(8)} ${r.sum}  ${(r.seconds * 1e3).toFixed(1)} ms  ${r.gbPerSec.toFixed(2)} GB/s\n`);
+      for (const r of results) process.stdout.write(`${r.method.padEnd(11)} ${r.sum}  ${formatDuration(r.seconds * 1e9)}  ${formatRate(r.gbPerSec * 1e9)}\n`);
     } else {
       process.stdout.write(results[0].sum + '\n');
-      if (values.time) process.stderr.write(`${results[0].method} via ${results[0].via}: ${(results[0].seconds * 1e3).toFixed(1)} ms, ${results[0].gbPerSec.toFixed(2)} GB/s\n`);
+      if (values.time) process.stderr.write(`${results[0].method} via ${results[0].via}: ${formatDuration(results[0].seconds * 1e9)}, ${formatRate(results[0].gbPerSec * 1e9)}\n`);
     }
     const distinct = new Set(results.map((r) => r.sum));
     return distinct.size === 1 ? 0 : 1;

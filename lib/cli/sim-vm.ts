@@ -1,12 +1,12 @@
 /**
- * `mmapkit sim vm <scenario>`: run one of the seed's mmap scenarios on the simulated virtual-memory
+ * `mmapkit sim vm <scenario>`: run one of the mmap scenarios on the simulated virtual-memory
  * system and print what happened: the narrative, the trace of faults, copies, TLB misses,
  * evictions and writebacks, and the counters.
  */
 import { runSimVmScenario, simVmScenarios, type SimVmScenarioResult } from '../sim/vm';
 import { cliUsageError, defineCommand } from './command';
 
-export const summary = "run the seed's mmap scenarios on the simulated virtual memory (page tables, faults, COW, TLB)";
+export const summary = 'run the mmap scenarios on the simulated virtual memory (page tables, faults, COW, TLB)';
 
 function fmtCounters(c: object): string {
   const parts = Object.entries(c)

@@ -1,5 +1,5 @@
 /**
- * `mmapkit sim <scenario>`: run the seed's device scenarios on the simulated hardware and print a
+ * `mmapkit sim <scenario>`: run the device scenarios on the simulated hardware and print a
  * readable trace, or the same facts as JSON with --json. `mmapkit sim vm <scenario>` runs the
  * virtual-memory scenarios (lib/cli/sim-vm.ts).
  */
@@ -33,7 +33,7 @@ interface Options {
 
 const SCENARIOS: Record<string, Scenario> = {
   uart: {
-    describe: "the seed's uart_putc loop printing a string; DATA written only when STATUS[5] is set",
+    describe: "the uart_putc loop printing a string; DATA written only when STATUS[5] is set",
     run: (o) => simUartScenario({ seed: o.seed, text: o.text, divisor: o.divisor }),
   },
   doorbell: {
@@ -78,7 +78,7 @@ const width = Math.max(...Object.keys(SCENARIOS).map((n) => n.length), 3);
 
 export const command = defineCommand({
   name: 'sim',
-  summary: "run the seed's device scenarios on simulated hardware (uart, doorbell, byte-lanes, portio, volatile, gpio, edu; vm …)",
+  summary: 'run the device scenarios on simulated hardware (uart, doorbell, byte-lanes, portio, volatile, gpio, edu; vm …)',
   usage: ['mmapkit sim <scenario> [options]', 'mmapkit sim --serve [--port N]   (the interactive page in a browser)', 'mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)'],
   description: [
     'scenarios:',

@@ -93,7 +93,7 @@ export function socFromRevision(rev: number): RaspberryPiSoc | null {
  * 0x4 0x7e000000 with high peripherals) and the Pi 5 (0x10 0x7c000000). Without them: the cell at
  * byte 4, or at byte 8 when that is 0.
  */
-export function parseSocRanges(buf: Buffer, cells?: { child: number; parent: number }): number | null {
+export function parseSocRanges(buf: Uint8Array, cells?: { child: number; parent: number }): number | null {
   if (!(buf instanceof Uint8Array)) throw invalidType('buf', 'an instance of Buffer or Uint8Array', buf);
   if (buf.byteLength === 0 && isDetached(buf.buffer)) throw detachedError(buf.buffer, 'buf');
   if (cells !== undefined) {
@@ -107,21 +107,18 @@ export function parseSocRanges(buf: Buffer, cells?: { child: number; parent: num
   // Only the first few cells are read, but in JavaScript: a mapping's bytes are checked first.
   const used = Math.min(buf.byteLength, cells ? 4 * Math.max(0, Math.min(cells.child + cells.parent, 64)) : 12);
   checkLoop(buf.buffer, buf.byteOffset, used, 'read', 'parseSocRanges()')?.(0, used);
-  if (!Buffer.isBuffer(buf)) {
-    const u = buf as Uint8Array;
-    buf = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-  }
-  if (cells && cells.child >= 1 && cells.parent >= 1 && cells.parent <= 2 && buf.length >= 4 * (cells.child + cells.parent)) {
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (cells && cells.child >= 1 && cells.parent >= 1 && cells.parent <= 2 && b.length >= 4 * (cells.child + cells.parent)) {
     let v = 0;
-    for (let i = 0; i < cells.parent; i++) v = v * 2 ** 32 + buf.readUInt32BE(4 * (cells.child + i));
+    for (let i = 0; i < cells.parent; i++) v = v * 2 ** 32 + b.readUInt32BE(4 * (cells.child + i));
     return v;
   }
-  if (buf.length >= 12) {
-    const a = buf.readUInt32BE(4);
+  if (b.length >= 12) {
+    const a = b.readUInt32BE(4);
     if (a !== 0) return a;
-    return buf.readUInt32BE(8);
+    return b.readUInt32BE(8);
   }
-  if (buf.length >= 8) return buf.readUInt32BE(4);
+  if (b.length >= 8) return b.readUInt32BE(4);
   return null;
 }
 

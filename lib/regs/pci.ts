@@ -80,13 +80,13 @@ function pciRoot(options: SysfsOptions): string {
 
 function readDevice(root: string, bdf: string): PciDevice {
   const dir = path.join(root, bdf);
-  let resources: PciResource[] = [];
+  let resources: PciResource[];
   try {
     resources = parsePciResources(fs.readFileSync(path.join(dir, 'resource'), 'utf8'));
   } catch {
     resources = [];
   }
-  let cls = 0;
+  let cls: number;
   try { cls = readHex(path.join(dir, 'class')); } catch { cls = 0; }
   return { bdf, vendor: readHex(path.join(dir, 'vendor')), device: readHex(path.join(dir, 'device')), class: cls, path: dir, resources };
 }
@@ -203,7 +203,7 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
   } catch {
     throw codedError('ERR_MMAPKIT_DEVICE', `UIO device uio${n} has no map ${map} (no ${mapDir}/size)`);
   }
-  let within = 0;
+  let within: number;
   try { within = Number.parseInt(fs.readFileSync(path.join(mapDir, 'offset'), 'utf8').trim(), 16) || 0; } catch { within = 0; }
   const page = binding().regsPageSize as number;
   return openRegisterWindow({

@@ -251,8 +251,7 @@ class Ctx {
       const out = {};
       for (const [k, v] of Object.entries(spec)) {
         if (v && typeof v === 'object' && v.$fz === 're' && v.as === 'getter') {
-          const ctx = this;
-          Object.defineProperty(out, k, { enumerable: true, get() { ctx.act(v.action); return v.value; } });
+          Object.defineProperty(out, k, { enumerable: true, get: () => { this.act(v.action); return v.value; } });
         } else out[k] = this.value(v);
       }
       return out;
@@ -260,8 +259,7 @@ class Ctx {
     const m = () => this.m;
     switch (spec.$fz) {
       case 're': {
-        const ctx = this;
-        const fire = () => { ctx.act(spec.action); return spec.value; };
+        const fire = () => { this.act(spec.action); return spec.value; };
         if (spec.as === 'valueOf' || spec.as === 'getter') return { valueOf: fire };
         if (spec.as === 'toString') return { toString: () => String(fire()) };
         return { [Symbol.toPrimitive]: () => fire() };
@@ -404,7 +402,6 @@ async function runOne(c) {
   current = c.i;
   const ctx = new Ctx(c);
   const t = c.target;
-  let fn;
   let self;
   let args;
   try {

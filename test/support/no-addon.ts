@@ -20,7 +20,7 @@ g.setFunction(17, 'output'); g.write(17, 1);
 const high = [board.output(17), g.read(17)];
 g.setFunction(17, 'input'); board.drive(17, 0);
 out.gpio = { high, driven: g.read(17), pin14: g.probePin(14).name };
-// A CSV summed by the seed loop over a simulated mapping and by the JavaScript methods.
+// A CSV summed by the bytewise loop over a simulated mapping and by the JavaScript methods.
 const vm = new mk.SimVm({ frames: 64 });
 const text = require('fs').readFileSync(csvFile);
 vm.createFile('data.csv', new Uint8Array(text));
@@ -30,9 +30,9 @@ const view = p.view(mk.simCheck(p.mmap(0, text.length, mk.SimProt.READ, mk.SimMa
 const summer = new mk.CsvSummer({ method: 'js' });
 for (let i = 0; i < text.length; i += 3) summer.update(text.subarray(i, i + 3));
 out.csv = {
-  seedOverSim: String(mk.seedCsvSum(view)),
+  bytewiseOverSim: String(mk.bytewiseCsvSum(view)),
   js: String(mk.csvSum(text, { method: 'js' })),
-  jsSeed: String(mk.csvSum(text, { method: 'js-seed' })),
+  jsBytewise: String(mk.csvSum(text, { method: 'js-bytewise' })),
   chunks: String(summer.sum),
   fileViaRead: String(mk.csvSumFile(csvFile, { method: 'js', via: 'read' })),
 };
@@ -58,7 +58,7 @@ for (const [name, fn] of Object.entries(calls)) {
 process.stdout.write(JSON.stringify(out));
 `;
 
-/** A small CSV and its seed-loop sum. */
+/** A small CSV and its sum. */
 export const PROBE_CSV = '12,34\n5,6\n789,1\n1,2,3\n';
 export const PROBE_CSV_SUM = '853';
 
@@ -66,14 +66,14 @@ export const PROBE_CSV_SUM = '853';
 export function assertNoAddonProbe(json: string, reason: RegExp): void {
   const out = JSON.parse(json);
   expect(out.addonAvailable).toBe(false);
-  expect(out.csvMethods).toEqual(['js', 'js-seed']);
+  expect(out.csvMethods).toEqual(['js', 'js-bytewise']);
   expect(out.scenarios).toEqual({ uart: true, doorbell: true, byteLanes: true, portio: true, volatile: true, gpio: true, edu: true });
   expect(out.vm['csv-sum']).toMatchObject({ sum: 847, faults: 1 });
   expect(out.vm['private-shared']).toMatchObject({ cowCopies: 1, a: [65, 120, 67, 10], b: [65, 66, 67, 10] });
   expect(out.vm['tlb-reach']).toMatchObject({ reachBytes: 262144, missesOver64Pages: 0 });
   expect(Object.keys(out.vm)).toEqual(['csv-sum', 'nine-thousand', 'private-shared', 'anon-1mib', 'tlb-reach']);
   expect(out.gpio).toEqual({ high: [1, 1], driven: 0, pin14: 'TXD0' });
-  expect(out.csv).toEqual({ seedOverSim: PROBE_CSV_SUM, js: PROBE_CSV_SUM, jsSeed: PROBE_CSV_SUM, chunks: PROBE_CSV_SUM, fileViaRead: PROBE_CSV_SUM });
+  expect(out.csv).toEqual({ bytewiseOverSim: PROBE_CSV_SUM, js: PROBE_CSV_SUM, jsBytewise: PROBE_CSV_SUM, chunks: PROBE_CSV_SUM, fileViaRead: PROBE_CSV_SUM });
   const platform = `${process.platform}-${process.arch}`;
   for (const [name, e] of Object.entries(out.errors as Record<string, { code?: string; isMmapkitError?: boolean; message?: string; returned?: boolean }>)) {
     expect(e.returned, `${name} returned`).toBeUndefined();

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// `npm run lint`: every check that keeps the code in shape, each run even when an earlier one fails,
+// then one line per check and the exit status 1 if any failed:
+//   eslint     ESLint (eslint.config.mjs) with zero warnings allowed
+//   prettier   the formatting (.prettierrc.json) of everything Prettier formats (`npm run format` fixes it)
+//   tsc        the type-check of lib/, bench/ and test/
+//   cycles     no import cycle among lib/, bench/, test/ and scripts/ (madge, .madgerc; type-only
+//              imports count: a cycle of types is still two modules that cannot be read apart)
+// The C++ formatting check is separate: `npm run lint:native` (clang-format, .clang-format).
+'use strict';
+const { spawnSync } = require('child_process');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const bin = (pkg, file) => path.join(root, 'node_modules', pkg, file);
+
+const checks = [
+  ['eslint', [[bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.']]],
+  ['prettier', [[bin('prettier', 'bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']]],
+  [
+    'tsc',
+    ['tsconfig.json', 'bench/tsconfig.json', 'test/tsconfig.json'].map((p) => [bin('typescript', 'bin/tsc'), '-p', p, '--noEmit']),
+  ],
+  ['cycles', [[bin('madge', 'bin/cli.js'), '--circular', '--no-spinner', 'lib', 'bench', 'test', 'scripts']]],
+];
+
+const results = [];
+for (const [name, commands] of checks) {
+  process.stdout.write(`\n== ${name}\n`);
+  let status = 0;
+  for (const args of commands) {
+    const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) status = r.status ?? 1;
+  }
+  results.push([name, status]);
+}
+process.stdout.write(`\nlint: ${results.map(([n, s]) => `${n} ${s === 0 ? 'ok' : 'FAILED'}`).join(', ')}\n`);
+process.exitCode = results.some(([, s]) => s !== 0) ? 1 : 0;
