@@ -1,8 +1,9 @@
 /**
  * Memory mappings: files (by path or fd), anonymous memory, and the file helpers in the spirit of
  * vmtouch. A {@link Mapping} gives a zero-copy Buffer view of its bytes, and the mmap family's
- * operations (msync, madvise, mprotect, mlock, mincore, mremap). Unmapping detaches every view it
- * vended, so JavaScript sees length 0 afterwards, never freed memory.
+ * operations (msync, madvise, mprotect, mlock, mincore, mremap). Unmapping releases the file at once
+ * and leaves the views it vended over a zero-filled placeholder, never over freed memory; mmapkit's
+ * own functions refuse such a view with ERR_MMAPKIT_CLOSED.
  */
 import * as fs from 'node:fs';
 import { types } from 'node:util';
@@ -193,7 +194,10 @@ export function viewFacts(v: unknown): ViewFacts | undefined {
   return undefined;
 }
 
-/** @internal Whether an ArrayBuffer is detached (transferred, or its mapping unmapped or resized). */
+/**
+ * @internal Whether an ArrayBuffer is detached (transferred away, say). A view over a mapping that
+ * was unmapped or resized is not detached (see {@link isClosed}).
+ */
 export function isDetached(ab: ArrayBufferLike): boolean {
   if (!types.isArrayBuffer(ab) || (AB_LENGTH.call(ab) as number) !== 0) return false;
   try {
@@ -204,24 +208,44 @@ export function isDetached(ab: ArrayBufferLike): boolean {
   }
 }
 
-/** Each ArrayBuffer a Mapping vended to the user, with its byte offset in the mapping. */
+/**
+ * Each ArrayBuffer a Mapping vended to the user, with its byte offset in the mapping and the
+ * mapping's generation then (resize() starts a new one: what it vended before is stale).
+ */
 interface Vended {
   mapping: Mapping;
   start: number;
+  gen: number;
 }
 const VENDED = new WeakMap<ArrayBufferLike, Vended>();
 
 /**
- * @internal The error for a detached ArrayBuffer passed as `name`: ERR_MMAPKIT_CLOSED, saying
- * whether its mapping was unmapped or resized, or that it is detached.
+ * @internal Whether an ArrayBuffer is closed to mmapkit's functions: detached, or vended by a
+ * mapping since unmapped or resized. Such a view still reads (zeros, or for the head of a mapping
+ * resized in place, its bytes) but the library refuses it with {@link detachedError}.
+ */
+export function isClosed(ab: ArrayBufferLike): boolean {
+  const v = VENDED.get(ab);
+  if (v !== undefined && isStale(v)) return true;
+  return isDetached(ab);
+}
+
+/**
+ * @internal The error for a closed ArrayBuffer passed as `name` (see {@link isClosed}):
+ * ERR_MMAPKIT_CLOSED, saying whether its mapping was unmapped or resized, or that it is detached.
  */
 export function detachedError(ab: ArrayBufferLike, name: string): Error {
   const v = VENDED.get(ab);
   if (v !== undefined && v.mapping.closed) return usageError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
-  if (v !== undefined) {
-    return usageError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view that resize() detached; take a new view from mapping.buffer`);
+  if (v !== undefined && isStale(v)) {
+    return usageError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view from before resize(); take a new view from mapping.buffer`);
   }
   return usageError('ERR_MMAPKIT_CLOSED', `The "${name}" argument's ArrayBuffer is detached (transferred, or its memory released)`);
+}
+
+/** @internal Throws {@link detachedError} when `ab` is closed (see {@link isClosed}). */
+export function checkOpen(ab: ArrayBufferLike, name: string): void {
+  if (isClosed(ab)) throw detachedError(ab, name);
 }
 
 /** How library JavaScript reads or writes mapped bytes in a loop, checked by {@link checkLoop}. */
@@ -240,6 +264,7 @@ export type LoopAccess = 'read' | 'write';
 export function checkLoop(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess, what: string): LoopProbe | undefined {
   const v = VENDED.get(buffer);
   if (v === undefined) return undefined;
+  if (isStale(v)) throw detachedError(buffer, 'data');
   return mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? PROT_WRITE : PROT_READ, what, true);
 }
 
@@ -250,7 +275,9 @@ export function checkLoop(buffer: ArrayBufferLike, byteOffset: number, byteLengt
  */
 export function checkAccess(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess): void {
   const v = VENDED.get(buffer);
-  if (v !== undefined) mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? PROT_WRITE : PROT_READ, '', false);
+  if (v === undefined) return;
+  if (isStale(v)) throw detachedError(buffer, 'data');
+  mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? PROT_WRITE : PROT_READ, '', false);
 }
 
 /** @internal A probe returned by {@link checkLoop}: throws before a chunk that would fault. */
@@ -266,6 +293,7 @@ export function checkMappingLoop(m: Mapping, offset: number, length: number, acc
 
 // Filled in by Mapping's static block, which can reach its private state.
 let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: string, probe: boolean) => LoopProbe | undefined;
+let isStale: (v: Vended) => boolean;
 
 
 /**
@@ -273,8 +301,14 @@ let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: stri
  * helpers. Implements {@link MemoryView}, so code written against that interface also runs on
  * simulated mappings.
  *
- * Safety. Guaranteed: `unmap()` detaches every Buffer and ArrayBuffer the mapping vended
- * (subarrays included), and library calls on them throw ERR_MMAPKIT_CLOSED. Every native access
+ * Safety. Guaranteed: `unmap()` (or `close()`) releases the file and its pages at once, as munmap
+ * does, but leaves no hole: while any Buffer or ArrayBuffer the mapping vended (subarrays
+ * included) is alive, its address range is a zero-filled private placeholder. Such a stale view
+ * stays attached with its length: it reads zeros, writes to it land in the placeholder (never the
+ * file), and the placeholder is unmapped once the last of them is collected. So Node's own work
+ * still holding the memory (zlib, crypto, fs, a stream) finishes over zeros instead of crashing.
+ * mmapkit's functions given a stale view (csvSum, the scans, `write`'s source, futexes, ...) throw
+ * ERR_MMAPKIT_CLOSED; `resize()` makes the views vended before it stale in the same way. Every native access
  * mmapkit makes to mapped or caller-supplied memory (`read`, `write`, `touch`, the CSV methods and
  * CsvSummer, the scans, register-window accesses) runs under a per-thread SIGBUS/SIGSEGV guard: a
  * page past the end of a truncated file gives ERR_MMAPKIT_SIGBUS, a read of a `protect('none')`
@@ -287,9 +321,7 @@ let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: stri
  * `loadN`/`storeN`, which check bounds, mode and the protection table but read memory directly)
  * over a `protect('none')` page, a read-only page or a truncated file's tail raises SIGSEGV /
  * SIGBUS and ends the process, exactly as in C; so does a truncation between mmapkit's probe and
- * its JavaScript loop. An explicit `unmap()` retires the address range behind a zero-filled
- * placeholder, so Node's own asynchronous work still holding the memory reads zeros and writes
- * nowhere.
+ * its JavaScript loop.
  */
 export class Mapping implements MemoryView, Disposable {
   #id: MapId;
@@ -304,6 +336,8 @@ export class Mapping implements MemoryView, Disposable {
    * a placeholder instead of unmapping it (native/binding/mapping.cc, "Lifetime").
    */
   #exposed = false;
+  /** Counts resize() calls: what was vended in an earlier generation is stale. */
+  #gen = 0;
   /** Protection by range, once protect() has been used; null while the whole mapping has its initial protection. */
   #segments: Segment[] | null = null;
   #readable: boolean;
@@ -321,6 +355,7 @@ export class Mapping implements MemoryView, Disposable {
 
   static {
     mappingLoop = (m, off, len, need, what, probe) => m.#loop(off, len, need, what, probe);
+    isStale = (v) => v.mapping.#id === 0 || v.gen !== v.mapping.#gen;
   }
 
   /** @internal Use mapFile(), mapAnonymous() or the shared-memory helpers. */
@@ -367,7 +402,8 @@ export class Mapping implements MemoryView, Disposable {
 
   /**
    * A Buffer over all mapped bytes, without copying. The same Buffer is returned each time until
-   * unmap() or resize() detaches it. Mappings larger than buffer.constants.MAX_LENGTH need view().
+   * unmap() or resize() (after which the old one is stale, see the class docs). Mappings larger
+   * than buffer.constants.MAX_LENGTH need view().
    */
   get buffer(): Buffer {
     const b = this.#buf ?? this.#ownerBuffer();
@@ -386,7 +422,7 @@ export class Mapping implements MemoryView, Disposable {
     if (Buffer.isBuffer(this.#owner)) this.#buf = this.#owner;
     // The runtime refused an external Buffer: this raises its explanation (or gives a view).
     else this.#buf = Buffer.from(binding().mapArrayBuffer(id, 0, this.#length) as ArrayBuffer);
-    VENDED.set(this.#buf.buffer, { mapping: this, start: this.#buf.byteOffset });
+    VENDED.set(this.#buf.buffer, { mapping: this, start: this.#buf.byteOffset, gen: this.#gen });
     return this.#buf;
   }
 
@@ -399,7 +435,7 @@ export class Mapping implements MemoryView, Disposable {
     }
     if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len); // exposes the owner
     const ab = binding().mapArrayBuffer(id, off, len) as ArrayBuffer;
-    VENDED.set(ab, { mapping: this, start: off });
+    VENDED.set(ab, { mapping: this, start: off, gen: this.#gen });
     return Buffer.from(ab, 0, len);
   }
 
@@ -432,6 +468,7 @@ export class Mapping implements MemoryView, Disposable {
       len = f.byteLength;
       // A source that is itself a mapping's bytes must be readable (the copy is guarded as well).
       const from = VENDED.get(f.buffer);
+      if (from !== undefined && isStale(from)) throw detachedError(f.buffer, 'data');
       if (from !== undefined) from.mapping.#check(from.start + f.byteOffset, len, PROT_READ);
     }
     toRange(off, len, this.#length, 'mapping');
@@ -513,8 +550,10 @@ export class Mapping implements MemoryView, Disposable {
   }
 
   /**
-   * mremap(2) to a new length. Every Buffer and ArrayBuffer vended before is detached, whether or
-   * not the mapping moved; take a new view from `buffer` afterwards. With mayMove false (default
+   * mremap(2) to a new length. Every Buffer and ArrayBuffer vended before is stale, whether or
+   * not the mapping moved: mmapkit's functions refuse it (ERR_MMAPKIT_CLOSED); read directly, it
+   * shows the mapping's bytes where the mapping stayed in place and zeros where it left. Take a new
+   * view from `buffer` afterwards. With mayMove false (default
    * true) the mapping must grow in place or the call fails with ENOMEM.
    */
   resize(length: number | bigint, options?: { mayMove?: boolean }): void {
@@ -525,6 +564,7 @@ export class Mapping implements MemoryView, Disposable {
     const mayMove = o.mayMove === undefined ? true : toBool(o.mayMove, 'options.mayMove');
     if (this.hugePages === 'explicit') throw usageError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
     this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER, this.#exposed) as Buffer | object;
+    this.#gen++;
     this.#buf = null;
     this.#dv = null;
     this.#exposed = false;
@@ -542,7 +582,8 @@ export class Mapping implements MemoryView, Disposable {
   }
 
   /**
-   * Unmaps: detaches every view first, then munmap. Safe to call more than once; returns whether
+   * Unmaps: the file and its pages are released at once; views vended before stay attached over a
+   * zero-filled placeholder (see the class docs). Safe to call more than once; returns whether
    * this call did the unmapping. An in-flight syncAsync() finishes before the memory goes.
    */
   unmap(): boolean {

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { rangeError, typeError, usageError } from './errors';
-import { Mapping, mapFd, type MapFileOptions } from './mapping';
+import { checkOpen, Mapping, mapFd, type MapFileOptions } from './mapping';
 import { binding } from './native';
 import { invalidType, toBool, toChoice, toIndex, toInt, toOptions } from './validate';
 
@@ -255,6 +255,7 @@ function checkWord(array: unknown, index: unknown): number {
   if (array.length === 0 && array.buffer.byteLength === 0) {
     throw usageError('ERR_MMAPKIT_CLOSED', 'The array has no memory behind it (was its mapping unmapped?)');
   }
+  checkOpen(array.buffer, 'array'); // a view over a mapping since unmapped or resized
   return toInt(index, 'index', 0, array.length - 1);
 }
 

@@ -5,15 +5,17 @@
 // Lifetime. A mapping's state lives until its owner (the Buffer over all its bytes, held by the
 // JavaScript Mapping) and every other ArrayBuffer vended over it are finalized, and until no
 // asynchronous operation is still using it, so a live view keeps its mapping alive. An explicit
-// unmap() first detaches the owner and every vended ArrayBuffer (JavaScript then sees length 0,
-// never freed memory). Detaching does not help code that already took the raw pointer: a libuv
-// job (crypto.randomFill, zlib, fs.write) or a builtin part-way through a call that ran user code
-// (buf.fill({ valueOf })). So when the owner was handed to user code or a view is still reachable,
-// the address range is retired rather than unmapped: one mmap(MAP_FIXED) puts a zero-filled private
-// anonymous placeholder over it (sys::Retire), which lets the file and its pages go at once, and
+// unmap() detaches nothing that left the library: code may hold the raw pointer and length (a job such
+// as crypto.randomFill, zlib between chunks, fs.write, or a builtin part-way through a call that
+// ran user code, buf.fill({ valueOf })), and Node aborts on a CHECK when a Buffer it works on
+// shrinks to length 0 under it. So when the owner was handed to user code or a view is still
+// reachable, the address range is retired rather than unmapped: one mmap(MAP_FIXED) puts a
+// zero-filled private anonymous placeholder over it (sys::Retire), which lets the file and its
+// pages go at once; the views keep their length, read zeros and write into the placeholder, and
 // the placeholder is unmapped when the last of those JavaScript objects is collected (a Retired
-// record counts them). resize() retires the range it vacates the same way. With no holder (the
-// owner never left the library, no view alive) unmap() is a plain munmap.
+// record counts them). lib/mapping.ts refuses such stale views in mmapkit's own functions.
+// resize() retires the range it vacates the same way. With no holder (the owner never left the
+// library, no view alive: no JavaScript can reach the memory) unmap() is a plain munmap.
 //
 // Ids. JavaScript reaches a mapping by a number: a slot in a table with a generation count, so an
 // id whose state was freed, or that belongs to another thread's environment, is refused rather
@@ -82,17 +84,18 @@ struct Holder {
   std::vector<Retired*> ranges;
 };
 
-// A vended ArrayBuffer other than the owner: detached by unmap() and resize() through its weak
-// reference, and counted as a holder until it is collected.
+// A vended ArrayBuffer other than the owner, counted as a holder until it is collected (its weak
+// reference's finalizer tells).
 struct ViewRecord : Holder {
   ViewRecord(MapState* s, napi_ref r) : state(s), ref(r) {}
   MapState* state;
   napi_ref ref;
 };
 
-// A replaced owner's ArrayBuffer that left the library, from the unmap() or resize() that detached
-// it until the object is collected (the data of the finalizer put on it). The owner Buffer's own
-// finalizer cannot tell: it runs when the memory is released, which detaching does at once.
+// A replaced owner's ArrayBuffer that left the library, from the unmap() or resize() that replaced
+// it until the object is collected (the data of the finalizer put on it). Tracked apart from the
+// owner Buffer's own finalizer, which runs when the backing store is released and so may come
+// later than the object (or earlier, if the ArrayBuffer is detached by other code).
 struct OwnerHold : Holder {
   explicit OwnerHold(MapState* s) : state(s) {}
   MapState* state;
@@ -103,7 +106,7 @@ struct MapState {
   napi_env env = nullptr;
   double id = 0;
   bool unmapped = false;      // the region is no longer this state's to unmap (munmap done, retired, or empty)
-  bool closing = false;       // unmap() was called: no new views, views detached
+  bool closing = false;       // unmap() was called: no new views
   int live_buffers = 0;       // owners, views and retired owners whose finalizer has not run
   int pins = 0;               // asynchronous operations in flight
   ReleaseQueue* releases = nullptr;
@@ -359,17 +362,8 @@ Retired* CollectHolders(napi_env env, MapState* s, uint8_t* base, size_t len, bo
   return r;
 }
 
-void DetachViews(napi_env env, MapState* s) {
-  for (ViewRecord* rec : s->views) {
-    napi_value ab = nullptr;
-    if (rec->ref != nullptr && napi_get_reference_value(env, rec->ref, &ab) == napi_ok && ab != nullptr) {
-      napi_detach_arraybuffer(env, ab);
-    }
-  }
-}
-
 // The ArrayBuffer of the owner JavaScript handed back, after checking that it is this mapping's
-// (nullptr for an External owner: an empty or oversized mapping, nothing to detach).
+// (nullptr for an External owner: an empty or oversized mapping).
 napi_value OwnerArrayBuffer(Napi::Env env, MapState* s, const Napi::Value& owner) {
   if (!owner.IsTypedArray()) return nullptr;
   napi_value ab;
@@ -380,6 +374,13 @@ napi_value OwnerArrayBuffer(Napi::Env env, MapState* s, const Napi::Value& owner
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_VALUE", "The \"owner\" argument is not this mapping's buffer");
   }
   return ab;
+}
+
+// An owner that never left the library has no user of its pointer, and its range may be unmapped
+// outright: it is detached, so that the binding stays safe when called directly with exposed false
+// while still holding the owner. An exposed owner is never detached (see Lifetime above).
+void DetachUnexposed(napi_env env, napi_value owner_ab, bool exposed) {
+  if (!exposed && owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
 }
 
 // ---- the mapping's functions ----
@@ -485,7 +486,7 @@ struct Ops {
     }
   }
 
-  // arrayBuffer(offset, length): an ArrayBuffer over mapped bytes, detached by unmap().
+  // arrayBuffer(offset, length): an ArrayBuffer over mapped bytes (over the placeholder after unmap()).
   Napi::Value ArrayBuffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
@@ -495,7 +496,7 @@ struct Ops {
     auto* rec = new ViewRecord{state_, nullptr};
     napi_value ab;
     // No finalizer on the buffer itself: one weak reference with a finalizer (napi_add_finalizer)
-    // serves both to detach the buffer on unmap() and to learn when it is collected.
+    // tells when it is collected.
     napi_status st = napi_create_external_arraybuffer(env, r.data() + off, static_cast<size_t>(len),
                                                       nullptr, nullptr, &ab);
     if (st != napi_ok) {
@@ -650,9 +651,10 @@ struct Ops {
   }
 
   // resize(newLength, mayMove, owner, bufferMax, exposed) -> new owner: mremap. The old owner and
-  // every view vended before are detached, moved or not; the old owner's finalizer still runs, as
-  // for any view. When one of them may have lent its pointer (exposed: the owner left the library),
-  // the range the mapping leaves (a shrunk tail, the old place of a moved mapping) is retired.
+  // every view vended before keep their address and length (lib/ treats them as stale); the old
+  // owner's finalizer still runs, as for any view. When one of them may be reachable (exposed: the
+  // owner left the library; or a view is alive), the range the mapping leaves (a shrunk tail, the
+  // old place of a moved mapping) is retired.
   Napi::Value Resize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Live(env);
@@ -679,8 +681,7 @@ struct Ops {
     }
     // Retired now or not, the old owner may still point into what a later unmap() retires.
     if (vacated_len == 0 && exposed && owner_ab != nullptr) HoldOwner(env, state_, owner_ab);
-    DetachViews(env, state_);
-    if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
+    DetachUnexposed(env, owner_ab, exposed);
     return NewOwner(env, state_, buffer_max);
   }
 
@@ -771,8 +772,7 @@ struct Ops {
     args::ThrowFault(env, err, f, what, sites, nmore > 0 ? 2 : 1);
   }
 
-  // unmap(owner, exposed) -> whether this call unmapped: detaches the owner and every view, then
-  // retires the range (see Lifetime above) or, with no holder, unmaps it; at once, or when the last
+  // unmap(owner, exposed) -> whether this call unmapped: retires the range (see Lifetime above) or, with no holder, unmaps it; at once, or when the last
   // asynchronous operation using the mapping finishes. exposed: the owner Buffer left the library.
   Napi::Value Unmap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -794,8 +794,7 @@ struct Ops {
         }
       }
     }
-    if (owner_ab != nullptr) napi_detach_arraybuffer(env, owner_ab);
-    DetachViews(env, state_);
+    DetachUnexposed(env, owner_ab, Bool(info, 2));
     state_->closing = true;
     FinishUnmap(state_);
     return Napi::Boolean::New(env, true);
