@@ -21,6 +21,10 @@
 // id whose state was freed, or that belongs to another thread's environment, is refused rather
 // than followed. The owner is an external Buffer whose own finalizer frees the state: one object
 // with one finalizer per mapping, as light as the plain external Buffer other packages return.
+//
+// Files. This one holds mapNew and the exports; map_state.h the state and its bookkeeping
+// (map_lifetime.cc: the id table, the owner, retired ranges); map_ops.h the functions that take an
+// id (map_ops.cc: the ranged syscalls and mapArrayBuffer; map_io.cc: copies, resize, unmap).
 #include <sys/mman.h>
 
 #include <memory>
