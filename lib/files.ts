@@ -2,7 +2,7 @@
  * File page-cache helpers in the spirit of vmtouch: how much of a file is resident, fault it all
  * in, or drop it from the page cache.
  */
-import * as fs from 'node:fs';
+import { kernelConstants } from './constants';
 import { binding } from './native';
 import { pageSize } from './mapping';
 import { invalidType, toBool, toOptions, toPath } from './validate';
@@ -40,7 +40,7 @@ function withFd<T>(fn: string, file: string | number, body: (fd: number, path: s
     return body(file, `fd ${file}`, size);
   }
   toPath(file, 'file');
-  const fd = openForMapping(fn, file, fs.constants.O_RDONLY);
+  const fd = openForMapping(fn, file, kernelConstants().O_RDONLY);
   try {
     const { size, type } = statFd(fd);
     refuseUnmappable(fn, file, type);
@@ -52,7 +52,7 @@ function withFd<T>(fn: string, file: string | number, body: (fd: number, path: s
 
 function measure(fd: number, path: string, bytes: number, vector: boolean): FileResidency {
   const b = binding();
-  const r = b.fileResidency(fd, bytes, vector) as { pages: number; resident: number; vector?: Uint8Array };
+  const r = b.fileResidency(fd, bytes, vector);
   const ps = pageSize();
   const out: FileResidency = {
     path,

@@ -5,9 +5,10 @@
  */
 import * as fs from 'node:fs';
 import { codedError, type MmapkitError } from './errors';
+import { kernelConstants } from './constants';
 import { binding } from './native';
 
-const { S_IFMT, S_IFREG, S_IFIFO, S_IFSOCK, S_IFDIR, S_IFCHR, S_IFBLK, O_NONBLOCK } = fs.constants;
+const { S_IFMT, S_IFREG, S_IFIFO, S_IFSOCK, S_IFDIR, S_IFCHR, S_IFBLK } = fs.constants;
 
 export { S_IFREG, S_IFDIR };
 
@@ -70,7 +71,7 @@ export function refuseUnmappable(fn: string, target: string | number, type: numb
  */
 export function openForMapping(fn: string, path: string, flags: number): number {
   try {
-    return binding().open(path, flags | O_NONBLOCK, 0) as number;
+    return binding().open(path, flags | kernelConstants().O_NONBLOCK, 0);
   } catch (err) {
     if ((err as { code?: string }).code === 'ENXIO') {
       let st: fs.Stats | undefined;

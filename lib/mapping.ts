@@ -1,62 +1,80 @@
 /**
  * Memory mappings: files (by path or fd), anonymous memory, and the file helpers in the spirit of
  * vmtouch. A {@link Mapping} gives a zero-copy Buffer view of its bytes, and the mmap family's
- * operations (msync, madvise, mprotect, mlock, mincore, mremap). Unmapping detaches every view it
- * vended, so JavaScript sees length 0 afterwards, never freed memory.
+ * operations (msync, madvise, mprotect, mlock, mincore, mremap). Unmapping releases the file at once
+ * and leaves the views it vended over a zero-filled placeholder, never over freed memory; mmapkit's
+ * own functions refuse such a view with ERR_MMAPKIT_CLOSED.
  */
 import * as fs from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { types } from 'node:util';
 import { codedError } from './errors';
 import type { MemoryView } from './interfaces';
+import { kernelConstants, type KernelConstantName } from './constants';
 import { binding } from './native';
 import { invalidType, outOfRange, toBool, toChoice, toIndex, toOptions, toPathOrFd, toRange } from './validate';
 import { openForMapping, refuseUnmappable, statFd } from './filetype';
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MS_ASYNC = 1;
-const MS_INVALIDATE = 2;
-const MS_SYNC = 4;
-const MAX_BUFFER = bufferConstants.MAX_LENGTH;
+// mmapkit's own access bits (the protection table, `need` in the checks); the kernel's PROT_*
+// values are taken from kernelConstants() where a call reaches the addon (kernelProt).
+const CAN_READ = 1;
+const CAN_WRITE = 2;
+const MAX_BUFFER = require('node:buffer').constants.MAX_LENGTH as number;
 const HUGE_PAGE = 2 * 1024 * 1024;
 
 /** How a file is mapped: read-only, read-write shared (MAP_SHARED) or copy-on-write (MAP_PRIVATE). */
 export type MapMode = 'readonly' | 'readwrite' | 'private';
 const MODES: readonly MapMode[] = ['readonly', 'readwrite', 'private'];
 
-/** madvise(2) advice names (Linux). MADV_HWPOISON and MADV_SOFT_OFFLINE are left out on purpose. */
-export const ADVICE = {
-  normal: 0,
-  random: 1,
-  sequential: 2,
-  willneed: 3,
-  dontneed: 4,
-  free: 8,
-  remove: 9,
-  dontfork: 10,
-  dofork: 11,
-  mergeable: 12,
-  unmergeable: 13,
-  hugepage: 14,
-  nohugepage: 15,
-  dontdump: 16,
-  dodump: 17,
-  wipeonfork: 18,
-  keeponfork: 19,
-  cold: 20,
-  pageout: 21,
-  populate_read: 22,
-  populate_write: 23,
-  collapse: 25,
-} as const;
-export type Advice = keyof typeof ADVICE;
-const ADVICE_NAMES = Object.keys(ADVICE) as Advice[];
+/** The C name of each madvise(2) advice. MADV_HWPOISON and MADV_SOFT_OFFLINE are left out on purpose. */
+const ADVICE_C = {
+  normal: 'MADV_NORMAL',
+  random: 'MADV_RANDOM',
+  sequential: 'MADV_SEQUENTIAL',
+  willneed: 'MADV_WILLNEED',
+  dontneed: 'MADV_DONTNEED',
+  free: 'MADV_FREE',
+  remove: 'MADV_REMOVE',
+  dontfork: 'MADV_DONTFORK',
+  dofork: 'MADV_DOFORK',
+  mergeable: 'MADV_MERGEABLE',
+  unmergeable: 'MADV_UNMERGEABLE',
+  hugepage: 'MADV_HUGEPAGE',
+  nohugepage: 'MADV_NOHUGEPAGE',
+  dontdump: 'MADV_DONTDUMP',
+  dodump: 'MADV_DODUMP',
+  wipeonfork: 'MADV_WIPEONFORK',
+  keeponfork: 'MADV_KEEPONFORK',
+  cold: 'MADV_COLD',
+  pageout: 'MADV_PAGEOUT',
+  populate_read: 'MADV_POPULATE_READ',
+  populate_write: 'MADV_POPULATE_WRITE',
+  collapse: 'MADV_COLLAPSE',
+} as const satisfies Record<string, KernelConstantName>;
+
+/**
+ * madvise(2) advice names (Linux) and their numbers: the system headers' (the addon's constants),
+ * looked up when first read; Linux's generic values where there is no addon.
+ */
+export const ADVICE: { readonly [K in keyof typeof ADVICE_C]: number } = Object.freeze(
+  Object.defineProperties(
+    {},
+    Object.fromEntries(Object.entries(ADVICE_C).map(([k, c]) => [k, { enumerable: true, get: () => kernelConstants()[c] }])),
+  ) as { [K in keyof typeof ADVICE_C]: number },
+);
+export type Advice = keyof typeof ADVICE_C;
+const ADVICE_NAMES = Object.keys(ADVICE_C) as Advice[];
 
 /** Page protection for {@link Mapping.protect}. */
 export type Protection = 'none' | 'read' | 'readwrite';
 const PROTECTIONS: readonly Protection[] = ['none', 'read', 'readwrite'];
-const PROT_BITS: Record<Protection, number> = { none: 0, read: PROT_READ, readwrite: PROT_READ | PROT_WRITE };
+const PROT_BITS: Record<Protection, number> = { none: 0, read: CAN_READ, readwrite: CAN_READ | CAN_WRITE };
+
+/** The kernel's PROT_* bits for mmapkit's access bits. */
+function kernelProt(bits: number): number {
+  const k = kernelConstants();
+  return ((bits & CAN_READ) !== 0 ? k.PROT_READ : k.PROT_NONE) | ((bits & CAN_WRITE) !== 0 ? k.PROT_WRITE : 0);
+}
 
 /** Which pages of a range are in memory (mincore). */
 export interface Residency {
@@ -134,8 +152,8 @@ const MAP_HUGETLB_BIT = 1 << 7;
 
 /** mmap through the addon: one native call gives the owner Buffer and, in idOut, the id. */
 function nativeMap(fd: number, offset: number, length: number, prot: number, shared: boolean, populate: boolean, noReserve: boolean, hugetlb: boolean): NativeMap {
-  const flags = prot | (shared ? MAP_SHARED_BIT : 0) | (populate ? MAP_POPULATE_BIT : 0) | (noReserve ? MAP_NORESERVE_BIT : 0) | (hugetlb ? MAP_HUGETLB_BIT : 0);
-  const owner = binding().mapNew(idOut, fd, offset, length, flags, MAX_BUFFER) as Buffer | object;
+  const flags = kernelProt(prot) | (shared ? MAP_SHARED_BIT : 0) | (populate ? MAP_POPULATE_BIT : 0) | (noReserve ? MAP_NORESERVE_BIT : 0) | (hugetlb ? MAP_HUGETLB_BIT : 0);
+  const owner = binding().mapNew(idOut, fd, offset, length, flags, MAX_BUFFER);
   return { id: idOut[0], owner };
 }
 
@@ -194,7 +212,10 @@ export function viewFacts(v: unknown): ViewFacts | undefined {
   return undefined;
 }
 
-/** @internal Whether an ArrayBuffer is detached (transferred, or its mapping unmapped or resized). */
+/**
+ * @internal Whether an ArrayBuffer is detached (transferred away, say). A view over a mapping that
+ * was unmapped or resized is not detached (see {@link isClosed}).
+ */
 export function isDetached(ab: ArrayBufferLike): boolean {
   if (!types.isArrayBuffer(ab) || (AB_LENGTH.call(ab) as number) !== 0) return false;
   try {
@@ -205,24 +226,44 @@ export function isDetached(ab: ArrayBufferLike): boolean {
   }
 }
 
-/** Each ArrayBuffer a Mapping vended to the user, with its byte offset in the mapping. */
+/**
+ * Each ArrayBuffer a Mapping vended to the user, with its byte offset in the mapping and the
+ * mapping's generation then (resize() starts a new one: what it vended before is stale).
+ */
 interface Vended {
   mapping: Mapping;
   start: number;
+  gen: number;
 }
 const VENDED = new WeakMap<ArrayBufferLike, Vended>();
 
 /**
- * @internal The error for a detached ArrayBuffer passed as `name`: ERR_MMAPKIT_CLOSED, saying
- * whether its mapping was unmapped or resized, or that it is detached.
+ * @internal Whether an ArrayBuffer is closed to mmapkit's functions: detached, or vended by a
+ * mapping since unmapped or resized. Such a view still reads (zeros, or for the head of a mapping
+ * resized in place, its bytes) but the library refuses it with {@link detachedError}.
+ */
+export function isClosed(ab: ArrayBufferLike): boolean {
+  const v = VENDED.get(ab);
+  if (v !== undefined && isStale(v)) return true;
+  return isDetached(ab);
+}
+
+/**
+ * @internal The error for a closed ArrayBuffer passed as `name` (see {@link isClosed}):
+ * ERR_MMAPKIT_CLOSED, saying whether its mapping was unmapped or resized, or that it is detached.
  */
 export function detachedError(ab: ArrayBufferLike, name: string): Error {
   const v = VENDED.get(ab);
   if (v !== undefined && v.mapping.closed) return codedError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
-  if (v !== undefined) {
-    return codedError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view that resize() detached; take a new view from mapping.buffer`);
+  if (v !== undefined && isStale(v)) {
+    return codedError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view from before resize(); take a new view from mapping.buffer`);
   }
   return codedError('ERR_MMAPKIT_CLOSED', `The "${name}" argument's ArrayBuffer is detached (transferred, or its memory released)`);
+}
+
+/** @internal Throws {@link detachedError} when `ab` is closed (see {@link isClosed}). */
+export function checkOpen(ab: ArrayBufferLike, name: string): void {
+  if (isClosed(ab)) throw detachedError(ab, name);
 }
 
 /** How library JavaScript reads or writes mapped bytes in a loop, checked by {@link checkLoop}. */
@@ -241,7 +282,8 @@ export type LoopAccess = 'read' | 'write';
 export function checkLoop(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess, what: string): LoopProbe | undefined {
   const v = VENDED.get(buffer);
   if (v === undefined) return undefined;
-  return mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? PROT_WRITE : PROT_READ, what, true);
+  if (isStale(v)) throw detachedError(buffer, 'data');
+  return mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? CAN_WRITE : CAN_READ, what, true);
 }
 
 /**
@@ -251,7 +293,9 @@ export function checkLoop(buffer: ArrayBufferLike, byteOffset: number, byteLengt
  */
 export function checkAccess(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess): void {
   const v = VENDED.get(buffer);
-  if (v !== undefined) mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? PROT_WRITE : PROT_READ, '', false);
+  if (v === undefined) return;
+  if (isStale(v)) throw detachedError(buffer, 'data');
+  mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? CAN_WRITE : CAN_READ, '', false);
 }
 
 /** @internal A probe returned by {@link checkLoop}: throws before a chunk that would fault. */
@@ -262,11 +306,12 @@ export type LoopProbe = (offset: number, length: number) => void;
  * over a Mapping), in the mapping's coordinates.
  */
 export function checkMappingLoop(m: Mapping, offset: number, length: number, access: LoopAccess, what: string): LoopProbe | undefined {
-  return mappingLoop(m, offset, length, access === 'write' ? PROT_WRITE : PROT_READ, what, true);
+  return mappingLoop(m, offset, length, access === 'write' ? CAN_WRITE : CAN_READ, what, true);
 }
 
 // Filled in by Mapping's static block, which can reach its private state.
 let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: string, probe: boolean) => LoopProbe | undefined;
+let isStale: (v: Vended) => boolean;
 
 
 /**
@@ -274,8 +319,14 @@ let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: stri
  * helpers. Implements {@link MemoryView}, so code written against that interface also runs on
  * simulated mappings.
  *
- * Safety. Guaranteed: `unmap()` detaches every Buffer and ArrayBuffer the mapping vended
- * (subarrays included), and library calls on them throw ERR_MMAPKIT_CLOSED. Every native access
+ * Safety. Guaranteed: `unmap()` (or `close()`) releases the file and its pages at once, as munmap
+ * does, but leaves no hole: while any Buffer or ArrayBuffer the mapping vended (subarrays
+ * included) is alive, its address range is a zero-filled private placeholder. Such a stale view
+ * stays attached with its length: it reads zeros, writes to it land in the placeholder (never the
+ * file), and the placeholder is unmapped once the last of them is collected. So Node's own work
+ * still holding the memory (zlib, crypto, fs, a stream) finishes over zeros instead of crashing.
+ * mmapkit's functions given a stale view (csvSum, the scans, `write`'s source, futexes, ...) throw
+ * ERR_MMAPKIT_CLOSED; `resize()` makes the views vended before it stale in the same way. Every native access
  * mmapkit makes to mapped or caller-supplied memory (`read`, `write`, `touch`, the CSV methods and
  * CsvSummer, the scans, register-window accesses) runs under a per-thread SIGBUS/SIGSEGV guard: a
  * page past the end of a truncated file gives ERR_MMAPKIT_SIGBUS, a read of a `protect('none')`
@@ -288,9 +339,7 @@ let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: stri
  * `loadN`/`storeN`, which check bounds, mode and the protection table but read memory directly)
  * over a `protect('none')` page, a read-only page or a truncated file's tail raises SIGSEGV /
  * SIGBUS and ends the process, exactly as in C; so does a truncation between mmapkit's probe and
- * its JavaScript loop. An explicit `unmap()` retires the address range behind a zero-filled
- * placeholder, so Node's own asynchronous work still holding the memory reads zeros and writes
- * nowhere.
+ * its JavaScript loop.
  */
 export class Mapping implements MemoryView, Disposable {
   #id: MapId;
@@ -305,6 +354,8 @@ export class Mapping implements MemoryView, Disposable {
    * a placeholder instead of unmapping it (native/binding/mapping.cc, "Lifetime").
    */
   #exposed = false;
+  /** Counts resize() calls: what was vended in an earlier generation is stale. */
+  #gen = 0;
   /** Protection by range, once protect() has been used; null while the whole mapping has its initial protection. */
   #segments: Segment[] | null = null;
   #readable: boolean;
@@ -322,6 +373,7 @@ export class Mapping implements MemoryView, Disposable {
 
   static {
     mappingLoop = (m, off, len, need, what, probe) => m.#loop(off, len, need, what, probe);
+    isStale = (v) => v.mapping.#id === 0 || v.gen !== v.mapping.#gen;
   }
 
   /** @internal Use mapFile(), mapAnonymous() or the shared-memory helpers. */
@@ -345,8 +397,8 @@ export class Mapping implements MemoryView, Disposable {
     this.offset = offset;
     this.path = path; // always set (undefined when mapped by fd): every Mapping has one shape
     this.hugePages = hugePages;
-    this.#readable = (prot & PROT_READ) !== 0;
-    this.#writable = (prot & PROT_WRITE) !== 0;
+    this.#readable = (prot & CAN_READ) !== 0;
+    this.#writable = (prot & CAN_WRITE) !== 0;
   }
 
   /** Length in bytes of the mapped range (exactly what was asked for). */
@@ -368,7 +420,8 @@ export class Mapping implements MemoryView, Disposable {
 
   /**
    * A Buffer over all mapped bytes, without copying. The same Buffer is returned each time until
-   * unmap() or resize() detaches it. Mappings larger than buffer.constants.MAX_LENGTH need view().
+   * unmap() or resize() (after which the old one is stale, see the class docs). Mappings larger
+   * than buffer.constants.MAX_LENGTH need view().
    */
   get buffer(): Buffer {
     const b = this.#buf ?? this.#ownerBuffer();
@@ -386,8 +439,8 @@ export class Mapping implements MemoryView, Disposable {
     if (this.#length === 0) return (this.#buf = Buffer.alloc(0));
     if (Buffer.isBuffer(this.#owner)) this.#buf = this.#owner;
     // The runtime refused an external Buffer: this raises its explanation (or gives a view).
-    else this.#buf = Buffer.from(binding().mapArrayBuffer(id, 0, this.#length) as ArrayBuffer);
-    VENDED.set(this.#buf.buffer, { mapping: this, start: this.#buf.byteOffset });
+    else this.#buf = Buffer.from(binding().mapArrayBuffer(id, 0, this.#length));
+    VENDED.set(this.#buf.buffer, { mapping: this, start: this.#buf.byteOffset, gen: this.#gen });
     return this.#buf;
   }
 
@@ -399,8 +452,8 @@ export class Mapping implements MemoryView, Disposable {
       throw codedError('ERR_MMAPKIT_TOO_LARGE', `A view of ${len} bytes is more than one Buffer can hold here (${MAX_BUFFER})`);
     }
     if (this.#length <= MAX_BUFFER) return this.buffer.subarray(off, off + len); // exposes the owner
-    const ab = binding().mapArrayBuffer(id, off, len) as ArrayBuffer;
-    VENDED.set(ab, { mapping: this, start: off });
+    const ab = binding().mapArrayBuffer(id, off, len);
+    VENDED.set(ab, { mapping: this, start: off, gen: this.#gen });
     return Buffer.from(ab, 0, len);
   }
 
@@ -408,7 +461,7 @@ export class Mapping implements MemoryView, Disposable {
   read(offset?: number | bigint, length?: number | bigint): Buffer {
     const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
-    this.#check(off, len, PROT_READ);
+    this.#check(off, len, CAN_READ);
     return binding().mapRead(id, off, len);
   }
 
@@ -433,10 +486,11 @@ export class Mapping implements MemoryView, Disposable {
       len = f.byteLength;
       // A source that is itself a mapping's bytes must be readable (the copy is guarded as well).
       const from = VENDED.get(f.buffer);
-      if (from !== undefined) from.mapping.#check(from.start + f.byteOffset, len, PROT_READ);
+      if (from !== undefined && isStale(from)) throw detachedError(f.buffer, 'data');
+      if (from !== undefined) from.mapping.#check(from.start + f.byteOffset, len, CAN_READ);
     }
     toRange(off, len, this.#length, 'mapping');
-    this.#check(off, len, PROT_WRITE);
+    this.#check(off, len, CAN_WRITE);
     return binding().mapWrite(id, off, src);
   }
 
@@ -444,7 +498,7 @@ export class Mapping implements MemoryView, Disposable {
   touch(offset?: number | bigint, length?: number | bigint): void {
     const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
-    this.#check(off, len, PROT_READ);
+    this.#check(off, len, CAN_READ);
     binding().mapTouch(id, off, len);
   }
 
@@ -469,7 +523,7 @@ export class Mapping implements MemoryView, Disposable {
     const id = this.#live();
     const a = toChoice(advice, 'advice', ADVICE_NAMES);
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
-    binding().mapAdvise(id, off, len, ADVICE[a]);
+    binding().mapAdvise(id, off, len, kernelConstants()[ADVICE_C[a]]);
   }
 
   /**
@@ -481,10 +535,10 @@ export class Mapping implements MemoryView, Disposable {
     const p = toChoice(protection, 'protection', PROTECTIONS);
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     const bits = PROT_BITS[p];
-    if ((bits & PROT_WRITE) !== 0 && this.mode === 'readonly') {
+    if ((bits & CAN_WRITE) !== 0 && this.mode === 'readonly') {
       throw codedError('ERR_MMAPKIT_READ_ONLY', "A mapping made in 'readonly' mode cannot be made writable; map it in 'readwrite' or 'private' mode");
     }
-    binding().mapProtect(id, off, len, bits);
+    binding().mapProtect(id, off, len, kernelProt(bits));
     if (len > 0) this.#setProt(off, len, bits);
   }
 
@@ -507,15 +561,17 @@ export class Mapping implements MemoryView, Disposable {
   residency(offset?: number | bigint, length?: number | bigint): Residency {
     const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
-    const vector = binding().mapResidency(id, off, len) as Uint8Array;
+    const vector = binding().mapResidency(id, off, len);
     let resident = 0;
     for (let i = 0; i < vector.length; i++) resident += vector[i];
     return { pageSize: pageSize(), pages: vector.length, resident, vector };
   }
 
   /**
-   * mremap(2) to a new length. Every Buffer and ArrayBuffer vended before is detached, whether or
-   * not the mapping moved; take a new view from `buffer` afterwards. With mayMove false (default
+   * mremap(2) to a new length. Every Buffer and ArrayBuffer vended before is stale, whether or
+   * not the mapping moved: mmapkit's functions refuse it (ERR_MMAPKIT_CLOSED); read directly, it
+   * shows the mapping's bytes where the mapping stayed in place and zeros where it left. Take a new
+   * view from `buffer` afterwards. With mayMove false (default
    * true) the mapping must grow in place or the call fails with ENOMEM.
    */
   resize(length: number | bigint, options?: { mayMove?: boolean }): void {
@@ -525,7 +581,8 @@ export class Mapping implements MemoryView, Disposable {
     const o = toOptions<{ mayMove: boolean }>(options, 'options', ['mayMove']);
     const mayMove = o.mayMove === undefined ? true : toBool(o.mayMove, 'options.mayMove');
     if (this.hugePages === 'explicit') throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
-    this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER, this.#exposed) as Buffer | object;
+    this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER, this.#exposed);
+    this.#gen++;
     this.#buf = null;
     this.#dv = null;
     this.#exposed = false;
@@ -543,7 +600,8 @@ export class Mapping implements MemoryView, Disposable {
   }
 
   /**
-   * Unmaps: detaches every view first, then munmap. Safe to call more than once; returns whether
+   * Unmaps: the file and its pages are released at once; views vended before stay attached over a
+   * zero-filled placeholder (see the class docs). Safe to call more than once; returns whether
    * this call did the unmapping. An in-flight syncAsync() finishes before the memory goes.
    */
   unmap(): boolean {
@@ -556,7 +614,7 @@ export class Mapping implements MemoryView, Disposable {
     // Let go of the owner: a range retired behind a placeholder is freed once the Buffers and
     // ArrayBuffers over it are collected, and a closed Mapping kept around should not be one.
     this.#owner = RELEASED;
-    return binding().mapUnmap(id, owner, this.#exposed) as boolean;
+    return binding().mapUnmap(id, owner, this.#exposed);
   }
 
   /** Alias of unmap(). */
@@ -579,42 +637,42 @@ export class Mapping implements MemoryView, Disposable {
   load8(offset: number): number {
     const b = this.#buf ?? this.#fastBuf();
     if (typeof offset === 'number' && offset >>> 0 === offset && offset < b.length && this.#readable) return b[offset];
-    return this.#slow(offset, 1, PROT_READ, (d, o) => d.getUint8(o));
+    return this.#slow(offset, 1, CAN_READ, (d, o) => d.getUint8(o));
   }
   load16(offset: number): number {
     const d = this.#dv ?? this.#fastDv();
     if (typeof offset === 'number' && offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#readable) return d.getUint16(offset, true);
-    return this.#slow(offset, 2, PROT_READ, (d, o) => d.getUint16(o, true));
+    return this.#slow(offset, 2, CAN_READ, (d, o) => d.getUint16(o, true));
   }
   load32(offset: number): number {
     const d = this.#dv ?? this.#fastDv();
     if (typeof offset === 'number' && offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#readable) return d.getUint32(offset, true);
-    return this.#slow(offset, 4, PROT_READ, (d, o) => d.getUint32(o, true));
+    return this.#slow(offset, 4, CAN_READ, (d, o) => d.getUint32(o, true));
   }
   load64(offset: number): bigint {
     const d = this.#dv ?? this.#fastDv();
     if (typeof offset === 'number' && offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#readable) return d.getBigUint64(offset, true);
-    return this.#slow(offset, 8, PROT_READ, (d, o) => d.getBigUint64(o, true));
+    return this.#slow(offset, 8, CAN_READ, (d, o) => d.getBigUint64(o, true));
   }
   store8(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
     if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset < d.byteLength && this.#writable) d.setUint8(offset, value);
-    else this.#slow(offset, 1, PROT_WRITE, (d, o) => d.setUint8(o, checkValue(value, 1)));
+    else this.#slow(offset, 1, CAN_WRITE, (d, o) => d.setUint8(o, checkValue(value, 1)));
   }
   store16(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
     if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#writable) d.setUint16(offset, value, true);
-    else this.#slow(offset, 2, PROT_WRITE, (d, o) => d.setUint16(o, checkValue(value, 2), true));
+    else this.#slow(offset, 2, CAN_WRITE, (d, o) => d.setUint16(o, checkValue(value, 2), true));
   }
   store32(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
     if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#writable) d.setUint32(offset, value, true);
-    else this.#slow(offset, 4, PROT_WRITE, (d, o) => d.setUint32(o, checkValue(value, 4), true));
+    else this.#slow(offset, 4, CAN_WRITE, (d, o) => d.setUint32(o, checkValue(value, 4), true));
   }
   store64(offset: number, value: bigint): void {
     const d = this.#dv ?? this.#fastDv();
     if (typeof value === 'bigint' && typeof offset === 'number' && offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#writable) d.setBigUint64(offset, value, true);
-    else this.#slow(offset, 8, PROT_WRITE, (d, o) => d.setBigUint64(o, checkValue(value, 8), true));
+    else this.#slow(offset, 8, CAN_WRITE, (d, o) => d.setBigUint64(o, checkValue(value, 8), true));
   }
 
   // ---- internals ----
@@ -650,12 +708,12 @@ export class Mapping implements MemoryView, Disposable {
     const ps = pageSize();
     const start = offset - (offset % ps);
     const len = Math.min(this.#length - start, 2 * ps);
-    return access(new DataView(binding().mapArrayBuffer(id, start, len) as ArrayBuffer), offset - start);
+    return access(new DataView(binding().mapArrayBuffer(id, start, len)), offset - start);
   }
 
   /** Throws if [off, off + len) is not readable / writable by its recorded protection. */
   #check(off: number, len: number, need: number): void {
-    if (need === PROT_WRITE && this.mode === 'readonly') {
+    if (need === CAN_WRITE && this.mode === 'readonly') {
       throw codedError('ERR_MMAPKIT_READ_ONLY', "The mapping is read-only (mode 'readonly'); writes are refused");
     }
     // Without protect(), the mode alone decides (checked above).
@@ -664,7 +722,7 @@ export class Mapping implements MemoryView, Disposable {
     for (const s of this.#segments) {
       if (s.end <= off || s.start >= end) continue;
       if ((s.prot & need) === 0) {
-        const what = need === PROT_WRITE ? 'written' : 'read';
+        const what = need === CAN_WRITE ? 'written' : 'read';
         throw codedError('ERR_MMAPKIT_PROTECTED', `Bytes ${Math.max(s.start, off)}..${Math.min(s.end, end) - 1} are protected ('${protName(s.prot)}') and cannot be ${what}`);
       }
     }
@@ -693,7 +751,7 @@ export class Mapping implements MemoryView, Disposable {
     const start = Math.max(0, Math.floor((off + base) / ps) * ps - base);
     const end = Math.min(this.#length, Math.ceil((off + len + base) / ps) * ps - base);
     const out: Segment[] = [];
-    const uniform = (this.#readable ? PROT_READ : 0) | (this.#writable ? PROT_WRITE : 0);
+    const uniform = (this.#readable ? CAN_READ : 0) | (this.#writable ? CAN_WRITE : 0);
     for (const s of this.#segments ?? [{ start: 0, end: this.#length, prot: uniform }]) {
       if (s.end <= start || s.start >= end) {
         out.push(s);
@@ -717,8 +775,8 @@ export class Mapping implements MemoryView, Disposable {
 
   #updateFlags(): void {
     const segments = this.#segments ?? [];
-    this.#readable = segments.every((s) => (s.prot & PROT_READ) !== 0);
-    this.#writable = this.mode !== 'readonly' && segments.every((s) => (s.prot & PROT_WRITE) !== 0);
+    this.#readable = segments.every((s) => (s.prot & CAN_READ) !== 0);
+    this.#writable = this.mode !== 'readonly' && segments.every((s) => (s.prot & CAN_WRITE) !== 0);
   }
 
   #syncArgs(options: SyncOptions | undefined): [number, number, number] {
@@ -727,7 +785,8 @@ export class Mapping implements MemoryView, Disposable {
     const [off, len] = toRange(o.offset, o.length, this.#length, 'mapping');
     const isAsync = o.async === undefined ? false : toBool(o.async, 'options.async');
     const invalidate = o.invalidate === undefined ? false : toBool(o.invalidate, 'options.invalidate');
-    return [off, len, (isAsync ? MS_ASYNC : MS_SYNC) | (invalidate ? MS_INVALIDATE : 0)];
+    const k = kernelConstants();
+    return [off, len, (isAsync ? k.MS_ASYNC : k.MS_SYNC) | (invalidate ? k.MS_INVALIDATE : 0)];
   }
 }
 
@@ -740,14 +799,14 @@ function checkValue<T>(value: T, size: number): T {
 }
 
 function protName(prot: number): Protection {
-  return prot & PROT_WRITE ? 'readwrite' : prot & PROT_READ ? 'read' : 'none';
+  return prot & CAN_WRITE ? 'readwrite' : prot & CAN_READ ? 'read' : 'none';
 }
 
 let cachedPageSize = 0;
 
 /** The system page size in bytes. */
 export function pageSize(): number {
-  if (cachedPageSize === 0) cachedPageSize = binding().pageSize() as number;
+  if (cachedPageSize === 0) cachedPageSize = binding().pageSize();
   return cachedPageSize;
 }
 
@@ -776,7 +835,7 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
   const lock = o.lock === undefined ? false : toBool(o.lock, 'options.lock');
   const huge = o.hugePages === undefined ? false : toBool(o.hugePages, 'options.hugePages');
   const advice = o.advice === undefined ? undefined : toChoice(o.advice, 'options.advice', ADVICE_NAMES);
-  const prot = mode === 'readonly' ? PROT_READ : PROT_READ | PROT_WRITE;
+  const prot = mode === 'readonly' ? CAN_READ : CAN_READ | CAN_WRITE;
   const shared = mode !== 'private';
   let native: NativeMap;
   try {
@@ -814,7 +873,7 @@ export function mapFile(file: string | number, options?: MapFileOptions): Mappin
   const b = binding();
   toPathOrFd(file, 'file');
   if (typeof file === 'number') return mapFd(file, o, 'file');
-  const flags = mode === 'readwrite' ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
+  const flags = mode === 'readwrite' ? kernelConstants().O_RDWR : kernelConstants().O_RDONLY;
   const fd = openForMapping('mapFile()', file, flags);
   try {
     return mapFd(fd, o, 'file', file);
@@ -842,7 +901,7 @@ export function mapAnonymous(length: number | bigint, options?: MapAnonymousOpti
     if (typeof o.hugePages === 'boolean') huge = o.hugePages;
     else huge = toChoice(o.hugePages, 'options.hugePages', ['explicit', 'transparent'] as const);
   }
-  const prot = PROT_READ | PROT_WRITE;
+  const prot = CAN_READ | CAN_WRITE;
   const make = (hugetlb: boolean): NativeMap => {
     // MAP_HUGETLB maps whole huge pages: ask for a multiple of 2 MiB, expose what was asked.
     const real = hugetlb ? Math.ceil(len / HUGE_PAGE) * HUGE_PAGE : len;

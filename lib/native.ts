@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Binding } from './binding';
 import { nativeErrorFactory, codedError } from './errors';
 
 /** The package root: the nearest folder above this file whose package.json is mmapkit's. */
@@ -31,9 +32,7 @@ export function packageRoot(): string {
   }
 }
 
-// The binding's surface is typed where it is used (lib/mapping.ts and friends).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Binding = Record<string, any>;
+export type { Binding } from './binding';
 
 let cached: Binding | undefined;
 
@@ -140,7 +139,7 @@ function candidates(root: string): Candidate[] {
 function withFastProperties(b: Binding): Binding {
   const fast = {} as Binding;
   for (const key of Object.keys(b)) {
-    Object.defineProperty(fast, key, { value: b[key], enumerable: true, writable: false, configurable: false });
+    Object.defineProperty(fast, key, { value: b[key as keyof Binding], enumerable: true, writable: false, configurable: false });
   }
   return fast;
 }

@@ -2,9 +2,9 @@
  * POSIX shared memory (shm_open), memfd objects (memfd_create) with seals, and process-shared
  * futex wait / wake on 32-bit words in shared memory.
  */
-import * as fs from 'node:fs';
 import { codedError } from './errors';
-import { Mapping, mapFd, type MapFileOptions } from './mapping';
+import { checkOpen, Mapping, mapFd, type MapFileOptions } from './mapping';
+import { kernelConstants, type KernelConstantName } from './constants';
 import { binding } from './native';
 import { invalidType, outOfRange, toBool, toChoice, toIndex, toInt, toOptions } from './validate';
 
@@ -47,7 +47,7 @@ abstract class FdObject implements Disposable {
 
   /** Current size in bytes. */
   get size(): number {
-    return binding().fileSize(this.live()) as number;
+    return binding().fileSize(this.live());
   }
 
   /** Sets the size (ftruncate). New bytes read as zero. */
@@ -130,10 +130,11 @@ export class SharedMemory extends FdObject {
     const size = o.size === undefined ? undefined : toIndex(o.size, 'options.size');
     if (exclusive && !create) throw codedError('ERR_INVALID_ARG_VALUE', 'options.exclusive needs options.create');
     if (readOnly && size !== undefined) throw codedError('ERR_INVALID_ARG_VALUE', 'options.size cannot be set on an object opened with options.readOnly');
-    let flags = readOnly ? fs.constants.O_RDONLY : fs.constants.O_RDWR;
-    if (create) flags |= fs.constants.O_CREAT;
-    if (exclusive) flags |= fs.constants.O_EXCL;
-    const fd = binding().shmOpen(n, flags, mode) as number;
+    const k = kernelConstants();
+    let flags = readOnly ? k.O_RDONLY : k.O_RDWR;
+    if (create) flags |= k.O_CREAT;
+    if (exclusive) flags |= k.O_EXCL;
+    const fd = binding().shmOpen(n, flags, mode);
     const shm = new SharedMemory(fd, n);
     if (size !== undefined) {
       try {
@@ -173,10 +174,16 @@ export function unlinkSharedMemory(name: string): void {
 
 /** memfd seals (fcntl F_ADD_SEALS). */
 export type Seal = 'seal' | 'shrink' | 'grow' | 'write' | 'future-write';
-const SEAL_BITS: Record<Seal, number> = { seal: 1, shrink: 2, grow: 4, write: 8, 'future-write': 16 };
-const SEAL_NAMES = Object.keys(SEAL_BITS) as Seal[];
-const MFD_CLOEXEC = 1;
-const MFD_ALLOW_SEALING = 2;
+const SEAL_C: Record<Seal, KernelConstantName> = {
+  seal: 'F_SEAL_SEAL',
+  shrink: 'F_SEAL_SHRINK',
+  grow: 'F_SEAL_GROW',
+  write: 'F_SEAL_WRITE',
+  'future-write': 'F_SEAL_FUTURE_WRITE',
+};
+const SEAL_NAMES = Object.keys(SEAL_C) as Seal[];
+/** The F_SEAL_* bit of a seal, from the system headers (kernelConstants). */
+const sealBit = (s: Seal): number => kernelConstants()[SEAL_C[s]];
 
 export interface MemfdOptions {
   /** Allow seals to be added later (MFD_ALLOW_SEALING). Default true. */
@@ -207,7 +214,8 @@ export class Memfd extends FdObject {
     const o = toOptions<MemfdOptions>(options, 'options', ['allowSealing', 'size']);
     const sealing = o.allowSealing === undefined ? true : toBool(o.allowSealing, 'options.allowSealing');
     const size = o.size === undefined ? undefined : toIndex(o.size, 'options.size');
-    const fd = binding().memfdCreate(name, MFD_CLOEXEC | (sealing ? MFD_ALLOW_SEALING : 0)) as number;
+    const k = kernelConstants();
+    const fd = binding().memfdCreate(name, k.MFD_CLOEXEC | (sealing ? k.MFD_ALLOW_SEALING : 0));
     const m = new Memfd(fd, name);
     if (size !== undefined) m.truncate(size);
     return m;
@@ -223,14 +231,14 @@ export class Memfd extends FdObject {
     const list = Array.isArray(seals) ? seals : [seals];
     if (list.length === 0) throw codedError('ERR_OUT_OF_RANGE', 'At least one seal is needed');
     let bits = 0;
-    for (const s of list) bits |= SEAL_BITS[toChoice(s, 'seals', SEAL_NAMES)];
+    for (const s of list) bits |= sealBit(toChoice(s, 'seals', SEAL_NAMES));
     binding().addSeals(this.live(), bits);
   }
 
   /** The seals in force. */
   get seals(): Seal[] {
-    const bits = binding().getSeals(this.live()) as number;
-    return SEAL_NAMES.filter((s) => (bits & SEAL_BITS[s]) !== 0);
+    const bits = binding().getSeals(this.live());
+    return SEAL_NAMES.filter((s) => (bits & sealBit(s)) !== 0);
   }
 
   protected describe(): string {
@@ -255,6 +263,7 @@ function checkWord(array: unknown, index: unknown): number {
   if (array.length === 0 && array.buffer.byteLength === 0) {
     throw codedError('ERR_MMAPKIT_CLOSED', 'The array has no memory behind it (was its mapping unmapped?)');
   }
+  checkOpen(array.buffer, 'array'); // a view over a mapping since unmapped or resized
   return toInt(index, 'index', 0, array.length - 1);
 }
 
@@ -279,7 +288,7 @@ function toTimeoutNs(timeout: unknown): number {
 export function futexWait(array: Int32Array | Uint32Array, index: number, expected: number, timeout?: number): WaitResult {
   const i = checkWord(array, index);
   const exp = toInt(expected, 'expected', -0x80000000, 0xffffffff) >>> 0;
-  return binding().futexWait(array, i, exp, toTimeoutNs(timeout)) as WaitResult;
+  return binding().futexWait(array, i, exp, toTimeoutNs(timeout));
 }
 
 /**
@@ -299,7 +308,7 @@ export function futexWaitAsync(array: Int32Array | Uint32Array, index: number, e
   try {
     const i = checkWord(array, index);
     const exp = toInt(expected, 'expected', -0x80000000, 0xffffffff) >>> 0;
-    return binding().futexWaitAsync(array, i, exp, toTimeoutNs(timeout)) as Promise<WaitResult>;
+    return binding().futexWaitAsync(array, i, exp, toTimeoutNs(timeout));
   } catch (err) {
     return Promise.reject(err);
   }
@@ -309,5 +318,5 @@ export function futexWaitAsync(array: Int32Array | Uint32Array, index: number, e
 export function futexWake(array: Int32Array | Uint32Array, index: number, count?: number): number {
   const i = checkWord(array, index);
   const n = count === undefined || count === Infinity ? 0x7fffffff : toInt(count, 'count', 0, 0x7fffffff);
-  return binding().futexWake(array, i, n) as number;
+  return binding().futexWake(array, i, n);
 }

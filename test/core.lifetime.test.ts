@@ -15,19 +15,21 @@ function probe(script: string, nodeArgs: string[] = []) {
 }
 
 describe('no use-after-free from JavaScript', () => {
-  it('access after unmap sees detached views (length 0) and library calls throw ERR_MMAPKIT_CLOSED', () => {
+  it('access after unmap sees views of unchanged length over zeros, and library calls throw ERR_MMAPKIT_CLOSED', () => {
     const out = probe(`
       const m = mk.mapAnonymous(1 << 20);
       const buf = m.buffer; const sub = buf.subarray(100, 200); const u32 = new Uint32Array(buf.buffer);
-      buf[5] = 1;
+      buf[5] = 1; sub[0] = 2; u32[10] = 3;
       m.unmap();
       const codes = [];
-      for (const f of [() => m.read(0, 1), () => m.load8(0), () => m.store8(0, 1), () => m.sync(), () => m.buffer, () => m.view(0, 1), () => m.advise('normal'), () => m.residency()]) {
+      for (const f of [() => m.read(0, 1), () => m.load8(0), () => m.store8(0, 1), () => m.sync(), () => m.buffer, () => m.view(0, 1), () => m.advise('normal'), () => m.residency(), () => mk.scanByteSum(buf), () => mk.csvSum(sub), () => mk.futexWake(u32, 0)]) {
         try { f(); codes.push('no error'); } catch (e) { codes.push(e.code); }
       }
-      console.log(JSON.stringify({ buf: buf.length, sub: sub.length, u32: u32.length, ab: buf.buffer.byteLength, read: buf[5] === undefined, codes }));
+      let nonzero = 0; for (let i = 0; i < buf.length; i++) if (buf[i] !== 0) nonzero++;
+      buf[7] = 9; sub[1] = 9; // land in the placeholder
+      console.log(JSON.stringify({ buf: buf.length, sub: sub.length, u32: u32.length, ab: buf.buffer.byteLength, read: [buf[5], sub[0], u32[10]], nonzero, late: [buf[7], sub[1]], codes }));
     `);
-    expect(out).toEqual({ buf: 0, sub: 0, u32: 0, ab: 0, read: true, codes: Array(8).fill('ERR_MMAPKIT_CLOSED') });
+    expect(out).toEqual({ buf: 1 << 20, sub: 100, u32: 1 << 18, ab: 1 << 20, read: [0, 0, 0], nonzero: 0, late: [9, 9], codes: Array(11).fill('ERR_MMAPKIT_CLOSED') });
   });
 
   it('a second unmap is harmless, and using/Symbol.dispose unmaps', () => {
@@ -37,7 +39,7 @@ describe('no use-after-free from JavaScript', () => {
       const n = mk.mapAnonymous(4096); const b = n.buffer; n[Symbol.dispose]();
       console.log(JSON.stringify({ first, second, closed: m.closed, disposed: n.closed, b: b.length }));
     `);
-    expect(out).toEqual({ first: true, second: false, closed: true, disposed: true, b: 0 });
+    expect(out).toEqual({ first: true, second: false, closed: true, disposed: true, b: 4096 });
   });
 
   it('garbage collection of a mapping while a view is alive keeps the memory mapped', () => {

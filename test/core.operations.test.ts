@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ADVICE, evictFile, fileResidency, mapAnonymous, mapFile, touchFile, type Advice } from '../lib';
+import { ADVICE, evictFile, fileResidency, mapAnonymous, mapFile, scanByteSum, touchFile, type Advice } from '../lib';
 import { mappingTracker, tempDir } from './support/helpers';
 
 const dir = tempDir();
@@ -132,14 +132,18 @@ describe('operations on a mapping', () => {
     if (locks) expect(l.residency().resident).toBe(4);
   });
 
-  it('resize grows and shrinks with mremap and detaches every old view', () => {
+  it('resize grows and shrinks with mremap; old views keep their length and the library refuses them', () => {
     const m = track(mapAnonymous(4096));
     m.write(0, 'keep me');
     const old = m.buffer;
     const sub = old.subarray(1, 3);
     m.resize(3 * 4096);
-    expect(old.length).toBe(0);
-    expect(sub.length).toBe(0);
+    expect(old.length).toBe(4096);
+    expect(sub.length).toBe(2);
+    // In place, the old view shows the mapping's bytes; moved, the placeholder's zeros.
+    expect([m.read(0, 7).toString(), '\0'.repeat(7)]).toContain(old.subarray(0, 7).toString());
+    expect(() => m.write(0, old)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_CLOSED', message: 'The "data" argument is a view from before resize(); take a new view from mapping.buffer' }));
+    expect(() => scanByteSum(sub)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_CLOSED' }));
     expect(m.length).toBe(3 * 4096);
     expect(m.read(0, 7).toString()).toBe('keep me');
     m.store8(3 * 4096 - 1, 5);

@@ -37,5 +37,5 @@ export const barriers: NativeBarriers = {
   load: loadBarrier,
   dsbSy,
   dsbSt,
-  get arch(): string { return native().barrierArch as string; },
+  get arch(): string { return native().barrierArch; },
 };

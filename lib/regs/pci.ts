@@ -205,7 +205,7 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
   }
   let within: number;
   try { within = Number.parseInt(fs.readFileSync(path.join(mapDir, 'offset'), 'utf8').trim(), 16) || 0; } catch { within = 0; }
-  const page = binding().regsPageSize as number;
+  const page = binding().regsPageSize;
   return openRegisterWindow({
     path: path.join(devDir, `uio${n}`),
     offset: BigInt(map * page + within),

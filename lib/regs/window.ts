@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import type { AccessWidth, RegisterIO } from '../interfaces';
 import { MmapkitSystemError, codedError, systemError } from '../errors';
+import type { NativeWindow } from '../binding';
 import { binding } from '../native';
 import { refuseUnmappable } from '../filetype';
 import { invalidType, toLength, toObject, toOffset, toOptions, toWidth } from '../validate';
@@ -29,12 +30,6 @@ export interface RegisterWindowOptions {
   widths?: readonly AccessWidth[];
 }
 
-/** The native window's functions (native/binding/regs.cc): the accessors of RegisterIO and more. */
-interface NativeWindow extends Omit<RegisterIO, 'size' | 'writable'> {
-  readBlock(offset: number, count: number, width: number): Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
-  close(): void;
-  pageOffset(): number;
-}
 
 const MAX_OFFSET = (1n << 63n) - 1n;
 const WINDOW_KEYS = ['path', 'offset', 'length', 'writable', 'widths'];
@@ -184,7 +179,7 @@ export function openRegisterWindow(options: RegisterWindowOptions): RegisterWind
   }
   let handle: NativeWindow;
   try {
-    handle = binding().regsOpen(path, offset, length, writable, mask) as NativeWindow;
+    handle = binding().regsOpen(path, offset, length, writable, mask);
   } catch (err) {
     if (err instanceof MmapkitSystemError) {
       const advice = adviceFor(err, path, offset, length);

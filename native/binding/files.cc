@@ -1,4 +1,4 @@
-// Node-API binding of the file, shared-memory and memfd syscalls (native/sys/mapping.h).
+// Node-API binding of the file, shared-memory and memfd syscalls (native/sys/files.h, sys/shm_memfd.h).
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +11,9 @@
 #include "binding/args.h"
 #include "binding/errors.h"
 #include "binding/module.h"
-#include "sys/mapping.h"
+#include "sys/files.h"
+#include "sys/mmap.h"
+#include "sys/shm_memfd.h"
 
 namespace mmapkit {
 namespace {

@@ -47,7 +47,7 @@ __attribute__((noinline)) void mmapkit_barrier_dsb_st(void) { mmapkit::sys::DsbS
 
 namespace mmapkit::sys {
 
-// PageSize() is defined once, in sys/mapping.cc.
+// PageSize() is defined once, in sys/mmap.cc.
 
 int MapRegisters(const char* path, uint64_t offset, size_t length, bool writable, RegisterMap* out,
                  const char** syscall) {

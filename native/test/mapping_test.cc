@@ -1,4 +1,4 @@
-// Tests of native/sys/mapping and native/sys/fault_guard, run without Node.
+// Tests of native/sys (mmap, files, shm_memfd, futex) and native/sys/fault_guard, run without Node.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,7 +12,10 @@
 
 #include "check.h"
 #include "sys/fault_guard.h"
-#include "sys/mapping.h"
+#include "sys/files.h"
+#include "sys/futex.h"
+#include "sys/mmap.h"
+#include "sys/shm_memfd.h"
 
 using namespace mmapkit::sys;
 

@@ -1,6 +1,7 @@
-// The syscall layer for mappings: plain C++ over mmap(2) and friends. Every function returns 0 or
-// an errno value and never throws; the quirks of the kernel interface (page-aligning an unaligned
-// offset, overflow-safe bounds) are handled here, next to the syscalls.
+// The mapping syscalls: plain C++ over mmap(2), munmap, mremap, msync, madvise, mprotect, mlock
+// and mincore. Every function returns 0 or an errno value and never throws; the quirks of the
+// kernel interface (page-aligning an unaligned offset, overflow-safe bounds) are handled here,
+// next to the syscalls. Bound to JavaScript by native/binding/mapping.cc and map_ops.cc.
 #pragma once
 #include <sys/types.h>
 
@@ -9,6 +10,7 @@
 
 namespace mmapkit::sys {
 
+// The system page size (sysconf), read once.
 size_t PageSize();
 
 // A mapping as the kernel sees it (base, base_len: page-aligned) and as the user sees it
@@ -50,14 +52,15 @@ int Retire(uint8_t* base, size_t len);
 int Release(uint8_t* base, size_t len);
 
 // Ranged operations take a range in the user's coordinates [off, off + len) of the region and
-// widen it to whole pages.
+// widen it to whole pages. Precondition for every function below that takes (r, off, len):
+// off + len <= r.length (checked by the binding, native/binding/map_ops.cc Range()).
 int Sync(const Region& r, size_t off, size_t len, int flags);
 int Advise(const Region& r, size_t off, size_t len, int advice);
 int Protect(const Region& r, size_t off, size_t len, int prot);
 int Lock(const Region& r, size_t off, size_t len, bool on_fault);
 int Unlock(const Region& r, size_t off, size_t len);
-// One byte per page of the widened range into vec (bit 0: resident); *pages receives the count.
-// vec must hold PagesIn(r, off, len) bytes.
+// One byte per page of the widened range into vec (bit 0: resident). vec must hold
+// PagesIn(r, off, len) bytes.
 size_t PagesIn(const Region& r, size_t off, size_t len);
 int Residency(const Region& r, size_t off, size_t len, uint8_t* vec);
 // mremap to new_length user-visible bytes; on success r is updated (it may move).
@@ -75,47 +78,11 @@ int Resize(Region* r, size_t new_length, bool may_move, bool keep_old, uint8_t**
            size_t* vacated_len);
 
 // Guarded copies between mapped bytes and ordinary memory: SIGBUS becomes a return of SIGBUS
-// (with the faulting address in *fault) instead of killing the process.
+// (with the faulting address in *fault) instead of killing the process. dst / src must hold len
+// bytes (the binding takes them from a Buffer it made or from a TypedArray's own length).
 int CopyOut(const Region& r, size_t off, size_t len, uint8_t* dst, void** fault);
 int CopyIn(const Region& r, size_t off, size_t len, const uint8_t* src, void** fault);
 // Reads one byte of every page in [off, off + len) so each is faulted in; guarded like CopyOut.
 int TouchPages(const Region& r, size_t off, size_t len, void** fault);
-
-// Files.
-int OpenFile(const char* path, int flags, int mode, int* fd);
-int CloseFd(int fd);
-int FileSize(int fd, uint64_t* size);
-int Truncate(int fd, uint64_t size);
-int Evict(int fd);  // fdatasync, then posix_fadvise(POSIX_FADV_DONTNEED) over the whole file
-// Maps the file read-only and reports per-page residency through mincore. vec may be null to
-// count only; *pages and *resident receive the totals.
-int FileResidency(int fd, uint64_t size, uint8_t* vec, uint64_t* pages, uint64_t* resident);
-int FileTouch(int fd, uint64_t size, void** fault);
-
-// POSIX shared memory and memfd.
-int ShmOpen(const char* name, int oflag, int mode, int* fd);
-int ShmUnlink(const char* name);
-int MemfdCreate(const char* name, unsigned flags, int* fd);
-int AddSeals(int fd, int seals);
-int GetSeals(int fd, int* seals);
-
-// Process-shared futex on a 32-bit word (no FUTEX_PRIVATE_FLAG, so it works across processes
-// on MAP_SHARED memory). timeout_ns < 0 waits forever. Returns 0 when woken, EAGAIN when the
-// word did not hold `expected`, ETIMEDOUT, or EINTR.
-int FutexWait(uint32_t* addr, uint32_t expected, int64_t timeout_ns);
-int FutexWake(uint32_t* addr, int count, int* woken);
-
-// The same wait with an absolute CLOCK_MONOTONIC deadline (deadline_ns < 0: none) and a wake mask
-// (FUTEX_WAIT_BITSET): a waiter is reached by every FutexWake and by the FutexWakeBits calls
-// whose mask shares a bit with `bits` (nonzero). The word must be 4-byte aligned (EINVAL
-// otherwise); EFAULT when it is not mapped readable.
-int FutexWaitUntil(uint32_t* addr, uint32_t expected, int64_t deadline_ns, uint32_t bits);
-int FutexWakeBits(uint32_t* addr, int count, uint32_t bits, int* woken);
-// FutexWakeBits for a word whose memory may have been unmapped (EFAULT): a waiter that slept on
-// private memory is found by (process, address), so a private anonymous page mapped there for the
-// moment (never over an existing mapping) reaches it. Returns 0 or an errno value.
-int FutexWakeRetired(uint32_t* addr, int count, uint32_t bits);
-// CLOCK_MONOTONIC in nanoseconds, the clock of FutexWaitUntil's deadline.
-int64_t MonotonicNs();
 
 }  // namespace mmapkit::sys
