@@ -27,3 +27,6 @@ export * from './drivers';
 export * from './sim';
 export * from './gpio';
 export * from './csv';
+export { csvSumFileAsync, type AsyncScanOptions } from './csv/async';
+export * from './csv/scan-file';
+export { chooseCsvSource, CSV_READ_CROSSOVER, defaultThreads } from './csv/source';
