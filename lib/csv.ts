@@ -20,6 +20,7 @@ import { checkAccess, checkLoop, checkMappingLoop, detachedError, isDetached, Ma
 import { S_IFDIR, S_IFREG, statFd } from './filetype';
 import { invalidType, toBool, toChoice, toInt, toObjectWith, toOptions } from './validate';
 import { chooseCsvSource, defaultThreads, MIN_BYTES_PER_THREAD } from './csv/source';
+import { csvWasmAvailable, csvWasmCheck, wasmCsvUpdate, type WasmCsvState } from './csv/wasm';
 
 const EISDIR = os.constants.errno.EISDIR;
 
@@ -64,14 +65,15 @@ const LOOP_CHUNK = 1 << 20;
 
 /**
  * A CSV-sum method. Native: 'seed' (the seed loop compiled in the addon), 'swar' (8 bytes at a
- * time, portable), 'avx2', 'avx512' (x86-64, chosen at run time), 'neon' (AArch64). JavaScript:
- * 'js-seed' (the seed loop) and 'js' (8 bytes at a time). 'auto' picks the fastest native method.
+ * time, portable), 'avx2', 'avx512' (x86-64, chosen at run time), 'neon' (AArch64). WebAssembly:
+ * 'wasm' (SIMD128, lib/csv/wasm.ts). JavaScript: 'js-seed' (the seed loop) and 'js' (8 bytes at a
+ * time). 'auto' picks the fastest native method, or 'wasm' where the addon is not available.
  */
-export type CsvMethod = 'auto' | 'seed' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'js' | 'js-seed';
+export type CsvMethod = 'auto' | 'seed' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'wasm' | 'js' | 'js-seed';
 
 const NATIVE_METHODS = ['seed', 'swar', 'avx2', 'avx512', 'neon'] as const;
 type NativeMethod = (typeof NATIVE_METHODS)[number];
-const ALL_METHODS: readonly CsvMethod[] = ['auto', ...NATIVE_METHODS, 'js', 'js-seed'];
+const ALL_METHODS: readonly CsvMethod[] = ['auto', ...NATIVE_METHODS, 'wasm', 'js', 'js-seed'];
 
 export interface CsvSumOptions {
   /** Default 'auto'. */
@@ -191,7 +193,27 @@ function nativeIndex(m: CsvMethod): number {
  * listed.
  */
 export function csvMethods(): CsvMethod[] {
-  return [...(addonAvailable() ? nativeAvailable() : []), 'js', 'js-seed'];
+  return [...(addonAvailable() ? nativeAvailable() : []), ...(csvWasmAvailable() ? (['wasm'] as const) : []), 'js', 'js-seed'];
+}
+
+/** What 'auto' runs: the addon's best method, else 'wasm', else 'js'. */
+function resolveAuto(m: CsvMethod): CsvMethod {
+  if (m !== 'auto' || addonAvailable()) return m;
+  return csvWasmAvailable() ? 'wasm' : 'js';
+}
+
+/** The wasm kernel over `bytes`, probing a file-backed mapping's chunks first (as jsLoop does). */
+function wasmLoop(bytes: Uint8Array, st: WasmCsvState, what: string): void {
+  const probe: LoopProbe | undefined = checkLoop(bytes.buffer, bytes.byteOffset, bytes.length, 'read', what);
+  if (probe === undefined) {
+    wasmCsvUpdate(bytes, st);
+    return;
+  }
+  for (let off = 0; off < bytes.length; off += LOOP_CHUNK) {
+    const len = Math.min(LOOP_CHUNK, bytes.length - off);
+    probe(off, len);
+    wasmCsvUpdate(bytes.subarray(off, off + len), st);
+  }
 }
 
 /** The native method 'auto' chooses here ('avx512', 'avx2', 'neon' or 'swar'). */
@@ -411,8 +433,13 @@ function jsPending(st: JsState): bigint {
  */
 export function csvSum(data: CsvBytes, options?: CsvSumOptions): bigint {
   // Options first: a getter in them runs before the bytes are looked at.
-  const method = toMethod(options, 'options');
+  const method = resolveAuto(toMethod(options, 'options'));
   const bytes = toBytes(data);
+  if (method === 'wasm') {
+    const st: WasmCsvState = { sum: 0n, x: 0n };
+    wasmLoop(bytes, st, 'csvSum()');
+    return BigInt.asIntN(64, st.sum);
+  }
   if (method === 'js' || method === 'js-seed') {
     const st = newJsState();
     jsLoop(bytes, method === 'js', st, 'csvSum()');
@@ -434,27 +461,38 @@ export class CsvSummer {
   #native = -1;
   #state = new BigUint64Array(2);
   #js: JsState = newJsState();
+  #wasm: WasmCsvState | undefined;
 
   constructor(options?: CsvSumOptions) {
     this.method = toMethod(options, 'options');
-    if (this.method !== 'js' && this.method !== 'js-seed') this.#native = nativeIndex(this.method);
+    const m = resolveAuto(this.method);
+    if (m === 'wasm') {
+      csvWasmCheck();
+      this.#wasm = { sum: 0n, x: 0n };
+    } else if (m !== 'js' && m !== 'js-seed') this.#native = nativeIndex(m);
+    this.#word = m !== 'js-seed';
   }
+
+  #word: boolean;
 
   /** Adds a chunk. Returns this. */
   update(chunk: CsvBytes): this {
     const bytes = toBytes(chunk, 'chunk');
     if (this.#native >= 0) binding().csvSumChunk(bytes, this.#native, this.#state);
-    else jsLoop(bytes, this.method === 'js', this.#js, 'CsvSummer.update()');
+    else if (this.#wasm !== undefined) wasmLoop(bytes, this.#wasm, 'CsvSummer.update()');
+    else jsLoop(bytes, this.#word, this.#js, 'CsvSummer.update()');
     return this;
   }
 
   /** The sum so far (signed 64-bit), without the pending number. */
   get sum(): bigint {
+    if (this.#wasm !== undefined) return BigInt.asIntN(64, this.#wasm.sum);
     return this.#native >= 0 ? BigInt.asIntN(64, this.#state[0]) : jsTotal(this.#js);
   }
 
   /** The open number (unsigned 64-bit): digits seen since the last separator. */
   get pending(): bigint {
+    if (this.#wasm !== undefined) return this.#wasm.x;
     return this.#native >= 0 ? this.#state[1] : jsPending(this.#js);
   }
 
@@ -463,6 +501,7 @@ export class CsvSummer {
     this.#state[0] = 0n;
     this.#state[1] = 0n;
     this.#js = newJsState();
+    if (this.#wasm !== undefined) this.#wasm = { sum: 0n, x: 0n };
   }
 }
 
@@ -587,7 +626,7 @@ export function csvSumFileDetails(file: string | number, options?: CsvSumFileOpt
 
 /** @internal Whether a method runs in the addon (and can be split over threads there). */
 export function isNativeMethod(m: CsvMethod): boolean {
-  return m === 'auto' || (NATIVE_METHODS as readonly string[]).includes(m);
+  return (m === 'auto' && addonAvailable()) || (NATIVE_METHODS as readonly string[]).includes(m);
 }
 
 /** Threads a file job asks for, from the tuple below. */
