@@ -29,7 +29,7 @@ describe('mmapkit csv-sum', () => {
     expect(missing.stderr).toMatch(/\[ENOENT\]/);
     const bad = cli('csv-sum', '--method', 'fast', file);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe("mmapkit csv-sum: --method must be one of auto, seed, swar, avx2, avx512, neon, js, js-seed. Received 'fast' [ERR_INVALID_ARG_VALUE]\n");
+    expect(bad.stderr).toBe("mmapkit csv-sum: --method must be one of auto, seed, swar, avx2, avx512, neon, wasm, js, js-seed. Received 'fast' [ERR_INVALID_ARG_VALUE]\n");
   });
 });
 
