@@ -1,7 +1,8 @@
 /**
  * The CSV sum of a file and the whole-file byte sum, off the main thread: the native job runs on
  * the libuv pool (and spreads over its own threads), so the event loop stays free; an AbortSignal
- * stops it at its next 8 MiB block. Without the addon, or with a JavaScript method, the file is
+ * stops it at its next 8 MiB block, and a promise whose signal was aborted before it settled
+ * always rejects with an AbortError. Without the addon, or with a JavaScript method, the file is
  * read asynchronously in 1 MiB chunks, each summed between two turns of the event loop.
  */
 import * as fs from 'node:fs';
@@ -47,7 +48,10 @@ export async function runFileJob(args: unknown[], signal: AbortSignal | undefine
   const onAbort = (): void => b.cancelJob(token);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await b.fileScanAsync(...args, token);
+    const r = await b.fileScanAsync(...args, token);
+    // Aborted while the last block ran: the caller no longer wants the answer.
+    if (signal?.aborted) throw abortError(signal, what);
+    return r;
   } catch (err) {
     if (signal?.aborted) throw abortError(signal, what);
     throw err;
