@@ -195,6 +195,11 @@ class ScanWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     try {
+      // Cancelled before the promise settles: it rejects, even if the job got to its end first.
+      if (cancel_->load()) {
+        deferred_.Reject(UsageError(env, "Error", "ABORT_ERR", args_.what + " was aborted").Value());
+        return;
+      }
       Napi::Value err = JobError(env, result_, args_.what.c_str());
       if (!err.IsEmpty()) {
         deferred_.Reject(err);
