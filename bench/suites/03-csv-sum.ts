@@ -3,6 +3,7 @@ import { csvMethods, csvSum, CsvSummer, mapFile, seedCsvSum, type CsvMethod } fr
 import { ensureWarm, generateCsv } from '../harness';
 import type { BenchTask, Suite } from '../types';
 import { MiB } from './common';
+import { autoSource, eventLoopDelay, threadScaling, wasmFacts } from './csv-speed';
 
 /** The seed's byte loop in JS over a Buffer (numbers, as the seed's C loop with a long). */
 function seedLoopJs(b: Uint8Array): number {
@@ -42,13 +43,14 @@ const LABEL: Record<string, string> = {
   avx2: 'native AVX2',
   avx512: 'native AVX-512',
   neon: 'native NEON',
+  wasm: 'WebAssembly SIMD128 (wasm)',
   js: 'JS word-at-a-time',
   'js-seed': 'JS seed loop (exact)',
 };
 
 export const suite: Suite = {
   name: 'csv-sum',
-  title: "3. CSV-sum, the seed's example: the byte loop in JS and in the addon, SWAR and SIMD parsers, over a mapping and over read()",
+  title: "3. CSV-sum, the seed's example: the byte loop in JS and in the addon, SWAR, SIMD and wasm parsers, over a mapping and over read(), on 1, 2 and all cores, the source 'auto' picks, the event loop during an async sum",
   async run(ctx) {
     const file = ctx.csvPath;
     const size = fs.statSync(file).size;
@@ -75,8 +77,9 @@ export const suite: Suite = {
         { name: 'JS seed loop (doubles, as the seed)', group: 'CSV sum over a warm mapping', bytes: size, fn: () => seedLoopJs(m.buffer) },
         ...methods.map((method): BenchTask => ({ name: LABEL[method] ?? method, group: 'CSV sum over a warm mapping', bytes: size, fn: () => csvSum(m.buffer, { method }), baseline: method === 'seed' })),
       ];
-      await ctx.measure(overMap);
-      const best = methods.filter((x) => !x.startsWith('js')).pop() as CsvMethod;
+      wasmFacts(ctx, await ctx.measure(overMap), LABEL);
+      await threadScaling(ctx, file, size, want, m);
+      const best = methods.filter((x) => !x.startsWith('js') && x !== 'wasm').pop() as CsvMethod;
       const perCall: BenchTask[] = [
         ...(['seed', best, 'js'] as CsvMethod[]).map((method): BenchTask => ({
           name: `read() 1 MiB chunks, ${LABEL[method]}`,
@@ -119,6 +122,8 @@ export const suite: Suite = {
     } finally {
       m.unmap();
     }
+    await autoSource(ctx, file, size);
+    await eventLoopDelay(ctx, file, size, want);
     // Windows line ends: every line carries a '\r' the parsers must skip.
     const crlfFile = `${ctx.dataDir}/crlf.csv`;
     const crlfSum = BigInt(generateCsv(crlfFile, Math.min(size, 64 << 20), undefined, 0x1234567, true));
