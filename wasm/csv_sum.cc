@@ -1,6 +1,7 @@
 // The CSV-sum kernel for WebAssembly with SIMD128, with the same semantics as the seed loop (see
 // lib/csv.ts): SIMD128 classifies each 64-byte block into digit and separator masks, and the
-// fields are then converted one per separator, 8 digits at a time. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which ships
+// fields are then added one per separator, 8 digits at a time, as words whose bytes are summed per
+// position and weighted by powers of ten once every few thousand fields. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which ships
 // in the package; lib/csv/wasm.ts loads it.
 //
 // Interface (all offsets into the module's memory):
@@ -118,12 +119,42 @@ constexpr FieldMasks MakeFieldMasks() {
 }
 constexpr FieldMasks kFieldMasks = MakeFieldMasks();
 
-// The value of the L digits that end just before q[end] (all digits; q[end - 8 .. end) readable).
-static inline uint64_t FieldValue(const uint8_t* q, unsigned end, unsigned L) {
-  if (L <= 8) return Parse8((LoadLE64(q + end - 8) ^ (kOnes * '0')) & kFieldMasks.m[L]);
+// The digits of fields of at most 8 digits are summed as words: each field's digit values are
+// loaded as one little-endian word right-aligned at its separator (the bytes before it masked to
+// 0), and since the conversion to a number is linear, the words' bytes are summed per position in
+// 16-bit lanes (even and odd bytes apart) and weighted by powers of ten only when the lanes are
+// flushed, every kFlushFields fields: no multiply per field.
+constexpr unsigned kFlushFields = 4096;  // 4096 * 9 < 2^16
+constexpr uint64_t kEven = 0x00FF00FF00FF00FFULL;
+
+struct DigitAcc {
+  uint64_t even = 0, odd = 0;
+  unsigned fields = 0;
+  uint64_t Flush() {
+    uint64_t v = 0;
+    for (int j = 0; j < 4; ++j) {
+      v += ((even >> (16 * j)) & 0xffff) * kCsvPow10[7 - 2 * j];
+      v += ((odd >> (16 * j)) & 0xffff) * kCsvPow10[6 - 2 * j];
+    }
+    even = odd = 0;
+    fields = 0;
+    return v;
+  }
+};
+
+// Adds the L digits that end just before q[end] (all digits; q[end - 8 .. end) readable); fields
+// of more than 8 digits are converted byte by byte into sum.
+static inline void AddField(const uint8_t* q, unsigned end, unsigned L, DigitAcc& acc, uint64_t& sum) {
+  if (L <= 8) {
+    const uint64_t w = (LoadLE64(q + end - 8) ^ (kOnes * '0')) & kFieldMasks.m[L];
+    acc.even += w & kEven;
+    acc.odd += (w >> 8) & kEven;
+    if (++acc.fields == kFlushFields) sum += acc.Flush();
+    return;
+  }
   uint64_t v = 0;
   for (unsigned i = end - L; i < end; ++i) v = v * 10 + (q[i] - '0');
-  return v;
+  sum += v;
 }
 
 // Keeps the bytes of keep, in order, then zero bytes (neither digits nor separators).
@@ -139,11 +170,12 @@ static inline void Compact(const uint8_t* p, uint64_t keep, uint8_t* out) {
 }
 
 // One field (number) per step: the separators of each 64-byte block are walked with ctz, and the
-// digits before each are converted 8 at a time (SWAR). Bytes other than digits and separators are
+// digits before each are added as one word (see DigitAcc). Bytes other than digits and separators are
 // squeezed out first. The number open at the block's end is carried into the next.
 // p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its separator).
 static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
   uint64_t sum = st->sum, x = st->x;
+  DigitAcc acc;
   alignas(16) uint8_t squeezed[8 + 64 + 16] = {};
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
@@ -166,12 +198,13 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     }
     // The first field continues the carried number.
     unsigned pos = static_cast<unsigned>(__builtin_ctzll(s));
-    sum += x * kCsvPow10[pos] + FieldValue(q, pos, pos);
+    sum += x * kCsvPow10[pos];
+    AddField(q, pos, pos, acc, sum);
     unsigned prev = pos;
     s &= s - 1;
     while (s != 0) {
       pos = static_cast<unsigned>(__builtin_ctzll(s));
-      sum += FieldValue(q, pos, pos - prev - 1);
+      AddField(q, pos, pos - prev - 1, acc, sum);
       prev = pos;
       s &= s - 1;
     }
@@ -188,6 +221,7 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
       }
     }
   }
+  sum += acc.Flush();
   SeedBytes(p + i, n - i, sum, x);
   st->sum = sum;
   st->x = x;
