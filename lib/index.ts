@@ -30,3 +30,4 @@ export * from './csv';
 export { csvSumFileAsync, type AsyncScanOptions } from './csv/async';
 export * from './csv/scan-file';
 export { chooseCsvSource, CSV_READ_CROSSOVER, defaultThreads } from './csv/source';
+export { csvWasmAvailable, csvWasmPath, initCsvWasm } from './csv/wasm';
