@@ -3,7 +3,7 @@ import { csvMethods, csvSum, CsvSummer, mapFile, seedCsvSum, type CsvMethod } fr
 import { ensureWarm, generateCsv } from '../harness';
 import type { BenchTask, Suite } from '../types';
 import { MiB } from './common';
-import { autoSource, eventLoopDelay, threadScaling, wasmFacts } from './csv-speed';
+import { autoSource, eventLoopDelay, faultsPerMiB, threadScaling, wasmFacts } from './csv-speed';
 
 /** The seed's byte loop in JS over a Buffer (numbers, as the seed's C loop with a long). */
 function seedLoopJs(b: Uint8Array): number {
@@ -89,20 +89,24 @@ export const suite: Suite = {
           beforeEach: prepare,
           baseline: method === best,
         })),
-        ...([false, true] as const).map((populate): BenchTask => ({
-          name: `mmap${populate ? ' populate' : ''} + ${LABEL[best]}`,
-          group: 'CSV sum of the file per call (open + read or map + parse)',
-          bytes: size,
-          fn: () => {
+        ...([false, true] as const).map((populate): BenchTask => {
+          const fn = (): bigint => {
             const mm = mapFile(file, { populate, hugePages: true });
             try {
               return csvSum(mm.buffer, { method: best });
             } finally {
               mm.unmap();
             }
-          },
-          beforeEach: prepare,
-        })),
+          };
+          return {
+            name: `mmap${populate ? ' populate' : ''} + ${LABEL[best]}`,
+            group: 'CSV sum of the file per call (open + read or map + parse)',
+            bytes: size,
+            fn,
+            beforeEach: prepare,
+            note: `${faultsPerMiB(fn, size).toFixed(1)} faults/MiB`,
+          };
+        }),
         {
           name: 'mmap + JS seed loop',
           group: 'CSV sum of the file per call (open + read or map + parse)',

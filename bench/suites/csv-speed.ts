@@ -13,7 +13,7 @@ import { MiB } from './common';
 const load = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 /** Minor faults of one untimed call, per MiB of the file. */
-function faultsPerMiB(fn: () => unknown, bytes: number): number {
+export function faultsPerMiB(fn: () => unknown, bytes: number): number {
   const before = process.resourceUsage().minorPageFault;
   fn();
   return (process.resourceUsage().minorPageFault - before) / (bytes / MiB);
