@@ -9,7 +9,7 @@ import { invalidType, toBool, toInt, toOptions } from './validate';
 import { fileScanArgs } from './csv';
 import { abortError, runFileJob, toSignal, type AsyncScanOptions } from './csv/async';
 import { usageError } from './errors';
-import { openForMapping, refuseUnmappable, statFd } from './filetype';
+import { notMappable, openForMapping, refuseUnmappable, statFd } from './filetype';
 
 /** Page-cache residency of one file. */
 export interface FileResidency {
@@ -115,7 +115,14 @@ async function withFdAsync<T>(fn: string, file: string | number, body: (fd: numb
   if (typeof file === 'number') return withFd(fn, file, body);
   if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
   if (file.length === 0 || file.includes('\0')) throw usageError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
-  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    // A socket path: open(2) says ENXIO; name it as the synchronous helpers do.
+    if ((err as { code?: string }).code === 'ENXIO' && (await fs.promises.stat(file).catch(() => undefined))?.isSocket()) throw notMappable(fn, file, fs.constants.S_IFSOCK);
+    throw err;
+  }
   try {
     const { size, type } = statFd(handle.fd);
     refuseUnmappable(fn, file, type);
