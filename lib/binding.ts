@@ -139,6 +139,37 @@ export interface CsvBinding {
   scanVariant(): string;
 }
 
+/** What a threaded scan returns: the CSV sum and its pending field, the byte sum, the threads used. */
+export interface NativeScanResult {
+  sum: bigint;
+  pending: bigint;
+  bytesSum: number;
+  threads: number;
+}
+
+/**
+ * The arguments of fileScan / fileScanAsync, as lib/csv.ts fileScanArgs() builds them: fd, start,
+ * length, via read (else mmap), what (for messages), kind (0 CSV, 1 byte sum, 2 touch), method
+ * index, threads, chunk size, page size.
+ */
+export type FileScanArgs = [number, number, number, boolean, string, number, number, number, number, number];
+
+/** native/binding/csv_async.cc: CSV sums and scans split over threads, and file jobs off the main thread. */
+export interface CsvAsyncBinding {
+  /** A scan of `data` split over `threads` threads, combined exactly (kind 0 CSV, 1 byte sum). */
+  scanThreads(data: Uint8Array, kind: number, method: number, threads: number, unused: number, chunk: number): NativeScanResult;
+  /** The CSV sum of `data` cut at the offsets in `cuts`, each piece summed alone and combined: [sum, pending]. */
+  csvSumPieces(data: Uint8Array, method: number, cuts: Float64Array): [bigint, bigint];
+  /** A whole-file job (sum, byte sum or touch) through a mapping or read() chunks, on the calling thread's pool of threads. */
+  fileScan(...args: FileScanArgs): NativeScanResult;
+  /** The same job on its own thread; `token` (cancelToken()) cancels it. */
+  fileScanAsync(...args: [...FileScanArgs, object]): Promise<NativeScanResult>;
+  /** A cancellation token for fileScanAsync. */
+  cancelToken(): object;
+  /** Cancels the job holding `token` (it rejects with ABORT_ERR). */
+  cancelJob(token: object): void;
+}
+
 /** An open register window (regsOpen()): the accessors of RegisterIO, block reads, close. */
 export interface NativeWindow extends Omit<RegisterIO, 'size' | 'writable'> {
   /** count consecutive registers of `width` bits into a new typed array, guarded. */
@@ -192,4 +223,4 @@ export interface PortioBinding {
 }
 
 /** Everything the addon exports. */
-export interface Binding extends ErrorsBinding, ConstantsBinding, MappingBinding, FilesBinding, FutexBinding, CsvBinding, RegsBinding, PortioBinding {}
+export interface Binding extends ErrorsBinding, ConstantsBinding, MappingBinding, FilesBinding, FutexBinding, CsvBinding, CsvAsyncBinding, RegsBinding, PortioBinding {}

@@ -19,6 +19,8 @@ import { addonAvailable, binding } from './native';
 import { checkAccess, checkLoop, checkMappingLoop, detachedError, isDetached, Mapping, mapFile, viewFacts, type LoopProbe } from './mapping';
 import { S_IFDIR, S_IFREG, statFd } from './filetype';
 import { invalidType, invalidValue, toBool, toChoice, toInt, toObject, toObjectWith, toOptions, toPathOrFd } from './validate';
+import { chooseCsvSource, defaultThreads, MIN_BYTES_PER_THREAD } from './csv/source';
+import { csvWasmAvailable, csvWasmCheck, wasmCsvUpdate, type WasmCsvState } from './csv/wasm';
 
 const EISDIR = os.constants.errno.EISDIR;
 
@@ -70,13 +72,14 @@ export const seedCsvSum: (view: MemoryView) => bigint = bytewiseCsvSum;
 /**
  * A CSV-sum method. Native: 'bytewise' (the byte-at-a-time reference loop compiled in the addon),
  * 'swar' (8 bytes at a time, portable), 'avx2', 'avx512' (x86-64, chosen at run time), 'neon'
- * (AArch64). JavaScript: 'js-bytewise' (the reference loop) and 'js' (8 bytes at a time). 'auto'
- * picks the fastest native method.
+ * (AArch64). WebAssembly: 'wasm' (SIMD128, lib/csv/wasm.ts). JavaScript: 'js-bytewise' (the
+ * reference loop) and 'js' (8 bytes at a time). 'auto' picks the fastest native method, or 'wasm'
+ * where the addon is not available.
  *
  * 'seed' and 'js-seed' are deprecated aliases of 'bytewise' and 'js-bytewise' (accepted until
  * 0.3.0; the methods they select report their new names).
  */
-export type CsvMethod = 'auto' | 'bytewise' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'js' | 'js-bytewise' | CsvMethodAlias;
+export type CsvMethod = 'auto' | 'bytewise' | 'swar' | 'avx2' | 'avx512' | 'neon' | 'wasm' | 'js' | 'js-bytewise' | CsvMethodAlias;
 
 /** @deprecated Since 0.2.0: the 0.1 names of 'bytewise' ('seed') and 'js-bytewise' ('js-seed'). */
 export type CsvMethodAlias = 'seed' | 'js-seed';
@@ -84,7 +87,7 @@ export type CsvMethodAlias = 'seed' | 'js-seed';
 /** The methods in the addon's index order. */
 const NATIVE_METHODS = ['bytewise', 'swar', 'avx2', 'avx512', 'neon'] as const;
 type NativeMethod = (typeof NATIVE_METHODS)[number];
-const ALL_METHODS: readonly CsvMethod[] = ['auto', ...NATIVE_METHODS, 'js', 'js-bytewise'];
+const ALL_METHODS: readonly CsvMethod[] = ['auto', ...NATIVE_METHODS, 'wasm', 'js', 'js-bytewise'];
 /** Deprecated method names and the methods they stand for. */
 const METHOD_ALIASES: Readonly<Record<CsvMethodAlias, CsvMethod>> = { seed: 'bytewise', 'js-seed': 'js-bytewise' };
 
@@ -96,11 +99,21 @@ function fromBinding(name: string): NativeMethod {
 export interface CsvSumOptions {
   /** Default 'auto'. */
   method?: CsvMethod;
+  /**
+   * csvSum only: threads a native method splits the bytes over (default 1; the pieces are
+   * combined exactly). Ignored by the JavaScript methods and by CsvSummer.
+   */
+  threads?: number;
 }
 
 export interface CsvSumFileOptions extends CsvSumOptions {
-  /** 'mmap' (default) maps the file and sums the mapping; 'read' sums read() chunks. */
-  via?: 'mmap' | 'read';
+  /**
+   * 'auto' (default) chooses by size ({@link chooseCsvSource}); 'mmap' maps the file and sums the
+   * mapping; 'read' sums read() chunks.
+   */
+  via?: 'auto' | 'mmap' | 'read';
+  /** Threads a native method splits the file over (default: all cores, pieces of 4 MiB or more). */
+  threads?: number;
   /**
    * Chunk size in bytes: the read() size for via 'read' (default 1 MiB); for via 'mmap', the
    * window the mapping is parsed in (default 1 GiB, so files larger than one Buffer can hold are
@@ -192,7 +205,27 @@ function nativeIndex(m: CsvMethod): number {
  * listed.
  */
 export function csvMethods(): CsvMethod[] {
-  return [...(addonAvailable() ? nativeAvailable() : []), 'js', 'js-bytewise'];
+  return [...(addonAvailable() ? nativeAvailable() : []), ...(csvWasmAvailable() ? (['wasm'] as const) : []), 'js', 'js-bytewise'];
+}
+
+/** What 'auto' runs: the addon's best method, else 'wasm', else 'js'. */
+function resolveAuto(m: CsvMethod): CsvMethod {
+  if (m !== 'auto' || addonAvailable()) return m;
+  return csvWasmAvailable() ? 'wasm' : 'js';
+}
+
+/** The wasm kernel over `bytes`, probing a file-backed mapping's chunks first (as jsLoop does). */
+function wasmLoop(bytes: Uint8Array, st: WasmCsvState, what: string): void {
+  const probe: LoopProbe | undefined = checkLoop(bytes.buffer, bytes.byteOffset, bytes.length, 'read', what);
+  if (probe === undefined) {
+    wasmCsvUpdate(bytes, st);
+    return;
+  }
+  for (let off = 0; off < bytes.length; off += LOOP_CHUNK) {
+    const len = Math.min(LOOP_CHUNK, bytes.length - off);
+    probe(off, len);
+    wasmCsvUpdate(bytes.subarray(off, off + len), st);
+  }
 }
 
 /** The native method 'auto' chooses here ('avx512', 'avx2', 'neon' or 'swar'). */
@@ -412,14 +445,21 @@ function jsPending(st: JsState): bigint {
  */
 export function csvSum(data: CsvBytes, options?: CsvSumOptions): bigint {
   // Options first: a getter in them runs before the bytes are looked at.
-  const method = toMethod(options, 'options');
+  const method = resolveAuto(toMethod(options, 'options'));
   const bytes = toBytes(data);
+  if (method === 'wasm') {
+    const st: WasmCsvState = { sum: 0n, x: 0n };
+    wasmLoop(bytes, st, 'csvSum()');
+    return BigInt.asIntN(64, st.sum);
+  }
   if (method === 'js' || method === 'js-bytewise') {
     const st = newJsState();
     jsLoop(bytes, method === 'js', st, 'csvSum()');
     return jsTotal(st);
   }
   const index = nativeIndex(method);
+  const threads = options?.threads === undefined ? 1 : toInt(options.threads, 'options.threads', 1, 1024);
+  if (threads > 1) return binding().scanThreads(bytes, 0, index, threads, 1, READ_CHUNK).sum as bigint;
   return binding().csvSum(bytes, index) as bigint;
 }
 
@@ -433,27 +473,38 @@ export class CsvSummer {
   #native = -1;
   #state = new BigUint64Array(2);
   #js: JsState = newJsState();
+  #wasm: WasmCsvState | undefined;
 
   constructor(options?: CsvSumOptions) {
     this.method = toMethod(options, 'options');
-    if (this.method !== 'js' && this.method !== 'js-bytewise') this.#native = nativeIndex(this.method);
+    const m = resolveAuto(this.method);
+    if (m === 'wasm') {
+      csvWasmCheck();
+      this.#wasm = { sum: 0n, x: 0n };
+    } else if (m !== 'js' && m !== 'js-bytewise') this.#native = nativeIndex(m);
+    this.#word = m !== 'js-bytewise';
   }
+
+  #word: boolean;
 
   /** Adds a chunk. Returns this. */
   update(chunk: CsvBytes): this {
     const bytes = toBytes(chunk, 'chunk');
     if (this.#native >= 0) binding().csvSumChunk(bytes, this.#native, this.#state);
-    else jsLoop(bytes, this.method === 'js', this.#js, 'CsvSummer.update()');
+    else if (this.#wasm !== undefined) wasmLoop(bytes, this.#wasm, 'CsvSummer.update()');
+    else jsLoop(bytes, this.#word, this.#js, 'CsvSummer.update()');
     return this;
   }
 
   /** The sum so far (signed 64-bit), without the pending number. */
   get sum(): bigint {
+    if (this.#wasm !== undefined) return BigInt.asIntN(64, this.#wasm.sum);
     return this.#native >= 0 ? BigInt.asIntN(64, this.#state[0]) : jsTotal(this.#js);
   }
 
   /** The open number (unsigned 64-bit): digits seen since the last separator. */
   get pending(): bigint {
+    if (this.#wasm !== undefined) return this.#wasm.x;
     return this.#native >= 0 ? this.#state[1] : jsPending(this.#js);
   }
 
@@ -462,34 +513,73 @@ export class CsvSummer {
     this.#state[0] = 0n;
     this.#state[1] = 0n;
     this.#js = newJsState();
+    if (this.#wasm !== undefined) this.#wasm = { sum: 0n, x: 0n };
   }
 }
 
-const CSV_FILE_KEYS = ['method', 'via', 'chunkSize'];
+const CSV_FILE_KEYS = ['method', 'via', 'chunkSize', 'threads'];
 /** read() size when a file that was to be mapped is read instead (a pipe, FIFO, /proc file …). */
 const READ_CHUNK = 1 << 20;
 
 /**
  * Sums a CSV file, given by path or by an open file descriptor (which stays yours to close).
  *
- * A regular file with bytes in it is mapped (via 'mmap', the default) or read in chunks (via
- * 'read'); both give the same answer. Everything else is read with read() until end of file,
- * whatever `via` says: pipes and FIFOs, character devices (/dev/stdin), sockets given by
- * descriptor, and regular files whose size is 0 (the /proc and /sys files the kernel generates
- * when read; a truly empty file sums to 0n). A FIFO given by path blocks in open until a writer
- * opens it, as reading a FIFO does, and the sum ends at end of file (when the last writer closes).
- * `csvSumFile(0)` sums standard input. By descriptor, the bytes from its current offset are summed
- * (a regular file's offset is not moved; a pipe's bytes are consumed).
+ * A regular file with bytes in it is mapped or read in chunks: via 'auto' (the default) picks by
+ * size (see {@link chooseCsvSource}), 'mmap' and 'read' force one; all give the same answer. With
+ * a native method the work is split over `threads` threads (default: all cores), the pieces
+ * combined exactly. Everything else is read with read() until end of file, whatever `via` says:
+ * pipes and FIFOs, character devices (/dev/stdin), sockets given by descriptor, and regular files
+ * whose size is 0 (the /proc and /sys files the kernel generates when read; a truly empty file
+ * sums to 0n). A FIFO given by path blocks in open until a writer opens it, as reading a FIFO
+ * does, and the sum ends at end of file (when the last writer closes). `csvSumFile(0)` sums
+ * standard input. By descriptor, the bytes from its current offset are summed (a regular file's
+ * offset is not moved; a pipe's bytes are consumed). {@link csvSumFileDetails} also says which
+ * source was taken and why; {@link csvSumFileAsync} runs off the main thread.
  */
 export function csvSumFile(file: string | number, options?: CsvSumFileOptions): bigint {
+  return csvSumFileDetails(file, options).sum;
+}
+
+/** What {@link csvSumFileDetails} and {@link csvSumFileAsync} return. */
+export interface CsvFileSum {
+  /** The sum (signed 64-bit), as csvSumFile returns it. */
+  sum: bigint;
+  /** Bytes summed. */
+  bytes: number;
+  /** The method asked for ('auto' stays 'auto'; see csvBestMethod). */
+  method: CsvMethod;
+  /** The source taken: 'mmap' or 'read'. */
+  via: 'mmap' | 'read';
+  /** Why that source: 'asked', or the rule that chose it. */
+  reason: string;
+  /** Threads the sum ran on. */
+  threads: number;
+}
+
+/** The checked options of a file sum (shared with the asynchronous form). */
+export interface CsvFileArgs {
+  method: CsvMethod;
+  via: 'auto' | 'mmap' | 'read';
+  chunkSize: number | undefined;
+  threads: number | undefined;
+}
+
+/** @internal Checks csvSumFile's arguments (the file, then the options). */
+export function toCsvFileArgs(file: unknown, options: unknown, known = CSV_FILE_KEYS): CsvFileArgs {
   toPathOrFd(file, 'file');
-  const o = toOptions<CsvSumFileOptions>(options, 'options', CSV_FILE_KEYS);
+  const o = toOptions<CsvSumFileOptions>(options, 'options', known);
   const method = toMethod(o, 'options');
-  const via = o.via === undefined ? 'mmap' : toChoice(o.via, 'options.via', ['mmap', 'read'] as const);
-  const chunkSize = o.chunkSize === undefined ? (via === 'mmap' ? 1 << 30 : READ_CHUNK) : toInt(o.chunkSize, 'options.chunkSize', 1, 2 ** 31 - 1);
-  // The read() size: the chunk size asked for with via 'read', at most 1 MiB when a file that was
-  // to be mapped is read instead (the mapping window's default is 1 GiB).
-  const readChunk = via === 'read' ? chunkSize : Math.min(chunkSize, READ_CHUNK);
+  const via = o.via === undefined ? 'auto' : toChoice(o.via, 'options.via', ['auto', 'mmap', 'read'] as const);
+  const chunkSize = o.chunkSize === undefined ? undefined : toInt(o.chunkSize, 'options.chunkSize', 1, 2 ** 31 - 1);
+  const threads = o.threads === undefined ? undefined : toInt(o.threads, 'options.threads', 1, 1024);
+  return { method, via, chunkSize, threads };
+}
+
+/** csvSumFile, also saying which source was taken and why, and on how many threads. */
+export function csvSumFileDetails(file: string | number, options?: CsvSumFileOptions): CsvFileSum {
+  const a = toCsvFileArgs(file, options);
+  const { method } = a;
+  const details = (sum: bigint, bytes: number, via: 'mmap' | 'read', reason: string, threads = 1): CsvFileSum => ({ sum, bytes, method, via, reason, threads });
   // Without the addon (macOS, Windows, MMAPKIT_NO_ADDON=1) the file is read through Node's fs.
   const native = addonAvailable();
   // A path is opened blocking: a FIFO waits for its writer here, as any reader of a FIFO does.
@@ -505,22 +595,61 @@ export function csvSumFile(file: string | number, options?: CsvSumFileOptions): 
     // from); without the addon the offset cannot be read, so the descriptor's own offset is used.
     const byFd = typeof file === 'number' && type === S_IFREG;
     const start = byFd ? (native ? Math.max(0, binding().fdOffset(fd) as number) : -1) : 0;
+    const streamChunk = Math.min(a.chunkSize ?? READ_CHUNK, a.via === 'read' ? 2 ** 31 - 1 : READ_CHUNK);
     if (type === S_IFREG && start >= 0 && size > start) {
-      if (via === 'mmap') {
+      const length = size - start;
+      const src = chooseCsvSource(length, a.via, native);
+      if (native && isNativeMethod(method) && !(src.via === 'mmap' && a.chunkSize !== undefined)) {
         try {
-          return sumMapped(fd, start, size - start, chunkSize, method);
+          const r = fileScanArgs(fd, start, length, src.via, a, 'csvSumFile()');
+          return details(binding().fileScan(...r).sum as bigint, length, src.via, src.reason, threadsOf(r));
         } catch (err) {
           // A file system without mmap (some FUSE and sysfs files): read it instead.
+          if (src.via !== 'mmap' || (err as { code?: string }).code !== 'ENODEV') throw err;
+          const r = fileScanArgs(fd, start, length, 'read', a, 'csvSumFile()');
+          return details(binding().fileScan(...r).sum as bigint, length, 'read', 'the file system cannot map it', threadsOf(r));
+        }
+      }
+      if (src.via === 'mmap') {
+        try {
+          return details(sumMapped(fd, start, length, a.chunkSize ?? 1 << 30, method), length, 'mmap', src.reason);
+        } catch (err) {
           if ((err as { code?: string }).code !== 'ENODEV') throw err;
         }
       }
-      return sumRead(fd, start, readChunk, method);
+      const r = sumRead(fd, start, a.via === 'read' ? a.chunkSize ?? READ_CHUNK : streamChunk, method);
+      return details(r.sum, r.bytes, 'read', src.via === 'read' ? src.reason : 'the file system cannot map it');
     }
     if (type === S_IFDIR) throw systemError(EISDIR, 'read', typeof file === 'number' ? undefined : file, 'Is a directory');
-    return sumRead(fd, type === S_IFREG ? start : -1, readChunk, method);
+    const r = sumRead(fd, type === S_IFREG ? start : -1, streamChunk, method);
+    return details(r.sum, r.bytes, 'read', type === S_IFREG ? 'its size reads as 0 (a generated file)' : 'not a regular file');
   } finally {
     if (typeof file !== 'number') fs.closeSync(fd);
   }
+}
+
+/** @internal Whether a method runs in the addon (and can be split over threads there). */
+export function isNativeMethod(m: CsvMethod): boolean {
+  return (m === 'auto' && addonAvailable()) || (NATIVE_METHODS as readonly string[]).includes(m);
+}
+
+/** Threads a file job asks for, from the tuple below. */
+function threadsOf(r: unknown[]): number {
+  const [, , length, , , , , threads, minPer] = r as number[];
+  return Math.max(1, Math.min(threads, Math.floor(length / minPer) || 1));
+}
+
+/**
+ * @internal The arguments of binding().fileScan / fileScanAsync for a CSV sum (kind 0), a byte
+ * sum (1) or a page touch (2) of [start, start + length) of fd.
+ */
+export function fileScanArgs(fd: number, start: number, length: number, via: 'mmap' | 'read', a: { method?: CsvMethod; threads: number | undefined; chunkSize?: number }, what: string, kind = 0): [number, number, number, boolean, string, number, number, number, number, number] {
+  const method = kind === 0 ? nativeIndex(a.method ?? 'auto') : 0;
+  const threads = a.threads ?? defaultThreads();
+  // Asked for: exactly that many pieces (at least a byte each); by default, at least 4 MiB each.
+  const minPer = a.threads !== undefined ? 1 : MIN_BYTES_PER_THREAD;
+  const readChunk = via === 'read' ? a.chunkSize ?? READ_CHUNK : READ_CHUNK;
+  return [fd, start, length, via === 'mmap', what, kind, method, threads, minPer, readChunk];
 }
 
 /** The file types csvSumFile reads: regular files, directories (refused by read), pipes, sockets, devices. */
@@ -549,18 +678,20 @@ function sumMapped(fd: number, start: number, length: number, chunkSize: number,
  * The CSV sum of what read() gives until end of file: from byte `position` on (pread; the file
  * offset is not moved), or at the descriptor's offset when position is -1 (pipes, FIFOs, devices).
  */
-function sumRead(fd: number, position: number, chunkSize: number, method: CsvMethod): bigint {
+function sumRead(fd: number, position: number, chunkSize: number, method: CsvMethod): { sum: bigint; bytes: number } {
   const native = addonAvailable();
   const summer = new CsvSummer({ method });
   const buf = Buffer.allocUnsafe(chunkSize);
   let at = position;
+  let bytes = 0;
   for (;;) {
     const got = native ? (binding().readFd(fd, buf, at) as number) : jsRead(fd, buf, at);
     if (got === 0) break;
     summer.update(buf.subarray(0, got));
+    bytes += got;
     if (at >= 0) at += got;
   }
-  return summer.sum;
+  return { sum: summer.sum, bytes };
 }
 
 /** read(2) through Node's fs (no addon): waits out EAGAIN on a non-blocking descriptor. */

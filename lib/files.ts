@@ -5,8 +5,12 @@
 import { kernelConstants } from './constants';
 import { binding } from './native';
 import { pageSize } from './mapping';
-import { invalidType, toBool, toOptions, toPath } from './validate';
-import { openForMapping, refuseUnmappable, statFd } from './filetype';
+import * as fs from 'node:fs';
+import { invalidType, toBool, toInt, toOptions, toPath } from './validate';
+import { fileScanArgs } from './csv';
+import { abortError, runFileJob, toSignal, type AsyncScanOptions } from './csv/async';
+import { codedError } from './errors';
+import { notMappable, openForMapping, refuseUnmappable, statFd } from './filetype';
 
 /** Page-cache residency of one file. */
 export interface FileResidency {
@@ -77,12 +81,85 @@ export function fileResidency(file: string | number, options?: { vector?: boolea
   return withFd('fileResidency()', file, (fd, path, size) => measure(fd, path, size, vector));
 }
 
-/** Faults every page of the file into the page cache; returns the residency afterwards. */
-export function touchFile(file: string | number): FileResidency {
+/** Options of {@link touchFile} and the asynchronous helpers. */
+export interface TouchOptions {
+  /** Threads the pages are touched on (default: all cores, at least 4 MiB each). */
+  threads?: number;
+}
+
+function toTouchOptions(options: unknown, async: boolean): { threads: number | undefined } {
+  const o = toOptions<TouchOptions & AsyncScanOptions>(options, 'options', async ? ['threads', 'signal'] : ['threads']);
+  return { threads: o.threads === undefined ? undefined : toInt(o.threads, 'options.threads', 1, 1024) };
+}
+
+/**
+ * Faults every page of the file into the page cache (read-ahead asked for first, then one read
+ * per page, split over threads); returns the residency afterwards.
+ */
+export function touchFile(file: string | number, options?: TouchOptions): FileResidency {
+  const t = toTouchOptions(options, false);
   return withFd('touchFile()', file, (fd, path, size) => {
-    binding().fileTouch(fd, size);
+    try {
+      binding().fileScan(...fileScanArgs(fd, 0, size, 'mmap', t, 'touchFile()', 2));
+    } catch (err) {
+      // No room for one mapping of the whole file (a 32-bit process): the 1 GiB windows of old.
+      if ((err as { code?: string }).code !== 'ENOMEM') throw err;
+      binding().fileTouch(fd, size);
+    }
     return measure(fd, path, size, false);
   });
+}
+
+/** Opens a path off the main thread as withFd does (O_NONBLOCK), checking its type. */
+async function withFdAsync<T>(fn: string, file: string | number, body: (fd: number, path: string, size: number) => Promise<T>): Promise<T> {
+  if (typeof file === 'number') return withFd(fn, file, body);
+  if (typeof file !== 'string') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
+  if (file.length === 0 || file.includes('\0')) throw codedError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    // A socket path: open(2) says ENXIO; name it as the synchronous helpers do.
+    if ((err as { code?: string }).code === 'ENXIO' && (await fs.promises.stat(file).catch(() => undefined))?.isSocket()) throw notMappable(fn, file, fs.constants.S_IFSOCK);
+    throw err;
+  }
+  try {
+    const { size, type } = statFd(handle.fd);
+    refuseUnmappable(fn, file, type);
+    return await body(handle.fd, file, size);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** {@link touchFile} off the main thread; `signal` cancels it (rejecting with an AbortError). */
+export async function touchFileAsync(file: string | number, options?: TouchOptions & AsyncScanOptions): Promise<FileResidency> {
+  const t = toTouchOptions(options, true);
+  const signal = toSignal(options, 'touchFileAsync()');
+  return withFdAsync('touchFileAsync()', file, async (fd, path, size) => {
+    await runFileJob(fileScanArgs(fd, 0, size, 'mmap', t, 'touchFileAsync()', 2), signal, 'touchFileAsync()');
+    return measure(fd, path, size, false);
+  });
+}
+
+/** {@link evictFile} with its fdatasync off the main thread. */
+export async function evictFileAsync(file: string | number, options?: AsyncScanOptions): Promise<FileResidency> {
+  toOptions<AsyncScanOptions>(options, 'options', ['signal']);
+  const signal = toSignal(options, 'evictFileAsync()');
+  return withFdAsync('evictFileAsync()', file, async (fd, path, size) => {
+    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e && e.code !== 'EINVAL' && e.code !== 'EROFS' ? reject(e) : resolve())));
+    if (signal?.aborted) throw abortError(signal, 'evictFileAsync()');
+    binding().evict(fd);
+    return measure(fd, path, size, false);
+  });
+}
+
+/** {@link fileResidency}, its file opened off the main thread. */
+export async function fileResidencyAsync(file: string | number, options?: { vector?: boolean } & AsyncScanOptions): Promise<FileResidency> {
+  const o = toOptions<{ vector: boolean }>(options, 'options', ['vector', 'signal']);
+  const vector = o.vector === undefined ? false : toBool(o.vector, 'options.vector');
+  toSignal(options, 'fileResidencyAsync()');
+  return withFdAsync('fileResidencyAsync()', file, async (fd, path, size) => measure(fd, path, size, vector));
 }
 
 /**

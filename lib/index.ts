@@ -51,6 +51,10 @@ export * from './gpio';
 // ------------------------------------------------------------------------------------------------
 // CSV sums and native scans over mapped bytes.
 export * from './csv';
+export { csvSumFileAsync, type AsyncScanOptions } from './csv/async';
+export * from './csv/scan-file';
+export { chooseCsvSource, CSV_READ_CROSSOVER, defaultThreads } from './csv/source';
+export { csvWasmAvailable, csvWasmPath, initCsvWasm } from './csv/wasm';
 
 // ------------------------------------------------------------------------------------------------
 // Sizes, durations and rates, read and printed one way (the command line and the benchmark use them).

@@ -25,7 +25,7 @@ describe('csvSumFile arguments', () => {
 
   it('refuses unknown options', () => {
     expectCode(() => csvSumFile(file, { chunk: 4 } as never), TypeError, 'ERR_INVALID_ARG_VALUE',
-      'Unknown option "chunk" in "options". Known options: method, via, chunkSize');
+      'Unknown option "chunk" in "options". Known options: method, via, chunkSize, threads');
     expectCode(() => csvSumFile(file, { method: 'js', bogus: true } as never), TypeError, 'ERR_INVALID_ARG_VALUE');
   });
 
@@ -33,9 +33,10 @@ describe('csvSumFile arguments', () => {
     expectCode(() => csvSumFile(file, 5 as never), TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received type number (5)');
     expectCode(() => csvSumFile(file, [] as never), TypeError, 'ERR_INVALID_ARG_TYPE');
     expectCode(() => csvSumFile(file, { via: 1 } as never), TypeError, 'ERR_INVALID_ARG_TYPE');
-    expectCode(() => csvSumFile(file, { via: 'pipe' } as never), TypeError, 'ERR_INVALID_ARG_VALUE', `The "options.via" argument must be one of 'mmap', 'read'. Received 'pipe'`);
+    expectCode(() => csvSumFile(file, { via: 'pipe' } as never), TypeError, 'ERR_INVALID_ARG_VALUE', `The "options.via" argument must be one of 'auto', 'mmap', 'read'. Received 'pipe'`);
     expectCode(() => csvSumFile(file, { chunkSize: '4' } as never), TypeError, 'ERR_INVALID_ARG_TYPE', `The "options.chunkSize" argument must be of type number. Received type string ('4')`);
     for (const bad of [0, -1, 1.5, NaN, 2 ** 31]) expectCode(() => csvSumFile(file, { chunkSize: bad }), RangeError, 'ERR_OUT_OF_RANGE');
+    for (const bad of [0, -1, 1.5, 1025]) expectCode(() => csvSumFile(file, { threads: bad }), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => csvSumFile(file, { method: 'fast' } as never), TypeError, 'ERR_INVALID_ARG_VALUE');
   });
 

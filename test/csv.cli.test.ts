@@ -23,13 +23,34 @@ describe('mmapkit csv-sum', () => {
     for (const r of j.results) expect(r.sum).toBe('847');
   });
 
+  it('--threads, --via auto and --method wasm; --json and --time say the source, why, and the threads', () => {
+    const big = path.join(dir, 'big.csv');
+    fs.writeFileSync(big, '1234,5\n'.repeat(1_500_000)); // 10.5 MB: above the read() crossover
+    const want = String(1239n * 1_500_000n);
+    const j = JSON.parse(cli('csv-sum', '--json', '--threads', '2', big).stdout);
+    expect(j).toMatchObject({ sum: want, method: 'auto', via: 'read', threads: 2 });
+    expect(j.reason).toMatch(/read\(\) crossover/);
+    const small = JSON.parse(cli('csv-sum', '--json', file).stdout);
+    expect(small).toMatchObject({ sum: '847', via: 'mmap', threads: 1 });
+    expect(JSON.parse(cli('csv-sum', '--json', '--via', 'mmap', '--threads', '3', big).stdout)).toMatchObject({ sum: want, via: 'mmap', reason: 'asked', threads: 3 });
+    const t = cli('csv-sum', '--time', '--method', 'wasm', big);
+    expect(t.stdout).toBe(`${want}\n`);
+    expect(t.stderr).toMatch(/^wasm via read \(one sequential pass over \d+ bytes >= 8388608 \(the read\(\) crossover\)\), 1 thread: /);
+    const all = JSON.parse(cli('csv-sum', '--all', '--json', big).stdout) as { results: { method: string; sum: string }[] };
+    expect(all.results.map((r) => r.method)).toContain('wasm');
+    for (const r of all.results) expect(r.sum).toBe(want);
+    const bad = cli('csv-sum', '--threads', '0', file);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--threads/);
+  });
+
   it('fails with a coded message: 1 for a missing file, 2 for an unknown method', () => {
     const missing = cli('csv-sum', path.join(dir, 'nope.csv'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/\[ENOENT\]/);
     const bad = cli('csv-sum', '--method', 'fast', file);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe("mmapkit csv-sum: --method must be one of auto, bytewise, swar, avx2, avx512, neon, js, js-bytewise. Received 'fast' [ERR_INVALID_ARG_VALUE]\n");
+    expect(bad.stderr).toBe("mmapkit csv-sum: --method must be one of auto, bytewise, swar, avx2, avx512, neon, wasm, js, js-bytewise. Received 'fast' [ERR_INVALID_ARG_VALUE]\n");
   });
 });
 

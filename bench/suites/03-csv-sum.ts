@@ -3,6 +3,7 @@ import { csvMethods, csvSum, CsvSummer, mapFile, bytewiseCsvSum, type CsvMethod 
 import { ensureWarm, generateCsv } from '../data';
 import type { BenchTask, Suite } from '../types';
 import { MiB } from './common';
+import { autoSource, eventLoopDelay, faultsPerMiB, threadScaling, wasmFacts } from './csv-speed';
 
 /** The bytewise loop in plain JS over a Buffer (numbers, as a C loop with a long). */
 function bytewiseLoopJs(b: Uint8Array): number {
@@ -42,13 +43,14 @@ const LABEL: Record<string, string> = {
   avx2: 'native AVX2',
   avx512: 'native AVX-512',
   neon: 'native NEON',
+  wasm: 'WebAssembly SIMD128 (wasm)',
   js: 'JS word-at-a-time',
   'js-bytewise': 'JS bytewise loop (exact)',
 };
 
 export const suite: Suite = {
   name: 'csv-sum',
-  title: '3. CSV-sum: the bytewise loop in JS and in the addon, SWAR and SIMD parsers, over a mapping and over read()',
+  title: "3. CSV-sum: the bytewise loop in JS and in the addon, SWAR, SIMD and wasm parsers, over a mapping and over read(), on 1, 2 and all cores, the source 'auto' picks, the event loop during an async sum",
   async run(ctx) {
     const file = ctx.csvPath;
     const size = fs.statSync(file).size;
@@ -75,8 +77,9 @@ export const suite: Suite = {
         { name: 'JS bytewise loop (doubles, as in C)', group: 'CSV sum over a warm mapping', bytes: size, fn: () => bytewiseLoopJs(m.buffer) },
         ...methods.map((method): BenchTask => ({ name: LABEL[method] ?? method, group: 'CSV sum over a warm mapping', bytes: size, fn: () => csvSum(m.buffer, { method }), baseline: method === 'bytewise' })),
       ];
-      await ctx.measure(overMap);
-      const best = methods.filter((x) => !x.startsWith('js')).pop() as CsvMethod;
+      wasmFacts(ctx, await ctx.measure(overMap), LABEL);
+      await threadScaling(ctx, file, size, want, m);
+      const best = methods.filter((x) => !x.startsWith('js') && x !== 'wasm').pop() as CsvMethod;
       const perCall: BenchTask[] = [
         ...(['bytewise', best, 'js'] as CsvMethod[]).map((method): BenchTask => ({
           name: `read() 1 MiB chunks, ${LABEL[method]}`,
@@ -86,20 +89,24 @@ export const suite: Suite = {
           beforeEach: prepare,
           baseline: method === best,
         })),
-        ...([false, true] as const).map((populate): BenchTask => ({
-          name: `mmap${populate ? ' populate' : ''} + ${LABEL[best]}`,
-          group: 'CSV sum of the file per call (open + read or map + parse)',
-          bytes: size,
-          fn: () => {
+        ...([false, true] as const).map((populate): BenchTask => {
+          const fn = (): bigint => {
             const mm = mapFile(file, { populate, hugePages: true });
             try {
               return csvSum(mm.buffer, { method: best });
             } finally {
               mm.unmap();
             }
-          },
-          beforeEach: prepare,
-        })),
+          };
+          return {
+            name: `mmap${populate ? ' populate' : ''} + ${LABEL[best]}`,
+            group: 'CSV sum of the file per call (open + read or map + parse)',
+            bytes: size,
+            fn,
+            beforeEach: prepare,
+            note: `${faultsPerMiB(fn, size).toFixed(1)} faults/MiB`,
+          };
+        }),
         {
           name: 'mmap + JS bytewise loop',
           group: 'CSV sum of the file per call (open + read or map + parse)',
@@ -119,6 +126,8 @@ export const suite: Suite = {
     } finally {
       m.unmap();
     }
+    await autoSource(ctx, file, size);
+    await eventLoopDelay(ctx, file, size, want);
     // Windows line ends: every line carries a '\r' the parsers must skip.
     const crlfFile = `${ctx.dataDir}/crlf.csv`;
     const crlfSum = BigInt(generateCsv(crlfFile, Math.min(size, 64 << 20), undefined, 0x1234567, true));

@@ -1,20 +1,23 @@
 /**
- * `mmapkit csv-sum FILE|- [--method M] [--via mmap|read]`: the CSV sum of a file (the reference
- * byte-at-a-time loop's answer, computed by the native SIMD parser by default). Regular files are
- * mapped (or read with --via read); standard input ('-'), pipes, FIFOs, character devices and
- * files whose size reads as 0 (/proc) are read with read(). With --all, every available method.
+ * `mmapkit csv-sum FILE|- [--method M] [--via auto|mmap|read] [--threads N]`: the CSV sum of a file
+ * (the reference byte-at-a-time loop's answer, computed by the native SIMD parser on every core by
+ * default). Regular files are mapped or read by size (--via auto); standard input ('-'), pipes,
+ * FIFOs, character devices and files whose size reads as 0 (/proc) are read with read(). With
+ * --all, every available method.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isatty } from 'node:tty';
-import { CsvSummer, csvMethods, csvSum, csvSumFile, type CsvMethod } from '../csv';
+import { CsvSummer, csvMethods, csvSum, csvSumFileDetails, type CsvMethod } from '../csv';
+import { chooseCsvSource } from '../csv/source';
+import { csvWasmAvailable } from '../csv/wasm';
 import { systemError } from '../errors';
 import { formatDuration, formatRate } from '../format';
 import { mapFile } from '../mapping';
 import { addonAvailable } from '../native';
 import { Progress, defineCommand, handleInterrupts, prettySize, progressBytes } from './command';
 
-const METHODS = ['auto', 'bytewise', 'swar', 'avx2', 'avx512', 'neon', 'js', 'js-bytewise'] as const;
+const METHODS = ['auto', 'bytewise', 'swar', 'avx2', 'avx512', 'neon', 'wasm', 'js', 'js-bytewise'] as const;
 /** The 0.1 names, deprecated, accepted until 0.3.0. */
 const METHOD_ALIASES = { seed: 'bytewise', 'js-seed': 'js-bytewise' } as const;
 /** Files at least this large show progress on a terminal. */
@@ -128,12 +131,15 @@ export const command = defineCommand({
 does: digits build a number, ',' and '\\n' end it, other bytes are skipped, a final number without a
 newline is not added; 64-bit wrapping arithmetic. Prints the sum.
 
-Regular files are mapped (or read with --via read). Standard input, pipes, FIFOs, character
-devices and files whose size reads as 0 (such as /proc files) are read with read().
+Regular files are mapped or read with read() chunks: --via auto (the default) reads files of
+8 MiB or more and maps smaller ones; --time and --json say which source was taken and why. A
+native method splits the file over --threads threads (default: all cores). Standard input, pipes,
+FIFOs, character devices and files whose size reads as 0 (such as /proc files) are read with read().
 On a terminal, large inputs show their progress on stderr.`,
   options: {
-    method: { type: 'string', arg: 'M', choices: METHODS, aliases: METHOD_ALIASES, help: 'auto (default), bytewise, swar, avx2, avx512, neon, js or js-bytewise\n(default js where the native addon is not available)' },
-    via: { type: 'string', arg: 'V', choices: ['mmap', 'read'], help: 'mmap (default: map the file) or read (read() chunks;\nthe default where the native addon is not available)' },
+    method: { type: 'string', arg: 'M', choices: METHODS, aliases: METHOD_ALIASES, help: 'auto (default), bytewise, swar, avx2, avx512, neon, wasm, js or js-bytewise\n(default wasm where the native addon is not available)' },
+    via: { type: 'string', arg: 'V', choices: ['auto', 'mmap', 'read'], help: 'auto (default: by size), mmap (map the file) or read (read() chunks;\nthe default where the native addon is not available)' },
+    threads: { type: 'integer', arg: 'N', min: 1, max: 1024, help: 'threads a native method splits a regular file over (default: all cores)' },
     chunk: { type: 'size', min: 1, max: 2 ** 31 - 1, help: 'read() chunk size with --via read (default 1m), the parse window with mmap;\nbytes, or k, m, g units (64k, 1m, 2MiB)' },
     all: { type: 'boolean', help: 'run every method available here, print each sum and its speed' },
     time: { type: 'boolean', help: 'print the time and speed to stderr' },
@@ -145,26 +151,39 @@ On a terminal, large inputs show their progress on stderr.`,
     const input = inspect(positionals[0]);
     // Without the native addon (macOS, Windows, MMAPKIT_NO_ADDON=1) the defaults are the ones that run there.
     const native = values.method === undefined || values.via === undefined ? addonAvailable() : true;
-    if (!native) process.stderr.write('mmapkit csv-sum: the native addon is not available here, so the defaults are --method js --via read\n');
-    const method = (values.method ?? (native ? 'auto' : 'js')) as CsvMethod;
+    const fallback: CsvMethod = csvWasmAvailable() ? 'wasm' : 'js';
+    if (!native) process.stderr.write(`mmapkit csv-sum: the native addon is not available here, so the defaults are --method ${fallback} --via read\n`);
+    const method = (values.method ?? (native ? 'auto' : fallback)) as CsvMethod;
     const methods: CsvMethod[] = values.all ? csvMethods() : [method];
-    const requestedVia = (values.via ?? (native ? 'mmap' : 'read')) as 'mmap' | 'read';
+    const requestedVia = (values.via ?? (native ? 'auto' : 'read')) as 'auto' | 'mmap' | 'read';
+    const threads = values.threads as number | undefined;
     // Progress for streams and large files, on a terminal; not while the user types the input.
     const typing = input.fd !== null && isatty(input.fd);
     const progress = new Progress(tty && !values.quiet && !typing && (input.mapPath === null || (input.size ?? 0) >= PROGRESS_MIN_BYTES));
     handleInterrupts('csv-sum');
-    const results: { method: string; via: string; sum: string; seconds: number; gbPerSec: number }[] = [];
+    const results: { method: string; via: string; reason: string; threads: number; sum: string; seconds: number; gbPerSec: number }[] = [];
     let bytes = input.size ?? 0;
     // A stream can be read once: keep its bytes when every method must see them.
     let kept: Buffer | null = null;
     for (const method of methods) {
       const t0 = process.hrtime.bigint();
       let sum: bigint;
-      let via: string = requestedVia;
+      let via: string;
+      let reason = 'not a regular file';
+      let used = 1;
       if (input.mapPath !== null) {
-        sum = progress.enabled
-          ? await sumWithProgress(input, method, requestedVia, values.chunk, progress)
-          : csvSumFile(input.mapPath, { method, via: requestedVia, chunkSize: values.chunk });
+        if (progress.enabled) {
+          const src = chooseCsvSource(input.size!, requestedVia, addonAvailable());
+          sum = await sumWithProgress(input, method, src.via, values.chunk, progress);
+          via = src.via;
+          reason = `${src.reason}; one thread, in windows, to show progress`;
+        } else {
+          const d = csvSumFileDetails(input.mapPath, { method, via: requestedVia, chunkSize: values.chunk, threads });
+          sum = d.sum;
+          via = d.via;
+          reason = d.reason;
+          used = d.threads;
+        }
       } else if (kept !== null) {
         via = 'read';
         sum = csvSum(kept, { method });
@@ -188,16 +207,17 @@ On a terminal, large inputs show their progress on stderr.`,
       }
       progress.done();
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      results.push({ method, via, sum: sum.toString(), seconds, gbPerSec: seconds > 0 ? bytes / seconds / 1e9 : 0 });
+      results.push({ method, via, reason, threads: used, sum: sum.toString(), seconds, gbPerSec: seconds > 0 ? bytes / seconds / 1e9 : 0 });
     }
     const file = input.name;
     if (values.json) {
       process.stdout.write(JSON.stringify(values.all ? { file, bytes, results } : { file, bytes, ...results[0] }) + '\n');
     } else if (values.all) {
-      for (const r of results) process.stdout.write(`${r.method.padEnd(11)} ${r.sum}  ${formatDuration(r.seconds * 1e9)}  ${formatRate(r.gbPerSec * 1e9)}\n`);
+      for (const r of results) process.stdout.write(`${r.method.padEnd(11)} ${r.sum}  ${formatDuration(r.seconds * 1e9)}  ${formatRate(r.gbPerSec * 1e9)}  via ${r.via}, ${r.threads} thread${r.threads === 1 ? '' : 's'}\n`);
     } else {
       process.stdout.write(results[0].sum + '\n');
-      if (values.time) process.stderr.write(`${results[0].method} via ${results[0].via}: ${formatDuration(results[0].seconds * 1e9)}, ${formatRate(results[0].gbPerSec * 1e9)}\n`);
+      const r = results[0];
+      if (values.time) process.stderr.write(`${r.method} via ${r.via} (${r.reason}), ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${formatDuration(r.seconds * 1e9)}, ${formatRate(r.gbPerSec * 1e9)}\n`);
     }
     const distinct = new Set(results.map((r) => r.sum));
     return distinct.size === 1 ? 0 : 1;

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { evictFile, fileResidency, touchFile, type FileResidency } from '../files';
+import { evictFileAsync, fileResidency, touchFileAsync, type FileResidency } from '../files';
 import { pageSize } from '../mapping';
 import { Progress, cliUsageError, defineCommand, handleInterrupts, prettySize } from './command';
 
@@ -148,8 +148,9 @@ On a terminal, long walks show their progress on stderr.`,
     for (let i = 0; i < w.files.length; i++) {
       const f = w.files[i];
       try {
-        if (values.touch) touchFile(f);
-        else if (values.evict) evictFile(f);
+        // Off the main thread (touch on every core), so Ctrl-C and the progress line stay live.
+        if (values.touch) await touchFileAsync(f);
+        else if (values.evict) await evictFileAsync(f);
         results.push(fileResidency(f, { vector: values.verbose }));
       } catch (err) {
         progress.done();

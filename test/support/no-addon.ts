@@ -35,6 +35,10 @@ out.csv = {
   jsBytewise: String(mk.csvSum(text, { method: 'js-bytewise' })),
   chunks: String(summer.sum),
   fileViaRead: String(mk.csvSumFile(csvFile, { method: 'js', via: 'read' })),
+  // Without the addon 'auto' is the WebAssembly kernel, and a file is read through Node.
+  auto: String(mk.csvSum(text)),
+  wasm: String(mk.csvSum(text, { method: 'wasm' })),
+  fileAuto: String(mk.csvSumFile(csvFile)),
 };
 // Every kind of native call refuses with ERR_MMAPKIT_UNSUPPORTED.
 const calls = {
@@ -45,8 +49,7 @@ const calls = {
   createMemfd: () => mk.createMemfd('no-addon'),
   futexWake: () => mk.futexWake(new Int32Array(new SharedArrayBuffer(4)), 0),
   fileResidency: () => mk.fileResidency(csvFile),
-  csvSum: () => mk.csvSum(text),
-  csvSumFile: () => mk.csvSumFile(csvFile, { method: 'js' }),
+  csvSumFile: () => mk.csvSumFile(csvFile, { method: 'js', via: 'mmap' }),
   scanByteSum: () => mk.scanByteSum(text),
   openRegisterWindow: () => mk.openRegisterWindow({ path: csvFile, offset: 0, length: 4 }),
   fullBarrier: () => mk.fullBarrier(),
@@ -66,14 +69,14 @@ export const PROBE_CSV_SUM = '853';
 export function assertNoAddonProbe(json: string, reason: RegExp): void {
   const out = JSON.parse(json);
   expect(out.addonAvailable).toBe(false);
-  expect(out.csvMethods).toEqual(['js', 'js-bytewise']);
+  expect(out.csvMethods).toEqual(['wasm', 'js', 'js-bytewise']);
   expect(out.scenarios).toEqual({ uart: true, doorbell: true, byteLanes: true, portio: true, volatile: true, gpio: true, edu: true });
   expect(out.vm['csv-sum']).toMatchObject({ sum: 847, faults: 1 });
   expect(out.vm['private-shared']).toMatchObject({ cowCopies: 1, a: [65, 120, 67, 10], b: [65, 66, 67, 10] });
   expect(out.vm['tlb-reach']).toMatchObject({ reachBytes: 262144, missesOver64Pages: 0 });
   expect(Object.keys(out.vm)).toEqual(['csv-sum', 'nine-thousand', 'private-shared', 'anon-1mib', 'tlb-reach']);
   expect(out.gpio).toEqual({ high: [1, 1], driven: 0, pin14: 'TXD0' });
-  expect(out.csv).toEqual({ bytewiseOverSim: PROBE_CSV_SUM, js: PROBE_CSV_SUM, jsBytewise: PROBE_CSV_SUM, chunks: PROBE_CSV_SUM, fileViaRead: PROBE_CSV_SUM });
+  expect(out.csv).toEqual({ bytewiseOverSim: PROBE_CSV_SUM, js: PROBE_CSV_SUM, jsBytewise: PROBE_CSV_SUM, chunks: PROBE_CSV_SUM, fileViaRead: PROBE_CSV_SUM, auto: PROBE_CSV_SUM, wasm: PROBE_CSV_SUM, fileAuto: PROBE_CSV_SUM });
   const platform = `${process.platform}-${process.arch}`;
   for (const [name, e] of Object.entries(out.errors as Record<string, { code?: string; isMmapkitError?: boolean; message?: string; returned?: boolean }>)) {
     expect(e.returned, `${name} returned`).toBeUndefined();

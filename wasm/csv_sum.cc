@@ -1,0 +1,248 @@
+// The CSV-sum kernel for WebAssembly with SIMD128, with the same semantics as the seed loop (see
+// lib/csv.ts): SIMD128 classifies each 64-byte block into digit and separator masks, and the
+// fields are then added one per separator, 8 digits at a time, as words whose bytes are summed per
+// position and weighted by powers of ten once every few thousand fields. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which ships
+// in the package; lib/csv/wasm.ts loads it.
+//
+// Interface (all offsets into the module's memory):
+//   csv_buffer()  the input area (csv_capacity() bytes): the caller copies a chunk there
+//   csv_state()   two little-endian u64: the sum and the open number, kept across calls
+//   csv_run(n)    sums the first n bytes of the input area into the state
+#include <stddef.h>
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+namespace mmapkit::sys {
+
+struct CsvState {
+  uint64_t sum = 0;
+  uint64_t x = 0;
+};
+
+namespace {
+
+constexpr uint64_t Pow10(int k) { return k == 0 ? 1 : 10 * Pow10(k - 1); }
+
+struct Pow10Table {
+  uint64_t v[65];
+};
+constexpr Pow10Table MakePow10() {
+  Pow10Table t{};
+  for (int k = 0; k <= 64; ++k) t.v[k] = Pow10(k);
+  return t;
+}
+constexpr Pow10Table kPow10 = MakePow10();
+#define kCsvPow10 kPow10.v
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+
+inline uint64_t LoadLE64(const uint8_t* p) {
+  uint64_t w;
+  __builtin_memcpy(&w, p, 8);
+  return w;
+}
+
+inline uint64_t Parse8(uint64_t v) {
+  v = v * 10 + (v >> 8);
+  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+      32;
+  return v;
+}
+
+inline uint64_t TailValue8(const uint8_t* block, unsigned L) {
+  const uint64_t lo = LoadLE64(block + 56) ^ (kOnes * '0');
+  return Parse8(L >= 8 ? lo : lo & ~(~0ULL >> (8 * L)));
+}
+
+inline uint64_t TailValue(const uint8_t* block, unsigned L) {
+  const uint64_t lo = LoadLE64(block + 56) ^ (kOnes * '0');
+  const uint64_t hi = LoadLE64(block + 48) ^ (kOnes * '0');
+  const uint64_t lomask = L >= 8 ? ~0ULL : ~(~0ULL >> (8 * L));
+  const uint64_t himask = L >= 16 ? ~0ULL : (L > 8 ? ~(~0ULL >> (8 * (L - 8))) : 0);
+  return Parse8(hi & himask) * 100000000ULL + Parse8(lo & lomask);
+}
+
+struct CompactTable {
+  uint8_t idx[256][16];
+};
+
+constexpr CompactTable MakeCompactTable() {
+  CompactTable t{};
+  for (int m = 0; m < 256; ++m) {
+    int o = 0;
+    for (int k = 0; k < 8; ++k)
+      if (m >> k & 1) t.idx[m][o++] = static_cast<uint8_t>(k);
+    for (; o < 16; ++o) t.idx[m][o] = 0x80;
+  }
+  return t;
+}
+
+constexpr CompactTable kCompactTable = MakeCompactTable();
+
+// Masks of a 64-byte block: D (bit i: byte i is '0'..'9') and S (bit i: byte i is ',' or '\n').
+static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S) {
+  const v128_t zero = wasm_i8x16_splat('0'), nine = wasm_i8x16_splat(9);
+  const v128_t comma = wasm_i8x16_splat(','), nl = wasm_i8x16_splat('\n');
+  uint64_t dm = 0, sm = 0;
+  for (int k = 0; k < 4; ++k) {
+    const v128_t b = wasm_v128_load(p + 16 * k);
+    dm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_u8x16_le(wasm_i8x16_sub(b, zero), nine))) << (16 * k);
+    sm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_v128_or(wasm_i8x16_eq(b, comma), wasm_i8x16_eq(b, nl)))) << (16 * k);
+  }
+  *D = dm;
+  *S = sm;
+}
+
+static inline void SeedBytes(const uint8_t* p, size_t n, uint64_t& sum, uint64_t& x) {
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned c = p[i];
+    if (c - '0' < 10u) {
+      x = x * 10 + (c - '0');
+    } else if (c == ',' || c == '\n') {
+      sum += x;
+      x = 0;
+    }
+  }
+}
+
+// The low 8 * L bits cleared (the L digits of a field sit in the top L bytes of the word).
+struct FieldMasks {
+  uint64_t m[9];
+};
+constexpr FieldMasks MakeFieldMasks() {
+  FieldMasks t{};
+  t.m[0] = 0;
+  for (int L = 1; L < 8; ++L) t.m[L] = ~(~0ULL >> (8 * L));
+  t.m[8] = ~0ULL;
+  return t;
+}
+constexpr FieldMasks kFieldMasks = MakeFieldMasks();
+
+// The digits of fields of at most 8 digits are summed as words: each field's digit values are
+// loaded as one little-endian word right-aligned at its separator (the bytes before it masked to
+// 0), and since the conversion to a number is linear, the words' bytes are summed per position in
+// 16-bit lanes (even and odd bytes apart) and weighted by powers of ten only when the lanes are
+// flushed, every kFlushFields fields: no multiply per field.
+constexpr unsigned kFlushFields = 4096;  // 4096 * 9 < 2^16
+constexpr uint64_t kEven = 0x00FF00FF00FF00FFULL;
+
+struct DigitAcc {
+  uint64_t even = 0, odd = 0;
+  unsigned fields = 0;
+  uint64_t Flush() {
+    uint64_t v = 0;
+    for (int j = 0; j < 4; ++j) {
+      v += ((even >> (16 * j)) & 0xffff) * kCsvPow10[7 - 2 * j];
+      v += ((odd >> (16 * j)) & 0xffff) * kCsvPow10[6 - 2 * j];
+    }
+    even = odd = 0;
+    fields = 0;
+    return v;
+  }
+};
+
+// Adds the L digits that end just before q[end] (all digits; q[end - 8 .. end) readable); fields
+// of more than 8 digits are converted byte by byte into sum.
+static inline void AddField(const uint8_t* q, unsigned end, unsigned L, DigitAcc& acc, uint64_t& sum) {
+  if (L <= 8) {
+    const uint64_t w = (LoadLE64(q + end - 8) ^ (kOnes * '0')) & kFieldMasks.m[L];
+    acc.even += w & kEven;
+    acc.odd += (w >> 8) & kEven;
+    if (++acc.fields == kFlushFields) sum += acc.Flush();
+    return;
+  }
+  uint64_t v = 0;
+  for (unsigned i = end - L; i < end; ++i) v = v * 10 + (q[i] - '0');
+  sum += v;
+}
+
+// Keeps the bytes of keep, in order, then zero bytes (neither digits nor separators).
+static inline void Compact(const uint8_t* p, uint64_t keep, uint8_t* out) {
+  for (int k = 0; k < 4; ++k) wasm_v128_store(out + 16 * k, wasm_i64x2_splat(0));
+  size_t o = 0;
+  for (int c = 0; c < 8; ++c) {
+    const unsigned m = static_cast<unsigned>(keep >> (8 * c)) & 0xff;
+    const v128_t v = wasm_v128_load64_zero(p + 8 * c);
+    wasm_v128_store64_lane(out + o, wasm_i8x16_swizzle(v, wasm_v128_load(kCompactTable.idx[m])), 0);
+    o += static_cast<size_t>(__builtin_popcount(m));
+  }
+}
+
+// One field (number) per step: the separators of each 64-byte block are walked with ctz, and the
+// digits before each are added as one word (see DigitAcc). Bytes other than digits and separators are
+// squeezed out first. The number open at the block's end is carried into the next.
+// p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its separator).
+static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
+  uint64_t sum = st->sum, x = st->x;
+  DigitAcc acc;
+  alignas(16) uint8_t squeezed[8 + 64 + 16] = {};
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const uint8_t* b = p + i;
+    uint64_t D, S;
+    Masks(b, &D, &S);
+    if (S == 0) {
+      SeedBytes(b, 64, sum, x);
+      continue;
+    }
+    const unsigned last = 63u - static_cast<unsigned>(__builtin_clzll(S));
+    const uint64_t keep = D | S;
+    const uint8_t* q = b;
+    uint64_t s = S;
+    if (keep != ~0ULL) {
+      Compact(b, keep, squeezed + 8);
+      q = squeezed + 8;
+      uint64_t D2;
+      Masks(q, &D2, &s);
+    }
+    // The first field continues the carried number.
+    unsigned pos = static_cast<unsigned>(__builtin_ctzll(s));
+    sum += x * kCsvPow10[pos];
+    AddField(q, pos, pos, acc, sum);
+    unsigned prev = pos;
+    s &= s - 1;
+    while (s != 0) {
+      pos = static_cast<unsigned>(__builtin_ctzll(s));
+      AddField(q, pos, pos - prev - 1, acc, sum);
+      prev = pos;
+      s &= s - 1;
+    }
+    const unsigned tail = 63u - last;
+    if (keep == ~0ULL && tail <= 8) {
+      x = TailValue8(b, tail);
+    } else if (keep == ~0ULL && tail <= 16) {
+      x = TailValue(b, tail);
+    } else {
+      x = 0;
+      for (unsigned t = last + 1; t < 64; ++t) {
+        const unsigned c = b[t] - '0';
+        if (c < 10u) x = x * 10 + c;
+      }
+    }
+  }
+  sum += acc.Flush();
+  SeedBytes(p + i, n - i, sum, x);
+  st->sum = sum;
+  st->x = x;
+}
+
+}  // namespace
+}  // namespace mmapkit::sys
+
+namespace {
+constexpr size_t kCapacity = size_t{1} << 20;
+// 16 bytes before the input: the first field of a chunk is read as a word ending at its separator.
+alignas(16) uint8_t g_area[16 + kCapacity + 64];
+uint8_t* const g_input = g_area + 16;
+mmapkit::sys::CsvState g_state;
+}  // namespace
+
+extern "C" {
+__attribute__((export_name("csv_buffer"))) uint8_t* csv_buffer() { return g_input; }
+__attribute__((export_name("csv_capacity"))) uint32_t csv_capacity() { return kCapacity; }
+__attribute__((export_name("csv_state"))) mmapkit::sys::CsvState* csv_state() { return &g_state; }
+__attribute__((export_name("csv_run"))) void csv_run(uint32_t n) {
+  mmapkit::sys::FieldSum(g_input, n > kCapacity ? kCapacity : n, &g_state);
+}
+}
