@@ -23,6 +23,8 @@ export {
 export * from './files';
 export * from './shm';
 export * from './regs';
+export * from './uio';
+export { watchReadable, type FdWatcher, type WatchReadableOptions } from './fdwatch';
 export * from './drivers';
 export * from './sim';
 export * from './gpio';
