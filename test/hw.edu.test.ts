@@ -27,7 +27,7 @@ let wallMs = 0;
 /** Compiles the modules the guest needs into DIST (fresh each run). */
 function buildGuestDist(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts', 'lib/mapping.ts', 'lib/drivers/cmos.ts', 'lib/uio.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
+  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts', 'lib/mapping.ts', 'lib/drivers/cmos.ts', 'lib/uio.ts', 'lib/cli/uio.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
   fs.rmSync(DIST, { recursive: true, force: true });
   try {
     execFileSync(process.execPath, [tsc, '--outDir', DIST, '--rootDir', 'lib', '--target', 'ES2022', '--module', 'commonjs',
@@ -287,6 +287,13 @@ describe('QEMU x86-64 guest: the edu interrupt through UIO (uio_pci_generic)', (
     expect(r.noMap.message).toContain('has no map 1');
     expect(r.unprivileged).toMatchObject({ threw: true, code: 'EACCES' });
     expect(r.unprivileged.message).toMatch(/^EACCES: permission denied, open '\/dev\/uio0'\n.*udev rule/);
+  });
+
+  it('mmapkit uio edu finds edu by its PCI ID and answers right (12!, 50 interrupts counted)', (ctx) => {
+    const r = result(ctx, 'uio.cli');
+    expect(r.status, String(r.stderr)).toBe(0);
+    expect(r.run).toMatchObject({ n: 12, factorial: 479001600, expected: 479001600, raised: 50, counted: 50, gaps: 0, ok: true });
+    expect((r.run as Record<string, string>).backend).toMatch(/^uio0 \(uio_pci_generic 0000:/);
   });
 
   it('close() rejects a pending wait with ERR_MMAPKIT_CLOSED and is idempotent', (ctx) => {

@@ -158,7 +158,16 @@ module.exports = async function runUio({ dist, emit, bdf }) {
       return JSON.parse(r.stdout.trim());
     })(),
   }));
+  // The command line in a child process: its own open of /dev/uioN, found by edu's PCI ID.
+  await step('uio.cli', () => {
+    const cli = path.join(dist, 'cli', 'uio.js');
+    if (!fs.existsSync(cli)) return { missing: true };
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(cli)}).run(process.argv.slice(1)).then((c) => { process.exitCode = c; })`,
+      'edu', '--n', '12', '--raise', '50', '--json'], { encoding: 'utf8' });
+    return { status: r.status, run: r.stdout ? JSON.parse(r.stdout) : null, stderr: r.stderr };
+  });
   await step('uio.close', async () => {
+    dev.takeInterrupt(); // the count moved with the command line's interrupts: catch up first
     dev.enableInterrupt();
     const pending = errorOf(() => dev.waitInterrupt());
     dev.close();
