@@ -150,6 +150,10 @@ export function watchReadable(fd: number, onReadable: (error?: Error) => void, o
   const start = opts.start === undefined ? true : toBool(opts.start, 'options.start');
   const onCallbackError = opts.onCallbackError === undefined ? undefined : toFunction<(e: unknown) => void>(opts.onCallbackError, 'options.onCallbackError');
   const b = binding();
+  // libuv is Node's: Bun and Deno load the addon but have no libuv loop to poll on.
+  const versions = process.versions as Record<string, string | undefined>;
+  const runtime = versions.bun !== undefined ? 'Bun' : versions.deno !== undefined ? 'Deno' : undefined;
+  if (runtime) throw usageError('ERR_MMAPKIT_UNSUPPORTED', `watchReadable() needs Node's libuv event loop, which ${runtime} does not have`);
   let watcher: Watcher | undefined;
   const report = (err: unknown): void => {
     try {

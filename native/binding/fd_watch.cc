@@ -18,9 +18,30 @@
 #include <napi.h>
 #include <node_api.h>
 #include <unistd.h>
-#include <uv.h>
 
 #include <cerrno>
+#include <cstdlib>
+
+// The few libuv calls used here, declared rather than taken from uv.h: the prebuilt binaries are
+// compiled against the Node-API headers alone (which have no uv.h). These are libuv 1.x's stable
+// ABI; the poll handle is opaque memory of uv_handle_size(UV_POLL) bytes whose first member is
+// libuv's public `void* data`. Node exports these symbols to addons.
+extern "C" {
+typedef struct uv_handle_s uv_handle_t;
+typedef struct uv_poll_s uv_poll_t;
+typedef void (*uv_poll_cb)(uv_poll_t* handle, int status, int events);
+typedef void (*uv_close_cb)(uv_handle_t* handle);
+size_t uv_handle_size(int type);
+int uv_poll_init(uv_loop_s* loop, uv_poll_t* handle, int fd);
+int uv_poll_start(uv_poll_t* handle, int events, uv_poll_cb cb);
+int uv_poll_stop(uv_poll_t* handle);
+void uv_close(uv_handle_t* handle, uv_close_cb cb);
+void uv_ref(uv_handle_t* handle);
+void uv_unref(uv_handle_t* handle);
+int uv_has_ref(const uv_handle_t* handle);
+}
+constexpr int kUvPoll = 8;      // UV_POLL in enum uv_handle_type
+constexpr int kUvReadable = 1;  // UV_READABLE in enum uv_poll_event
 
 #include "binding/errors.h"
 #include "binding/module.h"
@@ -31,7 +52,7 @@ namespace {
 class FdWatcher;
 
 struct Watch {
-  uv_poll_t poll;
+  uv_poll_t* poll = nullptr;            // malloc'ed, uv_handle_size(UV_POLL) bytes
   napi_env env = nullptr;
   int fd = -1;                          // our duplicate; -1 once closed
   napi_async_context context = nullptr;
@@ -41,8 +62,12 @@ struct Watch {
   bool closing = false;
 };
 
+Watch* DataOf(void* handle) { return *static_cast<Watch**>(handle); }
+uv_handle_t* Handle(Watch* w) { return reinterpret_cast<uv_handle_t*>(w->poll); }
+
 void OnClosed(uv_handle_t* handle) {
-  Watch* w = static_cast<Watch*>(handle->data);
+  Watch* w = DataOf(handle);
+  std::free(handle);
   // Removing the hook also tells a shutting-down environment that this watcher is done.
   if (w->hook != nullptr) napi_remove_async_cleanup_hook(w->hook);
   delete w;
@@ -57,7 +82,7 @@ void Shut(Watch* w, bool destroy_context) {
   if (w->context != nullptr && destroy_context) napi_async_destroy(w->env, w->context);
   w->context = nullptr;
   // uv_close stops the poll (removes the descriptor from epoll) before the descriptor is closed.
-  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosed);
+  uv_close(Handle(w), OnClosed);
   if (w->fd >= 0) close(w->fd);
   w->fd = -1;
 }
@@ -79,7 +104,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "FdWatcher expects (fd: number, callback: function)");
     }
     int fd = info[0].As<Napi::Number>().Int32Value();
-    uv_loop_t* loop = nullptr;
+    uv_loop_s* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
       ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED", "This runtime gives native code no libuv event loop to watch a file descriptor on");
     }
@@ -92,13 +117,15 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     // uv_poll_init adds the descriptor to epoll once to check that it can be polled (a regular
     // file cannot: EPERM) and sets O_NONBLOCK on the open file. On failure the handle was never
     // registered with the loop, so it can be freed at once.
-    int err = uv_poll_init(loop, &w->poll, dup);
+    w->poll = static_cast<uv_poll_t*>(std::calloc(1, uv_handle_size(kUvPoll)));
+    int err = w->poll == nullptr ? -ENOMEM : uv_poll_init(loop, w->poll, dup);
     if (err != 0) {
       close(dup);
+      std::free(w->poll);
       delete w;
       ThrowSystemError(env, -err, "epoll_ctl");
     }
-    w->poll.data = w;
+    *reinterpret_cast<Watch**>(w->poll) = w;  // the handle's `data`
     // The callback is a property of the object, not a reference of its own: a paused watcher
     // that nobody uses is then garbage, callback and all.
     info.This().As<Napi::Object>().DefineProperty(Napi::PropertyDescriptor::Value("onPoll", info[1], napi_default));
@@ -125,7 +152,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   }
 
   static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-    Watch* w = static_cast<Watch*>(handle->data);
+    Watch* w = DataOf(handle);
     if (w->closing || w->owner == nullptr) return;
     napi_env env = w->env;
     if (status < 0) {
@@ -160,7 +187,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   Napi::Value Start(const Napi::CallbackInfo& info) {
     CheckOpen(info.Env());
     if (!w_->polling) {
-      int err = uv_poll_start(&w_->poll, UV_READABLE, OnPoll);
+      int err = uv_poll_start(w_->poll, kUvReadable, OnPoll);
       if (err != 0) ThrowSystemError(info.Env(), -err, "epoll_ctl");
       w_->polling = true;
       Ref();
@@ -170,7 +197,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     if (w_ != nullptr && w_->polling) {
-      uv_poll_stop(&w_->poll);
+      uv_poll_stop(w_->poll);
       w_->polling = false;
       Unref();
     }
@@ -190,7 +217,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   // setRef(bool): whether the watcher keeps the event loop alive while polling.
   Napi::Value SetRef(const Napi::CallbackInfo& info) {
     if (w_ != nullptr) {
-      uv_handle_t* h = reinterpret_cast<uv_handle_t*>(&w_->poll);
+      uv_handle_t* h = Handle(w_);
       if (info.Length() > 0 && info[0].ToBoolean().Value()) uv_ref(h);
       else uv_unref(h);
     }
@@ -198,7 +225,7 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
   }
 
   Napi::Value HasRef(const Napi::CallbackInfo& info) {
-    bool r = w_ != nullptr && uv_has_ref(reinterpret_cast<uv_handle_t*>(&w_->poll)) != 0;
+    bool r = w_ != nullptr && uv_has_ref(Handle(w_)) != 0;
     return Napi::Boolean::New(info.Env(), r);
   }
 
