@@ -170,6 +170,21 @@ export interface CsvAsyncBinding {
   cancelJob(token: object): void;
 }
 
+/** A native descriptor watcher (native/binding/fd_watch.cc): a uv_poll_t on its own duplicate of the fd. */
+export interface NativeFdWatcher {
+  start(): void;
+  stop(): void;
+  close(): void;
+  setRef(on: boolean): void;
+  hasRef(): boolean;
+}
+
+/** native/binding/fd_watch.cc: readability of a descriptor, reported on the event loop. */
+export interface FdWatchBinding {
+  /** Watches `fd` (a duplicate of it); `onReadable` runs on the main thread with libuv's status (0, or a negative errno). */
+  FdWatcher: new (fd: number, onReadable: (status: number) => void) => NativeFdWatcher;
+}
+
 /** An open register window (regsOpen()): the accessors of RegisterIO, block reads, close. */
 export interface NativeWindow extends Omit<RegisterIO, 'size' | 'writable'> {
   /** count consecutive registers of `width` bits into a new typed array, guarded. */
@@ -223,4 +238,4 @@ export interface PortioBinding {
 }
 
 /** Everything the addon exports. */
-export interface Binding extends ErrorsBinding, ConstantsBinding, MappingBinding, FilesBinding, FutexBinding, CsvBinding, CsvAsyncBinding, RegsBinding, PortioBinding {}
+export interface Binding extends ErrorsBinding, ConstantsBinding, MappingBinding, FilesBinding, FutexBinding, CsvBinding, CsvAsyncBinding, FdWatchBinding, RegsBinding, PortioBinding {}

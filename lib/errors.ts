@@ -94,6 +94,10 @@ export const ERROR_TABLE = {
   ERR_MMAPKIT_NOT_MAPPABLE: sentence('MmapkitError'),
   ERR_MMAPKIT_GPIO_NOT_OUTPUT: sentence('MmapkitError'),
   ERR_MMAPKIT_INTERRUPTED: sentence('MmapkitError'),
+  /** A descriptor that epoll refuses to watch (a regular file, a directory). */
+  ERR_MMAPKIT_NOT_POLLABLE: sentence('MmapkitError'),
+  /** A device that is not a UIO device (/dev/uioN). */
+  ERR_MMAPKIT_NOT_UIO: sentence('MmapkitError'),
   /** A job cancelled through its AbortSignal (its name is 'AbortError', as Node's). */
   ABORT_ERR: sentence('MmapkitError'),
   /** A broken internal invariant of the simulator: a bug in mmapkit, never a user's mistake. */

@@ -42,6 +42,8 @@ export * from './shm';
 // ------------------------------------------------------------------------------------------------
 // Device registers: register windows, barriers, port I/O, and drivers written against RegisterIO.
 export * from './regs';
+export * from './uio';
+export { watchReadable, type FdWatcher, type WatchReadableOptions } from './fdwatch';
 export * from './drivers';
 
 // ------------------------------------------------------------------------------------------------

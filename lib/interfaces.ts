@@ -71,3 +71,37 @@ export interface MemoryView {
   store32(offset: number, value: number): void;
   store64(offset: number, value: bigint): void;
 }
+
+/** Options of {@link InterruptSource.waitInterrupt} and {@link InterruptSource.interrupts}. */
+export interface WaitInterruptOptions {
+  /** Gives up when this signal aborts: the promise rejects with the signal's reason (an AbortError). */
+  signal?: AbortSignal;
+  /** Gives up after this many milliseconds: rejects with ERR_MMAPKIT_TIMEOUT. Default: no limit. */
+  timeout?: number;
+  /** Re-enables (unmasks) the interrupt before waiting, as {@link InterruptSource.enableInterrupt}. Default false. */
+  reenable?: boolean;
+}
+
+/**
+ * A device's interrupt as a running count, the way Linux UIO reports it. Native: /dev/uioN (a
+ * 4-byte read returns the count; writing 1 re-enables the interrupt). Simulated: a device's
+ * simulated interrupt line with the same masking rules as uio_pci_generic.
+ *
+ * The count is the total number of interrupts the source has seen. Each wait returns the count at
+ * that moment: a jump of more than one from the previous value means interrupts arrived that no
+ * wait saw separately (missed interrupts show as gaps).
+ */
+export interface InterruptSource {
+  /** The count the last read returned (0 before the first). */
+  readonly count: number;
+  /** Unmasks the interrupt (UIO: writes 1). uio_pci_generic masks it after each interrupt. */
+  enableInterrupt(): void;
+  /** Masks the interrupt (UIO: writes 0). */
+  disableInterrupt(): void;
+  /** The new count if an interrupt arrived since the last read, else undefined. Never waits. */
+  takeInterrupt(): number | undefined;
+  /** Resolves with the count once an interrupt arrives (at once if one arrived since the last read). */
+  waitInterrupt(options?: WaitInterruptOptions): Promise<number>;
+  /** Yields the count for each interrupt (or batch of interrupts) until the signal aborts. */
+  interrupts(options?: WaitInterruptOptions): AsyncIterableIterator<number>;
+}

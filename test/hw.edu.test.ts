@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 const ROOT = path.resolve(__dirname, '..');
 const RIG = path.join(ROOT, 'scripts', 'qemu', 'x86');
 // Per run, so that two test runs at once do not pull the guest's modules out from under each other.
-const DIST = path.join(ROOT, '.cache', 'qemu-x86', `dist-${process.pid}`);
+// Inside the repository itself (not under .cache, which may be a symlink to another tree): node
+// resolves a module's real path, and the addon is looked up from there.
+const DIST = path.join(ROOT, 'build-qemu-x86', `dist-${process.pid}`);
 
 type Result = Record<string, unknown> & { name: string };
 const results = new Map<string, Result>();
@@ -25,7 +27,7 @@ let wallMs = 0;
 /** Compiles the modules the guest needs into DIST (fresh each run). */
 function buildGuestDist(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts', 'lib/mapping.ts', 'lib/drivers/cmos.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
+  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts', 'lib/mapping.ts', 'lib/drivers/cmos.ts', 'lib/uio.ts', 'lib/cli/uio.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
   fs.rmSync(DIST, { recursive: true, force: true });
   try {
     execFileSync(process.execPath, [tsc, '--outDir', DIST, '--rootDir', 'lib', '--target', 'ES2022', '--module', 'commonjs',
@@ -215,5 +217,88 @@ describe('QEMU x86-64 guest with the edu device', () => {
   it('reads the CMOS seconds with ioperm and in/out instructions and sees them change', (ctx) => {
     const r = result(ctx, 'cmos.ioperm');
     expect(r.second).not.toBe(r.first);
+  });
+});
+
+// The end of the guest run: edu bound to uio_pci_generic, its interrupt through mmapkit's UIO API
+// (scripts/qemu/x86/guest-uio.js).
+describe('QEMU x86-64 guest: the edu interrupt through UIO (uio_pci_generic)', () => {
+  it('loads uio.ko and uio_pci_generic.ko and binds edu to uio_pci_generic', (ctx) => {
+    expect(result(ctx, 'uio.modules').modules).toEqual(expect.arrayContaining(['uio', 'uio_pci_generic']));
+    expect(result(ctx, 'uio.bind').driver).toBe('uio_pci_generic');
+  });
+
+  it('lists the UIO device with its name, PCI function and BAR0 map', (ctx) => {
+    const devices = result(ctx, 'uio.list').devices as Array<Record<string, unknown>>;
+    const bdf = result(ctx, 'find').bdf;
+    const dev = devices.find((d) => d.pci === bdf);
+    expect(dev).toMatchObject({ name: 'uio_pci_generic', path: `/dev/${String(dev?.id)}` });
+    expect(dev!.maps).toEqual([expect.objectContaining({ index: 0, addr: result(ctx, 'find').bar0Start, size: 0x100000 })]);
+  });
+
+  it('maps UIO map 0 (BAR0 through /dev/uioN) and reads the ID', (ctx) => {
+    expect(result(ctx, 'uio.map')).toMatchObject({ size: 0x100000, id: EDU_ID, offset: '0x0' });
+  });
+
+  it('computes 10! = 3628800 by interrupt: one STATUS read before the start, no polling after it', (ctx) => {
+    const r = result(ctx, 'uio.factorial');
+    expect(r).toMatchObject({ n: 10, value: 3628800, irqStatus: 1, irqStatusAfter: 0 });
+    expect(r.count).toBe((r.sysEventBefore as number) + 1);
+    expect(r.sysEventAfter).toBe(r.count);
+    // busy check (STATUS), stale IRQ_STATUS, IRQ_STATUS after the interrupt, FACTORIAL: 4 reads.
+    expect(r.statusReads).toBe(1);
+    expect(r.totalReads).toBe(4);
+  });
+
+  it('counts 100 interrupts raised in a row through IRQ_RAISE (0x60), with no gaps', (ctx) => {
+    const r = result(ctx, 'uio.burst');
+    expect(r).toMatchObject({ n: 100, gaps: 0 });
+    expect((r.last as number) - (r.first as number)).toBe(99);
+    expect(r.sysEvent).toBe(r.last);
+    const l = r.latencyUs as Record<string, number>;
+    console.log(`edu interrupts under TCG: ${r.n} in ${(r.totalMs as number).toFixed(1)} ms (${(r.perSecond as number).toFixed(0)}/s); ` +
+      `raise-to-resolve latency min ${l.min.toFixed(0)} µs, median ${l.median.toFixed(0)} µs, p99 ${l.p99.toFixed(0)} µs`);
+  });
+
+  it('shows interrupts nobody waited for as a gap in the count', (ctx) => {
+    const r = result(ctx, 'uio.gap');
+    expect((r.after as number) - (r.before as number)).toBe(2);
+  });
+
+  it('yields one count per interrupt from the async iterator (re-enabling before each wait)', (ctx) => {
+    const seen = result(ctx, 'uio.iterator').seen as number[];
+    expect(seen).toHaveLength(3);
+    expect([seen[1] - seen[0], seen[2] - seen[1]]).toEqual([1, 1]);
+  });
+
+  it('times out with ERR_MMAPKIT_TIMEOUT and aborts with the signal', (ctx) => {
+    expect(result(ctx, 'uio.timeout')).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_TIMEOUT', message: 'No interrupt from /dev/uio0 within 200 ms' });
+    expect(result(ctx, 'uio.timeout').waitedMs as number).toBeGreaterThanOrEqual(200);
+    expect(result(ctx, 'uio.abort')).toMatchObject({ threw: true, errName: 'AbortError' });
+  });
+
+  it('reports a missing device, a file that is not UIO, a missing map and a permission problem', (ctx) => {
+    const r = result(ctx, 'uio.errors') as Record<string, Record<string, unknown>>;
+    expect(r.missing).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_DEVICE' });
+    expect(r.missing.message).toMatch(/^No such UIO device: uio7 .*UIO devices here: uio0 \(uio_pci_generic 0000:/);
+    expect(r.notUio).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_NOT_UIO' });
+    expect(r.notUio.message).toMatch(/^'\/dev\/null' is not a UIO device/);
+    expect(r.noMap).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_DEVICE' });
+    expect(r.noMap.message).toContain('has no map 1');
+    expect(r.unprivileged).toMatchObject({ threw: true, code: 'EACCES' });
+    expect(r.unprivileged.message).toMatch(/^EACCES: permission denied, open '\/dev\/uio0'\n.*udev rule/);
+  });
+
+  it('mmapkit uio edu finds edu by its PCI ID and answers right (12!, 50 interrupts counted)', (ctx) => {
+    const r = result(ctx, 'uio.cli');
+    expect(r.status, String(r.stderr)).toBe(0);
+    expect(r.run).toMatchObject({ n: 12, factorial: 479001600, expected: 479001600, raised: 50, counted: 50, gaps: 0, ok: true });
+    expect((r.run as Record<string, string>).backend).toMatch(/^uio0 \(uio_pci_generic 0000:/);
+  });
+
+  it('close() rejects a pending wait with ERR_MMAPKIT_CLOSED and is idempotent', (ctx) => {
+    const r = result(ctx, 'uio.close') as Record<string, Record<string, unknown>>;
+    expect(r.pending).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_CLOSED' });
+    expect(r.after).toMatchObject({ threw: true, code: 'ERR_MMAPKIT_CLOSED' });
   });
 });

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, string> = {
   devmem: 'devmem',
   gpio: 'gpio',
   sim: 'sim',
+  uio: 'uio',
 };
 
 function available(): Record<string, Command> {

@@ -13,10 +13,12 @@
  *   0x64 IRQ_ACK   WO  clears bits in IRQ_STATUS; the line drops when it reaches 0
  *   0x80/0x88/0x90/0x98 DMA source, destination, count, command (64-bit)
  */
-import type { RegisterIO } from '../interfaces';
+import type { InterruptSource, RegisterIO, WaitInterruptOptions } from '../interfaces';
 import { codedError } from '../errors';
 import { pollUntil, type PollOptions } from '../regs/helpers';
 import { invalidType, REGISTER_IO_METHODS, toBool, toInt, toObjectWith, toOptions } from '../validate';
+
+const INTERRUPT_METHODS = ['enableInterrupt', 'disableInterrupt', 'takeInterrupt', 'waitInterrupt'] as const;
 
 const U32 = 0xffffffff;
 
@@ -61,6 +63,19 @@ export interface EduFactorial {
   value: number;
   /** STATUS reads made while waiting for BUSY to clear. */
   reads: number;
+  elapsedMs: number;
+}
+
+/** The outcome of {@link EduDriver.factorialByInterrupt}. */
+export interface EduInterruptFactorial {
+  n: number;
+  /** n! modulo 2^32. */
+  value: number;
+  /** The interrupt count the wait returned (UIO's running count). */
+  count: number;
+  /** IRQ_STATUS when the interrupt arrived (EDU_IRQ_FACTORIAL set), written back to IRQ_ACK. */
+  irqStatus: number;
+  /** Milliseconds from the write to FACTORIAL to the interrupt (real time). */
   elapsedMs: number;
 }
 
@@ -132,6 +147,43 @@ export class EduDriver {
     const value = this.io.read32(EDU_REG.FACTORIAL);
     if (interrupt) this.io.write32(EDU_REG.STATUS, 0);
     return { n, value, reads: done.reads, elapsedMs: done.elapsedMs };
+  }
+
+  /**
+   * n! modulo 2^32 without polling: sets STATUS bit 7 (interrupt when done), writes FACTORIAL,
+   * awaits the interrupt from `irq` (a UIO device, or the simulated edu's
+   * {@link SimEdu.uioInterrupt}), reads the result and acknowledges the interrupt by writing the
+   * IRQ_STATUS it read to IRQ_ACK. The interrupt is unmasked (enableInterrupt) before the
+   * factorial starts. Throws ERR_MMAPKIT_BUSY when a factorial is already running,
+   * ERR_MMAPKIT_DEVICE when the interrupt came without the factorial bit.
+   */
+  async factorialByInterrupt(n: number, irq: InterruptSource, options: Pick<WaitInterruptOptions, 'signal' | 'timeout'> = {}): Promise<EduInterruptFactorial> {
+    toInt(n, 'n', 0, U32);
+    toObjectWith<InterruptSource>(irq, 'irq', INTERRUPT_METHODS, 'an InterruptSource');
+    const o = toOptions<WaitInterruptOptions>(options, 'options', ['signal', 'timeout']);
+    if (this.busy()) throw codedError('ERR_MMAPKIT_BUSY', 'The edu device is already computing a factorial (STATUS bit 0 is set)');
+    // Start clean: no interrupt bits left raised, no count left unread.
+    const stale = this.io.read32(EDU_REG.IRQ_STATUS);
+    if (stale !== 0) this.io.write32(EDU_REG.IRQ_ACK, stale);
+    irq.takeInterrupt();
+    this.io.write32(EDU_REG.STATUS, EDU_STATUS_IRQ_ON_DONE);
+    irq.enableInterrupt();
+    const t0 = performance.now();
+    this.io.write32(EDU_REG.FACTORIAL, n);
+    let count: number;
+    try {
+      count = await irq.waitInterrupt({ signal: o.signal, timeout: o.timeout ?? this.#poll.timeoutMs });
+    } finally {
+      this.io.write32(EDU_REG.STATUS, 0);
+    }
+    const elapsedMs = performance.now() - t0;
+    const irqStatus = this.io.read32(EDU_REG.IRQ_STATUS);
+    const value = this.io.read32(EDU_REG.FACTORIAL);
+    this.io.write32(EDU_REG.IRQ_ACK, irqStatus);
+    if ((irqStatus & EDU_IRQ_FACTORIAL) === 0) {
+      throw codedError('ERR_MMAPKIT_DEVICE', `An interrupt arrived but IRQ_STATUS reads 0x${irqStatus.toString(16)}, without the factorial bit 0x1`);
+    }
+    return { n, value, count, irqStatus, elapsedMs };
   }
 
   /** Sets `bits` in IRQ_STATUS (and raises the device's interrupt). */

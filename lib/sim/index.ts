@@ -13,6 +13,7 @@ export * from './devices/net';
 export * from './scenarios/types';
 export * from './scenarios/doorbell';
 export * from './devices/edu';
+export * from './uio';
 export * from './ports';
 export * from './devices/kbc';
 export * from './devices/post';

@@ -31,6 +31,7 @@
 import { SimDeviceBase, SimIrqLine, simAllOnes, simHex, type SimAccessRules, type SimAccessSize } from '../device';
 import type { SimBusMaster } from '../bus';
 import { SimScheduler } from '../scheduler';
+import { SimUioInterrupt } from '../uio';
 import { invalidType, simCheckAccess, simCheckMaster, toFiniteNumber, toFunction, toInstance, toOptions, toStr } from '../../validate';
 
 export const SIM_EDU_ID_VALUE = 0x010000ed;
@@ -112,6 +113,14 @@ export class SimEdu extends SimDeviceBase {
 
   protected now(): number {
     return this.scheduler.now;
+  }
+
+  /**
+   * The device's interrupt as a UIO device would deliver it (uio_pci_generic's rules): the same
+   * {@link InterruptSource} that `openUioDevice()` gives on real hardware.
+   */
+  uioInterrupt(): SimUioInterrupt {
+    return new SimUioInterrupt(this.irq, this.scheduler, { name: `${this.name} (simulated UIO)` });
   }
 
   registerName(offset: number): string | undefined {

@@ -223,4 +223,8 @@ attempt('unprivileged', () => {
   if (r.status !== 0) throw new Error(`unprivileged child failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout);
 });
-emit('done', { uptime: uptime() });
+// Last, as it binds edu to uio_pci_generic: the device's interrupt through UIO (guest-uio.js).
+const uioPart = dev && require('fs').existsSync(path.join(dist, 'uio.js'))
+  ? require('./guest-uio.js')({ dist, emit, bdf: dev.bdf }).catch((err) => emit('uio', { error: String(err && err.stack) }))
+  : Promise.resolve();
+uioPart.finally(() => emit('done', { uptime: uptime() }));

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Prepares the x86-64 QEMU guest that runs mmapkit against QEMU's edu device, /dev/mem and
 # /dev/port: installs qemu-system-x86, busybox-static and cpio when missing (as root, with apt),
-# fetches the Debian kernel package that linux-image-amd64 depends on, unpacks only the kernel and
-# the virtio / 9p modules, decompresses the ELF vmlinux out of the bzImage once, and builds a small
-# busybox initramfs around scripts/qemu/x86/init. Everything is cached in .cache/qemu-x86/.
+# fetches the Debian kernel package that linux-image-amd64 depends on, unpacks only the kernel,
+# the virtio / 9p modules (into the initramfs) and the UIO modules (loaded by the guest over 9p),
+# decompresses the ELF vmlinux out of the bzImage once, and builds a small busybox initramfs
+# around scripts/qemu/x86/init. Everything is cached in .cache/qemu-x86/.
 #
 # Exit status: 0 ready (prints KEY=VALUE lines: VMLINUX, INITRD), 77 cannot run here (the last line
 # says why, starting with "SKIP:"), anything else: a real failure.
@@ -79,6 +80,13 @@ if [ ! -f "$KDIR/.unpacked" ]; then
     "$M/net/9p/9pnet.ko" "$M/net/9p/9pnet_virtio.ko"
   touch "$KDIR/.unpacked"
 fi
+# The UIO modules (uio.ko, uio_pci_generic.ko): the guest loads them from here, over 9p, with the
+# host's busybox. Unpacked on their own so that a kernel unpacked before they were needed gains them.
+UIO=./lib/modules/$KVER/kernel/drivers/uio
+if [ ! -f "$KDIR/$UIO/uio_pci_generic.ko" ]; then
+  log "unpacking the UIO modules of $DEB"
+  dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$KDIR" "$UIO/uio.ko" "$UIO/uio_pci_generic.ko"
+fi
 VMLINUX=$KDIR/vmlinux
 if [ ! -s "$VMLINUX" ]; then
   log "extracting vmlinux from the bzImage"
@@ -108,3 +116,4 @@ fi
 echo "VMLINUX=$VMLINUX"
 echo "INITRD=$INITRD"
 echo "KERNEL_PACKAGE=$PKG"
+echo "UIO_MODULES=$KDIR/${UIO#./}"
