@@ -30,10 +30,4 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off', 'no-redeclare': ['error', { builtinGlobals: false }] },
   },
-  {
-    // Files being reworked elsewhere (the simulator's device model and VM split); drop this block once
-    // they are merged and the findings fixed there.
-    files: ['lib/sim/gpio/index.ts', 'lib/sim/scenarios/volatile.ts', 'lib/sim/vm/process.ts'],
-    rules: { 'no-useless-assignment': 'off', '@typescript-eslint/no-unused-vars': 'off' },
-  },
 );

@@ -42,7 +42,6 @@ export function wrapText(text: string, max: number, size: number): string[] {
       continue;
     }
     if (line) lines.push(line);
-    line = '';
     let rest = word;
     while (textWidth(rest, size) > max) {
       let cut = rest.length - 1;

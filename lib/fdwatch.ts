@@ -149,6 +149,7 @@ export function watchReadable(fd: number, onReadable: (error?: Error) => void, o
   const versions = process.versions as Record<string, string | undefined>;
   const runtime = versions.bun !== undefined ? 'Bun' : versions.deno !== undefined ? 'Deno' : undefined;
   if (runtime) throw codedError('ERR_MMAPKIT_UNSUPPORTED', `watchReadable() needs Node's libuv event loop, which ${runtime} does not have`);
+  // eslint-disable-next-line prefer-const -- assigned once below; the closures above read it
   let watcher: Watcher | undefined;
   const report = (err: unknown): void => {
     try {

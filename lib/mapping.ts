@@ -5,7 +5,6 @@
  * and leaves the views it vended over a zero-filled placeholder, never over freed memory; mmapkit's
  * own functions refuse such a view with ERR_MMAPKIT_CLOSED.
  */
-import * as fs from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { types } from 'node:util';
 import { codedError } from './errors';
@@ -19,7 +18,7 @@ import { openForMapping, refuseUnmappable, statFd } from './filetype';
 // values are taken from kernelConstants() where a call reaches the addon (kernelProt).
 const CAN_READ = 1;
 const CAN_WRITE = 2;
-const MAX_BUFFER = require('node:buffer').constants.MAX_LENGTH as number;
+const MAX_BUFFER = bufferConstants.MAX_LENGTH;
 const HUGE_PAGE = 2 * 1024 * 1024;
 
 /** How a file is mapped: read-only, read-write shared (MAP_SHARED) or copy-on-write (MAP_PRIVATE). */

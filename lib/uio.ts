@@ -76,7 +76,7 @@ function roots(options: UioDeviceOptions): { sys: string; dev: string } {
 function readInfo(sys: string, dev: string, index: number): UioDeviceInfo {
   const dir = path.join(sys, 'class', 'uio', `uio${index}`);
   const maps: UioMap[] = [];
-  let names: string[] = [];
+  let names: string[];
   try { names = fs.readdirSync(path.join(dir, 'maps')); } catch { names = []; }
   for (const m of names.filter((n) => /^map\d+$/.test(n)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)))) {
     const md = path.join(dir, 'maps', m);

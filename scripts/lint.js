@@ -3,8 +3,8 @@
 // then one line per check and the exit status 1 if any failed:
 //   eslint     ESLint (eslint.config.mjs) with zero warnings allowed
 //   prettier   the formatting (.prettierrc.json) of everything Prettier formats (`npm run format` fixes it)
-//   tsc        the type-check of lib/, bench/ and test/
-//   cycles     no import cycle among lib/, bench/, test/ and scripts/ (madge, .madgerc; type-only
+//   tsc        the type-check of lib/, bench/, test/ and web/
+//   cycles     no import cycle among lib/, bench/, test/, scripts/ and web/ (madge, .madgerc; type-only
 //              imports count: a cycle of types is still two modules that cannot be read apart)
 // The C++ formatting check is separate: `npm run lint:native` (clang-format, .clang-format).
 'use strict';
@@ -19,9 +19,9 @@ const checks = [
   ['prettier', [[bin('prettier', 'bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']]],
   [
     'tsc',
-    ['tsconfig.json', 'bench/tsconfig.json', 'test/tsconfig.json'].map((p) => [bin('typescript', 'bin/tsc'), '-p', p, '--noEmit']),
+    ['tsconfig.json', 'bench/tsconfig.json', 'test/tsconfig.json', 'web/tsconfig.json'].map((p) => [bin('typescript', 'bin/tsc'), '-p', p, '--noEmit']),
   ],
-  ['cycles', [[bin('madge', 'bin/cli.js'), '--circular', '--no-spinner', 'lib', 'bench', 'test', 'scripts']]],
+  ['cycles', [[bin('madge', 'bin/cli.js'), '--circular', '--no-spinner', 'lib', 'bench', 'test', 'scripts', 'web']]],
 ];
 
 const results = [];

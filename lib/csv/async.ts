@@ -7,7 +7,7 @@
  */
 import type { FileScanArgs } from '../binding';
 import * as fs from 'node:fs';
-import { type MmapkitErrorCode, codedError } from '../errors';
+import { codedError } from '../errors';
 import { addonAvailable, binding } from '../native';
 import { S_IFDIR, S_IFREG, statFd } from '../filetype';
 import { toInstance } from '../validate';

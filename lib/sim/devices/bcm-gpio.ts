@@ -84,8 +84,8 @@ export abstract class SimBcmGpioChip extends SimGpioChip {
       const i = offset / 4;
       return this.fsel[i];
     }
+    if (this.bankReg(offset, BCM_GPSET0) >= 0 || this.bankReg(offset, BCM_GPCLR0) >= 0) return 0;
     let b: number;
-    if ((b = this.bankReg(offset, BCM_GPSET0)) >= 0 || (b = this.bankReg(offset, BCM_GPCLR0)) >= 0) return 0;
     if ((b = this.bankReg(offset, BCM_GPLEV0)) >= 0) {
       let v = 0;
       for (let p = 32 * b; p < Math.min(this.pinCount, 32 * b + 32); p++) if (this.last[p]) v |= 1 << (p & 31);

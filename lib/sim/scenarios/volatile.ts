@@ -53,7 +53,7 @@ export function simVolatileScenario(options: SimVolatileOptions = {}): SimScenar
   regs.write32(UART_DATA, 0x44);
   const t1 = sched.now;
   let reads = 0;
-  let status = 0;
+  let status: number;
   do {
     status = regs.read32(UART_STATUS);
     reads++;
