@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { types } from 'node:util';
 import type { MemoryView } from './interfaces';
-import { codedError, systemError } from './errors';
+import { codedError, systemError, fromFsError } from './errors';
 import { addonAvailable, binding } from './native';
 import { checkAccess, checkLoop, checkMappingLoop, detachedError, isDetached, Mapping, mapFile, viewFacts, type LoopProbe } from './mapping';
 import { S_IFDIR, S_IFREG, statFd } from './filetype';
@@ -583,7 +583,12 @@ export function csvSumFileDetails(file: string | number, options?: CsvSumFileOpt
   // Without the addon (macOS, Windows, MMAPKIT_NO_ADDON=1) the file is read through Node's fs.
   const native = addonAvailable();
   // A path is opened blocking: a FIFO waits for its writer here, as any reader of a FIFO does.
-  const fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
+  } catch (err) {
+    throw fromFsError(err);
+  }
   try {
     const { size, type } = native ? statFd(fd) : jsStatFd(fd);
     if (!READABLE_TYPES.includes(type)) {

@@ -263,6 +263,16 @@ export function systemError(errno: number, syscall: string, path?: string, descr
  * ('usage', class, code, message) and throws what it returns. A usage error takes the class the
  * table gives its code; the class the addon names is used only for a code the table lacks.
  */
+/**
+ * A Node fs error (errno, syscall, path) as mmapkit's own system error, so that every file error
+ * mmapkit raises has one class; anything else is returned unchanged.
+ */
+export function fromFsError(err: unknown): unknown {
+  const e = err as { errno?: unknown; syscall?: unknown; path?: unknown } | null;
+  if (e === null || typeof e !== 'object' || typeof e.errno !== 'number' || typeof e.syscall !== 'string') return err;
+  return systemError(Math.abs(e.errno), e.syscall, typeof e.path === 'string' ? e.path : undefined);
+}
+
 export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unknown, d?: unknown): Error {
   if (kind === 'system') {
     const errno = a as number;

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { invalidType, toBool, toInt, toOptions, toPath } from './validate';
 import { fileScanArgs } from './csv';
 import { abortError, runFileJob, toSignal, type AsyncScanOptions } from './csv/async';
-import { codedError } from './errors';
+import { codedError, fromFsError } from './errors';
 import { notMappable, openForMapping, refuseUnmappable, statFd } from './filetype';
 
 /** Page-cache residency of one file. */
@@ -121,7 +121,7 @@ async function withFdAsync<T>(fn: string, file: string | number, body: (fd: numb
   } catch (err) {
     // A socket path: open(2) says ENXIO; name it as the synchronous helpers do.
     if ((err as { code?: string }).code === 'ENXIO' && (await fs.promises.stat(file).catch(() => undefined))?.isSocket()) throw notMappable(fn, file, fs.constants.S_IFSOCK);
-    throw err;
+    throw fromFsError(err);
   }
   try {
     const { size, type } = statFd(handle.fd);

@@ -70,7 +70,7 @@ describe('exit statuses and usage', () => {
     expect(chunk.stderr).not.toMatch(/options\.|chunkSize/);
     const via = cli('csv-sum', '--via', 'carrier-pigeon', tiny);
     expect(via.status).toBe(2);
-    expect(via.stderr).toMatch(/--via must be mmap or read\. Received 'carrier-pigeon'/);
+    expect(via.stderr).toMatch(/--via must be one of auto, mmap, read\. Received 'carrier-pigeon'/);
   });
 
   it('a reader that stops early (| head -1) ends the command quietly', () => {

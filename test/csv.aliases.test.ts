@@ -48,7 +48,7 @@ describe('deprecated CSV names', () => {
     expect(() => csvSum(TINY_CSV, { method: 'fast' as CsvMethod })).toThrow(
       expect.objectContaining({
         code: 'ERR_INVALID_ARG_VALUE',
-        message: "The property 'options.method' must be one of 'auto', 'bytewise', 'swar', 'avx2', 'avx512', 'neon', 'js', 'js-bytewise'. Received 'fast'",
+        message: "The \"options.method\" argument must be one of 'auto', 'bytewise', 'swar', 'avx2', 'avx512', 'neon', 'wasm', 'js', 'js-bytewise'. Received 'fast'",
       }),
     );
   });
@@ -58,10 +58,10 @@ describe('deprecated CSV names', () => {
     for (const [old] of ALIASES) {
       const r = spawnSync(process.execPath, [main, 'csv-sum', '--method', old, '--time', file], { encoding: 'utf8', timeout: 60_000 });
       expect([r.status, r.stdout]).toEqual([0, '847\n']);
-      expect(r.stderr).toMatch(old === 'seed' ? /^bytewise via mmap: / : /^js-bytewise via mmap: /);
+      expect(r.stderr).toMatch(old === 'seed' ? /^bytewise via mmap \(/ : /^js-bytewise via mmap \(/);
     }
     const help = spawnSync(process.execPath, [main, 'csv-sum', '--help'], { encoding: 'utf8', timeout: 60_000 });
-    expect(help.stdout).toContain('bytewise, swar, avx2, avx512, neon, js or js-bytewise');
+    expect(help.stdout).toContain('bytewise, swar, avx2, avx512, neon, wasm, js or js-bytewise');
     expect(help.stdout).not.toMatch(/\bseed\b/);
   });
 });

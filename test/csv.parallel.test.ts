@@ -24,7 +24,7 @@ function reference(b: Uint8Array): { sum: bigint; pending: bigint } {
 }
 
 const NATIVE = csvMethods().filter((m) => m !== 'wasm' && !m.startsWith('js'));
-const NATIVE_INDEX: Record<string, number> = { seed: 0, swar: 1, avx2: 2, avx512: 3, neon: 4 };
+const NATIVE_INDEX: Record<string, number> = { bytewise: 0, swar: 1, avx2: 2, avx512: 3, neon: 4 };
 const dir = tempDir('mmapkit-csv-parallel-');
 
 const csvByte = fc.oneof(

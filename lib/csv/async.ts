@@ -7,7 +7,7 @@
  */
 import type { FileScanArgs } from '../binding';
 import * as fs from 'node:fs';
-import { codedError } from '../errors';
+import { codedError, fromFsError, systemError } from '../errors';
 import { addonAvailable, binding } from '../native';
 import { S_IFDIR, S_IFREG, statFd } from '../filetype';
 import { toInstance } from '../validate';
@@ -63,11 +63,11 @@ export async function runFileJob(args: FileScanArgs, signal: AbortSignal | undef
 
 /** Opens a path for reading off the main thread (a FIFO waits for its writer there). */
 function openAsync(file: string): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(file, 'r', (e, fd) => (e ? reject(e) : resolve(fd))));
+  return new Promise((resolve, reject) => fs.open(file, 'r', (e, fd) => (e ? reject(fromFsError(e)) : resolve(fd))));
 }
 
 function readAsync(fd: number, buf: Buffer, position: number | null): Promise<number> {
-  return new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, position, (e, n) => (e ? reject(e) : resolve(n))));
+  return new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, position, (e, n) => (e ? reject(fromFsError(e)) : resolve(n))));
 }
 
 /**
@@ -83,7 +83,7 @@ export async function csvSumFileAsync(file: string | number, options?: CsvSumFil
   try {
     const st = native ? statFd(fd) : (({ size, mode }) => ({ size, type: mode & fs.constants.S_IFMT }))(fs.fstatSync(fd));
     if (st.type === S_IFDIR) {
-      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read${typeof file === 'string' ? ` '${file}'` : ''}`), { code: 'EISDIR', errno: -21, syscall: 'read' });
+      throw systemError(21, 'read', typeof file === 'string' ? file : undefined);
     }
     const start = typeof file === 'number' && st.type === S_IFREG ? (native ? Math.max(0, binding().fdOffset(fd) as number) : -1) : 0;
     if (native && st.type === S_IFREG && start >= 0 && st.size > start && isNativeMethod(a.method)) {

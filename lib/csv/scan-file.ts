@@ -7,7 +7,7 @@ import { binding } from '../native';
 import { S_IFREG, openForMapping, refuseUnmappable, statFd } from '../filetype';
 import { toChoice, toInt, toOptions } from '../validate';
 import { invalidType } from '../validate';
-import { codedError } from '../errors';
+import { codedError, fromFsError } from '../errors';
 import { fileScanArgs } from '../csv';
 import { chooseCsvSource } from './source';
 import { runFileJob, toSignal, type AsyncScanOptions } from './async';
@@ -65,7 +65,9 @@ export function fileByteSum(file: string | number, options?: FileScanOptions): F
 export async function fileByteSumAsync(file: string | number, options?: FileScanOptions & AsyncScanOptions): Promise<FileByteSum> {
   const a = args(file, options, ['via', 'threads', 'signal']);
   const signal = toSignal(options, 'fileByteSumAsync()');
-  const handle = typeof file === 'number' ? undefined : await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const handle = typeof file === 'number' ? undefined : await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK).catch((err: unknown) => {
+    throw fromFsError(err);
+  });
   const fd = handle?.fd ?? (file as number);
   try {
     const size = sizeOf('fileByteSumAsync()', fd, file);

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { codedError } from '../errors';
+import { codedError, hasCode } from '../errors';
+import { invalidType } from '../validate';
 import { packageRoot } from '../native';
 
 interface Kernel {
@@ -35,7 +36,7 @@ export function csvWasmPath(): string {
 
 function instantiate(bytes: Uint8Array): Kernel {
   const api = wasmApi();
-  if (api === undefined) throw new Error('this runtime has no WebAssembly');
+  if (api === undefined) throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'this runtime has no WebAssembly');
   const e = new api.Instance(new api.Module(bytes), {}).exports;
   const memory = e.memory as { buffer: ArrayBuffer };
   const call = (name: string): number => (e[name] as () => number)();
@@ -54,8 +55,14 @@ function instantiate(bytes: Uint8Array): Kernel {
  * (a browser bundle: fetch the file, then call this once). Elsewhere it loads on first use.
  */
 export function initCsvWasm(bytes: ArrayBufferView | ArrayBuffer): void {
+  if (!(bytes instanceof ArrayBuffer) && !ArrayBuffer.isView(bytes)) throw invalidType('bytes', 'an ArrayBuffer or an ArrayBufferView', bytes);
   const b = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  kernel = instantiate(b);
+  try {
+    kernel = instantiate(b);
+  } catch (err) {
+    if (err instanceof Error && !hasCode(err)) throw codedError('ERR_INVALID_ARG_VALUE', `The "bytes" argument is not mmapkit's CSV-sum WebAssembly module (${err.message})`);
+    throw err;
+  }
   failure = undefined;
 }
 
