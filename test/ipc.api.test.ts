@@ -150,9 +150,15 @@ describe('Mutex, Semaphore, Event, Condition', () => {
     expect(mu.tryLock()).toBe(true);
     expect(mu.held).toBe(true);
     expect(mu.tryLock()).toBe(false);
+    expectCode(() => mu.lock(), MmapkitError, 'ERR_MMAPKIT_BUSY'); // not recursive: no self-deadlock
+    mu.unlock();
+    // Held by another live process (the parent's pid written as the owner): waits time out.
+    const words = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 4);
+    words[0] = process.ppid;
     expectCode(() => mu.lock({ timeout: 30 }), MmapkitError, 'ERR_MMAPKIT_TIMEOUT');
     await expect(mu.lockAsync({ timeout: 30 })).rejects.toMatchObject({ code: 'ERR_MMAPKIT_TIMEOUT' });
-    mu.unlock();
+    expect(mu.ownerPid).toBe(process.ppid);
+    Atomics.store(words, 0, 0);
     expectCode(() => mu.unlock(), MmapkitError, 'ERR_MMAPKIT_NOT_OWNER');
     await mu.lockAsync();
     mu.unlock();

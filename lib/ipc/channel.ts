@@ -47,6 +47,8 @@ export class Channel implements Disposable {
   readonly slotSize: number;
   /** The largest message this channel carries. */
   readonly maxMessage: number;
+  /** The pid of the process that created the channel (from the header). */
+  readonly creatorPid: number;
   readonly #w: Int32Array;
   readonly #u8: Uint8Array;
   readonly #period: number;
@@ -77,6 +79,7 @@ export class Channel implements Disposable {
     this.capacity = g.capacity;
     this.slotSize = g.slotSize;
     this.maxMessage = maxMessage(g);
+    this.creatorPid = g.creatorPid;
     this.#period = g.period;
     this.#lock = g.mode === 'mpmc' ? new Mutex(r.bytes, role === 'producer' ? B_PRODUCER_LOCK : B_CONSUMER_LOCK) : null;
     this.#entry = attach(this.#w, role);
@@ -549,6 +552,8 @@ export class Channel implements Disposable {
     Atomics.store(w, W_HEAD, 0);
     Atomics.store(w, W_TAIL, 0);
     Atomics.store(w, W_CLOSED, 0);
+    Atomics.store(w, W_CONSUMERS_ASLEEP, 0);
+    Atomics.store(w, W_PRODUCERS_ASLEEP, 0);
     dropDead(w);
     if (this.mode === 'mpmc') {
       for (const at of [B_PRODUCER_LOCK, B_CONSUMER_LOCK]) Mutex.init(this.#u8, at);

@@ -125,6 +125,7 @@ export class Mutex {
   *lockSteps(end: number, ms: number): Blocking<LockOutcome> {
     const w = this.#w;
     const me = this.#me;
+    if (this.held) throw usageError('ERR_MMAPKIT_BUSY', 'This thread already holds the mutex (it is not recursive)');
     for (let i = 0; i < SPIN; i++) {
       if ((Atomics.load(w, STATE) & STARVING) === 0 && Atomics.compareExchange(w, LOCK, 0, me) === 0) return this.#acquired(false);
     }
