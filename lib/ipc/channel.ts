@@ -64,6 +64,10 @@ export class Channel implements Disposable {
   #aNext = 0;
   #aIdx = 0;
   #aLen = 0;
+  /** Positions seen last time (see #place and #peek), and the generation they belong to. */
+  #headSeen = 0;
+  #tailSeen = 0;
+  #genSeen = -1;
   /** The length word #recordSpan() read. */
   #spanLen = 0;
   /** @internal What close() also releases (a mapping made by createChannel / openChannel). */
@@ -172,11 +176,18 @@ export class Channel implements Disposable {
     const need = this.slotSize > 0 ? stride(this.slotSize) : 8 + align8(len);
     for (;;) {
       const t = Atomics.load(w, W_TAIL);
-      const h = Atomics.load(w, W_HEAD);
-      const used = this.#used(t, h);
       const idx = t % cap;
       const room = cap - idx;
       const total = need <= room ? need : room + need;
+      // The head seen last time is never ahead of the real one (only consumers and overwrites move
+      // it, forward; a reset empties the ring), so it can only understate the room: trust it when
+      // it shows enough, and read the consumers' cache line only when it does not.
+      let h = this.#headSeen;
+      let used = t >= h ? t - h : t - h + this.#period;
+      if (used > cap || cap - used < total) {
+        h = this.#headSeen = Atomics.load(w, W_HEAD);
+        used = this.#used(t, h);
+      }
       if (cap - used >= total) {
         this.#rTail = t;
         this.#rPad = need <= room ? -1 : idx;
@@ -359,8 +370,15 @@ export class Channel implements Disposable {
     const w = this.#w;
     for (;;) {
       const h = Atomics.load(w, W_HEAD);
-      const t = Atomics.load(w, W_TAIL);
-      if (h === t) return false;
+      // The tail seen last time, while the channel's generation is unchanged, is never ahead of the
+      // real one: read the producers' cache line only when it shows nothing (or the head passed it).
+      let t = this.#tailSeen;
+      const gen = Atomics.load(w, W_GENERATION);
+      if (gen !== this.#genSeen || t === h || (t >= h ? t - h : t - h + this.#period) > this.capacity) {
+        this.#genSeen = gen;
+        t = this.#tailSeen = Atomics.load(w, W_TAIL);
+        if (h === t) return false;
+      }
       const idx = h % this.capacity;
       let span: number;
       try {
@@ -549,6 +567,7 @@ export class Channel implements Disposable {
     readHeader(w, this.#u8.byteLength);
     this.#rTail = -1;
     this.#aHead = -1;
+    this.#headSeen = this.#tailSeen = 0;
     Atomics.store(w, W_HEAD, 0);
     Atomics.store(w, W_TAIL, 0);
     Atomics.store(w, W_CLOSED, 0);
