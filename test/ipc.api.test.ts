@@ -205,6 +205,28 @@ describe('Mutex, Semaphore, Event, Condition', () => {
     expect(JSON.parse(s.stdout).ms).toBeLessThan(1000);
   });
 
+  it('no thread starves: 3 workers hammering one mutex for 400 ms all get it', async () => {
+    const sab = new SharedArrayBuffer(64);
+    Mutex.init(sab, 0);
+    const { Worker } = await import('node:worker_threads');
+    const counts = await Promise.all([0, 1, 2].map((i) => new Promise<number>((resolve, reject) => {
+      const w = new Worker(
+        `const { workerData, parentPort } = require('worker_threads');
+         const mk = require(${JSON.stringify(ROOT)});
+         const mu = new mk.Mutex(workerData, 0), word = new Int32Array(workerData, 16, 1);
+         let n = 0; const end = Date.now() + 400;
+         while (Date.now() < end) { mu.lock(); word[0]++; for (let k = 0; k < 200; k++); mu.unlock(); n++; }
+         parentPort.postMessage(n);`,
+        { eval: true, workerData: sab },
+      );
+      w.once('message', resolve);
+      w.once('error', reject);
+      void i;
+    })));
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+    expect(new Int32Array(sab, 16, 1)[0]).toBe(counts.reduce((a, b) => a + b, 0));
+  });
+
   it('semaphore counts, event wakes on change, condition with a mutex (worker threads)', async () => {
     const sab = new SharedArrayBuffer(64);
     const sem = Semaphore.init(sab, 0, 2);
