@@ -217,7 +217,7 @@ export async function runAsync<T>(op: Blocking<T>, signal?: AbortSignal): Promis
 }
 
 /** How long a blocked call sleeps at most before it checks its peers' liveness again (ms). */
-export const LIVENESS_SLICE_MS = 100;
+export const LIVENESS_SLICE_MS = 50;
 
 /** A sleep slice bounded by the deadline and the liveness interval. */
 export function slice(end: number, cap = LIVENESS_SLICE_MS): number {
