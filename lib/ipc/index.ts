@@ -2,6 +2,6 @@
 export { Channel, type ChannelOptions } from './channel';
 export { createChannel, openChannel, type CreateChannelOptions, type OpenChannelOptions, type OwnedChannel } from './open';
 export type { ChannelMode, Peer, Role, WhenFull } from './layout';
-export { processAlive, type SharedRegion, type WaitOptions } from './memory';
+export type { SharedRegion, WaitOptions } from './memory';
 export { Mutex } from './mutex';
 export { Condition, Event, Semaphore } from './signals';
