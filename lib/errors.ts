@@ -98,6 +98,22 @@ export const ERROR_TABLE = {
   ERR_MMAPKIT_NOT_POLLABLE: sentence('MmapkitError'),
   /** A device that is not a UIO device (/dev/uioN). */
   ERR_MMAPKIT_NOT_UIO: sentence('MmapkitError'),
+  // Shared-memory channels and locks (lib/ipc).
+  ERR_MMAPKIT_OWNER_DEAD: sentence('MmapkitError'),
+  ERR_MMAPKIT_NOT_RECOVERABLE: sentence('MmapkitError'),
+  ERR_MMAPKIT_NOT_OWNER: sentence('MmapkitError'),
+  ERR_MMAPKIT_BAD_HEADER: sentence('MmapkitError'),
+  ERR_MMAPKIT_VERSION: sentence('MmapkitError'),
+  ERR_MMAPKIT_CORRUPT: sentence('MmapkitError'),
+  ERR_MMAPKIT_PEER_DEAD: sentence('MmapkitError'),
+  ERR_MMAPKIT_CHANNEL_CLOSED: sentence('MmapkitError'),
+  ERR_MMAPKIT_TOO_MANY_PEERS: sentence('MmapkitError'),
+  ERR_MMAPKIT_RING_TOO_SMALL: sentence('MmapkitError'),
+  ERR_MMAPKIT_MESSAGE_TOO_LARGE: sentence('MmapkitError'),
+  ERR_MMAPKIT_FULL: sentence('MmapkitError'),
+  ERR_MMAPKIT_WRONG_ROLE: sentence('MmapkitError'),
+  ERR_MMAPKIT_NOT_RESERVED: sentence('MmapkitError'),
+  ERR_MMAPKIT_NOT_ACQUIRED: sentence('MmapkitError'),
   /** A job cancelled through its AbortSignal (its name is 'AbortError', as Node's). */
   ABORT_ERR: sentence('MmapkitError'),
   /** A broken internal invariant of the simulator: a bug in mmapkit, never a user's mistake. */

@@ -59,6 +59,10 @@ export { chooseCsvSource, CSV_READ_CROSSOVER, defaultThreads } from './csv/sourc
 export { csvWasmAvailable, csvWasmPath, initCsvWasm } from './csv/wasm';
 
 // ------------------------------------------------------------------------------------------------
+// Shared-memory channels and locks across processes and workers.
+export * from './ipc';
+
+// ------------------------------------------------------------------------------------------------
 // Sizes, durations and rates, read and printed one way (the command line and the benchmark use them).
 export * from './format';
 

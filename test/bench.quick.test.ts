@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './support/helpers';
 
-const OWN_SUITES = ['scan-warm', 'scan-cold', 'csv-sum', 'random', 'faults', 'tlb', 'map-overhead', 'sharing'];
+const OWN_SUITES = ['scan-warm', 'scan-cold', 'csv-sum', 'random', 'faults', 'tlb', 'map-overhead', 'sharing', 'ipc'];
 
 interface Report {
   ok: boolean;

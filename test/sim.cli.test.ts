@@ -28,7 +28,7 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 describe('mmapkit sim', () => {
   it('--help lists the scenarios', async () => {
     expect(await run(['--help'])).toBe(0);
-    for (const s of ['uart', 'doorbell', 'byte-lanes', 'portio', 'volatile', 'gpio', 'edu', 'vm']) expect(out).toContain(s);
+    for (const s of ['uart', 'doorbell', 'ring', 'byte-lanes', 'portio', 'volatile', 'gpio', 'edu', 'vm']) expect(out).toContain(s);
   });
 
   it('no scenario prints usage and exits 2; an unknown one throws ERR_INVALID_ARG_VALUE', async () => {
@@ -94,7 +94,7 @@ describe('mmapkit sim', () => {
   it('all runs every scenario', async () => {
     expect(await run(['all', '--json', '--survey', '20'])).toBe(0);
     const j = JSON.parse(out) as Array<{ scenario: string }>;
-    expect(j.map((r) => r.scenario).sort()).toEqual(['byte-lanes', 'doorbell', 'edu', 'gpio', 'portio', 'uart', 'volatile']);
+    expect(j.map((r) => r.scenario).sort()).toEqual(['byte-lanes', 'doorbell', 'edu', 'gpio', 'portio', 'ring', 'uart', 'volatile']);
   });
 
   it('vm forwards to lib/cli/sim-vm.ts when it exists, else says so', async () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { codedError } from '../errors';
 import {
-  simByteLanesScenario, simDoorbellScenario, simEduScenario, simGpioScenario, simPortIoScenario, simUartScenario,
+  simByteLanesScenario, simDoorbellScenario, simEduScenario, simGpioScenario, simPortIoScenario, simRingScenario, simUartScenario,
   simVolatileScenario, type SimScenarioResult,
 } from '../sim';
 import { SIM_SCENARIO_LIMITS } from '../sim/scenarios/limits';
@@ -41,6 +41,10 @@ const SCENARIOS: Record<string, Scenario> = {
   doorbell: {
     describe: 'descriptor in RAM + doorbell register, with (default) or without (--no-barrier) the store barrier',
     run: (o) => simDoorbellScenario({ seed: o.seed, barrier: o.barrier, survey: o.survey, model: o.model }),
+  },
+  ring: {
+    describe: "two simulated processes share a frame holding a channel's ring; the commit with (default) or without (--no-barrier) the release",
+    run: (o) => simRingScenario({ seed: o.seed, release: o.barrier, survey: o.survey, model: o.model }),
   },
   'byte-lanes': {
     describe: 'a 32-bit store of 0x00000001 at 0x10000008 and the byte lanes it drives',
@@ -94,7 +98,7 @@ const width = Math.max(...Object.keys(SCENARIOS).map((n) => n.length), 3);
 
 export const command = defineCommand({
   name: 'sim',
-  summary: 'run the device scenarios on simulated hardware (uart, doorbell, byte-lanes, portio, volatile, gpio, edu; vm …)',
+  summary: 'run the device scenarios on simulated hardware (uart, doorbell, ring, byte-lanes, portio, volatile, gpio, edu; vm …)',
   usage: ['mmapkit sim <scenario> [options]', 'mmapkit sim --serve [--port N]   (the interactive page in a browser)', 'mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)'],
   description: [
     'scenarios:',
@@ -104,10 +108,10 @@ export const command = defineCommand({
   options: {
     json: { type: 'boolean', help: 'print the result as JSON' },
     seed: { type: 'integer', min: LIMITS.seed[0], max: LIMITS.seed[1], help: 'seed of the simulated schedule (default 1)' },
-    barrier: { type: 'boolean', help: 'doorbell: keep the store barrier before the doorbell write (default)' },
-    'no-barrier': { type: 'boolean', help: 'doorbell: leave out the store barrier before the doorbell write' },
-    model: { type: 'string', arg: 'arm|tso', choices: ['arm', 'tso'], help: 'doorbell: CPU memory model (default arm)' },
-    survey: { type: 'integer', min: LIMITS.survey[0], max: LIMITS.survey[1], help: `doorbell: how many seeds to survey (default 200, at most ${LIMITS.survey[1]})` },
+    barrier: { type: 'boolean', help: 'doorbell, ring: keep the store barrier before the doorbell write / the tail store (default)' },
+    'no-barrier': { type: 'boolean', help: 'doorbell, ring: leave out the store barrier before the doorbell write / the tail store' },
+    model: { type: 'string', arg: 'arm|tso', choices: ['arm', 'tso'], help: 'doorbell, ring: CPU memory model (default arm)' },
+    survey: { type: 'integer', min: LIMITS.survey[0], max: LIMITS.survey[1], help: `doorbell, ring: how many seeds to survey (default 200, at most ${LIMITS.survey[1]})` },
     text: { type: 'string', arg: 'STR', help: `uart: the string to print (at most ${LIMITS.text} characters)` },
     divisor: { type: 'integer', min: LIMITS.divisor[0], max: LIMITS.divisor[1], help: `uart: BAUD divisor (default 1 = 115200 baud, at most ${LIMITS.divisor[1]};\ncharacters × divisor at most ${LIMITS.uartWork})` },
     cap: { type: 'integer', min: LIMITS.cap[0], max: LIMITS.cap[1], help: 'volatile: iteration cap of the cached loop (default 100000, at most 10^8)' },

@@ -12,6 +12,7 @@ export * from './cpu';
 export * from './devices/net';
 export * from './scenarios/types';
 export * from './scenarios/doorbell';
+export * from './scenarios/ring';
 export * from './devices/edu';
 export * from './uio';
 export * from './ports';
