@@ -144,7 +144,7 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
   }
 
   #account(e: RawEdgeEvent): GpioEdgeEvent {
-    const missed = this.#lastSeqno && e.seqno > this.#lastSeqno + 1 ? e.seqno - this.#lastSeqno - 1 : 0;
+    const missed = e.seqno > this.#lastSeqno + 1 ? e.seqno - this.#lastSeqno - 1 : 0; // seqno starts at 1
     this.#lastSeqno = e.seqno;
     this.missedEvents += missed;
     return { offset: e.offset, edge: e.id === 1 ? 'rising' : 'falling', timestampNs: e.timestampNs, seqno: e.seqno, lineSeqno: e.lineSeqno, missed };

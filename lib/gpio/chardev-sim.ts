@@ -276,7 +276,6 @@ export class SimLineRequest extends GpioLineRequestBase {
       const now = this.kernel.gpio.read(offset);
       if (now !== this.#debounced[i]) this.#edge(i, now);
     }, Math.max(1, Math.round(s.debounceUs / 1000)));
-    this.#timers[i]!.unref();
   }
 
   #edge(i: number, level: 0 | 1): void {

@@ -85,12 +85,13 @@ function permissionHint(path: string): string {
 function withPath(err: unknown, path: string, hint?: string): unknown {
   if (!hasCode(err) || typeof (err as { errno?: unknown }).errno !== 'number') return err;
   const e = err as Error & { code: string; errno: number; syscall: string; path?: string };
-  if (e.path !== undefined) return err;
-  const first = e.message.split('\n')[0];
+  if (e.path !== undefined && hint === undefined) return err;
+  let first = e.message.split('\n')[0];
+  if (e.path !== undefined && first.endsWith(` '${e.path}'`)) first = first.slice(0, first.length - e.path.length - 3);
   const prefix = `${e.code}: `;
   const suffix = `, ${e.syscall}`;
   const desc = first.startsWith(prefix) && first.endsWith(suffix) ? first.slice(prefix.length, first.length - suffix.length) : undefined;
-  return systemError(e.errno, e.syscall, path, desc, hint);
+  return systemError(e.errno, e.syscall, e.path ?? path, desc, hint);
 }
 
 /** A GPIO chip opened through its character device. */
