@@ -27,3 +27,4 @@ export * from './drivers';
 export * from './sim';
 export * from './gpio';
 export * from './csv';
+export { watchFd, type FdWatcher } from './fdwatch';
