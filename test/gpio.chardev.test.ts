@@ -272,3 +272,17 @@ describe('mmapkit gpiochip --sim', () => {
     expect(r.stderr).toContain('no GPIO chips found');
   });
 });
+
+describe('permissions', () => {
+  test('EACCES names the group and mode of the device and says how to get access', () => {
+    if (process.getuid?.() !== 0) return; // needs root to create a file another user cannot open
+    const fs = require('node:fs') as typeof import('node:fs');
+    const dir = fs.mkdtempSync('/tmp/mmapkit-gpio-perm-');
+    fs.chmodSync(dir, 0o755);
+    const dev = `${dir}/gpiochip7`;
+    fs.writeFileSync(dev, '');
+    fs.chmodSync(dev, 0o660);
+    const r = spawnSync(process.execPath, ['-e', `try { require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))}).openGpioChip(${JSON.stringify(dev)}) } catch (e) { console.log(e.code + '|' + e.message) }`], { encoding: 'utf8', uid: 65534, gid: 65534, timeout: 30_000 });
+    expect(r.stdout).toMatch(new RegExp(`^EACCES\\|EACCES: permission denied, open '${dev}'\\nOpening ${dev} \\(group 'root', mode 660\\) needs read and write permission: add the user to the group that owns it \\(on Raspberry Pi OS: 'sudo usermod -aG gpio \\$USER', then log in again\\) or run as root\\.`));
+  });
+});

@@ -154,4 +154,13 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
     expect(fmt).toHaveLength(1);
     expect(fmt[0]).toMatch(/^3 falling 2 \d+\.\d{9} seq=1$/);
   });
+
+  test('as an unprivileged user: EACCES naming the device, its group and mode, and what to do', (ctx) => {
+    if (rig.skipped) ctx.skip(rig.skipped);
+    const s = rig.steps.get('nonroot');
+    expect(s, rig.console.slice(-2000)).toBeDefined();
+    expect(s!.out).toMatch(/^EACCES: EACCES: permission denied, open '\/dev\/gpiochip0' \| Opening \/dev\/gpiochip0 \(group '0', mode 600\) needs read and write permission: add the user to the group that owns it/m);
+    expect(s!.rc).toBe(1);
+    expect(s!.out).toContain("mmapkit gpiochip: EACCES: permission denied, open '/dev/gpiochip0'");
+  });
 });

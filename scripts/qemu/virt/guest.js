@@ -153,4 +153,11 @@ async function whenUsed(chip, line) {
     press();
     return run;
   });
+  // Last: as an unprivileged user (uid/gid 65534) the chip cannot be opened; the error says why.
+  await step('nonroot', () => {
+    process.setgid(65534);
+    process.setuid(65534);
+    try { m.openGpioChip(pl061.path); out('opened'); } catch (e) { out(`${e.code}: ${e.message.replace(/\n/g, ' | ')}`); }
+    return main(['gpiochip', 'info']);
+  });
 })().catch((e) => { out(`FATAL ${e && e.stack}`); process.exitCode = 1; });
