@@ -4,7 +4,7 @@
 // its host side presses QEMU's power button (`system_powerdown` on the monitor socket), which QEMU
 // wires to PL061 line 3: a rising edge, then a falling one about 100 ms later. Each step becomes
 // assertions here. Skipped, with the reason, only where qemu-system-aarch64 is missing.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 
@@ -51,6 +51,12 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
     const marks = rig.console.split('\n').filter((l) => /^@@(HOST|GUEST|NODE)/.test(l));
     process.stdout.write(`[hw.virt] ${rig.skipped ? `SKIPPED: ${rig.skipped}` : marks.join(' | ')}\n`);
   }, 900_000);
+
+  test('the rig skips (exit 77, a SKIP: reason) only when qemu-system-aarch64 is missing', () => {
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts/qemu/virt/run.sh')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MMAPKIT_VIRT_QEMU: 'qemu-system-aarch64-not-installed' } });
+    expect(r.status).toBe(77);
+    expect(r.stderr).toBe('SKIP: qemu-system-aarch64-not-installed not installed (apt-get install qemu-system-arm)\n');
+  });
 
   test('the guest boots, runs every step and powers off', (ctx) => {
     if (rig.skipped) ctx.skip(rig.skipped);

@@ -11,9 +11,10 @@
 # the cross-built addon (scripts/cross-arm64.sh) are packed into the initramfs.
 #
 # Prints the guest console and host.js's @@HOST lines on stdout; test/hw.virt.test.ts checks them.
-# Environment: MMAPKIT_VIRT_TIMEOUT (seconds, default 300), MMAPKIT_PI_CACHE (package cache).
-# Exit status: QEMU's (0 when the guest powered off); 77 when the rig cannot run here (reason on
-# stderr, a line starting with SKIP:).
+# Environment: MMAPKIT_VIRT_TIMEOUT (seconds, default 300), MMAPKIT_PI_CACHE (package cache),
+# MMAPKIT_VIRT_QEMU (the qemu-system-aarch64 binary).
+# Exit status: QEMU's (0 when the guest powered off); 77 only when qemu-system-aarch64 is missing
+# (reason on stderr, a line starting with SKIP:); 1 when anything else needed cannot be prepared.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 HERE="$ROOT/scripts/qemu/virt"
@@ -24,10 +25,13 @@ command -v "$QEMU" >/dev/null || { echo "SKIP: $QEMU not installed (apt-get inst
 cd "$ROOT"
 mkdir -p "$CACHE"
 
-MMAPKIT_PI_CACHE="$PI_CACHE" bash "$ROOT/scripts/qemu/pi/fetch.sh" >/dev/null || exit $?
-bash "$ROOT/scripts/cross-arm64.sh" >/dev/null || exit $?
+# With QEMU present the rig must run: a missing package or cross compiler is a failure (exit 1),
+# not a skip.
+fail() { echo "FAIL: $*" >&2; exit 1; }
+MMAPKIT_PI_CACHE="$PI_CACHE" bash "$ROOT/scripts/qemu/pi/fetch.sh" >/dev/null || fail "scripts/qemu/pi/fetch.sh could not prepare the arm64 packages (see above)"
+bash "$ROOT/scripts/cross-arm64.sh" >/dev/null || fail "scripts/cross-arm64.sh could not build the arm64 addon (see above)"
 [ -f "$ROOT/dist/cli/main.js" ] || npm run -s build:ts >/dev/null
-command -v cpio >/dev/null || { echo "SKIP: cpio not installed" >&2; exit 77; }
+command -v cpio >/dev/null || fail "cpio not installed (apt-get install cpio)"
 
 # The base archive (Node, its libraries, busybox) is the Raspberry Pi rig's, built the same way.
 BASE="$PI_CACHE/base.cpio"
