@@ -266,6 +266,23 @@ describe('mmapkit gpiochip --sim', () => {
     expect(gpiochip('get', '--sim', 'pi4', '4', '4')).toMatchObject({ status: 2, stderr: expect.stringContaining("line '4' is given twice") });
   });
 
+  test('Ctrl-C (SIGINT) ends set and mon with exit status 0 and nothing on stderr', async () => {
+    const { spawn } = await import('node:child_process');
+    for (const args of [['set', '--sim', 'pi4', 'GPIO18=1'], ['mon', '--sim', 'pi4', 'GPIO4']]) {
+      const child = spawn(process.execPath, [CLI, 'gpiochip', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      let exited = false;
+      child.stderr.on('data', (d) => { err += d; });
+      const exit = new Promise((r) => child.on('exit', (c) => { exited = true; r(c); }));
+      await sleep(2500); // start-up, then the command waits for the signal
+      expect(exited, `${args.join(' ')} ended before the signal`).toBe(false);
+      child.kill('SIGINT');
+      const code = await exit;
+      expect(code, args.join(' ')).toBe(0);
+      expect(err).toBe('');
+    }
+  });
+
   test('mon on a real host without chips fails with exit status 1 and says why', () => {
     const r = gpiochip('mon', 'GPIO17');
     expect(r.status).toBe(1);

@@ -161,6 +161,13 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
     expect(fmt[0]).toMatch(/^3 falling 2 \d+\.\d{9} seq=1$/);
   });
 
+  test('`gpiochip set` holds its line until Ctrl-C (SIGINT), then releases it and exits 0', (ctx) => {
+    if (rig.skipped) ctx.skip(rig.skipped);
+    const out = step('cli-set-sigint').out;
+    expect(line(out, 'held')).toBe('used=true consumer=held direction=output');
+    expect(line(out, 'after-sigint')).toBe('exit=0/null used=false');
+  });
+
   test('as an unprivileged user: EACCES naming the device, its group and mode, and what to do', (ctx) => {
     if (rig.skipped) ctx.skip(rig.skipped);
     const s = rig.steps.get('nonroot');

@@ -154,8 +154,9 @@ function untilSignal(ms: number | null, onSignal?: () => void): { done: Promise<
   const handler = () => { onSignal?.(); finish(true); };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
-  const timer = ms === null ? null : setTimeout(() => finish(false), ms);
-  const cancel = () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); if (timer) clearTimeout(timer); finish(false); };
+  // Signal listeners do not keep the event loop alive: without a timeout, a long timer does.
+  const timer = ms === null ? setInterval(() => {}, 2 ** 30) : setTimeout(() => finish(false), ms);
+  const cancel = () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); clearTimeout(timer); finish(false); };
   done.then(cancel, cancel);
   return { done, cancel };
 }

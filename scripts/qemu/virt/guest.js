@@ -153,6 +153,21 @@ async function whenUsed(chip, line) {
     press();
     return run;
   });
+  // `gpiochip set` in its own process holds line 5 until SIGINT (Ctrl-C), then releases it.
+  await step('cli-set-sigint', async () => {
+    const { spawn } = require('node:child_process');
+    const chip = m.openGpioChip(pl061.path);
+    const child = spawn(process.execPath, ['/opt/mmapkit/dist/cli/main.js', 'gpiochip', 'set', '--chip', pl061.name, '--consumer', 'held', '5=1'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    for (let i = 0; i < 1200 && !chip.lineInfo(5).used; i++) await sleep(50);
+    const held = chip.lineInfo(5);
+    out(`held used=${held.used} consumer=${held.consumer} direction=${held.direction}`);
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('exit', (c, sig) => r(`${c}/${sig}`)));
+    const after = chip.lineInfo(5);
+    out(`after-sigint exit=${code} used=${after.used}`);
+    chip.close();
+  });
+
   // Last: as an unprivileged user (uid/gid 65534) the chip cannot be opened; the error says why.
   await step('nonroot', () => {
     process.setgid(65534);
