@@ -268,13 +268,19 @@ describe('mmapkit gpiochip --sim', () => {
 
   test('Ctrl-C (SIGINT) ends set and mon with exit status 0 and nothing on stderr', async () => {
     const { spawn } = await import('node:child_process');
-    for (const args of [['set', '--sim', 'pi4', 'GPIO18=1'], ['mon', '--sim', 'pi4', 'GPIO4']]) {
+    const cases = [[['set', '--sim', 'pi4', '--json', 'GPIO18=1'], '[{"line":"GPIO18","chip":"gpiochip0","offset":18,"value":1}]\n'],
+      [['mon', '--sim', 'pi4', '--banner', 'GPIO4', 'GPIO5'], "Monitoring lines 'GPIO4' and 'GPIO5'...\n"]] as const;
+    for (const [args, ready] of cases) {
       const child = spawn(process.execPath, [CLI, 'gpiochip', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
+      let stdout = '';
       let exited = false;
       child.stderr.on('data', (d) => { err += d; });
       const exit = new Promise((r) => child.on('exit', (c) => { exited = true; r(c); }));
-      await sleep(2500); // start-up, then the command waits for the signal
+      // The command prints its line once it waits for the signal.
+      await new Promise<void>((r) => child.stdout.on('data', (d) => { stdout += d; if (stdout.endsWith('\n')) r(); }));
+      expect(stdout).toBe(ready);
+      await sleep(200);
       expect(exited, `${args.join(' ')} ended before the signal`).toBe(false);
       child.kill('SIGINT');
       const code = await exit;
@@ -301,5 +307,20 @@ describe('permissions', () => {
     fs.chmodSync(dev, 0o660);
     const r = spawnSync(process.execPath, ['-e', `try { require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))}).openGpioChip(${JSON.stringify(dev)}) } catch (e) { console.log(e.code + '|' + e.message) }`], { encoding: 'utf8', uid: 65534, gid: 65534, timeout: 30_000 });
     expect(r.stdout).toMatch(new RegExp(`^EACCES\\|EACCES: permission denied, open '${dev}'\\nOpening ${dev} \\(group 'root', mode 660\\) needs read and write permission: add the user to the group that owns it \\(on Raspberry Pi OS: 'sudo usermod -aG gpio \\$USER', then log in again\\) or run as root\\.`));
+  });
+});
+
+describe('simulated chip: info-change iterator', () => {
+  test('infoChanges() yields the changes of watched lines and ends when the chip is closed', async () => {
+    const chip = openSimGpioChip('pi3');
+    chip.watchLineInfo(6);
+    const it = chip.infoChanges();
+    const req = chip.requestLines(6, { direction: 'input', consumer: 'it' });
+    expect((await it.next()).value).toMatchObject({ type: 'requested', info: { offset: 6, consumer: 'it', used: true } });
+    req.close();
+    expect((await it.next()).value).toMatchObject({ type: 'released', info: { offset: 6, used: false } });
+    const pending = it.next();
+    chip.close();
+    expect(await pending).toEqual({ value: undefined, done: true });
   });
 });

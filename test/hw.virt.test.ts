@@ -164,6 +164,7 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
   test('`gpiochip set` holds its line until Ctrl-C (SIGINT), then releases it and exits 0', (ctx) => {
     if (rig.skipped) ctx.skip(rig.skipped);
     const out = step('cli-set-sigint').out;
+    expect(line(out, 'child')).toBe('[{"line":"5","chip":"gpiochip0","offset":5,"value":1}]');
     expect(line(out, 'held')).toBe('used=true consumer=held direction=output');
     expect(line(out, 'after-sigint')).toBe('exit=0/null used=false');
   });

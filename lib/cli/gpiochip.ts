@@ -50,6 +50,7 @@ timestamp, %U UTC timestamp, %s sequence number, %n line sequence number, %% a p
     'debounce-period': { type: 'string', arg: 'P', help: 'mon: debounce the lines' },
     'num-events': { type: 'integer', short: 'n', arg: 'N', min: 1, max: 2 ** 31, help: 'mon: exit after N events' },
     format: { type: 'string', short: 'F', arg: 'F', help: 'mon: custom output format (see above)' },
+    banner: { type: 'boolean', help: "mon: print \"Monitoring line 'LINE'...\" once the lines are requested" },
   },
   footer: `Opening /dev/gpiochipN needs read-write access: root or the group that owns it ('gpio' on Raspberry Pi OS).
 exit status: 0 success (also set/mon ended by Ctrl-C), 1 failure, 2 usage error`,
@@ -62,7 +63,7 @@ export const run = command.run;
 interface Values {
   chip?: string; sim?: string; json: boolean; consumer?: string; 'active-low': boolean; bias?: string; drive?: string;
   'as-is': boolean; numeric: boolean; 'hold-period'?: string; edges: string; 'event-clock'?: string; 'debounce-period'?: string;
-  'num-events'?: number; format?: string;
+  'num-events'?: number; format?: string; banner: boolean;
 }
 
 function out(s: string): void { process.stdout.write(s); }
@@ -214,8 +215,9 @@ async function gpiochipCommand(values: Values, positionals: string[]): Promise<n
       return 0;
     }
     if (verb === 'set') {
+      const hold = untilSignal(holdUs === null ? null : holdUs / 1000); // Ctrl-C is handled from here on
       if (values.json) out(JSON.stringify(lines.map((r, i) => ({ line: r.id, chip: r.chipName, offset: r.offset, value: setWords[i].value }))) + '\n');
-      await untilSignal(holdUs === null ? null : holdUs / 1000).done;
+      await hold.done;
       return 0;
     }
     return await monitor(lines, requests, reqOf, values);
@@ -276,6 +278,10 @@ async function monitor(lines: Resolved[], requests: GpioLineRequestLike[], reqOf
   const realtime = values['event-clock'] === 'realtime';
   let count = 0;
   const stop = untilSignal(null, () => { for (const r of requests) r.close(); });
+  if (values.banner) {
+    const ids = lines.map((r) => `'${r.id}'`);
+    out(ids.length > 1 ? `Monitoring lines ${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}...\n` : `Monitoring line ${ids[0]}...\n`);
+  }
   try {
     await new Promise<void>((resolve) => {
       const onEvent = (req: GpioLineRequestLike) => (ev: GpioEdgeEvent) => {

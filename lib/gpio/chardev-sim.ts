@@ -154,20 +154,33 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
 
   infoChanges(): AsyncIterableIterator<GpioLineInfoChange> {
     this.#live();
-    const it = EventEmitter.on(this, 'info-changed') as AsyncIterableIterator<[GpioLineInfoChange]>;
-    const self = this;
-    return {
-      async next() { if (self.#closed) return { value: undefined, done: true }; const r = await it.next(); return r.done ? r : { value: r.value[0], done: false }; },
-      async return() { await it.return?.(); return { value: undefined, done: true }; },
-      [Symbol.asyncIterator]() { return this; },
+    const queue: GpioLineInfoChange[] = [];
+    let wake: (() => void) | null = null;
+    let ended = false;
+    const push = (c: GpioLineInfoChange) => { queue.push(c); const w = wake; wake = null; w?.(); };
+    const end = () => { ended = true; this.off('info-changed', push); this.off('closed', end); const w = wake; wake = null; w?.(); };
+    this.on('info-changed', push);
+    this.once('closed', end);
+    const it: AsyncIterableIterator<GpioLineInfoChange> = {
+      next: async () => {
+        while (queue.length === 0) {
+          if (ended) return { value: undefined, done: true };
+          await new Promise<void>((r) => { wake = r; });
+        }
+        return { value: queue.shift()!, done: false };
+      },
+      return: async () => { end(); return { value: undefined, done: true }; },
+      [Symbol.asyncIterator]() { return it; },
     };
+    return it;
   }
 
+  /** Closes this handle; requests made from it stay valid. Iterators of info changes end. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#kernel.off('changed', this.#onChange);
-    this.emit('info-changed-end');
+    this.emit('closed');
     this.removeAllListeners('info-changed');
   }
 

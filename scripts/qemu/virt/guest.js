@@ -157,8 +157,10 @@ async function whenUsed(chip, line) {
   await step('cli-set-sigint', async () => {
     const { spawn } = require('node:child_process');
     const chip = m.openGpioChip(pl061.path);
-    const child = spawn(process.execPath, ['/opt/mmapkit/dist/cli/main.js', 'gpiochip', 'set', '--chip', pl061.name, '--consumer', 'held', '5=1'], { stdio: ['ignore', 'inherit', 'inherit'] });
-    for (let i = 0; i < 1200 && !chip.lineInfo(5).used; i++) await sleep(50);
+    const child = spawn(process.execPath, ['/opt/mmapkit/dist/cli/main.js', 'gpiochip', 'set', '--chip', pl061.name, '--consumer', 'held', '--json', '5=1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // With --json the command prints what it set once it waits for the signal.
+    const printed = await new Promise((r) => { let s = ''; child.stdout.on('data', (d) => { s += d; if (s.endsWith('\n')) r(s.trim()); }); child.on('exit', () => r(s)); });
+    out(`child ${printed}`);
     const held = chip.lineInfo(5);
     out(`held used=${held.used} consumer=${held.consumer} direction=${held.direction}`);
     child.kill('SIGINT');
