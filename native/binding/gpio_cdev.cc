@@ -42,12 +42,13 @@ LineConfig Config(const Napi::CallbackInfo& info, size_t i) {
       info[i].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "config must be a BigUint64Array");
   }
-  Napi::TypedArrayOf<uint64_t> a = info[i].As<Napi::TypedArrayOf<uint64_t>>();
+  Napi::TypedArrayOf<uint64_t> arr = info[i].As<Napi::TypedArrayOf<uint64_t>>();
+  const uint64_t* a = arr.Data();
   LineConfig c;
-  if (a.ElementLength() < 2) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "config is too short");
+  if (arr.ElementLength() < 2) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "config is too short");
   c.flags = a[0];
   uint64_t n = a[1];
-  if (n > gpio::kMaxAttrs || a.ElementLength() < 2 + 3 * n) {
+  if (n > gpio::kMaxAttrs || arr.ElementLength() < 2 + 3 * n) {
     ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "config has more than 10 attributes or is too short");
   }
   c.num_attrs = static_cast<uint32_t>(n);
@@ -154,8 +155,9 @@ Napi::Value ReadEvents(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "out must be a BigUint64Array");
   }
-  Napi::TypedArrayOf<uint64_t> out = info[1].As<Napi::TypedArrayOf<uint64_t>>();
-  size_t max = out.ElementLength() / 5;
+  Napi::TypedArrayOf<uint64_t> outArr = info[1].As<Napi::TypedArrayOf<uint64_t>>();
+  uint64_t* out = outArr.Data();
+  size_t max = outArr.ElementLength() / 5;
   if (max > 1024) max = 1024;
   std::vector<gpio::LineEvent> ev(max);
   size_t n = 0;
