@@ -185,6 +185,44 @@ export interface FdWatchBinding {
   FdWatcher: new (fd: number, onReadable: (status: number) => void) => NativeFdWatcher;
 }
 
+/** A GPIO line's information as the kernel reports it (struct gpio_v2_line_info). */
+export interface NativeGpioLineInfo {
+  offset: number;
+  name: string;
+  consumer: string;
+  /** GPIO_V2_LINE_FLAG_* bits. */
+  flags: number;
+  debounceUs: number;
+}
+
+/** native/binding/gpio_cdev.cc: the GPIO character device (uAPI v2), on descriptors lib/gpio/chardev.ts owns. */
+export interface GpioCdevBinding {
+  /** Opens /dev/gpiochipN (read-write, close-on-exec); returns the descriptor. */
+  gpioOpenChip(path: string): number;
+  /** Closes a chip or request descriptor. */
+  gpioClose(fd: number): void;
+  /** GPIO_GET_CHIPINFO_IOCTL. */
+  gpioChipInfo(fd: number): { name: string; label: string; lines: number };
+  /** GPIO_V2_GET_LINEINFO_IOCTL for one line. */
+  gpioLineInfo(fd: number, offset: number): NativeGpioLineInfo;
+  /** GPIO_V2_GET_LINEINFO_WATCH_IOCTL: starts watching the line and returns its info. */
+  gpioWatchLineInfo(fd: number, offset: number, watch: true): NativeGpioLineInfo;
+  /** GPIO_GET_LINEINFO_UNWATCH_IOCTL. */
+  gpioWatchLineInfo(fd: number, offset: number, watch: false): undefined;
+  /** GPIO_V2_GET_LINE_IOCTL: the request's descriptor. `config` is encodeConfig()'s attribute array. */
+  gpioRequest(chipFd: number, offsets: Uint32Array, consumer: string, eventBufferSize: number, config: BigUint64Array): number;
+  /** GPIO_V2_LINE_SET_CONFIG_IOCTL. */
+  gpioSetConfig(fd: number, config: BigUint64Array): void;
+  /** GPIO_V2_LINE_GET_VALUES_IOCTL: the bits of `mask`. */
+  gpioGetValues(fd: number, mask: bigint): bigint;
+  /** GPIO_V2_LINE_SET_VALUES_IOCTL: `bits` for the lines of `mask`. */
+  gpioSetValues(fd: number, mask: bigint, bits: bigint): void;
+  /** Reads pending edge events into `out` (5 words each: timestamp, id, offset, seqno, line seqno); returns how many. */
+  gpioReadEvents(fd: number, out: BigUint64Array): number;
+  /** Reads pending line-info changes from a chip descriptor. */
+  gpioReadInfoChanged(fd: number): { info: NativeGpioLineInfo; timestampNs: bigint; type: number }[];
+}
+
 /** An open register window (regsOpen()): the accessors of RegisterIO, block reads, close. */
 export interface NativeWindow extends Omit<RegisterIO, 'size' | 'writable'> {
   /** count consecutive registers of `width` bits into a new typed array, guarded. */
@@ -238,4 +276,4 @@ export interface PortioBinding {
 }
 
 /** Everything the addon exports. */
-export interface Binding extends ErrorsBinding, ConstantsBinding, MappingBinding, FilesBinding, FutexBinding, CsvBinding, CsvAsyncBinding, FdWatchBinding, RegsBinding, PortioBinding {}
+export interface Binding extends ErrorsBinding, ConstantsBinding, MappingBinding, FilesBinding, FutexBinding, CsvBinding, CsvAsyncBinding, FdWatchBinding, GpioCdevBinding, RegsBinding, PortioBinding {}

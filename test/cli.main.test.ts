@@ -12,7 +12,7 @@ const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], 
 const dir = tempDir('mmapkit-cli-main-');
 const tiny = path.join(dir, 'tiny.csv');
 fs.writeFileSync(tiny, TINY_CSV);
-const COMMANDS = ['bench', 'csv-sum', 'residency', 'devmem', 'gpio', 'sim'];
+const COMMANDS = ['bench', 'csv-sum', 'residency', 'devmem', 'gpio', 'gpiochip', 'sim'];
 
 describe('exit statuses and usage', () => {
   it('mmapkit alone prints the usage to stderr and exits 2; --help prints it to stdout, exit 0', () => {

@@ -114,6 +114,34 @@ describe('Raspberry Pi 3 guest (QEMU raspi3b): mmapkit gpio through /dev/mem', (
     expect(low).toMatchObject({ pin: 4, function: 'output', level: 0, drive: 0 });
   });
 
+  test('the character device lists the BCM2835 chip with 54 named lines', (ctx) => {
+    if (rig.skipped) ctx.skip(rig.skipped);
+    const chips = json('chardev-info');
+    const bcm = chips.find((c: { label: string }) => /bcm2835/.test(c.label));
+    expect(bcm, JSON.stringify(chips.map((c: { label: string }) => c.label))).toBeDefined();
+    expect(bcm.lines).toBe(54);
+    expect(bcm.lineInfo).toHaveLength(54);
+    expect(bcm.lineInfo.map((l: { offset: number }) => l.offset)).toEqual(Array.from({ length: 54 }, (_, i) => i));
+    // The upstream Pi 3 device tree names the lines (gpio-line-names): the header pins by GPIO number.
+    const names = bcm.lineInfo.map((l: { name: string }) => l.name);
+    expect(names.filter((n: string) => n !== '').length, names.join(',')).toBeGreaterThan(40);
+    expect(names[17]).toBe('GPIO17');
+    expect(names[22]).toBe('GPIO22');
+  });
+
+  test('GPIO22 set as output through the character device reads back the same level and function through the registers', (ctx) => {
+    if (rig.skipped) ctx.skip(rig.skipped);
+    for (const [name, level] of [['chardev-out-high', 1], ['chardev-out-low', 0]] as const) {
+      const s = step(name);
+      expect(s.rc, s.out).toBe(0);
+      const cd = JSON.parse(/^@@CHARDEV (.*)$/m.exec(s.out)![1]);
+      expect(cd.info).toMatchObject({ offset: 22, used: true, consumer: 'pi-chardev', direction: 'output' });
+      expect(cd.values).toEqual([level]);
+      const regs = JSON.parse(s.out.slice(s.out.indexOf('\n', s.out.indexOf('@@CHARDEV')) + 1));
+      expect(regs.pins[0]).toMatchObject({ pin: 22, function: 'output', fsel: 1, level, drive: level });
+    }
+  });
+
   test('without root: EACCES on /dev/mem, with the advice and every device tried', (ctx) => {
     if (rig.skipped) ctx.skip(rig.skipped);
     const s = step('nonroot');

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, string> = {
   residency: 'residency',
   devmem: 'devmem',
   gpio: 'gpio',
+  gpiochip: 'gpiochip',
   sim: 'sim',
   uio: 'uio',
 };

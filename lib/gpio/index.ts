@@ -280,3 +280,16 @@ export function openRaspberryPiGpio(options: OpenRaspberryPiGpioOptions = {}): R
   return RaspberryPiGpio.open(options);
 }
 
+
+// The GPIO character device (any Linux GPIO chip) and its simulated twin.
+export {
+  listGpioChips, openGpioChip, findGpioLine, gpioChipPaths, GpioChardevChip, ChardevLineRequest,
+} from './chardev';
+export { openSimGpioChip, SimGpioChip, SimLineRequest, type SimGpioChipOptions } from './chardev-sim';
+export { GpioLineRequestBase } from './chardev-request';
+export { GPIO_LINE_FLAG } from './chardev-types';
+export type {
+  GpioChipInfo, GpioLineInfo, GpioLineSettings, GpioRequestOptions, GpioEdgeEvent, GpioLineInfoChange,
+  GpioLineInfoChangeType, GpioLineDirection, GpioLineEdge, GpioLineBias, GpioLineDrive, GpioEventClock,
+  GpioChipLike, GpioLineRequestLike,
+} from './chardev-types';

@@ -10,7 +10,7 @@ import {
   bcmGpioRegisterName,
 } from '../../gpio/regmap';
 import { simHex } from '../device';
-import { SimGpioChip, type SimGpioLevel, type SimGpioOptions, type SimGpioPull } from './gpio-base';
+import { SimGpioBlock, type SimGpioLevel, type SimGpioOptions, type SimGpioPull } from './gpio-base';
 
 /** Reserved BCM GPIO registers read as ASCII "gpio" (raspi-gpio tells a BCM2711 by this). */
 export const SIM_BCM_RESERVED_VALUE = BCM_RESERVED_VALUE;
@@ -26,7 +26,7 @@ const ENABLES: ReadonlyArray<readonly [number, EnableKey]> = [
 ];
 
 /** The common BCM block; subclasses add the pull registers. */
-export abstract class SimBcmGpioChip extends SimGpioChip {
+export abstract class SimBcmGpioBlock extends SimGpioBlock {
   protected fsel = new Uint32Array(6);
   protected latch: SimGpioLevel[];
   protected pulls: SimGpioPull[];

@@ -4,10 +4,10 @@
  * readable. GPPUD/GPPUDCLK do not exist (reserved: read as "gpio", logged as guest errors).
  */
 import { BCM_PUP_DOWN, BCM_PUP_PDN0, BCM_PUP_PDN_PINS, BCM_PUP_UP } from '../../gpio/regmap';
-import { SimBcmGpioChip } from './bcm-gpio';
+import { SimBcmGpioBlock } from './bcm-gpio';
 import type { SimGpioOptions } from './gpio-base';
 
-export class SimBcm2711Gpio extends SimBcmGpioChip {
+export class SimBcm2711Gpio extends SimBcmGpioBlock {
   constructor(options: SimGpioOptions = {}) {
     super(58, 'SimBcm2711Gpio', 'bcm2711', options);
   }

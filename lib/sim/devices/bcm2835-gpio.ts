@@ -5,10 +5,10 @@
  * pulls cannot be read back. Reserved registers read as "gpio" (logged as guest errors).
  */
 import { BCM_GPPUD, BCM_GPPUD_DOWN, BCM_GPPUD_UP, BCM_GPPUDCLK0 } from '../../gpio/regmap';
-import { SimBcmGpioChip } from './bcm-gpio';
+import { SimBcmGpioBlock } from './bcm-gpio';
 import type { SimGpioOptions, SimGpioPull } from './gpio-base';
 
-export class SimBcm2835Gpio extends SimBcmGpioChip {
+export class SimBcm2835Gpio extends SimBcmGpioBlock {
   private gppud = 0;
   private clk = [0, 0];
 

@@ -50,7 +50,7 @@ function simGpioOptions(options: unknown): { writable: boolean; scheduler: SimSc
 }
 
 /** A simulated GPIO chip: a bus device, a RegisterIO, and the test API. */
-export abstract class SimGpioChip extends SimDeviceBase implements RegisterIO {
+export abstract class SimGpioBlock extends SimDeviceBase implements RegisterIO {
   /** Whether writes are accepted; set false to make a read-only window (writes throw ERR_MMAPKIT_READ_ONLY). */
   writable: boolean;
   /** Register reads and writes made through the RegisterIO interface. */

@@ -7,7 +7,7 @@ import { codedError } from '../../errors';
 import { invalidType, toBool, toOptions } from '../../validate';
 import type { RaspberryPiInfo } from '../../gpio/detect';
 import { BCM_FSEL_MASK, BCM_GPSET0, RP1_CTRL_FUNCSEL_MASK, bcmFselField, rp1PinRegisters } from '../../gpio/regmap';
-import type { SimBcmGpioChip } from './bcm-gpio';
+import type { SimBcmGpioBlock } from './bcm-gpio';
 import { SimBcm2835Gpio } from './bcm2835-gpio';
 import { SimBcm2711Gpio } from './bcm2711-gpio';
 import type { SimGpioOptions } from './gpio-base';
@@ -38,7 +38,7 @@ export function simRaspberryPi(model: SimRaspberryPiModel, options: SimRaspberry
   const writable = { writable: true };
   const sources = { soc: 'simulation', peripheralBase: 'simulation' };
   let board: SimRaspberryPiBoard;
-  const setFsel = (g: SimBcmGpioChip, pin: number, code: number) => {
+  const setFsel = (g: SimBcmGpioBlock, pin: number, code: number) => {
     const { offset, shift } = bcmFselField(pin);
     g.write32(offset, ((g.read32(offset) & ~(BCM_FSEL_MASK << shift)) | (code << shift)) >>> 0);
   };

@@ -12,7 +12,7 @@ import {
   RP1_STATUS_OUTFROMPERI, RP1_STATUS_OUTTOPAD, rp1BankOf, rp1Decode, rp1GpioRegisterName,
 } from '../../gpio/regmap';
 import { simHex } from '../device';
-import { SimGpioChip, type SimGpioLevel, type SimGpioOptions, type SimGpioPull } from './gpio-base';
+import { SimGpioBlock, type SimGpioLevel, type SimGpioOptions, type SimGpioPull } from './gpio-base';
 
 function rp1Pin(bank: number, index: number): number {
   return RP1_BANKS[bank].first + index;
@@ -25,7 +25,7 @@ function applyAlias(old: number, value: number, alias: number): number {
   return value >>> 0;
 }
 
-export class SimRp1Gpio extends SimGpioChip {
+export class SimRp1Gpio extends SimGpioBlock {
   private ctrl = new Uint32Array(54);
   private pads = new Uint32Array(54);
   private voltage = [0, 0, 0];

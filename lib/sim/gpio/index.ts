@@ -4,7 +4,7 @@
  * the boards are lib/sim/devices/raspberry-pi.ts.
  */
 export * from '../devices/gpio-base';
-export { SimBcmGpioChip, SIM_BCM_RESERVED_VALUE } from '../devices/bcm-gpio';
+export { SimBcmGpioBlock, SIM_BCM_RESERVED_VALUE } from '../devices/bcm-gpio';
 export * from '../devices/bcm2835-gpio';
 export * from '../devices/bcm2711-gpio';
 export * from '../devices/rp1-gpio';

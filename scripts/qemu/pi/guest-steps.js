@@ -17,6 +17,29 @@ async function step(name, argv) {
   process.stdout.write(`@@END ${name} rc=${rc}\n`);
 }
 
+// GPIO22 requested as an output through /dev/gpiochipN at `value`, read back through the register
+// path (`mmapkit gpio get 22 --json`, a fresh /dev/mem mapping) while the request holds it.
+async function chardevStep(name, value) {
+  const m = require('/opt/mmapkit/dist/index.js');
+  process.stdout.write(`@@BEGIN ${name}\n`);
+  let rc = 0;
+  let req;
+  try {
+    const chip = m.listGpioChips().find((c) => /bcm2835/.test(c.label));
+    const c = m.openGpioChip(chip.path);
+    req = c.requestLines(22, { value, consumer: 'pi-chardev' });
+    process.stdout.write(`@@CHARDEV ${JSON.stringify({ info: c.lineInfo(22), values: req.getValues() })}\n`);
+    c.close();
+    rc = await main(['gpio', 'get', '22', '--json']);
+  } catch (err) {
+    process.stdout.write(String(err && err.stack || err) + '\n');
+    rc = 99;
+  } finally {
+    if (req) req.close();
+  }
+  process.stdout.write(`@@END ${name} rc=${rc}\n`);
+}
+
 (async () => {
   process.stdout.write(`@@BEGIN node\n${process.version} napi ${process.versions.napi} ${process.arch}\n@@END node rc=0\n`);
   await step('info', ['gpio', 'info', '--json']);
@@ -26,6 +49,10 @@ async function step(name, argv) {
   await step('get4-high', ['gpio', 'get', '4', '--json']);
   await step('set-dl', ['gpio', 'set', '4', 'dl']);
   await step('get4-low', ['gpio', 'get', '4', '--json']);
+  // The same block through the GPIO character device: the kernel's pinctrl-bcm2835 chip.
+  await step('chardev-info', ['gpiochip', 'info', '--json']);
+  await chardevStep('chardev-out-high', 1);
+  await chardevStep('chardev-out-low', 0);
   // Last: drop to an unprivileged user (uid/gid 65534; there is no passwd file) for good.
   process.setgid(65534);
   process.setuid(65534);
