@@ -14,12 +14,12 @@ import type { ResultRow } from './types';
 
 /** Advance widths in thousandths of an em for ASCII 32..126 (DejaVu Sans Bold's hmtx table). */
 const ASCII = [
-  348, 456, 521, 838, 696, 1002, 872, 306, 457, 457, 523, 838, 380, 415, 380, 365, 696, 696, 696, 696, 696, 696, 696, 696, 696, 696, 400,
-  400, 838, 838, 838, 580, 1000, 774, 762, 734, 830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733, 850, 770, 720, 682, 812,
-  774, 1103, 771, 724, 725, 457, 365, 457, 838, 500, 500, 675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687, 716,
-  716, 493, 595, 478, 712, 652, 924, 645, 652, 582, 712, 365, 712, 838,
+  348, 456, 521, 838, 696, 1002, 872, 306, 457, 457, 523, 838, 380, 415, 380, 365, 696, 696, 696, 696, 696, 696, 696, 696, 696, 696, 400, 400, 838, 838, 838,
+  580, 1000, 774, 762, 734, 830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733, 850, 770, 720, 682, 812, 774, 1103, 771, 724, 725, 457, 365, 457,
+  838, 500, 500, 675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687, 716, 716, 493, 595, 478, 712, 652, 924, 645, 652, 582, 712, 365,
+  712, 838,
 ];
-const OTHER: Record<string, number> = { '×': 838, 'µ': 736, '–': 500, '—': 1000, '…': 1000, '·': 380, '≥': 838, '≤': 838 };
+const OTHER: Record<string, number> = { '×': 838, µ: 736, '–': 500, '—': 1000, '…': 1000, '·': 380, '≥': 838, '≤': 838 };
 
 /** Width in pixels of `text` at `size` px. */
 export function textWidth(text: string, size: number): number {
@@ -180,7 +180,9 @@ export function headlineChart(rep: RunReport, machine: string): string {
     body.push(textLines(labelW, y + 15, label, 'text-anchor="end"'));
     const x = plotX + at(r.ratio) * plotW;
     const better = r.ratio >= 1;
-    body.push(`<rect x="${Math.min(x, one).toFixed(1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x - one)).toFixed(1)}" height="16" fill="${better ? COLORS.better : COLORS.worse}"/>`);
+    body.push(
+      `<rect x="${Math.min(x, one).toFixed(1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x - one)).toFixed(1)}" height="16" fill="${better ? COLORS.better : COLORS.worse}"/>`,
+    );
     const text = fmtRatio(r.ratio);
     const tx = better ? x + 5 : x - 5;
     body.push(`<text x="${tx.toFixed(1)}" y="${y + 15}"${better ? '' : ' text-anchor="end"'} font-weight="bold">${esc(text)}</text>`);
@@ -220,9 +222,11 @@ export function suiteChart(rep: RunReport, suite: RunReport['suites'][number], m
       lx = 12;
       y += LINE + 4;
     }
-    body.push(kind === 'box'
-      ? `<rect x="${lx}" y="${y}" width="12" height="12" fill="${color}"/>`
-      : `<line x1="${lx}" y1="${y + 6}" x2="${lx + 12}" y2="${y + 6}" stroke="${color}"/><line x1="${lx}" y1="${y + 2}" x2="${lx}" y2="${y + 10}" stroke="${color}"/><line x1="${lx + 12}" y1="${y + 2}" x2="${lx + 12}" y2="${y + 10}" stroke="${color}"/>`);
+    body.push(
+      kind === 'box'
+        ? `<rect x="${lx}" y="${y}" width="12" height="12" fill="${color}"/>`
+        : `<line x1="${lx}" y1="${y + 6}" x2="${lx + 12}" y2="${y + 6}" stroke="${color}"/><line x1="${lx}" y1="${y + 2}" x2="${lx}" y2="${y + 10}" stroke="${color}"/><line x1="${lx + 12}" y1="${y + 2}" x2="${lx + 12}" y2="${y + 10}" stroke="${color}"/>`,
+    );
     body.push(`<text x="${lx + 17}" y="${y + 10}">${esc(text)}</text>`);
     lx += w + 22;
   }
@@ -242,7 +246,8 @@ export function suiteChart(rep: RunReport, suite: RunReport['suites'][number], m
       return useGb && r.bytes ? [r.bytes / r.nsMax, r.bytes / r.nsMin] : [perOp(r.nsMin), perOp(r.nsMax)];
     };
     const ax = axis(rows.flatMap((r) => [val(r), ...(spread(r) ?? [])]));
-    const valueText = (r: ResultRow) => (useGb ? `${val(r).toFixed(2)} GB/s` : formatDuration(val(r))) + (r.ratio !== undefined && !r.baseline ? `  ${fmtRatio(r.ratio)}` : '');
+    const valueText = (r: ResultRow) =>
+      (useGb ? `${val(r).toFixed(2)} GB/s` : formatDuration(val(r))) + (r.ratio !== undefined && !r.baseline ? `  ${fmtRatio(r.ratio)}` : '');
     const valueW = Math.max(...rows.map((r) => textWidth(valueText(r), FONT))) + 16;
     const plotW = width - plotX - valueW - 12;
     const headLines = wrapText(`${g} — ${useGb ? 'GB/s' : 'time per operation'}${ax.log ? ', log scale' : ''}`, width - 24, FONT + 1);
@@ -254,11 +259,15 @@ export function suiteChart(rep: RunReport, suite: RunReport['suites'][number], m
       const h = Math.max(20, label.length * LINE + 5);
       body.push(textLines(labelW, y + 14, label, 'text-anchor="end"'));
       const x = plotX + ax.at(val(r)) * plotW;
-      body.push(`<rect x="${plotX}" y="${y + 3}" width="${Math.max(1, x - plotX).toFixed(1)}" height="14" fill="${r.baseline ? COLORS.base : useGb ? COLORS.fast : COLORS.time}"/>`);
+      body.push(
+        `<rect x="${plotX}" y="${y + 3}" width="${Math.max(1, x - plotX).toFixed(1)}" height="14" fill="${r.baseline ? COLORS.base : useGb ? COLORS.fast : COLORS.time}"/>`,
+      );
       const sp = spread(r);
       if (sp) {
         const [a, b] = sp.map((v) => plotX + ax.at(v) * plotW);
-        body.push(`<line x1="${a.toFixed(1)}" y1="${y + 10}" x2="${b.toFixed(1)}" y2="${y + 10}" stroke="${COLORS.ink}"/><line x1="${a.toFixed(1)}" y1="${y + 6}" x2="${a.toFixed(1)}" y2="${y + 14}" stroke="${COLORS.ink}"/><line x1="${b.toFixed(1)}" y1="${y + 6}" x2="${b.toFixed(1)}" y2="${y + 14}" stroke="${COLORS.ink}"/>`);
+        body.push(
+          `<line x1="${a.toFixed(1)}" y1="${y + 10}" x2="${b.toFixed(1)}" y2="${y + 10}" stroke="${COLORS.ink}"/><line x1="${a.toFixed(1)}" y1="${y + 6}" x2="${a.toFixed(1)}" y2="${y + 14}" stroke="${COLORS.ink}"/><line x1="${b.toFixed(1)}" y1="${y + 6}" x2="${b.toFixed(1)}" y2="${y + 14}" stroke="${COLORS.ink}"/>`,
+        );
       }
       body.push(`<text x="${width - 12}" y="${y + 14}" text-anchor="end">${esc(valueText(r))}</text>`);
       y += h;
@@ -267,7 +276,9 @@ export function suiteChart(rep: RunReport, suite: RunReport['suites'][number], m
       const x = plotX + ax.at(t) * plotW;
       body.unshift(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${y}" stroke="${COLORS.grid}"/>`);
       const label = useGb ? `${+t.toPrecision(3)}` : formatDuration(t);
-      body.push(`<text x="${x.toFixed(1)}" y="${y + 13}" text-anchor="middle" font-size="10" fill="${COLORS.muted}">${esc(t === 0 && !useGb ? '0' : label)}</text>`);
+      body.push(
+        `<text x="${x.toFixed(1)}" y="${y + 13}" text-anchor="middle" font-size="10" fill="${COLORS.muted}">${esc(t === 0 && !useGb ? '0' : label)}</text>`,
+      );
     }
     y += 30;
   }

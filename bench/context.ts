@@ -22,7 +22,8 @@ function fmtRow(r: ResultRow): string {
   const parts: string[] = [];
   if (r.gbPerSec !== undefined) parts.push(formatRate(r.gbPerSec * 1e9));
   if (r.nsPerOp !== undefined) parts.push(`${formatDuration(r.nsPerOp)}/op`);
-  if (r.minorFaults !== undefined && (r.minorFaults > 0 || (r.majorFaults ?? 0) > 0)) parts.push(`${Math.round(r.minorFaults)} minor / ${Math.round(r.majorFaults ?? 0)} major faults`);
+  if (r.minorFaults !== undefined && (r.minorFaults > 0 || (r.majorFaults ?? 0) > 0))
+    parts.push(`${Math.round(r.minorFaults)} minor / ${Math.round(r.majorFaults ?? 0)} major faults`);
   if (r.value !== undefined) parts.push(`${r.value} ${r.unit ?? ''}`.trim());
   return parts.join(', ');
 }
@@ -69,7 +70,7 @@ export function createContext(init: ContextInit): CollectedContext {
       const out: ResultRow[] = [];
       const iterations = options?.iterations ?? (init.quick ? 1 : 3);
       const warmup = options?.warmup ?? (init.quick ? 0 : 1);
-      const time = init.quick ? 0 : options?.time ?? init.timeMs;
+      const time = init.quick ? 0 : (options?.time ?? init.timeMs);
       for (const t of tasks) {
         for (let w = 0; w < warmup; w++) {
           await t.beforeEach?.();
@@ -99,8 +100,16 @@ export function createContext(init: ContextInit): CollectedContext {
             };
         const bench = new Bench({ time, iterations, warmup: false, throws: true });
         bench.add(t.name, fn, {
-          beforeEach: t.beforeEach ? async () => { await t.beforeEach?.(); } : undefined,
-          afterEach: t.afterEach ? async () => { await t.afterEach?.(); } : undefined,
+          beforeEach: t.beforeEach
+            ? async () => {
+                await t.beforeEach?.();
+              }
+            : undefined,
+          afterEach: t.afterEach
+            ? async () => {
+                await t.afterEach?.();
+              }
+            : undefined,
         });
         await bench.run();
         const task = bench.tasks[0];

@@ -182,14 +182,19 @@ export function folioInfo(file: string, maxPages = 32768): FolioInfo {
       }
       const pct = seen ? (100 * large) / seen : 0;
       const avg = heads ? (large / heads) * (ps / 1024) : 0;
-      const summary = large === 0
-        ? `no: all ${seen} sampled pages are single ${ps / 1024} KiB folios` + (pmd !== undefined ? ` (FilePmdMapped ${pmd} kB)` : '')
-        : `yes: ${pct.toFixed(0)}% of ${seen} sampled pages in large folios, about ${avg >= 1024 ? `${(avg / 1024).toFixed(1)} MiB` : `${avg.toFixed(0)} KiB`} each` + (pmd !== undefined ? ` (FilePmdMapped ${pmd} kB)` : '');
+      const summary =
+        large === 0
+          ? `no: all ${seen} sampled pages are single ${ps / 1024} KiB folios` + (pmd !== undefined ? ` (FilePmdMapped ${pmd} kB)` : '')
+          : `yes: ${pct.toFixed(0)}% of ${seen} sampled pages in large folios, about ${avg >= 1024 ? `${(avg / 1024).toFixed(1)} MiB` : `${avg.toFixed(0)} KiB`} each` +
+            (pmd !== undefined ? ` (FilePmdMapped ${pmd} kB)` : '');
       return { method: 'kpageflags', sampled: seen, largePercent: pct, avgFolioKiB: avg, filePmdMappedKiB: pmd, summary };
     } catch {
-      const summary = pmd === undefined
-        ? 'unknown (no /proc/kpageflags access, no smaps entry)'
-        : pmd > 0 ? `yes: ${pmd} kB mapped by PMD entries (FilePmdMapped)` : 'unknown: FilePmdMapped is 0 (smaller large folios cannot be seen without root)';
+      const summary =
+        pmd === undefined
+          ? 'unknown (no /proc/kpageflags access, no smaps entry)'
+          : pmd > 0
+            ? `yes: ${pmd} kB mapped by PMD entries (FilePmdMapped)`
+            : 'unknown: FilePmdMapped is 0 (smaller large folios cannot be seen without root)';
       return { method: 'smaps', sampled: pages, filePmdMappedKiB: pmd, summary };
     } finally {
       if (pm !== undefined) fs.closeSync(pm);

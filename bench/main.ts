@@ -65,7 +65,14 @@ function runChild(suite: SuiteFile, init: ContextInit, workDir: string, timeoutM
         /* no output */
       }
       if (!out) {
-        out = { suite: suite.name, title: suite.name, rows: [], checks: [], remarks: [], error: `the suite process ended with ${signal ? `signal ${signal}` : `code ${code}`} and no output` };
+        out = {
+          suite: suite.name,
+          title: suite.name,
+          rows: [],
+          checks: [],
+          remarks: [],
+          error: `the suite process ended with ${signal ? `signal ${signal}` : `code ${code}`} and no output`,
+        };
       } else if (code !== 0 && !out.error) {
         out.error = `the suite process ended with code ${code}`;
       }
@@ -103,13 +110,17 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  const wanted = (values.suite ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const wanted = (values.suite ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const chosen = wanted.length ? all.filter((s) => wanted.some((w) => w === s.name || w === s.number || Number(w) === Number(s.number))) : all;
   if (wanted.length && chosen.length === 0) throw new Error(`no suite matches ${wanted.join(', ')}; see 'mmapkit bench --list'`);
   const quick = values.quick;
   const sizeBytes = values.size ? parseSize(values.size, '--size') : quick ? 4 << 20 : 256 << 20;
   // fs.readFileSync (a baseline of the scan suites) cannot read 2 GiB or more.
-  if (sizeBytes < 4096 || sizeBytes >= 2 ** 31) throw new Error(`--size must be from 4k to just under 2g (the readFileSync baselines cannot read more); got ${values.size}`);
+  if (sizeBytes < 4096 || sizeBytes >= 2 ** 31)
+    throw new Error(`--size must be from 4k to just under 2g (the readFileSync baselines cannot read more); got ${values.size}`);
   const timeMs = values.time ? Number(values.time) : 1000;
   if (!Number.isFinite(timeMs) || timeMs < 0) throw new Error(`--time must be a number of milliseconds`);
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
@@ -137,7 +148,9 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`  generating data.csv: ${pct}% of ${formatBytes(total)}\n`);
       }
     });
-    process.stderr.write(`${tty ? '\r' : ''}  generated data.csv: ${formatBytes(fs.statSync(csvPath).size)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sum ${csvSum}\n`);
+    process.stderr.write(
+      `${tty ? '\r' : ''}  generated data.csv: ${formatBytes(fs.statSync(csvPath).size)} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sum ${csvSum}\n`,
+    );
     const native = addonAvailable();
     if (native) ensureWarm(csvPath);
     else process.stderr.write(`  mmapkit's native addon is not available on ${process.platform}-${process.arch}: only the suites that need no addon run\n`);
@@ -158,7 +171,9 @@ export async function run(argv: string[]): Promise<number> {
       const out = await runChild(s, init, workDir, quick ? 180_000 : 3_600_000);
       outputs.push(out);
       const failed = out.checks.filter((c) => !c.ok).length;
-      process.stderr.write(`  ${s.name}: ${out.skipped ? `skipped (${out.skipped})` : out.error ? `FAILED (${out.error})` : 'done'}, ${out.checks.length - failed}/${out.checks.length} checks passed, ${((Date.now() - ts) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `  ${s.name}: ${out.skipped ? `skipped (${out.skipped})` : out.error ? `FAILED (${out.error})` : 'done'}, ${out.checks.length - failed}/${out.checks.length} checks passed, ${((Date.now() - ts) / 1000).toFixed(1)} s\n`,
+      );
       for (const [k, v] of Object.entries(out.facts ?? {})) facts[`${s.name}.${k}`] = v;
     }
     addRatios(outputs.flatMap((o) => o.rows));

@@ -40,7 +40,9 @@ export function addRatios(rows: ResultRow[]): void {
 }
 
 export function machineLines(m: MachineInfo, facts: Record<string, string | number | boolean>): string[] {
-  const thp = Object.entries(m.thp).map(([k, v]) => `${k}=${v}`).join(', ');
+  const thp = Object.entries(m.thp)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   const lines = [
     `date: ${m.date}`,
     `cpu: ${m.cpu} (${m.cores} cores), flags: ${m.flags || 'none of interest'}`,
@@ -128,7 +130,9 @@ export function terminalTable(rep: RunReport, columns = process.stdout.columns |
   const width = Math.max(60, columns);
   const out: string[] = [];
   for (const l of machineLines(rep.machine, rep.facts)) out.push(...wrapChars(l, width));
-  out.push(...wrapChars(`data: ${formatBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`, width));
+  out.push(
+    ...wrapChars(`data: ${formatBytes(rep.options.sizeBytes)} CSV${rep.options.quick ? ' (quick mode: sums checked, timings meaningless)' : ''}`, width),
+  );
   const indent = '     ';
   for (const s of rep.suites) {
     out.push('');
@@ -202,7 +206,10 @@ export function markdown(rep: RunReport): string {
       out.push('');
     }
     const failed = s.checks.filter((c) => !c.ok);
-    out.push(`Checks: ${s.checks.length - failed.length}/${s.checks.length} passed.${failed.map((c) => ` FAILED: ${c.name}${c.detail ? ` (${c.detail})` : ''}.`).join('')}`, '');
+    out.push(
+      `Checks: ${s.checks.length - failed.length}/${s.checks.length} passed.${failed.map((c) => ` FAILED: ${c.name}${c.detail ? ` (${c.detail})` : ''}.`).join('')}`,
+      '',
+    );
     for (const r of s.remarks) out.push(`- ${r}`);
     if (s.remarks.length) out.push('');
   }

@@ -16,9 +16,12 @@ async function main(): Promise<void> {
   if (!suite) throw new Error(`${modPath} does not export 'suite'`);
   const ctx = createContext({ ...init, suite: suite.name });
   const out: SuiteOutput = { suite: suite.name, title: suite.title, rows: ctx.rows, checks: ctx.checks, remarks: ctx.remarks, facts: ctx.facts };
-  const avail = suite.native !== false && !addonAvailable()
-    ? `needs mmapkit's native addon, which is not available on ${process.platform}-${process.arch}`
-    : suite.available ? suite.available() : true;
+  const avail =
+    suite.native !== false && !addonAvailable()
+      ? `needs mmapkit's native addon, which is not available on ${process.platform}-${process.arch}`
+      : suite.available
+        ? suite.available()
+        : true;
   if (avail !== true) {
     out.skipped = avail;
   } else {

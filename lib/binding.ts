@@ -276,4 +276,16 @@ export interface PortioBinding {
 }
 
 /** Everything the addon exports. */
-export interface Binding extends ErrorsBinding, ConstantsBinding, MappingBinding, FilesBinding, FutexBinding, CsvBinding, CsvAsyncBinding, FdWatchBinding, GpioCdevBinding, RegsBinding, PortioBinding {}
+export interface Binding
+  extends
+    ErrorsBinding,
+    ConstantsBinding,
+    MappingBinding,
+    FilesBinding,
+    FutexBinding,
+    CsvBinding,
+    CsvAsyncBinding,
+    FdWatchBinding,
+    GpioCdevBinding,
+    RegsBinding,
+    PortioBinding {}

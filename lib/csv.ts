@@ -194,7 +194,10 @@ function nativeAvailable(): NativeMethod[] {
 function nativeIndex(m: CsvMethod): number {
   const name: NativeMethod = m === 'auto' ? fromBinding(binding().csvBestMethod() as string) : (m as NativeMethod);
   if (!nativeAvailable().includes(name)) {
-    throw codedError('ERR_MMAPKIT_UNSUPPORTED', `CSV-sum method '${name}' is not available on this machine (${process.arch}); available: ${csvMethods().join(', ')}`);
+    throw codedError(
+      'ERR_MMAPKIT_UNSUPPORTED',
+      `CSV-sum method '${name}' is not available on this machine (${process.arch}); available: ${csvMethods().join(', ')}`,
+    );
   }
   return NATIVE_METHODS.indexOf(name);
 }
@@ -594,7 +597,10 @@ export function csvSumFileDetails(file: string | number, options?: CsvSumFileOpt
     if (!READABLE_TYPES.includes(type)) {
       // An anonymous inode: an eventfd, epoll, timerfd or signalfd descriptor (Node's own among
       // them). read() on those waits for events, never for end of file.
-      throw codedError('ERR_INVALID_ARG_VALUE', `csvSumFile(): ${typeof file === 'number' ? `fd ${file}` : `'${file}'`} is not a file, pipe, socket or device (an event, epoll or timer descriptor?), so it has no end to read to`);
+      throw codedError(
+        'ERR_INVALID_ARG_VALUE',
+        `csvSumFile(): ${typeof file === 'number' ? `fd ${file}` : `'${file}'`} is not a file, pipe, socket or device (an event, epoll or timer descriptor?), so it has no end to read to`,
+      );
     }
     // By descriptor, start where its offset is (a redirected standard input may have been read
     // from); without the addon the offset cannot be read, so the descriptor's own offset is used.
@@ -622,7 +628,7 @@ export function csvSumFileDetails(file: string | number, options?: CsvSumFileOpt
           if ((err as { code?: string }).code !== 'ENODEV') throw err;
         }
       }
-      const r = sumRead(fd, start, a.via === 'read' ? a.chunkSize ?? READ_CHUNK : streamChunk, method);
+      const r = sumRead(fd, start, a.via === 'read' ? (a.chunkSize ?? READ_CHUNK) : streamChunk, method);
       return details(r.sum, r.bytes, 'read', src.via === 'read' ? src.reason : 'the file system cannot map it');
     }
     if (type === S_IFDIR) throw systemError(EISDIR, 'read', typeof file === 'number' ? undefined : file, 'Is a directory');
@@ -648,12 +654,20 @@ function threadsOf(r: unknown[]): number {
  * @internal The arguments of binding().fileScan / fileScanAsync for a CSV sum (kind 0), a byte
  * sum (1) or a page touch (2) of [start, start + length) of fd.
  */
-export function fileScanArgs(fd: number, start: number, length: number, via: 'mmap' | 'read', a: { method?: CsvMethod; threads: number | undefined; chunkSize?: number }, what: string, kind = 0): [number, number, number, boolean, string, number, number, number, number, number] {
+export function fileScanArgs(
+  fd: number,
+  start: number,
+  length: number,
+  via: 'mmap' | 'read',
+  a: { method?: CsvMethod; threads: number | undefined; chunkSize?: number },
+  what: string,
+  kind = 0,
+): [number, number, number, boolean, string, number, number, number, number, number] {
   const method = kind === 0 ? nativeIndex(a.method ?? 'auto') : 0;
   const threads = a.threads ?? defaultThreads();
   // Asked for: exactly that many pieces (at least a byte each); by default, at least 4 MiB each.
   const minPer = a.threads !== undefined ? 1 : MIN_BYTES_PER_THREAD;
-  const readChunk = via === 'read' ? a.chunkSize ?? READ_CHUNK : READ_CHUNK;
+  const readChunk = via === 'read' ? (a.chunkSize ?? READ_CHUNK) : READ_CHUNK;
   return [fd, start, length, via === 'mmap', what, kind, method, threads, minPer, readChunk];
 }
 

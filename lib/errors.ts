@@ -21,12 +21,20 @@ export function received(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') {
     let fname: unknown;
-    try { fname = (value as { name?: unknown }).name; } catch { fname = undefined; }
+    try {
+      fname = (value as { name?: unknown }).name;
+    } catch {
+      fname = undefined;
+    }
     return `function ${typeof fname === 'string' && fname !== '' ? fname : '(anonymous)'}`;
   }
   if (typeof value === 'object') {
     let ctor: unknown;
-    try { ctor = (value as { constructor?: { name?: unknown } }).constructor?.name; } catch { ctor = undefined; }
+    try {
+      ctor = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    } catch {
+      ctor = undefined;
+    }
     return typeof ctor === 'string' && ctor !== '' ? `an instance of ${ctor}` : 'an object';
   }
   let shown = typeof value === 'bigint' ? `${value}n` : String(value);
@@ -65,12 +73,18 @@ const sentence = (base: ErrorBase): Entry<[message: string]> => E(base, (message
  * sentence (see {@link codedError}).
  */
 export const ERROR_TABLE = {
-  ERR_INVALID_ARG_TYPE: E('TypeError', (name: string, expected: string, value: unknown) =>
-    `The "${name}" argument must be ${expected}. Received ${received(value)}`),
-  ERR_INVALID_ARG_VALUE: E('TypeError', (name: string, expected: string, value: unknown) =>
-    `The "${name}" argument must be ${expected}. Received ${shown(value)}`),
-  ERR_OUT_OF_RANGE: E('RangeError', (name: string, range: string, value: unknown) =>
-    `The value of "${name}" is out of range. It must be ${range}. Received ${shown(value)}`),
+  ERR_INVALID_ARG_TYPE: E(
+    'TypeError',
+    (name: string, expected: string, value: unknown) => `The "${name}" argument must be ${expected}. Received ${received(value)}`,
+  ),
+  ERR_INVALID_ARG_VALUE: E(
+    'TypeError',
+    (name: string, expected: string, value: unknown) => `The "${name}" argument must be ${expected}. Received ${shown(value)}`,
+  ),
+  ERR_OUT_OF_RANGE: E(
+    'RangeError',
+    (name: string, range: string, value: unknown) => `The value of "${name}" is out of range. It must be ${range}. Received ${shown(value)}`,
+  ),
   // Node's util.parseArgs codes, which the CLI re-raises with its own wording.
   ERR_PARSE_ARGS_UNKNOWN_OPTION: sentence('TypeError'),
   ERR_PARSE_ARGS_INVALID_OPTION_VALUE: sentence('TypeError'),
@@ -306,10 +320,12 @@ export function nativeErrorFactory(kind: string, a: unknown, b: unknown, c: unkn
 function hintFor(errno: number, syscall: string, path: string): string | undefined {
   const code = errnoName(errno);
   if (path === '/dev/mem' && (code === 'EACCES' || code === 'EPERM')) {
-    return 'Mapping /dev/mem needs root (CAP_SYS_RAWIO). Kernels built with CONFIG_STRICT_DEVMEM refuse ordinary RAM, and with ' +
+    return (
+      'Mapping /dev/mem needs root (CAP_SYS_RAWIO). Kernels built with CONFIG_STRICT_DEVMEM refuse ordinary RAM, and with ' +
       "CONFIG_IO_STRICT_DEVMEM also device ranges a kernel driver has claimed: boot with 'iomem=relaxed' to allow those. " +
       'Or map a narrower device file instead: /dev/gpiomem for Raspberry Pi GPIO, /sys/bus/pci/devices/<bdf>/resourceN for a ' +
-      'PCI BAR, /dev/uioN for a UIO device.';
+      'PCI BAR, /dev/uioN for a UIO device.'
+    );
   }
   if ((syscall === 'mlock' || syscall === 'mlock2' || syscall === 'mmap') && code === 'ENOMEM' && path === '') {
     return undefined;

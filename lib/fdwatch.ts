@@ -62,8 +62,12 @@ class Watcher implements FdWatcher {
     native.setRef(ref);
   }
 
-  get closed(): boolean { return this.#native === undefined; }
-  get active(): boolean { return this.#active; }
+  get closed(): boolean {
+    return this.#native === undefined;
+  }
+  get active(): boolean {
+    return this.#active;
+  }
 
   pause(): this {
     if (this.#native && this.#active) {
@@ -94,7 +98,9 @@ class Watcher implements FdWatcher {
     return this;
   }
 
-  hasRef(): boolean { return this.#native !== undefined && this.#ref; }
+  hasRef(): boolean {
+    return this.#native !== undefined && this.#ref;
+  }
 
   close(): void {
     const n = this.#native;
@@ -104,10 +110,14 @@ class Watcher implements FdWatcher {
     n.close();
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 
   /** @internal Polling failed: libuv has stopped the handle. */
-  failed(): void { this.close(); }
+  failed(): void {
+    this.close();
+  }
 }
 
 /** What kind of file fd is, for messages: 'a regular file', 'a directory' … */
@@ -154,7 +164,12 @@ export function watchReadable(fd: number, onReadable: (error?: Error) => void, o
   const report = (err: unknown): void => {
     try {
       if (onCallbackError) onCallbackError(err);
-      else process.emitWarning(`the watchReadable callback of fd ${fd} threw: ${err instanceof Error ? err.stack : String(err)}`, 'MmapkitWarning', 'MMAPKIT_WATCH_CALLBACK');
+      else
+        process.emitWarning(
+          `the watchReadable callback of fd ${fd} threw: ${err instanceof Error ? err.stack : String(err)}`,
+          'MmapkitWarning',
+          'MMAPKIT_WATCH_CALLBACK',
+        );
     } catch {
       /* a throwing error handler is not allowed to end the process either */
     }
@@ -164,7 +179,10 @@ export function watchReadable(fd: number, onReadable: (error?: Error) => void, o
     let error: Error | undefined;
     if (status < 0) {
       watcher?.failed();
-      error = codedError('ERR_MMAPKIT_DEVICE', `Polling fd ${fd} failed (${-status === 9 ? 'EBADF: the device reported an error or went away' : `errno ${-status}`}); the watcher is closed`);
+      error = codedError(
+        'ERR_MMAPKIT_DEVICE',
+        `Polling fd ${fd} failed (${-status === 9 ? 'EBADF: the device reported an error or went away' : `errno ${-status}`}); the watcher is closed`,
+      );
     }
     try {
       if (error) callback(error);
@@ -178,7 +196,10 @@ export function watchReadable(fd: number, onReadable: (error?: Error) => void, o
     native = new b.FdWatcher(fd, trampoline);
   } catch (err) {
     if (hasCode(err) && err.code === 'EPERM') {
-      throw codedError('ERR_MMAPKIT_NOT_POLLABLE', `fd ${fd} cannot be watched: it is ${kindOf(fd)}, which epoll refuses (a regular file is always readable: just read it)`);
+      throw codedError(
+        'ERR_MMAPKIT_NOT_POLLABLE',
+        `fd ${fd} cannot be watched: it is ${kindOf(fd)}, which epoll refuses (a regular file is always readable: just read it)`,
+      );
     }
     throw err;
   }

@@ -120,7 +120,8 @@ async function withFdAsync<T>(fn: string, file: string | number, body: (fd: numb
     handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     // A socket path: open(2) says ENXIO; name it as the synchronous helpers do.
-    if ((err as { code?: string }).code === 'ENXIO' && (await fs.promises.stat(file).catch(() => undefined))?.isSocket()) throw notMappable(fn, file, fs.constants.S_IFSOCK);
+    if ((err as { code?: string }).code === 'ENXIO' && (await fs.promises.stat(file).catch(() => undefined))?.isSocket())
+      throw notMappable(fn, file, fs.constants.S_IFSOCK);
     throw fromFsError(err);
   }
   try {

@@ -24,13 +24,20 @@ export function statFd(fd: number): { size: number; type: number } {
 /** A short name for file type bits: 'file', 'fifo', 'socket', 'directory', 'character-device' … */
 export function fileTypeName(type: number): string {
   switch (type & S_IFMT) {
-    case S_IFREG: return 'file';
-    case S_IFIFO: return 'fifo';
-    case S_IFSOCK: return 'socket';
-    case S_IFDIR: return 'directory';
-    case S_IFCHR: return 'character-device';
-    case S_IFBLK: return 'block-device';
-    default: return 'other';
+    case S_IFREG:
+      return 'file';
+    case S_IFIFO:
+      return 'fifo';
+    case S_IFSOCK:
+      return 'socket';
+    case S_IFDIR:
+      return 'directory';
+    case S_IFCHR:
+      return 'character-device';
+    case S_IFBLK:
+      return 'block-device';
+    default:
+      return 'other';
   }
 }
 

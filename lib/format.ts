@@ -38,7 +38,12 @@ function checkCount(n: unknown, name: string): void {
 /** A byte count in the largest unit that divides it, as parseSize reads it (4096 → 4k, 1048576 → 1m). */
 export function formatSizeShort(n: number): string {
   checkCount(n, 'n');
-  for (const [unit, mult] of [['t', 2 ** 40], ['g', 2 ** 30], ['m', 2 ** 20], ['k', 2 ** 10]] as const) {
+  for (const [unit, mult] of [
+    ['t', 2 ** 40],
+    ['g', 2 ** 30],
+    ['m', 2 ** 20],
+    ['k', 2 ** 10],
+  ] as const) {
     if (n >= mult && n % mult === 0) return `${n / mult}${unit}`;
   }
   return String(n);

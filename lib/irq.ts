@@ -43,7 +43,9 @@ export class InterruptWaiters {
     this.#onNone = onNone;
   }
 
-  get size(): number { return this.#waiters.size; }
+  get size(): number {
+    return this.#waiters.size;
+  }
 
   /** A promise for the next count; `what` names the source in the timeout message. */
   add(spec: WaitSpec, what: string): Promise<number> {

@@ -56,10 +56,9 @@ const ADVICE_C = {
  * looked up when first read; Linux's generic values where there is no addon.
  */
 export const ADVICE: { readonly [K in keyof typeof ADVICE_C]: number } = Object.freeze(
-  Object.defineProperties(
-    {},
-    Object.fromEntries(Object.entries(ADVICE_C).map(([k, c]) => [k, { enumerable: true, get: () => kernelConstants()[c] }])),
-  ) as { [K in keyof typeof ADVICE_C]: number },
+  Object.defineProperties({}, Object.fromEntries(Object.entries(ADVICE_C).map(([k, c]) => [k, { enumerable: true, get: () => kernelConstants()[c] }]))) as {
+    [K in keyof typeof ADVICE_C]: number;
+  },
 );
 export type Advice = keyof typeof ADVICE_C;
 const ADVICE_NAMES = Object.keys(ADVICE_C) as Advice[];
@@ -150,8 +149,22 @@ const MAP_NORESERVE_BIT = 1 << 6;
 const MAP_HUGETLB_BIT = 1 << 7;
 
 /** mmap through the addon: one native call gives the owner Buffer and, in idOut, the id. */
-function nativeMap(fd: number, offset: number, length: number, prot: number, shared: boolean, populate: boolean, noReserve: boolean, hugetlb: boolean): NativeMap {
-  const flags = kernelProt(prot) | (shared ? MAP_SHARED_BIT : 0) | (populate ? MAP_POPULATE_BIT : 0) | (noReserve ? MAP_NORESERVE_BIT : 0) | (hugetlb ? MAP_HUGETLB_BIT : 0);
+function nativeMap(
+  fd: number,
+  offset: number,
+  length: number,
+  prot: number,
+  shared: boolean,
+  populate: boolean,
+  noReserve: boolean,
+  hugetlb: boolean,
+): NativeMap {
+  const flags =
+    kernelProt(prot) |
+    (shared ? MAP_SHARED_BIT : 0) |
+    (populate ? MAP_POPULATE_BIT : 0) |
+    (noReserve ? MAP_NORESERVE_BIT : 0) |
+    (hugetlb ? MAP_HUGETLB_BIT : 0);
   const owner = binding().mapNew(idOut, fd, offset, length, flags, MAX_BUFFER);
   return { id: idOut[0], owner };
 }
@@ -312,7 +325,6 @@ export function checkMappingLoop(m: Mapping, offset: number, length: number, acc
 let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: string, probe: boolean) => LoopProbe | undefined;
 let isStale: (v: Vended) => boolean;
 
-
 /**
  * A live memory mapping. Create one with {@link mapFile}, {@link mapAnonymous} or the shared-memory
  * helpers. Implements {@link MemoryView}, so code written against that interface also runs on
@@ -433,7 +445,10 @@ export class Mapping implements MemoryView, Disposable {
     if (this.#buf !== null) return this.#buf;
     const id = this.#live();
     if (this.#length > MAX_BUFFER) {
-      throw codedError('ERR_MMAPKIT_TOO_LARGE', `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`);
+      throw codedError(
+        'ERR_MMAPKIT_TOO_LARGE',
+        `The mapping is ${this.#length} bytes, more than one Buffer can hold here (${MAX_BUFFER}); use mapping.view(offset, length) for a window`,
+      );
     }
     if (this.#length === 0) return (this.#buf = Buffer.alloc(0));
     if (Buffer.isBuffer(this.#owner)) this.#buf = this.#owner;
@@ -655,22 +670,26 @@ export class Mapping implements MemoryView, Disposable {
   }
   store8(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset < d.byteLength && this.#writable) d.setUint8(offset, value);
+    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset < d.byteLength && this.#writable)
+      d.setUint8(offset, value);
     else this.#slow(offset, 1, CAN_WRITE, (d, o) => d.setUint8(o, checkValue(value, 1)));
   }
   store16(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#writable) d.setUint16(offset, value, true);
+    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 2 <= d.byteLength && this.#writable)
+      d.setUint16(offset, value, true);
     else this.#slow(offset, 2, CAN_WRITE, (d, o) => d.setUint16(o, checkValue(value, 2), true));
   }
   store32(offset: number, value: number): void {
     const d = this.#dv ?? this.#fastDv();
-    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#writable) d.setUint32(offset, value, true);
+    if (typeof value === 'number' && typeof offset === 'number' && offset >>> 0 === offset && offset + 4 <= d.byteLength && this.#writable)
+      d.setUint32(offset, value, true);
     else this.#slow(offset, 4, CAN_WRITE, (d, o) => d.setUint32(o, checkValue(value, 4), true));
   }
   store64(offset: number, value: bigint): void {
     const d = this.#dv ?? this.#fastDv();
-    if (typeof value === 'bigint' && typeof offset === 'number' && offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#writable) d.setBigUint64(offset, value, true);
+    if (typeof value === 'bigint' && typeof offset === 'number' && offset >>> 0 === offset && offset + 8 <= d.byteLength && this.#writable)
+      d.setBigUint64(offset, value, true);
     else this.#slow(offset, 8, CAN_WRITE, (d, o) => d.setBigUint64(o, checkValue(value, 8), true));
   }
 
@@ -722,7 +741,10 @@ export class Mapping implements MemoryView, Disposable {
       if (s.end <= off || s.start >= end) continue;
       if ((s.prot & need) === 0) {
         const what = need === CAN_WRITE ? 'written' : 'read';
-        throw codedError('ERR_MMAPKIT_PROTECTED', `Bytes ${Math.max(s.start, off)}..${Math.min(s.end, end) - 1} are protected ('${protName(s.prot)}') and cannot be ${what}`);
+        throw codedError(
+          'ERR_MMAPKIT_PROTECTED',
+          `Bytes ${Math.max(s.start, off)}..${Math.min(s.end, end) - 1} are protected ('${protName(s.prot)}') and cannot be ${what}`,
+        );
       }
     }
   }
@@ -820,7 +842,10 @@ export function mapFd(fd: number, o: Partial<MapFileOptions>, kind: MappingKind,
     const { size, type } = statFd(fd);
     refuseUnmappable('mapFile()', path ?? fd, type);
     if (offset > size) {
-      throw codedError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It is past the end of the file (${size} bytes) and no length was given. Received ${offset}`);
+      throw codedError(
+        'ERR_OUT_OF_RANGE',
+        `The value of "options.offset" is out of range. It is past the end of the file (${size} bytes) and no length was given. Received ${offset}`,
+      );
     }
     length = size - offset;
   } else {

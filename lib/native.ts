@@ -121,7 +121,10 @@ function candidates(root: string): Candidate[] {
   list.push({ file: path.join(root, 'build', 'Debug', 'mmapkit.node') });
   const pre = path.join(root, 'prebuilds', platformName());
   if (fs.existsSync(pre)) {
-    const files = fs.readdirSync(pre).filter((f) => f.endsWith('.node')).sort();
+    const files = fs
+      .readdirSync(pre)
+      .filter((f) => f.endsWith('.node'))
+      .sort();
     // The ones whose tags fit come first, the others are listed with the reason.
     const tagged = files.map((f) => ({ file: path.join(pre, f), skip: tagMismatch(f) }));
     list.push(...tagged.filter((c) => !c.skip), ...tagged.filter((c) => c.skip));
@@ -178,9 +181,15 @@ function publicCaller(): string | undefined {
     const local = file.startsWith('file://') ? file.slice(7) : file;
     if (!local.startsWith(LIB_DIR) || NOT_LIB.some((d) => local.startsWith(d))) break;
     if (local === __filename) continue;
-    const text = String(site).replace(/ \(.*$/s, '').replace(/ \[as [^\]]*\]/, '').replace(/^async /, '');
+    const text = String(site)
+      .replace(/ \(.*$/s, '')
+      .replace(/ \[as [^\]]*\]/, '')
+      .replace(/^async /, '');
     if (/<anonymous>|^$/.test(text)) continue;
-    name = text.replace(/^(Object|Module|Function)\./, '').replace(/^get /, '').replace(/^new (.*)$/, 'new $1()');
+    name = text
+      .replace(/^(Object|Module|Function)\./, '')
+      .replace(/^get /, '')
+      .replace(/^new (.*)$/, 'new $1()');
   }
   return name;
 }

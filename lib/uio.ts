@@ -63,7 +63,11 @@ export interface UioDeviceOptions {
 const hexNum = (text: string): number => Number.parseInt(text.trim(), 16);
 const readText = (file: string): string => fs.readFileSync(file, 'utf8').trim();
 const optText = (file: string): string | undefined => {
-  try { return readText(file); } catch { return undefined; }
+  try {
+    return readText(file);
+  } catch {
+    return undefined;
+  }
 };
 
 function roots(options: UioDeviceOptions): { sys: string; dev: string } {
@@ -77,23 +81,41 @@ function readInfo(sys: string, dev: string, index: number): UioDeviceInfo {
   const dir = path.join(sys, 'class', 'uio', `uio${index}`);
   const maps: UioMap[] = [];
   let names: string[];
-  try { names = fs.readdirSync(path.join(dir, 'maps')); } catch { names = []; }
+  try {
+    names = fs.readdirSync(path.join(dir, 'maps'));
+  } catch {
+    names = [];
+  }
   for (const m of names.filter((n) => /^map\d+$/.test(n)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)))) {
     const md = path.join(dir, 'maps', m);
     const addr = optText(path.join(md, 'addr'));
     const size = optText(path.join(md, 'size'));
     if (addr === undefined || size === undefined) continue;
     const name = optText(path.join(md, 'name'));
-    maps.push({ index: Number(m.slice(3)), ...(name ? { name } : {}), addr: BigInt(addr), size: hexNum(size), offset: hexNum(optText(path.join(md, 'offset')) ?? '0') || 0 });
+    maps.push({
+      index: Number(m.slice(3)),
+      ...(name ? { name } : {}),
+      addr: BigInt(addr),
+      size: hexNum(size),
+      offset: hexNum(optText(path.join(md, 'offset')) ?? '0') || 0,
+    });
   }
   let pci: string | undefined;
   try {
     const target = path.basename(fs.realpathSync(path.join(dir, 'device')));
     if (/^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(target)) pci = target;
-  } catch { pci = undefined; }
+  } catch {
+    pci = undefined;
+  }
   return {
-    index, id: `uio${index}`, name: readText(path.join(dir, 'name')), version: optText(path.join(dir, 'version')) ?? '',
-    event: Number(optText(path.join(dir, 'event')) ?? 0), maps, ...(pci ? { pci } : {}), path: path.join(dev, `uio${index}`),
+    index,
+    id: `uio${index}`,
+    name: readText(path.join(dir, 'name')),
+    version: optText(path.join(dir, 'version')) ?? '',
+    event: Number(optText(path.join(dir, 'event')) ?? 0),
+    maps,
+    ...(pci ? { pci } : {}),
+    path: path.join(dev, `uio${index}`),
   };
 }
 
@@ -102,24 +124,38 @@ export function listUioDevices(options: UioDeviceOptions = {}): UioDeviceInfo[] 
   const o = toOptions<UioDeviceOptions>(options, 'options', ['sysfs', 'dev']);
   const { sys, dev } = roots(o);
   let names: string[];
-  try { names = fs.readdirSync(path.join(sys, 'class', 'uio')); } catch { return []; }
+  try {
+    names = fs.readdirSync(path.join(sys, 'class', 'uio'));
+  } catch {
+    return [];
+  }
   const out: UioDeviceInfo[] = [];
-  for (const n of names.filter((x) => /^uio\d+$/.test(x)).map((x) => Number(x.slice(3))).sort((a, b) => a - b)) {
-    try { out.push(readInfo(sys, dev, n)); } catch { /* went away meanwhile */ }
+  for (const n of names
+    .filter((x) => /^uio\d+$/.test(x))
+    .map((x) => Number(x.slice(3)))
+    .sort((a, b) => a - b)) {
+    try {
+      out.push(readInfo(sys, dev, n));
+    } catch {
+      /* went away meanwhile */
+    }
   }
   return out;
 }
 
-const ADVICE_NONE = 'Load a UIO driver and bind the device to it, e.g. for a PCI device: ' +
-  "'modprobe uio_pci_generic; echo \"VVVV DDDD\" > /sys/bus/pci/drivers/uio_pci_generic/new_id' (vendor and device ID in hex).";
+const ADVICE_NONE =
+  'Load a UIO driver and bind the device to it, e.g. for a PCI device: ' +
+  '\'modprobe uio_pci_generic; echo "VVVV DDDD" > /sys/bus/pci/drivers/uio_pci_generic/new_id\' (vendor and device ID in hex).';
 
 /** N of a device given as N, 'uioN', '/dev/uioN' or the path of a UIO character device. */
 function deviceIndex(device: unknown, sys: string, dev: string): number {
   if (typeof device === 'number') {
-    if (!Number.isSafeInteger(device) || device < 0) throw codedError('ERR_OUT_OF_RANGE', `The UIO device number must be a non-negative integer. Received ${device}`);
+    if (!Number.isSafeInteger(device) || device < 0)
+      throw codedError('ERR_OUT_OF_RANGE', `The UIO device number must be a non-negative integer. Received ${device}`);
     return device;
   }
-  if (typeof device !== 'string') throw codedError('ERR_INVALID_ARG_TYPE', `The "device" argument must be a UIO device number, 'uioN' or a device path. Received ${typeof device}`);
+  if (typeof device !== 'string')
+    throw codedError('ERR_INVALID_ARG_TYPE', `The "device" argument must be a UIO device number, 'uioN' or a device path. Received ${typeof device}`);
   const m = /^(?:\/dev\/)?uio(\d+)$/.exec(device);
   if (m) return Number(m[1]);
   let st: fs.Stats;
@@ -134,9 +170,14 @@ function deviceIndex(device: unknown, sys: string, dev: string): number {
     try {
       const real = fs.realpathSync(path.join(sys, 'dev', 'char', `${major}:${minor}`));
       if (path.basename(path.dirname(real)) === 'uio' && /^uio\d+$/.test(path.basename(real))) return Number(path.basename(real).slice(3));
-    } catch { /* not in sysfs: not UIO */ }
+    } catch {
+      /* not in sysfs: not UIO */
+    }
   }
-  throw codedError('ERR_MMAPKIT_NOT_UIO', `'${device}' is not a UIO device (UIO devices are the character devices /dev/uioN listed in ${path.join(sys, 'class', 'uio')}). ${present(sys, dev)}`);
+  throw codedError(
+    'ERR_MMAPKIT_NOT_UIO',
+    `'${device}' is not a UIO device (UIO devices are the character devices /dev/uioN listed in ${path.join(sys, 'class', 'uio')}). ${present(sys, dev)}`,
+  );
 }
 
 function present(sys: string, dev: string): string {
@@ -147,11 +188,18 @@ function present(sys: string, dev: string): string {
 }
 
 /** Shared with the finalizer: what to close if the device object is collected unclosed. */
-interface Held { fd: number; closed: boolean }
+interface Held {
+  fd: number;
+  closed: boolean;
+}
 const finalizer = new FinalizationRegistry<Held>((h) => {
   if (h.closed) return;
   h.closed = true;
-  try { fs.closeSync(h.fd); } catch { /* already gone */ }
+  try {
+    fs.closeSync(h.fd);
+  } catch {
+    /* already gone */
+  }
 });
 
 /**
@@ -168,7 +216,10 @@ export class UioDevice implements InterruptSource, Disposable {
   #watcher: FdWatcher | undefined;
   #viaConfig = false;
   readonly #buf = new Uint32Array(1);
-  readonly #waiters = new InterruptWaiters(() => this.#watch().resume(), () => this.#watcher?.pause());
+  readonly #waiters = new InterruptWaiters(
+    () => this.#watch().resume(),
+    () => this.#watcher?.pause(),
+  );
 
   /** @internal Use {@link openUioDevice}. */
   constructor(info: UioDeviceInfo, fd: number, sys: string, dev: string) {
@@ -181,9 +232,15 @@ export class UioDevice implements InterruptSource, Disposable {
   }
 
   /** The open file descriptor of /dev/uioN (non-blocking). */
-  get fd(): number { return this.#held.fd; }
-  get closed(): boolean { return this.#held.closed; }
-  get count(): number { return this.#count; }
+  get fd(): number {
+    return this.#held.fd;
+  }
+  get closed(): boolean {
+    return this.#held.closed;
+  }
+  get count(): number {
+    return this.#count;
+  }
 
   #check(): void {
     if (this.#held.closed) throw codedError('ERR_MMAPKIT_CLOSED', `The UIO device ${this.path} is closed`);
@@ -199,7 +256,9 @@ export class UioDevice implements InterruptSource, Disposable {
   #onReadable(err?: Error): void {
     if (err) {
       this.#watcher = undefined;
-      this.#waiters.rejectAll(codedError('ERR_MMAPKIT_DEVICE', `The UIO device ${this.path} reported an error while waiting for an interrupt (was it unbound or removed?)`));
+      this.#waiters.rejectAll(
+        codedError('ERR_MMAPKIT_DEVICE', `The UIO device ${this.path} reported an error while waiting for an interrupt (was it unbound or removed?)`),
+      );
       return;
     }
     let n: number | undefined;
@@ -216,7 +275,13 @@ export class UioDevice implements InterruptSource, Disposable {
     if (!hasCode(err)) return err as Error;
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EIO') {
-      return systemError(5, syscall, this.path, 'I/O error', `${this.path} (${this.info.name}) has no interrupt: its driver registered none, or the device was unbound.`);
+      return systemError(
+        5,
+        syscall,
+        this.path,
+        'I/O error',
+        `${this.path} (${this.info.name}) has no interrupt: its driver registered none, or the device was unbound.`,
+      );
     }
     if (e.code === 'ENOSYS') {
       return codedError('ERR_MMAPKIT_UNSUPPORTED', `${this.path} (${this.info.name}): this UIO driver cannot enable or disable its interrupt (no irqcontrol)`);
@@ -271,8 +336,13 @@ export class UioDevice implements InterruptSource, Disposable {
       fs.writeSync(fd, word, 0, 2, 4);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw systemError(typeof e.errno === 'number' ? e.errno : 5, e.syscall ?? 'write', file, undefined,
-        `${this.info.id} (${this.info.name}) is masked and unmasked through the PCI command register in ${file}, which needs root.`);
+      throw systemError(
+        typeof e.errno === 'number' ? e.errno : 5,
+        e.syscall ?? 'write',
+        file,
+        undefined,
+        `${this.info.id} (${this.info.name}) is masked and unmasked through the PCI command register in ${file}, which needs root.`,
+      );
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }
@@ -282,9 +352,13 @@ export class UioDevice implements InterruptSource, Disposable {
    * Unmasks the interrupt: writes 1 to /dev/uioN, or for uio_pci_generic (which has no
    * irqcontrol and answers ENOSYS) clears the INTx-disable bit of the PCI command register.
    */
-  enableInterrupt(): void { this.#write(1); }
+  enableInterrupt(): void {
+    this.#write(1);
+  }
   /** Masks the interrupt: writes 0 to /dev/uioN, or sets the INTx-disable bit (uio_pci_generic). */
-  disableInterrupt(): void { this.#write(0); }
+  disableInterrupt(): void {
+    this.#write(0);
+  }
 
   waitInterrupt(options?: WaitInterruptOptions): Promise<number> {
     try {
@@ -329,11 +403,17 @@ export class UioDevice implements InterruptSource, Disposable {
     this.#watcher = undefined;
     this.#held.closed = true;
     finalizer.unregister(this);
-    try { fs.closeSync(this.#held.fd); } catch { /* nothing left to do */ }
+    try {
+      fs.closeSync(this.#held.fd);
+    } catch {
+      /* nothing left to do */
+    }
     this.#waiters.rejectAll(codedError('ERR_MMAPKIT_CLOSED', `The UIO device ${this.path} was closed while waiting for an interrupt`));
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /**
@@ -357,12 +437,20 @@ export function openUioDevice(device: number | string, options: UioDeviceOptions
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EACCES' || e.code === 'EPERM') {
-      throw systemError(e.errno ?? 13, 'open', file, 'permission denied',
+      throw systemError(
+        e.errno ?? 13,
+        'open',
+        file,
+        'permission denied',
         `Opening ${file} needs root or access to the device node: 'chmod'/'chgrp' it, or add a udev rule such as ` +
-        `SUBSYSTEM=="uio", GROUP="uio", MODE="0660" and join that group.`);
+          `SUBSYSTEM=="uio", GROUP="uio", MODE="0660" and join that group.`,
+      );
     }
     if (e.code === 'ENOENT') {
-      throw codedError('ERR_MMAPKIT_DEVICE', `No device node ${file} for ${info.id} (${info.name}): devtmpfs is not mounted on ${dev}, or udev has not made the node yet`);
+      throw codedError(
+        'ERR_MMAPKIT_DEVICE',
+        `No device node ${file} for ${info.id} (${info.name}): devtmpfs is not mounted on ${dev}, or udev has not made the node yet`,
+      );
     }
     throw systemError(typeof e.errno === 'number' ? e.errno : 5, 'open', file);
   }

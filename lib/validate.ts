@@ -236,12 +236,18 @@ export function toWindowOffset(value: unknown, bytes: number, size: number, alig
   if (typeof value !== 'number') throw invalidType('offset', 'of type number', value);
   if (!Number.isInteger(value) || value < 0 || value + bytes > size) {
     if (size < bytes) {
-      throw codedError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range: this ${size}-byte window cannot hold a ${bytes * 8}-bit access. Received ${String(value)}`);
+      throw codedError(
+        'ERR_OUT_OF_RANGE',
+        `The value of "offset" is out of range: this ${size}-byte window cannot hold a ${bytes * 8}-bit access. Received ${String(value)}`,
+      );
     }
     throw outOfRange('offset', `an integer from 0 to ${size - bytes} for a ${bytes * 8}-bit access to this ${size}-byte window`, value);
   }
   if (aligned && value % bytes !== 0) {
-    throw codedError('ERR_MMAPKIT_UNALIGNED', `${bytes * 8}-bit access at offset 0x${value.toString(16)} is unaligned: the address must be a multiple of ${bytes}`);
+    throw codedError(
+      'ERR_MMAPKIT_UNALIGNED',
+      `${bytes * 8}-bit access at offset 0x${value.toString(16)} is unaligned: the address must be a multiple of ${bytes}`,
+    );
   }
   return value;
 }
@@ -309,7 +315,8 @@ export const SIM_MAX_FEED = 16 * 1024 * 1024;
 export function simFeedBytes(data: unknown, name: string): number[] {
   if (typeof data === 'string') return Array.from(data, (c) => c.charCodeAt(0) & 0xff);
   if (Array.isArray(data)) {
-    if (data.length > SIM_MAX_FEED) throw codedError('ERR_OUT_OF_RANGE', `The "${name}" argument is too long: at most ${SIM_MAX_FEED} bytes. Received ${data.length}`);
+    if (data.length > SIM_MAX_FEED)
+      throw codedError('ERR_OUT_OF_RANGE', `The "${name}" argument is too long: at most ${SIM_MAX_FEED} bytes. Received ${data.length}`);
     return data.map((b, i) => toInt(b, `${name}[${i}]`, -128, 255) & 0xff);
   }
   const f = viewFacts(data);
@@ -324,8 +331,14 @@ export function simFeedBytes(data: unknown, name: string): number[] {
 /** Throws unless `master` is a bus master handle (read, write, readBytes, writeBytes). */
 export function simCheckMaster(master: unknown, name: string): void {
   const m = master as Record<string, unknown> | null;
-  if (typeof master !== 'object' || m === null || typeof m.read !== 'function' || typeof m.write !== 'function' ||
-    typeof m.readBytes !== 'function' || typeof m.writeBytes !== 'function') {
+  if (
+    typeof master !== 'object' ||
+    m === null ||
+    typeof m.read !== 'function' ||
+    typeof m.write !== 'function' ||
+    typeof m.readBytes !== 'function' ||
+    typeof m.writeBytes !== 'function'
+  ) {
     throw invalidType(name, "a bus master (bus.master('name'))", master);
   }
 }

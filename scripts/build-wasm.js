@@ -36,7 +36,10 @@ function build(dest) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mmapkit-wasm-'));
   try {
     // Zig keeps its cache beside the output; the module's bytes do not depend on either path.
-    execFileSync(z, ['build-lib', SOURCE, ...FLAGS, `-femit-bin=${path.join(tmp, 'out.wasm')}`, '--cache-dir', path.join(tmp, 'cache')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(z, ['build-lib', SOURCE, ...FLAGS, `-femit-bin=${path.join(tmp, 'out.wasm')}`, '--cache-dir', path.join(tmp, 'cache')], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     fs.copyFileSync(path.join(tmp, 'out.wasm'), dest);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -45,7 +48,14 @@ function build(dest) {
 }
 
 function manifest(version, wasm) {
-  return { source: SOURCE, sourceSha256: sha256(fs.readFileSync(path.join(root, SOURCE))), toolchain: `zig ${version}`, flags: FLAGS, wasmSha256: sha256(wasm), bytes: wasm.length };
+  return {
+    source: SOURCE,
+    sourceSha256: sha256(fs.readFileSync(path.join(root, SOURCE))),
+    toolchain: `zig ${version}`,
+    flags: FLAGS,
+    wasmSha256: sha256(wasm),
+    bytes: wasm.length,
+  };
 }
 
 function main() {
@@ -55,7 +65,8 @@ function main() {
     const recorded = JSON.parse(fs.readFileSync(path.join(root, MANIFEST), 'utf8'));
     const shipped = fs.readFileSync(out);
     const problems = [];
-    if (sha256(fs.readFileSync(path.join(root, SOURCE))) !== recorded.sourceSha256) problems.push(`${SOURCE} changed since ${OUT} was built: run node scripts/build-wasm.js`);
+    if (sha256(fs.readFileSync(path.join(root, SOURCE))) !== recorded.sourceSha256)
+      problems.push(`${SOURCE} changed since ${OUT} was built: run node scripts/build-wasm.js`);
     if (sha256(shipped) !== recorded.wasmSha256) problems.push(`${OUT} is not the module recorded in ${MANIFEST}`);
     if (JSON.stringify(recorded.flags) !== JSON.stringify(FLAGS)) problems.push(`the flags in ${MANIFEST} are not this script's`);
     if (!args.includes('--hashes-only')) {

@@ -13,7 +13,7 @@ const path = require('path');
 const platform = `${process.platform}-${process.arch}`;
 const works =
   "installed without it: the simulator ('mmapkit sim', 'mmapkit gpio --sim', the Sim* classes) and the JavaScript " +
-  "CSV methods work; native calls (mapFile, mapAnonymous, SharedMemory …) throw ERR_MMAPKIT_UNSUPPORTED.";
+  'CSV methods work; native calls (mapFile, mapAnonymous, SharedMemory …) throw ERR_MMAPKIT_UNSUPPORTED.';
 
 function note(lines) {
   process.stderr.write(lines.map((l) => `mmapkit: ${l}\n`).join(''));

@@ -15,7 +15,11 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 function pack(dir) {
   execFileSync(npm, ['run', 'build:ts'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return path.join(dir, JSON.parse(out.slice(out.indexOf('[')))[0].filename);
 }
 
@@ -31,7 +35,16 @@ try {
   const tarball = process.argv[2] ? path.resolve(process.argv[2]) : pack(scratch);
   const bin = (pkg, file) => path.join(root, 'node_modules', pkg, file);
   const publint = run(`publint ${path.basename(tarball)}`, [bin('publint', 'src/cli.js'), 'run', '--strict', '--level', 'suggestion', tarball]);
-  const attw = run(`attw ${path.basename(tarball)}`, [bin('@arethetypeswrong/cli', 'dist/index.js'), '--profile', 'strict', '--format', 'table-flipped', '--no-emoji', '--no-color', tarball]);
+  const attw = run(`attw ${path.basename(tarball)}`, [
+    bin('@arethetypeswrong/cli', 'dist/index.js'),
+    '--profile',
+    'strict',
+    '--format',
+    'table-flipped',
+    '--no-emoji',
+    '--no-color',
+    tarball,
+  ]);
   status = publint || attw;
   process.stdout.write(`\nlint:package: publint ${publint === 0 ? 'ok' : 'FAILED'}, attw ${attw === 0 ? 'ok' : 'FAILED'}\n`);
 } finally {

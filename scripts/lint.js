@@ -6,7 +6,7 @@
 //   tsc        the type-check of lib/, bench/, test/ and web/
 //   cycles     no import cycle among lib/, bench/, test/, scripts/ and web/ (madge, .madgerc; type-only
 //              imports count: a cycle of types is still two modules that cannot be read apart)
-// The C++ formatting check is separate: `npm run lint:native` (clang-format, .clang-format).
+//   clang-format  the C++ of native/ (.clang-format; `npm run format:native` fixes it)
 'use strict';
 const { spawnSync } = require('child_process');
 const path = require('path');
@@ -17,9 +17,15 @@ const bin = (pkg, file) => path.join(root, 'node_modules', pkg, file);
 const checks = [
   ['eslint', [[bin('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.']]],
   ['prettier', [[bin('prettier', 'bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']]],
+  ['tsc', ['tsconfig.json', 'bench/tsconfig.json', 'test/tsconfig.json', 'web/tsconfig.json'].map((p) => [bin('typescript', 'bin/tsc'), '-p', p, '--noEmit'])],
   [
-    'tsc',
-    ['tsconfig.json', 'bench/tsconfig.json', 'test/tsconfig.json', 'web/tsconfig.json'].map((p) => [bin('typescript', 'bin/tsc'), '-p', p, '--noEmit']),
+    'clang-format',
+    [
+      [
+        '-e',
+        "const {spawnSync}=require('child_process');const fs=require('fs');const files=['binding','sys','test'].flatMap((d)=>fs.readdirSync('native/'+d).filter((f)=>/\\.(cc|h)$/.test(f)).map((f)=>'native/'+d+'/'+f));const r=spawnSync('clang-format',['--dry-run','--Werror',...files],{stdio:'inherit'});if(r.error){console.error('clang-format is not installed (apt-get install clang-format)');process.exit(1)}process.exit(r.status)",
+      ],
+    ],
   ],
   ['cycles', [[bin('madge', 'bin/cli.js'), '--circular', '--no-spinner', 'lib', 'bench', 'test', 'scripts', 'web']]],
 ];

@@ -91,7 +91,9 @@ function nodeApiHeaders() {
 }
 
 function sources() {
-  return execFileSync(process.execPath, [path.join(root, 'native', 'sources.js')], { cwd: root, encoding: 'utf8' }).split(' ').filter(Boolean);
+  return execFileSync(process.execPath, [path.join(root, 'native', 'sources.js')], { cwd: root, encoding: 'utf8' })
+    .split(' ')
+    .filter(Boolean);
 }
 
 function listHeaders(dir) {
@@ -152,7 +154,12 @@ function build(name) {
   // Up to date when the sources, headers, flags and toolchain are those of the last build.
   const hash = crypto.createHash('sha256');
   hash.update(JSON.stringify(args) + ZIG_PACKAGE + process.env.MMAPKIT_ZIG);
-  for (const f of [...srcs.map((s) => path.join(root, s)), ...listHeaders(path.join(root, 'native')), path.join(napiInclude, 'napi.h'), path.join(headers, 'node_api.h')]) {
+  for (const f of [
+    ...srcs.map((s) => path.join(root, s)),
+    ...listHeaders(path.join(root, 'native')),
+    path.join(napiInclude, 'napi.h'),
+    path.join(headers, 'node_api.h'),
+  ]) {
     hash.update(f).update(fs.readFileSync(f));
   }
   const key = hash.digest('hex');

@@ -26,11 +26,7 @@ const role = process.argv[2] === '--child' ? process.argv[3] : 'main';
 const pkgDir = path.resolve(role === 'main' ? process.argv[2] || path.join(here, '..') : process.argv[4]);
 const mk = await import(pathToFileURL(path.join(pkgDir, 'dist', 'index.mjs')).href);
 
-const runtime = globalThis.Deno
-  ? `Deno ${globalThis.Deno.version.deno}`
-  : process.versions.bun
-    ? `Bun ${process.versions.bun}`
-    : `Node ${process.version}`;
+const runtime = globalThis.Deno ? `Deno ${globalThis.Deno.version.deno}` : process.versions.bun ? `Bun ${process.versions.bun}` : `Node ${process.version}`;
 
 function runner() {
   if (process.env.MMAPKIT_SMOKE_RUNNER) return JSON.parse(process.env.MMAPKIT_SMOKE_RUNNER);
@@ -99,7 +95,8 @@ function throwsCode(fn, codes, msg) {
   try {
     fn();
   } catch (err) {
-    if (![].concat(codes).includes(err && err.code)) throw new Error(`${msg}: expected code ${codes}, got ${err && err.code}: ${err && err.message}`, { cause: err });
+    if (![].concat(codes).includes(err && err.code))
+      throw new Error(`${msg}: expected code ${codes}, got ${err && err.code}: ${err && err.message}`, { cause: err });
     return err;
   }
   throw new Error(`${msg}: did not throw`);
@@ -241,7 +238,11 @@ try {
     // Nothing landed at the low alias (where a 32-bit offset would have put it).
     const low = Buffer.alloc(15);
     fs.readSync(fd, low, 0, 15, high % 2 ** 32);
-    equal(low.every((x) => x === 0), true, 'the low alias stays zero');
+    equal(
+      low.every((x) => x === 0),
+      true,
+      'the low alias stays zero',
+    );
     // The default length is the whole file: 4 GiB does not fit a 32-bit address space, and must
     // be refused there, not mapped as (size mod 2^32) bytes.
     let note;
@@ -253,7 +254,10 @@ try {
       note = 'whole file mapped';
     } catch (err) {
       assert(os.arch() === 'arm' || os.arch() === 'ia32', `mapping the whole file failed on a 64-bit system: ${err.code} ${err.message}`);
-      assert(['ENOMEM', 'ERR_OUT_OF_RANGE', 'EOVERFLOW', 'EFBIG'].includes(err.code), `whole-file mapping on 32-bit: unexpected error ${err.code}: ${err.message}`);
+      assert(
+        ['ENOMEM', 'ERR_OUT_OF_RANGE', 'EOVERFLOW', 'EFBIG'].includes(err.code),
+        `whole-file mapping on 32-bit: unexpected error ${err.code}: ${err.message}`,
+      );
       note = `whole file refused on 32-bit: ${err.code}`;
     }
     fs.closeSync(fd);
@@ -324,4 +328,3 @@ if (failed.length) {
   process.exit(1);
 }
 console.log(`smoke: ${results.length} checks passed on ${where}`);
-

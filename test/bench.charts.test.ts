@@ -21,7 +21,13 @@ function inkOutside(svg: string): { outside: number; inside: number; width: numb
   if (!m) throw new Error('chart has no width/height/viewBox');
   const [w, h] = [Number(m[3]), Number(m[4])];
   const widened = svg
-    .replace(m[0], m[0].replace(`width="${m[1]}" height="${m[2]}" viewBox="0 0 ${m[3]} ${m[4]}"`, `width="${w + 2 * MARGIN}" height="${h + 2 * MARGIN}" viewBox="${-MARGIN} ${-MARGIN} ${w + 2 * MARGIN} ${h + 2 * MARGIN}"`))
+    .replace(
+      m[0],
+      m[0].replace(
+        `width="${m[1]}" height="${m[2]}" viewBox="0 0 ${m[3]} ${m[4]}"`,
+        `width="${w + 2 * MARGIN}" height="${h + 2 * MARGIN}" viewBox="${-MARGIN} ${-MARGIN} ${w + 2 * MARGIN} ${h + 2 * MARGIN}"`,
+      ),
+    )
     .replace('<rect width="100%" height="100%" fill="white"/>', '');
   const dir = tempDir('mmapkit-chart-');
   fs.writeFileSync(path.join(dir, 'c.svg'), widened);
@@ -48,24 +54,71 @@ function row(suite: string, group: string, name: string, extra: Partial<ResultRo
 function report(quick: boolean): RunReport {
   const long = 'map + read 1 byte + unmap of a 4 KiB file, release included, batches of 256 with an event-loop turn after each';
   return {
-    machine: { date: '2026-12-06T20:00:00.000Z', cpu: 'AMD EPYC 9B14 96-Core Processor', cores: 2, flags: 'avx2 avx512bw', kernel: 'Linux 6.18.44', node: 'v20.20.2', memory: '24 GiB', pageSize: 4096, thp: { enabled: 'always' }, filesystem: 'ext4', load: '0.50' } as unknown as RunReport['machine'],
+    machine: {
+      date: '2026-12-06T20:00:00.000Z',
+      cpu: 'AMD EPYC 9B14 96-Core Processor',
+      cores: 2,
+      flags: 'avx2 avx512bw',
+      kernel: 'Linux 6.18.44',
+      node: 'v20.20.2',
+      memory: '24 GiB',
+      pageSize: 4096,
+      thp: { enabled: 'always' },
+      filesystem: 'ext4',
+      load: '0.50',
+    } as unknown as RunReport['machine'],
     facts: { folios: 'yes: 2048 KiB' },
     options: { quick, sizeBytes: 256 << 20, suites: ['random', 'scan-warm', 'map-overhead'], timeMs: 1000 },
     ok: true,
     durationSec: 12,
     suites: [
-      { suite: 'random', title: 'Random 4-byte reads', checks: [], remarks: [], rows: [
-        row('random', 'random 4-byte reads over a 256 MiB file, warm page cache', 'pread of 4 bytes at a random offset (one system call per read)', { nsPerOp: 4100, baseline: true, nsMin: 3500, nsMax: 9000 }),
-        row('random', 'random 4-byte reads over a 256 MiB file, warm page cache', 'mapping, JS readUInt32LE', { nsPerOp: 29, ratio: 141, nsMin: 25, nsMax: 60 }),
-      ] },
-      { suite: 'scan-warm', title: 'Warm sequential scan', checks: [], remarks: [], rows: [
-        row('scan-warm', 'whole file', 'read() with a 1 MiB buffer, native loop', { gbPerSec: 14.6, bytes: 256 << 20, baseline: true, nsPerOp: (256 << 20) / 14.6, nsMin: (256 << 20) / 16, nsMax: (256 << 20) / 12 }),
-        row('scan-warm', 'whole file', 'mmap, native loop over the mapping', { gbPerSec: 19.2, bytes: 256 << 20, ratio: 1.31, nsPerOp: (256 << 20) / 19.2 }),
-      ] },
-      { suite: 'map-overhead', title: 'Map and unmap', checks: [], remarks: [], rows: [
-        row('map-overhead', 'small file', '@riaskov/mmap-io, unmapped by the GC', { nsPerOp: 8900, baseline: true }),
-        row('map-overhead', 'small file', `mmapkit: ${long}`, { nsPerOp: 7500, ratio: 1.19 }),
-      ] },
+      {
+        suite: 'random',
+        title: 'Random 4-byte reads',
+        checks: [],
+        remarks: [],
+        rows: [
+          row('random', 'random 4-byte reads over a 256 MiB file, warm page cache', 'pread of 4 bytes at a random offset (one system call per read)', {
+            nsPerOp: 4100,
+            baseline: true,
+            nsMin: 3500,
+            nsMax: 9000,
+          }),
+          row('random', 'random 4-byte reads over a 256 MiB file, warm page cache', 'mapping, JS readUInt32LE', {
+            nsPerOp: 29,
+            ratio: 141,
+            nsMin: 25,
+            nsMax: 60,
+          }),
+        ],
+      },
+      {
+        suite: 'scan-warm',
+        title: 'Warm sequential scan',
+        checks: [],
+        remarks: [],
+        rows: [
+          row('scan-warm', 'whole file', 'read() with a 1 MiB buffer, native loop', {
+            gbPerSec: 14.6,
+            bytes: 256 << 20,
+            baseline: true,
+            nsPerOp: (256 << 20) / 14.6,
+            nsMin: (256 << 20) / 16,
+            nsMax: (256 << 20) / 12,
+          }),
+          row('scan-warm', 'whole file', 'mmap, native loop over the mapping', { gbPerSec: 19.2, bytes: 256 << 20, ratio: 1.31, nsPerOp: (256 << 20) / 19.2 }),
+        ],
+      },
+      {
+        suite: 'map-overhead',
+        title: 'Map and unmap',
+        checks: [],
+        remarks: [],
+        rows: [
+          row('map-overhead', 'small file', '@riaskov/mmap-io, unmapped by the GC', { nsPerOp: 8900, baseline: true }),
+          row('map-overhead', 'small file', `mmapkit: ${long}`, { nsPerOp: 7500, ratio: 1.19 }),
+        ],
+      },
     ],
   };
 }
@@ -81,7 +134,11 @@ describe('benchmark charts', () => {
   it('the headline chart picks mmapkit against each baseline, on a log axis with the machine line', () => {
     const rep = report(false);
     const rows = headlineRows(rep);
-    expect(rows.map((r) => r.label)).toEqual(['warm sequential scan: mmap vs read()', 'random 4-byte reads: mapping vs pread', 'map + unmap of a small file vs mmap-io']);
+    expect(rows.map((r) => r.label)).toEqual([
+      'warm sequential scan: mmap vs read()',
+      'random 4-byte reads: mapping vs pread',
+      'map + unmap of a small file vs mmap-io',
+    ]);
     const svg = headlineChart(rep, 'AMD EPYC, 2 vCPU, Linux 6.18.44, Node v20.20.2');
     expect(svg).toContain('141×');
     expect(svg).toContain('log scale');
@@ -101,7 +158,13 @@ describe('benchmark charts', () => {
   it.skipIf(!RSVG)('no chart draws outside its viewBox (rendered by rsvg-convert)', () => {
     for (const quick of [false, true]) {
       const rep = report(quick);
-      const charts = [headlineChart(rep, 'AMD EPYC 9B14 96-Core Processor, 2 vCPU, AVX-512, Linux 6.18.44, Node v20.20.2, 4 KiB pages, THP always, page cache in large folios: yes'), ...rep.suites.map((s) => suiteChart(rep, s, 'machine line'))];
+      const charts = [
+        headlineChart(
+          rep,
+          'AMD EPYC 9B14 96-Core Processor, 2 vCPU, AVX-512, Linux 6.18.44, Node v20.20.2, 4 KiB pages, THP always, page cache in large folios: yes',
+        ),
+        ...rep.suites.map((s) => suiteChart(rep, s, 'machine line')),
+      ];
       for (const svg of charts) {
         const ink = inkOutside(svg);
         expect(ink.inside, 'the chart drew something').toBeGreaterThan(1000);

@@ -74,7 +74,10 @@ describe('exit statuses and usage', () => {
   });
 
   it('a reader that stops early (| head -1) ends the command quietly', () => {
-    const r = spawnSync('sh', ['-c', `'${process.execPath}' '${MAIN}' gpio get --sim pi4 | head -1; '${process.execPath}' '${MAIN}' bench --list | head -1`], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('sh', ['-c', `'${process.execPath}' '${MAIN}' gpio get --sim pi4 | head -1; '${process.execPath}' '${MAIN}' bench --list | head -1`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')[0]).toMatch(/^ 0: /);
     expect(r.stdout.split('\n')[1]).toMatch(/^01 /);
@@ -140,7 +143,8 @@ describe('progress: on a terminal only', () => {
   const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
   it.skipIf(script.error !== undefined)('on a terminal (script -qc from util-linux): a progress line on stderr, erased at the end', () => {
     // stdout and stderr both go to script's terminal; stderr gets the progress, stdout the answer.
-    const run = (cmd: string) => spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, COLUMNS: '120' } });
+    const run = (cmd: string) =>
+      spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, COLUMNS: '120' } });
     const c = run(`'${process.execPath}' '${MAIN}' csv-sum '${big}'`);
     expect(c.status).toBe(0);
     expect(c.stdout).toMatch(/\r\x1b\[Kcsv-sum .*big\.csv: \d+M?\/64M \(\d+%\)/);

@@ -53,7 +53,10 @@ beforeAll(() => {
 function totalRow(text: string): string[] {
   const line = text.split('\n').find((l) => l.startsWith('total ('));
   expect(line, text).toBeDefined();
-  return line!.replace(/^total \([^)]*\)\s+/, '').trim().split(/\s+/);
+  return line!
+    .replace(/^total \([^)]*\)\s+/, '')
+    .trim()
+    .split(/\s+/);
 }
 
 /** vmtouch's "Files", "Directories" and "Resident Pages: R/P  X/Y  Z%" as the same three strings. */

@@ -15,14 +15,25 @@ describe('mmapkit uio edu --sim / mmapkit sim edu --irq', () => {
     const r = cli('uio', 'edu', '--sim', '--n', '12', '--raise', '30', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ backend: 'simulated edu (simulated UIO)', n: 12, factorial: 479001600, expected: 479001600, raised: 30, counted: 30, gaps: 0, ok: true });
+    expect(j).toMatchObject({
+      backend: 'simulated edu (simulated UIO)',
+      n: 12,
+      factorial: 479001600,
+      expected: 479001600,
+      raised: 30,
+      counted: 30,
+      gaps: 0,
+      ok: true,
+    });
     expect(j.latencyUs.min).toBeLessThanOrEqual(j.latencyUs.median);
   });
 
   it('prints the same run as text, and sim edu --irq gives it as a scenario', () => {
     const r = cli('uio', 'edu', '--sim', '--raise', '5');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^simulated edu \(simulated UIO\): 10! = 3628800 by interrupt in [\d.]+ ms \(expected 3628800\)\n5 interrupts raised through IRQ_RAISE, 5 counted, 0 gaps; /);
+    expect(r.stdout).toMatch(
+      /^simulated edu \(simulated UIO\): 10! = 3628800 by interrupt in [\d.]+ ms \(expected 3628800\)\n5 interrupts raised through IRQ_RAISE, 5 counted, 0 gaps; /,
+    );
     const s = cli('sim', 'edu', '--irq', '--json');
     expect(s.status, s.stderr).toBe(0);
     expect(JSON.parse(s.stdout)).toMatchObject({ scenario: 'edu', ok: true, factorial: 3628800, counted: 100, gaps: 0 });

@@ -17,11 +17,18 @@ function nodeHeaders(): string | undefined {
 }
 
 describe('the build', () => {
-  it.each(['tsconfig.json', 'bench/tsconfig.json'])('type-checks %s under strict TypeScript', (project) => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project, '--noEmit'], { cwd: ROOT, encoding: 'utf8' });
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
-  }, 120_000);
+  it.each(['tsconfig.json', 'bench/tsconfig.json'])(
+    'type-checks %s under strict TypeScript',
+    (project) => {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project, '--noEmit'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect(r.stdout + r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    },
+    120_000,
+  );
 
   it('pins Node-API 8 and C++ exceptions in binding.gyp', () => {
     const gyp = fs.readFileSync(path.join(ROOT, 'binding.gyp'), 'utf8');
@@ -31,15 +38,40 @@ describe('the build', () => {
   });
 
   const headers = nodeHeaders();
-  it.skipIf(!headers)('compiles every native source without a warning under -Wall -Wextra', () => {
-    const sources = spawnSync(process.execPath, [path.join(ROOT, 'native', 'sources.js')], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
-    expect(sources.length).toBeGreaterThan(3);
-    const addonApi = path.join(ROOT, 'node_modules', 'node-addon-api');
-    const warnings: string[] = [];
-    for (const src of sources) {
-      const r = spawnSync('g++', ['-std=gnu++17', '-fsyntax-only', '-Wall', '-Wextra', '-fexceptions', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-D_GNU_SOURCE', '-D_FILE_OFFSET_BITS=64', `-I${headers}`, `-I${addonApi}`, '-Inative', src], { cwd: ROOT, encoding: 'utf8' });
-      if (r.status !== 0 || r.stderr.trim() !== '') warnings.push(`${src}:\n${r.stderr}`);
-    }
-    expect(warnings.join('\n')).toBe('');
-  }, 300_000);
+  it.skipIf(!headers)(
+    'compiles every native source without a warning under -Wall -Wextra',
+    () => {
+      const sources = spawnSync(process.execPath, [path.join(ROOT, 'native', 'sources.js')], { encoding: 'utf8' })
+        .stdout.trim()
+        .split(/\s+/);
+      expect(sources.length).toBeGreaterThan(3);
+      const addonApi = path.join(ROOT, 'node_modules', 'node-addon-api');
+      const warnings: string[] = [];
+      for (const src of sources) {
+        const r = spawnSync(
+          'g++',
+          [
+            '-std=gnu++17',
+            '-fsyntax-only',
+            '-Wall',
+            '-Wextra',
+            '-fexceptions',
+            '-DNAPI_VERSION=8',
+            '-DNAPI_CPP_EXCEPTIONS',
+            '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+            '-D_GNU_SOURCE',
+            '-D_FILE_OFFSET_BITS=64',
+            `-I${headers}`,
+            `-I${addonApi}`,
+            '-Inative',
+            src,
+          ],
+          { cwd: ROOT, encoding: 'utf8' },
+        );
+        if (r.status !== 0 || r.stderr.trim() !== '') warnings.push(`${src}:\n${r.stderr}`);
+      }
+      expect(warnings.join('\n')).toBe('');
+    },
+    300_000,
+  );
 });

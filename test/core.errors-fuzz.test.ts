@@ -7,7 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as mk from '../lib';
 import { auditProblem } from './support/audit';
 
-interface Param { name: string; type: string }
+interface Param {
+  name: string;
+  type: string;
+}
 interface Api {
   functions: { name: string; params: Param[] }[];
   classes: { name: string; ctor: Param[] | null; methods: { name: string; kind: string; params?: Param[] }[]; statics: { name: string; params: Param[] }[] }[];
@@ -20,8 +23,20 @@ const lib = mk as unknown as Record<string, unknown>;
 // read a descriptor to its end (csvSumFile given this runner's own descriptors) or remove shared
 // memory other tests may hold: they are covered by their own tests and by the soak fuzz.
 const SKIP = new Set([
-  'openRegisterWindow', 'openPorts', 'openPciBar', 'openUio', 'openRaspberryPiGpio', 'detectRaspberryPi', 'futexWait', 'futexWaitAsync',
-  'csvSumFile', 'unlinkSharedMemory', 'RaspberryPiGpio', 'Ports', 'RegisterWindow', 'EduDriver',
+  'openRegisterWindow',
+  'openPorts',
+  'openPciBar',
+  'openUio',
+  'openRaspberryPiGpio',
+  'detectRaspberryPi',
+  'futexWait',
+  'futexWaitAsync',
+  'csvSumFile',
+  'unlinkSharedMemory',
+  'RaspberryPiGpio',
+  'Ports',
+  'RegisterWindow',
+  'EduDriver',
 ]);
 
 const memfd = mk.createMemfd('errors-fuzz', { size: 4 * 4096 });
@@ -36,7 +51,9 @@ const live = {
   scheduler,
   bus,
   fn: () => 1,
-  throwing: () => { throw new Error('a callback that throws'); },
+  throwing: () => {
+    throw new Error('a callback that throws');
+  },
 };
 afterAll(() => {
   mapping.unmap();
@@ -52,7 +69,10 @@ const anyValue = fc.oneof(
   fc.constantFrom(undefined, null, true, false, {}, [], 'readonly', 'readwrite', 'none', 'read', 'write', 'auto', 'js', 'bcm2711', 'rp1', 'op', '4,5'),
   fc.uint8Array({ maxLength: 64 }),
   fc.constantFrom(...Object.keys(live)).map((k) => live[k as keyof typeof live] as unknown),
-  fc.record({ offset: fc.integer({ min: -2, max: 20000 }), length: fc.integer({ min: -2, max: 20000 }), size: fc.integer({ min: -2, max: 5000 }) }, { requiredKeys: [] }),
+  fc.record(
+    { offset: fc.integer({ min: -2, max: 20000 }), length: fc.integer({ min: -2, max: 20000 }), size: fc.integer({ min: -2, max: 5000 }) },
+    { requiredKeys: [] },
+  ),
 );
 
 const problems: string[] = [];
@@ -83,7 +103,11 @@ function dispose(x: unknown): void {
   for (const m of ['close', 'unmap', 'dispose']) {
     const f = (x as Record<string, unknown> | null)?.[m];
     if (typeof f === 'function') {
-      try { (f as () => void).call(x); } catch { /* already closed, or not closable */ }
+      try {
+        (f as () => void).call(x);
+      } catch {
+        /* already closed, or not closable */
+      }
       return;
     }
   }
@@ -93,7 +117,7 @@ const functions = api.functions.filter((f) => !SKIP.has(f.name) && !f.name.inclu
 const classes = api.classes.filter((c) => !SKIP.has(c.name) && typeof lib[c.name] === 'function');
 const args = fc.array(anyValue, { minLength: 1, maxLength: 4 });
 
-describe('every error the public API throws is in the table, with the table\'s class', () => {
+describe("every error the public API throws is in the table, with the table's class", () => {
   it('functions with random arguments', async () => {
     expect(functions.length).toBeGreaterThan(60);
     const runs = fc.sample(fc.tuple(fc.constantFrom(...functions), args), { numRuns: 3000, seed: 20261206 });
@@ -116,7 +140,11 @@ describe('every error the public API throws is in the table, with the table\'s c
       await call(`new ${c.name}`, () => dispose(new C(...ctorArgs)));
       // A default instance (most simulator classes take only options), its methods fuzzed.
       let obj: object | undefined;
-      try { obj = new C(); } catch { continue; }
+      try {
+        obj = new C();
+      } catch {
+        continue;
+      }
       const methods = c.methods.filter((m) => m.kind === 'method' && !['close', 'unmap', 'dispose', 'run', 'runFor', 'runUntil'].includes(m.name));
       if (methods.length > 0) {
         const m = methods[pick % methods.length];

@@ -5,8 +5,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  ERROR_TABLE, MmapkitError, MmapkitSystemError, classOf, codedError, isTableCode, nativeErrorFactory, received, setErrorAudit, shown,
-  type ArgumentCode, type ErrorCode,
+  ERROR_TABLE,
+  MmapkitError,
+  MmapkitSystemError,
+  classOf,
+  codedError,
+  isTableCode,
+  nativeErrorFactory,
+  received,
+  setErrorAudit,
+  shown,
+  type ArgumentCode,
+  type ErrorCode,
 } from '../lib/errors';
 import { auditProblem } from './support/audit';
 
@@ -15,9 +25,37 @@ const ARGUMENT_CODES: readonly ArgumentCode[] = ['ERR_INVALID_ARG_TYPE', 'ERR_IN
 const codes = Object.keys(ERROR_TABLE) as ErrorCode[];
 
 const VALUES: unknown[] = [
-  undefined, null, true, 0, -1, 1.5, NaN, Infinity, 2 ** 53, 5n, -(2n ** 70n), '', 'x', 'a'.repeat(40), Symbol('s'),
-  {}, [], Object.create(null), Buffer.from('secret'), () => 1, function named() { /* a named function */ },
-  new Proxy({}, { get() { throw new Error('a getter that throws'); } }),
+  undefined,
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  NaN,
+  Infinity,
+  2 ** 53,
+  5n,
+  -(2n ** 70n),
+  '',
+  'x',
+  'a'.repeat(40),
+  Symbol('s'),
+  {},
+  [],
+  Object.create(null),
+  Buffer.from('secret'),
+  () => 1,
+  function named() {
+    /* a named function */
+  },
+  new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('a getter that throws');
+      },
+    },
+  ),
 ];
 
 function root(...parts: string[]): string {
@@ -32,7 +70,7 @@ function libFiles(dir = root('lib')): string[] {
 }
 
 describe('the error table', () => {
-  it('holds Node\'s three argument codes with Node\'s classes and mmapkit\'s own as MmapkitError', () => {
+  it("holds Node's three argument codes with Node's classes and mmapkit's own as MmapkitError", () => {
     expect(ERROR_TABLE.ERR_INVALID_ARG_TYPE.base).toBe('TypeError');
     expect(ERROR_TABLE.ERR_INVALID_ARG_VALUE.base).toBe('TypeError');
     expect(ERROR_TABLE.ERR_OUT_OF_RANGE.base).toBe('RangeError');
@@ -72,7 +110,9 @@ describe('the error table', () => {
       const r = codedError('ERR_OUT_OF_RANGE', 'length', 'an integer >= 0', value);
       expect(r.message).toBe(`The value of "length" is out of range. It must be an integer >= 0. Received ${shown(value)}`);
       for (const e of [t, v, r]) {
-        expect(e.message).toMatch(/^The (value of )?"[^"]+" (argument must be|is out of range\. It must be) .+\. Received (undefined|null|type \w+ \(.*\)|an instance of \w+|an object|function .+|-?[\d.e+]+|NaN|-?Infinity|-?\d+n|'.*')$/s);
+        expect(e.message).toMatch(
+          /^The (value of )?"[^"]+" (argument must be|is out of range\. It must be) .+\. Received (undefined|null|type \w+ \(.*\)|an instance of \w+|an object|function .+|-?[\d.e+]+|NaN|-?Infinity|-?\d+n|'.*')$/s,
+        );
         expect(auditProblem(e)).toBeUndefined();
       }
     }
@@ -86,7 +126,7 @@ describe('the error table', () => {
     for (const code of ARGUMENT_CODES) expect(ERROR_TABLE[code].message.length).toBe(3);
   });
 
-  it('the addon\'s factory takes the class from the table, keeps its calling contract, and audits what it builds', () => {
+  it("the addon's factory takes the class from the table, keeps its calling contract, and audits what it builds", () => {
     // As native/binding/errors.cc calls it: ('usage', class, code, message).
     const unaligned = nativeErrorFactory('usage', 'RangeError', 'ERR_MMAPKIT_UNALIGNED', '16-bit access at offset 0x1 is unaligned');
     expect(unaligned).toBeInstanceOf(MmapkitError);
@@ -129,11 +169,17 @@ describe('one place builds errors, one place checks arguments', () => {
     const found: string[] = [];
     for (const f of files) {
       if (f === root('lib', 'errors.ts')) continue;
-      fs.readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-        if (/\bnew (Error|TypeError|RangeError|SyntaxError|MmapkitError|MmapkitSystemError)\(|Object\.assign\(new |\bextends (Error|TypeError|RangeError)\b/.test(line)) {
-          found.push(`${path.relative(root(), f)}:${i + 1}: ${line.trim()}`);
-        }
-      });
+      fs.readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (
+            /\bnew (Error|TypeError|RangeError|SyntaxError|MmapkitError|MmapkitSystemError)\(|Object\.assign\(new |\bextends (Error|TypeError|RangeError)\b/.test(
+              line,
+            )
+          ) {
+            found.push(`${path.relative(root(), f)}:${i + 1}: ${line.trim()}`);
+          }
+        });
     }
     expect(found).toEqual([]);
   });
@@ -142,11 +188,13 @@ describe('one place builds errors, one place checks arguments', () => {
     const found: string[] = [];
     for (const f of files) {
       if (f === root('lib', 'errors.ts') || f === root('lib', 'validate.ts')) continue;
-      fs.readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-        if (/function (describe|describeValue|received)\w*\(|Received type \$\{typeof|Received \$\{(describe|describeValue)\(/.test(line)) {
-          found.push(`${path.relative(root(), f)}:${i + 1}: ${line.trim()}`);
-        }
-      });
+      fs.readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (/function (describe|describeValue|received)\w*\(|Received type \$\{typeof|Received \$\{(describe|describeValue)\(/.test(line)) {
+            found.push(`${path.relative(root(), f)}:${i + 1}: ${line.trim()}`);
+          }
+        });
     }
     expect(found).toEqual([]);
     expect(fs.existsSync(root('lib', 'sim', 'check.ts'))).toBe(false);

@@ -32,7 +32,9 @@ describe('errors', () => {
       expect(e).toBeInstanceOf(RangeError);
       expect(e.code).toBe('ERR_OUT_OF_RANGE');
     }
-    expect(caught(() => mapAnonymous(-1)).message).toBe('The value of "length" is out of range. It must be a non-negative integer no larger than 2^53 - 1. Received -1');
+    expect(caught(() => mapAnonymous(-1)).message).toBe(
+      'The value of "length" is out of range. It must be a non-negative integer no larger than 2^53 - 1. Received -1',
+    );
     const m = mapAnonymous(4096);
     expect(caught(() => m.read(4000, 200)).message).toBe('The range 4000+200 is out of range: the mapping is 4096 bytes long');
     expect(caught(() => m.view(5000)).message).toBe(`The value of "offset" is out of range. It must be <= 4096 (the mapping's length). Received 5000`);
@@ -71,7 +73,9 @@ describe('errors', () => {
   it('errors from mlock and /dev/mem carry advice on a second line', () => {
     // Root is not limited here, so the native factory is called as the addon calls it.
     const lock = nativeErrorFactory('system', 1, 'mlock', '', 'Operation not permitted');
-    expect(lock.message).toBe("EPERM: operation not permitted, mlock\nLocking memory is limited by RLIMIT_MEMLOCK ('ulimit -l'); raise it or run with CAP_IPC_LOCK.");
+    expect(lock.message).toBe(
+      "EPERM: operation not permitted, mlock\nLocking memory is limited by RLIMIT_MEMLOCK ('ulimit -l'); raise it or run with CAP_IPC_LOCK.",
+    );
     const mem = nativeErrorFactory('system', 1, 'mmap', '/dev/mem', 'Operation not permitted');
     expect(mem).toMatchObject({ code: 'EPERM', syscall: 'mmap', path: '/dev/mem' });
     expect(mem.message).toMatch(/iomem=relaxed/);
@@ -87,7 +91,7 @@ describe('the error API with bad arguments', () => {
     expect(errnoName(5606)).toBe('E5606');
     expect(caught(() => errnoName('2' as unknown as number))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
     expect(caught(() => errnoName(1.5))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
-    expect(caught(() => errnoName(2n ** 64n as unknown as number))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(caught(() => errnoName((2n ** 64n) as unknown as number))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
   });
 
   it('the error constructors check their arguments by type and name what they received', () => {

@@ -16,7 +16,11 @@ const watchers: FdWatcher[] = [];
 afterEach(() => {
   for (const w of watchers.splice(0)) w.close();
   for (const fd of opened.splice(0)) {
-    try { fs.closeSync(fd); } catch { /* closed by the test */ }
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* closed by the test */
+    }
   }
 });
 
@@ -88,7 +92,13 @@ describe('watchReadable on a pipe', () => {
   it('pause stops the calls, resume brings them back for data that waited', async () => {
     const { fd } = fifo();
     const got: string[] = [];
-    const w = watchReadable(fd, () => { got.push(drain(fd)); }, { start: false });
+    const w = watchReadable(
+      fd,
+      () => {
+        got.push(drain(fd));
+      },
+      { start: false },
+    );
     watchers.push(w);
     expect(w.active).toBe(false);
     fs.writeSync(fd, 'early');
@@ -125,7 +135,9 @@ describe('watchReadable on a pipe', () => {
     const { fd, file } = fifo();
     const before = openFds();
     const got: string[] = [];
-    const w = watchReadable(fd, () => { got.push(drain(reader)); });
+    const w = watchReadable(fd, () => {
+      got.push(drain(reader));
+    });
     watchers.push(w);
     expect(openFds()).toBe(before + 1);
     // A second descriptor on the same open file to read from, then the original is closed.
@@ -146,7 +158,10 @@ describe('watchReadable on a pipe', () => {
   it('close is idempotent; after close, pause/ref/unref are no-ops and resume throws ERR_MMAPKIT_CLOSED', async () => {
     const { fd } = fifo();
     let calls = 0;
-    const w = watchReadable(fd, () => { calls++; drain(fd); });
+    const w = watchReadable(fd, () => {
+      calls++;
+      drain(fd);
+    });
     w.close();
     w.close();
     w[Symbol.dispose]();
@@ -256,7 +271,8 @@ describe('watchReadable where a mistake could crash', () => {
   });
 
   it('watchers dropped while paused are closed by their finalizer (no descriptor leaks)', () => {
-    const r = child(`
+    const r = child(
+      `
       (async () => {
         const count = () => fs.readdirSync('/proc/self/fd').length;
         const fd = fifo();
@@ -272,13 +288,16 @@ describe('watchReadable where a mistake could crash', () => {
         console.log(JSON.stringify({ grew: peak - base, left: count() - base - 1, hits }));
         process.exit(0);
       })();
-    `, ['--expose-gc']);
+    `,
+      ['--expose-gc'],
+    );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ grew: 200, left: 0, hits: 1 });
   });
 
   it('a worker that ends with watchers open (polling, paused, unref) shuts down cleanly', () => {
-    const r = child(`
+    const r = child(
+      `
       const { Worker } = require('worker_threads');
       const src = CHILD_SRC + \`
         const { parentPort } = require('worker_threads');
@@ -297,7 +316,8 @@ describe('watchReadable where a mistake could crash', () => {
         w.on('error', (e) => { console.log('error ' + e.message); });
       }
       one();
-    `.replace('CHILD_SRC', JSON.stringify(CHILD)));
+    `.replace('CHILD_SRC', JSON.stringify(CHILD)),
+    );
     expect(r.signal).toBe(null);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('ends 5');

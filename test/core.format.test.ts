@@ -37,7 +37,13 @@ describe('formatting', () => {
 
   it('formatBytes: B, KiB, MiB, GiB, decimals only where needed', () => {
     expect([512, 4096, 1536, 4 * 2 ** 20, 1.5 * 2 ** 20, 2 ** 30, 2.25 * 2 ** 30].map(formatBytes)).toEqual([
-      '512 B', '4 KiB', '1.5 KiB', '4 MiB', '1.5 MiB', '1 GiB', '2.25 GiB',
+      '512 B',
+      '4 KiB',
+      '1.5 KiB',
+      '4 MiB',
+      '1.5 MiB',
+      '1 GiB',
+      '2.25 GiB',
     ]);
   });
 

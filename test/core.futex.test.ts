@@ -181,7 +181,7 @@ describe('unmap cancels the pending waits on its memory', () => {
     expect(out).toEqual(['rejected:ERR_MMAPKIT_CLOSED', 'fulfilled:timed-out']);
   });
 
-  it('wakes neither a futexWait nor another mapping\'s futexWaitAsync on the same shared word', () => {
+  it("wakes neither a futexWait nor another mapping's futexWaitAsync on the same shared word", () => {
     // Two mappings of one memfd share each word (one futex key). Unmapping the first ends its wait
     // only: the second mapping's asynchronous wait has another wake bit, and a futexWait in a
     // worker (over a third mapping) waits with a bit cancellation never uses. Both time out.

@@ -24,7 +24,28 @@ const anyValue = fc.oneof(
   fc.record({ mode: fc.constantFrom('readonly', 'readwrite', 'private', 'bogus'), offset: fc.nat(20000), populate: fc.boolean() }, { requiredKeys: [] }),
 );
 
-const methods = ['read', 'write', 'view', 'touch', 'sync', 'advise', 'protect', 'lock', 'unlock', 'residency', 'resize', 'load8', 'load16', 'load32', 'load64', 'store8', 'store16', 'store32', 'store64', 'unmap'] as const;
+const methods = [
+  'read',
+  'write',
+  'view',
+  'touch',
+  'sync',
+  'advise',
+  'protect',
+  'lock',
+  'unlock',
+  'residency',
+  'resize',
+  'load8',
+  'load16',
+  'load32',
+  'load64',
+  'store8',
+  'store16',
+  'store32',
+  'store64',
+  'unmap',
+] as const;
 
 function expectCoded(fn: () => unknown): void {
   try {

@@ -29,7 +29,16 @@ describe('no use-after-free from JavaScript', () => {
       buf[7] = 9; sub[1] = 9; // land in the placeholder
       console.log(JSON.stringify({ buf: buf.length, sub: sub.length, u32: u32.length, ab: buf.buffer.byteLength, read: [buf[5], sub[0], u32[10]], nonzero, late: [buf[7], sub[1]], codes }));
     `);
-    expect(out).toEqual({ buf: 1 << 20, sub: 100, u32: 1 << 18, ab: 1 << 20, read: [0, 0, 0], nonzero: 0, late: [9, 9], codes: Array(11).fill('ERR_MMAPKIT_CLOSED') });
+    expect(out).toEqual({
+      buf: 1 << 20,
+      sub: 100,
+      u32: 1 << 18,
+      ab: 1 << 20,
+      read: [0, 0, 0],
+      nonzero: 0,
+      late: [9, 9],
+      codes: Array(11).fill('ERR_MMAPKIT_CLOSED'),
+    });
   });
 
   it('a second unmap is harmless, and using/Symbol.dispose unmaps', () => {
@@ -107,14 +116,17 @@ describe('no use-after-free from JavaScript', () => {
   it('register windows opened in a loop without close() share that limit', () => {
     const p = path.join(dir, 'regs.bin');
     fs.writeFileSync(p, Buffer.alloc(4096, 7));
-    const out = probe(`
+    const out = probe(
+      `
       let made = 0, code;
       try { for (let i = 0; i < 80000; i++) { mk.openRegisterWindow({ path: ${JSON.stringify(p)}, offset: 0, length: 64 }).read8(0); made++; } } catch (e) { code = e.code; }
       setImmediate(() => { global.gc(); setImmediate(() => {
         const w = mk.openRegisterWindow({ path: ${JSON.stringify(p)}, offset: 0, length: 64 });
         console.log(JSON.stringify({ made, code, after: w.read8(0) }));
       }); });
-    `, ['--expose-gc']);
+    `,
+      ['--expose-gc'],
+    );
     expect(out.code).toBe('ERR_MMAPKIT_TOO_MANY_MAPPINGS');
     expect(out.after).toBe(7);
   });
@@ -154,7 +166,14 @@ describe('no use-after-free from JavaScript', () => {
       res.again = again;
       console.log(JSON.stringify(res));
     `);
-    expect(out).toMatchObject({ read: 'ERR_MMAPKIT_SIGBUS', write: 'ERR_MMAPKIT_SIGBUS', touch: 'ERR_MMAPKIT_SIGBUS', touchFile: 'ok', firstPage: 'AAAA', again: 100 });
+    expect(out).toMatchObject({
+      read: 'ERR_MMAPKIT_SIGBUS',
+      write: 'ERR_MMAPKIT_SIGBUS',
+      touch: 'ERR_MMAPKIT_SIGBUS',
+      touchFile: 'ok',
+      firstPage: 'AAAA',
+      again: 100,
+    });
     expect(out.message).toMatch(/SIGBUS/);
   });
 

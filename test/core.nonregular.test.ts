@@ -161,7 +161,10 @@ describe('csvSumFile on a FIFO', () => {
     // parts with pauses, then closes: the sum covers every part, and end of file ends it (the
     // final 7 has no separator after it, so it is not added).
     const r = shell(
-      `${NODE} -e "$SCRIPT" -- "$0" & { sleep 0.3; printf '1,2\\n'; sleep 0.2; printf '30'; sleep 0.2; printf '0,\\n7'; } > "$0"; wait $!`.replace(/\$0/g, fifo),
+      `${NODE} -e "$SCRIPT" -- "$0" & { sleep 0.3; printf '1,2\\n'; sleep 0.2; printf '30'; sleep 0.2; printf '0,\\n7'; } > "$0"; wait $!`.replace(
+        /\$0/g,
+        fifo,
+      ),
       `console.log(String(mk.csvSumFile(process.argv[1])));`,
     );
     expect(lines(r)).toEqual(['303']);
@@ -242,15 +245,20 @@ describe('files whose stat size is 0 but which have content', () => {
   });
 
   it("csvSumFile of an event or epoll descriptor (one of Node's own) is refused, not read forever", () => {
-    const fds = fs.readdirSync('/proc/self/fd').map(Number).filter((fd) => {
-      try {
-        return /^anon_inode:\[(eventfd|eventpoll)\]$/.test(fs.readlinkSync(`/proc/self/fd/${fd}`));
-      } catch {
-        return false;
-      }
-    });
+    const fds = fs
+      .readdirSync('/proc/self/fd')
+      .map(Number)
+      .filter((fd) => {
+        try {
+          return /^anon_inode:\[(eventfd|eventpoll)\]$/.test(fs.readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      });
     expect(fds.length).toBeGreaterThan(0);
-    expect(() => csvSumFile(fds[0])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining(`fd ${fds[0]} is not a file, pipe, socket or device`) }));
+    expect(() => csvSumFile(fds[0])).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining(`fd ${fds[0]} is not a file, pipe, socket or device`) }),
+    );
   });
 });
 

@@ -142,7 +142,12 @@ describe('operations on a mapping', () => {
     expect(sub.length).toBe(2);
     // In place, the old view shows the mapping's bytes; moved, the placeholder's zeros.
     expect([m.read(0, 7).toString(), '\0'.repeat(7)]).toContain(old.subarray(0, 7).toString());
-    expect(() => m.write(0, old)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_CLOSED', message: 'The "data" argument is a view from before resize(); take a new view from mapping.buffer' }));
+    expect(() => m.write(0, old)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_MMAPKIT_CLOSED',
+        message: 'The "data" argument is a view from before resize(); take a new view from mapping.buffer',
+      }),
+    );
     expect(() => scanByteSum(sub)).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_CLOSED' }));
     expect(m.length).toBe(3 * 4096);
     expect(m.read(0, 7).toString()).toBe('keep me');

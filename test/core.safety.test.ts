@@ -57,7 +57,19 @@ describe('protected pages: every library read and write of mapped memory throws 
     `);
     const methods = Object.keys(out).filter((k) => k.startsWith('csvSum ') || k.startsWith('CsvSummer '));
     expect(methods.length).toBeGreaterThanOrEqual(8); // bytewise, swar, js, js-bytewise at least, twice
-    for (const k of [...methods, 'auto', 'summerDefault', 'bytewiseCsvSum', 'scanByteSum', 'scanByteSumPlain', 'scanStrideSum', 'scanRandomRead32', 'scanTouchWrite', 'dataView', 'arrayBuffer']) {
+    for (const k of [
+      ...methods,
+      'auto',
+      'summerDefault',
+      'bytewiseCsvSum',
+      'scanByteSum',
+      'scanByteSumPlain',
+      'scanStrideSum',
+      'scanRandomRead32',
+      'scanTouchWrite',
+      'dataView',
+      'arrayBuffer',
+    ]) {
       expect([k, out[k]]).toEqual([k, 'ERR_MMAPKIT_PROTECTED']);
     }
     expect(out.message).toBe("Bytes 4096..8191 are protected ('none') and cannot be read");
@@ -108,7 +120,9 @@ describe('protected pages: every library read and write of mapped memory throws 
       console.log(JSON.stringify(res));
     `);
     const seg = (verb: string, what: string, byte: number | string, of: string, prot: string) =>
-      new RegExp(`^SIGSEGV during ${what.replace(/[().]/g, '\\$&')}: byte ${byte} of ${of} \\(address 0x[0-9a-f]+\\) cannot be ${verb}: its page is protected \\('${prot}'\\)$`);
+      new RegExp(
+        `^SIGSEGV during ${what.replace(/[().]/g, '\\$&')}: byte ${byte} of ${of} \\(address 0x[0-9a-f]+\\) cannot be ${verb}: its page is protected \\('${prot}'\\)$`,
+      );
     const SECOND_PAGE = '(409[6-9]|4[1-9]\\d\\d|[5-7]\\d\\d\\d|80\\d\\d|81[0-8]\\d|819[01])'; // 4096..8191
     expect(out.csvSum.length).toBeGreaterThanOrEqual(2);
     for (const r of out.csvSum) {
@@ -223,14 +237,20 @@ describe('faults that are not mmapkit’s still behave as without mmapkit', () =
       console.log(JSON.stringify({ caught: Number(caught), before, traps: [...new Set(traps)], inBounds, after }));
     `);
     expect(out.caught).toBe(1); // Node itself handles SIGSEGV (WebAssembly traps) before mmapkit loads
-    expect(out).toMatchObject({ before: 'ERR_MMAPKIT_PROTECTED', traps: ['RuntimeError: memory access out of bounds'], inBounds: 0, after: 'ERR_MMAPKIT_PROTECTED' });
+    expect(out).toMatchObject({
+      before: 'ERR_MMAPKIT_PROTECTED',
+      traps: ['RuntimeError: memory access out of bounds'],
+      inBounds: 0,
+      after: 'ERR_MMAPKIT_PROTECTED',
+    });
   });
 });
 
 describe('truncated files: library JavaScript loops refuse with ERR_MMAPKIT_SIGBUS', () => {
   it('csvSum js / js-bytewise, CsvSummer with a JS method, bytewiseCsvSum over the Mapping, and the scans', () => {
     const file = path.join(dir, 'trunc.csv');
-    const out = probe(`${OUTCOME}
+    const out = probe(
+      `${OUTCOME}
       const fs = require('fs');
       const file = process.argv[1];
       fs.writeFileSync(file, Buffer.alloc(3 << 20, '12,'));
@@ -252,7 +272,9 @@ describe('truncated files: library JavaScript loops refuse with ERR_MMAPKIT_SIGB
       res.headSeed = outcome(() => mk.csvSum(head, { method: 'js-bytewise' }));
       res.headNative = outcome(() => mk.csvSum(head));
       console.log(JSON.stringify(res));
-    `, [file]);
+    `,
+      [file],
+    );
     const want = String(12n * 1000n) + 'n';
     for (const [k, v] of Object.entries(out)) {
       if (k.startsWith('head') || k === 'message' || k === 'lateChunk') continue;
@@ -260,7 +282,9 @@ describe('truncated files: library JavaScript loops refuse with ERR_MMAPKIT_SIGB
     }
     expect(out.lateChunk.code).toBe('ERR_MMAPKIT_SIGBUS');
     expect(out.lateChunk.message).toMatch(/^SIGBUS during csvSum\(\) at byte 2097152 of the mapping/);
-    expect(out.message).toMatch(/^SIGBUS during csvSum\(\) at byte 4096 of the mapping \(address 0x[0-9a-f]+\): the mapped file is shorter than the mapping \(was it truncated\?\)$/);
+    expect(out.message).toMatch(
+      /^SIGBUS during csvSum\(\) at byte 4096 of the mapping \(address 0x[0-9a-f]+\): the mapped file is shorter than the mapping \(was it truncated\?\)$/,
+    );
     expect(out).toMatchObject({ headJs: want, headSeed: want, headNative: want });
   });
 
@@ -316,7 +340,28 @@ describe('re-entrant arguments: a call whose argument unmaps, resizes or protect
       });
     `);
     for (const what of ['unmap', 'resize', 'protect']) {
-      for (const name of ['view', 'read', 'readLen', 'write', 'touch', 'advise', 'protect', 'lock', 'unlock', 'residency', 'resize', 'load8', 'load16', 'load32', 'load64', 'store8', 'store16', 'store32', 'store64', 'sync']) {
+      for (const name of [
+        'view',
+        'read',
+        'readLen',
+        'write',
+        'touch',
+        'advise',
+        'protect',
+        'lock',
+        'unlock',
+        'residency',
+        'resize',
+        'load8',
+        'load16',
+        'load32',
+        'load64',
+        'store8',
+        'store16',
+        'store32',
+        'store64',
+        'sync',
+      ]) {
         expect([what, name, out[`${what} ${name}`]]).toEqual([what, name, 'ERR_INVALID_ARG_TYPE']);
       }
       expect([what, out[`${what} writeData`]]).toEqual([what, 'ERR_INVALID_ARG_TYPE']);
@@ -370,7 +415,11 @@ describe('re-entrant arguments: a call whose argument unmaps, resizes or protect
       expect(out[`resize csvSum ${method}`]).toBe('ERR_MMAPKIT_CLOSED');
       expect(out[`protect csvSum ${method}`]).toBe('ERR_MMAPKIT_PROTECTED');
     }
-    expect(out).toMatchObject({ 'unmap scanByteSum': 'ERR_MMAPKIT_CLOSED', 'resize scanByteSum': 'ERR_MMAPKIT_CLOSED', 'protect scanByteSum': 'ERR_MMAPKIT_PROTECTED' });
+    expect(out).toMatchObject({
+      'unmap scanByteSum': 'ERR_MMAPKIT_CLOSED',
+      'resize scanByteSum': 'ERR_MMAPKIT_CLOSED',
+      'protect scanByteSum': 'ERR_MMAPKIT_PROTECTED',
+    });
     for (const what of ['unmap', 'resize', 'protect']) {
       for (const f of ['scanStrideSum', 'scanTouchWrite', 'scanRandomRead32']) expect(out[`${what} ${f}`]).toBe('ERR_INVALID_ARG_TYPE');
       expect(out[`${what} called`]).toBe(false);
@@ -380,7 +429,8 @@ describe('re-entrant arguments: a call whose argument unmaps, resizes or protect
   it('register windows: offsets, counts and values with valueOf that close the window are refused unread; the window still works', () => {
     const file = path.join(dir, 'regs.bin');
     fs.writeFileSync(file, Buffer.alloc(8192, 0x11));
-    const out = probe(`${OUTCOME}
+    const out = probe(
+      `${OUTCOME}
       const w = mk.openRegisterWindow({ path: process.argv[1], offset: 0, length: 64, writable: true });
       let called = 0;
       const evil = { valueOf() { called++; w.close(); return 0; } };
@@ -396,7 +446,9 @@ describe('re-entrant arguments: a call whose argument unmaps, resizes or protect
       res.after = w.read32(4);
       res.block = Array.from(w.readBlock(0, 2, 32));
       console.log(JSON.stringify(res));
-    `, [file]);
+    `,
+      [file],
+    );
     for (const k of ['read8', 'read16', 'read32', 'read64', 'write8', 'write16', 'write32', 'write64', 'readBlockOffset', 'readBlockCount', 'readRegisters']) {
       expect([k, out[k]]).toEqual([k, 'ERR_INVALID_ARG_TYPE']);
     }
@@ -501,7 +553,8 @@ describe('stale and detached buffers give ERR_MMAPKIT_CLOSED, not a bare TypeErr
       const r = v as { code: string; message: string };
       expect([k, r.code]).toEqual([k, 'ERR_MMAPKIT_CLOSED']);
       if (k.startsWith('unmap')) expect([k, r.message]).toEqual([k, 'The mapping has been unmapped']);
-      if (k.startsWith('resize')) expect([k, r.message]).toEqual([k, 'The "data" argument is a view from before resize(); take a new view from mapping.buffer']);
+      if (k.startsWith('resize'))
+        expect([k, r.message]).toEqual([k, 'The "data" argument is a view from before resize(); take a new view from mapping.buffer']);
       if (k.startsWith('transfer')) expect([k, r.message]).toEqual([k, expect.stringMatching(/is detached/)]);
     }
     expect(out).toMatchObject({ attached: [8192, 10, 8184], resizedFresh: 0, emptyIsFine: '0n', emptyAbIsFine: 0 });

@@ -46,7 +46,9 @@ describe('POSIX shared memory', () => {
     const again = SharedMemory.open(name);
     const y = again.map({ mode: 'readonly' });
     expect(y.load64(0)).toBe(0x1122334455667788n);
-    expect(() => openSharedMemory(name, { create: true, exclusive: true })).toThrow(expect.objectContaining({ code: 'EEXIST', syscall: 'shm_open', path: name }));
+    expect(() => openSharedMemory(name, { create: true, exclusive: true })).toThrow(
+      expect.objectContaining({ code: 'EEXIST', syscall: 'shm_open', path: name }),
+    );
     shm.close();
     shm.close();
     expect(x.load64(0)).toBe(0x1122334455667788n); // mappings outlive the descriptor
@@ -94,11 +96,12 @@ describe('POSIX shared memory', () => {
       const a = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 1);
       for (let i = 0; i < 100000; i++) Atomics.add(a, 0, 1);
       m.unmap(); parentPort.postMessage('ok');`;
-    const run = () => new Promise<string>((resolve, reject) => {
-      const w = new Worker(src, { eval: true, workerData: name });
-      w.on('message', resolve);
-      w.on('error', reject);
-    });
+    const run = () =>
+      new Promise<string>((resolve, reject) => {
+        const w = new Worker(src, { eval: true, workerData: name });
+        w.on('message', resolve);
+        w.on('error', reject);
+      });
     expect(await Promise.all([run(), run(), run()])).toEqual(['ok', 'ok', 'ok']);
     expect(m.load32(0)).toBe(300000);
     m.unmap();
@@ -136,11 +139,18 @@ describe('memfd', () => {
     const fd = createMemfd('inherit', { size: 4096 });
     const m = fd.map();
     m.write(0, 'from parent');
-    const child = spawn(process.execPath, ['-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const mk = require(${JSON.stringify(ROOT)});
       const m = mk.mapFile(3, { mode: 'readwrite' });
       const got = m.read(0, 11).toString(); m.write(0, 'from child!'); m.sync();
-      process.stdout.write(got);`], { stdio: ['ignore', 'pipe', 'inherit', fd.fd] });
+      process.stdout.write(got);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit', fd.fd] },
+    );
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     await new Promise((r) => child.on('exit', r));
@@ -173,14 +183,17 @@ describe('process-shared futex', () => {
     const shm = openSharedMemory(name, { create: true, size: 4096 });
     const m = shm.map();
     const a = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 2);
-    const child = runChild(`
+    const child = runChild(
+      `
       const m = mk.openSharedMemory(process.argv[1]).map();
       const a = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 2);
       Atomics.store(a, 1, 1); // ready
       const r = mk.futexWait(a, 0, 0, 20000);
       // The parent stores 42 only after its wake reached this waiter; spin until it shows.
       for (let i = 0; i < 1e9 && Atomics.load(a, 0) !== 42; i++);
-      process.stdout.write(r + ':' + Atomics.load(a, 0));`, [name]);
+      process.stdout.write(r + ':' + Atomics.load(a, 0));`,
+      [name],
+    );
     // Wait (asynchronously, in this process too) until the child says it is ready.
     while (Atomics.load(a, 1) !== 1) await futexWaitAsync(a, 1, 0, 10);
     // The word stays 0 until a wake finds the child blocked in the kernel (wake returns 1); a

@@ -62,7 +62,8 @@ const sha256 = (p: string) => crypto.createHash('sha256').update(fs.readFileSync
 describe('crypto holding the memory', () => {
   it('randomFill into a view, then unmap(), close() or resize(): the fill lands in the placeholder', () => {
     const p = file('fill.bin', Buffer.alloc(MiB, 0x41));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const res = {};
       // The view lies past the first page: shrinking to one page retires it. Grown in place, the
@@ -80,7 +81,9 @@ describe('crypto holding the memory', () => {
         });
         end(m);
       }
-    `, { args: [p] });
+    `,
+      { args: [p] },
+    );
     for (const k of ['unmap', 'close', 'shrink', 'grow']) expect([k, out[k]]).toEqual([k, { err: null, length: 65536, random: true, refusedOk: true }]);
     expect(out.file).toBe(true);
   });
@@ -105,7 +108,8 @@ describe('crypto holding the memory', () => {
 describe('zlib holding the memory', () => {
   it('deflate, gzip and brotli of a 16 MiB file mapping in small chunks, then unmap(): output of zeros, file untouched', () => {
     const p = file('zin.bin', pattern(16 * MiB));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const res = {};
       const kinds = {
@@ -125,26 +129,38 @@ describe('zlib holding the memory', () => {
         });
         m.unmap();
       }
-    `, { args: [p] });
-    for (const k of ['deflate', 'gzip', 'brotli']) expect([k, out[k]]).toEqual([k, { err: null, length: 16 * MiB, zeros: true, held: 16 * MiB, refusedOk: true }]);
+    `,
+      { args: [p] },
+    );
+    for (const k of ['deflate', 'gzip', 'brotli'])
+      expect([k, out[k]]).toEqual([k, { err: null, length: 16 * MiB, zeros: true, held: 16 * MiB, refusedOk: true }]);
     expect(out.file).toBe(sha256(p));
-    expect(sha256(p)).toBe(crypto.createHash('sha256').update(pattern(16 * MiB)).digest('hex'));
+    expect(sha256(p)).toBe(
+      crypto
+        .createHash('sha256')
+        .update(pattern(16 * MiB))
+        .digest('hex'),
+    );
   });
 
   it('inflate of a mapped stream that unmap() turns to zeros fails with Z_DATA_ERROR, not an abort', () => {
     const p = file('zdata.z', zlib.deflateSync(pattern(4 * MiB)));
-    const out = probe(`
+    const out = probe(
+      `
       const m = mk.mapFile(process.argv[1]);
       block();
       zlib.inflate(m.buffer, { chunkSize: 1024 }, (e, x) => done({ code: e && e.code, out: x === undefined }));
       m.unmap();
-    `, { args: [p] });
+    `,
+      { args: [p] },
+    );
     expect(out).toEqual({ code: 'Z_DATA_ERROR', out: true });
   });
 
   it('a deflate stream given a Buffer that resize() then unmap() retire before the pool runs: zeros; sync deflate of stale views: zeros', () => {
     const p = file('zstream.bin', pattern(4 * MiB));
-    const out = probe(`
+    const out = probe(
+      `
       const m = mk.mapFile(process.argv[1], { mode: 'readwrite' });
       const b = m.buffer;
       const z = zlib.createDeflate({ chunkSize: 512 });
@@ -164,7 +180,9 @@ describe('zlib holding the memory', () => {
       z.end(b);
       m.resize(256 << 20); // grown in place or moved (the old place becomes a placeholder)
       m.unmap();
-    `, { args: [p] });
+    `,
+      { args: [p] },
+    );
     expect(out).toEqual({ length: 4 * MiB, zeros: true, sync: true, refusedOk: true });
   });
 });
@@ -175,7 +193,8 @@ describe('fs and streams holding the memory', () => {
     const target = file('fs-target.bin', Buffer.alloc(256 * 1024, 0x5a));
     const outW = path.join(dir, 'fs-out-write.bin');
     const outP = path.join(dir, 'fs-out-promise.bin');
-    const out = probe(`
+    const out = probe(
+      `
       const [src, target, outW, outP] = process.argv.slice(1);
       const res = {};
       let pending = 3;
@@ -193,7 +212,9 @@ describe('fs and streams holding the memory', () => {
       fs.read(fs.openSync(src, 'r'), bb, 0, bb.length, 0, (e, n) => { res.read = { err: e, n, landed: all(bb, 0x33) }; end(); });
       fs.promises.writeFile(outP, cb).then(() => { res.promise = 'ok'; end(); }, (e) => { res.promise = e.code; end(); });
       a.unmap(); b.unmap(); c.unmap();
-    `, { args: [src, target, outW, outP] });
+    `,
+      { args: [src, target, outW, outP] },
+    );
     expect(out).toEqual({
       write: { err: null, n: 256 * 1024, refusedOk: true },
       read: { err: null, n: 256 * 1024, landed: true },
@@ -206,7 +227,8 @@ describe('fs and streams holding the memory', () => {
 
   it('a stream.Writable given a view sees its length and zeros after unmap(); a file stream writes zeros', () => {
     const outS = path.join(dir, 'stream-out.bin');
-    const out = probe(`
+    const out = probe(
+      `
       const outS = process.argv[1];
       const m = mk.mapAnonymous(1 << 20); m.buffer.fill(9);
       const seen = [];
@@ -219,7 +241,9 @@ describe('fs and streams holding the memory', () => {
       w.end();
       const { once } = require('events');
       Promise.all([once(w, 'finish'), once(fsw, 'close')]).then(() => done({ seen, file: fs.statSync(outS).size === (1 << 20) && zeros(fs.readFileSync(outS)) }));
-    `, { args: [outS] });
+    `,
+      { args: [outS] },
+    );
     expect(out).toEqual({
       seen: [
         { length: MiB, zeros: true, code: 'ERR_MMAPKIT_CLOSED' },
@@ -233,7 +257,8 @@ describe('fs and streams holding the memory', () => {
 describe('builtins that run user code part-way through', () => {
   it('Buffer.prototype.fill whose valueOf unmaps, closes or shrinks: the file keeps what the mapping left', () => {
     const p = file('refill.bin', Buffer.alloc(16 * 4096, 0x41));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const res = {};
       for (const [k, end] of Object.entries({ unmap: (m) => m.unmap(), close: (m) => m.close(), shrink: (m) => m.resize(4096) })) {
@@ -245,7 +270,9 @@ describe('builtins that run user code part-way through', () => {
         if (!m.closed) m.unmap();
       }
       done(res);
-    `, { args: [p], blocked: false });
+    `,
+      { args: [p], blocked: false },
+    );
     expect(out).toEqual({
       unmap: { length: 16 * 4096, filled: true, head: 0x41, tail: 0x41, refusedOk: true },
       close: { length: 16 * 4096, filled: true, head: 0x41, tail: 0x41, refusedOk: true },
@@ -256,7 +283,8 @@ describe('builtins that run user code part-way through', () => {
 
   it('TypedArray set, sort and copyWithin with callbacks that unmap: results land in the placeholder', () => {
     const p = file('typed.bin', Buffer.from([9, 3, 7, 1, 8, 2, 6, 4, ...Buffer.alloc(4088, 0x41)]));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const original = fs.readFileSync(p);
       const fresh = () => mk.mapFile(p, { mode: 'readwrite' });
@@ -277,7 +305,9 @@ describe('builtins that run user code part-way through', () => {
       res.refused = refused(u);
       res.file = fs.readFileSync(p).equals(Buffer.concat([Buffer.from([1, 0, 0, 0, 2, 0, 0, 0]), original.subarray(8)]));
       done(check(res));
-    `, { args: [p], blocked: false });
+    `,
+      { args: [p], blocked: false },
+    );
     expect(out).toEqual({
       set: [1, 2, 3, 4, 0],
       sort: [1, 2, 3, 4, 6, 7, 8, 9],
@@ -290,7 +320,8 @@ describe('builtins that run user code part-way through', () => {
 
   it('TextDecoder.decode of a stale view gives NULs of its length; decoding in a stream keeps the decoded head', () => {
     const p = file('text.txt', Buffer.from('héllo wörld\n'.repeat(1000)));
-    const out = probe(`
+    const out = probe(
+      `
       const m = mk.mapFile(process.argv[1]);
       const b = m.buffer; const td = new TextDecoder('utf-8');
       const head = td.decode(b.subarray(0, 12), { stream: true });
@@ -298,7 +329,9 @@ describe('builtins that run user code part-way through', () => {
       const rest = td.decode(b.subarray(12));
       const whole = new TextDecoder().decode(b);
       done({ head, restLength: rest.length, restNul: /^\\0*$/.test(rest), wholeLength: whole.length, wholeNul: /^\\0*$/.test(whole), code: codeOf(() => mk.csvSum(b)) });
-    `, { args: [p], blocked: false });
+    `,
+      { args: [p], blocked: false },
+    );
     const n = Buffer.byteLength('héllo wörld\n'.repeat(1000));
     expect(out).toEqual({ head: 'héllo wörl', restLength: n - 12, restNul: true, wholeLength: n, wholeNul: true, code: 'ERR_MMAPKIT_CLOSED' });
   });
@@ -306,7 +339,8 @@ describe('builtins that run user code part-way through', () => {
 
 describe('copies and other threads', () => {
   it('structuredClone and postMessage (with a transfer list) copy the bytes; the worker keeps them after unmap()', () => {
-    const out = probe(`
+    const out = probe(
+      `
       const { Worker } = require('worker_threads');
       const m = mk.mapAnonymous(1 << 20); const b = m.buffer; b.fill(0x2a);
       const w = new Worker('const { parentPort } = require("worker_threads"); parentPort.on("message", (a) => { setTimeout(() => { const u = new Uint8Array(a.buffer || a); let ok = u.length === (1 << 20); for (let i = 0; i < u.length; i++) if (u[i] !== 0x2a) ok = false; parentPort.postMessage(ok); }, 50); });', { eval: true });
@@ -318,12 +352,15 @@ describe('copies and other threads', () => {
       const after = structuredClone(b);
       const got = [];
       w.on('message', (ok) => { got.push(ok); if (got.length === 2) { w.terminate(); done({ clone: all(clone, 0x2a), got, transfer, attached: b.length, after: after.length === b.length && zeros(after) }); } });
-    `, { blocked: false });
+    `,
+      { blocked: false },
+    );
     expect(out).toEqual({ clone: true, got: [true, true], transfer: 'copied', attached: MiB, after: true });
   });
 
   it('Atomics over a stale Int32Array work on the placeholder; Atomics.wait refuses the non-shared buffer; futex calls throw ERR_MMAPKIT_CLOSED', () => {
-    const out = probe(`
+    const out = probe(
+      `
       const a = mk.mapAnonymous(4096, { shared: true }); const i32 = new Int32Array(a.buffer.buffer);
       Atomics.store(i32, 0, 5);
       let waitName; try { Atomics.wait(i32, 0, 5, 1); } catch (e) { waitName = e.name; }
@@ -334,7 +371,9 @@ describe('copies and other threads', () => {
       const r = mk.mapAnonymous(4096, { shared: true }); const ri = new Int32Array(r.buffer.buffer); r.resize(8192);
       const resized = [codeOf(() => mk.futexWake(ri, 0)), mk.futexWake(new Int32Array(r.buffer.buffer), 0)];
       pending.then((v) => done({ waitName, afterUnmap, futex, resized, pending: v }), (e) => done({ waitName, afterUnmap, futex, resized, pending: e.code }));
-    `, { blocked: false });
+    `,
+      { blocked: false },
+    );
     expect(out).toEqual({
       waitName: 'TypeError',
       afterUnmap: [0, 0, 3],

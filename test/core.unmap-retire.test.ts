@@ -55,11 +55,14 @@ function file(name: string, bytes: Buffer): string {
 
 describe("unmap() while Node's own asynchronous work holds the memory", () => {
   it('crypto.randomFill, then unmap(): the callback runs (the issue’s reproducer, and with the fill certainly after unmap)', () => {
-    const race = probe(`
+    const race = probe(
+      `
       const m = mk.mapAnonymous(1 << 24); m.buffer.fill(1);
       crypto.randomFill(m.buffer, (e, b) => done({ err: e, length: b.length }));
       m.unmap();
-    `, { blocked: false });
+    `,
+      { blocked: false },
+    );
     expect(race).toEqual({ err: null, length: 1 << 24 });
     const late = probe(`
       const m = mk.mapAnonymous(1 << 24); m.buffer.fill(1);
@@ -78,7 +81,8 @@ describe("unmap() while Node's own asynchronous work holds the memory", () => {
 
   it('zlib.deflate over a file mapping, then unmap(): the input reads as zeros and the file is unchanged', () => {
     const p = file('deflate.bin', Buffer.alloc(8 << 20, 7));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const m = mk.mapFile(p, { mode: 'readwrite' });
       block();
@@ -87,14 +91,17 @@ describe("unmap() while Node's own asynchronous work holds the memory", () => {
         done({ err: e, inflated: back.length, zeros: back.every((x) => x === 0), file: fs.readFileSync(p).every((x) => x === 7) });
       });
       m.unmap();
-    `, { args: [p] });
+    `,
+      { args: [p] },
+    );
     expect(out).toEqual({ err: null, inflated: 8 << 20, zeros: true, file: true });
     expect(fs.readFileSync(p).every((x) => x === 7)).toBe(true);
   });
 
   it('a fill whose valueOf() unmaps writes into the placeholder, not into the file', () => {
     const p = file('reentrant.bin', Buffer.alloc(1 << 20, 0x41));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const m = mk.mapFile(p, { mode: 'readwrite' });
       const b = m.buffer;
@@ -103,14 +110,17 @@ describe("unmap() while Node's own asynchronous work holds the memory", () => {
       const ab = anon.buffer;
       ab.fill({ valueOf() { anon.unmap(); return 2; } });
       done({ same: r === b, length: b.length, filled: b.every((x) => x === 1) && ab.every((x) => x === 2), closed: m.closed && anon.closed, file: fs.readFileSync(p).every((x) => x === 0x41) });
-    `, { args: [p], blocked: false });
+    `,
+      { args: [p], blocked: false },
+    );
     expect(out).toEqual({ same: true, length: 1 << 20, filled: true, closed: true, file: true });
   });
 
   it("a late write through a held Buffer (fs.read's pool thread) lands nowhere: the file keeps its bytes", () => {
     const target = file('target.bin', Buffer.alloc(64 * 1024, 0x5a));
     const source = file('source.bin', Buffer.alloc(64 * 1024, 0x33));
-    const out = probe(`
+    const out = probe(
+      `
       const [target, source] = process.argv.slice(1);
       const m = mk.mapFile(target, { mode: 'readwrite' });
       const fd = fs.openSync(source, 'r');
@@ -119,14 +129,17 @@ describe("unmap() while Node's own asynchronous work holds the memory", () => {
         done({ err: e, n, file: fs.readFileSync(target).every((x) => x === 0x5a) });
       });
       m.unmap();
-    `, { args: [target, source] });
+    `,
+      { args: [target, source] },
+    );
     expect(out).toEqual({ err: null, n: 64 * 1024, file: true });
     expect(fs.readFileSync(target).every((x) => x === 0x5a)).toBe(true);
   });
 
   it('an in-flight syncAsync() still writes back to the file before the range is retired', () => {
     const p = file('synced.bin', Buffer.alloc(1 << 20, 0x2e));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const m = mk.mapFile(p, { mode: 'readwrite' });
       m.buffer.write('synced', 0);
@@ -140,7 +153,9 @@ describe("unmap() while Node's own asynchronous work holds the memory", () => {
         const f = fs.readFileSync(p);
         done({ filled, head: f.subarray(0, 6).toString(), rest: f.subarray(6).every((x) => x === 0x2e) });
       });
-    `, { args: [p] });
+    `,
+      { args: [p] },
+    );
     expect(out).toEqual({ filled: { err: null, length: 1 << 20 }, head: 'synced', rest: true });
   });
 });
@@ -148,7 +163,8 @@ describe("unmap() while Node's own asynchronous work holds the memory", () => {
 describe('the retired range', () => {
   it('drops its pages and its file at unmap(), keeps the addresses, and is released once its last holder is collected', () => {
     const p = file('released.bin', Buffer.alloc(4 << 20, 9));
-    const out = probe(`
+    const out = probe(
+      `
       const p = process.argv[1];
       const size = 64 << 20;
       const m = mk.mapAnonymous(size); m.buffer.fill(1);
@@ -172,7 +188,9 @@ describe('the retired range', () => {
           vmDrop: vmRetired - vmReleased >= 48 << 20,
         });
       })();
-    `, { args: [p], nodeArgs: ['--expose-gc'], blocked: false });
+    `,
+      { args: [p], nodeArgs: ['--expose-gc'], blocked: false },
+    );
     expect(out).toEqual({
       area: { perms: 'rw-p', inode: 0, path: '', covers: true },
       farea: { perms: 'rw-p', inode: 0, path: '' },
@@ -183,30 +201,37 @@ describe('the retired range', () => {
   });
 
   it('is unmapped at once when nothing outside the library saw the memory', () => {
-    const out = probe(`
+    const out = probe(
+      `
       const m = mk.mapAnonymous(32 << 20);
       m.store8(0, 1);                             // the library's own access: not an exposure
       const vmMapped = status('VmSize');
       m.unmap();
       // A placeholder would keep all 32 MiB; V8 may map a little of its own in between.
       done({ drop: vmMapped - status('VmSize') >= 24 << 20 });
-    `, { blocked: false });
+    `,
+      { blocked: false },
+    );
     expect(out).toEqual({ drop: true });
   });
 
   it('an empty mapping unmaps as before', () => {
-    const out = probe(`
+    const out = probe(
+      `
       const m = mk.mapAnonymous(0);
       const b = m.buffer;
       done({ first: m.unmap(), second: m.unmap(), length: b.length });
-    `, { blocked: false });
+    `,
+      { blocked: false },
+    );
     expect(out).toEqual({ first: true, second: false, length: 0 });
   });
 
   it('resize(): a shrunk tail and a moved mapping’s old place are retired, not left as holes', () => {
     const p = file('resize.bin', Buffer.alloc(64 * 1024, 0x61));
     const source = file('resize-source.bin', Buffer.alloc(64 * 1024, 0x62));
-    const out = probe(`
+    const out = probe(
+      `
       const [p, source] = process.argv.slice(1);
       const results = {};
       // Shrink under a randomFill of the whole old Buffer.
@@ -233,7 +258,9 @@ describe('the retired range', () => {
         results.file = fs.readFileSync(p).every((x) => x === 0x61);
         done(results);
       })();
-    `, { args: [p, source] });
+    `,
+      { args: [p, source] },
+    );
     expect(out).toMatchObject({
       shrink: { err: null, length: 16 * 4096 },
       kept: 'keep me',
@@ -264,13 +291,16 @@ describe('the retired range', () => {
     const maxMaps = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
     const limit = Math.max(maxMaps - Math.max(Math.floor(maxMaps / 4), 8192), 1024);
     const p = file('loop.bin', Buffer.alloc(4096, 4));
-    const out = probe(`
+    const out = probe(
+      `
       const fd = fs.openSync(process.argv[1], 'r');
       const n = Number(process.argv[2]);
       let sum = 0, code = null;
       try { for (let i = 0; i < n; i++) { const m = mk.mapFile(fd, { length: 4096 }); sum += m.buffer[0]; m.unmap(); } } catch (e) { code = e.code; }
       done({ sum, code });
-    `, { args: [p, String(limit + 2000)], blocked: false, timeout: 120_000 });
+    `,
+      { args: [p, String(limit + 2000)], blocked: false, timeout: 120_000 },
+    );
     expect(out).toEqual({ sum: 4 * (limit + 2000), code: null });
   });
 });

@@ -48,7 +48,8 @@ describe('deprecated CSV names', () => {
     expect(() => csvSum(TINY_CSV, { method: 'fast' as CsvMethod })).toThrow(
       expect.objectContaining({
         code: 'ERR_INVALID_ARG_VALUE',
-        message: "The \"options.method\" argument must be one of 'auto', 'bytewise', 'swar', 'avx2', 'avx512', 'neon', 'wasm', 'js', 'js-bytewise'. Received 'fast'",
+        message:
+          "The \"options.method\" argument must be one of 'auto', 'bytewise', 'swar', 'avx2', 'avx512', 'neon', 'wasm', 'js', 'js-bytewise'. Received 'fast'",
       }),
     );
   });

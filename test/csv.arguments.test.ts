@@ -10,7 +10,6 @@ const dir = tempDir('mmapkit-csvargs-');
 const file = path.join(dir, 'tiny.csv');
 fs.writeFileSync(file, TINY_CSV);
 
-
 describe('csvSumFile arguments', () => {
   it('sums by path and by descriptor', () => {
     expect(csvSumFile(file)).toBe(847n);
@@ -24,25 +23,48 @@ describe('csvSumFile arguments', () => {
   });
 
   it('refuses unknown options', () => {
-    expectCode(() => csvSumFile(file, { chunk: 4 } as never), TypeError, 'ERR_INVALID_ARG_VALUE',
-      'Unknown option "chunk" in "options". Known options: method, via, chunkSize, threads');
+    expectCode(
+      () => csvSumFile(file, { chunk: 4 } as never),
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      'Unknown option "chunk" in "options". Known options: method, via, chunkSize, threads',
+    );
     expectCode(() => csvSumFile(file, { method: 'js', bogus: true } as never), TypeError, 'ERR_INVALID_ARG_VALUE');
   });
 
   it('refuses mistyped options', () => {
-    expectCode(() => csvSumFile(file, 5 as never), TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received type number (5)');
+    expectCode(
+      () => csvSumFile(file, 5 as never),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received type number (5)',
+    );
     expectCode(() => csvSumFile(file, [] as never), TypeError, 'ERR_INVALID_ARG_TYPE');
     expectCode(() => csvSumFile(file, { via: 1 } as never), TypeError, 'ERR_INVALID_ARG_TYPE');
-    expectCode(() => csvSumFile(file, { via: 'pipe' } as never), TypeError, 'ERR_INVALID_ARG_VALUE', `The "options.via" argument must be one of 'auto', 'mmap', 'read'. Received 'pipe'`);
-    expectCode(() => csvSumFile(file, { chunkSize: '4' } as never), TypeError, 'ERR_INVALID_ARG_TYPE', `The "options.chunkSize" argument must be of type number. Received type string ('4')`);
+    expectCode(
+      () => csvSumFile(file, { via: 'pipe' } as never),
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      `The "options.via" argument must be one of 'auto', 'mmap', 'read'. Received 'pipe'`,
+    );
+    expectCode(
+      () => csvSumFile(file, { chunkSize: '4' } as never),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "options.chunkSize" argument must be of type number. Received type string ('4')`,
+    );
     for (const bad of [0, -1, 1.5, NaN, 2 ** 31]) expectCode(() => csvSumFile(file, { chunkSize: bad }), RangeError, 'ERR_OUT_OF_RANGE');
     for (const bad of [0, -1, 1.5, 1025]) expectCode(() => csvSumFile(file, { threads: bad }), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => csvSumFile(file, { method: 'fast' } as never), TypeError, 'ERR_INVALID_ARG_VALUE');
   });
 
   it('refuses a file that is neither a path nor a descriptor', () => {
-    expectCode(() => csvSumFile(true as never), TypeError, 'ERR_INVALID_ARG_TYPE',
-      'The "file" argument must be a path (string) or a file descriptor (number). Received type boolean (true)');
+    expectCode(
+      () => csvSumFile(true as never),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "file" argument must be a path (string) or a file descriptor (number). Received type boolean (true)',
+    );
     expectCode(() => csvSumFile(null as never), TypeError, 'ERR_INVALID_ARG_TYPE');
     for (const bad of [-1, 1.5, NaN, 2 ** 31]) expectCode(() => csvSumFile(bad), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => csvSumFile(''), Error, 'ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
@@ -61,7 +83,12 @@ describe('scan arguments', () => {
     expect(scanByteSum(b, { plain: true })).toBe(64);
     expectCode(() => scanByteSum(b, 5 as never), TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received type number (5)');
     expectCode(() => scanByteSum(b, null as never), TypeError, 'ERR_INVALID_ARG_TYPE');
-    expectCode(() => scanByteSum(b, { plain: 1 } as never), TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options.plain" argument must be of type boolean. Received type number (1)');
+    expectCode(
+      () => scanByteSum(b, { plain: 1 } as never),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.plain" argument must be of type boolean. Received type number (1)',
+    );
     expectCode(() => scanByteSum(b, { plane: true } as never), TypeError, 'ERR_INVALID_ARG_VALUE', 'Unknown option "plane" in "options". Known options: plain');
   });
 
@@ -84,9 +111,18 @@ describe('randomOffsets arguments', () => {
     for (const bad of [2, 3, -1, NaN, 4.5, Infinity, 2 ** 53]) {
       expectCode(() => randomOffsets(bad, 1), RangeError, 'ERR_OUT_OF_RANGE');
     }
-    expectCode(() => randomOffsets(2, 1), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "length" is out of range. It must be an integer >= 4 and <= 9007199254740991. Received 2');
-    expectCode(() => randomOffsets('x' as never, 1), TypeError, 'ERR_INVALID_ARG_TYPE', `The "length" argument must be of type number. Received type string ('x')`);
+    expectCode(
+      () => randomOffsets(2, 1),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "length" is out of range. It must be an integer >= 4 and <= 9007199254740991. Received 2',
+    );
+    expectCode(
+      () => randomOffsets('x' as never, 1),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "length" argument must be of type number. Received type string ('x')`,
+    );
     for (const bad of [-1, 1.5, NaN, 2 ** 27 + 1]) expectCode(() => randomOffsets(64, bad), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => randomOffsets(64, '3' as never), TypeError, 'ERR_INVALID_ARG_TYPE');
     for (const bad of [-1, 0.5]) expectCode(() => randomOffsets(64, 1, bad), RangeError, 'ERR_OUT_OF_RANGE');

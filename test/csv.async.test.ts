@@ -63,7 +63,11 @@ describe('csvSumFileAsync', () => {
   it('rejects with an AbortError when the signal is aborted, before or after the call', async () => {
     const before = new AbortController();
     before.abort(new Error('not wanted'));
-    await expect(csvSumFileAsync(file, { signal: before.signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: { message: 'not wanted' } });
+    await expect(csvSumFileAsync(file, { signal: before.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+      cause: { message: 'not wanted' },
+    });
     const during = new AbortController();
     const p = csvSumFileAsync(file, { signal: during.signal });
     during.abort();
@@ -90,7 +94,8 @@ describe('csvSumFileAsync', () => {
 
   it('a file truncated under a running job rejects with ERR_MMAPKIT_SIGBUS, and the process lives on (child process)', () => {
     const big = path.join(dir, 'trunc.csv');
-    const r = runNode(`
+    const r = runNode(
+      `
       const fs = require('fs');
       const file = process.argv[1];
       fs.writeFileSync(file, Buffer.alloc(64 << 20, '12,'));
@@ -100,10 +105,15 @@ describe('csvSumFileAsync', () => {
       fs.truncateSync(file, 4096);
       p.then((r) => console.log(JSON.stringify({ sum: String(r.sum) })), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))
         .then(() => mk.csvSumFileAsync(file)).then((r) => console.log(JSON.stringify({ after: String(r.sum) })));
-    `, { args: [big] });
+    `,
+      { args: [big] },
+    );
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
-    const [first, second] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [first, second] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(first.code).toBe('ERR_MMAPKIT_SIGBUS');
     expect(first.message).toMatch(/SIGBUS during csvSumFileAsync\(\) at byte \d+ of the file/);
     expect(second).toEqual({ after: String(12n * 1365n) });

@@ -32,7 +32,12 @@ describe('mmapkit csv-sum', () => {
     expect(j.reason).toMatch(/read\(\) crossover/);
     const small = JSON.parse(cli('csv-sum', '--json', file).stdout);
     expect(small).toMatchObject({ sum: '847', via: 'mmap', threads: 1 });
-    expect(JSON.parse(cli('csv-sum', '--json', '--via', 'mmap', '--threads', '3', big).stdout)).toMatchObject({ sum: want, via: 'mmap', reason: 'asked', threads: 3 });
+    expect(JSON.parse(cli('csv-sum', '--json', '--via', 'mmap', '--threads', '3', big).stdout)).toMatchObject({
+      sum: want,
+      via: 'mmap',
+      reason: 'asked',
+      threads: 3,
+    });
     const t = cli('csv-sum', '--time', '--method', 'wasm', big);
     expect(t.stdout).toBe(`${want}\n`);
     expect(t.stderr).toMatch(/^wasm via read \(one sequential pass over \d+ bytes >= 8388608 \(the read\(\) crossover\)\), 1 thread: /);
@@ -50,7 +55,9 @@ describe('mmapkit csv-sum', () => {
     expect(missing.stderr).toMatch(/\[ENOENT\]/);
     const bad = cli('csv-sum', '--method', 'fast', file);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe("mmapkit csv-sum: --method must be one of auto, bytewise, swar, avx2, avx512, neon, wasm, js, js-bytewise. Received 'fast' [ERR_INVALID_ARG_VALUE]\n");
+    expect(bad.stderr).toBe(
+      "mmapkit csv-sum: --method must be one of auto, bytewise, swar, avx2, avx512, neon, wasm, js, js-bytewise. Received 'fast' [ERR_INVALID_ARG_VALUE]\n",
+    );
   });
 });
 
@@ -132,7 +139,10 @@ describe('mmapkit residency', () => {
     const ev = JSON.parse(cli('residency', '--evict', '--json', file).stdout) as { files: { pages: number; resident: number; percent: number }[] };
     expect(ev.files[0].pages).toBe(65);
     expect(ev.files[0].resident).toBe(0);
-    const t = JSON.parse(cli('residency', '--touch', '--json', file).stdout) as { files: { resident: number; residentBytes: number; percent: number }[]; total: { files: number } };
+    const t = JSON.parse(cli('residency', '--touch', '--json', file).stdout) as {
+      files: { resident: number; residentBytes: number; percent: number }[];
+      total: { files: number };
+    };
     expect(t.files[0].resident).toBe(65);
     expect(t.files[0].residentBytes).toBe(65 * 4096); // resident pages × page size, as vmtouch counts
     expect(t.files[0].percent).toBe(100);

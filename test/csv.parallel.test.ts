@@ -6,7 +6,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvMethods, csvSum, csvSumFile, csvSumFileDetails, CsvSummer, fileByteSum, fileResidency, touchFile, evictFile, CSV_READ_CROSSOVER, chooseCsvSource } from '../lib';
+import {
+  csvMethods,
+  csvSum,
+  csvSumFile,
+  csvSumFileDetails,
+  CsvSummer,
+  fileByteSum,
+  fileResidency,
+  touchFile,
+  evictFile,
+  CSV_READ_CROSSOVER,
+  chooseCsvSource,
+} from '../lib';
 import { binding } from '../lib/native';
 import { tempDir } from './support/helpers';
 
@@ -37,9 +49,17 @@ const digitRun = fc.oneof(fc.stringMatching(/^[0-9]{1,8}$/), fc.stringMatching(/
 const cleanCsv = fc
   .array(fc.tuple(digitRun, fc.constantFrom(',', '\n', '\r\n', ',,')), { maxLength: 120 })
   .map((parts) => Uint8Array.from(Buffer.from(parts.map(([d, s]) => d + s).join(''), 'latin1')));
-const bytes = fc.oneof(fc.array(csvByte, { maxLength: 1500 }).map((a) => Uint8Array.from(a)), cleanCsv);
+const bytes = fc.oneof(
+  fc.array(csvByte, { maxLength: 1500 }).map((a) => Uint8Array.from(a)),
+  cleanCsv,
+);
 /** Bytes and sorted cut points inside them (repeats and the ends included). */
-const split = bytes.chain((b) => fc.tuple(fc.constant(b), fc.array(fc.integer({ min: 0, max: b.length }), { maxLength: 12 }).map((c) => c.sort((x, y) => x - y))));
+const split = bytes.chain((b) =>
+  fc.tuple(
+    fc.constant(b),
+    fc.array(fc.integer({ min: 0, max: b.length }), { maxLength: 12 }).map((c) => c.sort((x, y) => x - y)),
+  ),
+);
 
 describe('a split CSV sum', () => {
   it('gives the one-pass sum and open number for any cuts, with every native method', () => {
@@ -148,7 +168,8 @@ describe('csvSumFile over threads and sources', () => {
   it('fileByteSum sums every byte, over a mapping or read(), on any number of threads', () => {
     let s = 0;
     for (const c of data) s += c;
-    for (const via of ['auto', 'mmap', 'read'] as const) for (const threads of [1, 2, 5]) expect(fileByteSum(file, { via, threads })).toMatchObject({ sum: s, bytes: data.length, threads });
+    for (const via of ['auto', 'mmap', 'read'] as const)
+      for (const threads of [1, 2, 5]) expect(fileByteSum(file, { via, threads })).toMatchObject({ sum: s, bytes: data.length, threads });
   });
 
   it('touchFile({ threads }) brings every page in', () => {

@@ -5,7 +5,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvMethods, csvSum, csvSumFile, CsvSummer, mapFile, bytewiseCsvSum, type CsvMethod, scanByteSum, scanStrideSum, scanRandomRead32, randomOffsets, scanTouchWrite } from '../lib';
+import {
+  csvMethods,
+  csvSum,
+  csvSumFile,
+  CsvSummer,
+  mapFile,
+  bytewiseCsvSum,
+  type CsvMethod,
+  scanByteSum,
+  scanStrideSum,
+  scanRandomRead32,
+  randomOffsets,
+  scanTouchWrite,
+} from '../lib';
 import { runNode, tempDir, TINY_CSV } from './support/helpers';
 
 /** The bytewise loop, written out with BigInt (the reference every method is compared against). */
@@ -33,11 +46,7 @@ const csvByte = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
 );
 // Clean CSV pieces: runs of digits (short, 8-16 digits, and long enough to wrap 64 bits).
-const digitRun = fc.oneof(
-  fc.stringMatching(/^[0-9]{1,8}$/),
-  fc.stringMatching(/^[0-9]{9,17}$/),
-  fc.stringMatching(/^[0-9]{18,70}$/),
-);
+const digitRun = fc.oneof(fc.stringMatching(/^[0-9]{1,8}$/), fc.stringMatching(/^[0-9]{9,17}$/), fc.stringMatching(/^[0-9]{18,70}$/));
 const cleanCsv = fc
   .array(fc.tuple(digitRun, fc.constantFrom(',', '\n', '\r\n', ',,', ' ,')), { maxLength: 200 })
   .map((parts) => Buffer.from(parts.map(([d, s]) => d + s).join(''), 'latin1'));

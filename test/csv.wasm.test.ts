@@ -13,7 +13,11 @@ const zigAtHand = process.env.MMAPKIT_ZIG !== undefined || fs.existsSync(path.jo
 
 describe("the 'wasm' method", () => {
   it(`wasm/csv-sum.wasm is what wasm/csv_sum.cc builds to (${zigAtHand ? 'rebuilt with Zig 0.11 and compared' : 'recorded hashes'})`, () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-wasm.js'), '--check', ...(zigAtHand ? [] : ['--hashes-only'])], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-wasm.js'), '--check', ...(zigAtHand ? [] : ['--hashes-only'])], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('wasm/csv-sum.wasm matches wasm/csv_sum.cc (zig 0.11.0)');
@@ -42,7 +46,8 @@ describe("the 'wasm' method", () => {
   });
 
   it("is what 'auto' runs without the addon, over files too (MMAPKIT_NO_ADDON=1)", () => {
-    const r = runNode(`
+    const r = runNode(
+      `
       const b = Buffer.from('12,34\\n5,6\\n'.repeat(100000));
       const f = require('path').join(require('os').tmpdir(), 'mmapkit-wasm-' + process.pid + '.csv');
       require('fs').writeFileSync(f, b);
@@ -50,8 +55,17 @@ describe("the 'wasm' method", () => {
       require('fs').unlinkSync(f);
       const s = new mk.CsvSummer();
       console.log(JSON.stringify({ methods: mk.csvMethods(), auto: String(mk.csvSum(b)), summer: String(s.update(b).sum), file: String(d.sum), via: d.via, addon: mk.addonAvailable() }));
-    `, { env: { MMAPKIT_NO_ADDON: '1' } });
+    `,
+      { env: { MMAPKIT_NO_ADDON: '1' } },
+    );
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ methods: ['wasm', 'js', 'js-bytewise'], auto: '5700000', summer: '5700000', file: '5700000', via: 'read', addon: false });
+    expect(JSON.parse(r.stdout)).toEqual({
+      methods: ['wasm', 'js', 'js-bytewise'],
+      auto: '5700000',
+      summer: '5700000',
+      file: '5700000',
+      via: 'read',
+      addon: false,
+    });
   });
 });

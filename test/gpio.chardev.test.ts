@@ -4,9 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  MmapkitError, openGpioChip, openSimGpioChip, simRaspberryPi, type GpioChipLike, type GpioEdgeEvent,
-} from '../lib';
+import { MmapkitError, openGpioChip, openSimGpioChip, simRaspberryPi, type GpioChipLike, type GpioEdgeEvent } from '../lib';
 import { binding } from '../lib/native';
 import { expectCode, ROOT } from './support/helpers';
 
@@ -20,7 +18,11 @@ function gpiochip(...args: string[]) {
 }
 
 describe('simulated chip: info', () => {
-  test.each([['pi3', 'pinctrl-bcm2835', 54], ['pi4', 'pinctrl-bcm2711', 58], ['pi5', 'pinctrl-rp1', 54]] as const)('%s: %s with %i lines, named GPIO0-GPIO27', (model, label, lines) => {
+  test.each([
+    ['pi3', 'pinctrl-bcm2835', 54],
+    ['pi4', 'pinctrl-bcm2711', 58],
+    ['pi5', 'pinctrl-rp1', 54],
+  ] as const)('%s: %s with %i lines, named GPIO0-GPIO27', (model, label, lines) => {
     const chip: GpioChipLike = openSimGpioChip(model);
     expect(chip.info()).toEqual({ path: chip.path, name: 'gpiochip0', label, lines });
     expect(chip.findLine('GPIO17')).toBe(17);
@@ -112,13 +114,25 @@ describe('simulated chip: edge events', () => {
     const g = chip.board.gpio;
     const req = chip.requestLines(['GPIO17', 'GPIO27'], { edge: 'both', bias: 'pull-down' });
     const got: GpioEdgeEvent[] = [];
-    const loop = (async () => { for await (const ev of req.events()) { got.push(ev); if (got.length === 3) break; } })();
+    const loop = (async () => {
+      for await (const ev of req.events()) {
+        got.push(ev);
+        if (got.length === 3) break;
+      }
+    })();
     await tick();
-    t = 1500n; g.drive(17, 1);
-    t = 2000n; g.drive(27, 1);
-    t = 2500n; g.drive(17, 0);
+    t = 1500n;
+    g.drive(17, 1);
+    t = 2000n;
+    g.drive(27, 1);
+    t = 2500n;
+    g.drive(17, 0);
     await loop;
-    expect(got.map((e) => [e.offset, e.edge, e.seqno, e.lineSeqno, e.missed])).toEqual([[17, 'rising', 1, 1, 0], [27, 'rising', 2, 1, 0], [17, 'falling', 3, 2, 0]]);
+    expect(got.map((e) => [e.offset, e.edge, e.seqno, e.lineSeqno, e.missed])).toEqual([
+      [17, 'rising', 1, 1, 0],
+      [27, 'rising', 2, 1, 0],
+      [17, 'falling', 3, 2, 0],
+    ]);
     expect(got.map((e) => e.timestampNs)).toEqual([1500n, 2000n, 2500n]);
     req.close();
   });
@@ -157,7 +171,10 @@ describe('simulated chip: edge events', () => {
     const g = chip.board.gpio;
     const req = chip.requestLines(17, { edge: 'both', bias: 'pull-up', debounceUs: 20_000 });
     expect(chip.lineInfo(17).debounceUs).toBe(20_000);
-    for (const level of [0, 1, 0, 1, 0] as const) { g.drive(17, level); await sleep(1); }
+    for (const level of [0, 1, 0, 1, 0] as const) {
+      g.drive(17, level);
+      await sleep(1);
+    }
     await sleep(60);
     const evs = req.readEvents();
     expect(evs.map((e) => e.edge)).toEqual(['falling']);
@@ -190,7 +207,12 @@ describe('simulated chip: edge events', () => {
 
 describe('the native backend on a host without GPIO chips', () => {
   test('a missing chip is ENOENT naming the path; a file that is not a chip is ENOTTY', () => {
-    expectCode(() => openGpioChip('/dev/gpiochip99'), Error, 'ENOENT', /^ENOENT: no such file or directory, open '\/dev\/gpiochip99'\nNo GPIO chip at \/dev\/gpiochip99/);
+    expectCode(
+      () => openGpioChip('/dev/gpiochip99'),
+      Error,
+      'ENOENT',
+      /^ENOENT: no such file or directory, open '\/dev\/gpiochip99'\nNo GPIO chip at \/dev\/gpiochip99/,
+    );
     expectCode(() => openGpioChip('/dev/null'), Error, 'ENOTTY', /ioctl\(GPIO_GET_CHIPINFO_IOCTL\) '\/dev\/null'\n\/dev\/null is not a GPIO character device/);
     expectCode(() => openGpioChip({} as string), TypeError, 'ERR_INVALID_ARG_TYPE');
   });
@@ -223,37 +245,59 @@ describe('mmapkit gpiochip --sim', () => {
   test('get prints "LINE"=active|inactive (pulls at reset: GPIO4 up, GPIO17 down)', () => {
     expect(gpiochip('get', '--sim', 'pi4', 'GPIO4', 'GPIO17').stdout).toBe('"GPIO4"=active "GPIO17"=inactive\n');
     expect(gpiochip('get', '--sim', 'pi4', '--numeric', '--bias', 'pull-up', '17').stdout).toBe('1\n');
-    expect(gpiochip('get', '--sim', 'pi4', '--active-low', '--json', 'GPIO4').stdout).toBe('[{"line":"GPIO4","chip":"gpiochip0","offset":4,"name":"GPIO4","value":0}]\n');
+    expect(gpiochip('get', '--sim', 'pi4', '--active-low', '--json', 'GPIO4').stdout).toBe(
+      '[{"line":"GPIO4","chip":"gpiochip0","offset":4,"name":"GPIO4","value":0}]\n',
+    );
   });
 
   test('set holds for --hold-period, then releases', () => {
     const r = gpiochip('set', '--sim', 'pi5', '--hold-period', '20ms', '--json', 'GPIO18=on', '23=0');
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([{ line: 'GPIO18', chip: 'gpiochip0', offset: 18, value: 1 }, { line: '23', chip: 'gpiochip0', offset: 23, value: 0 }]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { line: 'GPIO18', chip: 'gpiochip0', offset: 18, value: 1 },
+      { line: '23', chip: 'gpiochip0', offset: 23, value: 0 },
+    ]);
   });
 
   test('usage errors exit 2 and name what was typed', () => {
     expect(gpiochip('frob', '--sim', 'pi4')).toMatchObject({ status: 2, stderr: expect.stringContaining("unknown gpiochip verb 'frob'") });
     expect(gpiochip('set', '--sim', 'pi4', 'GPIO18=2')).toMatchObject({ status: 2, stderr: expect.stringContaining("invalid value '2' for line 'GPIO18'") });
     expect(gpiochip('get', '--sim', 'pi4', 'GPIO99')).toMatchObject({ status: 2, stderr: expect.stringContaining("cannot find line 'GPIO99'") });
-    expect(gpiochip('get', '--sim', 'pi9', '4')).toMatchObject({ status: 2, stderr: expect.stringContaining("--sim takes pi3, pi4 or pi5") });
-    expect(gpiochip('set', '--sim', 'pi4', '--hold-period', '5 min', '4=1')).toMatchObject({ status: 2, stderr: expect.stringContaining('--hold-period must be a period') });
+    expect(gpiochip('get', '--sim', 'pi9', '4')).toMatchObject({ status: 2, stderr: expect.stringContaining('--sim takes pi3, pi4 or pi5') });
+    expect(gpiochip('set', '--sim', 'pi4', '--hold-period', '5 min', '4=1')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('--hold-period must be a period'),
+    });
     expect(gpiochip('get', '--sim', 'pi4', '4', '4')).toMatchObject({ status: 2, stderr: expect.stringContaining("line '4' is given twice") });
   });
 
   test('Ctrl-C (SIGINT) ends set and mon with exit status 0 and nothing on stderr', async () => {
     const { spawn } = await import('node:child_process');
-    const cases = [[['set', '--sim', 'pi4', '--json', 'GPIO18=1'], '[{"line":"GPIO18","chip":"gpiochip0","offset":18,"value":1}]\n'],
-      [['mon', '--sim', 'pi4', '--banner', 'GPIO4', 'GPIO5'], "Monitoring lines 'GPIO4' and 'GPIO5'...\n"]] as const;
+    const cases = [
+      [['set', '--sim', 'pi4', '--json', 'GPIO18=1'], '[{"line":"GPIO18","chip":"gpiochip0","offset":18,"value":1}]\n'],
+      [['mon', '--sim', 'pi4', '--banner', 'GPIO4', 'GPIO5'], "Monitoring lines 'GPIO4' and 'GPIO5'...\n"],
+    ] as const;
     for (const [args, ready] of cases) {
       const child = spawn(process.execPath, [CLI, 'gpiochip', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       let stdout = '';
       let exited = false;
-      child.stderr.on('data', (d) => { err += d; });
-      const exit = new Promise((r) => child.on('exit', (c) => { exited = true; r(c); }));
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      const exit = new Promise((r) =>
+        child.on('exit', (c) => {
+          exited = true;
+          r(c);
+        }),
+      );
       // The command prints its line once it waits for the signal.
-      await new Promise<void>((r) => child.stdout.on('data', (d) => { stdout += d; if (stdout.endsWith('\n')) r(); }));
+      await new Promise<void>((r) =>
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          if (stdout.endsWith('\n')) r();
+        }),
+      );
       expect(stdout).toBe(ready);
       await sleep(200);
       expect(exited, `${args.join(' ')} ended before the signal`).toBe(false);
@@ -280,8 +324,19 @@ describe('permissions', () => {
     const dev = `${dir}/gpiochip7`;
     fs.writeFileSync(dev, '');
     fs.chmodSync(dev, 0o660);
-    const r = spawnSync(process.execPath, ['-e', `try { require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))}).openGpioChip(${JSON.stringify(dev)}) } catch (e) { console.log(e.code + '|' + e.message) }`], { encoding: 'utf8', uid: 65534, gid: 65534, timeout: 30_000 });
-    expect(r.stdout).toMatch(new RegExp(`^EACCES\\|EACCES: permission denied, open '${dev}'\\nOpening ${dev} \\(group 'root', mode 660\\) needs read and write permission: add the user to the group that owns it \\(on Raspberry Pi OS: 'sudo usermod -aG gpio \\$USER', then log in again\\) or run as root\\.`));
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `try { require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))}).openGpioChip(${JSON.stringify(dev)}) } catch (e) { console.log(e.code + '|' + e.message) }`,
+      ],
+      { encoding: 'utf8', uid: 65534, gid: 65534, timeout: 30_000 },
+    );
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^EACCES\\|EACCES: permission denied, open '${dev}'\\nOpening ${dev} \\(group 'root', mode 660\\) needs read and write permission: add the user to the group that owns it \\(on Raspberry Pi OS: 'sudo usermod -aG gpio \\$USER', then log in again\\) or run as root\\.`,
+      ),
+    );
   });
 });
 

@@ -20,7 +20,9 @@ function pi3DeviceTree(): string {
   fs.writeFileSync(path.join(dt, 'compatible'), 'raspberrypi,3-model-b\0brcm,bcm2837\0');
   fs.writeFileSync(path.join(dt, 'model'), 'Raspberry Pi 3 Model B Rev 1.2\0');
   const r = Buffer.alloc(12);
-  r.writeUInt32BE(0x7e000000, 0); r.writeUInt32BE(0x3f000000, 4); r.writeUInt32BE(0x01000000, 8);
+  r.writeUInt32BE(0x7e000000, 0);
+  r.writeUInt32BE(0x3f000000, 4);
+  r.writeUInt32BE(0x01000000, 8);
   fs.writeFileSync(path.join(dt, 'soc', 'ranges'), r);
   return dt;
 }
@@ -74,7 +76,10 @@ describe('mmapkit gpio', () => {
       const r = mmapkit('set', '4,5', 'op', 'dh', '--sim', sim, '--json');
       expect(r.status, r.stderr).toBe(0);
       const j = JSON.parse(r.stdout);
-      expect(j.pins.map((p: { level: number; drive: number; function: string }) => [p.function, p.level, p.drive])).toEqual([['output', 1, 1], ['output', 1, 1]]);
+      expect(j.pins.map((p: { level: number; drive: number; function: string }) => [p.function, p.level, p.drive])).toEqual([
+        ['output', 1, 1],
+        ['output', 1, 1],
+      ]);
     }
     const pulled = JSON.parse(mmapkit('set', '9', 'ip', 'pu', '--sim', 'pi4', '--json').stdout);
     expect(pulled.pins[0]).toMatchObject({ function: 'input', pull: 'up', level: 1 });
@@ -84,16 +89,19 @@ describe('mmapkit gpio', () => {
     expect(rp1.pins[0]).toMatchObject({ function: 'alt8', name: 'GPCLK1' });
   });
 
-  test('funcs: pinctrl\'s lines by default, raspi-gpio\'s table with --format raspi-gpio', () => {
+  test("funcs: pinctrl's lines by default, raspi-gpio's table with --format raspi-gpio", () => {
     const pc = mmapkit('funcs', '2,14', '--sim', 'pi3');
     expect(pc.status, pc.stderr).toBe(0);
-    expect(pc.stdout).toBe('2, GPIO2, SDA1, SA3, LCD_VSYNC, AVEOUT_VSYNC, AVEIN_VSYNC, -\n' +
-      '14, GPIO14, TXD0, SD6, DPI_D10, AVEOUT_VID10, AVEIN_VID10, TXD1\n');
+    expect(pc.stdout).toBe(
+      '2, GPIO2, SDA1, SA3, LCD_VSYNC, AVEOUT_VSYNC, AVEIN_VSYNC, -\n' + '14, GPIO14, TXD0, SD6, DPI_D10, AVEOUT_VID10, AVEIN_VID10, TXD1\n',
+    );
     expect(mmapkit('funcs', 'GPIO4', '--sim', 'pi4').stdout).toBe('4, GPIO4, GPCLK0, SA1, DPI_D0, SPI4_CE0_N, TXD3, SDA3\n');
     const r = mmapkit('funcs', '2,14', '--sim', 'pi3', '--format', 'raspi-gpio');
-    expect(r.stdout).toBe('GPIO, DEFAULT PULL, ALT0, ALT1, ALT2, ALT3, ALT4, ALT5\n' +
-      '2, UP, SDA1, SA3, LCD_VSYNC, AVEOUT_VSYNC, AVEIN_VSYNC, -\n' +
-      '14, DOWN, TXD0, SD6, DPI_D10, AVEOUT_VID10, AVEIN_VID10, TXD1\n');
+    expect(r.stdout).toBe(
+      'GPIO, DEFAULT PULL, ALT0, ALT1, ALT2, ALT3, ALT4, ALT5\n' +
+        '2, UP, SDA1, SA3, LCD_VSYNC, AVEOUT_VSYNC, AVEIN_VSYNC, -\n' +
+        '14, DOWN, TXD0, SD6, DPI_D10, AVEOUT_VID10, AVEIN_VID10, TXD1\n',
+    );
     const p5 = mmapkit('funcs', '0', '--sim', 'pi5', '--format', 'raspi-gpio');
     expect(p5.stdout.split('\n')[0]).toBe('GPIO, DEFAULT PULL, ALT0, ALT1, ALT2, ALT3, ALT4, ALT5, ALT6, ALT7, ALT8');
     expect(p5.stdout.split('\n')[1]).toBe('0, UP, SPI0_SIO3, DPI_PCLK, TXD1, SDA0, -, SYS_RIO00, PROC_RIO00, PIO0, SPI2_CS0');
@@ -161,7 +169,7 @@ describe('mmapkit gpio', () => {
     expect(missing.stderr).toMatch(/ENOENT/);
   });
 
-  test("dh/dl on a pin that is not an output: refused like pinctrl, exit 1, nothing written", () => {
+  test('dh/dl on a pin that is not an output: refused like pinctrl, exit 1, nothing written', () => {
     const r = mmapkit('set', '4', 'dh', '--sim', 'pi3');
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
@@ -188,11 +196,19 @@ describe('mmapkit gpio', () => {
     expect(regs.readUInt32LE(0x1c)).toBe(1 << 4); // GPSET0
     const g = mmapkit('9-11', '--sim', 'pi3');
     expect(g.status, g.stderr).toBe(0);
-    expect(g.stdout.split('\n').filter(Boolean).map((l) => l.slice(0, 2).trim())).toEqual(['9', '10', '11']);
+    expect(
+      g.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(0, 2).trim()),
+    ).toEqual(['9', '10', '11']);
     expect(mmapkit('GPIO9-GPIO11', '--sim', 'pi3').stdout).toBe(g.stdout);
     const both = mmapkit('4', '5', 'op', '--sim', 'pi3', '--json');
     expect(both.status, both.stderr).toBe(0);
-    expect((JSON.parse(both.stdout) as { pins: { pin: number; function: string }[] }).pins.map((p) => [p.pin, p.function])).toEqual([[4, 'output'], [5, 'output']]);
+    expect((JSON.parse(both.stdout) as { pins: { pin: number; function: string }[] }).pins.map((p) => [p.pin, p.function])).toEqual([
+      [4, 'output'],
+      [5, 'output'],
+    ]);
   });
 
   test('--help', () => {

@@ -52,8 +52,15 @@ describe('detectRaspberryPi', () => {
     });
     const info = detectRaspberryPi({ deviceTree: dt });
     expect(info).toMatchObject({
-      soc: 'BCM2835', chip: 'bcm2835', pinCount: 54, peripheralBase: 0x20000000, gpioBase: 0x20200000,
-      gpioLength: 0x1000, gpiomem: '/dev/gpiomem', revision: 0x000e, model: 'Raspberry Pi Model B Rev 2',
+      soc: 'BCM2835',
+      chip: 'bcm2835',
+      pinCount: 54,
+      peripheralBase: 0x20000000,
+      gpioBase: 0x20200000,
+      gpioLength: 0x1000,
+      gpiomem: '/dev/gpiomem',
+      revision: 0x000e,
+      model: 'Raspberry Pi Model B Rev 2',
     });
     expect(info.sources).toEqual({ soc: 'compatible', peripheralBase: 'soc/ranges' });
   });
@@ -75,10 +82,17 @@ describe('detectRaspberryPi', () => {
       ranges: be32(0x7e000000, 0x3f000000, 0x01000000, 0x40000000, 0x40000000, 0x00001000),
       revision: 0xa02082,
     });
-    expect(detectRaspberryPi({ deviceTree: dt })).toMatchObject({ soc: 'BCM2837', chip: 'bcm2835', pinCount: 54, peripheralBase: 0x3f000000, gpioBase: 0x3f200000, revision: 0xa02082 });
+    expect(detectRaspberryPi({ deviceTree: dt })).toMatchObject({
+      soc: 'BCM2837',
+      chip: 'bcm2835',
+      pinCount: 54,
+      peripheralBase: 0x3f000000,
+      gpioBase: 0x3f200000,
+      revision: 0xa02082,
+    });
   });
 
-  test("Pi 4: BCM2711, two-cell soc/ranges parent address 0xFE000000", () => {
+  test('Pi 4: BCM2711, two-cell soc/ranges parent address 0xFE000000', () => {
     const dt = deviceTree({
       compatible: ['raspberrypi,4-model-b', 'brcm,bcm2711'],
       model: 'Raspberry Pi 4 Model B Rev 1.4',
@@ -86,7 +100,14 @@ describe('detectRaspberryPi', () => {
       revision: 0xd03114,
       cells: [2, 1],
     });
-    expect(detectRaspberryPi({ deviceTree: dt })).toMatchObject({ soc: 'BCM2711', chip: 'bcm2711', pinCount: 58, peripheralBase: 0xfe000000, gpioBase: 0xfe200000, gpiomem: '/dev/gpiomem' });
+    expect(detectRaspberryPi({ deviceTree: dt })).toMatchObject({
+      soc: 'BCM2711',
+      chip: 'bcm2711',
+      pinCount: 58,
+      peripheralBase: 0xfe000000,
+      gpioBase: 0xfe200000,
+      gpiomem: '/dev/gpiomem',
+    });
   });
 
   test('Pi 5: BCM2712 with RP1 behind PCIe, /dev/gpiomem0', () => {
@@ -125,7 +146,14 @@ describe('detectRaspberryPi', () => {
   });
 
   test('socFromRevision and parseSocRanges check their arguments; parseSocRanges takes any Uint8Array', () => {
-    const code = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as { code?: string }).code; } return undefined; };
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return undefined;
+    };
     expect(code(() => socFromRevision(11845285278074076368n as unknown as number))).toBe('ERR_INVALID_ARG_TYPE');
     expect(code(() => socFromRevision(-1))).toBe('ERR_OUT_OF_RANGE');
     expect(code(() => socFromRevision(2 ** 32))).toBe('ERR_OUT_OF_RANGE');
@@ -166,19 +194,30 @@ describe('detectRaspberryPi', () => {
   test('a machine that is not a Raspberry Pi: ERR_MMAPKIT_NOT_RASPBERRY_PI saying what was found', () => {
     const dt = deviceTree({ compatible: ['linux,dummy-virt'], model: 'linux,dummy-virt', ranges: be32(0, 0x08000000, 0x1000) });
     let err: unknown;
-    try { detectRaspberryPi({ deviceTree: dt }); } catch (e) { err = e; }
+    try {
+      detectRaspberryPi({ deviceTree: dt });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toMatchObject({ code: 'ERR_MMAPKIT_NOT_RASPBERRY_PI' });
     expect((err as Error).message).toBe('not a Raspberry Pi: found compatible "linux,dummy-virt", model "linux,dummy-virt"');
   });
 
   test('no device tree at all (a PC): the error names the folder and the machine', () => {
     const missing = path.join(BASE, 'no-such-device-tree');
-    expect(() => detectRaspberryPi({ deviceTree: missing, cpuinfo: null }))
-      .toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_NOT_RASPBERRY_PI', message: `not a Raspberry Pi: found no device tree at ${missing}` }));
+    expect(() => detectRaspberryPi({ deviceTree: missing, cpuinfo: null })).toThrow(
+      expect.objectContaining({ code: 'ERR_MMAPKIT_NOT_RASPBERRY_PI', message: `not a Raspberry Pi: found no device tree at ${missing}` }),
+    );
   });
 
   test('another Broadcom-free arm64 board with a revision-like cpuinfo is still refused', () => {
-    const dt = deviceTree({ compatible: ['pine64,rockpro64', 'rockchip,rk3399'], model: 'Pine64 RockPro64 v2.1', cpuinfo: 'Hardware\t: Rockchip\nRevision\t: 0000\n' });
-    expect(() => detectRaspberryPi({ deviceTree: dt })).toThrow(/not a Raspberry Pi: found compatible "pine64,rockpro64", "rockchip,rk3399", model "Pine64 RockPro64 v2.1", revision 0/);
+    const dt = deviceTree({
+      compatible: ['pine64,rockpro64', 'rockchip,rk3399'],
+      model: 'Pine64 RockPro64 v2.1',
+      cpuinfo: 'Hardware\t: Rockchip\nRevision\t: 0000\n',
+    });
+    expect(() => detectRaspberryPi({ deviceTree: dt })).toThrow(
+      /not a Raspberry Pi: found compatible "pine64,rockpro64", "rockchip,rk3399", model "Pine64 RockPro64 v2.1", revision 0/,
+    );
   });
 });

@@ -2,12 +2,38 @@
 // (RaspberryPiGpio) and, where the API does not reach, through the blocks' RegisterIO.
 import { describe, expect, test } from 'vitest';
 import {
-  RaspberryPiGpio, SimBcm2711Gpio, SimBcm2835Gpio, SimRp1Gpio, simRaspberryPi, gpioAltFunctions, gpioDefaultPull, parseGpioPins,
-  parseGpioFunction, formatGpioRaspiGpio, formatGpioPinctrl, formatGpioFuncs, formatGpioFuncsPinctrl, openRaspberryPiGpio, type RegisterIO,
+  RaspberryPiGpio,
+  SimBcm2711Gpio,
+  SimBcm2835Gpio,
+  SimRp1Gpio,
+  simRaspberryPi,
+  gpioAltFunctions,
+  gpioDefaultPull,
+  parseGpioPins,
+  parseGpioFunction,
+  formatGpioRaspiGpio,
+  formatGpioPinctrl,
+  formatGpioFuncs,
+  formatGpioFuncsPinctrl,
+  openRaspberryPiGpio,
+  type RegisterIO,
 } from '../lib';
 
-const GPFSEL0 = 0x00, GPSET0 = 0x1c, GPCLR0 = 0x28, GPLEV0 = 0x34, GPLEV1 = 0x38, GPEDS0 = 0x40, GPREN0 = 0x4c,
-  GPFEN0 = 0x58, GPHEN0 = 0x64, GPLEN0 = 0x70, GPAREN0 = 0x7c, GPAFEN0 = 0x88, GPPUD = 0x94, GPPUDCLK0 = 0x98, PUP0 = 0xe4;
+const GPFSEL0 = 0x00,
+  GPSET0 = 0x1c,
+  GPCLR0 = 0x28,
+  GPLEV0 = 0x34,
+  GPLEV1 = 0x38,
+  GPEDS0 = 0x40,
+  GPREN0 = 0x4c,
+  GPFEN0 = 0x58,
+  GPHEN0 = 0x64,
+  GPLEN0 = 0x70,
+  GPAREN0 = 0x7c,
+  GPAFEN0 = 0x88,
+  GPPUD = 0x94,
+  GPPUDCLK0 = 0x98,
+  PUP0 = 0xe4;
 
 describe('the same API on every chip', () => {
   for (const model of ['pi3', 'pi4', 'pi5'] as const) {
@@ -54,7 +80,10 @@ describe('the same API on every chip', () => {
   test('booted boards show the kernel-style functions with datasheet names', () => {
     const p3 = simRaspberryPi('pi3');
     const s3 = new RaspberryPiGpio(p3.gpio, p3.info).probe([2, 14]);
-    expect(s3.map((s) => [s.function, s.name])).toEqual([['alt0', 'SDA1'], ['alt5', 'TXD1']]);
+    expect(s3.map((s) => [s.function, s.name])).toEqual([
+      ['alt0', 'SDA1'],
+      ['alt5', 'TXD1'],
+    ]);
     const p4 = simRaspberryPi('pi4');
     expect(new RaspberryPiGpio(p4.gpio, p4.info).probePin(14)).toMatchObject({ function: 'alt0', name: 'TXD0', pull: 'down' });
     const p5 = simRaspberryPi('pi5');
@@ -81,7 +110,11 @@ describe('the same API on every chip', () => {
 
 describe('GPIO functions with bad arguments: coded errors, bounded work', () => {
   const codeOf = (fn: () => unknown): string | undefined => {
-    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    try {
+      fn();
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
     return undefined;
   };
 
@@ -138,7 +171,16 @@ describe('SimBcm2835Gpio (BCM2835/6/7)', () => {
     g.setFunction(5, 'output');
     g.setFunction(9, 'alt5');
     expect(s.read32(GPFSEL0)).toBe((4 << 12) | (1 << 15) | (2 << 27));
-    const codes: Array<[string, number]> = [['input', 0], ['output', 1], ['alt0', 4], ['alt1', 5], ['alt2', 6], ['alt3', 7], ['alt4', 3], ['alt5', 2]];
+    const codes: Array<[string, number]> = [
+      ['input', 0],
+      ['output', 1],
+      ['alt0', 4],
+      ['alt1', 5],
+      ['alt2', 6],
+      ['alt3', 7],
+      ['alt4', 3],
+      ['alt5', 2],
+    ];
     for (const [fn, code] of codes) {
       g.setFunction(53, fn);
       expect(s.functionCode(53)).toBe(code);
@@ -459,7 +501,14 @@ describe('on the simulated bus, at the physical address, through a window (as /d
 });
 
 describe('simulated GPIO chips: arguments are checked before they are used', () => {
-  const code = (fn: () => unknown) => { try { fn(); } catch (err) { return (err as { code?: string }).code; } return 'no error'; };
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
+    return 'no error';
+  };
   for (const make of [() => new SimBcm2835Gpio(), () => new SimBcm2711Gpio(), () => new SimRp1Gpio()]) {
     const g = make();
     test(`${g.name}: wrong types are ERR_INVALID_ARG_TYPE, never coerced`, () => {

@@ -27,12 +27,42 @@ let wallMs = 0;
 /** Compiles the modules the guest needs into DIST (fresh each run). */
 function buildGuestDist(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const entries = ['lib/regs/index.ts', 'lib/drivers/edu.ts', 'lib/cli/devmem.ts', 'lib/mapping.ts', 'lib/drivers/cmos.ts', 'lib/uio.ts', 'lib/cli/uio.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
+  const entries = [
+    'lib/regs/index.ts',
+    'lib/drivers/edu.ts',
+    'lib/cli/devmem.ts',
+    'lib/mapping.ts',
+    'lib/drivers/cmos.ts',
+    'lib/uio.ts',
+    'lib/cli/uio.ts',
+  ].filter((f) => fs.existsSync(path.join(ROOT, f)));
   fs.rmSync(DIST, { recursive: true, force: true });
   try {
-    execFileSync(process.execPath, [tsc, '--outDir', DIST, '--rootDir', 'lib', '--target', 'ES2022', '--module', 'commonjs',
-    '--moduleResolution', 'node10', '--lib', 'ES2023,ESNext.Disposable', '--types', 'node', '--strict', '--esModuleInterop',
-    '--skipLibCheck', ...entries], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        tsc,
+        '--outDir',
+        DIST,
+        '--rootDir',
+        'lib',
+        '--target',
+        'ES2022',
+        '--module',
+        'commonjs',
+        '--moduleResolution',
+        'node10',
+        '--lib',
+        'ES2023,ESNext.Disposable',
+        '--types',
+        'node',
+        '--strict',
+        '--esModuleInterop',
+        '--skipLibCheck',
+        ...entries,
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
   } catch (err) {
     // Type errors elsewhere do not stop tsc from emitting; only missing output is fatal.
     if (!fs.existsSync(path.join(DIST, 'regs', 'index.js')) || !fs.existsSync(path.join(DIST, 'drivers', 'edu.js'))) throw err;
@@ -47,12 +77,21 @@ beforeAll(() => {
   buildGuestDist();
   const t0 = Date.now();
   const run = spawnSync('bash', [path.join(RIG, 'run.sh'), path.join(RIG, 'guest.js'), DIST], {
-    cwd: ROOT, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 900_000,
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   wallMs = Date.now() - t0;
   serial = run.stdout ?? '';
   if (run.status === 77) {
-    skipReason = serial.split('\n').reverse().find((l) => l.startsWith('SKIP:'))?.slice(6) ?? 'QEMU cannot run here';
+    skipReason =
+      serial
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('SKIP:'))
+        ?.slice(6) ?? 'QEMU cannot run here';
     return;
   }
   for (const line of serial.split(/\r?\n/)) {
@@ -65,8 +104,10 @@ beforeAll(() => {
   }
   const booted = /MMAPKIT-BOOTED uptime=([\d.]+)/.exec(serial)?.[1];
   const done = results.get('done')?.uptime;
-  console.log(`edu guest: ${wallMs} ms wall for prepare + boot + run + power-off; guest uptime at /init ${booted} s, ` +
-    `at node start ${results.get('guest')?.uptime} s, at the end ${done} s`);
+  console.log(
+    `edu guest: ${wallMs} ms wall for prepare + boot + run + power-off; guest uptime at /init ${booted} s, ` +
+      `at node start ${results.get('guest')?.uptime} s, at the end ${done} s`,
+  );
   if (results.size === 0) {
     console.log(`edu guest produced no results (exit ${run.status}, signal ${run.signal}).\nstderr:\n${run.stderr}\nserial (tail):\n${serial.slice(-4000)}`);
   }
@@ -256,8 +297,10 @@ describe('QEMU x86-64 guest: the edu interrupt through UIO (uio_pci_generic)', (
     expect((r.last as number) - (r.first as number)).toBe(99);
     expect(r.sysEvent).toBe(r.last);
     const l = r.latencyUs as Record<string, number>;
-    console.log(`edu interrupts under TCG: ${r.n} in ${(r.totalMs as number).toFixed(1)} ms (${(r.perSecond as number).toFixed(0)}/s); ` +
-      `raise-to-resolve latency min ${l.min.toFixed(0)} µs, median ${l.median.toFixed(0)} µs, p99 ${l.p99.toFixed(0)} µs`);
+    console.log(
+      `edu interrupts under TCG: ${r.n} in ${(r.totalMs as number).toFixed(1)} ms (${(r.perSecond as number).toFixed(0)}/s); ` +
+        `raise-to-resolve latency min ${l.min.toFixed(0)} µs, median ${l.median.toFixed(0)} µs, p99 ${l.p99.toFixed(0)} µs`,
+    );
   });
 
   it('shows interrupts nobody waited for as a gap in the count', (ctx) => {

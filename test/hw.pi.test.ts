@@ -25,8 +25,12 @@ function runRig(mode: 'normal' | 'strict'): Promise<Rig> {
     const child = spawn('bash', [path.join(ROOT, 'scripts/qemu/pi/run.sh'), mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('close', (status) => {
       const steps = new Map<string, { rc: number; out: string }>();
       const re = /^@@BEGIN (\S+)\r?\n([\s\S]*?)^@@END \1 rc=(\d+)/gm;
@@ -53,7 +57,10 @@ describe('Raspberry Pi 3 guest (QEMU raspi3b): mmapkit gpio through /dev/mem', (
   beforeAll(async () => {
     rig = await runRig('normal');
     strictRig = rig.skipped ? rig : await runRig('strict');
-    for (const [name, r] of [['normal', rig], ['strict', strictRig]] as const) {
+    for (const [name, r] of [
+      ['normal', rig],
+      ['strict', strictRig],
+    ] as const) {
       const marks = r.console.split('\n').filter((l) => /^@@(HOST|GUEST)/.test(l));
       process.stdout.write(`[hw.pi ${name}] ${r.skipped ? `SKIPPED: ${r.skipped}` : marks.join(' | ')}\n`);
     }
@@ -131,7 +138,10 @@ describe('Raspberry Pi 3 guest (QEMU raspi3b): mmapkit gpio through /dev/mem', (
 
   test('GPIO22 set as output through the character device reads back the same level and function through the registers', (ctx) => {
     if (rig.skipped) ctx.skip(rig.skipped);
-    for (const [name, level] of [['chardev-out-high', 1], ['chardev-out-low', 0]] as const) {
+    for (const [name, level] of [
+      ['chardev-out-high', 1],
+      ['chardev-out-low', 0],
+    ] as const) {
       const s = step(name);
       expect(s.rc, s.out).toBe(0);
       const cd = JSON.parse(/^@@CHARDEV (.*)$/m.exec(s.out)![1]);

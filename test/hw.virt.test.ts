@@ -10,7 +10,13 @@ import { beforeAll, describe, expect, test } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '..');
 
-interface Rig { status: number | null; console: string; stderr: string; steps: Map<string, { rc: number; out: string }>; skipped: string | null }
+interface Rig {
+  status: number | null;
+  console: string;
+  stderr: string;
+  steps: Map<string, { rc: number; out: string }>;
+  skipped: string | null;
+}
 let rig: Rig;
 
 function runRig(): Promise<Rig> {
@@ -18,8 +24,12 @@ function runRig(): Promise<Rig> {
     const child = spawn('bash', [path.join(ROOT, 'scripts/qemu/virt/run.sh')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('close', (status) => {
       out = out.replace(/\r/g, '');
       const steps = new Map<string, { rc: number; out: string }>();
@@ -53,7 +63,11 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
   }, 900_000);
 
   test('the rig skips (exit 77, a SKIP: reason) only when qemu-system-aarch64 is missing', () => {
-    const r = spawnSync('bash', [path.join(ROOT, 'scripts/qemu/virt/run.sh')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MMAPKIT_VIRT_QEMU: 'qemu-system-aarch64-not-installed' } });
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts/qemu/virt/run.sh')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, MMAPKIT_VIRT_QEMU: 'qemu-system-aarch64-not-installed' },
+    });
     expect(r.status).toBe(77);
     expect(r.stderr).toBe('SKIP: qemu-system-aarch64-not-installed not installed (apt-get install qemu-system-arm)\n');
   });
@@ -94,7 +108,9 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
     expect(BigInt(events[0].timestampNs)).toBeGreaterThan(BigInt(pressNs));
     for (const e of events) expect(BigInt(e.callbackNs)).toBeGreaterThanOrEqual(BigInt(e.timestampNs));
     // A second request of a held line: EBUSY naming the holder.
-    expect(line(s.out, 'busy')).toMatch(/^EBUSY: EBUSY: device or resource busy, ioctl\(GPIO_V2_GET_LINE_IOCTL\) '\/dev\/gpiochip0' \| line 3 is held by 'virt-edges'/);
+    expect(line(s.out, 'busy')).toMatch(
+      /^EBUSY: EBUSY: device or resource busy, ioctl\(GPIO_V2_GET_LINE_IOCTL\) '\/dev\/gpiochip0' \| line 3 is held by 'virt-edges'/,
+    );
     expect(line(s.out, 'after-close')).toBe('ERR_MMAPKIT_CLOSED');
     expect(line(s.out, 'events-after-close')).toBe('ERR_MMAPKIT_CLOSED');
   });
@@ -121,10 +137,12 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
       expect(r.falling, JSON.stringify(r)).toBeDefined();
       expect(r.falling.seqno).toBe(r.rising.seqno + 1);
     }
-    process.stdout.write(`[hw.virt latency] guest press line -> kernel edge timestamp (ms): ${fmt(pressToEdge)}\n` +
-      `[hw.virt latency] kernel edge timestamp -> JS 'event' callback (ms): ${fmt(edgeToCallback)}\n` +
-      `[hw.virt latency] rising -> falling (ms): ${fmt(apart)}\n` +
-      `[hw.virt latency] host: @@PRESS line read -> monitor write (ms): ${fmt(sent)}\n`);
+    process.stdout.write(
+      `[hw.virt latency] guest press line -> kernel edge timestamp (ms): ${fmt(pressToEdge)}\n` +
+        `[hw.virt latency] kernel edge timestamp -> JS 'event' callback (ms): ${fmt(edgeToCallback)}\n` +
+        `[hw.virt latency] rising -> falling (ms): ${fmt(apart)}\n` +
+        `[hw.virt latency] host: @@PRESS line read -> monitor write (ms): ${fmt(sent)}\n`,
+    );
   });
 
   test('outputs set through a request read back through line info and values; info changes are watched', (ctx) => {
@@ -137,7 +155,12 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
     expect(JSON.parse(line(out, 'reconfigured'))).toMatchObject({ direction: 'output', activeLow: true, consumer: 'virt-outs' });
     expect(JSON.parse(line(out, 'as-input'))).toMatchObject({ direction: 'input', bias: 'pull-down' });
     expect(JSON.parse(line(out, 'released'))).toMatchObject({ used: false, consumer: '' });
-    expect(JSON.parse(line(out, 'info-changes'))).toEqual(['requested:4:output:virt-outs', 'config:4:output:virt-outs', 'config:4:input:virt-outs', 'released:4:input:']);
+    expect(JSON.parse(line(out, 'info-changes'))).toEqual([
+      'requested:4:output:virt-outs',
+      'config:4:output:virt-outs',
+      'config:4:input:virt-outs',
+      'released:4:input:',
+    ]);
   });
 
   test('a request dropped without close() is released by the garbage collector', (ctx) => {
@@ -152,11 +175,15 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
     const sg = step('cli-set-get').out.split('\n');
     expect(sg[0]).toBe('"6"=active');
     expect(JSON.parse(sg[1])[0]).toEqual({ line: '6', chip: 'gpiochip0', offset: 6, name: '', value: 1 });
-    const mon = step('cli-mon').out.split('\n').filter((l) => /\t/.test(l));
+    const mon = step('cli-mon')
+      .out.split('\n')
+      .filter((l) => /\t/.test(l));
     expect(mon).toHaveLength(2);
     expect(mon[0]).toMatch(/^\d+\.\d{9}\trising\tgpiochip0 3$/);
     expect(mon[1]).toMatch(/^\d+\.\d{9}\tfalling\tgpiochip0 3$/);
-    const fmt = step('cli-mon-format').out.split('\n').filter((l) => l.startsWith('3 '));
+    const fmt = step('cli-mon-format')
+      .out.split('\n')
+      .filter((l) => l.startsWith('3 '));
     expect(fmt).toHaveLength(1);
     expect(fmt[0]).toMatch(/^3 falling 2 \d+\.\d{9} seq=1$/);
   });
@@ -173,7 +200,9 @@ describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', ()
     if (rig.skipped) ctx.skip(rig.skipped);
     const s = rig.steps.get('nonroot');
     expect(s, rig.console.slice(-2000)).toBeDefined();
-    expect(s!.out).toMatch(/^EACCES: EACCES: permission denied, open '\/dev\/gpiochip0' \| Opening \/dev\/gpiochip0 \(group '0', mode 600\) needs read and write permission: add the user to the group that owns it/m);
+    expect(s!.out).toMatch(
+      /^EACCES: EACCES: permission denied, open '\/dev\/gpiochip0' \| Opening \/dev\/gpiochip0 \(group '0', mode 600\) needs read and write permission: add the user to the group that owns it/m,
+    );
     expect(s!.rc).toBe(1);
     expect(s!.out).toContain("mmapkit gpiochip: EACCES: permission denied, open '/dev/gpiochip0'");
   });

@@ -201,7 +201,16 @@ describe('Mutex, Semaphore, Event, Condition', () => {
       });
     `);
     expect(s.stderr).toBe('');
-    expect(JSON.parse(s.stdout)).toMatchObject({ holder: true, first: 'ERR_MMAPKIT_OWNER_DEAD', held: true, consistent: false, second: 'acquired', asyncFirst: 'ERR_MMAPKIT_OWNER_DEAD', third: 'ERR_MMAPKIT_NOT_RECOVERABLE', afterInit: 'ok' });
+    expect(JSON.parse(s.stdout)).toMatchObject({
+      holder: true,
+      first: 'ERR_MMAPKIT_OWNER_DEAD',
+      held: true,
+      consistent: false,
+      second: 'acquired',
+      asyncFirst: 'ERR_MMAPKIT_OWNER_DEAD',
+      third: 'ERR_MMAPKIT_NOT_RECOVERABLE',
+      afterInit: 'ok',
+    });
     expect(JSON.parse(s.stdout).ms).toBeLessThan(1000);
   });
 
@@ -209,20 +218,25 @@ describe('Mutex, Semaphore, Event, Condition', () => {
     const sab = new SharedArrayBuffer(64);
     Mutex.init(sab, 0);
     const { Worker } = await import('node:worker_threads');
-    const counts = await Promise.all([0, 1, 2].map((i) => new Promise<number>((resolve, reject) => {
-      const w = new Worker(
-        `const { workerData, parentPort } = require('worker_threads');
+    const counts = await Promise.all(
+      [0, 1, 2].map(
+        (i) =>
+          new Promise<number>((resolve, reject) => {
+            const w = new Worker(
+              `const { workerData, parentPort } = require('worker_threads');
          const mk = require(${JSON.stringify(ROOT)});
          const mu = new mk.Mutex(workerData, 0), word = new Int32Array(workerData, 16, 1);
          let n = 0; const end = Date.now() + 400;
          while (Date.now() < end) { mu.lock(); word[0]++; for (let k = 0; k < 200; k++); mu.unlock(); n++; }
          parentPort.postMessage(n);`,
-        { eval: true, workerData: sab },
-      );
-      w.once('message', resolve);
-      w.once('error', reject);
-      void i;
-    })));
+              { eval: true, workerData: sab },
+            );
+            w.once('message', resolve);
+            w.once('error', reject);
+            void i;
+          }),
+      ),
+    );
     expect(Math.min(...counts)).toBeGreaterThan(0);
     expect(new Int32Array(sab, 16, 1)[0]).toBe(counts.reduce((a, b) => a + b, 0));
   });

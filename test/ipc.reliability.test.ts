@@ -164,7 +164,9 @@ describe('channel: producers SIGKILLed at random moments', () => {
     );
     latencies.sort((a, b) => a - b);
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${TRIALS} kill trials in ${seconds.toFixed(1)} s; detection p50 ${latencies[latencies.length >> 1].toFixed(0)} ms, max ${latencies[latencies.length - 1].toFixed(0)} ms; messages per trial median ${counts.sort((a, b) => a - b)[counts.length >> 1]}`);
+    console.log(
+      `${TRIALS} kill trials in ${seconds.toFixed(1)} s; detection p50 ${latencies[latencies.length >> 1].toFixed(0)} ms, max ${latencies[latencies.length - 1].toFixed(0)} ms; messages per trial median ${counts.sort((a, b) => a - b)[counts.length >> 1]}`,
+    );
     expect(latencies.length).toBe(TRIALS);
     // Consumers re-check their peers every 50 ms: death is noticed well within 1 s. On a machine
     // loaded many times over its cores a process may wait its turn for longer than that, so the

@@ -21,7 +21,12 @@ describe('README examples', () => {
     expect(blocks.length).toBeGreaterThan(4);
   });
   blocks.forEach((code, i) => {
-    const title = code.split('\n').find((l) => l.trim() && !l.trim().startsWith('const'))?.trim().slice(0, 60) ?? `block ${i}`;
+    const title =
+      code
+        .split('\n')
+        .find((l) => l.trim() && !l.trim().startsWith('const'))
+        ?.trim()
+        .slice(0, 60) ?? `block ${i}`;
     it(`example ${i + 1}: ${title}`, () => {
       const r = spawnSync(process.execPath, ['-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
       expect(r.stderr).toBe('');
@@ -48,7 +53,12 @@ describe('README examples', () => {
   commands.forEach(({ line, expect: want }) => {
     it(`command: ${line}`, () => {
       // npx without a prompt (npm_config_yes), in the package's own folder: it runs the package's bin.
-      const r = spawnSync('sh', ['-c', line], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, npm_config_yes: 'true', npm_config_update_notifier: 'false' } });
+      const r = spawnSync('sh', ['-c', line], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, npm_config_yes: 'true', npm_config_update_notifier: 'false' },
+      });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout.length).toBeGreaterThan(0);

@@ -7,8 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisterIO } from '../lib/interfaces';
 import { expectCode } from './support/helpers';
 import {
-  clearBits, findPciDevices, openPciBar, parsePciResources, openPorts, openRegisterWindow, openUio, pollUntil, pollUntilAsync, readField,
-  readRegisters, setBits, writeField,
+  clearBits,
+  findPciDevices,
+  openPciBar,
+  parsePciResources,
+  openPorts,
+  openRegisterWindow,
+  openUio,
+  pollUntil,
+  pollUntilAsync,
+  readField,
+  readRegisters,
+  setBits,
+  writeField,
 } from '../lib/regs';
 
 let dir: string;
@@ -21,26 +32,45 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-
 /** Registers in plain memory (not a RegisterWindow), for the helpers' own checks. */
 class MemoryDevice implements RegisterIO {
   readonly size = 64;
   readonly writable = true;
   readonly view = new DataView(new ArrayBuffer(64));
-  read8(o: number): number { return this.view.getUint8(o); }
-  read16(o: number): number { return this.view.getUint16(o, true); }
-  read32(o: number): number { return this.view.getUint32(o, true); }
-  read64(o: number): bigint { return this.view.getBigUint64(o, true); }
-  write8(o: number, v: number): void { this.view.setUint8(o, v); }
-  write16(o: number, v: number): void { this.view.setUint16(o, v, true); }
-  write32(o: number, v: number): void { this.view.setUint32(o, v, true); }
-  write64(o: number, v: bigint): void { this.view.setBigUint64(o, v, true); }
+  read8(o: number): number {
+    return this.view.getUint8(o);
+  }
+  read16(o: number): number {
+    return this.view.getUint16(o, true);
+  }
+  read32(o: number): number {
+    return this.view.getUint32(o, true);
+  }
+  read64(o: number): bigint {
+    return this.view.getBigUint64(o, true);
+  }
+  write8(o: number, v: number): void {
+    this.view.setUint8(o, v);
+  }
+  write16(o: number, v: number): void {
+    this.view.setUint16(o, v, true);
+  }
+  write32(o: number, v: number): void {
+    this.view.setUint32(o, v, true);
+  }
+  write64(o: number, v: bigint): void {
+    this.view.setBigUint64(o, v, true);
+  }
 }
 
 describe('openRegisterWindow options', () => {
   it('refuses unknown options', () => {
-    expectCode(() => openRegisterWindow({ path: file, offset: 0, length: 4, writeable: true } as never), TypeError, 'ERR_INVALID_ARG_VALUE',
-      'Unknown option "writeable" in "options". Known options: path, offset, length, writable, widths');
+    expectCode(
+      () => openRegisterWindow({ path: file, offset: 0, length: 4, writeable: true } as never),
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      'Unknown option "writeable" in "options". Known options: path, offset, length, writable, widths',
+    );
     expectCode(() => openRegisterWindow({ path: file, offset: 0, length: 4, width: [32] } as never), TypeError, 'ERR_INVALID_ARG_VALUE');
     expectCode(() => openRegisterWindow([] as never), TypeError, 'ERR_INVALID_ARG_TYPE');
   });
@@ -58,7 +88,12 @@ describe('RegisterWindow.readBlock width', () => {
     expectCode(() => w.readBlock(0, 1, 32.5 as never), RangeError, 'ERR_OUT_OF_RANGE', 'The access width must be 8, 16, 32 or 64 bits. Received 32.5');
     expectCode(() => w.readBlock(0, 1, 33 as never), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => w.readBlock(0, 1, 0 as never), RangeError, 'ERR_OUT_OF_RANGE');
-    expectCode(() => w.readBlock(0, 1, '32' as never), TypeError, 'ERR_INVALID_ARG_TYPE', `The "width" argument must be 8, 16, 32 or 64. Received type string ('32')`);
+    expectCode(
+      () => w.readBlock(0, 1, '32' as never),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "width" argument must be 8, 16, 32 or 64. Received type string ('32')`,
+    );
     expect(w.readBlock(0, 2, 16).length).toBe(2);
     expect(w.readBlock(0, 2).length).toBe(2); // default 32
   });
@@ -76,8 +111,12 @@ describe('PCI, UIO and port options', () => {
 
   it('parsePciResources refuses what is not resource text', () => {
     expectCode(() => parsePciResources(5 as never), TypeError, 'ERR_INVALID_ARG_TYPE', 'The "text" argument must be of type string. Received type number (5)');
-    expectCode(() => parsePciResources('0x1000 0x1fff 0x200\nx y z\n'), TypeError, 'ERR_INVALID_ARG_VALUE',
-      "Line 2 of the PCI resource text is not three numbers (start end flags). Received 'x y z'");
+    expectCode(
+      () => parsePciResources('0x1000 0x1fff 0x200\nx y z\n'),
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      "Line 2 of the PCI resource text is not three numbers (start end flags). Received 'x y z'",
+    );
     expect(parsePciResources('0x1000 0x1fff 0x200\n\n')).toHaveLength(1);
   });
 

@@ -9,9 +9,14 @@ import { describe, expect, it } from 'vitest';
 const ADDON = path.resolve(__dirname, '..', 'build', 'Release', 'mmapkit.node');
 const objdump = spawnSync('objdump', ['--version'], { encoding: 'utf8' });
 const arch = process.arch;
-const skip = objdump.status !== 0 ? 'objdump is not installed (apt-get install binutils)'
-  : !fs.existsSync(ADDON) ? `no ${ADDON} (build the addon first)`
-  : arch !== 'x64' && arch !== 'arm64' ? `no expected instructions for ${arch}` : undefined;
+const skip =
+  objdump.status !== 0
+    ? 'objdump is not installed (apt-get install binutils)'
+    : !fs.existsSync(ADDON)
+      ? `no ${ADDON} (build the addon first)`
+      : arch !== 'x64' && arch !== 'arm64'
+        ? `no expected instructions for ${arch}`
+        : undefined;
 
 /** The instructions of one function, without padding and the return. */
 function body(symbol: string): string[] {

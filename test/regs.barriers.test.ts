@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { barriers, compilerBarrier, dsbSt, dsbSy, fullBarrier, loadBarrier, openRegisterWindow, storeBarrier } from '../lib/regs';
 
 let dir: string;
-beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmapkit-barriers-')); });
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmapkit-barriers-'));
+});
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('barriers', () => {
@@ -23,7 +25,11 @@ describe('barriers', () => {
     const bell = path.join(dir, 'doorbell.bin');
     fs.writeFileSync(ring, Buffer.alloc(4096));
     fs.writeFileSync(bell, Buffer.alloc(4096));
-    const device = spawn(process.execPath, ['-e', `
+    const device = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const fs = require('fs');
       const bell = fs.openSync(${JSON.stringify(bell)}, 'r'), ring = fs.openSync(${JSON.stringify(ring)}, 'r');
       const b = Buffer.alloc(4), d = Buffer.alloc(16);
@@ -32,9 +38,14 @@ describe('barriers', () => {
       for (;;) { fs.readSync(bell, b, 0, 4, 0); if (b.readUInt32LE(0) === 1 || Date.now() > until) break; }
       fs.readSync(ring, d, 0, 16, 0);
       process.stdout.write(JSON.stringify({ addr: d.readBigUInt64LE(0).toString(16), len: d.readUInt32LE(8), flags: d.readUInt32LE(12) }) + '\\n');
-    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
-    device.stdout.on('data', (c) => { out += String(c); });
+    device.stdout.on('data', (c) => {
+      out += String(c);
+    });
     await new Promise<void>((resolve) => device.stdout.once('data', () => resolve()));
 
     using desc = openRegisterWindow({ path: ring, offset: 0, length: 16, writable: true });

@@ -35,7 +35,7 @@ async function devmem(...args: string[]): Promise<{ code: number; out: string }>
 }
 
 describe('mmapkit devmem', () => {
-  it('reads like busybox: 0x-prefixed upper-case hex of the width\'s digits', async () => {
+  it("reads like busybox: 0x-prefixed upper-case hex of the width's digits", async () => {
     expect(await devmem('--device', file, '0x1000')).toEqual({ code: 0, out: '0x010000ED\n' });
     expect(await devmem('--device', file, '0x1000', '8')).toEqual({ code: 0, out: '0xED\n' });
     expect(await devmem('--device', file, '4096', '16')).toEqual({ code: 0, out: '0x00ED\n' });
@@ -56,7 +56,10 @@ describe('mmapkit devmem', () => {
       code: 'ERR_MMAPKIT_UNALIGNED',
       message: 'ADDRESS 0x1001 is not aligned for a 32-bit access: it must be a multiple of 4',
     });
-    await expect(devmem('--device', file, '0x1000', '8', '0x100')).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: 'value 0x100 does not fit in 8 bits' });
+    await expect(devmem('--device', file, '0x1000', '8', '0x100')).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: 'value 0x100 does not fit in 8 bits',
+    });
     await expect(devmem('--device', file, '0x2000')).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     await expect(devmem('--device', file, '0x1000', '12')).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     await expect(devmem('--device', file, 'zz')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
@@ -91,7 +94,9 @@ describe('mmapkit devmem as a user runs it (child processes)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('mmapkit devmem: ADDRESS 0x9 is not aligned for a 32-bit access: it must be a multiple of 4 [ERR_MMAPKIT_UNALIGNED]\n');
     expect(r.stderr).not.toContain('offset 0x0');
-    expect(cli('--device', file, '9', '16').stderr).toMatch(/^mmapkit devmem: ADDRESS 9 \(0x9\) is not aligned for a 16-bit access: it must be a multiple of 2/);
+    expect(cli('--device', file, '9', '16').stderr).toMatch(
+      /^mmapkit devmem: ADDRESS 9 \(0x9\) is not aligned for a 16-bit access: it must be a multiple of 2/,
+    );
   });
 
   it('--json for reads and writes', () => {
@@ -117,4 +122,3 @@ describe('mmapkit devmem as a user runs it (child processes)', () => {
     expect(bare.stderr).toMatch(/^usage: mmapkit devmem/);
   });
 });
-

@@ -5,7 +5,16 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisterIO } from '../lib/interfaces';
 import {
-  clearBits, openRegisterWindow, pollUntil, pollUntilAsync, readField, readRegister, readRegisters, setBits, writeField, writeRegister,
+  clearBits,
+  openRegisterWindow,
+  pollUntil,
+  pollUntilAsync,
+  readField,
+  readRegister,
+  readRegisters,
+  setBits,
+  writeField,
+  writeRegister,
 } from '../lib/regs';
 
 let dir: string;
@@ -30,8 +39,12 @@ class CountingDevice implements RegisterIO {
   statusReads = 0;
   clock = 0;
   constructor(readonly readyAfter: number) {}
-  read8(o: number): number { return this.view.getUint8(o); }
-  read16(o: number): number { return this.view.getUint16(o, true); }
+  read8(o: number): number {
+    return this.view.getUint8(o);
+  }
+  read16(o: number): number {
+    return this.view.getUint16(o, true);
+  }
   read32(o: number): number {
     if (o === 0x20) {
       this.statusReads++;
@@ -40,11 +53,21 @@ class CountingDevice implements RegisterIO {
     }
     return this.view.getUint32(o, true);
   }
-  read64(o: number): bigint { return this.view.getBigUint64(o, true); }
-  write8(o: number, v: number): void { this.view.setUint8(o, v); }
-  write16(o: number, v: number): void { this.view.setUint16(o, v, true); }
-  write32(o: number, v: number): void { this.view.setUint32(o, v >>> 0, true); }
-  write64(o: number, v: bigint): void { this.view.setBigUint64(o, v, true); }
+  read64(o: number): bigint {
+    return this.view.getBigUint64(o, true);
+  }
+  write8(o: number, v: number): void {
+    this.view.setUint8(o, v);
+  }
+  write16(o: number, v: number): void {
+    this.view.setUint16(o, v, true);
+  }
+  write32(o: number, v: number): void {
+    this.view.setUint32(o, v >>> 0, true);
+  }
+  write64(o: number, v: bigint): void {
+    this.view.setBigUint64(o, v, true);
+  }
 }
 
 describe('read-modify-write helpers on a native window', () => {
@@ -68,9 +91,12 @@ describe('read-modify-write helpers on a native window', () => {
     expect(readField(w, 0, 12, 3)).toBe(1);
     expect(readField(w, 0, 15, 17)).toBe(0x1ffff);
     expect(() => writeField(w, 0, 30, 3, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => writeField(w, 0, 0, 3, 8)).toThrow(expect.objectContaining({
-      code: 'ERR_OUT_OF_RANGE', message: 'The value of "value" is out of range. It must be from 0 to 7 for a 3-bit field. Received 8',
-    }));
+    expect(() => writeField(w, 0, 0, 3, 8)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'The value of "value" is out of range. It must be from 0 to 7 for a 3-bit field. Received 8',
+      }),
+    );
   });
 
   it('refuses read-modify-write on a read-only window before writing', () => {
@@ -109,10 +135,13 @@ describe('pollUntil', () => {
   it('waits for another process to change a shared file register', async () => {
     using w = openRegisterWindow({ path: file, offset: 128, length: 8, writable: true });
     w.write32(0, 0);
-    const child = spawn(process.execPath, ['-e', `
+    const child = spawn(process.execPath, [
+      '-e',
+      `
       const fs = require('fs');
       setTimeout(() => { const fd = fs.openSync(${JSON.stringify(file)}, 'r+'); fs.writeSync(fd, Buffer.from([0x80, 0, 0, 0]), 0, 4, 128); fs.closeSync(fd); }, 200);
-    `]);
+    `,
+    ]);
     const r = await pollUntilAsync(w, 0, 0x80, 0x80, { timeoutMs: 20_000, intervalMs: 5 });
     expect(r.value).toBe(0x80);
     expect(r.reads).toBeGreaterThan(1);
@@ -145,14 +174,22 @@ describe('readRegisters', () => {
 
 describe('argument checks of the helpers (before any register access)', () => {
   function codeOf(fn: () => unknown): string | undefined {
-    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    try {
+      fn();
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
     return undefined;
   }
 
   it('an io without the RegisterIO methods is ERR_INVALID_ARG_TYPE naming "io", not "io.readN is not a function"', () => {
     for (const bad of [null, undefined, 5, 'window', {}, { read32: () => 0 }, Buffer.alloc(8)]) {
       let err: (Error & { code?: string }) | undefined;
-      try { readRegister(bad as unknown as RegisterIO, 0); } catch (e) { err = e as Error & { code?: string }; }
+      try {
+        readRegister(bad as unknown as RegisterIO, 0);
+      } catch (e) {
+        err = e as Error & { code?: string };
+      }
       expect(err).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
       expect(err!.message).toMatch(/^The "io" argument must be a RegisterIO/);
     }

@@ -87,14 +87,22 @@ describe('openPciBar', () => {
   });
 
   it('refuses windows past the end of the BAR, I/O BARs and missing BARs or devices', () => {
-    expect(() => openPciBar(EDU, 0, { sysfs: root, offset: 0xff000, length: 0x2000 })).toThrow(expect.objectContaining({
-      code: 'ERR_OUT_OF_RANGE', message: 'The window [0xff000, 0x101000) reaches past the end of BAR 0 of 0000:00:03.0 (0x100000 bytes)',
-    }));
+    expect(() => openPciBar(EDU, 0, { sysfs: root, offset: 0xff000, length: 0x2000 })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'The window [0xff000, 0x101000) reaches past the end of BAR 0 of 0000:00:03.0 (0x100000 bytes)',
+      }),
+    );
     expect(() => openPciBar(EDU, 0, { sysfs: root, offset: 0x100000 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => openPciBar(EDU, 1, { sysfs: root })).toThrow(expect.objectContaining({
-      code: 'ERR_MMAPKIT_UNSUPPORTED', message: 'BAR 1 of PCI device 0000:00:03.0 is an I/O-port BAR (ports 0xc000–0xc03f): use openPorts() instead of a window',
-    }));
-    expect(() => openPciBar(EDU, 2, { sysfs: root })).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_DEVICE', message: 'PCI device 0000:00:03.0 has no BAR 2' }));
+    expect(() => openPciBar(EDU, 1, { sysfs: root })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_MMAPKIT_UNSUPPORTED',
+        message: 'BAR 1 of PCI device 0000:00:03.0 is an I/O-port BAR (ports 0xc000–0xc03f): use openPorts() instead of a window',
+      }),
+    );
+    expect(() => openPciBar(EDU, 2, { sysfs: root })).toThrow(
+      expect.objectContaining({ code: 'ERR_MMAPKIT_DEVICE', message: 'PCI device 0000:00:03.0 has no BAR 2' }),
+    );
     expect(() => openPciBar(EDU, 6, { sysfs: root })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => openPciBar('00:09.0', 0, { sysfs: root })).toThrow(expect.objectContaining({ code: 'ERR_MMAPKIT_DEVICE' }));
   });
@@ -116,10 +124,14 @@ describe('openUio', () => {
 
 describe('errors users meet without the device files', () => {
   it.skipIf(fs.existsSync('/dev/mem'))('a missing /dev/mem says what to map instead', () => {
-    expect(() => openRegisterWindow({ offset: 0xfea00000, length: 4 })).toThrow(expect.objectContaining({
-      code: 'ENOENT', syscall: 'open', path: '/dev/mem',
-      message: expect.stringContaining('/sys/bus/pci/devices/<bdf>/resourceN'),
-    }));
+    expect(() => openRegisterWindow({ offset: 0xfea00000, length: 4 })).toThrow(
+      expect.objectContaining({
+        code: 'ENOENT',
+        syscall: 'open',
+        path: '/dev/mem',
+        message: expect.stringContaining('/sys/bus/pci/devices/<bdf>/resourceN'),
+      }),
+    );
   });
 
   it.skipIf(fs.existsSync('/dev/port'))('a missing /dev/port says so', () => {

@@ -40,14 +40,20 @@ describe('Ports (devport method) over a file', () => {
 
   it('validates ports and values before any access', () => {
     using p = open();
-    expect(() => p.inl(0xfffd)).toThrow(expect.objectContaining({
-      code: 'ERR_OUT_OF_RANGE', message: 'The value of "port" is out of range. It must be an integer from 0 to 65532 for a 32-bit access. Received 65533',
-    }));
+    expect(() => p.inl(0xfffd)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'The value of "port" is out of range. It must be an integer from 0 to 65532 for a 32-bit access. Received 65533',
+      }),
+    );
     expect(() => p.inb(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => p.inb('0x70' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => p.outb(0x70, 256)).toThrow(expect.objectContaining({
-      code: 'ERR_OUT_OF_RANGE', message: 'The value of "value" is out of range. It must be an integer from -128 to 255. Received 256',
-    }));
+    expect(() => p.outb(0x70, 256)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'The value of "value" is out of range. It must be an integer from -128 to 255. Received 256',
+      }),
+    );
     expect(() => p.outw(0x70, 1.5)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 

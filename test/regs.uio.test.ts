@@ -42,7 +42,13 @@ describe('listUioDevices', () => {
     const list = listUioDevices({ sysfs, dev: '/devx' });
     expect(list.map((d) => d.id)).toEqual(['uio0', 'uio2', 'uio10']);
     expect(list[0]).toEqual({
-      index: 0, id: 'uio0', name: 'uio_pci_generic', version: '0.01.0', event: 42, pci: '0000:00:03.0', path: '/devx/uio0',
+      index: 0,
+      id: 'uio0',
+      name: 'uio_pci_generic',
+      version: '0.01.0',
+      event: 42,
+      pci: '0000:00:03.0',
+      path: '/devx/uio0',
       maps: [{ index: 0, name: '0000:00:03.0', addr: 0xfea00000n, size: 0x100000, offset: 0 }],
     });
     expect(list[1]).toEqual({ index: 2, id: 'uio2', name: 'plain', version: '', event: 0, maps: [], path: '/devx/uio2' });
@@ -67,15 +73,23 @@ describe('openUioDevice errors', () => {
   const noUio = !fs.existsSync('/sys/class/uio') || fs.readdirSync('/sys/class/uio').length === 0;
 
   it.runIf(noUio)('a missing device: ERR_MMAPKIT_DEVICE saying there are none and how to get one', () => {
-    expectCode(() => openUioDevice(3), Error, 'ERR_MMAPKIT_DEVICE',
-      /^No such UIO device: uio3 \(no \/sys\/class\/uio\/uio3\)\. This system has no UIO devices\. Load a UIO driver .*uio_pci_generic\/new_id/);
+    expectCode(
+      () => openUioDevice(3),
+      Error,
+      'ERR_MMAPKIT_DEVICE',
+      /^No such UIO device: uio3 \(no \/sys\/class\/uio\/uio3\)\. This system has no UIO devices\. Load a UIO driver .*uio_pci_generic\/new_id/,
+    );
     expectCode(() => openUioDevice('/dev/uio3'), Error, 'ERR_MMAPKIT_DEVICE', /^No such UIO device: uio3/);
   });
 
   it('lists the devices there are when the one asked for is missing', () => {
     const sysfs = sysfsTree();
-    expectCode(() => openUioDevice('uio5', { sysfs }), Error, 'ERR_MMAPKIT_DEVICE',
-      /UIO devices here: uio0 \(uio_pci_generic 0000:00:03\.0\), uio2 \(plain\), uio10 \(my_fpga\)\.$/);
+    expectCode(
+      () => openUioDevice('uio5', { sysfs }),
+      Error,
+      'ERR_MMAPKIT_DEVICE',
+      /UIO devices here: uio0 \(uio_pci_generic 0000:00:03\.0\), uio2 \(plain\), uio10 \(my_fpga\)\.$/,
+    );
   });
 
   it('a file that is not a UIO device: ERR_MMAPKIT_NOT_UIO', () => {

@@ -18,7 +18,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-
 describe('openRegisterWindow over a regular file', () => {
   it('exposes exactly the requested unaligned range, for every width, little-endian', () => {
     using w = openRegisterWindow({ path: file, offset: 4096 + 16, length: 64, writable: true });
@@ -38,7 +37,7 @@ describe('openRegisterWindow over a regular file', () => {
     expect(bytes.toString('hex')).toBe('1200efbeefbeaddeefcdab8967452301');
   });
 
-  it('accepts negative values as two\'s complement and reads unsigned', () => {
+  it("accepts negative values as two's complement and reads unsigned", () => {
     using w = openRegisterWindow({ path: file, offset: 0, length: 16, writable: true });
     w.write8(0, -1);
     w.write16(2, -2);
@@ -46,7 +45,7 @@ describe('openRegisterWindow over a regular file', () => {
     w.write64(8, -1n);
     expect(w.read8(0)).toBe(0xff);
     expect(w.read16(2)).toBe(0xfffe);
-    expect(w.read32(4)).toBe((~0x1234) >>> 0);
+    expect(w.read32(4)).toBe(~0x1234 >>> 0);
     expect(w.read64(8)).toBe(0xffffffffffffffffn);
   });
 
@@ -63,8 +62,12 @@ describe('openRegisterWindow over a regular file', () => {
 
   it('checks bounds before any access', () => {
     using w = openRegisterWindow({ path: file, offset: 100, length: 12, writable: true });
-    expectCode(() => w.read32(12), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "offset" is out of range. It must be an integer from 0 to 8 for a 32-bit access to this 12-byte window. Received 12');
+    expectCode(
+      () => w.read32(12),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "offset" is out of range. It must be an integer from 0 to 8 for a 32-bit access to this 12-byte window. Received 12',
+    );
     expectCode(() => w.read64(8), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => w.read8(-1), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => w.read8(1.5), RangeError, 'ERR_OUT_OF_RANGE');
@@ -92,7 +95,12 @@ describe('openRegisterWindow over a regular file', () => {
 
   it('checks values', () => {
     using w = openRegisterWindow({ path: file, offset: 0, length: 16, writable: true });
-    expectCode(() => w.write8(0, 256), RangeError, 'ERR_OUT_OF_RANGE', 'The value of "value" is out of range. It must be an integer from -128 to 255. Received 256');
+    expectCode(
+      () => w.write8(0, 256),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "value" is out of range. It must be an integer from -128 to 255. Received 256',
+    );
     expectCode(() => w.write16(0, -32769), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => w.write32(0, 2 ** 32), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => w.write32(0, 0.5), RangeError, 'ERR_OUT_OF_RANGE');
@@ -126,8 +134,17 @@ describe('openRegisterWindow over a regular file', () => {
     w.close();
     expect(w.closed).toBe(true);
     w.close(); // idempotent
-    const calls = [() => w.read8(0), () => w.read16(0), () => w.read32(0), () => w.read64(0), () => w.write8(0, 0),
-      () => w.write16(0, 0), () => w.write32(0, 0), () => w.write64(0, 0n), () => w.readBlock(0, 2)];
+    const calls = [
+      () => w.read8(0),
+      () => w.read16(0),
+      () => w.read32(0),
+      () => w.read64(0),
+      () => w.write8(0, 0),
+      () => w.write16(0, 0),
+      () => w.write32(0, 0),
+      () => w.write64(0, 0n),
+      () => w.readBlock(0, 2),
+    ];
     for (const f of calls) expectCode(f, Error, 'ERR_MMAPKIT_CLOSED', 'The register window is closed');
   });
 
@@ -145,18 +162,31 @@ describe('openRegisterWindow over a regular file', () => {
   });
 
   it('validates options with exact messages', () => {
-    expectCode(() => openRegisterWindow(undefined as never), TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received undefined');
+    expectCode(
+      () => openRegisterWindow(undefined as never),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received undefined',
+    );
     expectCode(() => openRegisterWindow({ path: file, offset: -1, length: 4 }), RangeError, 'ERR_OUT_OF_RANGE');
     expectCode(() => openRegisterWindow({ path: file, offset: '0' as never, length: 4 }), TypeError, 'ERR_INVALID_ARG_TYPE');
-    expectCode(() => openRegisterWindow({ path: file, offset: 0, length: 0 }), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "options.length" is out of range. It must be a positive integer. Received 0');
+    expectCode(
+      () => openRegisterWindow({ path: file, offset: 0, length: 0 }),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.length" is out of range. It must be a positive integer. Received 0',
+    );
     expectCode(() => openRegisterWindow({ path: file, offset: 0, length: 4, writable: 1 as never }), TypeError, 'ERR_INVALID_ARG_TYPE');
     expectCode(() => openRegisterWindow({ path: file, offset: 0, length: 4, widths: [12 as never] }), RangeError, 'ERR_OUT_OF_RANGE');
   });
 
   it('refuses a window past the end of a regular file (like a BAR resource file)', () => {
-    expectCode(() => openRegisterWindow({ path: file, offset: 3 * 4096 - 2, length: 4 }), RangeError, 'ERR_OUT_OF_RANGE',
-      `The window [0x2ffe, 0x3002) reaches past the end of '${file}' (12288 bytes)`);
+    expectCode(
+      () => openRegisterWindow({ path: file, offset: 3 * 4096 - 2, length: 4 }),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `The window [0x2ffe, 0x3002) reaches past the end of '${file}' (12288 bytes)`,
+    );
   });
 
   it('reports a missing file as a system error', () => {

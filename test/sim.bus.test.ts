@@ -1,10 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import {
-  SimBus, SimBusError, SimScheduler, SimUart, SIM_UART_BASE, simFormatLaneTable, simFormatTransaction,
-  simRegisterIODevice, simWindow, simDeviceWindow, simMemoryView, type SimDevice,
-  simHex, simNormalize, simLanes, simFromLanes, SimRandom, SimRam, SimIrqLine, simTransactionJSON, simFormatTime,
-  SimCpu, SimPortSpace, SimKeyboardController, SimCmosRtc, SimEdu, SimNetDevice, SimTrace, createSimMachine, SIM_MAX_RAM,
+  SimBus,
+  SimBusError,
+  SimScheduler,
+  SimUart,
+  SIM_UART_BASE,
+  simFormatLaneTable,
+  simFormatTransaction,
+  simRegisterIODevice,
+  simWindow,
+  simDeviceWindow,
+  simMemoryView,
+  type SimDevice,
+  simHex,
+  simNormalize,
+  simLanes,
+  simFromLanes,
+  SimRandom,
+  SimRam,
+  SimIrqLine,
+  simTransactionJSON,
+  simFormatTime,
+  SimCpu,
+  SimPortSpace,
+  SimKeyboardController,
+  SimCmosRtc,
+  SimEdu,
+  SimNetDevice,
+  SimTrace,
+  createSimMachine,
+  SIM_MAX_RAM,
 } from '../lib/sim';
 import { runNode, tempDir } from './support/helpers';
 import type { RegisterIO } from '../lib/interfaces';
@@ -90,7 +116,7 @@ describe('SimBus: device access sizes', () => {
       access: rules,
       read(offset, size) {
         log.push(`r${size}@${offset}`);
-        return size === 8 ? 0x0807060504030201n : (0x04030201 + offset * 0x01010101) >>> 0 & (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1);
+        return size === 8 ? 0x0807060504030201n : ((0x04030201 + offset * 0x01010101) >>> 0) & (size === 4 ? 0xffffffff : (1 << (size * 8)) - 1);
       },
       write(offset, value, size) {
         log.push(`w${size}@${offset}=${value.toString(16)}`);
@@ -141,13 +167,7 @@ describe('SimBus: tracing and byte lanes', () => {
     expect(tx.size).toBe(4);
     expect(tx.lanes).toEqual([0x01, 0x00, 0x00, 0x00]);
     expect(tx.register).toBe('CTRL');
-    expect(simFormatLaneTable(tx).split('\n')).toEqual([
-      'address     byte',
-      '0x10000008  01',
-      '0x10000009  00',
-      '0x1000000a  00',
-      '0x1000000b  00',
-    ]);
+    expect(simFormatLaneTable(tx).split('\n')).toEqual(['address     byte', '0x10000008  01', '0x10000009  00', '0x1000000a  00', '0x1000000b  00']);
     expect(simFormatTransaction(tx)).toContain('lanes 0x10000008..0x1000000b: 01 00 00 00');
   });
 
@@ -220,14 +240,28 @@ describe('RegisterIO as a bus device', () => {
     const io: RegisterIO = {
       size: 16,
       writable: true,
-      read8: () => { throw new Error('unused'); },
-      read16: () => { throw new Error('unused'); },
+      read8: () => {
+        throw new Error('unused');
+      },
+      read16: () => {
+        throw new Error('unused');
+      },
       read32: (o) => words[o / 4],
-      read64: () => { throw new Error('unused'); },
-      write8: () => { throw new Error('unused'); },
-      write16: () => { throw new Error('unused'); },
-      write32: (o, v) => { words[o / 4] = v; },
-      write64: () => { throw new Error('unused'); },
+      read64: () => {
+        throw new Error('unused');
+      },
+      write8: () => {
+        throw new Error('unused');
+      },
+      write16: () => {
+        throw new Error('unused');
+      },
+      write32: (o, v) => {
+        words[o / 4] = v;
+      },
+      write64: () => {
+        throw new Error('unused');
+      },
     };
     const bus = new SimBus();
     bus.mapRegisterIO(0x3f20_0000, io, { name: 'regs' });
@@ -254,7 +288,10 @@ describe('SimScheduler', () => {
     s.advance(1);
     expect(order).toEqual(['a', 'b', 'c']);
     expect(s.now).toBe(20);
-    const draws = (seed: number) => { const r = new SimScheduler({ seed }).random; return [r.nextU32(), r.nextU32(), r.int(0, 9)]; };
+    const draws = (seed: number) => {
+      const r = new SimScheduler({ seed }).random;
+      return [r.nextU32(), r.nextU32(), r.int(0, 9)];
+    };
     expect(draws(3)).toEqual(draws(3));
     expect(draws(3)).not.toEqual(draws(4));
   });
@@ -262,7 +299,10 @@ describe('SimScheduler', () => {
   it('runUntil stops when the condition holds or no event is left', () => {
     const s = new SimScheduler();
     let n = 0;
-    const tick = (): void => { n++; if (n < 5) s.after(100, tick); };
+    const tick = (): void => {
+      n++;
+      if (n < 5) s.after(100, tick);
+    };
     s.after(100, tick);
     expect(s.runUntil(() => n === 3)).toBe(true);
     expect(s.now).toBe(300);
@@ -351,15 +391,24 @@ for (const [tag, bad] of [['prot', prot], ['trunc', trunc]]) {
     const s = new SimScheduler();
     const bus = new SimBus({ scheduler: s });
     bus.addRam(0x8000_0000, 0x1000);
-    expect(failure(() => simHex({ toString: () => 'x' } as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an instance of Object' });
+    expect(failure(() => simHex({ toString: () => 'x' } as never))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "value" argument must be of type number or bigint. Received an instance of Object',
+    });
     expect(failure(() => simHex(1.5))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     expect(failure(() => simNormalize(NaN, 8))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     expect(failure(() => simNormalize(1, 3 as never))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     expect(failure(() => simLanes(Symbol('x') as never, 4))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     expect(failure(() => simFromLanes([1, 2, 3]))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
-    expect(failure(() => new SimRandom(1).int(1n as never, 5))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "min" argument must be of type number. Received type bigint (1n)' });
+    expect(failure(() => new SimRandom(1).int(1n as never, 5))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "min" argument must be of type number. Received type bigint (1n)',
+    });
     expect(failure(() => s.advance(5n as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
-    expect(failure(() => s.after(1, 'nope' as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: "The \"fn\" argument must be of type function. Received type string ('nope')" });
+    expect(failure(() => s.after(1, 'nope' as never))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "fn" argument must be of type function. Received type string (\'nope\')',
+    });
     expect(failure(() => s.runUntil(() => false, -1))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     expect(failure(() => bus.read(0x8000_0000, 4, 7 as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     expect(failure(() => bus.write32(0x8000_0000, Infinity))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
@@ -369,7 +418,10 @@ for (const [tag, bad] of [['prot', prot], ['trunc', trunc]]) {
     expect(failure(() => bus.unmap({} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
     expect(failure(() => new SimBus({ scheduler: {} as never }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     expect(failure(() => new SimBus({ bogus: 1 } as never))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
-    expect(failure(() => new SimUart({} as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "scheduler" argument must be an instance of SimScheduler. Received an instance of Object' });
+    expect(failure(() => new SimUart({} as never))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "scheduler" argument must be an instance of SimScheduler. Received an instance of Object',
+    });
     expect(failure(() => new SimRam('r', 4).read(2, 4))).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     expect(failure(() => new SimBusError(0, 4, 'read', {} as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     expect(failure(() => new SimIrqLine('irq').set(1 as never))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
@@ -393,14 +445,42 @@ for (const [tag, bad] of [['prot', prot], ['trunc', trunc]]) {
   });
 
   it('describing a wrong value runs none of its code: no constructor getter, no name that is an object', () => {
-    const hostile = { get constructor() { throw new Error('getter ran'); } };
-    expect(failure(() => simHex(hostile as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an object' });
-    const named = { constructor: { name: { toString() { throw new Error('toString ran'); } } } };
-    expect(failure(() => simHex(named as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an object' });
+    const hostile = {
+      get constructor() {
+        throw new Error('getter ran');
+      },
+    };
+    expect(failure(() => simHex(hostile as never))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "value" argument must be of type number or bigint. Received an object',
+    });
+    const named = {
+      constructor: {
+        name: {
+          toString() {
+            throw new Error('toString ran');
+          },
+        },
+      },
+    };
+    expect(failure(() => simHex(named as never))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "value" argument must be of type number or bigint. Received an object',
+    });
     const fn = () => 1;
-    Object.defineProperty(fn, 'name', { get() { throw new Error('name ran'); } });
-    expect(failure(() => simHex(fn as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received function (anonymous)' });
-    expect(failure(() => simHex(Buffer.from('secret') as never))).toEqual({ code: 'ERR_INVALID_ARG_TYPE', message: 'The "value" argument must be of type number or bigint. Received an instance of Buffer' });
+    Object.defineProperty(fn, 'name', {
+      get() {
+        throw new Error('name ran');
+      },
+    });
+    expect(failure(() => simHex(fn as never))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "value" argument must be of type number or bigint. Received function (anonymous)',
+    });
+    expect(failure(() => simHex(Buffer.from('secret') as never))).toEqual({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "value" argument must be of type number or bigint. Received an instance of Buffer',
+    });
   });
 
   it('unbounded sizes are refused with ERR_OUT_OF_RANGE stating the limit', () => {

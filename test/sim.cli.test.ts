@@ -13,15 +13,25 @@ let err = '';
 beforeEach(() => {
   out = '';
   err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out += String(chunk); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err += String(chunk); return true; });
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
 });
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try { await p; } catch (e) { return (e as { code?: string }).code; }
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
   return undefined;
 }
 
@@ -146,4 +156,3 @@ describe('mmapkit sim bounds its numeric options (the real CLI, child processes)
     }
   });
 });
-

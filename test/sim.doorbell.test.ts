@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  SimBus, SimCpu, SimNetDevice, simDoorbellRun, simWindow,
-  SIM_NET_DESC_DONE, SIM_NET_DESC_OWN, SIM_NET_ID_VALUE,
-} from '../lib/sim';
+import { SimBus, SimCpu, SimNetDevice, simDoorbellRun, simWindow, SIM_NET_DESC_DONE, SIM_NET_DESC_OWN, SIM_NET_ID_VALUE } from '../lib/sim';
 
 const seedArb = fc.integer({ min: 1, max: 0x7fff_ffff });
 
@@ -87,7 +84,10 @@ describe('SimNetDevice registers', () => {
 
 describe("the seed's doorbell hazard", () => {
   it('without the store barrier, fast-check finds a seed whose device fetches a stale len or flags', () => {
-    const out = fc.check(fc.property(seedArb, (seed) => simDoorbellRun({ seed, barrier: false }).stale.length === 0), { numRuns: 200, seed: 42 });
+    const out = fc.check(
+      fc.property(seedArb, (seed) => simDoorbellRun({ seed, barrier: false }).stale.length === 0),
+      { numRuns: 200, seed: 42 },
+    );
     expect(out.failed).toBe(true);
     const seed = (out.counterexample as [number])[0];
     const run = simDoorbellRun({ seed, barrier: false });
@@ -97,14 +97,20 @@ describe("the seed's doorbell hazard", () => {
   });
 
   it('the same seeds with the store barrier never fetch a stale descriptor', () => {
-    fc.assert(fc.property(seedArb, fc.integer({ min: 1, max: 8 }), (seed, packets) => {
-      const run = simDoorbellRun({ seed, barrier: true, packets });
-      return run.stale.length === 0 && run.fetches.length === packets && run.fetches.every((f) => f.rejected === undefined);
-    }), { numRuns: 300, seed: 7 });
+    fc.assert(
+      fc.property(seedArb, fc.integer({ min: 1, max: 8 }), (seed, packets) => {
+        const run = simDoorbellRun({ seed, barrier: true, packets });
+        return run.stale.length === 0 && run.fetches.length === packets && run.fetches.every((f) => f.rejected === undefined);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
   });
 
   it('on a TSO (x86-64) CPU no schedule shows the hazard even without the barrier', () => {
-    fc.assert(fc.property(seedArb, (seed) => simDoorbellRun({ seed, barrier: false, model: 'tso' }).stale.length === 0), { numRuns: 200, seed: 9 });
+    fc.assert(
+      fc.property(seedArb, (seed) => simDoorbellRun({ seed, barrier: false, model: 'tso' }).stale.length === 0),
+      { numRuns: 200, seed: 9 },
+    );
   });
 
   it('the hazard depends on the schedule: among seeds 1..200 some go stale and some do not', () => {

@@ -171,12 +171,23 @@ describe('the shared edu driver (lib/drivers/edu.ts) on the simulated device', (
 
 describe('edu driver arguments and bounds', () => {
   function codeOf(fn: () => unknown): string | undefined {
-    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    try {
+      fn();
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
     return undefined;
   }
 
   it('expectedEduFactorial takes a 32-bit n and returns at once for any of them (0 from 34 on)', () => {
-    expect(expectedEduFactorial(33)).toBe(Number(BigInt.asUintN(32, Array.from({ length: 33 }, (_, i) => BigInt(i + 1)).reduce((a, b) => a * b))));
+    expect(expectedEduFactorial(33)).toBe(
+      Number(
+        BigInt.asUintN(
+          32,
+          Array.from({ length: 33 }, (_, i) => BigInt(i + 1)).reduce((a, b) => a * b),
+        ),
+      ),
+    );
     expect(expectedEduFactorial(34)).toBe(0);
     expect(expectedEduFactorial(4294967295)).toBe(0);
     expect(codeOf(() => expectedEduFactorial(4294967297))).toBe('ERR_OUT_OF_RANGE');

@@ -73,9 +73,7 @@ describe('Raspberry Pi GPIO blocks on the simulated bus', () => {
     bus.write32(0x1f_000d_0000 + 0x0000, 1); // io_bank0 GPIO0_STATUS is read-only
     expect(bus.read32(0x1f_000d_0000 + 0x0f00)).toBe(0); // past io_bank0's 28 pins
     bus.stopTrace();
-    expect(trace.records.map((r) => r.register)).toEqual([
-      'GPSET0', 'sys_rio0.OE.SET', undefined, 'GPLEV0', 'io_bank0.GPIO0_STATUS', undefined,
-    ]);
+    expect(trace.records.map((r) => r.register)).toEqual(['GPSET0', 'sys_rio0.OE.SET', undefined, 'GPLEV0', 'io_bank0.GPIO0_STATUS', undefined]);
     expect(gpio.guestErrors.map((e) => e.message)).toEqual([
       'read of reserved offset 0xf0: reads as 0x6770696f',
       'write of 0xffffffff to read-only GPLEV0 (0x34) ignored',
@@ -121,7 +119,11 @@ describe('Raspberry Pi GPIO blocks on the simulated bus', () => {
       gpio.attachPull(17, 'up');
       off();
       gpio.attachPull(17, 'down');
-      expect(seen).toEqual([[17, 1], [17, 0], [17, 1]]);
+      expect(seen).toEqual([
+        [17, 1],
+        [17, 0],
+        [17, 1],
+      ]);
       expect(gpio.level(17)).toBe(0);
     }
     // A register write that makes a pin an output high is seen too; a listener may drive pins.
@@ -129,7 +131,10 @@ describe('Raspberry Pi GPIO blocks on the simulated bus', () => {
     const gpio = new SimBcm2835Gpio();
     bus.map(0x3f20_0000, gpio);
     const levels: number[] = [];
-    gpio.onLevelChange(4, (level) => { levels.push(level); gpio.drive(5, level); });
+    gpio.onLevelChange(4, (level) => {
+      levels.push(level);
+      gpio.drive(5, level);
+    });
     bus.write32(0x3f20_0000, 1 << 12); // GPIO4 (pulled up at reset) becomes an output of its latch, 0
     bus.write32(0x3f20_001c, 1 << 4);
     bus.write32(0x3f20_0028, 1 << 4);

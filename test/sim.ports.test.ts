@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SimCmosRtc, SimKeyboardController, SimPortSpace, SimPostPort, createSimMachine, SIM_SCANCODES_SET1,
-} from '../lib/sim';
+import { SimCmosRtc, SimKeyboardController, SimPortSpace, SimPostPort, createSimMachine, SIM_SCANCODES_SET1 } from '../lib/sim';
 
 function codeOf(fn: () => unknown): string | undefined {
-  try { fn(); } catch (err) { return (err as { code?: string }).code; }
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
   return undefined;
 }
 
@@ -102,7 +104,10 @@ describe('CMOS clock 0x70/0x71', () => {
 
   it('reports the start date in BCD, 24-hour mode, and counts simulated time', () => {
     const m = createSimMachine({ cmosStart: new Date(Date.UTC(2026, 10, 25, 13, 59, 58)) });
-    const reg = (r: number) => { m.ports.outb(0x70, r); return m.ports.inb(0x71); };
+    const reg = (r: number) => {
+      m.ports.outb(0x70, r);
+      return m.ports.inb(0x71);
+    };
     expect([reg(0x09), reg(0x08), reg(0x07), reg(0x04), reg(0x02), reg(0x00), reg(0x32)]).toEqual([0x26, 0x11, 0x25, 0x13, 0x59, 0x58, 0x20]);
     expect(reg(0x06)).toBe(0x04); // Wednesday (Sunday = 1)
     expect(reg(0x0b)).toBe(0x02);
@@ -113,7 +118,10 @@ describe('CMOS clock 0x70/0x71', () => {
 
   it('honours binary mode and 12-hour mode from register B', () => {
     const m = createSimMachine({ cmosStart: new Date(Date.UTC(2026, 0, 1, 15, 7, 30)) });
-    const reg = (r: number) => { m.ports.outb(0x70, r); return m.ports.inb(0x71); };
+    const reg = (r: number) => {
+      m.ports.outb(0x70, r);
+      return m.ports.inb(0x71);
+    };
     m.ports.outb(0x70, 0x0b);
     m.ports.outb(0x71, 0x06); // binary, 24h
     expect(reg(0x00)).toBe(30);
@@ -234,7 +242,11 @@ describe('CMOS driver arguments and bounds', () => {
   it('a port space with no clock (status A reads 0xff) gives ERR_MMAPKIT_TIMEOUT after maxTries reads', () => {
     const ports = new SimPortSpace();
     let err: (Error & { code?: string }) | undefined;
-    try { cmosSecondsDecoded(ports); } catch (e) { err = e as Error & { code?: string }; }
+    try {
+      cmosSecondsDecoded(ports);
+    } catch (e) {
+      err = e as Error & { code?: string };
+    }
     expect(err?.code).toBe('ERR_MMAPKIT_TIMEOUT');
     expect(err?.message).toBe('CMOS clock still updating (status A bit 7 set) after 1000 reads');
     expect(codeOf(() => cmosSecondsDecoded(ports, 0))).toBe('ERR_OUT_OF_RANGE');

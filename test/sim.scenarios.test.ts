@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createSimMachine, simDoorbellRun, simUartScenario, simVolatileScenario, simWindow, SIM_UART_BASE,
-  simCollapse, simDoorbellScenario, simDoorbellSurvey, simEduScenario, simFormatCollapsed, simNetSubmit, simPortIoScenario,
+  createSimMachine,
+  simDoorbellRun,
+  simUartScenario,
+  simVolatileScenario,
+  simWindow,
+  SIM_UART_BASE,
+  simCollapse,
+  simDoorbellScenario,
+  simDoorbellSurvey,
+  simEduScenario,
+  simFormatCollapsed,
+  simNetSubmit,
+  simPortIoScenario,
 } from '../lib/sim';
 import { uartWrite } from '../lib/drivers/uart';
 import { runNode } from './support/helpers';
@@ -37,7 +48,7 @@ describe('reproducibility', () => {
     const fast = simUartScenario({ text: 'abcd', divisor: 1 });
     const slow = simUartScenario({ text: 'abcd', divisor: 4 });
     expect(fast.ok && slow.ok).toBe(true);
-    expect((slow.data.simulatedNs as number)).toBeGreaterThan(3.5 * (fast.data.simulatedNs as number));
+    expect(slow.data.simulatedNs as number).toBeGreaterThan(3.5 * (fast.data.simulatedNs as number));
   });
 });
 
@@ -45,9 +56,16 @@ describe('createSimMachine', () => {
   it('puts the seed UART, the network device, edu, RAM and the PC ports in place', () => {
     const m = createSimMachine({ seed: 3 });
     expect(m.bus.regions.map((r) => [r.name, r.base])).toEqual([
-      ['uart', 0x1000_0000], ['net', 0x1000_1000], ['ram', 0x8000_0000], ['edu', 0xfea0_0000],
+      ['uart', 0x1000_0000],
+      ['net', 0x1000_1000],
+      ['ram', 0x8000_0000],
+      ['edu', 0xfea0_0000],
     ]);
-    expect(m.ports.mapped.map((r) => [r.name, r.base])).toEqual([['kbc', 0x60], ['cmos', 0x70], ['post', 0x80]]);
+    expect(m.ports.mapped.map((r) => [r.name, r.base])).toEqual([
+      ['kbc', 0x60],
+      ['cmos', 0x70],
+      ['post', 0x80],
+    ]);
     uartWrite(simWindow(m.bus, SIM_UART_BASE, 0x1000), 'ok');
     m.scheduler.runAll();
     expect(m.uart.output).toBe('ok');
@@ -57,21 +75,30 @@ describe('createSimMachine', () => {
 
 describe('scenario arguments: the CLI bounds, strict types, coded errors', () => {
   const failure = (f: () => unknown): { code?: string; message?: string } => {
-    try { f(); return { code: 'no error' }; } catch (e) { return { code: (e as { code?: string }).code, message: (e as Error).message }; }
+    try {
+      f();
+      return { code: 'no error' };
+    } catch (e) {
+      return { code: (e as { code?: string }).code, message: (e as Error).message };
+    }
   };
 
   it('counts and sizes are bounded as `mmapkit sim` bounds its options', () => {
     expect(failure(() => simDoorbellSurvey(10_001))).toEqual({
-      code: 'ERR_OUT_OF_RANGE', message: 'The value of "count" is out of range. It must be an integer >= 1 and <= 10000. Received 10001',
+      code: 'ERR_OUT_OF_RANGE',
+      message: 'The value of "count" is out of range. It must be an integer >= 1 and <= 10000. Received 10001',
     });
     expect(failure(() => simDoorbellSurvey(Infinity)).code).toBe('ERR_OUT_OF_RANGE');
     expect(failure(() => simDoorbellSurvey(2, 0xffff_ffff)).code).toBe('ERR_OUT_OF_RANGE');
     expect(failure(() => simDoorbellScenario({ survey: 20_000 })).code).toBe('ERR_OUT_OF_RANGE');
-    expect(failure(() => simVolatileScenario({ cap: 2e289 })).message).toBe('The value of "cap" is out of range. It must be an integer >= 1 and <= 100000000. Received 2e+289');
+    expect(failure(() => simVolatileScenario({ cap: 2e289 })).message).toBe(
+      'The value of "cap" is out of range. It must be an integer >= 1 and <= 100000000. Received 2e+289',
+    );
     expect(failure(() => simUartScenario({ text: 'a)4', divisor: -2 })).code).toBe('ERR_OUT_OF_RANGE');
     expect(failure(() => simUartScenario({ text: 'x'.repeat(101) })).code).toBe('ERR_OUT_OF_RANGE');
     expect(failure(() => simUartScenario({ text: 'x'.repeat(20), divisor: 11 })).message).toBe(
-      'A text of 20 characters at divisor 11 is too slow to simulate: characters × divisor must be at most 200');
+      'A text of 20 characters at divisor 11 is too slow to simulate: characters × divisor must be at most 200',
+    );
     expect(failure(() => simEduScenario({ n: 10_001 })).code).toBe('ERR_OUT_OF_RANGE');
     expect(failure(() => simDoorbellRun({ lingerNs: [5, 1] })).code).toBe('ERR_OUT_OF_RANGE');
   });
@@ -93,7 +120,7 @@ describe('scenario arguments: the CLI bounds, strict types, coded errors', () =>
     expect(simEduScenario({ n: 5 }).ok).toBe(true);
   });
 
-  it('a Buffer over a protect(\'none\') page or a truncated file, passed anywhere, gives a coded error, not a signal', () => {
+  it("a Buffer over a protect('none') page or a truncated file, passed anywhere, gives a coded error, not a signal", () => {
     const r = runNode(`
       const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
       const code = (f) => { try { f(); return 'no error'; } catch (e) { return e.code ?? ('uncoded ' + e.message); } };
@@ -123,9 +150,18 @@ describe('scenario arguments: the CLI bounds, strict types, coded errors', () =>
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({
-      tlb: 'ERR_INVALID_ARG_TYPE', survey: 'ERR_INVALID_ARG_TYPE', volatile: 'ERR_INVALID_ARG_TYPE', store8: 'ERR_INVALID_ARG_TYPE',
-      load16: 'ERR_INVALID_ARG_TYPE', fstat: 'ERR_INVALID_ARG_TYPE', signal: 'ERR_INVALID_ARG_TYPE', collapse: 'ERR_INVALID_ARG_TYPE',
-      createFile: 'ERR_MMAPKIT_SIGBUS', writeProtected: 'ERR_MMAPKIT_PROTECTED', writeTruncated: 'ERR_MMAPKIT_SIGBUS', pwrite: 'ERR_MMAPKIT_SIGBUS',
+      tlb: 'ERR_INVALID_ARG_TYPE',
+      survey: 'ERR_INVALID_ARG_TYPE',
+      volatile: 'ERR_INVALID_ARG_TYPE',
+      store8: 'ERR_INVALID_ARG_TYPE',
+      load16: 'ERR_INVALID_ARG_TYPE',
+      fstat: 'ERR_INVALID_ARG_TYPE',
+      signal: 'ERR_INVALID_ARG_TYPE',
+      collapse: 'ERR_INVALID_ARG_TYPE',
+      createFile: 'ERR_MMAPKIT_SIGBUS',
+      writeProtected: 'ERR_MMAPKIT_PROTECTED',
+      writeTruncated: 'ERR_MMAPKIT_SIGBUS',
+      pwrite: 'ERR_MMAPKIT_SIGBUS',
     });
   });
 });

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SimBus, SimUart, SIM_UART_BASE, SIM_UART_BYTE_NS, simWindow,
-} from '../lib/sim';
+import { SimBus, SimUart, SIM_UART_BASE, SIM_UART_BYTE_NS, simWindow } from '../lib/sim';
 import { uartGetc, uartPutc, uartWrite, UART_DEFAULT_MAX_POLLS, UART_STATUS, UART_TX_EMPTY } from '../lib/drivers/uart';
 import type { RegisterIO } from '../lib/interfaces';
 import { runNode } from './support/helpers';
@@ -92,10 +90,7 @@ describe('SimUart registers', () => {
     const { regs, uart } = board();
     expect(regs.read32(0x40)).toBe(0);
     regs.write32(0x04, 1);
-    expect(uart.guestErrors.map((e) => e.message)).toEqual([
-      'read of unknown register at offset 0x40',
-      'write of 0x00000001 to read-only STATUS ignored',
-    ]);
+    expect(uart.guestErrors.map((e) => e.message)).toEqual(['read of unknown register at offset 0x40', 'write of 0x00000001 to read-only STATUS ignored']);
   });
 });
 
@@ -134,9 +129,13 @@ describe("the seed's uart_putc loop on the simulated UART", () => {
     regs.write32(0x0c, 0); // transmitter stopped
     regs.write32(0x00, 0x41);
     regs.write32(0x00, 0x42);
-    expect((regs.read32(UART_STATUS) & UART_TX_EMPTY)).toBe(0);
+    expect(regs.read32(UART_STATUS) & UART_TX_EMPTY).toBe(0);
     let code: string | undefined;
-    try { uartPutc(regs, 'C', { maxPolls: 1000 }); } catch (e) { code = (e as { code?: string }).code; }
+    try {
+      uartPutc(regs, 'C', { maxPolls: 1000 });
+    } catch (e) {
+      code = (e as { code?: string }).code;
+    }
     expect(code).toBe('ERR_MMAPKIT_TIMEOUT');
   });
 
@@ -157,7 +156,14 @@ describe('SimUart: the bytes fed are checked before they are read', () => {
     expect(uart.read(0, 4)).toBe(0x41);
     expect(uart.read(0, 4)).toBe(0x42);
     expect(uart.read(0, 4)).toBe(0xff);
-    const code = (fn: () => unknown) => { try { fn(); } catch (err) { return (err as { code?: string }).code; } return 'no error'; };
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as { code?: string }).code;
+      }
+      return 'no error';
+    };
     expect(code(() => uart.feed(42 as never))).toBe('ERR_INVALID_ARG_TYPE');
     expect(code(() => uart.feed(new Uint16Array(2) as never))).toBe('ERR_INVALID_ARG_TYPE');
     expect(code(() => uart.feed([1, 2n] as never))).toBe('ERR_INVALID_ARG_TYPE');
@@ -178,7 +184,11 @@ function bus0() {
 
 describe('uart driver arguments and bounds', () => {
   function codeOf(fn: () => unknown): string | undefined {
-    try { fn(); } catch (err) { return (err as { code?: string }).code; }
+    try {
+      fn();
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
     return undefined;
   }
 
@@ -206,7 +216,11 @@ describe('uart driver arguments and bounds', () => {
     regs.write32(0x00, 0x41);
     regs.write32(0x00, 0x42);
     let err: (Error & { code?: string }) | undefined;
-    try { uartPutc(regs, 'C'); } catch (e) { err = e as Error & { code?: string }; }
+    try {
+      uartPutc(regs, 'C');
+    } catch (e) {
+      err = e as Error & { code?: string };
+    }
     expect(err?.code).toBe('ERR_MMAPKIT_TIMEOUT');
     expect(err?.message).toBe(`UART transmitter still busy after ${UART_DEFAULT_MAX_POLLS} STATUS reads`);
     expect(UART_DEFAULT_MAX_POLLS).toBe(1_000_000);

@@ -229,38 +229,61 @@ function simResult(line: string): string {
     F: simCheck(p.mmap(0, 4 * 4096, rw, SimMapFlags.PRIVATE, fds.rw, 0), 'mmap'),
     G: simCheck(p.mmap(0, 4 * 4096, rw, SimMapFlags.SHARED, fds.rw, 0), 'mmap'),
   };
-  return line.split(';').map((call) => {
-    const [name, ...toks] = call.trim().split(' ');
-    const v = toks.map((t) => {
-      if (t[1] === '+' && t[0] in bases) return bases[t[0]] + Number(t.slice(2));
-      if (t in fds) return fds[t];
-      return Number(t);
-    });
-    const buf = new Uint8Array(16);
-    let r: number;
-    switch (name) {
-      case 'mmap': r = p.mmap(v[0], v[1], v[2], v[3], v[4], v[5]); break;
-      case 'munmap': r = p.munmap(v[0], v[1]); break;
-      case 'mprotect': r = p.mprotect(v[0], v[1], v[2]); break;
-      case 'msync': r = p.msync(v[0], v[1], v[2]); break;
-      case 'madvise': r = p.madvise(v[0], v[1], v[2]); break;
-      case 'mincore': r = p.mincore(v[0], v[1], new Uint8Array(64)); break;
-      case 'ftruncate': r = p.ftruncate(v[0], v[1]); break;
-      case 'pread': r = p.pread(v[0], buf, v[1], v[2]); break;
-      case 'pwrite': r = p.pwrite(v[0], buf, v[1], v[2]); break;
-      case 'load':
-      case 'store':
-        try {
-          if (name === 'load') p.load8(v[0]); else p.store8(v[0], 1);
-          return 'ok';
-        } catch (err) {
-          if (err instanceof SimSignal) return err.code;
-          throw err;
-        }
-      default: throw new Error(`unknown call ${name}`);
-    }
-    return r < 0 ? simErrnoName(r) : 'ok';
-  }).join(',');
+  return line
+    .split(';')
+    .map((call) => {
+      const [name, ...toks] = call.trim().split(' ');
+      const v = toks.map((t) => {
+        if (t[1] === '+' && t[0] in bases) return bases[t[0]] + Number(t.slice(2));
+        if (t in fds) return fds[t];
+        return Number(t);
+      });
+      const buf = new Uint8Array(16);
+      let r: number;
+      switch (name) {
+        case 'mmap':
+          r = p.mmap(v[0], v[1], v[2], v[3], v[4], v[5]);
+          break;
+        case 'munmap':
+          r = p.munmap(v[0], v[1]);
+          break;
+        case 'mprotect':
+          r = p.mprotect(v[0], v[1], v[2]);
+          break;
+        case 'msync':
+          r = p.msync(v[0], v[1], v[2]);
+          break;
+        case 'madvise':
+          r = p.madvise(v[0], v[1], v[2]);
+          break;
+        case 'mincore':
+          r = p.mincore(v[0], v[1], new Uint8Array(64));
+          break;
+        case 'ftruncate':
+          r = p.ftruncate(v[0], v[1]);
+          break;
+        case 'pread':
+          r = p.pread(v[0], buf, v[1], v[2]);
+          break;
+        case 'pwrite':
+          r = p.pwrite(v[0], buf, v[1], v[2]);
+          break;
+        case 'load':
+        case 'store':
+          try {
+            if (name === 'load') p.load8(v[0]);
+            else p.store8(v[0], 1);
+            return 'ok';
+          } catch (err) {
+            if (err instanceof SimSignal) return err.code;
+            throw err;
+          }
+        default:
+          throw new Error(`unknown call ${name}`);
+      }
+      return r < 0 ? simErrnoName(r) : 'ok';
+    })
+    .join(',');
 }
 
 describe('argument rules against the real kernel', () => {

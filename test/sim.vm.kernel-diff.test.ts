@@ -13,8 +13,20 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  SimMadvise, SimMapFlags, SimMsync, SimOpen, SimProt, SimSignal, SimVm, mapAnonymous, mapFile, pageSize, simCheck,
-  type Mapping, type SimMapping, type SimProcess,
+  SimMadvise,
+  SimMapFlags,
+  SimMsync,
+  SimOpen,
+  SimProt,
+  SimSignal,
+  SimVm,
+  mapAnonymous,
+  mapFile,
+  pageSize,
+  simCheck,
+  type Mapping,
+  type SimMapping,
+  type SimProcess,
 } from '../lib';
 import { ROOT, runNode, tempDir } from './support/helpers';
 
@@ -37,19 +49,37 @@ type Op =
   | { t: 'dontneed'; m: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({
-    t: fc.constant('map' as const), proc: fc.integer({ min: 0, max: 1 }),
-    kind: fc.constantFrom<Kind>('shared', 'private', 'private', 'anon', 'anon-shared'), pages: fc.integer({ min: 1, max: 3 }),
-    offsetPages: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 })), populate: fc.boolean(),
-  }) },
-  { weight: 6, arbitrary: fc.record({ t: fc.constant('store' as const), m: fc.nat(7), off: fc.nat(3 * PAGE - 1), width: fc.constantFrom<1 | 2 | 4 | 8>(1, 2, 4, 8), value: fc.nat(0xffffffff) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('map' as const),
+      proc: fc.integer({ min: 0, max: 1 }),
+      kind: fc.constantFrom<Kind>('shared', 'private', 'private', 'anon', 'anon-shared'),
+      pages: fc.integer({ min: 1, max: 3 }),
+      offsetPages: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 })),
+      populate: fc.boolean(),
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      t: fc.constant('store' as const),
+      m: fc.nat(7),
+      off: fc.nat(3 * PAGE - 1),
+      width: fc.constantFrom<1 | 2 | 4 | 8>(1, 2, 4, 8),
+      value: fc.nat(0xffffffff),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('pwrite' as const), off: fc.nat(MAX_FILE - 1), data: fc.uint8Array({ minLength: 1, maxLength: 300 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('write' as const), data: fc.uint8Array({ minLength: 1, maxLength: 700 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('read' as const), count: fc.integer({ min: 1, max: 5000 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('seek' as const), pos: fc.nat(MAX_FILE) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('msync' as const), m: fc.nat(7) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('munmap' as const), m: fc.nat(7) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('truncate' as const), size: fc.oneof(fc.nat(MAX_FILE), fc.constantFrom(0, PAGE, PAGE + 1, 2 * PAGE - 1, 3 * PAGE)) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('truncate' as const), size: fc.oneof(fc.nat(MAX_FILE), fc.constantFrom(0, PAGE, PAGE + 1, 2 * PAGE - 1, 3 * PAGE)) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('dontneed' as const), m: fc.nat(7) }) },
 );
 
@@ -115,7 +145,9 @@ function runSequence(ops: Op[], frames: number): void {
           const r = realPage(m, i);
           const s = simPage(m, i);
           if (r !== s) {
-            throw new Error(`mapping ${k} (${m.kind}, ${m.len / PAGE} pages at file offset ${m.fileOffset}), page ${i}: kernel ${r.slice(0, 64)}…, simulator ${s.slice(0, 64)}…`);
+            throw new Error(
+              `mapping ${k} (${m.kind}, ${m.len / PAGE} pages at file offset ${m.fileOffset}), page ${i}: kernel ${r.slice(0, 64)}…, simulator ${s.slice(0, 64)}…`,
+            );
           }
         }
       });
@@ -156,7 +188,7 @@ function runSequence(ops: Op[], frames: number): void {
           const fileOff = m.fileOffset + off;
           if (m.kind === 'shared' && fileOff + op.width > size && fileOff < Math.ceil(size / PAGE) * PAGE) continue;
           const bytes = Buffer.alloc(8);
-          bytes.writeBigUInt64LE(BigInt(op.value) * 0x100000001n & 0xffffffffffffffffn);
+          bytes.writeBigUInt64LE((BigInt(op.value) * 0x100000001n) & 0xffffffffffffffffn);
           let simOutcome = 'ok';
           try {
             if (op.width === 1) m.sim.store8(off, bytes[0]);
@@ -271,34 +303,47 @@ describe('simulator vs the real kernel', () => {
     expect(pageSize()).toBe(PAGE);
   });
 
-  it('agrees on bytes seen through shared, private and anonymous mappings and on the file, after every step', () => {
-    const envSeed = process.env.MMAPKIT_SIM_DIFF_SEED;
-    const seed = envSeed !== undefined ? Number(envSeed) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-    const runs = Number(process.env.MMAPKIT_SIM_DIFF_RUNS ?? 2000);
-    const params: fc.Parameters<[Op[], number]> = { seed, numRuns: runs };
-    if (process.env.MMAPKIT_SIM_DIFF_PATH) params.path = process.env.MMAPKIT_SIM_DIFF_PATH;
-    try {
-      // Few frames put the page cache under pressure: evictions, writebacks and major faults on
-      // the way, and the bytes must not change.
-      fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), fc.constantFrom(8, 10, 64), (ops, frames) => { runSequence(ops, frames); }), params);
-    } catch (err) {
-      (err as Error).message = `replay with MMAPKIT_SIM_DIFF_SEED=${seed}\n${(err as Error).message}`;
-      throw err;
-    }
-    if (runs >= 500) {
-      // The pressure paths were exercised, and few runs were cut short.
-      expect(pressure.evictions).toBeGreaterThan(0);
-      expect(pressure.writebacks).toBeGreaterThan(0);
-      expect(pressure.oomRuns).toBeLessThan(pressure.runs / 10);
-    }
-    console.log(`simulator vs kernel: ${pressure.runs} sequences, ${pressure.evictions} evictions, ${pressure.writebacks} writebacks, ${pressure.oomRuns} ended by the simulator's OOM killer`);
-  }, 600_000 + 300 * Number(process.env.MMAPKIT_SIM_DIFF_RUNS ?? 0)); // a soak-size run on a busy machine takes long
+  it(
+    'agrees on bytes seen through shared, private and anonymous mappings and on the file, after every step',
+    () => {
+      const envSeed = process.env.MMAPKIT_SIM_DIFF_SEED;
+      const seed = envSeed !== undefined ? Number(envSeed) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+      const runs = Number(process.env.MMAPKIT_SIM_DIFF_RUNS ?? 2000);
+      const params: fc.Parameters<[Op[], number]> = { seed, numRuns: runs };
+      if (process.env.MMAPKIT_SIM_DIFF_PATH) params.path = process.env.MMAPKIT_SIM_DIFF_PATH;
+      try {
+        // Few frames put the page cache under pressure: evictions, writebacks and major faults on
+        // the way, and the bytes must not change.
+        fc.assert(
+          fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), fc.constantFrom(8, 10, 64), (ops, frames) => {
+            runSequence(ops, frames);
+          }),
+          params,
+        );
+      } catch (err) {
+        (err as Error).message = `replay with MMAPKIT_SIM_DIFF_SEED=${seed}\n${(err as Error).message}`;
+        throw err;
+      }
+      if (runs >= 500) {
+        // The pressure paths were exercised, and few runs were cut short.
+        expect(pressure.evictions).toBeGreaterThan(0);
+        expect(pressure.writebacks).toBeGreaterThan(0);
+        expect(pressure.oomRuns).toBeLessThan(pressure.runs / 10);
+      }
+      console.log(
+        `simulator vs kernel: ${pressure.runs} sequences, ${pressure.evictions} evictions, ${pressure.writebacks} writebacks, ${pressure.oomRuns} ended by the simulator's OOM killer`,
+      );
+    },
+    600_000 + 300 * Number(process.env.MMAPKIT_SIM_DIFF_RUNS ?? 0),
+  ); // a soak-size run on a busy machine takes long
 
   it('agrees with a second real process on COW and sharing (the simulator forks, the kernel side runs a child)', () => {
     const file = path.join(dir, 'fork.bin');
     fs.writeFileSync(file, Buffer.from('ABC\nDEF\n'.repeat(512)));
     const childJs = path.join(dir, 'child.js');
-    fs.writeFileSync(childJs, `
+    fs.writeFileSync(
+      childJs,
+      `
       const mk = require(${JSON.stringify(ROOT)});
       const file = process.argv[2];
       const m = mk.mapFile(file, { mode: 'readwrite' });
@@ -307,7 +352,8 @@ describe('simulator vs the real kernel', () => {
       const p = mk.mapFile(file, { mode: 'private' });
       p.store8(3, 0x7a);
       process.stdout.write(JSON.stringify([p.load8(0), p.load8(1), p.load8(2), p.load8(3)]));
-    `);
+    `,
+    );
     const script = `
       const fs = require('fs');
       const { spawnSync } = require('child_process');

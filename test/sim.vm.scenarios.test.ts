@@ -1,15 +1,16 @@
 // The seed text's mmap scenarios on the simulated virtual memory, and the `mmapkit sim vm` command.
 import { describe, expect, it } from 'vitest';
-import {
-  SimMapFlags, SimOpen, SimProt, SimSignal, SimVm, runSimVmScenario, bytewiseCsvSum, simCheck, simTinyCsv, simVmScenarios,
-} from '../lib';
+import { SimMapFlags, SimOpen, SimProt, SimSignal, SimVm, runSimVmScenario, bytewiseCsvSum, simCheck, simTinyCsv, simVmScenarios } from '../lib';
 import { run as simVmCli } from '../lib/cli/sim-vm';
 import { TINY_CSV } from './support/helpers';
 
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
   const chunks: string[] = [];
   const write = process.stdout.write;
-  process.stdout.write = ((s: string | Uint8Array) => { chunks.push(String(s)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((s: string | Uint8Array) => {
+    chunks.push(String(s));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     const code = await simVmCli(args);
     return { code, out: chunks.join('') };
@@ -162,7 +163,11 @@ describe('signals', () => {
     const vm = new SimVm({ frames: 8 });
     const p = vm.spawn();
     let err: unknown;
-    try { p.load8(0x1234); } catch (e) { err = e; }
+    try {
+      p.load8(0x1234);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(SimSignal);
     expect(err).toMatchObject({ code: 'SIGSEGV', reason: 'SEGV_MAPERR', address: 0x1234, access: 'read', pid: p.pid, signo: 11 });
   });

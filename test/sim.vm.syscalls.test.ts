@@ -1,10 +1,7 @@
 // System calls of the simulated virtual memory: Linux's argument rules and errno results, and what
 // each call does to page tables, the page cache, the block device and the TLB.
 import { describe, expect, it } from 'vitest';
-import {
-  SimErrno, SimMadvise, SimMapFlags, SimMsync, SimOpen, SimProt, SimSignal, SimVm, simCheck, simErrnoName,
-  type SimProcess,
-} from '../lib';
+import { SimErrno, SimMadvise, SimMapFlags, SimMsync, SimOpen, SimProt, SimSignal, SimVm, simCheck, simErrnoName, type SimProcess } from '../lib';
 
 const PAGE = 4096;
 const RW = SimProt.READ | SimProt.WRITE;
@@ -241,7 +238,10 @@ describe('munmap, mprotect and the TLB', () => {
     const v = p.view(a, 4 * PAGE);
     expect(v.load8(PAGE)).toBe(2); // cached in the view and in the TLB
     expect(p.munmap(a + PAGE, PAGE)).toBe(0);
-    expect(p.maps().map((m) => [m.start - a, m.end - a])).toEqual([[0, PAGE], [2 * PAGE, 4 * PAGE]]);
+    expect(p.maps().map((m) => [m.start - a, m.end - a])).toEqual([
+      [0, PAGE],
+      [2 * PAGE, 4 * PAGE],
+    ]);
     expect(signalOf(() => v.load8(PAGE)).code).toBe('SIGSEGV');
     expect(v.load8(2 * PAGE)).toBe(3);
     expect(p.munmap(a + 1, PAGE)).toBe(-SimErrno.EINVAL);
@@ -417,7 +417,11 @@ describe('memory pressure', () => {
     p.load8(a);
     expect(p.counters().majorFaults).toBe(majorBefore); // page 0 stayed resident
     const z = simCheck(p.mmap(0, 16 * PAGE, RW, PRIVATE | ANONYMOUS, -1, 0), 'mmap');
-    expect(signalOf(() => { for (let i = 0; i < 16; i++) p.store8(z + i * PAGE, 1); })).toMatchObject({ code: 'SIGKILL', reason: 'OOM' });
+    expect(
+      signalOf(() => {
+        for (let i = 0; i < 16; i++) p.store8(z + i * PAGE, 1);
+      }),
+    ).toMatchObject({ code: 'SIGKILL', reason: 'OOM' });
   });
 
   it('huge pages: 2 MiB zero page on read, one zero-fill on write, copy-on-write after fork', () => {
@@ -499,7 +503,12 @@ describe('trace and counters', () => {
 
 describe('argument types and bounds', () => {
   const codeOf = (f: () => unknown): string | undefined => {
-    try { f(); return 'no error'; } catch (e) { return (e as { code?: string }).code; }
+    try {
+      f();
+      return 'no error';
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
   };
 
   it('loads and stores take a number offset and a value of the right type', () => {
@@ -570,6 +579,8 @@ describe('the machinery stays private', () => {
     expect(p.load32(a)).toBe(0xdeadbeef);
     expect(vm.counters().zeroFills).toBe(1);
     expect(vm.droppedEvents).toBe(0);
-    expect(() => { (vm as { droppedEvents: number }).droppedEvents = 5; }).toThrow(TypeError);
+    expect(() => {
+      (vm as { droppedEvents: number }).droppedEvents = 5;
+    }).toThrow(TypeError);
   });
 });

@@ -13,7 +13,10 @@ class ReferenceTlb {
   private readonly sets: number[][];
   hits = 0;
   misses = 0;
-  constructor(private readonly entries: number, private readonly ways: number) {
+  constructor(
+    private readonly entries: number,
+    private readonly ways: number,
+  ) {
     this.sets = Array.from({ length: entries / ways }, () => []);
   }
   access(asid: number, vpn: number): void {
@@ -33,11 +36,14 @@ class ReferenceTlb {
 
 describe('TLB against a reference LRU model', () => {
   it('predicts every hit and miss for random accesses (views, direct loads, two address spaces)', () => {
-    const access = fc.record({ proc: fc.integer({ min: 0, max: 1 }), page: fc.oneof(fc.nat(4), fc.nat(PAGES - 1)), off: fc.nat(PAGE / 4 - 1), how: fc.constantFrom('view8', 'view32', 'other-view', 'direct') });
-    fc.assert(fc.property(
-      fc.constantFrom([32, 32], [16, 4], [8, 2], [8, 8], [4, 1]),
-      fc.array(access, { minLength: 1, maxLength: 300 }),
-      ([entries, ways], seq) => {
+    const access = fc.record({
+      proc: fc.integer({ min: 0, max: 1 }),
+      page: fc.oneof(fc.nat(4), fc.nat(PAGES - 1)),
+      off: fc.nat(PAGE / 4 - 1),
+      how: fc.constantFrom('view8', 'view32', 'other-view', 'direct'),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom([32, 32], [16, 4], [8, 2], [8, 8], [4, 1]), fc.array(access, { minLength: 1, maxLength: 300 }), ([entries, ways], seq) => {
         const vm = new SimVm({ frames: 64, tlbEntries: entries, tlbWays: ways });
         const ref = new ReferenceTlb(entries, ways);
         const procs = [vm.spawn({ cpu: 0 }), vm.spawn({ cpu: 0 })];
@@ -57,11 +63,12 @@ describe('TLB against a reference LRU model', () => {
         }
         const c = vm.counters();
         expect({ hits: c.tlbHits, misses: c.tlbMisses }).toEqual({ hits: ref.hits, misses: ref.misses });
-      },
-    ), { numRuns: 1000 });
+      }),
+      { numRuns: 1000 },
+    );
   });
 
-  it('a hit through a view\'s cached translation makes the entry most recently used', () => {
+  it("a hit through a view's cached translation makes the entry most recently used", () => {
     const vm = new SimVm({ frames: 16, tlbEntries: 2, tlbWays: 2 });
     const p = vm.spawn();
     const a = simCheck(p.mmap(0, 3 * PAGE, SimProt.READ, SimMapFlags.PRIVATE | SimMapFlags.ANONYMOUS | SimMapFlags.POPULATE, -1, 0), 'mmap');
@@ -76,16 +83,22 @@ describe('TLB against a reference LRU model', () => {
   });
 });
 
-
 describe('SimTlb arguments', () => {
   const codeOf = (f: () => unknown): string | undefined => {
-    try { f(); return 'no error'; } catch (e) { return (e as { code?: string }).code; }
+    try {
+      f();
+      return 'no error';
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
   };
 
   it('bounds the entry count and requires ways that divide it', () => {
     expect(() => new SimTlb(64, 2 ** 31)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => new SimTlb(2 ** 31, 1)).toThrow('It must be an integer >= 1 and <= 65536. Received 2147483648');
-    expect(() => new SimTlb(64, 3)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: 'The value of "ways" (3) must divide "entries" (64).' }));
+    expect(() => new SimTlb(64, 3)).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: 'The value of "ways" (3) must divide "entries" (64).' }),
+    );
     expect(codeOf(() => new SimTlb(-1, -5))).toBe('ERR_OUT_OF_RANGE');
     expect(codeOf(() => new SimTlb(64n as unknown as number, 4))).toBe('ERR_INVALID_ARG_TYPE');
     expect(new SimTlb(SIM_TLB_MAX_ENTRIES, 4).sets).toBe(SIM_TLB_MAX_ENTRIES / 4);

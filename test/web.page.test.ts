@@ -9,8 +9,20 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
-  RaspberryPiGpio, SimBus, SimMapFlags, SimMsync, SimOpen, SimProt, SimUart, SimVm, SIM_UART_BASE,
-  simCheck, simDoorbellRun, simRaspberryPi, simWindow, uartPutc,
+  RaspberryPiGpio,
+  SimBus,
+  SimMapFlags,
+  SimMsync,
+  SimOpen,
+  SimProt,
+  SimUart,
+  SimVm,
+  SIM_UART_BASE,
+  simCheck,
+  simDoorbellRun,
+  simRaspberryPi,
+  simWindow,
+  uartPutc,
 } from '../lib';
 import { ROOT } from './support/helpers';
 
@@ -25,7 +37,9 @@ const problems: string[] = [];
 async function open(hash: string, width = 1280): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   page.setDefaultTimeout(15_000);
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   await page.goto(`${url}#${hash}`);
   await page.waitForSelector('[data-k=stepinfo]');
@@ -74,7 +88,7 @@ describe.skipIf(!CHROMIUM)('the interactive page in Chromium', () => {
     expect(await page.text()).toContain('<script src="app.js">');
   });
 
-  it('scene 1: the page fault shows the simulator\'s split, TLB miss, walk, major then minor fault', async () => {
+  it("scene 1: the page fault shows the simulator's split, TLB miss, walk, major then minor fault", async () => {
     const vm = new SimVm({ trace: true });
     const content = new Uint8Array(9000);
     for (let i = 0; i < 9000; i++) content[i] = 0x61 + (i % 26);
@@ -124,7 +138,8 @@ describe.skipIf(!CHROMIUM)('the interactive page in Chromium', () => {
     const fd = simCheck(A.open('abc.txt', SimOpen.RDWR), 'open');
     const priv = simCheck(A.mmap(0, 4096, SimProt.READ | SimProt.WRITE, SimMapFlags.PRIVATE, fd, 0), 'mmap');
     const shared = simCheck(A.mmap(0, 4096, SimProt.READ | SimProt.WRITE, SimMapFlags.SHARED, fd, 0), 'mmap');
-    A.load8(priv); A.load8(shared);
+    A.load8(priv);
+    A.load8(shared);
     const B = A.fork();
     A.store8(priv + 1, 0x78);
     const page = await open('scene=cow&step=3');
@@ -141,7 +156,10 @@ describe.skipIf(!CHROMIUM)('the interactive page in Chromium', () => {
     A.msync(shared, 4096, SimMsync.SYNC);
     B.store8(priv + 1, 0x7a);
     expect(await k(page, 'disk')).toBe('ABY\\n');
-    const text = (pr: typeof A, a: number) => Array.from({ length: 4 }, (_, i) => pr.load8(a + i)).map((b) => (b === 10 ? '\\n' : String.fromCharCode(b))).join('');
+    const text = (pr: typeof A, a: number) =>
+      Array.from({ length: 4 }, (_, i) => pr.load8(a + i))
+        .map((b) => (b === 10 ? '\\n' : String.fromCharCode(b)))
+        .join('');
     expect(await k(page, 'b.private')).toBe(text(B, priv));
     expect(text(B, priv)).toBe('AzY\\n'); // B's private page showed the shared write until B wrote
     expect(await k(page, 'a.private')).toBe('AxC\\n');
@@ -156,7 +174,10 @@ describe.skipIf(!CHROMIUM)('the interactive page in Chromium', () => {
       const vm = new SimVm({ tlbEntries: 64, frames: 4096 });
       const p = vm.spawn();
       const region = 4 << 20;
-      const base = simCheck(p.mmap(0, region, SimProt.READ | SimProt.WRITE, SimMapFlags.PRIVATE | SimMapFlags.ANONYMOUS | (pages === '2m' ? SimMapFlags.HUGETLB : 0), -1, 0), 'mmap');
+      const base = simCheck(
+        p.mmap(0, region, SimProt.READ | SimProt.WRITE, SimMapFlags.PRIVATE | SimMapFlags.ANONYMOUS | (pages === '2m' ? SimMapFlags.HUGETLB : 0), -1, 0),
+        'mmap',
+      );
       for (let off = 0; off < region; off += 4096) p.store8(base + off, 1);
       const c0 = p.counters();
       for (let off = 0; off < region; off += 64) p.load8(base + off);
@@ -238,7 +259,9 @@ describe.skipIf(!CHROMIUM)('the interactive page in Chromium', () => {
     const { gpio: chip, info } = simRaspberryPi('pi4');
     const gpio = new RaspberryPiGpio(chip, info);
     chip.drive(27, 0);
-    gpio.setFunction(27, 'input'); gpio.setPull(27, 'up'); gpio.setFunction(17, 'output');
+    gpio.setFunction(27, 'input');
+    gpio.setPull(27, 'up');
+    gpio.setFunction(17, 'output');
     gpio.write(17, gpio.read(27) ? 0 : 1);
     expect(await k(page, 'gpio.button')).toBe(String(chip.level(27)));
     expect(await k(page, 'gpio.led')).toBe(String(chip.level(17)));

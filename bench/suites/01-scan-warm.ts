@@ -15,7 +15,14 @@ export function scanTasks(file: string, size: number, loopName: string, loop: (b
       m.unmap();
     }
   };
-  const t = (name: string, fn: () => unknown, baseline = false): BenchTask => ({ name: `${name}, ${loopName}`, group, bytes: size, fn, beforeEach: prepare, baseline });
+  const t = (name: string, fn: () => unknown, baseline = false): BenchTask => ({
+    name: `${name}, ${loopName}`,
+    group,
+    bytes: size,
+    fn,
+    beforeEach: prepare,
+    baseline,
+  });
   return [
     t('mmap', viaMap({})),
     t('mmap populate', viaMap({ populate: true })),
@@ -84,16 +91,52 @@ export const suite: Suite = {
       const label = bytes >= MiB ? `${+(bytes / MiB).toFixed(1)} MiB` : `${+(bytes / KiB).toFixed(1)} KiB`;
       const g = `crossover: warm file of ${label}, native loop`;
       const rows = await ctx.measure([
-        { name: `read() 1 MiB, ${label}`, group: g, bytes, fn: () => readLoop(f, Math.min(MiB, Math.max(bytes, 4096)), nativeLoop), beforeEach: warmF, baseline: true },
-        { name: `mmap, ${label}`, group: g, bytes, fn: () => { const m = mapFile(f); try { return nativeLoop(m.buffer); } finally { m.unmap(); } }, beforeEach: warmF },
-        { name: `mmap populate, ${label}`, group: g, bytes, fn: () => { const m = mapFile(f, { populate: true }); try { return nativeLoop(m.buffer); } finally { m.unmap(); } }, beforeEach: warmF },
+        {
+          name: `read() 1 MiB, ${label}`,
+          group: g,
+          bytes,
+          fn: () => readLoop(f, Math.min(MiB, Math.max(bytes, 4096)), nativeLoop),
+          beforeEach: warmF,
+          baseline: true,
+        },
+        {
+          name: `mmap, ${label}`,
+          group: g,
+          bytes,
+          fn: () => {
+            const m = mapFile(f);
+            try {
+              return nativeLoop(m.buffer);
+            } finally {
+              m.unmap();
+            }
+          },
+          beforeEach: warmF,
+        },
+        {
+          name: `mmap populate, ${label}`,
+          group: g,
+          bytes,
+          fn: () => {
+            const m = mapFile(f, { populate: true });
+            try {
+              return nativeLoop(m.buffer);
+            } finally {
+              m.unmap();
+            }
+          },
+          beforeEach: warmF,
+        },
       ]);
       const rd = rows[0].gbPerSec ?? 0;
       const best = Math.max(rows[1].gbPerSec ?? 0, rows[2].gbPerSec ?? 0);
       crossover.push(`${label}: mmap ${(best / rd).toFixed(2)}x read()`);
       if (first === undefined && best >= rd) first = bytes;
     }
-    const where = first === undefined ? 'mmap did not overtake read() at any size tried' : `mmap (best of plain / populate, map + scan + unmap per call) overtakes read() from about ${first >= MiB ? `${first / MiB} MiB` : `${first / KiB} KiB`}`;
+    const where =
+      first === undefined
+        ? 'mmap did not overtake read() at any size tried'
+        : `mmap (best of plain / populate, map + scan + unmap per call) overtakes read() from about ${first >= MiB ? `${first / MiB} MiB` : `${first / KiB} KiB`}`;
     ctx.remark(`crossover: ${where} (${crossover.join('; ')})`);
     ctx.fact('crossover', where);
     ctx.check('file fully resident before every warm run', worst === 100, `lowest residency seen ${worst.toFixed(1)}%`);

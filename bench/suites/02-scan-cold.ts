@@ -25,7 +25,9 @@ export const suite: Suite = {
     prepare();
     ctx.check('eviction leaves nothing resident', fileResidency(file).resident === 0, `${fileResidency(file).resident} pages resident`);
     const native = scanTasks(file, size, 'native loop', nativeLoop, prepare, 'cold scan, native loop').filter((t) => !t.name.startsWith('read stream'));
-    const js = scanTasks(file, size, 'JS loop', jsByteSum, prepare, 'cold scan, JS loop').filter((t) => /^(mmap,|read\(\) 1 MiB|fs\.readFileSync)/.test(t.name));
+    const js = scanTasks(file, size, 'JS loop', jsByteSum, prepare, 'cold scan, JS loop').filter((t) =>
+      /^(mmap,|read\(\) 1 MiB|fs\.readFileSync)/.test(t.name),
+    );
     const want = nativeLoop(fs.readFileSync(file));
     if (ctx.quick) {
       for (const task of [...native, ...js]) {

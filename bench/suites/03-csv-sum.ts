@@ -50,7 +50,8 @@ const LABEL: Record<string, string> = {
 
 export const suite: Suite = {
   name: 'csv-sum',
-  title: "3. CSV-sum: the bytewise loop in JS and in the addon, SWAR, SIMD and wasm parsers, over a mapping and over read(), on 1, 2 and all cores, the source 'auto' picks, the event loop during an async sum",
+  title:
+    "3. CSV-sum: the bytewise loop in JS and in the addon, SWAR, SIMD and wasm parsers, over a mapping and over read(), on 1, 2 and all cores, the source 'auto' picks, the event loop during an async sum",
   async run(ctx) {
     const file = ctx.csvPath;
     const size = fs.statSync(file).size;
@@ -75,7 +76,13 @@ export const suite: Suite = {
 
       const overMap: BenchTask[] = [
         { name: 'JS bytewise loop (doubles, as in C)', group: 'CSV sum over a warm mapping', bytes: size, fn: () => bytewiseLoopJs(m.buffer) },
-        ...methods.map((method): BenchTask => ({ name: LABEL[method] ?? method, group: 'CSV sum over a warm mapping', bytes: size, fn: () => csvSum(m.buffer, { method }), baseline: method === 'bytewise' })),
+        ...methods.map((method): BenchTask => ({
+          name: LABEL[method] ?? method,
+          group: 'CSV sum over a warm mapping',
+          bytes: size,
+          fn: () => csvSum(m.buffer, { method }),
+          baseline: method === 'bytewise',
+        })),
       ];
       wasmFacts(ctx, await ctx.measure(overMap), LABEL);
       await threadScaling(ctx, file, size, want, m);
@@ -136,13 +143,17 @@ export const suite: Suite = {
     const mc = mapFile(crlfFile, { populate: true });
     try {
       for (const method of methods) ctx.check(`CRLF file, sum over the mapping: ${method}`, csvSum(mc.buffer, { method }) === crlfSum);
-      await ctx.measure(methods.filter((x) => x !== 'js-bytewise').map((method): BenchTask => ({
-        name: `${LABEL[method] ?? method}, CRLF`,
-        group: `CSV sum over a warm mapping, CRLF file of ${(crlfSize / 2 ** 20).toFixed(0)} MiB`,
-        bytes: crlfSize,
-        fn: () => csvSum(mc.buffer, { method }),
-        baseline: method === 'bytewise',
-      })));
+      await ctx.measure(
+        methods
+          .filter((x) => x !== 'js-bytewise')
+          .map((method): BenchTask => ({
+            name: `${LABEL[method] ?? method}, CRLF`,
+            group: `CSV sum over a warm mapping, CRLF file of ${(crlfSize / 2 ** 20).toFixed(0)} MiB`,
+            bytes: crlfSize,
+            fn: () => csvSum(mc.buffer, { method }),
+            baseline: method === 'bytewise',
+          })),
+      );
     } finally {
       mc.unmap();
     }

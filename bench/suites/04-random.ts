@@ -31,7 +31,10 @@ export const suite: Suite = {
       return s;
     };
     try {
-      ctx.check('same values via the mapping (JS), the mapping (native) and pread', viaMapJs(nPread) === viaPread(nPread) && viaMapJs(n) === scanRandomRead32(m.buffer, n, 7));
+      ctx.check(
+        'same values via the mapping (JS), the mapping (native) and pread',
+        viaMapJs(nPread) === viaPread(nPread) && viaMapJs(n) === scanRandomRead32(m.buffer, n, 7),
+      );
       await ctx.measure([
         { name: `pread() 4 bytes (fs.readSync), ${nPread} reads`, group: 'random 4-byte reads', ops: nPread, fn: () => viaPread(nPread), baseline: true },
         { name: `mapping, JS buf.readUInt32LE, ${n} reads`, group: 'random 4-byte reads', ops: n, fn: () => viaMapJs(n) },

@@ -46,7 +46,13 @@ export const suite: Suite = {
     for (const r of rows) {
       const faults = (r.minorFaults ?? 0) + (r.majorFaults ?? 0);
       if (faults >= 1 && r.nsPerOp !== undefined) {
-        ctx.record({ group: 'cost per fault (time per call / faults per call)', name: r.name, value: Math.round((r.nsPerOp * pages) / faults), unit: 'ns/fault', note: `${Math.round(r.minorFaults ?? 0)} minor + ${Math.round(r.majorFaults ?? 0)} major per call` });
+        ctx.record({
+          group: 'cost per fault (time per call / faults per call)',
+          name: r.name,
+          value: Math.round((r.nsPerOp * pages) / faults),
+          unit: 'ns/fault',
+          note: `${Math.round(r.minorFaults ?? 0)} minor + ${Math.round(r.majorFaults ?? 0)} major per call`,
+        });
       }
     }
     const fileRow = rows.find((r) => r.name === 'file (warm), read touch');

@@ -36,8 +36,14 @@ function install(ctx: SuiteContext, spec: string, dirName: string, moduleName: s
   const r = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', dir, spec], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     const lines = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n');
-    const key = lines.find((l) => /error:|#error|ERR!.*(not found|gyp)/i.test(l) && !/npm error code/.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? `npm exited with ${r.status}`;
-    const reason = `does not build here: ${key.replace(/^npm error\s*/, '').trim().slice(0, 240)}`;
+    const key =
+      lines.find((l) => /error:|#error|ERR!.*(not found|gyp)/i.test(l) && !/npm error code/.test(l)) ??
+      lines.find((l) => /error/i.test(l)) ??
+      `npm exited with ${r.status}`;
+    const reason = `does not build here: ${key
+      .replace(/^npm error\s*/, '')
+      .trim()
+      .slice(0, 240)}`;
     fs.writeFileSync(failed, reason);
     return { error: reason };
   }
@@ -81,7 +87,10 @@ function rawC(ctx: SuiteContext, file: string, total: number, rounds: number): {
   if (cc.error || cc.status !== 0) return { error: `no C compiler here (cc: ${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})` };
   const r = spawnSync(exe, [file, String(total), String(rounds)], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) return { error: `the C program failed (status ${r.status})` };
-  const lines = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number));
   return { ns: lines.map((l) => l[0]), sums: lines.map((l) => l[1]) };
 }
 
@@ -109,10 +118,44 @@ export const suite: Suite = {
       const buf = Buffer.alloc(size);
       const g = `${size} B file, per call`;
       const tasks: BenchTask[] = [
-        { name: 'fs.readSync 4 KiB (fd kept open)', group: g, fn: () => { fs.readSync(fd, buf, 0, size, 0); return buf[100]; } },
-        { name: 'mmapkit mapFile(fd) + read 1 byte + unmap()', group: g, fn: () => { const m = mapFile(fd); const v = m.buffer[100]; m.unmap(); return v; } },
-        { name: 'mmapkit mapFile(fd, { length }) + read 1 byte + unmap()', group: g, fn: () => { const m = mapFile(fd, { length: size }); const v = m.buffer[100]; m.unmap(); return v; } },
-        { name: 'mmapkit mapFile(path) + read 1 byte + unmap()', group: g, fn: () => { const m = mapFile(file); const v = m.buffer[100]; m.unmap(); return v; } },
+        {
+          name: 'fs.readSync 4 KiB (fd kept open)',
+          group: g,
+          fn: () => {
+            fs.readSync(fd, buf, 0, size, 0);
+            return buf[100];
+          },
+        },
+        {
+          name: 'mmapkit mapFile(fd) + read 1 byte + unmap()',
+          group: g,
+          fn: () => {
+            const m = mapFile(fd);
+            const v = m.buffer[100];
+            m.unmap();
+            return v;
+          },
+        },
+        {
+          name: 'mmapkit mapFile(fd, { length }) + read 1 byte + unmap()',
+          group: g,
+          fn: () => {
+            const m = mapFile(fd, { length: size });
+            const v = m.buffer[100];
+            m.unmap();
+            return v;
+          },
+        },
+        {
+          name: 'mmapkit mapFile(path) + read 1 byte + unmap()',
+          group: g,
+          fn: () => {
+            const m = mapFile(file);
+            const v = m.buffer[100];
+            m.unmap();
+            return v;
+          },
+        },
         // The same terms as mmap-io below: the size given, no explicit unmap (the GC unmaps, untimed).
         {
           name: 'mmapkit mapFile(fd, { length }) + read 1 byte (unmapped by GC, not timed)',
@@ -128,11 +171,31 @@ export const suite: Suite = {
       // collector and its finalizers. The mean over all maps, not a median call, is reported.
       const batch = 256;
       const steady = `${size} B file, steady state: ${batch} maps per batch + an event-loop turn, then drained; release included`;
-      const stillMapped = (): number => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(file)).length;
+      const stillMapped = (): number =>
+        fs
+          .readFileSync('/proc/self/maps', 'utf8')
+          .split('\n')
+          .filter((l) => l.endsWith(file)).length;
       const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
       const steadyRuns: { name: string; one: () => number; baseline?: boolean; note?: string }[] = [
-        { name: 'mmapkit mapFile(fd, { length }) + read 1 byte + unmap()', one: () => { const m = mapFile(fd, { length: size }); const v = m.buffer[100]; m.unmap(); return v; } },
-        { name: 'mmapkit mapFile(fd) + read 1 byte + unmap()', one: () => { const m = mapFile(fd); const v = m.buffer[100]; m.unmap(); return v; } },
+        {
+          name: 'mmapkit mapFile(fd, { length }) + read 1 byte + unmap()',
+          one: () => {
+            const m = mapFile(fd, { length: size });
+            const v = m.buffer[100];
+            m.unmap();
+            return v;
+          },
+        },
+        {
+          name: 'mmapkit mapFile(fd) + read 1 byte + unmap()',
+          one: () => {
+            const m = mapFile(fd);
+            const v = m.buffer[100];
+            m.unmap();
+            return v;
+          },
+        },
         { name: 'mmapkit mapFile(fd, { length }) + read 1 byte, released by GC', one: () => mapFile(fd, { length: size }).buffer[100] },
       ];
       // One run of one variant: total nanoseconds per map, and how many were still mapped when its
@@ -186,11 +249,16 @@ export const suite: Suite = {
             ...(r.baseline ? { baseline: true } : {}),
             note: `${r.note ? `${r.note}; ` : ''}${sorted.length} runs of ${total} maps, ${(sorted[0] / 1000).toFixed(2)}–${(sorted[sorted.length - 1] / 1000).toFixed(2)} µs; up to ${left[i]} still mapped as a loop ended`,
           });
-          ctx.log(`${steady} | ${r.name}: ${(median / 1000).toFixed(2)} µs per map (runs ${sorted.map((x) => (x / 1000).toFixed(2)).join(' ')}), up to ${left[i]} left for the drain`);
+          ctx.log(
+            `${steady} | ${r.name}: ${(median / 1000).toFixed(2)} µs per map (runs ${sorted.map((x) => (x / 1000).toFixed(2)).join(' ')}), up to ${left[i]} left for the drain`,
+          );
         }
       };
       const ok = (v: unknown): boolean => v === 0x5a;
-      ctx.check('mmapkit reads the mapped byte', tasks.slice(1).every((t) => ok(t.fn())));
+      ctx.check(
+        'mmapkit reads the mapped byte',
+        tasks.slice(1).every((t) => ok(t.fn())),
+      );
       for (const [spec, dirName, modName] of [
         ['@riaskov/mmap-io@1.4.3', 'riaskov-mmap-io-1.4.3', '@riaskov/mmap-io'],
         ['mmap-io@1.1.7', 'mmap-io-1.1.7', 'mmap-io'],
@@ -213,7 +281,12 @@ export const suite: Suite = {
           baseline: spec.startsWith('@riaskov'),
           note: 'no explicit unmap in its API',
         });
-        steadyRuns.push({ name: `${spec} map(fd) + read 1 byte, released by GC`, one: fn, baseline: spec.startsWith('@riaskov'), note: 'no explicit unmap in its API' });
+        steadyRuns.push({
+          name: `${spec} map(fd) + read 1 byte, released by GC`,
+          one: fn,
+          baseline: spec.startsWith('@riaskov'),
+          note: 'no explicit unmap in its API',
+        });
       }
       if (!tasks.some((t) => t.baseline)) tasks[0].baseline = true;
       if (!steadyRuns.some((t) => t.baseline)) steadyRuns[0].baseline = true;
@@ -228,7 +301,11 @@ export const suite: Suite = {
       if ('error' in c) {
         ctx.remark(`raw C map + unmap: ${c.error}`);
       } else {
-        ctx.check('the C program reads the mapped byte', c.sums.every((x) => x === cTotal * 0x5a), `sums ${c.sums.join(' ')}`);
+        ctx.check(
+          'the C program reads the mapped byte',
+          c.sums.every((x) => x === cTotal * 0x5a),
+          `sums ${c.sums.join(' ')}`,
+        );
         const sorted = (ctx.quick ? c.ns : c.ns.slice(1)).sort((a, b) => a - b);
         const median = sorted[Math.floor(sorted.length / 2)];
         ctx.record({

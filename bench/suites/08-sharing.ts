@@ -52,11 +52,16 @@ async function startAll(n: number, mode: 'mmap' | 'read' | 'idle', file: string)
 }
 
 async function stopAll(children: ChildProcess[]): Promise<void> {
-  await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null) return resolve();
-    c.on('exit', () => resolve());
-    c.stdin!.end();
-  })));
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.on('exit', () => resolve());
+          c.stdin!.end();
+        }),
+    ),
+  );
 }
 
 export const suite: Suite = {
@@ -73,7 +78,12 @@ export const suite: Suite = {
       ctx.log(`${n} workers, ${mode} …`);
       const { children, sums } = await startAll(n, mode, file);
       try {
-        if (mode !== 'idle') ctx.check(`every ${mode} worker read the same bytes`, sums.every((s) => s === sums[0]), sums.join(' '));
+        if (mode !== 'idle')
+          ctx.check(
+            `every ${mode} worker read the same bytes`,
+            sums.every((s) => s === sums[0]),
+            sums.join(' '),
+          );
         let pss = 0;
         let pssFile = 0;
         let pssAnon = 0;
@@ -84,16 +94,41 @@ export const suite: Suite = {
           pssAnon += r.Pss_Anon ?? 0;
         }
         results[mode] = pss;
-        const label = mode === 'idle' ? `${n} idle Node workers (no file)` : mode === 'mmap' ? `${n} workers that map the file` : `${n} workers that readFileSync the file`;
-        ctx.record({ group: `total PSS of ${n} processes, file ${(size / 2 ** 20).toFixed(0)} MiB`, name: label, value: Math.round(pss / 1024), unit: 'MiB', note: `Pss_File ${Math.round(pssFile / 1024)} MiB, Pss_Anon ${Math.round(pssAnon / 1024)} MiB`, baseline: mode === 'read' });
+        const label =
+          mode === 'idle' ? `${n} idle Node workers (no file)` : mode === 'mmap' ? `${n} workers that map the file` : `${n} workers that readFileSync the file`;
+        ctx.record({
+          group: `total PSS of ${n} processes, file ${(size / 2 ** 20).toFixed(0)} MiB`,
+          name: label,
+          value: Math.round(pss / 1024),
+          unit: 'MiB',
+          note: `Pss_File ${Math.round(pssFile / 1024)} MiB, Pss_Anon ${Math.round(pssAnon / 1024)} MiB`,
+          baseline: mode === 'read',
+        });
       } finally {
         await stopAll(children);
       }
     }
     const mmapExtra = (results.mmap - results.idle) / 1024;
     const readExtra = (results.read - results.idle) / 1024;
-    ctx.record({ group: 'memory the file costs all N processes together (PSS above idle workers)', name: 'mapping', value: Math.round(mmapExtra), unit: 'MiB', note: `file ${(size / 2 ** 20).toFixed(0)} MiB; ideal: 1× the file` });
-    ctx.record({ group: 'memory the file costs all N processes together (PSS above idle workers)', name: 'readFileSync', value: Math.round(readExtra), unit: 'MiB', note: `ideal for copies: ${n}× the file` });
-    if (size >= 16 << 20) ctx.check('mapped pages are shared: the mapping costs less than the copies', mmapExtra < readExtra, `${mmapExtra.toFixed(0)} vs ${readExtra.toFixed(0)} MiB`);
+    ctx.record({
+      group: 'memory the file costs all N processes together (PSS above idle workers)',
+      name: 'mapping',
+      value: Math.round(mmapExtra),
+      unit: 'MiB',
+      note: `file ${(size / 2 ** 20).toFixed(0)} MiB; ideal: 1× the file`,
+    });
+    ctx.record({
+      group: 'memory the file costs all N processes together (PSS above idle workers)',
+      name: 'readFileSync',
+      value: Math.round(readExtra),
+      unit: 'MiB',
+      note: `ideal for copies: ${n}× the file`,
+    });
+    if (size >= 16 << 20)
+      ctx.check(
+        'mapped pages are shared: the mapping costs less than the copies',
+        mmapExtra < readExtra,
+        `${mmapExtra.toFixed(0)} vs ${readExtra.toFixed(0)} MiB`,
+      );
   },
 };

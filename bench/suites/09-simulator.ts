@@ -1,6 +1,4 @@
-import {
-  SimMapFlags, SimOpen, SimProt, SimVm, bytewiseCsvSum, simCheck, simTinyCsv, type SimMapping,
-} from 'mmapkit';
+import { SimMapFlags, SimOpen, SimProt, SimVm, bytewiseCsvSum, simCheck, simTinyCsv, type SimMapping } from 'mmapkit';
 import type { BenchTask, Suite } from '../types';
 
 const PAGE = 4096;
@@ -33,7 +31,7 @@ function faultScan(len: number): { faults: number; misses: number; evictions: nu
 export const suite: Suite = {
   name: 'simulator',
   native: false,
-  title: '9. Simulator: simulated loads per second (TLB hits and misses), the seed\'s 1 GiB fault scan',
+  title: "9. Simulator: simulated loads per second (TLB hits and misses), the seed's 1 GiB fault scan",
   async run(ctx) {
     const n = ctx.quick ? 1 << 12 : 1 << 22;
 
@@ -78,7 +76,7 @@ export const suite: Suite = {
       { name: 'load32, TLB hit, one page', group: g, ops: n, fn: loop32(one.v, PAGE) },
       { name: 'load8, sequential over 256 KiB (the TLB reach)', group: g, ops: n, fn: loop8(reach.v, 64 * PAGE) },
       { name: 'load8, stride 4096 over 4 MiB: TLB miss + page walk', group: g, ops: n, fn: missLoop },
-      { name: "bytewiseCsvSum over tiny.csv (BigInt loop)", group: g, ops: 16, fn: () => bytewiseCsvSum(tview) },
+      { name: 'bytewiseCsvSum over tiny.csv (BigInt loop)', group: g, ops: 16, fn: () => bytewiseCsvSum(tview) },
     ];
     await ctx.measure(tasks);
 
@@ -99,13 +97,21 @@ export const suite: Suite = {
     const len = ctx.quick ? 16 << 20 : 1 << 30;
     const pages = len / PAGE;
     let last = { faults: 0, misses: 0, evictions: 0 };
-    await ctx.measure([{
-      name: `${len >> 20} MiB sparse file, one load per page: ${pages} faults`,
-      group: 'simulated fault scan (a fresh machine per run)',
-      ops: pages,
-      fn: () => { last = faultScan(len); return last.faults; },
-      note: 'nsPerOp is the simulated cost of one fault',
-    }], { iterations: ctx.quick ? 1 : 3, time: 0 });
+    await ctx.measure(
+      [
+        {
+          name: `${len >> 20} MiB sparse file, one load per page: ${pages} faults`,
+          group: 'simulated fault scan (a fresh machine per run)',
+          ops: pages,
+          fn: () => {
+            last = faultScan(len);
+            return last.faults;
+          },
+          note: 'nsPerOp is the simulated cost of one fault',
+        },
+      ],
+      { iterations: ctx.quick ? 1 : 3, time: 0 },
+    );
     ctx.check(`the scan took ${pages} faults`, last.faults === pages && last.misses === pages, `faults ${last.faults}, TLB misses ${last.misses}`);
     ctx.record({ group: 'simulated fault scan (a fresh machine per run)', name: 'evictions per scan (16384 frames)', value: last.evictions });
   },

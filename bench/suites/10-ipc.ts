@@ -41,16 +41,20 @@ function linkTo(where: 'process' | 'worker', cfg: PeerConfig): Link {
     w.on('error', (e) => push(e));
     return { next, post: (m, t) => w.postMessage(m, t ?? []), stop: async () => void (await w.terminate()) };
   }
-  const c = fork(PEER, [JSON.stringify(cfg)], { serialization: cfg.transport === 'json' ? 'json' : 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const c = fork(PEER, [JSON.stringify(cfg)], {
+    serialization: cfg.transport === 'json' ? 'json' : 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   c.on('message', push);
   return {
     next,
     post: (m) => c.send(m as never),
-    stop: () => new Promise((r) => {
-      if (c.exitCode !== null || c.signalCode !== null) return r();
-      c.once('exit', () => r());
-      c.kill();
-    }),
+    stop: () =>
+      new Promise((r) => {
+        if (c.exitCode !== null || c.signalCode !== null) return r();
+        c.once('exit', () => r());
+        c.kill();
+      }),
   };
 }
 
@@ -61,7 +65,14 @@ function percentiles(ns: number[]): [number, number] {
 }
 
 let unique = 0;
-async function runOne(ctx: SuiteContext, where: 'process' | 'worker', transport: Transport, size: number, count: number, rtts: number): Promise<Result | undefined> {
+async function runOne(
+  ctx: SuiteContext,
+  where: 'process' | 'worker',
+  transport: Transport,
+  size: number,
+  count: number,
+  rtts: number,
+): Promise<Result | undefined> {
   const cfg: PeerConfig = { transport, size, count: transport === 'futex' ? 0 : count, rtts };
   const payload = Buffer.alloc(size, 1);
   const rtt: number[] = [];
@@ -73,7 +84,10 @@ async function runOne(ctx: SuiteContext, where: 'process' | 'worker', transport:
       let out: Channel;
       let back: Channel;
       if (where === 'worker') {
-        const sabs: [SharedArrayBuffer, SharedArrayBuffer] = [new SharedArrayBuffer(Channel.bytesFor(capacity)), new SharedArrayBuffer(Channel.bytesFor(capacity))];
+        const sabs: [SharedArrayBuffer, SharedArrayBuffer] = [
+          new SharedArrayBuffer(Channel.bytesFor(capacity)),
+          new SharedArrayBuffer(Channel.bytesFor(capacity)),
+        ];
         out = Channel.create(sabs[0], { role: 'producer', capacity });
         back = Channel.create(sabs[1], { role: 'consumer', capacity });
         cfg.sabs = sabs;
@@ -86,7 +100,10 @@ async function runOne(ctx: SuiteContext, where: 'process' | 'worker', transport:
         back = b;
         cfg.names = names;
       }
-      cleanup.push(() => { out.close(); back.close(); });
+      cleanup.push(() => {
+        out.close();
+        back.close();
+      });
       const link = linkTo(where, cfg);
       cleanup.push(() => void link.stop());
       await link.next();
@@ -124,7 +141,10 @@ async function runOne(ctx: SuiteContext, where: 'process' | 'worker', transport:
         const shm = openSharedMemory(name, { create: true, size: 4096 });
         const m = shm.map();
         shm.close();
-        cleanup.push(() => { unlinkSharedMemory(name); m.unmap(); });
+        cleanup.push(() => {
+          unlinkSharedMemory(name);
+          m.unmap();
+        });
         words = new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 1);
         cfg.word = name;
       }
@@ -143,7 +163,10 @@ async function runOne(ctx: SuiteContext, where: 'process' | 'worker', transport:
       const sockPath = path.join(os.tmpdir(), `mmapkit-bench-${process.pid}-${unique++}.sock`);
       const server = net.createServer();
       await new Promise<void>((r) => server.listen(sockPath, r));
-      cleanup.push(() => { server.close(); fs.rmSync(sockPath, { force: true }); });
+      cleanup.push(() => {
+        server.close();
+        fs.rmSync(sockPath, { force: true });
+      });
       cfg.socket = sockPath;
       const link = linkTo(where, cfg);
       cleanup.push(() => void link.stop());
@@ -154,9 +177,18 @@ async function runOne(ctx: SuiteContext, where: 'process' | 'worker', transport:
       let wake: (() => void) | null = null;
       conn.on('data', (d: Buffer) => {
         have += d.length;
-        if (wake && have >= want) { const w = wake; wake = null; w(); }
+        if (wake && have >= want) {
+          const w = wake;
+          wake = null;
+          w();
+        }
       });
-      const until = (bytes: number): Promise<void> => new Promise((r) => { want = bytes; if (have >= want) r(); else wake = r; });
+      const until = (bytes: number): Promise<void> =>
+        new Promise((r) => {
+          want = bytes;
+          if (have >= want) r();
+          else wake = r;
+        });
       const frame = Buffer.alloc(4 + size, 1);
       frame.writeUInt32LE(size, 0);
       const t0 = now();
@@ -238,7 +270,15 @@ export const suite: Suite = {
           results.set(`${where}/${t}/${size}`, r);
           const group = `${sizeName(size)} messages, ${where} ↔ ${where}`;
           const note = `${(r.bytesPerSec / 2 ** 20).toFixed(1)} MiB/s; round trip p50 ${r.p50.toFixed(1)} µs, p99 ${r.p99.toFixed(1)} µs`;
-          if (t !== 'futex') ctx.record({ group: `${group}: throughput`, name: LABEL[t], value: Math.round(r.msgsPerSec), unit: 'msg/s', note, baseline: t === 'json' || t === 'post' });
+          if (t !== 'futex')
+            ctx.record({
+              group: `${group}: throughput`,
+              name: LABEL[t],
+              value: Math.round(r.msgsPerSec),
+              unit: 'msg/s',
+              note,
+              baseline: t === 'json' || t === 'post',
+            });
           ctx.record({ group: `${group}: round trip p50`, name: LABEL[t], value: Number(r.p50.toFixed(2)), unit: 'µs', note: `p99 ${r.p99.toFixed(1)} µs` });
         }
       }
@@ -257,10 +297,30 @@ export const suite: Suite = {
       ctx.record({ group: 'goals (ratios from this run)', name, value: Number((a / b).toFixed(2)), unit: '×', note: `goal ${goal}` });
     };
     for (const size of [8, 64]) {
-      ratio(`${sizeName(size)}: channel msg/s ÷ process.send (advanced) msg/s`, get(`process/channel/${size}`)?.msgsPerSec, get(`process/advanced/${size}`)?.msgsPerSec, '>= 20');
-      ratio(`${sizeName(size)}: channel msg/s ÷ process.send (json) msg/s`, get(`process/channel/${size}`)?.msgsPerSec, get(`process/json/${size}`)?.msgsPerSec, '>= 20');
-      ratio(`${sizeName(size)}: channel msg/s ÷ postMessage msg/s (workers)`, get(`worker/channel/${size}`)?.msgsPerSec, get(`worker/post/${size}`)?.msgsPerSec, '>= 5');
-      ratio(`${sizeName(size)}: channel round trip p50 ÷ process.send (advanced) p50`, get(`process/channel/${size}`)?.p50, get(`process/advanced/${size}`)?.p50, '<= 0.2');
+      ratio(
+        `${sizeName(size)}: channel msg/s ÷ process.send (advanced) msg/s`,
+        get(`process/channel/${size}`)?.msgsPerSec,
+        get(`process/advanced/${size}`)?.msgsPerSec,
+        '>= 20',
+      );
+      ratio(
+        `${sizeName(size)}: channel msg/s ÷ process.send (json) msg/s`,
+        get(`process/channel/${size}`)?.msgsPerSec,
+        get(`process/json/${size}`)?.msgsPerSec,
+        '>= 20',
+      );
+      ratio(
+        `${sizeName(size)}: channel msg/s ÷ postMessage msg/s (workers)`,
+        get(`worker/channel/${size}`)?.msgsPerSec,
+        get(`worker/post/${size}`)?.msgsPerSec,
+        '>= 5',
+      );
+      ratio(
+        `${sizeName(size)}: channel round trip p50 ÷ process.send (advanced) p50`,
+        get(`process/channel/${size}`)?.p50,
+        get(`process/advanced/${size}`)?.p50,
+        '<= 0.2',
+      );
     }
     const zc = get('process/channel-zc/1048576');
     ratio('1 MiB: memcpy bytes/s ÷ zero-copy channel bytes/s (process)', memcpy, zc?.bytesPerSec, '<= 2');

@@ -16,7 +16,12 @@ export const suite: Suite = {
     const g = chip.board.gpio;
     const req = chip.requestLines('GPIO17', { edge: 'both', eventBufferSize: batch, consumer: 'bench' });
     let level = 0;
-    const toggle = (n: number) => { for (let i = 0; i < n; i++) { level ^= 1; g.drive(17, level as 0 | 1); } };
+    const toggle = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        level ^= 1;
+        g.drive(17, level as 0 | 1);
+      }
+    };
 
     const it = req.events();
     let lastSeq = 0;
@@ -37,9 +42,14 @@ export const suite: Suite = {
 
     let seen = 0;
     let wake: (() => void) | null = null;
-    req.on('event', () => { seen++; if (seen % batch === 0) wake?.(); });
+    req.on('event', () => {
+      seen++;
+      if (seen % batch === 0) wake?.();
+    });
     const viaEmitter = async (): Promise<number> => {
-      const done = new Promise<void>((r) => { wake = r; });
+      const done = new Promise<void>((r) => {
+        wake = r;
+      });
       toggle(batch);
       await done;
       return seen;

@@ -5,13 +5,28 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { chooseCsvSource, csvMethods, csvSum, csvSumFile, csvSumFileAsync, csvSumFileDetails, CSV_READ_CROSSOVER, defaultThreads, mapFile, type Mapping } from 'mmapkit';
+import {
+  chooseCsvSource,
+  csvMethods,
+  csvSum,
+  csvSumFile,
+  csvSumFileAsync,
+  csvSumFileDetails,
+  CSV_READ_CROSSOVER,
+  defaultThreads,
+  mapFile,
+  type Mapping,
+} from 'mmapkit';
 import { ensureWarm } from '../data';
 import { folioInfo } from '../machine';
 import type { BenchTask, ResultRow, SuiteContext } from '../types';
 import { MiB } from './common';
 
-const load = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 /** Minor faults of one untimed call, per MiB of the file. */
 export function faultsPerMiB(fn: () => unknown, bytes: number): number {
@@ -43,8 +58,21 @@ export async function threadScaling(ctx: SuiteContext, file: string, size: numbe
   const tasks: BenchTask[] = [];
   for (const t of counts) {
     tasks.push({ name: `warm mapping, ${t} thread${t > 1 ? 's' : ''}`, group, bytes: size, fn: () => csvSum(m.buffer, { threads: t }), baseline: t === 1 });
-    tasks.push({ name: `csvSumFile via read, ${t} thread${t > 1 ? 's' : ''}`, group, bytes: size, fn: () => csvSumFile(file, { threads: t, via: 'read' }), beforeEach: () => ensureWarm(file) });
-    tasks.push({ name: `csvSumFile via mmap, ${t} thread${t > 1 ? 's' : ''}`, group, bytes: size, fn: () => csvSumFile(file, { threads: t, via: 'mmap' }), beforeEach: () => ensureWarm(file), note: `${faultsPerMiB(() => csvSumFile(file, { threads: t, via: 'mmap' }), size).toFixed(1)} faults/MiB` });
+    tasks.push({
+      name: `csvSumFile via read, ${t} thread${t > 1 ? 's' : ''}`,
+      group,
+      bytes: size,
+      fn: () => csvSumFile(file, { threads: t, via: 'read' }),
+      beforeEach: () => ensureWarm(file),
+    });
+    tasks.push({
+      name: `csvSumFile via mmap, ${t} thread${t > 1 ? 's' : ''}`,
+      group,
+      bytes: size,
+      fn: () => csvSumFile(file, { threads: t, via: 'mmap' }),
+      beforeEach: () => ensureWarm(file),
+      note: `${faultsPerMiB(() => csvSumFile(file, { threads: t, via: 'mmap' }), size).toFixed(1)} faults/MiB`,
+    });
   }
   const rows = await ctx.measure(tasks);
   ctx.fact('load average after the thread rows (1, 5, 15 min)', load());
@@ -79,7 +107,10 @@ export async function autoSource(ctx: SuiteContext, file: string, size: number):
     folios = `unknown (${(err as Error).message})`;
   }
   ctx.fact('page-cache folios of the data file', folios);
-  for (const [f, bytes] of [[file, size], [small, smallSize]] as const) {
+  for (const [f, bytes] of [
+    [file, size],
+    [small, smallSize],
+  ] as const) {
     ensureWarm(f);
     const chosen = chooseCsvSource(bytes, 'auto');
     const want = csvSumFile(f, { via: 'read' });
@@ -97,7 +128,13 @@ export async function autoSource(ctx: SuiteContext, file: string, size: number):
     const tasks: BenchTask[] = [
       { name: `auto (${chosen.via}), ${(bytes / MiB).toFixed(1)} MiB`, group, bytes, fn: () => csvSumFile(f), note: csvSumFileDetails(f).reason },
       { name: `read() chunks, ${(bytes / MiB).toFixed(1)} MiB`, group, bytes, fn: () => csvSumFile(f, { via: 'read' }), baseline: true },
-      { name: `mmap, ${(bytes / MiB).toFixed(1)} MiB`, group, bytes, fn: () => csvSumFile(f, { via: 'mmap' }), note: fpm(() => csvSumFile(f, { via: 'mmap' })) },
+      {
+        name: `mmap, ${(bytes / MiB).toFixed(1)} MiB`,
+        group,
+        bytes,
+        fn: () => csvSumFile(f, { via: 'mmap' }),
+        note: fpm(() => csvSumFile(f, { via: 'mmap' })),
+      },
       { name: `mmap populate, one thread, ${(bytes / MiB).toFixed(1)} MiB`, group, bytes, fn: populated, note: fpm(populated) },
     ];
     const rows = await ctx.measure(tasks, { iterations: ctx.quick ? 1 : 5 });
@@ -120,7 +157,15 @@ export async function eventLoopDelay(ctx: SuiteContext, file: string, size: numb
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     h.disable();
     clearInterval(timer);
-    ctx.record({ group, name, value: h.percentile(99) / 1e6, unit: 'ms p99', gbPerSec: (size * rounds) / seconds / 1e9, bytes: size, note: `max ${(h.max / 1e6).toFixed(1)} ms over ${rounds} sums; load ${load()}` });
+    ctx.record({
+      group,
+      name,
+      value: h.percentile(99) / 1e6,
+      unit: 'ms p99',
+      gbPerSec: (size * rounds) / seconds / 1e9,
+      bytes: size,
+      note: `max ${(h.max / 1e6).toFixed(1)} ms over ${rounds} sums; load ${load()}`,
+    });
   };
   ctx.check('csvSumFileAsync gives the sum', (await csvSumFileAsync(file)).sum === want);
   await measure('csvSumFileAsync (off the main thread)', () => csvSumFileAsync(file));

@@ -52,7 +52,12 @@ folder, and writes a terminal table plus report.json, report.md and report.svg.`
   options: {
     quick: { type: 'boolean', help: 'every suite on tiny sizes; checks the sums only (timings meaningless)' },
     suite: { type: 'string', arg: 'NAME', help: 'run only these suites (repeat or comma-separate; names or numbers, see --list)' },
-    size: { type: 'size', min: 4096, max: 2 ** 31 - 1, help: 'size of the generated CSV (default 256m; 4m with --quick), e.g. 64m, 1g;\nunder 2g (fs.readFileSync, a baseline, cannot read more)' },
+    size: {
+      type: 'size',
+      min: 4096,
+      max: 2 ** 31 - 1,
+      help: 'size of the generated CSV (default 256m; 4m with --quick), e.g. 64m, 1g;\nunder 2g (fs.readFileSync, a baseline, cannot read more)',
+    },
     time: { type: 'integer', arg: 'MS', min: 1, max: 3_600_000, help: 'minimum time per measured task in milliseconds (default 1000)' },
     out: { type: 'string', arg: 'DIR', help: 'folder for the reports (default ./bench-results/<date>)' },
     cache: { type: 'string', arg: 'DIR', help: 'folder for npm installs of comparison packages (default ~/.cache/mmapkit-bench)' },

@@ -62,7 +62,10 @@ export function parseInteger(text: string, what: string, min: number, max: numbe
   const t = String(text).trim();
   const n = /^-?\d+$/.test(t) ? Number(t) : /^0x[0-9a-f]+$/i.test(t) ? Number(t) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw cliUsageError(`${what} must be an integer from ${min} to ${max}. Received '${text}'`, Number.isSafeInteger(n) ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_VALUE');
+    throw cliUsageError(
+      `${what} must be an integer from ${min} to ${max}. Received '${text}'`,
+      Number.isSafeInteger(n) ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_VALUE',
+    );
   }
   return n;
 }
@@ -78,7 +81,9 @@ interface BaseOption {
   /** One line (or more) of help. */
   help: string;
 }
-export interface BooleanOption extends BaseOption { type: 'boolean' }
+export interface BooleanOption extends BaseOption {
+  type: 'boolean';
+}
 export interface StringOption extends BaseOption {
   type: 'string';
   choices?: readonly string[];
@@ -86,8 +91,18 @@ export interface StringOption extends BaseOption {
   aliases?: Readonly<Record<string, string>>;
   default?: string;
 }
-export interface SizeOption extends BaseOption { type: 'size'; min?: number; max?: number; default?: number }
-export interface IntegerOption extends BaseOption { type: 'integer'; min: number; max: number; default?: number }
+export interface SizeOption extends BaseOption {
+  type: 'size';
+  min?: number;
+  max?: number;
+  default?: number;
+}
+export interface IntegerOption extends BaseOption {
+  type: 'integer';
+  min: number;
+  max: number;
+  default?: number;
+}
 export type OptionSpec = BooleanOption | StringOption | SizeOption | IntegerOption;
 export type OptionSpecs = Record<string, OptionSpec>;
 
@@ -234,7 +249,9 @@ export function defineCommand<O extends OptionSpecs>(spec: CommandSpec<O>): Comm
         } else if (o.type === 'string') {
           const s = o.aliases && Object.hasOwn(o.aliases, raw as string) ? o.aliases[raw as string] : (raw as string);
           if (o.choices && !o.choices.includes(s)) {
-            throw cliUsageError(`${flag} must be ${o.choices.length === 2 ? `${o.choices[0]} or ${o.choices[1]}` : `one of ${o.choices.join(', ')}`}. Received '${s}'`);
+            throw cliUsageError(
+              `${flag} must be ${o.choices.length === 2 ? `${o.choices[0]} or ${o.choices[1]}` : `one of ${o.choices.join(', ')}`}. Received '${s}'`,
+            );
           }
           values[name] = s;
         } else if (o.type === 'size') {

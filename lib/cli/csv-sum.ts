@@ -137,10 +137,26 @@ native method splits the file over --threads threads (default: all cores). Stand
 FIFOs, character devices and files whose size reads as 0 (such as /proc files) are read with read().
 On a terminal, large inputs show their progress on stderr.`,
   options: {
-    method: { type: 'string', arg: 'M', choices: METHODS, aliases: METHOD_ALIASES, help: 'auto (default), bytewise, swar, avx2, avx512, neon, wasm, js or js-bytewise\n(default wasm where the native addon is not available)' },
-    via: { type: 'string', arg: 'V', choices: ['auto', 'mmap', 'read'], help: 'auto (default: by size), mmap (map the file) or read (read() chunks;\nthe default where the native addon is not available)' },
+    method: {
+      type: 'string',
+      arg: 'M',
+      choices: METHODS,
+      aliases: METHOD_ALIASES,
+      help: 'auto (default), bytewise, swar, avx2, avx512, neon, wasm, js or js-bytewise\n(default wasm where the native addon is not available)',
+    },
+    via: {
+      type: 'string',
+      arg: 'V',
+      choices: ['auto', 'mmap', 'read'],
+      help: 'auto (default: by size), mmap (map the file) or read (read() chunks;\nthe default where the native addon is not available)',
+    },
     threads: { type: 'integer', arg: 'N', min: 1, max: 1024, help: 'threads a native method splits a regular file over (default: all cores)' },
-    chunk: { type: 'size', min: 1, max: 2 ** 31 - 1, help: 'read() chunk size with --via read (default 1m), the parse window with mmap;\nbytes, or k, m, g units (64k, 1m, 2MiB)' },
+    chunk: {
+      type: 'size',
+      min: 1,
+      max: 2 ** 31 - 1,
+      help: 'read() chunk size with --via read (default 1m), the parse window with mmap;\nbytes, or k, m, g units (64k, 1m, 2MiB)',
+    },
     all: { type: 'boolean', help: 'run every method available here, print each sum and its speed' },
     time: { type: 'boolean', help: 'print the time and speed to stderr' },
     json: { type: 'boolean', help: 'print JSON' },
@@ -213,11 +229,17 @@ On a terminal, large inputs show their progress on stderr.`,
     if (values.json) {
       process.stdout.write(JSON.stringify(values.all ? { file, bytes, results } : { file, bytes, ...results[0] }) + '\n');
     } else if (values.all) {
-      for (const r of results) process.stdout.write(`${r.method.padEnd(11)} ${r.sum}  ${formatDuration(r.seconds * 1e9)}  ${formatRate(r.gbPerSec * 1e9)}  via ${r.via}, ${r.threads} thread${r.threads === 1 ? '' : 's'}\n`);
+      for (const r of results)
+        process.stdout.write(
+          `${r.method.padEnd(11)} ${r.sum}  ${formatDuration(r.seconds * 1e9)}  ${formatRate(r.gbPerSec * 1e9)}  via ${r.via}, ${r.threads} thread${r.threads === 1 ? '' : 's'}\n`,
+        );
     } else {
       process.stdout.write(results[0].sum + '\n');
       const r = results[0];
-      if (values.time) process.stderr.write(`${r.method} via ${r.via} (${r.reason}), ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${formatDuration(r.seconds * 1e9)}, ${formatRate(r.gbPerSec * 1e9)}\n`);
+      if (values.time)
+        process.stderr.write(
+          `${r.method} via ${r.via} (${r.reason}), ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${formatDuration(r.seconds * 1e9)}, ${formatRate(r.gbPerSec * 1e9)}\n`,
+        );
     }
     const distinct = new Set(results.map((r) => r.sum));
     return distinct.size === 1 ? 0 : 1;

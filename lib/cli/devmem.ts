@@ -35,7 +35,13 @@ export function parseWidth(text: string): AccessWidth {
 
 /** The busybox output format: 0x + upper-case hex, width/4 digits. */
 export function formatValue(value: number | bigint, width: AccessWidth): string {
-  return '0x' + BigInt(value).toString(16).toUpperCase().padStart(width / 4, '0');
+  return (
+    '0x' +
+    BigInt(value)
+      .toString(16)
+      .toUpperCase()
+      .padStart(width / 4, '0')
+  );
 }
 
 /** The address as the user wrote it, with its value in hex when it was not written in hex. */
@@ -52,9 +58,19 @@ devmem. WIDTH is 8, 16, 32 (default) or 64, or b/h/w/l; numbers may be decimal, 
 ADDRESS must be a multiple of WIDTH/8. A read prints the value as 0x-prefixed upper-case hex with
 WIDTH/4 digits; a write prints nothing (with --json, both print one JSON object).`,
   options: {
-    device: { type: 'string', arg: 'FILE', help: 'map FILE instead of /dev/mem; ADDRESS is the offset in FILE\n(/dev/gpiomem, /sys/bus/pci/devices/<bdf>/resourceN, /dev/uioN, any file)' },
+    device: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'map FILE instead of /dev/mem; ADDRESS is the offset in FILE\n(/dev/gpiomem, /sys/bus/pci/devices/<bdf>/resourceN, /dev/uioN, any file)',
+    },
     port: { type: 'boolean', help: 'ADDRESS is an x86 I/O port (widths 8, 16, 32)' },
-    method: { type: 'string', arg: 'M', choices: ['devport', 'ioperm'], default: 'devport', help: 'port access method: devport (/dev/port, default) or ioperm (in/out instructions)' },
+    method: {
+      type: 'string',
+      arg: 'M',
+      choices: ['devport', 'ioperm'],
+      default: 'devport',
+      help: 'port access method: devport (/dev/port, default) or ioperm (in/out instructions)',
+    },
     json: { type: 'boolean', help: 'print JSON: {"address","width","value"} for a read, {"address","width","written"} for a write' },
   },
   positionals: { min: 1, max: 3 },
@@ -95,7 +111,10 @@ WIDTH/4 digits; a write prints nothing (with --json, both print one JSON object)
     }
 
     if (address % BigInt(width / 8) !== 0n) {
-      throw cliUsageError(`ADDRESS ${named(addressText, address)} is not aligned for a ${width}-bit access: it must be a multiple of ${width / 8}`, 'ERR_MMAPKIT_UNALIGNED');
+      throw cliUsageError(
+        `ADDRESS ${named(addressText, address)} is not aligned for a ${width}-bit access: it must be a multiple of ${width / 8}`,
+        'ERR_MMAPKIT_UNALIGNED',
+      );
     }
     const device = values.device ?? '/dev/mem';
     const window = openRegisterWindow({ path: device, offset: address, length: width / 8, writable: value !== undefined });

@@ -4,8 +4,18 @@
  */
 import { codedError } from '../errors';
 import {
-  RaspberryPiGpio, detectRaspberryPi, formatGpioFuncs, formatGpioFuncsPinctrl, formatGpioPinctrl, formatGpioRaspiGpio,
-  parseGpioFunction, parseGpioPins, GPIO_ALT_COUNTS, GPIO_PIN_COUNTS, gpioAltFunctions, type RaspberryPiInfo,
+  RaspberryPiGpio,
+  detectRaspberryPi,
+  formatGpioFuncs,
+  formatGpioFuncsPinctrl,
+  formatGpioPinctrl,
+  formatGpioRaspiGpio,
+  parseGpioFunction,
+  parseGpioPins,
+  GPIO_ALT_COUNTS,
+  GPIO_PIN_COUNTS,
+  gpioAltFunctions,
+  type RaspberryPiInfo,
 } from '../gpio';
 import { simRaspberryPi, type SimRaspberryPiModel } from '../sim/devices/raspberry-pi';
 import { SimBus } from '../sim/bus';
@@ -59,7 +69,10 @@ PINS: 4, GPIO4, 2-5, 9-11,17 (BCM GPIO numbers, with or without 'GPIO'; default 
 export const summary = command.summary;
 export const run = command.run;
 
-async function gpioCommand(values: { json: boolean; format: string; sim?: string; devicetree?: string; device?: string }, positionals: string[]): Promise<number> {
+async function gpioCommand(
+  values: { json: boolean; format: string; sim?: string; devicetree?: string; device?: string },
+  positionals: string[],
+): Promise<number> {
   const words = [...positionals];
   let cmd = 'get';
   if (words.length && SUBCOMMANDS.includes(words[0])) cmd = words.shift()!;
@@ -93,10 +106,12 @@ async function gpioCommand(values: { json: boolean; format: string; sim?: string
       const rec = { ...info, peripheralBaseHex: hex(info.peripheralBase), gpioBaseHex: hex(info.gpioBase), simulated: values.sim !== undefined };
       if (values.json) out(JSON.stringify(rec, null, 2) + '\n');
       else {
-        out(`model: ${info.model}\nsoc: ${info.soc}\nchip: ${info.chip} (${info.pinCount} GPIOs)\n` +
-          `peripheral base: ${hex(info.peripheralBase)} (${info.sources.peripheralBase})\n` +
-          `gpio registers: ${hex(info.gpioBase)}, ${info.gpioLength} bytes; ${info.gpiomem} maps them without root\n` +
-          `revision: ${info.revision === null ? 'unknown' : info.revision.toString(16)}\n`);
+        out(
+          `model: ${info.model}\nsoc: ${info.soc}\nchip: ${info.chip} (${info.pinCount} GPIOs)\n` +
+            `peripheral base: ${hex(info.peripheralBase)} (${info.sources.peripheralBase})\n` +
+            `gpio registers: ${hex(info.gpioBase)}, ${info.gpioLength} bytes; ${info.gpiomem} maps them without root\n` +
+            `revision: ${info.revision === null ? 'unknown' : info.revision.toString(16)}\n`,
+        );
       }
       return 0;
     }
@@ -104,7 +119,13 @@ async function gpioCommand(values: { json: boolean; format: string; sim?: string
     if (cmd === 'funcs') {
       const pins = words.length ? asUsage(() => parseGpioPins(words.join(','), count)) : Array.from({ length: count }, (_, i) => i);
       if (values.json) {
-        out(JSON.stringify(pins.map((p) => ({ pin: p, alt: gpioAltFunctions(info.chip, p) })), null, 2) + '\n');
+        out(
+          JSON.stringify(
+            pins.map((p) => ({ pin: p, alt: gpioAltFunctions(info.chip, p) })),
+            null,
+            2,
+          ) + '\n',
+        );
       } else out(format === 'raspi-gpio' ? formatGpioFuncs(pins, info.chip) : formatGpioFuncsPinctrl(pins, info.chip));
       return 0;
     }
@@ -130,7 +151,10 @@ async function gpioCommand(values: { json: boolean; format: string; sim?: string
         for (const pin of pins) {
           const fn = becomes ?? gpio!.getFunction(pin);
           if (fn !== 'output') {
-            throw codedError('ERR_MMAPKIT_GPIO_NOT_OUTPUT', `GPIO${pin} is not an output (it is ${fn === 'input' ? 'an input' : fn}): dh and dl set an output's level; make it one with 'op', as in 'mmapkit gpio set ${pin} op dh'`);
+            throw codedError(
+              'ERR_MMAPKIT_GPIO_NOT_OUTPUT',
+              `GPIO${pin} is not an output (it is ${fn === 'input' ? 'an input' : fn}): dh and dl set an output's level; make it one with 'op', as in 'mmapkit gpio set ${pin} op dh'`,
+            );
           }
         }
       }

@@ -5,9 +5,7 @@
  * Ctrl-C (or SIGTERM) ends `set` and `mon` with exit status 0 after releasing every line, as the
  * libgpiod tools do.
  */
-import {
-  listGpioChips, openGpioChip, openSimGpioChip, type GpioChipLike, type GpioEdgeEvent, type GpioLineInfo, type GpioLineRequestLike,
-} from '../gpio';
+import { listGpioChips, openGpioChip, openSimGpioChip, type GpioChipLike, type GpioEdgeEvent, type GpioLineInfo, type GpioLineRequestLike } from '../gpio';
 import { codedError } from '../errors';
 import type { SimRaspberryPiModel } from '../sim/gpio';
 import { asUsage, cliUsageError, defineCommand } from './command';
@@ -43,14 +41,21 @@ timestamp, %U UTC timestamp, %s sequence number, %n line sequence number, %% a p
     bias: { type: 'string', short: 'b', arg: 'B', choices: ['as-is', 'pull-up', 'pull-down', 'disabled'], help: 'as-is, pull-up, pull-down or disabled' },
     drive: { type: 'string', short: 'd', arg: 'D', choices: ['push-pull', 'open-drain', 'open-source'], help: 'set: push-pull, open-drain or open-source' },
     'as-is': { type: 'boolean', short: 'a', help: 'get: leave the direction as it is (do not force input)' },
-    numeric: { type: 'boolean', short: 'N', help: "get: print values as 1 and 0" },
+    numeric: { type: 'boolean', short: 'N', help: 'get: print values as 1 and 0' },
     'hold-period': { type: 'string', short: 'p', arg: 'P', help: 'set: hold the values this long, then exit; get: wait this long before reading' },
-    edges: { type: 'string', short: 'e', arg: 'E', choices: ['rising', 'falling', 'both'], default: 'both', help: 'mon: rising, falling or both (default both)' },
+    edges: {
+      type: 'string',
+      short: 'e',
+      arg: 'E',
+      choices: ['rising', 'falling', 'both'],
+      default: 'both',
+      help: 'mon: rising, falling or both (default both)',
+    },
     'event-clock': { type: 'string', short: 'E', arg: 'CLK', choices: ['monotonic', 'realtime', 'hte'], help: 'mon: timestamp clock (default monotonic)' },
     'debounce-period': { type: 'string', arg: 'P', help: 'mon: debounce the lines' },
     'num-events': { type: 'integer', short: 'n', arg: 'N', min: 1, max: 2 ** 31, help: 'mon: exit after N events' },
     format: { type: 'string', short: 'F', arg: 'F', help: 'mon: custom output format (see above)' },
-    banner: { type: 'boolean', help: "mon: print \"Monitoring line 'LINE'...\" once the lines are requested" },
+    banner: { type: 'boolean', help: 'mon: print "Monitoring line \'LINE\'..." once the lines are requested' },
   },
   footer: `Opening /dev/gpiochipN needs read-write access: root or the group that owns it ('gpio' on Raspberry Pi OS).
 exit status: 0 success (also set/mon ended by Ctrl-C), 1 failure, 2 usage error`,
@@ -61,12 +66,27 @@ export const summary = command.summary;
 export const run = command.run;
 
 interface Values {
-  chip?: string; sim?: string; json: boolean; consumer?: string; 'active-low': boolean; bias?: string; drive?: string;
-  'as-is': boolean; numeric: boolean; 'hold-period'?: string; edges: string; 'event-clock'?: string; 'debounce-period'?: string;
-  'num-events'?: number; format?: string; banner: boolean;
+  chip?: string;
+  sim?: string;
+  json: boolean;
+  consumer?: string;
+  'active-low': boolean;
+  bias?: string;
+  drive?: string;
+  'as-is': boolean;
+  numeric: boolean;
+  'hold-period'?: string;
+  edges: string;
+  'event-clock'?: string;
+  'debounce-period'?: string;
+  'num-events'?: number;
+  format?: string;
+  banner: boolean;
 }
 
-function out(s: string): void { process.stdout.write(s); }
+function out(s: string): void {
+  process.stdout.write(s);
+}
 
 /** A period in microseconds: 100ms, 1s, 500us; a bare number is milliseconds. */
 export function parsePeriodUs(text: string, what: string): number {
@@ -85,7 +105,13 @@ function parseValue(text: string, line: string): 0 | 1 {
 }
 
 /** A line the user named, resolved to a chip and an offset. */
-interface Resolved { id: string; chip: GpioChipLike; chipName: string; offset: number; name: string }
+interface Resolved {
+  id: string;
+  chip: GpioChipLike;
+  chipName: string;
+  offset: number;
+  name: string;
+}
 
 function openChips(values: Values): GpioChipLike[] {
   if (values.sim !== undefined) {
@@ -97,7 +123,8 @@ function openChips(values: Values): GpioChipLike[] {
   }
   if (values.chip !== undefined) return [openGpioChip(values.chip)];
   const chips = listGpioChips().map((c) => openGpioChip(c.path));
-  if (chips.length === 0) throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'no GPIO chips found (/dev/gpiochip*); is CONFIG_GPIO_CDEV set, or did you mean --sim pi4?');
+  if (chips.length === 0)
+    throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'no GPIO chips found (/dev/gpiochip*); is CONFIG_GPIO_CDEV set, or did you mean --sim pi4?');
   return chips;
 }
 
@@ -124,7 +151,9 @@ function resolveLines(words: string[], chips: GpioChipLike[], byChip: boolean): 
   return res;
 }
 
-function quoted(s: string): string { return `"${s}"`; }
+function quoted(s: string): string {
+  return `"${s}"`;
+}
 
 /** gpioinfo's attribute list: 'input active-low bias=pull-up edges=both consumer="x"'. */
 function attributes(i: GpioLineInfo): string {
@@ -151,13 +180,23 @@ function lineName(i: GpioLineInfo): string {
 /** Holds until a signal (SIGINT, SIGTERM) or the timeout; returns true when a signal ended it. */
 function untilSignal(ms: number | null, onSignal?: () => void): { done: Promise<boolean>; cancel: () => void } {
   let finish: (sig: boolean) => void = () => {};
-  const done = new Promise<boolean>((r) => { finish = r; });
-  const handler = () => { onSignal?.(); finish(true); };
+  const done = new Promise<boolean>((r) => {
+    finish = r;
+  });
+  const handler = () => {
+    onSignal?.();
+    finish(true);
+  };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
   // Signal listeners do not keep the event loop alive: without a timeout, a long timer does.
   const timer = ms === null ? setInterval(() => {}, 2 ** 30) : setTimeout(() => finish(false), ms);
-  const cancel = () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); clearTimeout(timer); finish(false); };
+  const cancel = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    clearTimeout(timer);
+    finish(false);
+  };
   done.then(cancel, cancel);
   return { done, cancel };
 }
@@ -174,11 +213,14 @@ async function gpiochipCommand(values: Values, positionals: string[]): Promise<n
   try {
     const byChip = values.chip !== undefined || values.sim !== undefined;
     if (verb === 'info') return info(chips, words, byChip, values.json);
-    const setWords = verb === 'set' ? words.map((w) => {
-      const eq = w.lastIndexOf('=');
-      if (eq <= 0) throw cliUsageError(`'gpiochip set' takes LINE=VALUE words. Received '${w}'`);
-      return { line: w.slice(0, eq), value: parseValue(w.slice(eq + 1), w.slice(0, eq)) };
-    }) : [];
+    const setWords =
+      verb === 'set'
+        ? words.map((w) => {
+            const eq = w.lastIndexOf('=');
+            if (eq <= 0) throw cliUsageError(`'gpiochip set' takes LINE=VALUE words. Received '${w}'`);
+            return { line: w.slice(0, eq), value: parseValue(w.slice(eq + 1), w.slice(0, eq)) };
+          })
+        : [];
     const lines = asUsage(() => resolveLines(verb === 'set' ? setWords.map((s) => s.line) : words, chips, byChip));
     const common = {
       activeLow: values['active-low'] || undefined,
@@ -197,11 +239,16 @@ async function gpiochipCommand(values: Values, positionals: string[]): Promise<n
         req = chip.requestLines(offsets, { ...common, direction: values['as-is'] ? undefined : 'input' });
       } else if (verb === 'set') {
         const own: Record<string, { value: 0 | 1 }> = {};
-        rs.forEach((r) => { own[String(r.offset)] = { value: setWords[lines.indexOf(r)].value }; });
+        rs.forEach((r) => {
+          own[String(r.offset)] = { value: setWords[lines.indexOf(r)].value };
+        });
         req = chip.requestLines(offsets, { ...common, direction: 'output', drive: values.drive as 'push-pull' | undefined, lines: own });
       } else {
         req = chip.requestLines(offsets, {
-          ...common, edge: values.edges as 'both', debounceUs, eventClock: values['event-clock'] as 'monotonic' | undefined,
+          ...common,
+          edge: values.edges as 'both',
+          debounceUs,
+          eventClock: values['event-clock'] as 'monotonic' | undefined,
         });
       }
       requests.push(req);
@@ -230,12 +277,25 @@ async function gpiochipCommand(values: Values, positionals: string[]): Promise<n
 function info(chips: GpioChipLike[], words: string[], byChip: boolean, json: boolean): number {
   if (words.length) {
     const lines = asUsage(() => resolveLines(words, chips, byChip));
-    if (json) out(JSON.stringify(lines.map((r) => ({ chip: r.chipName, ...r.chip.lineInfo(r.offset) })), null, 2) + '\n');
+    if (json)
+      out(
+        JSON.stringify(
+          lines.map((r) => ({ chip: r.chipName, ...r.chip.lineInfo(r.offset) })),
+          null,
+          2,
+        ) + '\n',
+      );
     else for (const r of lines) out(`${r.chipName} ${r.offset}\t${lineName(r.chip.lineInfo(r.offset))}\t${attributes(r.chip.lineInfo(r.offset))}\n`);
     return 0;
   }
   if (json) {
-    out(JSON.stringify(chips.map((c) => ({ ...c.info(), lineInfo: c.linesInfo() })), null, 2) + '\n');
+    out(
+      JSON.stringify(
+        chips.map((c) => ({ ...c.info(), lineInfo: c.linesInfo() })),
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   for (const c of chips) {
@@ -256,28 +316,44 @@ function utc(ns: bigint): string {
 }
 
 function formatEvent(fmt: string, ev: GpioEdgeEvent, r: Resolved): string {
-  return fmt.replace(/%(.)/g, (all, c: string) => {
-    switch (c) {
-      case 'o': return String(ev.offset);
-      case 'l': return r.name || 'unnamed';
-      case 'c': return r.chipName;
-      case 'e': return ev.edge === 'rising' ? '1' : '2';
-      case 'E': return ev.edge;
-      case 'S': return seconds(ev.timestampNs);
-      case 'U': return utc(ev.timestampNs);
-      case 's': return String(ev.seqno);
-      case 'n': return String(ev.lineSeqno);
-      case '%': return '%';
-      default: return all;
-    }
-  }).replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  return fmt
+    .replace(/%(.)/g, (all, c: string) => {
+      switch (c) {
+        case 'o':
+          return String(ev.offset);
+        case 'l':
+          return r.name || 'unnamed';
+        case 'c':
+          return r.chipName;
+        case 'e':
+          return ev.edge === 'rising' ? '1' : '2';
+        case 'E':
+          return ev.edge;
+        case 'S':
+          return seconds(ev.timestampNs);
+        case 'U':
+          return utc(ev.timestampNs);
+        case 's':
+          return String(ev.seqno);
+        case 'n':
+          return String(ev.lineSeqno);
+        case '%':
+          return '%';
+        default:
+          return all;
+      }
+    })
+    .replace(/\\t/g, '\t')
+    .replace(/\\n/g, '\n');
 }
 
 async function monitor(lines: Resolved[], requests: GpioLineRequestLike[], reqOf: Map<Resolved, GpioLineRequestLike>, values: Values): Promise<number> {
   const max = values['num-events'] ?? Infinity;
   const realtime = values['event-clock'] === 'realtime';
   let count = 0;
-  const stop = untilSignal(null, () => { for (const r of requests) r.close(); });
+  const stop = untilSignal(null, () => {
+    for (const r of requests) r.close();
+  });
   if (values.banner) {
     const ids = lines.map((r) => `'${r.id}'`);
     out(ids.length > 1 ? `Monitoring lines ${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}...\n` : `Monitoring line ${ids[0]}...\n`);

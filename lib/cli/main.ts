@@ -7,7 +7,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InterruptedError, clearProgress, errorLine, reportInterrupt, isUsageError, type Command } from './command';
+import {
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_USAGE,
+  InterruptedError,
+  clearProgress,
+  errorLine,
+  reportInterrupt,
+  isUsageError,
+  type Command,
+} from './command';
 
 export type { Command } from './command';
 
@@ -38,9 +49,11 @@ function available(): Record<string, Command> {
 function usage(cmds: Record<string, Command>): string {
   const width = Math.max(...Object.keys(cmds).map((n) => n.length), 4);
   const lines = Object.entries(cmds).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
-  return `usage: mmapkit <command> [options]\n       mmapkit help <command>\n\ncommands:\n${lines.join('\n')}\n\n` +
+  return (
+    `usage: mmapkit <command> [options]\n       mmapkit help <command>\n\ncommands:\n${lines.join('\n')}\n\n` +
     "Run 'mmapkit help <command>' or 'mmapkit <command> --help' for a command's options.\n" +
-    'exit status: 0 success, 1 failure, 2 usage error (bad command, option or argument), 130 interrupted\n';
+    'exit status: 0 success, 1 failure, 2 usage error (bad command, option or argument), 130 interrupted\n'
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -95,7 +108,12 @@ if (require.main === module) {
     });
   }
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exitCode = EXIT_FAILURE; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(String(err?.stack ?? err) + '\n');
+      process.exitCode = EXIT_FAILURE;
+    },
   );
 }

@@ -55,7 +55,13 @@ async function crawl(p: string, w: Walk, ancestors: string[]): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const dangling = e.code === 'ENOENT' && w.follow && isSymlink(p);
-    w.warnings.push(dangling ? `skipping dangling symbolic link '${p}'` : e.code === 'ELOOP' ? `skipping '${p}': too many levels of symbolic links (ELOOP)` : `unable to stat '${p}' (${e.code ?? e.message})`);
+    w.warnings.push(
+      dangling
+        ? `skipping dangling symbolic link '${p}'`
+        : e.code === 'ELOOP'
+          ? `skipping '${p}': too many levels of symbolic links (ELOOP)`
+          : `unable to stat '${p}' (${e.code ?? e.message})`,
+    );
     return;
   }
   if (st.isSymbolicLink()) {
@@ -119,7 +125,7 @@ unreadable entries and non-regular files are skipped with a warning on stderr.
 On a terminal, long walks show their progress on stderr.`,
   options: {
     touch: { type: 'boolean', short: 't', help: 'fault every page of each file into the page cache first' },
-    evict: { type: 'boolean', short: 'e', help: 'drop each file\'s pages from the page cache first (posix_fadvise DONTNEED)' },
+    evict: { type: 'boolean', short: 'e', help: "drop each file's pages from the page cache first (posix_fadvise DONTNEED)" },
     verbose: { type: 'boolean', short: 'v', help: "print each file's page map, as vmtouch -v: [OOo  ] resident/pages" },
     follow: { type: 'boolean', short: 'f', help: 'follow symbolic links' },
     'max-file-size': { type: 'size', short: 'm', arg: 'SIZE', help: 'skip files larger than SIZE (4096, 64k, 500m, 1g)' },
@@ -163,31 +169,65 @@ On a terminal, long walks show their progress on stderr.`,
     }
     progress.done();
     const ps = pageSize();
-    const total = results.reduce((t, r) => ({ pages: t.pages + r.pages, resident: t.resident + r.resident, bytes: t.bytes + r.bytes }), { pages: 0, resident: 0, bytes: 0 });
+    const total = results.reduce((t, r) => ({ pages: t.pages + r.pages, resident: t.resident + r.resident, bytes: t.bytes + r.bytes }), {
+      pages: 0,
+      resident: 0,
+      bytes: 0,
+    });
     const nothingRead = results.length === 0 && w.dirCount === 0 && w.fileCount === 0;
     const status = nothingRead && w.warnings.length > 0 ? 1 : 0;
     if (quiet || (status !== 0 && results.length === 0 && !values.json)) return status;
     if (values.json) {
       const files = results.map(({ vector, ...r }) => ({ ...r, residentBytes: r.resident * ps, ...(vector ? { map: pageMap(vector) } : {}) }));
       const percent = total.pages === 0 ? 100 : (100 * total.resident) / total.pages;
-      process.stdout.write(JSON.stringify({
-        files,
-        total: { files: w.fileCount, folders: w.dirCount, pages: total.pages, resident: total.resident, bytes: total.bytes, residentBytes: total.resident * ps, pageBytes: total.pages * ps, percent },
-        warnings: w.warnings,
-      }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          files,
+          total: {
+            files: w.fileCount,
+            folders: w.dirCount,
+            pages: total.pages,
+            resident: total.resident,
+            bytes: total.bytes,
+            residentBytes: total.resident * ps,
+            pageBytes: total.pages * ps,
+            percent,
+          },
+          warnings: w.warnings,
+        }) + '\n',
+      );
       return status;
     }
     if (values.verbose) {
       for (const r of results) process.stdout.write(`${r.path}\n${pageMap(r.vector ?? new Uint8Array(0))}\n`);
       if (results.length) process.stdout.write('\n');
     }
-    const rows = results.map((r) => [r.path, `${r.resident}/${r.pages}`, `${prettySize(r.resident * ps)}/${prettySize(r.pages * ps)}`, percentText(r.resident, r.pages)]);
+    const rows = results.map((r) => [
+      r.path,
+      `${r.resident}/${r.pages}`,
+      `${prettySize(r.resident * ps)}/${prettySize(r.pages * ps)}`,
+      percentText(r.resident, r.pages),
+    ]);
     if (results.length !== 1 || w.dirCount > 0) {
-      rows.push([`total (${w.fileCount} files, ${w.dirCount} folders)`, `${total.resident}/${total.pages}`, `${prettySize(total.resident * ps)}/${prettySize(total.pages * ps)}`, percentText(total.resident, total.pages)]);
+      rows.push([
+        `total (${w.fileCount} files, ${w.dirCount} folders)`,
+        `${total.resident}/${total.pages}`,
+        `${prettySize(total.resident * ps)}/${prettySize(total.pages * ps)}`,
+        percentText(total.resident, total.pages),
+      ]);
     }
     const head = ['file', 'resident pages', 'resident size', 'percent'];
     const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    process.stdout.write([head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ').trimEnd()).join('\n') + '\n');
+    process.stdout.write(
+      [head, ...rows]
+        .map((r) =>
+          r
+            .map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i])))
+            .join('  ')
+            .trimEnd(),
+        )
+        .join('\n') + '\n',
+    );
     return status;
   },
 });

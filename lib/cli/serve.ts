@@ -52,7 +52,8 @@ export function serveWeb(port: number, host = '127.0.0.1'): Promise<http.Server>
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(systemError(Math.abs(err.errno ?? 98), 'listen', `${host}:${port}`, undefined, 'choose another port with --port N (0 picks a free one)'));
+      if (err.code === 'EADDRINUSE')
+        reject(systemError(Math.abs(err.errno ?? 98), 'listen', `${host}:${port}`, undefined, 'choose another port with --port N (0 picks a free one)'));
       else reject(err);
     });
     server.listen(port, host, () => resolve(server));

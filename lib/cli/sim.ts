@@ -7,8 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { codedError } from '../errors';
 import {
-  simByteLanesScenario, simDoorbellScenario, simEduScenario, simGpioScenario, simPortIoScenario, simRingScenario, simUartScenario,
-  simVolatileScenario, type SimScenarioResult,
+  simByteLanesScenario,
+  simDoorbellScenario,
+  simEduScenario,
+  simGpioScenario,
+  simPortIoScenario,
+  simRingScenario,
+  simUartScenario,
+  simVolatileScenario,
+  type SimScenarioResult,
 } from '../sim';
 import { SIM_SCENARIO_LIMITS } from '../sim/scenarios/limits';
 import { cliUsageError, defineCommand, type Command } from './command';
@@ -35,7 +42,7 @@ interface Options {
 
 const SCENARIOS: Record<string, Scenario> = {
   uart: {
-    describe: "the uart_putc loop printing a string; DATA written only when STATUS[5] is set",
+    describe: 'the uart_putc loop printing a string; DATA written only when STATUS[5] is set',
     run: (o) => simUartScenario({ seed: o.seed, text: o.text, divisor: o.divisor }),
   },
   doorbell: {
@@ -99,7 +106,11 @@ const width = Math.max(...Object.keys(SCENARIOS).map((n) => n.length), 3);
 export const command = defineCommand({
   name: 'sim',
   summary: 'run the device scenarios on simulated hardware (uart, doorbell, ring, byte-lanes, portio, volatile, gpio, edu; vm …)',
-  usage: ['mmapkit sim <scenario> [options]', 'mmapkit sim --serve [--port N]   (the interactive page in a browser)', 'mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)'],
+  usage: [
+    'mmapkit sim <scenario> [options]',
+    'mmapkit sim --serve [--port N]   (the interactive page in a browser)',
+    'mmapkit sim vm <scenario> [options]   (simulated virtual memory; see mmapkit sim vm --help)',
+  ],
   description: [
     'scenarios:',
     ...Object.entries(SCENARIOS).map(([n, s]) => `  ${n.padEnd(width)}  ${s.describe}`),
@@ -111,17 +122,39 @@ export const command = defineCommand({
     barrier: { type: 'boolean', help: 'doorbell, ring: keep the store barrier before the doorbell write / the tail store (default)' },
     'no-barrier': { type: 'boolean', help: 'doorbell, ring: leave out the store barrier before the doorbell write / the tail store' },
     model: { type: 'string', arg: 'arm|tso', choices: ['arm', 'tso'], help: 'doorbell, ring: CPU memory model (default arm)' },
-    survey: { type: 'integer', min: LIMITS.survey[0], max: LIMITS.survey[1], help: `doorbell, ring: how many seeds to survey (default 200, at most ${LIMITS.survey[1]})` },
+    survey: {
+      type: 'integer',
+      min: LIMITS.survey[0],
+      max: LIMITS.survey[1],
+      help: `doorbell, ring: how many seeds to survey (default 200, at most ${LIMITS.survey[1]})`,
+    },
     text: { type: 'string', arg: 'STR', help: `uart: the string to print (at most ${LIMITS.text} characters)` },
-    divisor: { type: 'integer', min: LIMITS.divisor[0], max: LIMITS.divisor[1], help: `uart: BAUD divisor (default 1 = 115200 baud, at most ${LIMITS.divisor[1]};\ncharacters × divisor at most ${LIMITS.uartWork})` },
+    divisor: {
+      type: 'integer',
+      min: LIMITS.divisor[0],
+      max: LIMITS.divisor[1],
+      help: `uart: BAUD divisor (default 1 = 115200 baud, at most ${LIMITS.divisor[1]};\ncharacters × divisor at most ${LIMITS.uartWork})`,
+    },
     cap: { type: 'integer', min: LIMITS.cap[0], max: LIMITS.cap[1], help: 'volatile: iteration cap of the cached loop (default 100000, at most 10^8)' },
-    n: { type: 'integer', min: LIMITS.n[0], max: LIMITS.n[1], help: `edu: the factorial to compute (default 10, at most ${LIMITS.n[1]};\nthe 32-bit result is 0 from 34 on)` },
-    serve: { type: 'boolean', help: 'serve the interactive page (page faults, COW, TLB, doorbell, byte lanes, UART and GPIO)\non http://127.0.0.1:PORT until Ctrl-C' },
+    n: {
+      type: 'integer',
+      min: LIMITS.n[0],
+      max: LIMITS.n[1],
+      help: `edu: the factorial to compute (default 10, at most ${LIMITS.n[1]};\nthe 32-bit result is 0 from 34 on)`,
+    },
+    serve: {
+      type: 'boolean',
+      help: 'serve the interactive page (page faults, COW, TLB, doorbell, byte lanes, UART and GPIO)\non http://127.0.0.1:PORT until Ctrl-C',
+    },
     port: { type: 'integer', min: 0, max: 65535, help: 'with --serve: the port (default 8080; 0 picks a free one)' },
-    irq: { type: 'boolean', help: 'edu: wait for the interrupt instead of polling the busy bit, through the\nsimulated UIO interrupt (the code of mmapkit uio edu), then raise and count 100' },
+    irq: {
+      type: 'boolean',
+      help: 'edu: wait for the interrupt instead of polling the busy bit, through the\nsimulated UIO interrupt (the code of mmapkit uio edu), then raise and count 100',
+    },
   },
   positionals: { min: 0, max: 1 },
-  footer: "Numeric options are bounded so that every scenario ends within seconds; a value outside its\nbounds is a usage error. Exit status 0 when the scenario showed what it exists to show, 1 otherwise.",
+  footer:
+    'Numeric options are bounded so that every scenario ends within seconds; a value outside its\nbounds is a usage error. Exit status 0 when the scenario showed what it exists to show, 1 otherwise.',
   subcommands: { vm: loadVm },
   async run({ values, positionals, argv }) {
     if (values.serve) {
@@ -138,7 +171,8 @@ export const command = defineCommand({
       process.stderr.write(command.help());
       return 2;
     }
-    if (name === undefined) throw cliUsageError(`Missing the scenario. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}; or --serve for the interactive page`);
+    if (name === undefined)
+      throw cliUsageError(`Missing the scenario. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}; or --serve for the interactive page`);
     if (name !== 'all' && !(name in SCENARIOS)) {
       throw cliUsageError(`Unknown scenario '${name}'. Scenarios: ${[...Object.keys(SCENARIOS), 'all', 'vm'].join(', ')}`);
     }
@@ -147,10 +181,16 @@ export const command = defineCommand({
       const chars = [...values.text].length;
       if (chars > LIMITS.text) throw cliUsageError(`--text must be at most ${LIMITS.text} characters. Received ${chars}`, 'ERR_OUT_OF_RANGE');
       if (chars * (values.divisor ?? 1) > LIMITS.uartWork) {
-        throw cliUsageError(`--text of ${chars} characters at --divisor ${values.divisor ?? 1} is too slow to simulate: characters × divisor must be at most ${LIMITS.uartWork}`, 'ERR_OUT_OF_RANGE');
+        throw cliUsageError(
+          `--text of ${chars} characters at --divisor ${values.divisor ?? 1} is too slow to simulate: characters × divisor must be at most ${LIMITS.uartWork}`,
+          'ERR_OUT_OF_RANGE',
+        );
       }
     } else if ((values.divisor ?? 1) * 19 > LIMITS.uartWork) {
-      throw cliUsageError(`--divisor ${values.divisor} with the default 19-character text is too slow to simulate: characters × divisor must be at most ${LIMITS.uartWork}`, 'ERR_OUT_OF_RANGE');
+      throw cliUsageError(
+        `--divisor ${values.divisor} with the default 19-character text is too slow to simulate: characters × divisor must be at most ${LIMITS.uartWork}`,
+        'ERR_OUT_OF_RANGE',
+      );
     }
     const opts: Options = {
       seed: values.seed ?? 1,

@@ -35,7 +35,12 @@ export interface EduInterruptRun {
  * The edu interrupt run shared by `mmapkit uio edu` and `mmapkit sim edu --irq`: n! by interrupt,
  * then `raise` interrupts one at a time (unmask, start waiting, write IRQ_RAISE, await, acknowledge).
  */
-export async function runEduInterrupts(io: RegisterIO, irq: InterruptSource, backend: string, options: { n: number; raise: number; timeout: number }): Promise<EduInterruptRun> {
+export async function runEduInterrupts(
+  io: RegisterIO,
+  irq: InterruptSource,
+  backend: string,
+  options: { n: number; raise: number; timeout: number },
+): Promise<EduInterruptRun> {
   const driver = new EduDriver(io, { timeoutMs: options.timeout });
   driver.identify();
   const f = await driver.factorialByInterrupt(options.n, irq, { timeout: options.timeout });
@@ -57,7 +62,14 @@ export async function runEduInterrupts(io: RegisterIO, irq: InterruptSource, bac
   const counted = counts.length === 0 ? 0 : counts[counts.length - 1] - counts[0] + 1;
   const expected = expectedEduFactorial(options.n);
   return {
-    backend, n: options.n, factorial: f.value, expected, factorialMs: f.elapsedMs, raised: options.raise, counted, gaps,
+    backend,
+    n: options.n,
+    factorial: f.value,
+    expected,
+    factorialMs: f.elapsedMs,
+    raised: options.raise,
+    counted,
+    gaps,
     latencyUs: sorted.length ? { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] } : null,
     perSecond: sorted.length ? (options.raise / totalMs) * 1000 : null,
     ok: f.value === expected && counted === options.raise && gaps === 0,
@@ -73,13 +85,13 @@ export function simEduRig(): { io: RegisterIO; irq: InterruptSource & Disposable
 }
 
 export function formatEduRun(r: EduInterruptRun): string {
-  const lines = [
-    `${r.backend}: ${r.n}! = ${r.factorial} by interrupt in ${r.factorialMs.toFixed(3)} ms (expected ${r.expected})`,
-  ];
+  const lines = [`${r.backend}: ${r.n}! = ${r.factorial} by interrupt in ${r.factorialMs.toFixed(3)} ms (expected ${r.expected})`];
   if (r.raised > 0) {
     const l = r.latencyUs!;
-    lines.push(`${r.raised} interrupts raised through IRQ_RAISE, ${r.counted} counted, ${r.gaps} gaps; ` +
-      `raise-to-wake latency min ${l.min.toFixed(0)} µs, median ${l.median.toFixed(0)} µs, max ${l.max.toFixed(0)} µs (${r.perSecond!.toFixed(0)}/s)`);
+    lines.push(
+      `${r.raised} interrupts raised through IRQ_RAISE, ${r.counted} counted, ${r.gaps} gaps; ` +
+        `raise-to-wake latency min ${l.min.toFixed(0)} µs, median ${l.median.toFixed(0)} µs, max ${l.max.toFixed(0)} µs (${r.perSecond!.toFixed(0)}/s)`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -89,7 +101,11 @@ const hex = (v: bigint | number): string => '0x' + v.toString(16);
 export const command = defineCommand({
   name: 'uio',
   summary: 'Linux UIO devices: list them, wait for interrupts, drive the edu device by interrupt (real or --sim)',
-  usage: ['mmapkit uio list [--json]', 'mmapkit uio wait DEVICE [--count K] [--timeout MS] [--reenable] [--json]', 'mmapkit uio edu [--device DEVICE | --sim] [--n N] [--raise K] [--timeout MS] [--json]'],
+  usage: [
+    'mmapkit uio list [--json]',
+    'mmapkit uio wait DEVICE [--count K] [--timeout MS] [--reenable] [--json]',
+    'mmapkit uio edu [--device DEVICE | --sim] [--n N] [--raise K] [--timeout MS] [--json]',
+  ],
   description: `list   the UIO devices in /sys/class/uio: name, version, interrupts so far, maps, PCI function
 wait   waits for K interrupts (default 1) on DEVICE (N, uioN or /dev/uioN) and prints each count;
        a jump of more than one is interrupts that arrived between two waits
@@ -116,10 +132,12 @@ edu    QEMU's edu device bound to uio_pci_generic (found by its PCI ID, or --dev
       const list = listUioDevices();
       if (values.json) out(JSON.stringify(list, (_k, v) => (typeof v === 'bigint' ? hex(v) : v), 2) + '\n');
       else if (list.length === 0) out('no UIO devices (load a UIO driver such as uio_pci_generic and bind a device to it)\n');
-      else for (const d of list) {
-        out(`${d.id}  ${d.name} ${d.version}  ${d.event} interrupts${d.pci ? `  pci ${d.pci}` : ''}  ${d.path}\n`);
-        for (const m of d.maps) out(`  map${m.index}  ${hex(m.addr)}  ${hex(m.size)} bytes${m.offset ? ` (registers at +${hex(m.offset)})` : ''}${m.name ? `  ${m.name}` : ''}\n`);
-      }
+      else
+        for (const d of list) {
+          out(`${d.id}  ${d.name} ${d.version}  ${d.event} interrupts${d.pci ? `  pci ${d.pci}` : ''}  ${d.path}\n`);
+          for (const m of d.maps)
+            out(`  map${m.index}  ${hex(m.addr)}  ${hex(m.size)} bytes${m.offset ? ` (registers at +${hex(m.offset)})` : ''}${m.name ? `  ${m.name}` : ''}\n`);
+        }
       return 0;
     }
     if (verb === 'wait') {
@@ -151,8 +169,11 @@ edu    QEMU's edu device bound to uio_pci_generic (found by its PCI ID, or --dev
         } else {
           const found = listUioDevices().find((d) => d.pci && isEdu(d.pci));
           if (!found) {
-            throw codedError('ERR_MMAPKIT_DEVICE', `No UIO device is bound to an edu device (PCI ${hex(EDU_VENDOR_ID)}:${hex(EDU_DEVICE_ID)}). ` +
-              "Bind it: 'modprobe uio_pci_generic; echo \"1234 11e8\" > /sys/bus/pci/drivers/uio_pci_generic/new_id', or use --sim");
+            throw codedError(
+              'ERR_MMAPKIT_DEVICE',
+              `No UIO device is bound to an edu device (PCI ${hex(EDU_VENDOR_ID)}:${hex(EDU_DEVICE_ID)}). ` +
+                'Bind it: \'modprobe uio_pci_generic; echo "1234 11e8" > /sys/bus/pci/drivers/uio_pci_generic/new_id\', or use --sim',
+            );
           }
           u = openUioDevice(found.id);
         }

@@ -41,7 +41,11 @@ export function toSignal(options: unknown, what: string): AbortSignal | undefine
  * Runs a native file job (binding().fileScanAsync) with the signal wired to its cancel token.
  * @internal
  */
-export async function runFileJob(args: FileScanArgs, signal: AbortSignal | undefined, what: string): Promise<{ sum: bigint; pending: bigint; bytesSum: number; threads: number }> {
+export async function runFileJob(
+  args: FileScanArgs,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<{ sum: bigint; pending: bigint; bytesSum: number; threads: number }> {
   // Aborted while the file was being opened: no job at all.
   if (signal?.aborted) throw abortError(signal, what);
   const b = binding();
@@ -113,7 +117,14 @@ export async function csvSumFileAsync(file: string | number, options?: CsvSumFil
       bytes += got;
       if (at !== null) at += got;
     }
-    const reason = st.type !== S_IFREG ? 'not a regular file' : st.size === 0 ? 'its size reads as 0 (a generated file)' : native ? `method '${a.method}' runs in JavaScript` : 'no native addon here: read through Node';
+    const reason =
+      st.type !== S_IFREG
+        ? 'not a regular file'
+        : st.size === 0
+          ? 'its size reads as 0 (a generated file)'
+          : native
+            ? `method '${a.method}' runs in JavaScript`
+            : 'no native addon here: read through Node';
     return { sum: summer.sum, bytes, method: a.method, via: 'read', reason, threads: 1 };
   } finally {
     if (typeof file !== 'number') fs.closeSync(fd);

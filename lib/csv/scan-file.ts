@@ -31,8 +31,10 @@ export interface FileByteSum {
 
 function args(file: unknown, options: unknown, keys: string[]): { via: 'auto' | 'mmap' | 'read'; threads: number | undefined } {
   if (typeof file !== 'string' && typeof file !== 'number') throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
-  if (typeof file === 'number' && (!Number.isInteger(file) || file < 0 || file > 0x7fffffff)) throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
-  if (typeof file === 'string' && (file.length === 0 || file.includes('\0'))) throw codedError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
+  if (typeof file === 'number' && (!Number.isInteger(file) || file < 0 || file > 0x7fffffff))
+    throw invalidType('file', 'a path (string) or a file descriptor (number)', file);
+  if (typeof file === 'string' && (file.length === 0 || file.includes('\0')))
+    throw codedError('ERR_INVALID_ARG_VALUE', 'The "file" argument must be a non-empty path without NUL bytes');
   const o = toOptions<FileScanOptions>(options, 'options', keys);
   return {
     via: o.via === undefined ? 'auto' : toChoice(o.via, 'options.via', ['auto', 'mmap', 'read'] as const),
@@ -65,9 +67,12 @@ export function fileByteSum(file: string | number, options?: FileScanOptions): F
 export async function fileByteSumAsync(file: string | number, options?: FileScanOptions & AsyncScanOptions): Promise<FileByteSum> {
   const a = args(file, options, ['via', 'threads', 'signal']);
   const signal = toSignal(options, 'fileByteSumAsync()');
-  const handle = typeof file === 'number' ? undefined : await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK).catch((err: unknown) => {
-    throw fromFsError(err);
-  });
+  const handle =
+    typeof file === 'number'
+      ? undefined
+      : await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK).catch((err: unknown) => {
+          throw fromFsError(err);
+        });
   const fd = handle?.fd ?? (file as number);
   try {
     const size = sizeOf('fileByteSumAsync()', fd, file);

@@ -60,7 +60,8 @@ export function initCsvWasm(bytes: ArrayBufferView | ArrayBuffer): void {
   try {
     kernel = instantiate(b);
   } catch (err) {
-    if (err instanceof Error && !hasCode(err)) throw codedError('ERR_INVALID_ARG_VALUE', `The "bytes" argument is not mmapkit's CSV-sum WebAssembly module (${err.message})`);
+    if (err instanceof Error && !hasCode(err))
+      throw codedError('ERR_INVALID_ARG_VALUE', `The "bytes" argument is not mmapkit's CSV-sum WebAssembly module (${err.message})`);
     throw err;
   }
   failure = undefined;
@@ -76,7 +77,10 @@ function load(): Kernel {
       failure = (err as Error).message;
     }
   }
-  throw codedError('ERR_MMAPKIT_UNSUPPORTED', `CSV-sum method 'wasm' is not available here: ${failure} (it needs WebAssembly with SIMD128 and wasm/csv-sum.wasm)`);
+  throw codedError(
+    'ERR_MMAPKIT_UNSUPPORTED',
+    `CSV-sum method 'wasm' is not available here: ${failure} (it needs WebAssembly with SIMD128 and wasm/csv-sum.wasm)`,
+  );
 }
 
 /** Whether the 'wasm' method runs here (WebAssembly with SIMD128, the module found). */

@@ -60,7 +60,10 @@ export function cmosSeconds(ports: PortIO, maxTries = CMOS_DEFAULT_MAX_TRIES): n
   let ready = false;
   for (let i = 0; i < tries; i++) {
     // an update takes under 2 ms: poll again
-    if ((readReg(io, CMOS_REG.statusA) & CMOS_UPDATE_IN_PROGRESS) === 0) { ready = true; break; }
+    if ((readReg(io, CMOS_REG.statusA) & CMOS_UPDATE_IN_PROGRESS) === 0) {
+      ready = true;
+      break;
+    }
   }
   if (!ready) throw codedError('ERR_MMAPKIT_TIMEOUT', `CMOS clock still updating (status A bit 7 set) after ${tries} reads`);
   const raw = readReg(io, CMOS_REG.seconds);

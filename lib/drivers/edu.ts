@@ -123,7 +123,7 @@ export class EduDriver {
   /** Whether the device inverts `value` (default 0x12345678) as a live edu does. */
   isAlive(value = 0x12345678): boolean {
     toInt(value, 'value', 0, U32);
-    return this.liveness(value) === (~value >>> 0);
+    return this.liveness(value) === ~value >>> 0;
   }
 
   /** Whether STATUS.BUSY is set (a factorial is being computed). */

@@ -7,12 +7,16 @@ import { invalidType, toInt, toStr } from '../validate';
 import { checkSettings, REQUEST_KEYS, resolveSettings, type GpioLineSettings, type GpioRequestOptions } from './chardev-types';
 
 /** Checks request options and resolves each line's settings. Shared with the simulated chip. */
-export function prepareRequest(chip: { offsetOf(line: number | string): number }, offsets: readonly number[], options: unknown):
-  { consumer: string; eventBufferSize: number; settings: GpioLineSettings[] } {
+export function prepareRequest(
+  chip: { offsetOf(line: number | string): number },
+  offsets: readonly number[],
+  options: unknown,
+): { consumer: string; eventBufferSize: number; settings: GpioLineSettings[] } {
   const common = checkSettings(options, 'options', REQUEST_KEYS);
   const o = (options ?? {}) as GpioRequestOptions;
   const consumer = o.consumer === undefined ? 'mmapkit' : toStr(o.consumer, 'options.consumer');
-  if (Buffer.byteLength(consumer) > 31) throw codedError('ERR_OUT_OF_RANGE', `options.consumer is at most 31 bytes; '${consumer}' has ${Buffer.byteLength(consumer)}`);
+  if (Buffer.byteLength(consumer) > 31)
+    throw codedError('ERR_OUT_OF_RANGE', `options.consumer is at most 31 bytes; '${consumer}' has ${Buffer.byteLength(consumer)}`);
   const eventBufferSize = o.eventBufferSize === undefined ? 0 : toInt(o.eventBufferSize, 'options.eventBufferSize', 0, 65536);
   const own = new Map<number, GpioLineSettings>();
   if (o.lines !== undefined) {
@@ -26,4 +30,3 @@ export function prepareRequest(chip: { offsetOf(line: number | string): number }
   const settings = offsets.map((off) => resolveSettings(common, own.get(off), `line ${off}`));
   return { consumer, eventBufferSize, settings };
 }
-

@@ -38,11 +38,20 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
   #refd = true;
   readonly #byName: ReadonlyMap<string, number>;
 
-  protected constructor(readonly chip: string, readonly offsets: readonly number[], readonly consumer: string, names: ReadonlyMap<string, number>) {
+  protected constructor(
+    readonly chip: string,
+    readonly offsets: readonly number[],
+    readonly consumer: string,
+    names: ReadonlyMap<string, number>,
+  ) {
     super();
     this.#byName = names;
-    this.on('newListener', (ev) => { if (ev === 'event') queueMicrotask(() => this.#update()); });
-    this.on('removeListener', (ev) => { if (ev === 'event') this.#update(); });
+    this.on('newListener', (ev) => {
+      if (ev === 'event') queueMicrotask(() => this.#update());
+    });
+    this.on('removeListener', (ev) => {
+      if (ev === 'event') this.#update();
+    });
   }
 
   // ---- backend operations
@@ -56,7 +65,9 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
   protected abstract setRef(ref: boolean): void;
   protected abstract release(): void;
 
-  get closed(): boolean { return this.#closed; }
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   protected live(): void {
     if (this.#closed) throw closedError(`this GPIO line request (${this.chip} lines ${this.offsets.join(',')})`);
@@ -67,7 +78,8 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
     let offset: number;
     if (typeof line === 'string') {
       const o = this.#byName.get(line);
-      if (o === undefined) throw codedError('ERR_INVALID_ARG_VALUE', `no requested line is named '${line}' (requested: ${this.offsets.join(', ')} on ${this.chip})`);
+      if (o === undefined)
+        throw codedError('ERR_INVALID_ARG_VALUE', `no requested line is named '${line}' (requested: ${this.offsets.join(', ')} on ${this.chip})`);
       offset = o;
     } else if (typeof line === 'number' && Number.isInteger(line)) offset = line;
     else throw invalidType('line', 'a line offset (integer) or name (string)', line);
@@ -76,23 +88,31 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
     return i;
   }
 
-  #allMask(): bigint { return (1n << BigInt(this.offsets.length)) - 1n; }
+  #allMask(): bigint {
+    return (1n << BigInt(this.offsets.length)) - 1n;
+  }
 
   #mask(mask: unknown): bigint {
     if (mask === undefined) return this.#allMask();
     if (typeof mask !== 'bigint') throw invalidType('mask', 'of type bigint', mask);
-    if (mask < 0n || mask > this.#allMask()) throw codedError('ERR_OUT_OF_RANGE', `mask 0x${mask.toString(16)} has bits beyond the ${this.offsets.length} requested line(s)`);
+    if (mask < 0n || mask > this.#allMask())
+      throw codedError('ERR_OUT_OF_RANGE', `mask 0x${mask.toString(16)} has bits beyond the ${this.offsets.length} requested line(s)`);
     return mask;
   }
 
   /** Logical values as bits: bit i = the i-th requested line. Lines outside mask read as 0. */
-  getBits(mask?: bigint): bigint { const m = this.#mask(mask); this.live(); return this.readBits(m); }
+  getBits(mask?: bigint): bigint {
+    const m = this.#mask(mask);
+    this.live();
+    return this.readBits(m);
+  }
 
   /** Sets the lines in mask (default all) to the matching bits of `bits`. Lines must be outputs. */
   setBits(bits: bigint, mask?: bigint): void {
     const m = this.#mask(mask);
     if (typeof bits !== 'bigint') throw invalidType('bits', 'of type bigint', bits);
-    if (bits < 0n || bits > this.#allMask()) throw codedError('ERR_OUT_OF_RANGE', `bits 0x${bits.toString(16)} has bits beyond the ${this.offsets.length} requested line(s)`);
+    if (bits < 0n || bits > this.#allMask())
+      throw codedError('ERR_OUT_OF_RANGE', `bits 0x${bits.toString(16)} has bits beyond the ${this.offsets.length} requested line(s)`);
     this.live();
     this.writeBits(bits & m, m);
   }
@@ -119,8 +139,12 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
     let bits = 0n;
     let mask = 0n;
     if (Array.isArray(values)) {
-      if (values.length !== this.offsets.length) throw codedError('ERR_OUT_OF_RANGE', `setValues() got ${values.length} value(s) for ${this.offsets.length} requested line(s)`);
-      values.forEach((v, i) => { if (checkValue(v, `values[${i}]`)) bits |= 1n << BigInt(i); mask |= 1n << BigInt(i); });
+      if (values.length !== this.offsets.length)
+        throw codedError('ERR_OUT_OF_RANGE', `setValues() got ${values.length} value(s) for ${this.offsets.length} requested line(s)`);
+      values.forEach((v, i) => {
+        if (checkValue(v, `values[${i}]`)) bits |= 1n << BigInt(i);
+        mask |= 1n << BigInt(i);
+      });
     } else if (values !== null && typeof values === 'object') {
       for (const [k, v] of Object.entries(values)) {
         const i = this.position(/^\d+$/.test(k) ? Number(k) : k);
@@ -212,32 +236,54 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
       next: () => {
         const ev = c.queue.shift();
         if (ev) return Promise.resolve({ value: ev, done: false });
-        if (c.error !== undefined) { const e = c.error; finish(); return Promise.reject(e); }
+        if (c.error !== undefined) {
+          const e = c.error;
+          finish();
+          return Promise.reject(e);
+        }
         if (this.#closed || !this.#consumers.has(c)) return Promise.resolve(done());
         return new Promise((resolve, reject) => c.waiters.push({ resolve, reject }));
       },
-      return: () => { finish(); return Promise.resolve(done()); },
-      [Symbol.asyncIterator]() { return it; },
+      return: () => {
+        finish();
+        return Promise.resolve(done());
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
     };
     return it;
   }
 
   /** Keep the process alive while events are awaited (the default). */
-  ref(): this { this.#refd = true; if (this.#watching) this.setRef(true); return this; }
+  ref(): this {
+    this.#refd = true;
+    if (this.#watching) this.setRef(true);
+    return this;
+  }
   /** Let the process exit even while events are awaited. */
-  unref(): this { this.#refd = false; if (this.#watching) this.setRef(false); return this; }
+  unref(): this {
+    this.#refd = false;
+    if (this.#watching) this.setRef(false);
+    return this;
+  }
 
   /** Releases the lines. Pending iterators end; later calls throw ERR_MMAPKIT_CLOSED. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#watching) { this.stopWatch(); this.#watching = false; }
+    if (this.#watching) {
+      this.stopWatch();
+      this.#watching = false;
+    }
     for (const c of this.#consumers) for (const w of c.waiters.splice(0)) w.resolve({ value: undefined, done: true });
     this.#consumers.clear();
     this.release();
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 function checkValue(v: unknown, name: string): 0 | 1 {

@@ -17,28 +17,47 @@ import { simRaspberryPi, type SimRaspberryPiBoard, type SimRaspberryPiModel } fr
 import { invalidType, toFunction, toOptions, toStr } from '../validate';
 import { GpioLineRequestBase, type RawEdgeEvent } from './chardev-request';
 import {
-  closedError, GPIO_LINE_FLAG as F, lineInfoFromFlags, settingsFlags,
-  type GpioChipInfo, type GpioChipLike, type GpioLineInfo, type GpioLineInfoChange, type GpioLineInfoChangeType,
-  type GpioLineSettings, type GpioRequestOptions,
+  closedError,
+  GPIO_LINE_FLAG as F,
+  lineInfoFromFlags,
+  settingsFlags,
+  type GpioChipInfo,
+  type GpioChipLike,
+  type GpioLineInfo,
+  type GpioLineInfoChange,
+  type GpioLineInfoChangeType,
+  type GpioLineSettings,
+  type GpioRequestOptions,
 } from './chardev-types';
 import { prepareRequest } from './chardev-prepare';
 import { RaspberryPiGpio } from './index';
 
 const LABELS: Record<string, string> = { bcm2835: 'pinctrl-bcm2835', bcm2711: 'pinctrl-bcm2711', rp1: 'pinctrl-rp1' };
 
-interface LineState { owner: SimLineRequest; index: number; flags: number; debounceUs: number; settings: GpioLineSettings }
+interface LineState {
+  owner: SimLineRequest;
+  index: number;
+  flags: number;
+  debounceUs: number;
+  settings: GpioLineSettings;
+}
 
 /** The "kernel" side of one simulated block, shared by every chip handle opened on it. */
 class SimKernel extends EventEmitter {
   readonly lines = new Map<number, LineState>();
   readonly gpio: RaspberryPiGpio;
-  constructor(readonly board: SimRaspberryPiBoard, readonly clock: () => bigint) {
+  constructor(
+    readonly board: SimRaspberryPiBoard,
+    readonly clock: () => bigint,
+  ) {
     super();
     this.setMaxListeners(0);
     this.gpio = new RaspberryPiGpio(board.gpio, board.info, 'simulated');
     onSimGpioLevelChange(board.gpio, (pin, level) => this.lines.get(pin)?.owner.levelChanged(pin, level));
   }
-  changed(type: GpioLineInfoChangeType, offset: number): void { this.emit('changed', type, offset, this.clock()); }
+  changed(type: GpioLineInfoChangeType, offset: number): void {
+    this.emit('changed', type, offset, this.clock());
+  }
 }
 const kernels = new WeakMap<object, SimKernel>();
 
@@ -60,23 +79,36 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
   readonly #onChange = (type: GpioLineInfoChangeType, offset: number, ts: bigint) => {
     if (!this.#watched.has(offset)) return;
     const change: GpioLineInfoChange = { type, timestampNs: ts, info: this.lineInfo(offset) };
-    setImmediate(() => { if (!this.#closed) this.emit('info-changed', change); });
+    setImmediate(() => {
+      if (!this.#closed) this.emit('info-changed', change);
+    });
   };
 
-  constructor(readonly board: SimRaspberryPiBoard, options: SimGpioChipOptions = {}) {
+  constructor(
+    readonly board: SimRaspberryPiBoard,
+    options: SimGpioChipOptions = {},
+  ) {
     super();
     if (board === null || typeof board !== 'object' || !board.gpio || !board.info) throw invalidType('board', 'a simulated board (simRaspberryPi())', board);
     const o = toOptions<SimGpioChipOptions>(options, 'options', ['clock']);
     const clock = o.clock === undefined ? () => process.hrtime.bigint() : toFunction<() => bigint>(o.clock, 'options.clock');
     let k = kernels.get(board.gpio);
-    if (!k) { k = new SimKernel(board, clock); kernels.set(board.gpio, k); }
+    if (!k) {
+      k = new SimKernel(board, clock);
+      kernels.set(board.gpio, k);
+    }
     this.#kernel = k;
     this.path = `sim:${board.info.chip}`;
     k.on('changed', this.#onChange);
   }
 
-  get closed(): boolean { return this.#closed; }
-  #live(): SimKernel { if (this.#closed) throw closedError(`GPIO chip ${this.path}`); return this.#kernel; }
+  get closed(): boolean {
+    return this.#closed;
+  }
+  #live(): SimKernel {
+    if (this.#closed) throw closedError(`GPIO chip ${this.path}`);
+    return this.#kernel;
+  }
 
   info(): GpioChipInfo {
     const k = this.#live();
@@ -84,7 +116,9 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
   }
 
   /** Line names as a Pi's device tree gives the header pins: GPIO0 … GPIO27; others unnamed. */
-  #name(offset: number): string { return offset < 28 ? `GPIO${offset}` : ''; }
+  #name(offset: number): string {
+    return offset < 28 ? `GPIO${offset}` : '';
+  }
 
   offsetOf(line: number | string): number {
     const n = this.#live().gpio.pinCount;
@@ -95,7 +129,8 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
       throw codedError('ERR_INVALID_ARG_VALUE', `${this.path} has no line named '${line}'`);
     }
     if (typeof line !== 'number') throw invalidType('line', 'a line offset (integer) or name (string)', line);
-    if (!Number.isInteger(line) || line < 0 || line >= n) throw codedError('ERR_OUT_OF_RANGE', `${this.path} has lines 0–${n - 1}; line ${line} does not exist`);
+    if (!Number.isInteger(line) || line < 0 || line >= n)
+      throw codedError('ERR_OUT_OF_RANGE', `${this.path} has lines 0–${n - 1}; line ${line} does not exist`);
     return line;
   }
 
@@ -126,11 +161,18 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
     const offsets = list.map((l) => this.offsetOf(l as number | string));
     if (new Set(offsets).size !== offsets.length) throw codedError('ERR_INVALID_ARG_VALUE', `a line is listed twice in [${list.join(', ')}]`);
     const { consumer, eventBufferSize, settings } = prepareRequest(this, offsets, options);
-    for (const s of settings) if (s.eventClock === 'hte') throw codedError('ERR_MMAPKIT_UNSUPPORTED', `${this.path} has no hardware timestamp engine (eventClock 'hte')`);
+    for (const s of settings)
+      if (s.eventClock === 'hte') throw codedError('ERR_MMAPKIT_UNSUPPORTED', `${this.path} has no hardware timestamp engine (eventClock 'hte')`);
     const busy = offsets.filter((o) => k.lines.has(o));
     if (busy.length) {
       const who = busy.map((o) => `line ${o}${this.#name(o) ? ` (${this.#name(o)})` : ''} is held by '${k.lines.get(o)!.owner.consumer}'`).join('; ');
-      throw systemError(16, 'ioctl(GPIO_V2_GET_LINE_IOCTL)', this.path, 'Device or resource busy', `${who}. Release it first (close that request or stop that program).`);
+      throw systemError(
+        16,
+        'ioctl(GPIO_V2_GET_LINE_IOCTL)',
+        this.path,
+        'Device or resource busy',
+        `${who}. Release it first (close that request or stop that program).`,
+      );
     }
     const names = new Map<string, number>();
     for (const o of offsets) if (this.#name(o)) names.set(this.#name(o), o);
@@ -142,14 +184,22 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
 
   watchLineInfo(line: number | string): GpioLineInfo {
     const o = this.offsetOf(line);
-    if (this.#watched.has(o)) throw systemError(16, 'ioctl(GPIO_V2_GET_LINEINFO_WATCH_IOCTL)', this.path, 'Device or resource busy', `line ${o} is already watched on this chip handle`);
+    if (this.#watched.has(o))
+      throw systemError(
+        16,
+        'ioctl(GPIO_V2_GET_LINEINFO_WATCH_IOCTL)',
+        this.path,
+        'Device or resource busy',
+        `line ${o} is already watched on this chip handle`,
+      );
     this.#watched.add(o);
     return this.lineInfo(o);
   }
 
   unwatchLineInfo(line: number | string): void {
     const o = this.offsetOf(line);
-    if (!this.#watched.delete(o)) throw systemError(16, 'ioctl(GPIO_GET_LINEINFO_UNWATCH_IOCTL)', this.path, 'Device or resource busy', `line ${o} is not watched`);
+    if (!this.#watched.delete(o))
+      throw systemError(16, 'ioctl(GPIO_GET_LINEINFO_UNWATCH_IOCTL)', this.path, 'Device or resource busy', `line ${o} is not watched`);
   }
 
   infoChanges(): AsyncIterableIterator<GpioLineInfoChange> {
@@ -157,20 +207,39 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
     const queue: GpioLineInfoChange[] = [];
     let wake: (() => void) | null = null;
     let ended = false;
-    const push = (c: GpioLineInfoChange) => { queue.push(c); const w = wake; wake = null; w?.(); };
-    const end = () => { ended = true; this.off('info-changed', push); this.off('closed', end); const w = wake; wake = null; w?.(); };
+    const push = (c: GpioLineInfoChange) => {
+      queue.push(c);
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const end = () => {
+      ended = true;
+      this.off('info-changed', push);
+      this.off('closed', end);
+      const w = wake;
+      wake = null;
+      w?.();
+    };
     this.on('info-changed', push);
     this.once('closed', end);
     const it: AsyncIterableIterator<GpioLineInfoChange> = {
       next: async () => {
         while (queue.length === 0) {
           if (ended) return { value: undefined, done: true };
-          await new Promise<void>((r) => { wake = r; });
+          await new Promise<void>((r) => {
+            wake = r;
+          });
         }
         return { value: queue.shift()!, done: false };
       },
-      return: async () => { end(); return { value: undefined, done: true }; },
-      [Symbol.asyncIterator]() { return it; },
+      return: async () => {
+        end();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
     };
     return it;
   }
@@ -184,7 +253,9 @@ export class SimGpioChip extends EventEmitter implements GpioChipLike {
     this.removeAllListeners('info-changed');
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** A request on a simulated chip. */
@@ -198,8 +269,15 @@ export class SimLineRequest extends GpioLineRequestBase {
   #watching = false;
   #configuring = false;
 
-  constructor(chip: string, offsets: readonly number[], consumer: string, names: ReadonlyMap<string, number>,
-    private readonly kernel: SimKernel, private readonly bufferSize: number, private readonly chipObj: SimGpioChip) {
+  constructor(
+    chip: string,
+    offsets: readonly number[],
+    consumer: string,
+    names: ReadonlyMap<string, number>,
+    private readonly kernel: SimKernel,
+    private readonly bufferSize: number,
+    private readonly chipObj: SimGpioChip,
+  ) {
     super(chip, offsets, consumer, names);
     this.#lineSeq = offsets.map(() => 0);
     this.#debounced = offsets.map((o) => kernel.gpio.read(o));
@@ -241,21 +319,28 @@ export class SimLineRequest extends GpioLineRequestBase {
     return (activeLow ? raw ^ 1 : raw) as 0 | 1;
   }
 
-  #settings(i: number): GpioLineSettings { return this.kernel.lines.get(this.offsets[i])?.settings ?? {}; }
+  #settings(i: number): GpioLineSettings {
+    return this.kernel.lines.get(this.offsets[i])?.settings ?? {};
+  }
 
   /** Drives an output, emulating open drain / open source as gpiolib does (input when released). */
   #drive(i: number, s: GpioLineSettings, logical: 0 | 1): void {
     const g = this.kernel.gpio;
     const o = this.offsets[i];
     const phys = (s.activeLow ? logical ^ 1 : logical) as 0 | 1;
-    if ((s.drive === 'open-drain' && phys === 1) || (s.drive === 'open-source' && phys === 0)) { g.setFunction(o, 'input'); return; }
+    if ((s.drive === 'open-drain' && phys === 1) || (s.drive === 'open-source' && phys === 0)) {
+      g.setFunction(o, 'input');
+      return;
+    }
     g.write(o, phys);
     if (g.getFunction(o) !== 'output') g.setFunction(o, 'output');
   }
 
   protected readBits(mask: bigint): bigint {
     let bits = 0n;
-    this.offsets.forEach((_, i) => { if ((mask >> BigInt(i)) & 1n && this.#logical(i)) bits |= 1n << BigInt(i); });
+    this.offsets.forEach((_, i) => {
+      if ((mask >> BigInt(i)) & 1n && this.#logical(i)) bits |= 1n << BigInt(i);
+    });
     return bits;
   }
 
@@ -263,14 +348,26 @@ export class SimLineRequest extends GpioLineRequestBase {
     this.offsets.forEach((o, i) => {
       if (!((mask >> BigInt(i)) & 1n)) return;
       const s = this.#settings(i);
-      if (s.direction !== 'output') throw systemError(1, 'ioctl(GPIO_V2_LINE_SET_VALUES_IOCTL)', this.chip, 'Operation not permitted', `line ${o} is not an output; request or reconfigure it with direction 'output'`);
+      if (s.direction !== 'output')
+        throw systemError(
+          1,
+          'ioctl(GPIO_V2_LINE_SET_VALUES_IOCTL)',
+          this.chip,
+          'Operation not permitted',
+          `line ${o} is not an output; request or reconfigure it with direction 'output'`,
+        );
     });
-    this.offsets.forEach((_, i) => { if ((mask >> BigInt(i)) & 1n) this.#drive(i, this.#settings(i), (bits >> BigInt(i)) & 1n ? 1 : 0); });
+    this.offsets.forEach((_, i) => {
+      if ((mask >> BigInt(i)) & 1n) this.#drive(i, this.#settings(i), (bits >> BigInt(i)) & 1n ? 1 : 0);
+    });
   }
 
   protected applyConfig(options: GpioRequestOptions): void {
-    const { settings } = prepareRequest(this.chipObj.closed ? { offsetOf: (l: number | string) => (typeof l === 'number' ? l : this.offsets[this.position(l)]) } : this.chipObj,
-      this.offsets, { ...options, consumer: undefined, eventBufferSize: undefined });
+    const { settings } = prepareRequest(
+      this.chipObj.closed ? { offsetOf: (l: number | string) => (typeof l === 'number' ? l : this.offsets[this.position(l)]) } : this.chipObj,
+      this.offsets,
+      { ...options, consumer: undefined, eventBufferSize: undefined },
+    );
     this.configure(settings, 'config');
   }
 
@@ -278,17 +375,29 @@ export class SimLineRequest extends GpioLineRequestBase {
   levelChanged(offset: number, level: 0 | 1): void {
     if (this.closed) return;
     const i = this.offsets.indexOf(offset);
-    if (this.#configuring) { this.#debounced[i] = level; return; }
+    if (this.#configuring) {
+      this.#debounced[i] = level;
+      return;
+    }
     const s = this.#settings(i);
-    if (s.direction !== 'input' || !s.edge || s.edge === 'none') { this.#debounced[i] = level; return; }
-    if (!s.debounceUs) { this.#edge(i, level); return; }
+    if (s.direction !== 'input' || !s.edge || s.edge === 'none') {
+      this.#debounced[i] = level;
+      return;
+    }
+    if (!s.debounceUs) {
+      this.#edge(i, level);
+      return;
+    }
     // Software debounce: report the level once it has been stable for the period.
     if (this.#timers[i]) clearTimeout(this.#timers[i]!);
-    this.#timers[i] = setTimeout(() => {
-      this.#timers[i] = null;
-      const now = this.kernel.gpio.read(offset);
-      if (now !== this.#debounced[i]) this.#edge(i, now);
-    }, Math.max(1, Math.round(s.debounceUs / 1000)));
+    this.#timers[i] = setTimeout(
+      () => {
+        this.#timers[i] = null;
+        const now = this.kernel.gpio.read(offset);
+        if (now !== this.#debounced[i]) this.#edge(i, now);
+      },
+      Math.max(1, Math.round(s.debounceUs / 1000)),
+    );
   }
 
   #edge(i: number, level: 0 | 1): void {
@@ -303,19 +412,42 @@ export class SimLineRequest extends GpioLineRequestBase {
     this.#queue.push({ timestampNs: ts, id: rising ? 1 : 2, offset: this.offsets[i], seqno: this.#seqno, lineSeqno: this.#lineSeq[i] });
     if (this.#watching && !this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => { this.#scheduled = false; this.readable(); });
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.readable();
+      });
     }
   }
 
-  protected drain(): RawEdgeEvent[] { const q = this.#queue; this.#queue = []; return q; }
-  protected startWatch(): void { this.#watching = true; if (this.#queue.length) { this.#scheduled = true; setImmediate(() => { this.#scheduled = false; this.readable(); }); } }
-  protected stopWatch(): void { this.#watching = false; }
-  protected setRef(): void { /* simulated events come from the program itself; nothing to keep alive */ }
+  protected drain(): RawEdgeEvent[] {
+    const q = this.#queue;
+    this.#queue = [];
+    return q;
+  }
+  protected startWatch(): void {
+    this.#watching = true;
+    if (this.#queue.length) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.readable();
+      });
+    }
+  }
+  protected stopWatch(): void {
+    this.#watching = false;
+  }
+  protected setRef(): void {
+    /* simulated events come from the program itself; nothing to keep alive */
+  }
 
   protected release(): void {
     for (const t of this.#timers) if (t) clearTimeout(t);
     for (const o of this.offsets) {
-      if (this.kernel.lines.get(o)?.owner === this) { this.kernel.lines.delete(o); this.kernel.changed('released', o); }
+      if (this.kernel.lines.get(o)?.owner === this) {
+        this.kernel.lines.delete(o);
+        this.kernel.changed('released', o);
+      }
     }
     this.#queue = [];
   }

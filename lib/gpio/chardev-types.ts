@@ -100,23 +100,44 @@ export interface GpioLineInfoChange {
 
 // GPIO_V2_LINE_FLAG_* of <linux/gpio.h>.
 export const GPIO_LINE_FLAG = {
-  USED: 1 << 0, ACTIVE_LOW: 1 << 1, INPUT: 1 << 2, OUTPUT: 1 << 3, EDGE_RISING: 1 << 4, EDGE_FALLING: 1 << 5,
-  OPEN_DRAIN: 1 << 6, OPEN_SOURCE: 1 << 7, BIAS_PULL_UP: 1 << 8, BIAS_PULL_DOWN: 1 << 9, BIAS_DISABLED: 1 << 10,
-  EVENT_CLOCK_REALTIME: 1 << 11, EVENT_CLOCK_HTE: 1 << 12,
+  USED: 1 << 0,
+  ACTIVE_LOW: 1 << 1,
+  INPUT: 1 << 2,
+  OUTPUT: 1 << 3,
+  EDGE_RISING: 1 << 4,
+  EDGE_FALLING: 1 << 5,
+  OPEN_DRAIN: 1 << 6,
+  OPEN_SOURCE: 1 << 7,
+  BIAS_PULL_UP: 1 << 8,
+  BIAS_PULL_DOWN: 1 << 9,
+  BIAS_DISABLED: 1 << 10,
+  EVENT_CLOCK_REALTIME: 1 << 11,
+  EVENT_CLOCK_HTE: 1 << 12,
 } as const;
 
 /** Line info from raw flags (the kernel's or a simulated chip's). */
 export function lineInfoFromFlags(offset: number, name: string, consumer: string, flags: number, debounceUs: number): GpioLineInfo {
   const f = (bit: number) => (flags & bit) !== 0;
   return {
-    offset, name, consumer, used: f(GPIO_LINE_FLAG.USED),
+    offset,
+    name,
+    consumer,
+    used: f(GPIO_LINE_FLAG.USED),
     direction: f(GPIO_LINE_FLAG.OUTPUT) ? 'output' : 'input',
     activeLow: f(GPIO_LINE_FLAG.ACTIVE_LOW),
     bias: f(GPIO_LINE_FLAG.BIAS_PULL_UP) ? 'pull-up' : f(GPIO_LINE_FLAG.BIAS_PULL_DOWN) ? 'pull-down' : f(GPIO_LINE_FLAG.BIAS_DISABLED) ? 'disabled' : 'as-is',
     drive: f(GPIO_LINE_FLAG.OPEN_DRAIN) ? 'open-drain' : f(GPIO_LINE_FLAG.OPEN_SOURCE) ? 'open-source' : 'push-pull',
-    edge: f(GPIO_LINE_FLAG.EDGE_RISING) && f(GPIO_LINE_FLAG.EDGE_FALLING) ? 'both' : f(GPIO_LINE_FLAG.EDGE_RISING) ? 'rising' : f(GPIO_LINE_FLAG.EDGE_FALLING) ? 'falling' : 'none',
+    edge:
+      f(GPIO_LINE_FLAG.EDGE_RISING) && f(GPIO_LINE_FLAG.EDGE_FALLING)
+        ? 'both'
+        : f(GPIO_LINE_FLAG.EDGE_RISING)
+          ? 'rising'
+          : f(GPIO_LINE_FLAG.EDGE_FALLING)
+            ? 'falling'
+            : 'none',
     eventClock: f(GPIO_LINE_FLAG.EVENT_CLOCK_REALTIME) ? 'realtime' : f(GPIO_LINE_FLAG.EVENT_CLOCK_HTE) ? 'hte' : 'monotonic',
-    debounceUs, flags,
+    debounceUs,
+    flags,
   };
 }
 
@@ -195,7 +216,10 @@ export function encodeConfig(settings: readonly GpioLineSettings[]): BigUint64Ar
   let best = -1;
   for (const [f, m] of byFlags) {
     const n = m.toString(2).replace(/0/g, '').length;
-    if (n > best) { best = n; common = f; }
+    if (n > best) {
+      best = n;
+      common = f;
+    }
   }
   const attrs: [bigint, bigint, bigint][] = [];
   for (const [f, m] of byFlags) if (f !== common) attrs.push([1n, BigInt(f), m]);
@@ -209,15 +233,24 @@ export function encodeConfig(settings: readonly GpioLineSettings[]): BigUint64Ar
   });
   if (outMask) attrs.push([2n, outBits, outMask]);
   const byDebounce = new Map<number, bigint>();
-  settings.forEach((s, i) => { if (s.debounceUs !== undefined) byDebounce.set(s.debounceUs, (byDebounce.get(s.debounceUs) ?? 0n) | (1n << BigInt(i))); });
+  settings.forEach((s, i) => {
+    if (s.debounceUs !== undefined) byDebounce.set(s.debounceUs, (byDebounce.get(s.debounceUs) ?? 0n) | (1n << BigInt(i)));
+  });
   for (const [us, m] of byDebounce) attrs.push([3n, BigInt(us), m]);
   if (attrs.length > 10) {
-    throw codedError('ERR_OUT_OF_RANGE', `these line settings need ${attrs.length} configuration attributes; the kernel takes at most 10 (use fewer distinct settings per request)`);
+    throw codedError(
+      'ERR_OUT_OF_RANGE',
+      `these line settings need ${attrs.length} configuration attributes; the kernel takes at most 10 (use fewer distinct settings per request)`,
+    );
   }
   const out = new BigUint64Array(2 + 3 * attrs.length);
   out[0] = BigInt(common);
   out[1] = BigInt(attrs.length);
-  attrs.forEach((a, k) => { out[2 + 3 * k] = a[0]; out[3 + 3 * k] = a[1]; out[4 + 3 * k] = a[2]; });
+  attrs.forEach((a, k) => {
+    out[2 + 3 * k] = a[0];
+    out[3 + 3 * k] = a[1];
+    out[4 + 3 * k] = a[2];
+  });
   return out;
 }
 

@@ -15,30 +15,47 @@ import { watchReadable, type FdWatcher } from '../fdwatch';
 import { binding } from '../native';
 import { invalidType, toInt, toStr } from '../validate';
 import {
-  closedError, encodeConfig, lineInfoFromFlags,
-  type GpioChipInfo, type GpioChipLike, type GpioLineInfo, type GpioLineInfoChange, type GpioLineInfoChangeType,
+  closedError,
+  encodeConfig,
+  lineInfoFromFlags,
+  type GpioChipInfo,
+  type GpioChipLike,
+  type GpioLineInfo,
+  type GpioLineInfoChange,
+  type GpioLineInfoChangeType,
   type GpioRequestOptions,
 } from './chardev-types';
 import { GpioLineRequestBase, type RawEdgeEvent } from './chardev-request';
 import { prepareRequest } from './chardev-prepare';
 
-
 const closer = new FinalizationRegistry<{ fd: number }>((held) => {
-  try { binding().gpioClose(held.fd); } catch { /* already closed */ }
+  try {
+    binding().gpioClose(held.fd);
+  } catch {
+    /* already closed */
+  }
 });
 
 /** The chip device files present: /dev/gpiochip0, /dev/gpiochip1 … in numeric order. */
 export function gpioChipPaths(dir = '/dev'): string[] {
   let names: string[];
-  try { names = fs.readdirSync(dir); } catch { return []; }
-  return names.filter((n) => /^gpiochip\d+$/.test(n))
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => /^gpiochip\d+$/.test(n))
     .sort((a, b) => Number(a.slice(8)) - Number(b.slice(8)))
     .map((n) => `${dir}/${n}`);
 }
 
 /** Every chip with its name, label and line count. */
 export function listGpioChips(): GpioChipInfo[] {
-  return gpioChipPaths().map((p) => { using c = openGpioChip(p); return c.info(); });
+  return gpioChipPaths().map((p) => {
+    using c = openGpioChip(p);
+    return c.info();
+  });
 }
 
 /** Opens a chip by path ('/dev/gpiochip0'), name ('gpiochip0') or number (0, '0'). */
@@ -72,13 +89,22 @@ function permissionHint(path: string): string {
     const st = fs.statSync(path);
     let group = String(st.gid);
     try {
-      const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(st.gid));
+      const line = fs
+        .readFileSync('/etc/group', 'utf8')
+        .split('\n')
+        .find((l) => l.split(':')[2] === String(st.gid));
       if (line) group = line.split(':')[0];
-    } catch { /* no /etc/group */ }
+    } catch {
+      /* no /etc/group */
+    }
     owner = ` (group '${group}', mode ${(st.mode & 0o777).toString(8)})`;
-  } catch { /* keep it short */ }
-  return `Opening ${path}${owner} needs read and write permission: add the user to the group that owns it ` +
-    `(on Raspberry Pi OS: 'sudo usermod -aG gpio $USER', then log in again) or run as root.`;
+  } catch {
+    /* keep it short */
+  }
+  return (
+    `Opening ${path}${owner} needs read and write permission: add the user to the group that owns it ` +
+    `(on Raspberry Pi OS: 'sudo usermod -aG gpio $USER', then log in again) or run as root.`
+  );
 }
 
 /** Rebuilds a system error from the binding with the chip's path and advice (once). */
@@ -108,17 +134,31 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
       this.#fd = binding().gpioOpenChip(path);
     } catch (err) {
       const code = hasCode(err) ? err.code : '';
-      throw withPath(err, path, code === 'EACCES' || code === 'EPERM' ? permissionHint(path)
-        : code === 'ENOENT' ? `No GPIO chip at ${path}; the chips here: ${gpioChipPaths().join(', ') || 'none (is CONFIG_GPIO_CDEV set?)'}`
-          : code === 'ENOTTY' ? `${path} is not a GPIO character device` : undefined);
+      throw withPath(
+        err,
+        path,
+        code === 'EACCES' || code === 'EPERM'
+          ? permissionHint(path)
+          : code === 'ENOENT'
+            ? `No GPIO chip at ${path}; the chips here: ${gpioChipPaths().join(', ') || 'none (is CONFIG_GPIO_CDEV set?)'}`
+            : code === 'ENOTTY'
+              ? `${path} is not a GPIO character device`
+              : undefined,
+      );
     }
     this.#held = { fd: this.#fd };
     closer.register(this, this.#held, this);
-    this.on('newListener', (ev) => { if (ev === 'info-changed') queueMicrotask(() => this.#updateWatch()); });
-    this.on('removeListener', (ev) => { if (ev === 'info-changed') this.#updateWatch(); });
+    this.on('newListener', (ev) => {
+      if (ev === 'info-changed') queueMicrotask(() => this.#updateWatch());
+    });
+    this.on('removeListener', (ev) => {
+      if (ev === 'info-changed') this.#updateWatch();
+    });
   }
 
-  get closed(): boolean { return this.#fd < 0; }
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
 
   #live(): number {
     if (this.#fd < 0) throw closedError(`GPIO chip ${this.path}`);
@@ -127,7 +167,11 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
 
   #call<T>(fn: (fd: number) => T): T {
     const fd = this.#live();
-    try { return fn(fd); } catch (err) { throw withPath(err, this.path); }
+    try {
+      return fn(fd);
+    } catch (err) {
+      throw withPath(err, this.path);
+    }
   }
 
   info(): GpioChipInfo {
@@ -139,7 +183,8 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
   offsetOf(line: number | string): number {
     if (typeof line === 'number') {
       const n = this.info().lines;
-      if (!Number.isInteger(line) || line < 0 || line >= n) throw codedError('ERR_OUT_OF_RANGE', `${this.path} has lines 0–${n - 1}; line ${line} does not exist`);
+      if (!Number.isInteger(line) || line < 0 || line >= n)
+        throw codedError('ERR_OUT_OF_RANGE', `${this.path} has lines 0–${n - 1}; line ${line} does not exist`);
       return line;
     }
     if (typeof line !== 'string') throw invalidType('line', 'a line offset (integer) or name (string)', line);
@@ -177,7 +222,10 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
     if (new Set(offsets).size !== offsets.length) throw codedError('ERR_INVALID_ARG_VALUE', `a line is listed twice in [${list.join(', ')}]`);
     const { consumer, eventBufferSize, settings } = prepareRequest(this, offsets, options);
     const names = new Map<string, number>();
-    for (const o of offsets) { const n = this.lineInfo(o).name; if (n) names.set(n, o); }
+    for (const o of offsets) {
+      const n = this.lineInfo(o).name;
+      if (n) names.set(n, o);
+    }
     const fd = this.#call((chipFd) => {
       try {
         return binding().gpioRequest(chipFd, Uint32Array.from(offsets), consumer, eventBufferSize, encodeConfig(settings));
@@ -202,19 +250,33 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
 
   /** Reads the line-info changes queued now, without waiting. */
   readInfoChanges(): GpioLineInfoChange[] {
-    const raw = this.#call((fd) => binding().gpioReadInfoChanged(fd)) as { info: { offset: number; name: string; consumer: string; flags: number; debounceUs: number }; timestampNs: bigint; type: number }[];
+    const raw = this.#call((fd) => binding().gpioReadInfoChanged(fd)) as {
+      info: { offset: number; name: string; consumer: string; flags: number; debounceUs: number };
+      timestampNs: bigint;
+      type: number;
+    }[];
     const types: GpioLineInfoChangeType[] = ['requested', 'released', 'config'];
     return raw.map((r) => ({
-      type: types[r.type - 1] ?? 'config', timestampNs: r.timestampNs,
+      type: types[r.type - 1] ?? 'config',
+      timestampNs: r.timestampNs,
       info: lineInfoFromFlags(r.info.offset, r.info.name, r.info.consumer, r.info.flags, r.info.debounceUs),
     }));
   }
 
   #deliverInfo(): void {
     let all: GpioLineInfoChange[] = [];
-    for (;;) { const got = this.readInfoChanges(); if (got.length === 0) break; all = all.concat(got); }
+    for (;;) {
+      const got = this.readInfoChanges();
+      if (got.length === 0) break;
+      all = all.concat(got);
+    }
     for (const ch of all) {
-      for (const c of this.#consumers) { c.queue.push(ch); const w = c.wake; c.wake = null; w?.(); }
+      for (const c of this.#consumers) {
+        c.queue.push(ch);
+        const w = c.wake;
+        c.wake = null;
+        w?.();
+      }
       this.emit('info-changed', ch);
     }
   }
@@ -222,8 +284,14 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
   #updateWatch(): void {
     if (this.#fd < 0) return;
     const wanted = this.#consumers.size > 0 || this.listenerCount('info-changed') > 0;
-    if (wanted && !this.#watcher) this.#watcher = watchReadable(this.#fd, () => { if (this.#fd >= 0) this.#deliverInfo(); });
-    else if (!wanted && this.#watcher) { this.#watcher.close(); this.#watcher = null; }
+    if (wanted && !this.#watcher)
+      this.#watcher = watchReadable(this.#fd, () => {
+        if (this.#fd >= 0) this.#deliverInfo();
+      });
+    else if (!wanted && this.#watcher) {
+      this.#watcher.close();
+      this.#watcher = null;
+    }
   }
 
   /** Line-info changes of watched lines as an async iterator; ends when the chip is closed. */
@@ -233,17 +301,28 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
     this.#consumers.add(c);
     this.#updateWatch();
     const self = this;
-    const finish = () => { self.#consumers.delete(c); c.wake?.(); self.#updateWatch(); };
+    const finish = () => {
+      self.#consumers.delete(c);
+      c.wake?.();
+      self.#updateWatch();
+    };
     const it: AsyncIterableIterator<GpioLineInfoChange> = {
       async next() {
         while (c.queue.length === 0) {
           if (self.closed || !self.#consumers.has(c)) return { value: undefined, done: true };
-          await new Promise<void>((r) => { c.wake = r; });
+          await new Promise<void>((r) => {
+            c.wake = r;
+          });
         }
         return { value: c.queue.shift()!, done: false };
       },
-      async return() { finish(); return { value: undefined, done: true }; },
-      [Symbol.asyncIterator]() { return it; },
+      async return() {
+        finish();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
     };
     return it;
   }
@@ -261,13 +340,17 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
     binding().gpioClose(fd);
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** EBUSY: say who holds each busy line. */
 function busyAdvice(err: unknown, chip: GpioChardevChip, offsets: readonly number[]): unknown {
   if (!hasCode(err) || err.code !== 'EBUSY') return err;
-  const held = offsets.map((o) => chip.lineInfo(o)).filter((i) => i.used)
+  const held = offsets
+    .map((o) => chip.lineInfo(o))
+    .filter((i) => i.used)
     .map((i) => `line ${i.offset}${i.name ? ` (${i.name})` : ''} is held by '${i.consumer || 'kernel'}'`);
   const hint = held.length
     ? `${held.join('; ')}. Release it first (close that request or stop that program; a kernel driver's line is freed by unbinding or unloading the driver).`
@@ -292,14 +375,24 @@ export class ChardevLineRequest extends GpioLineRequestBase {
   }
 
   /** The request's file descriptor (-1 once released). */
-  get fd(): number { return this.#fd; }
-
-  #wrap<T>(fn: () => T): T {
-    try { return fn(); } catch (err) { throw withPath(err, this.chip); }
+  get fd(): number {
+    return this.#fd;
   }
 
-  protected readBits(mask: bigint): bigint { return this.#wrap(() => binding().gpioGetValues(this.#fd, mask)); }
-  protected writeBits(bits: bigint, mask: bigint): void { this.#wrap(() => binding().gpioSetValues(this.#fd, mask, bits)); }
+  #wrap<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw withPath(err, this.chip);
+    }
+  }
+
+  protected readBits(mask: bigint): bigint {
+    return this.#wrap(() => binding().gpioGetValues(this.#fd, mask));
+  }
+  protected writeBits(bits: bigint, mask: bigint): void {
+    this.#wrap(() => binding().gpioSetValues(this.#fd, mask, bits));
+  }
 
   protected applyConfig(options: GpioRequestOptions): void {
     const chip = this.#chipRef.closed ? { offsetOf: (l: number | string) => (typeof l === 'number' ? l : this.offsets[this.position(l)]) } : this.#chipRef;
@@ -313,7 +406,13 @@ export class ChardevLineRequest extends GpioLineRequestBase {
     for (;;) {
       const n: number = this.#wrap(() => binding().gpioReadEvents(this.#fd, b));
       for (let k = 0; k < n; k++) {
-        out.push({ timestampNs: b[5 * k], id: Number(b[5 * k + 1]), offset: Number(b[5 * k + 2]), seqno: Number(b[5 * k + 3]), lineSeqno: Number(b[5 * k + 4]) });
+        out.push({
+          timestampNs: b[5 * k],
+          id: Number(b[5 * k + 1]),
+          offset: Number(b[5 * k + 2]),
+          seqno: Number(b[5 * k + 3]),
+          lineSeqno: Number(b[5 * k + 4]),
+        });
       }
       if (n < 64) return out;
     }
@@ -326,8 +425,14 @@ export class ChardevLineRequest extends GpioLineRequestBase {
     });
   }
 
-  protected stopWatch(): void { this.#watcher?.close(); this.#watcher = null; }
-  protected setRef(ref: boolean): void { if (ref) this.#watcher?.ref(); else this.#watcher?.unref(); }
+  protected stopWatch(): void {
+    this.#watcher?.close();
+    this.#watcher = null;
+  }
+  protected setRef(ref: boolean): void {
+    if (ref) this.#watcher?.ref();
+    else this.#watcher?.unref();
+  }
 
   protected release(): void {
     const fd = this.#fd;

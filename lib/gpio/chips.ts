@@ -6,18 +6,40 @@ import type { RegisterIO } from '../interfaces';
 import { codedError } from '../errors';
 import type { GpioChipKind } from './tables';
 import {
-  BCM_FSEL_MASK, BCM_GPCLR0, BCM_GPLEV0, BCM_GPPUD, BCM_GPPUD_DOWN, BCM_GPPUD_OFF, BCM_GPPUD_UP, BCM_GPPUDCLK0, BCM_GPSET0,
-  BCM_PUP_DOWN, BCM_PUP_NONE, BCM_PUP_PDN0, BCM_PUP_PDN_PINS, BCM_PUP_UP, RP1_CLR, RP1_CTRL_FUNCSEL_MASK, RP1_FSEL_NONE,
-  RP1_FSEL_RIO, RP1_PAD_IE, RP1_PAD_OD, RP1_PAD_PDE, RP1_PAD_PUE, RP1_RIO_OE, RP1_RIO_OUT, RP1_SET, RP1_STATUS_INFROMPAD,
-  bcmFselField, rp1PinRegisters,
+  BCM_FSEL_MASK,
+  BCM_GPCLR0,
+  BCM_GPLEV0,
+  BCM_GPPUD,
+  BCM_GPPUD_DOWN,
+  BCM_GPPUD_OFF,
+  BCM_GPPUD_UP,
+  BCM_GPPUDCLK0,
+  BCM_GPSET0,
+  BCM_PUP_DOWN,
+  BCM_PUP_NONE,
+  BCM_PUP_PDN0,
+  BCM_PUP_PDN_PINS,
+  BCM_PUP_UP,
+  RP1_CLR,
+  RP1_CTRL_FUNCSEL_MASK,
+  RP1_FSEL_NONE,
+  RP1_FSEL_RIO,
+  RP1_PAD_IE,
+  RP1_PAD_OD,
+  RP1_PAD_PDE,
+  RP1_PAD_PUE,
+  RP1_RIO_OE,
+  RP1_RIO_OUT,
+  RP1_SET,
+  RP1_STATUS_INFROMPAD,
+  bcmFselField,
+  rp1PinRegisters,
 } from './regmap';
 
 export { rp1BankOf } from './regmap';
 
 /** A pin's function: input, output, an alternate function (alt0–alt8) or none (RP1 only). */
-export type GpioFunction =
-  | 'input' | 'output' | 'none'
-  | 'alt0' | 'alt1' | 'alt2' | 'alt3' | 'alt4' | 'alt5' | 'alt6' | 'alt7' | 'alt8';
+export type GpioFunction = 'input' | 'output' | 'none' | 'alt0' | 'alt1' | 'alt2' | 'alt3' | 'alt4' | 'alt5' | 'alt6' | 'alt7' | 'alt8';
 
 /** A pull as the chip reports it; 'unknown' where the chip cannot tell (BCM2835/7). */
 export type GpioPull = 'up' | 'down' | 'none' | 'unknown';
@@ -54,19 +76,31 @@ export interface GpioChipDriver {
 // FSEL codes of the BCM blocks: 000 input, 001 output, 100 ALT0 … 111 ALT3, 011 ALT4, 010 ALT5.
 const FSEL_TO_FN: GpioFunction[] = ['input', 'output', 'alt5', 'alt4', 'alt0', 'alt1', 'alt2', 'alt3'];
 const FN_TO_FSEL: Partial<Record<GpioFunction, number>> = {
-  input: 0, output: 1, alt5: 2, alt4: 3, alt0: 4, alt1: 5, alt2: 6, alt3: 7,
+  input: 0,
+  output: 1,
+  alt5: 2,
+  alt4: 3,
+  alt0: 4,
+  alt1: 5,
+  alt2: 6,
+  alt3: 7,
 };
 
 /** Waits at least `us` microseconds (the GPPUD set-up and hold times: 150 cycles ≈ 1 µs at 150 MHz). */
 function spinMicroseconds(us: number): void {
   const end = process.hrtime.bigint() + BigInt(Math.ceil(us * 1000));
-  while (process.hrtime.bigint() < end) { /* spin */ }
+  while (process.hrtime.bigint() < end) {
+    /* spin */
+  }
 }
 
 /** BCM2835/6/7 and BCM2711: the same block, different pull registers. */
 export class BcmGpioDriver implements GpioChipDriver {
   readonly pinCount: number;
-  constructor(readonly io: RegisterIO, readonly kind: 'bcm2835' | 'bcm2711') {
+  constructor(
+    readonly io: RegisterIO,
+    readonly kind: 'bcm2835' | 'bcm2711',
+  ) {
     this.pinCount = kind === 'bcm2711' ? 58 : 54;
   }
 
@@ -164,7 +198,7 @@ export class Rp1GpioDriver implements GpioChipDriver {
   }
 
   level(pin: number): 0 | 1 {
-    return (this.io.read32(this.addr(pin).status) & RP1_STATUS_INFROMPAD) ? 1 : 0;
+    return this.io.read32(this.addr(pin).status) & RP1_STATUS_INFROMPAD ? 1 : 0;
   }
 
   drive(pin: number): 0 | 1 | null {

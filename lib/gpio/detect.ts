@@ -76,7 +76,10 @@ function readMaybe(file: string): Buffer | null {
 
 function strings(buf: Buffer | null): string[] {
   if (!buf) return [];
-  return buf.toString('latin1').split('\0').filter((s) => s.length > 0);
+  return buf
+    .toString('latin1')
+    .split('\0')
+    .filter((s) => s.length > 0);
 }
 
 /** The revision code's processor field (new-style codes only), as a SoC. */
@@ -163,7 +166,7 @@ export function detectRaspberryPi(options: DetectRaspberryPiOptions = {}): Raspb
   const dtModel = strings(readMaybe(path.join(dt, 'model')))[0] ?? '';
   const ranges = readMaybe(path.join(dt, 'soc', 'ranges'));
   const revBuf = readMaybe(path.join(dt, 'system', 'linux,revision'));
-  const cpuText = cpuinfoPath ? readMaybe(cpuinfoPath)?.toString('latin1') ?? '' : '';
+  const cpuText = cpuinfoPath ? (readMaybe(cpuinfoPath)?.toString('latin1') ?? '') : '';
   const cpu = cpuinfoFields(cpuText);
 
   let revision: number | null = null;
@@ -183,9 +186,7 @@ export function detectRaspberryPi(options: DetectRaspberryPiOptions = {}): Raspb
   }
   const parentCells = readCells(path.join(dt, '#address-cells'));
   const childCells = readCells(path.join(dt, 'soc', '#address-cells'));
-  const rangesBase = ranges
-    ? parseSocRanges(ranges, parentCells !== null ? { child: childCells ?? 1, parent: parentCells } : undefined)
-    : null;
+  const rangesBase = ranges ? parseSocRanges(ranges, parentCells !== null ? { child: childCells ?? 1, parent: parentCells } : undefined) : null;
   if (!soc && looksPi && rangesBase !== null) {
     soc = rangesBase === 0x20000000 ? 'BCM2835' : rangesBase === 0x3f000000 ? 'BCM2837' : rangesBase === 0xfe000000 ? 'BCM2711' : null;
     socSource = 'soc/ranges';

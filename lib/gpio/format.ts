@@ -43,7 +43,9 @@ function toStates(value: unknown): readonly GpioPinState[] {
 /** The `pins` argument: an Array of pin numbers (each checked against the chip by the tables). */
 function toPins(value: unknown): readonly number[] {
   const list = toList(value, 'pins');
-  list.forEach((p, i) => { if (typeof p !== 'number') throw invalidType(`pins[${i}]`, 'of type number', p); });
+  list.forEach((p, i) => {
+    if (typeof p !== 'number') throw invalidType(`pins[${i}]`, 'of type number', p);
+  });
   return list as readonly number[];
 }
 
@@ -57,17 +59,35 @@ function pinctrlCode(s: GpioPinState): string {
 /** pinctrl's `get` format, e.g. ` 2: a0    -- | hi // GPIO2 = SDA1`. */
 export function formatGpioPinctrl(states: readonly GpioPinState[]): string {
   states = toStates(states);
-  return states.map((s) => {
-    const drive = s.drive === null ? '  ' : s.drive ? 'dh' : 'dl';
-    const pull = s.pull === 'up' ? 'pu' : s.pull === 'down' ? 'pd' : s.pull === 'none' ? 'pn' : '--';
-    return `${String(s.pin).padStart(2)}: ${pinctrlCode(s)} ${drive} ${pull} | ${s.level ? 'hi' : 'lo'} // GPIO${s.pin} = ${s.name}`;
-  }).join('\n') + (states.length ? '\n' : '');
+  return (
+    states
+      .map((s) => {
+        const drive = s.drive === null ? '  ' : s.drive ? 'dh' : 'dl';
+        const pull = s.pull === 'up' ? 'pu' : s.pull === 'down' ? 'pd' : s.pull === 'none' ? 'pn' : '--';
+        return `${String(s.pin).padStart(2)}: ${pinctrlCode(s)} ${drive} ${pull} | ${s.level ? 'hi' : 'lo'} // GPIO${s.pin} = ${s.name}`;
+      })
+      .join('\n') + (states.length ? '\n' : '')
+  );
 }
 
 function banks(chip: GpioChipKind): Array<[number, number]> {
-  if (chip === 'rp1') return [[0, 27], [28, 33], [34, 53]];
-  if (chip === 'bcm2711') return [[0, 27], [28, 45], [46, 57]];
-  return [[0, 27], [28, 45], [46, 53]];
+  if (chip === 'rp1')
+    return [
+      [0, 27],
+      [28, 33],
+      [34, 53],
+    ];
+  if (chip === 'bcm2711')
+    return [
+      [0, 27],
+      [28, 45],
+      [46, 57],
+    ];
+  return [
+    [0, 27],
+    [28, 45],
+    [46, 53],
+  ];
 }
 
 /**
@@ -91,7 +111,10 @@ export function formatGpioRaspiGpio(states: readonly GpioPinState[], chip: GpioC
     for (let p = lo; p <= hi; p++) if (!byPin.has(p)) whole = false;
     if (!whole) return;
     out.push(`BANK${i} (GPIO ${lo} to ${hi}):`);
-    for (let p = lo; p <= hi; p++) { out.push(line(byPin.get(p)!)); done.add(p); }
+    for (let p = lo; p <= hi; p++) {
+      out.push(line(byPin.get(p)!));
+      done.add(p);
+    }
   });
   for (const s of states) if (!done.has(s.pin)) out.push(line(s));
   return out.join('\n') + (out.length ? '\n' : '');

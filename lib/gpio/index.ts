@@ -20,7 +20,9 @@ export type { GpioChipKind } from './tables';
 export { formatGpioPinctrl, formatGpioRaspiGpio, formatGpioFuncs, formatGpioFuncsPinctrl } from './format';
 
 /** A register window as lib/regs opens it (RegisterIO plus close()). */
-interface ClosableRegisterIO extends RegisterIO { close?(): void }
+interface ClosableRegisterIO extends RegisterIO {
+  close?(): void;
+}
 
 type OpenWindow = (o: { path?: string; offset: number | bigint; length: number; writable?: boolean }) => ClosableRegisterIO;
 
@@ -38,7 +40,12 @@ export interface OpenRaspberryPiGpioOptions extends DetectRaspberryPiOptions {
 }
 
 const PIN_FUNCTION_WORDS: Record<string, GpioFunction> = {
-  ip: 'input', op: 'output', no: 'none', input: 'input', output: 'output', none: 'none',
+  ip: 'input',
+  op: 'output',
+  no: 'none',
+  input: 'input',
+  output: 'output',
+  none: 'none',
 };
 
 /** Accepts 'input' | 'output' | 'none' | 'alt0'…'alt8' | pinctrl's 'ip' | 'op' | 'no' | 'a0'…'a8'. */
@@ -51,7 +58,10 @@ function toGpioFunction(word: unknown, name: string): GpioFunction {
   if (w in PIN_FUNCTION_WORDS) return PIN_FUNCTION_WORDS[w];
   const m = /^(?:a|alt)([0-8])$/.exec(w);
   if (m) return `alt${m[1]}` as GpioFunction;
-  throw codedError('ERR_INVALID_ARG_VALUE', `unknown GPIO function '${w.length > 28 ? w.slice(0, 25) + '...' : w}' (input, output, alt0–alt8, or pinctrl's ip, op, a0–a8, no)`);
+  throw codedError(
+    'ERR_INVALID_ARG_VALUE',
+    `unknown GPIO function '${w.length > 28 ? w.slice(0, 25) + '...' : w}' (input, output, alt0–alt8, or pinctrl's ip, op, a0–a8, no)`,
+  );
 }
 
 /** Most pins a chip may be said to have in {@link parseGpioPins} (RP1 and BCM have 54–58). */
@@ -65,9 +75,16 @@ export function parseGpioPins(spec: string, pinCount: number): number[] {
   toStr(spec, 'spec');
   toInt(pinCount, 'pinCount', 0, MAX_PIN_COUNT);
   const out: number[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(?:gpio)?(\d+)(?:-(?:gpio)?(\d+))?$/i.exec(part);
-    if (!m) throw codedError('ERR_INVALID_ARG_VALUE', `bad pin '${part.length > 28 ? part.slice(0, 25) + '...' : part}': use numbers and ranges such as 4, 2-5 or 2-5,17`);
+    if (!m)
+      throw codedError(
+        'ERR_INVALID_ARG_VALUE',
+        `bad pin '${part.length > 28 ? part.slice(0, 25) + '...' : part}': use numbers and ranges such as 4, 2-5 or 2-5,17`,
+      );
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw codedError('ERR_INVALID_ARG_VALUE', `bad pin range '${part}': ${b} is below ${a}`);
@@ -104,7 +121,11 @@ export class RaspberryPiGpio {
   private readonly driver: GpioChipDriver;
   private closed = false;
 
-  constructor(readonly io: RegisterIO, chip: GpioChipKind | RaspberryPiInfo, source = 'register window') {
+  constructor(
+    readonly io: RegisterIO,
+    chip: GpioChipKind | RaspberryPiInfo,
+    source = 'register window',
+  ) {
     toObjectWith<RegisterIO>(io, 'io', ['read32', 'write32'], 'a RegisterIO');
     const info = typeof chip === 'object' && chip !== null ? chip : null;
     const kind = info ? toGpioChip(info.chip, 'chip.chip') : toGpioChip(chip);
@@ -280,16 +301,24 @@ export function openRaspberryPiGpio(options: OpenRaspberryPiGpioOptions = {}): R
   return RaspberryPiGpio.open(options);
 }
 
-
 // The GPIO character device (any Linux GPIO chip) and its simulated twin.
-export {
-  listGpioChips, openGpioChip, findGpioLine, gpioChipPaths, GpioChardevChip, ChardevLineRequest,
-} from './chardev';
+export { listGpioChips, openGpioChip, findGpioLine, gpioChipPaths, GpioChardevChip, ChardevLineRequest } from './chardev';
 export { openSimGpioChip, SimGpioChip, SimLineRequest, type SimGpioChipOptions } from './chardev-sim';
 export { GpioLineRequestBase } from './chardev-request';
 export { GPIO_LINE_FLAG } from './chardev-types';
 export type {
-  GpioChipInfo, GpioLineInfo, GpioLineSettings, GpioRequestOptions, GpioEdgeEvent, GpioLineInfoChange,
-  GpioLineInfoChangeType, GpioLineDirection, GpioLineEdge, GpioLineBias, GpioLineDrive, GpioEventClock,
-  GpioChipLike, GpioLineRequestLike,
+  GpioChipInfo,
+  GpioLineInfo,
+  GpioLineSettings,
+  GpioRequestOptions,
+  GpioEdgeEvent,
+  GpioLineInfoChange,
+  GpioLineInfoChangeType,
+  GpioLineDirection,
+  GpioLineEdge,
+  GpioLineBias,
+  GpioLineDrive,
+  GpioEventClock,
+  GpioChipLike,
+  GpioLineRequestLike,
 } from './chardev-types';

@@ -74,8 +74,16 @@ export function bcmFselField(pin: number): { offset: number; shift: number } {
 
 /** Registers with one copy for each 32-pin bank (bank 0 at the offset, bank 1 at offset + 4). */
 export const BCM_BANKED_REGISTERS: ReadonlyArray<readonly [number, string]> = [
-  [BCM_GPSET0, 'GPSET'], [BCM_GPCLR0, 'GPCLR'], [BCM_GPLEV0, 'GPLEV'], [BCM_GPEDS0, 'GPEDS'], [BCM_GPREN0, 'GPREN'],
-  [BCM_GPFEN0, 'GPFEN'], [BCM_GPHEN0, 'GPHEN'], [BCM_GPLEN0, 'GPLEN'], [BCM_GPAREN0, 'GPAREN'], [BCM_GPAFEN0, 'GPAFEN'],
+  [BCM_GPSET0, 'GPSET'],
+  [BCM_GPCLR0, 'GPCLR'],
+  [BCM_GPLEV0, 'GPLEV'],
+  [BCM_GPEDS0, 'GPEDS'],
+  [BCM_GPREN0, 'GPREN'],
+  [BCM_GPFEN0, 'GPFEN'],
+  [BCM_GPHEN0, 'GPHEN'],
+  [BCM_GPLEN0, 'GPLEN'],
+  [BCM_GPAREN0, 'GPAREN'],
+  [BCM_GPAFEN0, 'GPAFEN'],
 ];
 
 /** The datasheet name of the 32-bit register at `offset` of a BCM block, or undefined (reserved). */
@@ -98,7 +106,9 @@ export function bcmGpioRegisterName(offset: number, kind: 'bcm2835' | 'bcm2711')
 export const RP1_GPIO_SIZE = 0x30000;
 /** The three banks: GPIO 0–27, 28–33, 34–53. */
 export const RP1_BANKS: ReadonlyArray<{ readonly first: number; readonly count: number }> = [
-  { first: 0, count: 28 }, { first: 28, count: 6 }, { first: 34, count: 20 },
+  { first: 0, count: 28 },
+  { first: 28, count: 6 },
+  { first: 34, count: 20 },
 ];
 export const RP1_IO = 0x00000;
 export const RP1_RIO = 0x10000;
@@ -154,7 +164,14 @@ export function rp1BankOf(pin: number): { bank: number; index: number } {
 export function rp1PinRegisters(pin: number): { status: number; ctrl: number; rio: number; pad: number; bit: number; index: number } {
   const { bank, index } = rp1BankOf(pin);
   const b = bank * RP1_BANK_STEP;
-  return { status: RP1_IO + b + index * 8, ctrl: RP1_IO + b + index * 8 + 4, rio: RP1_RIO + b, pad: RP1_PADS + b + 4 + index * 4, bit: (1 << index) >>> 0, index };
+  return {
+    status: RP1_IO + b + index * 8,
+    ctrl: RP1_IO + b + index * 8 + 4,
+    rio: RP1_RIO + b,
+    pad: RP1_PADS + b + 4 + index * 4,
+    bit: (1 << index) >>> 0,
+    index,
+  };
 }
 
 /** An offset in the RP1 window taken apart, or null outside the three regions and banks. */

@@ -188,11 +188,14 @@ SPI8_CS1 SPI7_CS0 - PCIE_CLKREQ_N VBUS_OC3 SYS_RIO219 PROC_RIO219 - -
 `;
 
 function parseRows(rows: string, width: number): readonly (readonly string[])[] {
-  const out = rows.trim().split('\n').map((line) => {
-    const cells = line.trim().split(/\s+/);
-    if (cells.length !== width) throw codedError('ERR_MMAPKIT_INTERNAL', `mmapkit: bad alternate-function row '${line}'`);
-    return Object.freeze(cells);
-  });
+  const out = rows
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const cells = line.trim().split(/\s+/);
+      if (cells.length !== width) throw codedError('ERR_MMAPKIT_INTERNAL', `mmapkit: bad alternate-function row '${line}'`);
+      return Object.freeze(cells);
+    });
   return Object.freeze(out);
 }
 

@@ -17,10 +17,38 @@ import * as v8 from 'node:v8';
 import { codedError } from '../errors';
 import { invalidType, toChoice, toIndex, toInt, toOptions } from '../validate';
 import {
-  HEADER, MAX_CAPACITY, MIN_CAPACITY, MODES, PAD, WHEN_FULL, W_CLOSED, W_CONSUMERS_ASLEEP, W_DATA_SEQ,
-  W_GENERATION, W_HEAD, W_PRODUCERS_ASLEEP, W_SPACE_SEQ, W_TAIL, B_CONSUMER_LOCK, B_PRODUCER_LOCK,
-  align8, attach, checkPeers, corrupt, detach, dropDead, maxMessage, peers, readHeader, stride, writeHeader,
-  type ChannelMode, type Geometry, type Peer, type Role, type WhenFull,
+  HEADER,
+  MAX_CAPACITY,
+  MIN_CAPACITY,
+  MODES,
+  PAD,
+  WHEN_FULL,
+  W_CLOSED,
+  W_CONSUMERS_ASLEEP,
+  W_DATA_SEQ,
+  W_GENERATION,
+  W_HEAD,
+  W_PRODUCERS_ASLEEP,
+  W_SPACE_SEQ,
+  W_TAIL,
+  B_CONSUMER_LOCK,
+  B_PRODUCER_LOCK,
+  align8,
+  attach,
+  checkPeers,
+  corrupt,
+  detach,
+  dropDead,
+  maxMessage,
+  peers,
+  readHeader,
+  stride,
+  writeHeader,
+  type ChannelMode,
+  type Geometry,
+  type Peer,
+  type Role,
+  type WhenFull,
 } from './layout';
 import { deadline, region, runAsync, runSync, slice, timeoutError, wake, type Blocking, type SharedRegion, type WaitOptions } from './memory';
 import { Mutex } from './mutex';
@@ -113,14 +141,23 @@ export class Channel implements Disposable {
     if (o.capacity === undefined) capacity = Math.min(MAX_CAPACITY, Math.floor(Math.max(0, all.bytes.byteLength - HEADER) / unit) * unit);
     else capacity = toInt(o.capacity, 'options.capacity', 0, MAX_CAPACITY);
     if (capacity % unit !== 0) {
-      throw codedError('ERR_OUT_OF_RANGE', `The value of "options.capacity" must be a multiple of ${unit} (${slotSize > 0 ? `the slot stride: ${slotSize} bytes + 8 of header, rounded up to 8` : '8'}). Received ${capacity}`);
+      throw codedError(
+        'ERR_OUT_OF_RANGE',
+        `The value of "options.capacity" must be a multiple of ${unit} (${slotSize > 0 ? `the slot stride: ${slotSize} bytes + 8 of header, rounded up to 8` : '8'}). Received ${capacity}`,
+      );
     }
     const need = slotSize > 0 ? stride(slotSize) : 8 + 8;
     if (capacity < Math.max(MIN_CAPACITY, need)) {
-      throw codedError('ERR_MMAPKIT_RING_TOO_SMALL', `A ring of ${capacity} bytes cannot hold one message: it needs at least ${Math.max(MIN_CAPACITY, need)} bytes${slotSize > 0 ? ` for ${slotSize}-byte slots` : ''}`);
+      throw codedError(
+        'ERR_MMAPKIT_RING_TOO_SMALL',
+        `A ring of ${capacity} bytes cannot hold one message: it needs at least ${Math.max(MIN_CAPACITY, need)} bytes${slotSize > 0 ? ` for ${slotSize}-byte slots` : ''}`,
+      );
     }
     if (HEADER + capacity > all.bytes.byteLength) {
-      throw codedError('ERR_OUT_OF_RANGE', `A channel with a ${capacity}-byte ring needs ${HEADER + capacity} bytes (Channel.bytesFor), but only ${all.bytes.byteLength} are available at offset ${offset}`);
+      throw codedError(
+        'ERR_OUT_OF_RANGE',
+        `A channel with a ${capacity}-byte ring needs ${HEADER + capacity} bytes (Channel.bytesFor), but only ${all.bytes.byteLength} are available at offset ${offset}`,
+      );
     }
     writeHeader(all.words, { capacity, mode, whenFull, slotSize });
     return new Channel(memory, offset, readHeader(all.words, all.bytes.byteLength), role);
@@ -135,7 +172,8 @@ export class Channel implements Disposable {
       if (o[k] !== undefined) throw codedError('ERR_INVALID_ARG_VALUE', `options.${k} is fixed by the channel's creator; open() reads it from the header`);
     }
     const all = region(memory, offset, undefined, 'channel');
-    if (all.bytes.byteLength < 64) throw codedError('ERR_MMAPKIT_BAD_HEADER', `Not a usable mmapkit channel: the memory holds ${all.bytes.byteLength} bytes, less than a header`);
+    if (all.bytes.byteLength < 64)
+      throw codedError('ERR_MMAPKIT_BAD_HEADER', `Not a usable mmapkit channel: the memory holds ${all.bytes.byteLength} bytes, less than a header`);
     return new Channel(memory, offset, readHeader(all.words, all.bytes.byteLength), role);
   }
 
@@ -168,7 +206,10 @@ export class Channel implements Disposable {
 
   #checkLength(len: number): void {
     if (len > this.maxMessage) {
-      throw codedError('ERR_MMAPKIT_MESSAGE_TOO_LARGE', `A message of ${len} bytes is larger than this channel carries (${this.maxMessage} bytes: ${this.slotSize > 0 ? 'the slot size' : 'half the ring less an 8-byte header'})`);
+      throw codedError(
+        'ERR_MMAPKIT_MESSAGE_TOO_LARGE',
+        `A message of ${len} bytes is larger than this channel carries (${this.maxMessage} bytes: ${this.slotSize > 0 ? 'the slot size' : 'half the ring less an 8-byte header'})`,
+      );
     }
   }
 
@@ -246,7 +287,8 @@ export class Channel implements Disposable {
       if (this.#lock !== null) yield* lockSide(this.#lock, end, ms);
       if (this.#place(len)) return;
       if (this.#lock !== null) this.#lock.unlock();
-      if (this.whenFull === 'fail') throw codedError('ERR_MMAPKIT_FULL', `The channel is full (${this.capacity}-byte ring); the message of ${len} bytes was not sent`);
+      if (this.whenFull === 'fail')
+        throw codedError('ERR_MMAPKIT_FULL', `The channel is full (${this.capacity}-byte ring); the message of ${len} bytes was not sent`);
       if (this.#entry < 0) throw codedError('ERR_MMAPKIT_CLOSED', 'The channel has been closed');
       if (spins < SPIN) continue;
       if (performance.now() >= end) throw timeoutError('Channel send', ms);
@@ -453,7 +495,8 @@ export class Channel implements Disposable {
   }
 
   #zeroCopyAllowed(): void {
-    if (this.whenFull === 'overwrite') throw codedError('ERR_MMAPKIT_UNSUPPORTED', "acquire() is not available with whenFull 'overwrite' (a producer may overwrite the view); use receive()");
+    if (this.whenFull === 'overwrite')
+      throw codedError('ERR_MMAPKIT_UNSUPPORTED', "acquire() is not available with whenFull 'overwrite' (a producer may overwrite the view); use receive()");
   }
 
   #message(): Uint8Array {

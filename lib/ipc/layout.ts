@@ -118,14 +118,16 @@ export function readHeader(w: Int32Array, size: number): Geometry {
   if (w[W_CHECK] !== fnv(w, W_CHECK)) throw badHeader('the header check word does not match its fields (corrupt header)');
   if (w[W_HEADER] !== HEADER) throw badHeader(`header size ${w[W_HEADER]} (expected ${HEADER})`);
   const capacity = w[W_CAPACITY];
-  if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || capacity % 8 !== 0) throw badHeader(`capacity ${capacity} is not a multiple of 8 in [${MIN_CAPACITY}, ${MAX_CAPACITY}]`);
+  if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || capacity % 8 !== 0)
+    throw badHeader(`capacity ${capacity} is not a multiple of 8 in [${MIN_CAPACITY}, ${MAX_CAPACITY}]`);
   if (capacity > size - HEADER) throw badHeader(`capacity ${capacity} does not fit in the ${size - HEADER} bytes after the header`);
   const flags = w[W_FLAGS];
   const mode = MODES[flags & 3];
   const whenFull = WHEN_FULL[(flags >> 2) & 3];
   if (mode === undefined || whenFull === undefined || flags >>> 4 !== 0) throw badHeader(`unknown flags 0x${(flags >>> 0).toString(16)}`);
   const slotSize = w[W_SLOT];
-  if (slotSize < 0 || slotSize > capacity || (slotSize > 0 && capacity % stride(slotSize) !== 0)) throw badHeader(`slot size ${slotSize} does not divide capacity ${capacity}`);
+  if (slotSize < 0 || slotSize > capacity || (slotSize > 0 && capacity % stride(slotSize) !== 0))
+    throw badHeader(`slot size ${slotSize} does not divide capacity ${capacity}`);
   const period = w[W_PERIOD];
   if (period !== periodFor(capacity)) throw badHeader(`position period ${period} (expected ${periodFor(capacity)})`);
   return { capacity, mode, whenFull, slotSize, period, creatorPid: w[W_CREATOR], generation: Atomics.load(w, W_GENERATION) };
@@ -208,7 +210,10 @@ export function checkPeers(w: Int32Array, role: Role): void {
   if (list.some((p) => p.alive)) return;
   const dead = list.filter((p) => !p.alive);
   if (dead.length > 0) {
-    throw codedError('ERR_MMAPKIT_PEER_DEAD', `Every ${role} of the channel is gone: pid ${dead.map((p) => p.pid).join(', ')} died; reset() the channel to reuse it`);
+    throw codedError(
+      'ERR_MMAPKIT_PEER_DEAD',
+      `Every ${role} of the channel is gone: pid ${dead.map((p) => p.pid).join(', ')} died; reset() the channel to reuse it`,
+    );
   }
   if (role === 'producer' && Atomics.load(w, W_CLOSED) !== 0) throw closedError();
 }

@@ -167,7 +167,9 @@ function sleepSync(s: Sleep): WaitResult {
 function sleepAsync(s: Sleep): Promise<WaitResult> {
   const ms = s.ms === Infinity ? undefined : Math.max(0, s.ms);
   if (useFutex()) return futexWaitAsync(s.words, s.index, s.value, ms);
-  const wa = (Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: WaitResult | Promise<WaitResult> } }).waitAsync;
+  const wa = (
+    Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: WaitResult | Promise<WaitResult> } }
+  ).waitAsync;
   if (wa && s.words.buffer instanceof SharedArrayBuffer) {
     const r = wa(s.words, s.index, s.value, ms);
     return r.async ? (r.value as Promise<WaitResult>) : Promise.resolve(r.value as WaitResult);

@@ -14,8 +14,19 @@
  */
 import { codedError } from '../errors';
 import {
-  deadline, ownStart, ownThread, processAlive, region, runAsync, runSync, slice, timeoutError, wake,
-  type Blocking, type SharedRegion, type WaitOptions,
+  deadline,
+  ownStart,
+  ownThread,
+  processAlive,
+  region,
+  runAsync,
+  runSync,
+  slice,
+  timeoutError,
+  wake,
+  type Blocking,
+  type SharedRegion,
+  type WaitOptions,
 } from './memory';
 
 const LOCK = 0;
@@ -118,7 +129,10 @@ export class Mutex {
 
   #notRecoverable(): never {
     this.#release();
-    throw codedError('ERR_MMAPKIT_NOT_RECOVERABLE', 'The mutex is not recoverable: an owner died and the next owner unlocked it without markConsistent(); Mutex.init() resets it');
+    throw codedError(
+      'ERR_MMAPKIT_NOT_RECOVERABLE',
+      'The mutex is not recoverable: an owner died and the next owner unlocked it without markConsistent(); Mutex.init() resets it',
+    );
   }
 
   /** @internal The blocking part of lock(), shared by the sync and async forms. */
@@ -162,7 +176,10 @@ export class Mutex {
     if (state === NOT_RECOVERABLE) this.#notRecoverable();
     if (ownerDead || state === INCONSISTENT) {
       Atomics.store(this.#w, STATE, (Atomics.load(this.#w, STATE) & ~STATE_MASK) | INCONSISTENT);
-      throw codedError('ERR_MMAPKIT_OWNER_DEAD', 'The previous owner of the mutex died holding it; this caller now holds the lock: make the shared state consistent, call markConsistent(), then unlock()');
+      throw codedError(
+        'ERR_MMAPKIT_OWNER_DEAD',
+        'The previous owner of the mutex died holding it; this caller now holds the lock: make the shared state consistent, call markConsistent(), then unlock()',
+      );
     }
     return 'acquired';
   }
@@ -184,7 +201,10 @@ export class Mutex {
   #mustHold(what: string): void {
     const v = Atomics.load(this.#w, LOCK);
     if (v === 0 || v === HANDOFF || (v & PID_MASK) !== this.#me || Atomics.load(this.#w, THREAD) !== ownThread) {
-      throw codedError('ERR_MMAPKIT_NOT_OWNER', `${what}() needs the mutex held by this thread; it is ${v === 0 || v === HANDOFF ? 'free' : `held by pid ${v & PID_MASK}`}`);
+      throw codedError(
+        'ERR_MMAPKIT_NOT_OWNER',
+        `${what}() needs the mutex held by this thread; it is ${v === 0 || v === HANDOFF ? 'free' : `held by pid ${v & PID_MASK}`}`,
+      );
     }
   }
 

@@ -10,17 +10,29 @@ let b: Binding | undefined;
 const native = (): Binding => (b ??= binding());
 
 /** Stops the compiler from moving memory accesses across this point (no instruction). */
-export function compilerBarrier(): void { native().barrierCompiler(); }
+export function compilerBarrier(): void {
+  native().barrierCompiler();
+}
 /** Full barrier: x86-64 mfence, AArch64 dmb ish. */
-export function fullBarrier(): void { native().barrierFull(); }
+export function fullBarrier(): void {
+  native().barrierFull();
+}
 /** Store barrier, the one before a doorbell write: x86-64 sfence, AArch64 dmb ishst. */
-export function storeBarrier(): void { native().barrierStore(); }
+export function storeBarrier(): void {
+  native().barrierStore();
+}
 /** Load barrier: x86-64 lfence, AArch64 dmb ishld. */
-export function loadBarrier(): void { native().barrierLoad(); }
+export function loadBarrier(): void {
+  native().barrierLoad();
+}
 /** Data synchronization barrier, full system: AArch64 dsb sy, x86-64 mfence. */
-export function dsbSy(): void { native().barrierDsbSy(); }
+export function dsbSy(): void {
+  native().barrierDsbSy();
+}
 /** Data synchronization barrier for stores: AArch64 dsb st, x86-64 sfence. */
-export function dsbSt(): void { native().barrierDsbSt(); }
+export function dsbSt(): void {
+  native().barrierDsbSt();
+}
 
 /** The native barriers as a {@link Barriers} object, plus the dsb variants. */
 export interface NativeBarriers extends Barriers {
@@ -37,5 +49,7 @@ export const barriers: NativeBarriers = {
   load: loadBarrier,
   dsbSy,
   dsbSt,
-  get arch(): string { return native().barrierArch; },
+  get arch(): string {
+    return native().barrierArch;
+  },
 };

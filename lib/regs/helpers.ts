@@ -17,7 +17,6 @@ function checkOffset(offset: unknown): asserts offset is number {
   if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
 }
 
-
 function checkWidth(width: unknown): asserts width is AccessWidth {
   toWidth(width);
 }
@@ -32,11 +31,17 @@ export function readRegister(io: RegisterIO, offset: number, width: AccessWidth 
 
 function read(io: RegisterIO, offset: number, width: AccessWidth): number | bigint {
   switch (width) {
-    case 8: return io.read8(offset);
-    case 16: return io.read16(offset);
-    case 32: return io.read32(offset);
-    case 64: return io.read64(offset);
-    default: checkWidth(width); throw codedError('ERR_MMAPKIT_INTERNAL', 'unreachable: a width checkWidth accepted');
+    case 8:
+      return io.read8(offset);
+    case 16:
+      return io.read16(offset);
+    case 32:
+      return io.read32(offset);
+    case 64:
+      return io.read64(offset);
+    default:
+      checkWidth(width);
+      throw codedError('ERR_MMAPKIT_INTERNAL', 'unreachable: a width checkWidth accepted');
   }
 }
 
@@ -193,7 +198,13 @@ export interface AsyncPollOptions extends PollOptions {
  * conditions that take milliseconds or longer. Resolves to the same result; rejects with the same
  * ERR_MMAPKIT_TIMEOUT error.
  */
-export async function pollUntilAsync(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: AsyncPollOptions = {}): Promise<PollResult> {
+export async function pollUntilAsync(
+  io: RegisterIO,
+  offset: number,
+  mask: number | bigint,
+  expected: number | bigint,
+  options: AsyncPollOptions = {},
+): Promise<PollResult> {
   toObject(options, 'options');
   const interval = options.intervalMs ?? 1;
   if (typeof interval !== 'number') throw invalidType('options.intervalMs', 'of type number', interval);
@@ -211,7 +222,14 @@ export async function pollUntilAsync(io: RegisterIO, offset: number, mask: numbe
 const POLL_KEYS = ['timeoutMs', 'width', 'now', 'maxReads'];
 const ASYNC_POLL_KEYS = [...POLL_KEYS, 'intervalMs'];
 
-function startPoll(io: RegisterIO, offset: number, mask: number | bigint, expected: number | bigint, options: PollOptions, keys = POLL_KEYS): { step(): PollResult | undefined } {
+function startPoll(
+  io: RegisterIO,
+  offset: number,
+  mask: number | bigint,
+  expected: number | bigint,
+  options: PollOptions,
+  keys = POLL_KEYS,
+): { step(): PollResult | undefined } {
   toObject(options, 'options');
   toIO(io);
   checkOffset(offset);
@@ -283,4 +301,3 @@ export function readRegisters(io: RegisterIO, offset: number, count: number, wid
   for (let i = 0; i < count; i++) out[i] = read(offset + i * step);
   return out;
 }
-

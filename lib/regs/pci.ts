@@ -59,7 +59,10 @@ export function parsePciResources(text: string): PciResource[] {
     const parts = line.trim().split(/\s+/);
     if (parts.length < 3) return;
     if (!parts.slice(0, 3).every((p) => /^(?:0x[0-9a-f]+|[0-9]+)$/i.test(p))) {
-      throw codedError('ERR_INVALID_ARG_VALUE', `Line ${index + 1} of the PCI resource text is not three numbers (start end flags). Received '${line.trim().slice(0, 60)}'`);
+      throw codedError(
+        'ERR_INVALID_ARG_VALUE',
+        `Line ${index + 1} of the PCI resource text is not three numbers (start end flags). Received '${line.trim().slice(0, 60)}'`,
+      );
     }
     const [start, end, flags] = parts.slice(0, 3).map((p) => BigInt(p));
     const size = end === 0n && start === 0n ? 0n : end - start + 1n;
@@ -87,7 +90,11 @@ function readDevice(root: string, bdf: string): PciDevice {
     resources = [];
   }
   let cls: number;
-  try { cls = readHex(path.join(dir, 'class')); } catch { cls = 0; }
+  try {
+    cls = readHex(path.join(dir, 'class'));
+  } catch {
+    cls = 0;
+  }
   return { bdf, vendor: readHex(path.join(dir, 'vendor')), device: readHex(path.join(dir, 'device')), class: cls, path: dir, resources };
 }
 
@@ -156,17 +163,24 @@ export function openPciBar(bdf: string, bar: number, options: PciBarOptions = {}
   const res = parsePciResources(fs.readFileSync(path.join(dir, 'resource'), 'utf8'))[bar];
   if (res === undefined || res.kind === 'none') throw codedError('ERR_MMAPKIT_DEVICE', `PCI device ${id} has no BAR ${bar}`);
   if (res.kind === 'io') {
-    throw codedError('ERR_MMAPKIT_UNSUPPORTED',
-      `BAR ${bar} of PCI device ${id} is an I/O-port BAR (ports 0x${res.start.toString(16)}–0x${(res.start + res.size - 1n).toString(16)}): use openPorts() instead of a window`);
+    throw codedError(
+      'ERR_MMAPKIT_UNSUPPORTED',
+      `BAR ${bar} of PCI device ${id} is an I/O-port BAR (ports 0x${res.start.toString(16)}–0x${(res.start + res.size - 1n).toString(16)}): use openPorts() instead of a window`,
+    );
   }
   const offset = toOffset(options.offset ?? 0, 'options.offset');
   if (offset >= res.size) {
-    throw codedError('ERR_OUT_OF_RANGE', `The value of "options.offset" is out of range. It must be below the size of BAR ${bar} (0x${res.size.toString(16)}). Received 0x${offset.toString(16)}`);
+    throw codedError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "options.offset" is out of range. It must be below the size of BAR ${bar} (0x${res.size.toString(16)}). Received 0x${offset.toString(16)}`,
+    );
   }
   const length = options.length === undefined ? Number(res.size - offset) : toLength(options.length, 'options.length');
   if (offset + BigInt(length) > res.size) {
-    throw codedError('ERR_OUT_OF_RANGE',
-      `The window [0x${offset.toString(16)}, 0x${(offset + BigInt(length)).toString(16)}) reaches past the end of BAR ${bar} of ${id} (0x${res.size.toString(16)} bytes)`);
+    throw codedError(
+      'ERR_OUT_OF_RANGE',
+      `The window [0x${offset.toString(16)}, 0x${(offset + BigInt(length)).toString(16)}) reaches past the end of BAR ${bar} of ${id} (0x${res.size.toString(16)} bytes)`,
+    );
   }
   return openRegisterWindow({ path: path.join(dir, `resource${bar}`), offset, length, writable: options.writable, widths: options.widths });
 }
@@ -188,7 +202,7 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
   let n: number;
   if (typeof device === 'number') n = device;
   else if (typeof device === 'string' && /^(?:\/dev\/)?uio(\d+)$/.test(device)) n = Number(/(\d+)$/.exec(device)![1]);
-  else throw invalidType('device', 'a UIO device number, \'uioN\' or \'/dev/uioN\'', device);
+  else throw invalidType('device', "a UIO device number, 'uioN' or '/dev/uioN'", device);
   if (!Number.isInteger(n) || n < 0) throw codedError('ERR_OUT_OF_RANGE', `The UIO device number must be a non-negative integer. Received ${n}`);
   if (typeof map !== 'number') throw invalidType('map', 'of type number', map);
   if (!Number.isInteger(map) || map < 0 || map > 4) {
@@ -204,7 +218,11 @@ export function openUio(device: number | string, map = 0, options: UioOptions = 
     throw codedError('ERR_MMAPKIT_DEVICE', `UIO device uio${n} has no map ${map} (no ${mapDir}/size)`);
   }
   let within: number;
-  try { within = Number.parseInt(fs.readFileSync(path.join(mapDir, 'offset'), 'utf8').trim(), 16) || 0; } catch { within = 0; }
+  try {
+    within = Number.parseInt(fs.readFileSync(path.join(mapDir, 'offset'), 'utf8').trim(), 16) || 0;
+  } catch {
+    within = 0;
+  }
   const page = binding().regsPageSize;
   return openRegisterWindow({
     path: path.join(devDir, `uio${n}`),

@@ -39,7 +39,9 @@ export class Ports implements PortIO, Disposable {
     this.#b = b;
   }
 
-  get closed(): boolean { return this.#closed; }
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   #check(port: unknown, bytes: number, value?: unknown): void {
     if (this.#closed) throw codedError('ERR_MMAPKIT_CLOSED', 'The port space is closed');
@@ -74,12 +76,24 @@ export class Ports implements PortIO, Disposable {
     this.#b.portOut(port, bytes, v);
   }
 
-  inb(port: number): number { return this.#in(port, 1); }
-  inw(port: number): number { return this.#in(port, 2); }
-  inl(port: number): number { return this.#in(port, 4); }
-  outb(port: number, value: number): void { this.#out(port, 1, value); }
-  outw(port: number, value: number): void { this.#out(port, 2, value); }
-  outl(port: number, value: number): void { this.#out(port, 4, value); }
+  inb(port: number): number {
+    return this.#in(port, 1);
+  }
+  inw(port: number): number {
+    return this.#in(port, 2);
+  }
+  inl(port: number): number {
+    return this.#in(port, 4);
+  }
+  outb(port: number, value: number): void {
+    this.#out(port, 1, value);
+  }
+  outw(port: number, value: number): void {
+    this.#out(port, 2, value);
+  }
+  outl(port: number, value: number): void {
+    this.#out(port, 4, value);
+  }
 
   /** Closes /dev/port. Idempotent; later accesses throw ERR_MMAPKIT_CLOSED. */
   close(): void {
@@ -89,7 +103,9 @@ export class Ports implements PortIO, Disposable {
     this.#fd = -1;
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** Opens the I/O port space (root only). */
@@ -104,7 +120,10 @@ export function openPorts(options: PortOptions = {}): Ports {
   const b = binding();
   if (method === 'ioperm') {
     if (!b.portHasInstructions) {
-      throw codedError('ERR_MMAPKIT_UNSUPPORTED', `Port I/O instructions exist only on x86; this is ${process.arch}. Use method 'devport' where /dev/port exists.`);
+      throw codedError(
+        'ERR_MMAPKIT_UNSUPPORTED',
+        `Port I/O instructions exist only on x86; this is ${process.arch}. Use method 'devport' where /dev/port exists.`,
+      );
     }
     const ports = new Ports('ioperm', -1, b);
     // Ask for port 0x80 (the POST diagnostic port) now, so a missing privilege shows up here.
@@ -122,9 +141,12 @@ export function openPorts(options: PortOptions = {}): Ports {
   } catch (err) {
     if (err instanceof MmapkitSystemError && (err.code === 'EPERM' || err.code === 'EACCES')) throw withAdvice(err, PORT_ADVICE);
     if (err instanceof MmapkitSystemError && err.code === 'ENOENT') {
-      throw withAdvice(err, fs.existsSync('/dev')
-        ? "This system has no /dev/port (a kernel without CONFIG_DEVPORT, a container, or not x86). On x86 try method 'ioperm'."
-        : 'There is no /dev on this system.');
+      throw withAdvice(
+        err,
+        fs.existsSync('/dev')
+          ? "This system has no /dev/port (a kernel without CONFIG_DEVPORT, a container, or not x86). On x86 try method 'ioperm'."
+          : 'There is no /dev on this system.',
+      );
     }
     throw err;
   }

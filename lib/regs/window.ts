@@ -30,7 +30,6 @@ export interface RegisterWindowOptions {
   widths?: readonly AccessWidth[];
 }
 
-
 const MAX_OFFSET = (1n << 63n) - 1n;
 const WINDOW_KEYS = ['path', 'offset', 'length', 'writable', 'widths'];
 
@@ -53,16 +52,18 @@ const hex = (v: bigint | number): string => '0x' + v.toString(16);
 function adviceFor(err: MmapkitSystemError, path: string, offset: bigint, length: number): string | undefined {
   const range = `[${hex(offset)}, ${hex(offset + BigInt(length))})`;
   if (err.code === 'ENOENT' && path === '/dev/mem') {
-    return 'This system has no /dev/mem (a kernel without CONFIG_DEVMEM, or a container that does not pass it through). ' +
+    return (
+      'This system has no /dev/mem (a kernel without CONFIG_DEVMEM, or a container that does not pass it through). ' +
       'Map a narrower device file instead: /dev/gpiomem for Raspberry Pi GPIO, /sys/bus/pci/devices/<bdf>/resourceN ' +
-      'for a PCI BAR (openPciBar), /dev/uioN for a UIO device (openUio).';
+      'for a PCI BAR (openPciBar), /dev/uioN for a UIO device (openUio).'
+    );
   }
   if (err.syscall === 'mmap' && (err.code === 'EINVAL' || err.code === 'EOVERFLOW' || err.code === 'ENXIO')) {
     return path === '/dev/mem'
       ? `The physical range ${range} cannot be mapped through /dev/mem: it lies beyond the physical addresses this CPU ` +
-        'and kernel can map, or the kernel refuses that kind of memory there.'
+          'and kernel can map, or the kernel refuses that kind of memory there.'
       : `The range ${range} of '${path}' cannot be mapped: the file or device does not support mmap of that range ` +
-        '(for a PCI resource file: it is past the end of the BAR, or the BAR is an I/O-port BAR).';
+          '(for a PCI resource file: it is past the end of the BAR, or the BAR is an I/O-port BAR).';
   }
   if (err.syscall === 'mmap' && err.code === 'ENODEV') return `'${path}' does not support mmap.`;
   return undefined;
@@ -103,16 +104,34 @@ export class RegisterWindow implements RegisterIO, Disposable {
   }
 
   /** Whether {@link close} has been called. */
-  get closed(): boolean { return this.#closed; }
+  get closed(): boolean {
+    return this.#closed;
+  }
 
-  read8(offset: number): number { return this.#h.read8(offset); }
-  read16(offset: number): number { return this.#h.read16(offset); }
-  read32(offset: number): number { return this.#h.read32(offset); }
-  read64(offset: number): bigint { return this.#h.read64(offset); }
-  write8(offset: number, value: number): void { this.#h.write8(offset, value); }
-  write16(offset: number, value: number): void { this.#h.write16(offset, value); }
-  write32(offset: number, value: number): void { this.#h.write32(offset, value); }
-  write64(offset: number, value: bigint): void { this.#h.write64(offset, value); }
+  read8(offset: number): number {
+    return this.#h.read8(offset);
+  }
+  read16(offset: number): number {
+    return this.#h.read16(offset);
+  }
+  read32(offset: number): number {
+    return this.#h.read32(offset);
+  }
+  read64(offset: number): bigint {
+    return this.#h.read64(offset);
+  }
+  write8(offset: number, value: number): void {
+    this.#h.write8(offset, value);
+  }
+  write16(offset: number, value: number): void {
+    this.#h.write16(offset, value);
+  }
+  write32(offset: number, value: number): void {
+    this.#h.write32(offset, value);
+  }
+  write64(offset: number, value: bigint): void {
+    this.#h.write64(offset, value);
+  }
 
   /** `count` consecutive registers of `width` bits from `offset`, one volatile load each. */
   readBlock(offset: number, count: number, width: 8): Uint8Array;
@@ -131,7 +150,9 @@ export class RegisterWindow implements RegisterIO, Disposable {
     this.#h.close();
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 
   toString(): string {
     return `RegisterWindow(${this.path} @ ${hex(this.offset)}, ${this.size} bytes${this.writable ? ', writable' : ''}${this.#closed ? ', closed' : ''})`;
@@ -172,10 +193,7 @@ export function openRegisterWindow(options: RegisterWindowOptions): RegisterWind
   // and fstat, in case the path changes in between).
   if (st !== undefined) refuseUnmappable('openRegisterWindow()', path, st.mode);
   if (st?.isFile() && offset + BigInt(length) > BigInt(st.size)) {
-    throw codedError(
-      'ERR_OUT_OF_RANGE',
-      `The window [${hex(offset)}, ${hex(offset + BigInt(length))}) reaches past the end of '${path}' (${st.size} bytes)`,
-    );
+    throw codedError('ERR_OUT_OF_RANGE', `The window [${hex(offset)}, ${hex(offset + BigInt(length))}) reaches past the end of '${path}' (${st.size} bytes)`);
   }
   let handle: NativeWindow;
   try {

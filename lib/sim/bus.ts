@@ -9,10 +9,33 @@
  */
 import { MmapkitError, codedError } from '../errors';
 import type { RegisterIO } from '../interfaces';
-import { SimAccessRefused, SimDeviceBase, simDeviceAccess, simHex, simNormalize, type SimAccessRules, type SimAccessSize, type SimDevice, type SimGuestError } from './device';
+import {
+  SimAccessRefused,
+  SimDeviceBase,
+  simDeviceAccess,
+  simHex,
+  simNormalize,
+  type SimAccessRules,
+  type SimAccessSize,
+  type SimDevice,
+  type SimGuestError,
+} from './device';
 import { SimScheduler } from './scheduler';
 import { SimTraced } from './trace';
-import { invalidType, outOfRange, simCheckAccess, simCheckDevice, simCheckSize, simCheckValue, simFeedBytes, toChoice, toFunction, toInstance, toOptions, toStr } from '../validate';
+import {
+  invalidType,
+  outOfRange,
+  simCheckAccess,
+  simCheckDevice,
+  simCheckSize,
+  simCheckValue,
+  simFeedBytes,
+  toChoice,
+  toFunction,
+  toInstance,
+  toOptions,
+  toStr,
+} from '../validate';
 
 /** The largest RAM region one call makes (1 GiB). */
 export const SIM_MAX_RAM = 2 ** 30;
@@ -43,7 +66,10 @@ export class SimRam implements SimDevice {
   readonly access: SimAccessRules = { sizes: [1, 2, 4, 8], other: 'refuse', unaligned: true };
   readonly bytes: Uint8Array;
   private readonly view: DataView;
-  constructor(readonly name: string, readonly size: number) {
+  constructor(
+    readonly name: string,
+    readonly size: number,
+  ) {
     toStr(name, 'name');
     if (typeof size !== 'number') throw invalidType('size', 'of type number', size);
     if (!Number.isSafeInteger(size) || size <= 0 || size > SIM_MAX_RAM) {
@@ -55,10 +81,14 @@ export class SimRam implements SimDevice {
   read(offset: number, size: SimAccessSize): number | bigint {
     this.check(offset, size);
     switch (size) {
-      case 1: return this.view.getUint8(offset);
-      case 2: return this.view.getUint16(offset, true);
-      case 4: return this.view.getUint32(offset, true);
-      default: return this.view.getBigUint64(offset, true);
+      case 1:
+        return this.view.getUint8(offset);
+      case 2:
+        return this.view.getUint16(offset, true);
+      case 4:
+        return this.view.getUint32(offset, true);
+      default:
+        return this.view.getBigUint64(offset, true);
     }
   }
   write(offset: number, value: number | bigint, size: SimAccessSize): void {
@@ -66,10 +96,17 @@ export class SimRam implements SimDevice {
     simCheckValue(value);
     if (typeof value === 'number') value = Math.trunc(value);
     switch (size) {
-      case 1: this.view.setUint8(offset, Number(value)); break;
-      case 2: this.view.setUint16(offset, Number(value), true); break;
-      case 4: this.view.setUint32(offset, Number(value), true); break;
-      default: this.view.setBigUint64(offset, BigInt.asUintN(64, BigInt(value)), true);
+      case 1:
+        this.view.setUint8(offset, Number(value));
+        break;
+      case 2:
+        this.view.setUint16(offset, Number(value), true);
+        break;
+      case 4:
+        this.view.setUint32(offset, Number(value), true);
+        break;
+      default:
+        this.view.setBigUint64(offset, BigInt.asUintN(64, BigInt(value)), true);
     }
   }
 
@@ -133,7 +170,8 @@ export class SimBus extends SimTraced {
   constructor(options: SimBusOptions = {}) {
     super();
     options = toOptions<SimBusOptions>(options, 'options', ['scheduler', 'seed']);
-    this.scheduler = options.scheduler === undefined ? new SimScheduler({ seed: options.seed ?? 1 }) : toInstance(options.scheduler, 'options.scheduler', SimScheduler);
+    this.scheduler =
+      options.scheduler === undefined ? new SimScheduler({ seed: options.seed ?? 1 }) : toInstance(options.scheduler, 'options.scheduler', SimScheduler);
   }
 
   /** The mapped regions, by base address. */
@@ -179,8 +217,10 @@ export class SimBus extends SimTraced {
       if (base < other.base + other.size && other.base < base + device.size) {
         const ok = region.priority !== undefined && other.priority !== undefined && region.priority !== other.priority;
         if (!ok) {
-          throw usage(`Region '${name}' [${simHex(base)}, ${simHex(base + device.size)}) overlaps region '${other.name}' ` +
-            `[${simHex(other.base)}, ${simHex(other.base + other.size)}); give both an explicit, different priority to layer them`);
+          throw usage(
+            `Region '${name}' [${simHex(base)}, ${simHex(base + device.size)}) overlaps region '${other.name}' ` +
+              `[${simHex(other.base)}, ${simHex(other.base + other.size)}); give both an explicit, different priority to layer them`,
+          );
         }
       }
     }
@@ -200,14 +240,21 @@ export class SimBus extends SimTraced {
    * names offsets in traces.
    */
   mapRegisterIO(
-    base: number, io: RegisterIO,
+    base: number,
+    io: RegisterIO,
     options: SimMapOptions & { access?: SimAccessRules; registerName?: (offset: number) => string | undefined } = {},
   ): SimRegion {
-    options = toOptions<SimMapOptions & { access?: SimAccessRules; registerName?: (offset: number) => string | undefined }>(
-      options, 'options', ['name', 'priority', 'kind', 'access', 'registerName']);
+    options = toOptions<SimMapOptions & { access?: SimAccessRules; registerName?: (offset: number) => string | undefined }>(options, 'options', [
+      'name',
+      'priority',
+      'kind',
+      'access',
+      'registerName',
+    ]);
     checkAddress(base, 'base');
     const device = simRegisterIODevice(io, options.name ?? 'regs', options.access);
-    if (options.registerName !== undefined) device.registerName = toFunction<(offset: number) => string | undefined>(options.registerName, 'options.registerName');
+    if (options.registerName !== undefined)
+      device.registerName = toFunction<(offset: number) => string | undefined>(options.registerName, 'options.registerName');
     return this.map(base, device, { name: options.name, priority: options.priority, kind: options.kind });
   }
 
@@ -236,9 +283,6 @@ export class SimBus extends SimTraced {
     return best;
   }
 
-
-
-
   /** A load of `size` bytes: a number for 1, 2, 4; a bigint for 8. */
   read(address: number, size: SimAccessSize, initiator = 'cpu'): number | bigint {
     toStr(initiator, 'initiator');
@@ -256,14 +300,30 @@ export class SimBus extends SimTraced {
     this.access(address, size, simNormalize(value, size), initiator);
   }
 
-  read8(address: number): number { return this.read(address, 1) as number; }
-  read16(address: number): number { return this.read(address, 2) as number; }
-  read32(address: number): number { return this.read(address, 4) as number; }
-  read64(address: number): bigint { return this.read(address, 8) as bigint; }
-  write8(address: number, value: number): void { this.write(address, value, 1); }
-  write16(address: number, value: number): void { this.write(address, value, 2); }
-  write32(address: number, value: number): void { this.write(address, value, 4); }
-  write64(address: number, value: bigint): void { this.write(address, value, 8); }
+  read8(address: number): number {
+    return this.read(address, 1) as number;
+  }
+  read16(address: number): number {
+    return this.read(address, 2) as number;
+  }
+  read32(address: number): number {
+    return this.read(address, 4) as number;
+  }
+  read64(address: number): bigint {
+    return this.read(address, 8) as bigint;
+  }
+  write8(address: number, value: number): void {
+    this.write(address, value, 1);
+  }
+  write16(address: number, value: number): void {
+    this.write(address, value, 2);
+  }
+  write32(address: number, value: number): void {
+    this.write(address, value, 4);
+  }
+  write64(address: number, value: bigint): void {
+    this.write(address, value, 8);
+  }
 
   /** A DMA handle for a device: its transactions are traced with `name` as the initiator. */
   master(name: string): SimBusMaster {
@@ -320,8 +380,16 @@ export class SimBus extends SimTraced {
     if (this.tracer) {
       const register = region.device.registerName?.(offset);
       this.tracer.add({
-        time: this.scheduler.now, space: 'mem', initiator, kind, address, size,
-        value: value ?? result, target: region.name, offset, ...(register !== undefined ? { register } : {}),
+        time: this.scheduler.now,
+        space: 'mem',
+        initiator,
+        kind,
+        address,
+        size,
+        value: value ?? result,
+        target: region.name,
+        offset,
+        ...(register !== undefined ? { register } : {}),
       });
     }
     return result;
@@ -346,16 +414,29 @@ function checkAddress(address: number, name: string): void {
  * accesses only, other sizes refused — the register blocks written this way are 32-bit.
  */
 export function simRegisterIODevice(
-  io: RegisterIO, name: string, access: SimAccessRules = { sizes: [4], other: 'refuse' },
+  io: RegisterIO,
+  name: string,
+  access: SimAccessRules = { sizes: [4], other: 'refuse' },
 ): SimDevice & { registerName?: (offset: number) => string | undefined } {
   const r = io as unknown as Record<string, unknown> | null;
-  if (typeof io !== 'object' || r === null || typeof r.size !== 'number' || !Number.isSafeInteger(r.size) || (r.size as number) < 0 ||
-    !['read8', 'read16', 'read32', 'read64', 'write8', 'write16', 'write32', 'write64'].every((k) => typeof r[k] === 'function')) {
+  if (
+    typeof io !== 'object' ||
+    r === null ||
+    typeof r.size !== 'number' ||
+    !Number.isSafeInteger(r.size) ||
+    (r.size as number) < 0 ||
+    !['read8', 'read16', 'read32', 'read64', 'write8', 'write16', 'write32', 'write64'].every((k) => typeof r[k] === 'function')
+  ) {
     throw invalidType('io', 'a RegisterIO (read8 … write64 and a size)', io);
   }
   toStr(name, 'name');
-  if (typeof access !== 'object' || access === null || !Array.isArray(access.sizes) || (access.other !== 'split' && access.other !== 'refuse') ||
-    !access.sizes.every((s) => s === 1 || s === 2 || s === 4 || s === 8)) {
+  if (
+    typeof access !== 'object' ||
+    access === null ||
+    !Array.isArray(access.sizes) ||
+    (access.other !== 'split' && access.other !== 'refuse') ||
+    !access.sizes.every((s) => s === 1 || s === 2 || s === 4 || s === 8)
+  ) {
     throw invalidType('access', "access rules ({ sizes: [1, 2, 4, 8], other: 'split' | 'refuse' })", access);
   }
   return {
@@ -364,18 +445,29 @@ export function simRegisterIODevice(
     access,
     read(offset, size) {
       switch (size) {
-        case 1: return io.read8(offset);
-        case 2: return io.read16(offset);
-        case 4: return io.read32(offset);
-        default: return io.read64(offset);
+        case 1:
+          return io.read8(offset);
+        case 2:
+          return io.read16(offset);
+        case 4:
+          return io.read32(offset);
+        default:
+          return io.read64(offset);
       }
     },
     write(offset, value, size) {
       switch (size) {
-        case 1: io.write8(offset, Number(value)); break;
-        case 2: io.write16(offset, Number(value)); break;
-        case 4: io.write32(offset, Number(value)); break;
-        default: io.write64(offset, BigInt(value));
+        case 1:
+          io.write8(offset, Number(value));
+          break;
+        case 2:
+          io.write16(offset, Number(value));
+          break;
+        case 4:
+          io.write32(offset, Number(value));
+          break;
+        default:
+          io.write64(offset, BigInt(value));
       }
     },
   };

@@ -76,7 +76,10 @@ export class SimCpu {
   private buffer: Entry[] = [];
   private seq = 0;
 
-  constructor(readonly bus: SimBus, options: SimCpuOptions = {}) {
+  constructor(
+    readonly bus: SimBus,
+    options: SimCpuOptions = {},
+  ) {
     toInstance(bus, 'bus', SimBus);
     options = toOptions<SimCpuOptions>(options, 'options', ['model', 'lingerNs', 'bufferDepth', 'accessNs', 'name']);
     this.scheduler = bus.scheduler;
@@ -86,8 +89,15 @@ export class SimCpu {
       throw invalidValue('options.model', "'arm' or 'tso'", options.model);
     }
     const linger = options.lingerNs ?? [0, 1000];
-    if (!Array.isArray(linger) || linger.length !== 2 || typeof linger[0] !== 'number' || typeof linger[1] !== 'number' ||
-      !(linger[0] >= 0) || !(linger[1] >= linger[0]) || !(linger[1] <= 1e15)) {
+    if (
+      !Array.isArray(linger) ||
+      linger.length !== 2 ||
+      typeof linger[0] !== 'number' ||
+      typeof linger[1] !== 'number' ||
+      !(linger[0] >= 0) ||
+      !(linger[1] >= linger[0]) ||
+      !(linger[1] <= 1e15)
+    ) {
       throw codedError('ERR_OUT_OF_RANGE', 'The "lingerNs" option must be [min, max] with 0 <= min <= max <= 1e15');
     }
     this.linger = [linger[0], linger[1]];
@@ -101,12 +111,28 @@ export class SimCpu {
     const counts = { compiler: 0, full: 0, store: 0, load: 0, dsbSy: 0, dsbSt: 0 };
     this.barriers = {
       counts,
-      compiler: () => { counts.compiler++; },
-      full: () => { counts.full++; this.drain(); },
-      store: () => { counts.store++; this.drain(); },
-      load: () => { counts.load++; },
-      dsbSy: () => { counts.dsbSy++; this.drain(); },
-      dsbSt: () => { counts.dsbSt++; this.drain(); },
+      compiler: () => {
+        counts.compiler++;
+      },
+      full: () => {
+        counts.full++;
+        this.drain();
+      },
+      store: () => {
+        counts.store++;
+        this.drain();
+      },
+      load: () => {
+        counts.load++;
+      },
+      dsbSy: () => {
+        counts.dsbSy++;
+        this.drain();
+      },
+      dsbSt: () => {
+        counts.dsbSt++;
+        this.drain();
+      },
     };
   }
 
@@ -157,14 +183,30 @@ export class SimCpu {
     this.stats.buffered++;
   }
 
-  load8(a: number): number { return this.read(a, 1) as number; }
-  load16(a: number): number { return this.read(a, 2) as number; }
-  load32(a: number): number { return this.read(a, 4) as number; }
-  load64(a: number): bigint { return this.read(a, 8) as bigint; }
-  store8(a: number, v: number): void { this.write(a, v, 1); }
-  store16(a: number, v: number): void { this.write(a, v, 2); }
-  store32(a: number, v: number): void { this.write(a, v, 4); }
-  store64(a: number, v: bigint): void { this.write(a, v, 8); }
+  load8(a: number): number {
+    return this.read(a, 1) as number;
+  }
+  load16(a: number): number {
+    return this.read(a, 2) as number;
+  }
+  load32(a: number): number {
+    return this.read(a, 4) as number;
+  }
+  load64(a: number): bigint {
+    return this.read(a, 8) as bigint;
+  }
+  store8(a: number, v: number): void {
+    this.write(a, v, 1);
+  }
+  store16(a: number, v: number): void {
+    this.write(a, v, 2);
+  }
+  store32(a: number, v: number): void {
+    this.write(a, v, 4);
+  }
+  store64(a: number, v: bigint): void {
+    this.write(a, v, 8);
+  }
 
   /** Make every buffered store visible, in program order. */
   drain(): void {

@@ -120,7 +120,7 @@ export function simHex(value: number | bigint, digits = 8): string {
   toIntOrBigInt(value, 'value');
   toInt(digits, 'digits', 0, 64);
   const v = typeof value === 'bigint' ? value : BigInt(value);
-  return '0x' + (v < 0n ? (v & 0xffff_ffff_ffff_ffffn) : v).toString(16).padStart(digits, '0');
+  return '0x' + (v < 0n ? v & 0xffff_ffff_ffff_ffffn : v).toString(16).padStart(digits, '0');
 }
 
 /** Normalize a device's answer to the value type of the access size. */

@@ -54,7 +54,9 @@ export function onSimGpioLevelChange(chip: SimLevelSource, listener: SimLevelLis
       const orig = target[name];
       if (typeof orig !== 'function') continue;
       Object.defineProperty(chip, name, {
-        configurable: true, writable: true, enumerable: false,
+        configurable: true,
+        writable: true,
+        enumerable: false,
         value: function (this: unknown, ...args: unknown[]) {
           const r = orig.apply(this, args);
           if (state.listeners.size > 0) check(chip, state);
@@ -67,5 +69,7 @@ export function onSimGpioLevelChange(chip: SimLevelSource, listener: SimLevelLis
   // Levels may have changed while nobody listened: start from the present ones.
   if (hh.listeners.size === 0) for (let p = 0; p < chip.pinCount; p++) hh.levels[p] = chip.level(p);
   hh.listeners.add(listener);
-  return () => { hh.listeners.delete(listener); };
+  return () => {
+    hh.listeners.delete(listener);
+  };
 }

@@ -9,7 +9,18 @@
  */
 import { codedError } from '../errors';
 import type { PortIO } from '../interfaces';
-import { SimAccessRefused, SimDeviceBase, simAllOnes, simDeviceAccess, simFromLanes, simHex, simLanes, type SimAccessSize, type SimDevice, type SimGuestError } from './device';
+import {
+  SimAccessRefused,
+  SimDeviceBase,
+  simAllOnes,
+  simDeviceAccess,
+  simFromLanes,
+  simHex,
+  simLanes,
+  type SimAccessSize,
+  type SimDevice,
+  type SimGuestError,
+} from './device';
 import { SimScheduler } from './scheduler';
 import { SimTraced } from './trace';
 import { invalidType, outOfRange, simCheckDevice, toInstance, toOptions } from '../validate';
@@ -39,7 +50,8 @@ export class SimPortSpace extends SimTraced implements PortIO {
   constructor(options: SimPortSpaceOptions = {}) {
     super();
     options = toOptions<SimPortSpaceOptions>(options, 'options', ['scheduler', 'seed', 'accessNs']);
-    this.scheduler = options.scheduler === undefined ? new SimScheduler({ seed: options.seed ?? 1 }) : toInstance(options.scheduler, 'options.scheduler', SimScheduler);
+    this.scheduler =
+      options.scheduler === undefined ? new SimScheduler({ seed: options.seed ?? 1 }) : toInstance(options.scheduler, 'options.scheduler', SimScheduler);
     this.accessNs = options.accessNs ?? 1000;
     if (typeof this.accessNs !== 'number' || !(this.accessNs >= 0) || !Number.isFinite(this.accessNs)) {
       throw outOfRange('accessNs', 'a number >= 0', this.accessNs);
@@ -62,8 +74,10 @@ export class SimPortSpace extends SimTraced implements PortIO {
     const name = options.name ?? device.name;
     for (const r of this.ranges) {
       if (base < r.base + r.size && r.base < base + device.size) {
-        throw codedError('ERR_INVALID_ARG_VALUE',
-          `Ports ${simHex(base, 4)}..${simHex(base + device.size - 1, 4)} ('${name}') overlap '${r.name}' at ${simHex(r.base, 4)}..${simHex(r.base + r.size - 1, 4)}`);
+        throw codedError(
+          'ERR_INVALID_ARG_VALUE',
+          `Ports ${simHex(base, 4)}..${simHex(base + device.size - 1, 4)} ('${name}') overlap '${r.name}' at ${simHex(r.base, 4)}..${simHex(r.base + r.size - 1, 4)}`,
+        );
       }
     }
     const range: SimPortRange = { name, base, size: device.size, device };
@@ -83,15 +97,24 @@ export class SimPortSpace extends SimTraced implements PortIO {
     return this.ranges.find((r) => port >= r.base && port < r.base + r.size);
   }
 
-
-
-
-  inb(port: number): number { return this.access(port, 1); }
-  inw(port: number): number { return this.access(port, 2); }
-  inl(port: number): number { return this.access(port, 4); }
-  outb(port: number, value: number): void { this.access(port, 1, value); }
-  outw(port: number, value: number): void { this.access(port, 2, value); }
-  outl(port: number, value: number): void { this.access(port, 4, value); }
+  inb(port: number): number {
+    return this.access(port, 1);
+  }
+  inw(port: number): number {
+    return this.access(port, 2);
+  }
+  inl(port: number): number {
+    return this.access(port, 4);
+  }
+  outb(port: number, value: number): void {
+    this.access(port, 1, value);
+  }
+  outw(port: number, value: number): void {
+    this.access(port, 2, value);
+  }
+  outl(port: number, value: number): void {
+    this.access(port, 4, value);
+  }
 
   private check(port: unknown, bytes: number, value: unknown, writing: boolean): void {
     if (typeof port !== 'number') throw invalidType('port', 'of type number', port);
@@ -111,7 +134,7 @@ export class SimPortSpace extends SimTraced implements PortIO {
   private access(port: number, size: SimAccessSize, value?: number): number {
     const writing = arguments.length > 2;
     this.check(port, size, value, writing);
-    const v = writing ? (value as number) < 0 ? (value as number) + 2 ** (size * 8) : (value as number) : undefined;
+    const v = writing ? ((value as number) < 0 ? (value as number) + 2 ** (size * 8) : (value as number)) : undefined;
     const result = this.dispatch(port, size, v);
     this.scheduler.advance(this.accessNs);
     return result;
@@ -122,8 +145,17 @@ export class SimPortSpace extends SimTraced implements PortIO {
     const kind = value === undefined ? 'read' : 'write';
     const record = (target: string, offset: number, v: number, error?: string, register?: string): void => {
       this.tracer?.add({
-        time: this.scheduler.now, space: 'io', initiator: 'cpu', kind, address: port, size, value: v, target, offset,
-        ...(register !== undefined ? { register } : {}), ...(error !== undefined ? { error } : {}),
+        time: this.scheduler.now,
+        space: 'io',
+        initiator: 'cpu',
+        kind,
+        address: port,
+        size,
+        value: v,
+        target,
+        offset,
+        ...(register !== undefined ? { register } : {}),
+        ...(error !== undefined ? { error } : {}),
       });
     };
     if (range !== undefined && port + size <= range.base + range.size) {

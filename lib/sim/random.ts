@@ -43,7 +43,10 @@ export class SimRandom {
     this.s0 ^= this.s3;
     this.s2 ^= t;
     this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0; this.s1 >>>= 0; this.s2 >>>= 0; this.s3 >>>= 0;
+    this.s0 >>>= 0;
+    this.s1 >>>= 0;
+    this.s2 >>>= 0;
+    this.s3 >>>= 0;
     return result;
   }
 
@@ -54,7 +57,10 @@ export class SimRandom {
 
   /** An integer in [min, max] (both inclusive). */
   int(min: number, max: number): number {
-    for (const [name, v] of [['min', min], ['max', max]] as const) {
+    for (const [name, v] of [
+      ['min', min],
+      ['max', max],
+    ] as const) {
       if (typeof v !== 'number') throw invalidType(name, 'of type number', v);
       if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) {
         throw outOfRange(name, 'a finite number between -(2^53 - 1) and 2^53 - 1', v);

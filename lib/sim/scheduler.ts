@@ -79,7 +79,7 @@ export class SimScheduler {
   /** Schedule `fn` to run `delayNs` nanoseconds from now. */
   after(delayNs: number, fn: () => void, label = 'event'): SimEvent {
     if (typeof delayNs !== 'number') throw invalidType('delayNs', 'of type number', delayNs);
-    if ( !(delayNs >= 0) || !Number.isFinite(delayNs)) {
+    if (!(delayNs >= 0) || !Number.isFinite(delayNs)) {
       throw outOfRange('delayNs', 'a finite number >= 0', delayNs);
     }
     return this.at(this.nowNs + delayNs, fn, label);
@@ -90,16 +90,24 @@ export class SimScheduler {
     if (typeof timeNs !== 'number') throw invalidType('timeNs', 'of type number', timeNs);
     toFunction(fn, 'fn');
     toStr(label, 'label');
-    if ( !Number.isFinite(timeNs) || timeNs < this.nowNs) {
+    if (!Number.isFinite(timeNs) || timeNs < this.nowNs) {
       throw outOfRange('timeNs', `>= ${this.nowNs}`, timeNs);
     }
     const entry: Entry = { time: timeNs, seq: this.seq++, label, fn, cancelled: false };
     this.push(entry);
     return {
-      get time() { return entry.time; },
-      get label() { return entry.label; },
-      get pending() { return !entry.cancelled; },
-      cancel() { entry.cancelled = true; },
+      get time() {
+        return entry.time;
+      },
+      get label() {
+        return entry.label;
+      },
+      get pending() {
+        return !entry.cancelled;
+      },
+      cancel() {
+        entry.cancelled = true;
+      },
     };
   }
 
@@ -110,7 +118,7 @@ export class SimScheduler {
    */
   advance(ns: number): number {
     if (typeof ns !== 'number') throw invalidType('ns', 'of type number', ns);
-    if ( !(ns >= 0) || !Number.isFinite(ns)) {
+    if (!(ns >= 0) || !Number.isFinite(ns)) {
       throw outOfRange('ns', 'a finite number >= 0', ns);
     }
     return this.runUntilTime(this.nowNs + ns);

@@ -132,9 +132,10 @@ export function simFormatTime(ns: number): string {
 export function simFormatTransaction(tx: SimTransaction): string {
   checkTx(tx);
   const digits = tx.space === 'io' ? 4 : 8;
-  const op = tx.space === 'io'
-    ? (tx.kind === 'read' ? 'in' : 'out') + ({ 1: 'b', 2: 'w', 4: 'l', 8: 'q' } as const)[tx.size]
-    : (tx.kind === 'read' ? 'load' : 'store') + tx.size * 8;
+  const op =
+    tx.space === 'io'
+      ? (tx.kind === 'read' ? 'in' : 'out') + ({ 1: 'b', 2: 'w', 4: 'l', 8: 'q' } as const)[tx.size]
+      : (tx.kind === 'read' ? 'load' : 'store') + tx.size * 8;
   const where = `${tx.target}+${simHex(tx.offset, 2)}${tx.register ? ' ' + tx.register : ''}`;
   const value = tx.value === undefined ? '?' : simHex(tx.value, tx.size * 2);
   const arrow = tx.kind === 'read' ? `-> ${value}` : `= ${value}`;
@@ -142,9 +143,7 @@ export function simFormatTransaction(tx: SimTransaction): string {
   if (tx.error !== undefined) return `${line}  ERROR: ${tx.error}`;
   const last = tx.address + tx.size - 1;
   const bytes = tx.lanes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  line += tx.size === 1
-    ? `  lane ${simHex(tx.address, digits)}: ${bytes}`
-    : `  lanes ${simHex(tx.address, digits)}..${simHex(last, digits)}: ${bytes}`;
+  line += tx.size === 1 ? `  lane ${simHex(tx.address, digits)}: ${bytes}` : `  lanes ${simHex(tx.address, digits)}..${simHex(last, digits)}: ${bytes}`;
   return line;
 }
 

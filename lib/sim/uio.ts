@@ -33,22 +33,35 @@ export class SimUioInterrupt implements InterruptSource, Disposable {
   #masked = false;
   #closed = false;
   readonly #off: () => void;
-  readonly #waiters = new InterruptWaiters(() => {}, () => {});
+  readonly #waiters = new InterruptWaiters(
+    () => {},
+    () => {},
+  );
 
   constructor(line: SimIrqLine, scheduler: SimScheduler, options: SimUioOptions = {}) {
     this.line = toInstance(line, 'line', SimIrqLine);
     this.scheduler = toInstance(scheduler, 'scheduler', SimScheduler);
     const o = toOptions<SimUioOptions>(options, 'options', ['name']);
     this.name = o.name === undefined ? line.name : toStr(o.name, 'options.name');
-    this.#off = line.onChange((level) => { if (level) this.#fire(); });
+    this.#off = line.onChange((level) => {
+      if (level) this.#fire();
+    });
   }
 
   /** Interrupts the source has taken so far (what sysfs `event` shows). */
-  get events(): number { return this.#events; }
-  get count(): number { return this.#read; }
+  get events(): number {
+    return this.#events;
+  }
+  get count(): number {
+    return this.#read;
+  }
   /** Whether the interrupt is masked (after each interrupt, until enableInterrupt()). */
-  get masked(): boolean { return this.#masked; }
-  get closed(): boolean { return this.#closed; }
+  get masked(): boolean {
+    return this.#masked;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   #fire(): void {
     if (this.#masked || this.#closed) return;
@@ -114,5 +127,7 @@ export class SimUioInterrupt implements InterruptSource, Disposable {
     this.#waiters.rejectAll(codedError('ERR_MMAPKIT_CLOSED', `The simulated interrupt ${this.name} was closed while waiting`));
   }
 
-  [Symbol.dispose](): void { this.close(); }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }

@@ -11,7 +11,18 @@ import type { MemoryView, RegisterIO } from '../interfaces';
 import { SimBusError } from './bus';
 import { SimAccessRefused, simDeviceAccess, type SimAccessSize, type SimDevice } from './device';
 import { SimScheduler } from './scheduler';
-import { invalidType, outOfRange, simCheckDevice, simCheckWindow, toBool, toInstance, toOptions, toRegisterBigInt, toRegisterValue, toWindowOffset } from '../validate';
+import {
+  invalidType,
+  outOfRange,
+  simCheckDevice,
+  simCheckWindow,
+  toBool,
+  toInstance,
+  toOptions,
+  toRegisterBigInt,
+  toRegisterValue,
+  toWindowOffset,
+} from '../validate';
 
 /** Anything that carries loads and stores by address: a SimBus, or a SimCpu (store buffer included). */
 export interface SimMemoryPort {
@@ -79,14 +90,30 @@ class SimRegisterWindow implements RegisterIO {
     this.doWrite(offset, value, width);
     this.scheduler.advance(this.accessNs);
   }
-  read8(offset: number): number { return this.get(offset, 1) as number; }
-  read16(offset: number): number { return this.get(offset, 2) as number; }
-  read32(offset: number): number { return this.get(offset, 4) as number; }
-  read64(offset: number): bigint { return this.get(offset, 8) as bigint; }
-  write8(offset: number, value: number): void { this.put(offset, checkNumber(value, 8), 1); }
-  write16(offset: number, value: number): void { this.put(offset, checkNumber(value, 16), 2); }
-  write32(offset: number, value: number): void { this.put(offset, checkNumber(value, 32), 4); }
-  write64(offset: number, value: bigint): void { this.put(offset, BigInt.asUintN(64, toRegisterBigInt(value)), 8); }
+  read8(offset: number): number {
+    return this.get(offset, 1) as number;
+  }
+  read16(offset: number): number {
+    return this.get(offset, 2) as number;
+  }
+  read32(offset: number): number {
+    return this.get(offset, 4) as number;
+  }
+  read64(offset: number): bigint {
+    return this.get(offset, 8) as bigint;
+  }
+  write8(offset: number, value: number): void {
+    this.put(offset, checkNumber(value, 8), 1);
+  }
+  write16(offset: number, value: number): void {
+    this.put(offset, checkNumber(value, 16), 2);
+  }
+  write32(offset: number, value: number): void {
+    this.put(offset, checkNumber(value, 32), 4);
+  }
+  write64(offset: number, value: bigint): void {
+    this.put(offset, BigInt.asUintN(64, toRegisterBigInt(value)), 8);
+  }
 }
 
 /**
@@ -99,9 +126,14 @@ export function simWindow(port: SimMemoryPort, base: number, size: number, optio
   checkPort(port);
   simCheckWindow(base, size);
   const o = windowOptions(options);
-  return new SimRegisterWindow(size, o.writable, port.scheduler, cost(port, o),
+  return new SimRegisterWindow(
+    size,
+    o.writable,
+    port.scheduler,
+    cost(port, o),
     (offset, width) => port.read(base + offset, width),
-    (offset, value, width) => port.write(base + offset, value, width));
+    (offset, value, width) => port.write(base + offset, value, width),
+  );
 }
 
 /**
@@ -119,9 +151,16 @@ export function simDeviceWindow(device: SimDevice, scheduler: SimScheduler, opti
     }
     return r;
   };
-  return new SimRegisterWindow(device.size, o.writable, scheduler, cost({}, o),
+  return new SimRegisterWindow(
+    device.size,
+    o.writable,
+    scheduler,
+    cost({}, o),
     (offset, width) => run(offset, width, undefined) as number | bigint,
-    (offset, value, width) => { run(offset, width, value); });
+    (offset, value, width) => {
+      run(offset, width, value);
+    },
+  );
 }
 
 /**

@@ -20,8 +20,9 @@ double Num(const Napi::CallbackInfo& info, size_t i, const char* name) {
 uint64_t U64(const Napi::CallbackInfo& info, size_t i, const char* name) {
   double d = Num(info, i, name);
   if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) {
-    ThrowUsageError(info.Env(), "RangeError", "ERR_OUT_OF_RANGE",
-                    std::string("The value of \"") + name + "\" is out of range. It must be a non-negative safe integer");
+    ThrowUsageError(
+        info.Env(), "RangeError", "ERR_OUT_OF_RANGE",
+        std::string("The value of \"") + name + "\" is out of range. It must be a non-negative safe integer");
   }
   return static_cast<uint64_t>(d);
 }
@@ -48,8 +49,8 @@ std::string Str(const Napi::CallbackInfo& info, size_t i, const char* name) {
 [[noreturn]] void ThrowSigbus(Napi::Env env, void* addr, const char* what) {
   char buf[160];
   snprintf(buf, sizeof buf,
-           "SIGBUS at address %p during %s: the mapped file is shorter than the mapping (was it truncated?)",
-           addr, what);
+           "SIGBUS at address %p during %s: the mapped file is shorter than the mapping (was it truncated?)", addr,
+           what);
   ThrowUsageError(env, "Error", "ERR_MMAPKIT_SIGBUS", buf);
 }
 

@@ -22,11 +22,11 @@ std::string Str(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 // Bytes a guarded call was working on, to say where a fault hit: "byte 4096 of the mapping".
 struct FaultSite {
-  const char* name;       // "the data", "the mapping", "the source" ...
-  const uint8_t* base;    // its first byte
+  const char* name;     // "the data", "the mapping", "the source" ...
+  const uint8_t* base;  // its first byte
   size_t length;
-  int access;             // what the call does there (sys::kAccessRead or kAccessWrite), used when
-                          // the CPU does not report it
+  int access;  // what the call does there (sys::kAccessRead or kAccessWrite), used when
+               // the CPU does not report it
 };
 
 // Reports a fault caught by a guard during `what` ("csvSum()", "read()" ...): a SIGBUS becomes

@@ -8,12 +8,30 @@
 namespace mmapkit {
 namespace {
 
-Napi::Value BarrierCompiler(const Napi::CallbackInfo& info) { mmapkit_barrier_compiler(); return info.Env().Undefined(); }
-Napi::Value BarrierFull(const Napi::CallbackInfo& info) { mmapkit_barrier_full(); return info.Env().Undefined(); }
-Napi::Value BarrierStore(const Napi::CallbackInfo& info) { mmapkit_barrier_store(); return info.Env().Undefined(); }
-Napi::Value BarrierLoad(const Napi::CallbackInfo& info) { mmapkit_barrier_load(); return info.Env().Undefined(); }
-Napi::Value BarrierDsbSy(const Napi::CallbackInfo& info) { mmapkit_barrier_dsb_sy(); return info.Env().Undefined(); }
-Napi::Value BarrierDsbSt(const Napi::CallbackInfo& info) { mmapkit_barrier_dsb_st(); return info.Env().Undefined(); }
+Napi::Value BarrierCompiler(const Napi::CallbackInfo& info) {
+  mmapkit_barrier_compiler();
+  return info.Env().Undefined();
+}
+Napi::Value BarrierFull(const Napi::CallbackInfo& info) {
+  mmapkit_barrier_full();
+  return info.Env().Undefined();
+}
+Napi::Value BarrierStore(const Napi::CallbackInfo& info) {
+  mmapkit_barrier_store();
+  return info.Env().Undefined();
+}
+Napi::Value BarrierLoad(const Napi::CallbackInfo& info) {
+  mmapkit_barrier_load();
+  return info.Env().Undefined();
+}
+Napi::Value BarrierDsbSy(const Napi::CallbackInfo& info) {
+  mmapkit_barrier_dsb_sy();
+  return info.Env().Undefined();
+}
+Napi::Value BarrierDsbSt(const Napi::CallbackInfo& info) {
+  mmapkit_barrier_dsb_st();
+  return info.Env().Undefined();
+}
 
 void InitBarriers(Napi::Env env, Napi::Object exports) {
   exports.Set("barrierArch", Napi::String::New(env, MMAPKIT_BARRIER_ARCH));

@@ -100,8 +100,7 @@ Napi::Value CsvSum(const Napi::CallbackInfo& info) {
 Napi::Value CsvSumChunk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sys::CsvFn fn = MethodFn(env, info[1]);
-  if (!info[2].IsTypedArray() ||
-      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
       info[2].As<Napi::TypedArray>().ElementLength() < 2)
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "state must be a BigUint64Array of 2");
   // Through Data(): on 32-bit targets state[0] is ambiguous (size_t index or the napi_value
@@ -139,7 +138,8 @@ Napi::Value ScanByteSum(const Napi::CallbackInfo& info) {
   const bool plain = args::Bool(info, 1);
   const Bytes b = GetBytes(env, info[0], "data");
   uint64_t s = 0;
-  Guarded(env, "scanByteSum()", b, sys::kAccessRead, [&] { s = plain ? sys::ScanByteSumPlain(b.data, b.length) : sys::ScanByteSum(b.data, b.length); });
+  Guarded(env, "scanByteSum()", b, sys::kAccessRead,
+          [&] { s = plain ? sys::ScanByteSumPlain(b.data, b.length) : sys::ScanByteSum(b.data, b.length); });
   return Napi::Number::New(env, static_cast<double>(s));
 }
 
@@ -172,7 +172,8 @@ Napi::Value ScanRandomRead32(const Napi::CallbackInfo& info) {
   const Bytes b = GetBytes(env, info[0], "data");
   if (b.length < 4) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "data must hold at least 4 bytes");
   uint64_t s = 0;
-  Guarded(env, "scanRandomRead32()", b, sys::kAccessRead, [&] { s = sys::ScanRandomRead32(b.data, b.length, count, seed); });
+  Guarded(env, "scanRandomRead32()", b, sys::kAccessRead,
+          [&] { s = sys::ScanRandomRead32(b.data, b.length, count, seed); });
   return Napi::Number::New(env, static_cast<double>(s));
 }
 

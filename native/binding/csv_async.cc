@@ -53,7 +53,8 @@ sys::ParallelJob JobArgs(const Napi::CallbackInfo& info, size_t i) {
   job.kind = static_cast<sys::ScanKind>(kind);
   if (job.kind == sys::ScanKind::kCsv) job.fn = MethodFn(env, info[i + 1]);
   job.threads = args::Int(info, i + 2, "threads");
-  if (job.threads < 1 || job.threads > 1024) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "threads must be 1 to 1024");
+  if (job.threads < 1 || job.threads > 1024)
+    ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "threads must be 1 to 1024");
   job.min_per_thread = static_cast<size_t>(args::U64(info, i + 3, "minPerThread"));
   job.read_chunk = static_cast<size_t>(args::U64(info, i + 4, "readChunk"));
   return job;
@@ -97,7 +98,8 @@ Napi::Value ScanThreads(const Napi::CallbackInfo& info) {
   sys::CsvState init;
   if (info.Length() > 7) {
     bool lossless = false;
-    if (!info[6].IsBigInt() || !info[7].IsBigInt()) ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "state must be bigints");
+    if (!info[6].IsBigInt() || !info[7].IsBigInt())
+      ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "state must be bigints");
     init.sum = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
     init.x = info[7].As<Napi::BigInt>().Uint64Value(&lossless);
   }
@@ -128,7 +130,8 @@ Napi::Value CsvSumPieces(const Napi::CallbackInfo& info) {
   sys::CsvState st;
   sys::FaultInfo fault;
   const sys::FaultRange range{p, p + n};
-  const int rc = sys::GuardFaults([&] { st = sys::CsvSumPieces(p, n, fn, cuts.data(), cuts.size()); }, &fault, &range, 1);
+  const int rc =
+      sys::GuardFaults([&] { st = sys::CsvSumPieces(p, n, fn, cuts.data(), cuts.size()); }, &fault, &range, 1);
   if (rc != 0) {
     const args::FaultSite site{"the data", p, n, sys::kAccessRead};
     args::ThrowFault(env, rc, fault, "csvSum()", &site, 1);
@@ -175,8 +178,11 @@ Napi::Value FileScan(const Napi::CallbackInfo& info) {
 class ScanWorker : public Napi::AsyncWorker {
  public:
   ScanWorker(Napi::Env env, FileArgs a, sys::ParallelJob job, CancelFlag cancel)
-      : Napi::AsyncWorker(env, "mmapkit.fileScan"), deferred_(Napi::Promise::Deferred::New(env)),
-        args_(std::move(a)), job_(job), cancel_(std::move(cancel)) {
+      : Napi::AsyncWorker(env, "mmapkit.fileScan"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        args_(std::move(a)),
+        job_(job),
+        cancel_(std::move(cancel)) {
     job_.cancel = cancel_.get();
   }
   ~ScanWorker() override {
@@ -227,7 +233,7 @@ CancelFlag* TokenOf(Napi::Env env, Napi::Value v) {
 // cancelToken() -> an opaque token for fileScanAsync and cancelJob.
 Napi::Value CancelToken(const Napi::CallbackInfo& info) {
   return Napi::External<CancelFlag>::New(info.Env(), new CancelFlag(std::make_shared<std::atomic<bool>>(false)),
-                                     [](Napi::Env, CancelFlag* c) { delete c; });
+                                         [](Napi::Env, CancelFlag* c) { delete c; });
 }
 
 // cancelJob(token): the job stops at its next block and rejects with ABORT_ERR.
@@ -236,7 +242,8 @@ Napi::Value CancelJob(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// fileScanAsync(fd, offset, length, viaMmap, what, kind, method, threads, minPerThread, readChunk, token) -> Promise<result>
+// fileScanAsync(fd, offset, length, viaMmap, what, kind, method, threads, minPerThread, readChunk, token) ->
+// Promise<result>
 Napi::Value FileScanAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const sys::ParallelJob job = JobArgs(info, 5);

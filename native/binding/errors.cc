@@ -68,9 +68,8 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const std::
   const char* text = strerror_r(err, buf, sizeof buf);
   std::string fallback = std::string(text) + ", " + syscall;
   return Build(env,
-               {Napi::String::New(env, "system"), Napi::Number::New(env, err),
-                Napi::String::New(env, syscall), Napi::String::New(env, path),
-                Napi::String::New(env, text)},
+               {Napi::String::New(env, "system"), Napi::Number::New(env, err), Napi::String::New(env, syscall),
+                Napi::String::New(env, path), Napi::String::New(env, text)},
                fallback);
 }
 
@@ -80,8 +79,8 @@ void ThrowSystemError(Napi::Env env, int err, const char* syscall, const std::st
 
 Napi::Error UsageError(Napi::Env env, const char* cls, const char* code, const std::string& message) {
   return Build(env,
-               {Napi::String::New(env, "usage"), Napi::String::New(env, cls),
-                Napi::String::New(env, code), Napi::String::New(env, message)},
+               {Napi::String::New(env, "usage"), Napi::String::New(env, cls), Napi::String::New(env, code),
+                Napi::String::New(env, message)},
                message);
 }
 

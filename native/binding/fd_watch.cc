@@ -52,12 +52,12 @@ namespace {
 class FdWatcher;
 
 struct Watch {
-  uv_poll_t* poll = nullptr;            // malloc'ed, uv_handle_size(UV_POLL) bytes
+  uv_poll_t* poll = nullptr;  // malloc'ed, uv_handle_size(UV_POLL) bytes
   napi_env env = nullptr;
-  int fd = -1;                          // our duplicate; -1 once closed
+  int fd = -1;  // our duplicate; -1 once closed
   napi_async_context context = nullptr;
   napi_async_cleanup_hook_handle hook = nullptr;
-  FdWatcher* owner = nullptr;           // null once the JavaScript object let go of it
+  FdWatcher* owner = nullptr;  // null once the JavaScript object let go of it
   bool polling = false;
   bool closing = false;
 };
@@ -106,7 +106,8 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     int fd = info[0].As<Napi::Number>().Int32Value();
     uv_loop_s* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED", "This runtime gives native code no libuv event loop to watch a file descriptor on");
+      ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED",
+                      "This runtime gives native code no libuv event loop to watch a file descriptor on");
     }
     int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dup < 0) ThrowSystemError(env, errno, "dup");
@@ -166,7 +167,8 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     napi_value self = w->owner->Value();
     napi_valuetype type = napi_undefined;
     if (napi_get_named_property(env, self, "onPoll", &fn) == napi_ok && napi_typeof(env, fn, &type) == napi_ok &&
-        type == napi_function && napi_get_global(env, &recv) == napi_ok && napi_create_int32(env, status, &arg) == napi_ok) {
+        type == napi_function && napi_get_global(env, &recv) == napi_ok &&
+        napi_create_int32(env, status, &arg) == napi_ok) {
       // make_callback runs the microtasks the callback queued (a resolved promise's reactions).
       napi_status s = napi_make_callback(env, w->context, recv, fn, 1, &arg, &result);
       if (s != napi_ok) {
@@ -174,7 +176,8 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
         // (lib/fdwatch.ts reports it before it gets this far).
         bool pending = false;
         napi_value exc;
-        if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &exc);
+        if (napi_is_exception_pending(env, &pending) == napi_ok && pending)
+          napi_get_and_clear_last_exception(env, &exc);
       }
     }
     napi_close_handle_scope(env, scope);

@@ -66,7 +66,8 @@ Napi::Value FileStat(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       info[1].As<Napi::TypedArray>().ElementLength() < 2) {
-    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"out\" argument must be a Float64Array of 2 or more elements");
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                    "The \"out\" argument must be a Float64Array of 2 or more elements");
   }
   double* out = info[1].As<Napi::Float64Array>().Data();
   out[0] = size;
@@ -95,7 +96,8 @@ Napi::Value ReadFd(const Napi::CallbackInfo& info) {
   int fd = Int(info, 0, "fd");
   if (info.Length() < 2 || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "readFd(fd: number, chunk: Uint8Array, position: number)");
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                    "readFd(fd: number, chunk: Uint8Array, position: number)");
   }
   Napi::Uint8Array chunk = info[1].As<Napi::Uint8Array>();
   double position = args::Num(info, 2, "position");

@@ -29,11 +29,14 @@ uint32_t* Word(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[0].IsTypedArray() ||
       napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) != napi_ok ||
       (type != napi_int32_array && type != napi_uint32_array)) {
-    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"array\" argument must be an Int32Array or Uint32Array");
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                    "The \"array\" argument must be an Int32Array or Uint32Array");
   }
   uint64_t index = U64(info, 1, "index");
   if (index >= length) {
-    if (data == nullptr) ThrowUsageError(env, "Error", "ERR_MMAPKIT_CLOSED", "The array has no memory behind it (was its mapping unmapped?)");
+    if (data == nullptr)
+      ThrowUsageError(env, "Error", "ERR_MMAPKIT_CLOSED",
+                      "The array has no memory behind it (was its mapping unmapped?)");
     ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "The \"index\" is outside the array");
   }
   uint32_t* addr = static_cast<uint32_t*>(data) + index;
@@ -44,7 +47,8 @@ uint32_t* Word(const Napi::CallbackInfo& info) {
     snprintf(where, sizeof where, "%p", static_cast<void*>(addr));
     ThrowUsageError(env, "RangeError", "ERR_MMAPKIT_UNALIGNED",
                     "The word at index " + std::to_string(index) + " is at address " + where +
-                        ", which is not 4-byte aligned: a futex word must be (map from a file offset, and view from a byte offset, that is a multiple of 4)");
+                        ", which is not 4-byte aligned: a futex word must be (map from a file offset, and view from a "
+                        "byte offset, that is a multiple of 4)");
   }
   return addr;
 }

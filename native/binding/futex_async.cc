@@ -109,7 +109,8 @@ void Settle(napi_env env, Hub* hub, Wait* w, int err) {
     } else if (err == kCancelled) {
       napi_reject_deferred(env, w->deferred,
                            UsageError(e, "Error", "ERR_MMAPKIT_CLOSED",
-                                      "The mapping was unmapped or resized while futexWaitAsync() was waiting on it").Value());
+                                      "The mapping was unmapped or resized while futexWaitAsync() was waiting on it")
+                               .Value());
     } else {
       napi_reject_deferred(env, w->deferred, SystemError(e, err, "futex").Value());
     }

@@ -31,7 +31,8 @@ uint64_t BigU64(const Napi::CallbackInfo& info, size_t i, const char* name) {
   }
   bool lossless = false;
   uint64_t v = info[i].As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) ThrowUsageError(info.Env(), "RangeError", "ERR_OUT_OF_RANGE", std::string(name) + " must fit in 64 bits");
+  if (!lossless)
+    ThrowUsageError(info.Env(), "RangeError", "ERR_OUT_OF_RANGE", std::string(name) + " must fit in 64 bits");
   return v;
 }
 
@@ -62,7 +63,8 @@ LineConfig Config(const Napi::CallbackInfo& info, size_t i) {
 
 uint32_t U32(const Napi::CallbackInfo& info, size_t i, const char* name) {
   uint64_t v = args::U64(info, i, name);
-  if (v > UINT32_MAX) ThrowUsageError(info.Env(), "RangeError", "ERR_OUT_OF_RANGE", std::string(name) + " must fit in 32 bits");
+  if (v > UINT32_MAX)
+    ThrowUsageError(info.Env(), "RangeError", "ERR_OUT_OF_RANGE", std::string(name) + " must fit in 32 bits");
   return static_cast<uint32_t>(v);
 }
 
@@ -103,7 +105,8 @@ Napi::Value WatchLineInfo(const Napi::CallbackInfo& info) {
   bool watch = args::Bool(info, 2);
   int err = gpio::WatchLineInfo(args::Int(info, 0, "fd"), U32(info, 1, "offset"), watch, &li);
   if (err != 0) {
-    ThrowSystemError(info.Env(), err, watch ? "ioctl(GPIO_V2_GET_LINEINFO_WATCH_IOCTL)" : "ioctl(GPIO_GET_LINEINFO_UNWATCH_IOCTL)");
+    ThrowSystemError(info.Env(), err,
+                     watch ? "ioctl(GPIO_V2_GET_LINEINFO_WATCH_IOCTL)" : "ioctl(GPIO_GET_LINEINFO_UNWATCH_IOCTL)");
   }
   return watch ? InfoObject(info.Env(), li) : info.Env().Undefined();
 }
@@ -111,7 +114,8 @@ Napi::Value WatchLineInfo(const Napi::CallbackInfo& info) {
 Napi::Value Request(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int chip = args::Int(info, 0, "fd");
-  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "offsets must be a Uint32Array");
   }
   Napi::Uint32Array offs = info[1].As<Napi::Uint32Array>();
@@ -121,7 +125,8 @@ Napi::Value Request(const Napi::CallbackInfo& info) {
   uint32_t ebs = U32(info, 3, "eventBufferSize");
   LineConfig c = Config(info, 4);
   int fd = -1;
-  int err = gpio::RequestLines(chip, offsets.data(), static_cast<uint32_t>(offsets.size()), consumer.c_str(), c, ebs, &fd);
+  int err =
+      gpio::RequestLines(chip, offsets.data(), static_cast<uint32_t>(offsets.size()), consumer.c_str(), c, ebs, &fd);
   if (err != 0) ThrowSystemError(env, err, "ioctl(GPIO_V2_GET_LINE_IOCTL)");
   return Napi::Number::New(env, fd);
 }
@@ -152,7 +157,8 @@ Napi::Value SetValues(const Napi::CallbackInfo& info) {
 Napi::Value ReadEvents(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = args::Int(info, 0, "fd");
-  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array) {
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "out must be a BigUint64Array");
   }
   Napi::TypedArrayOf<uint64_t> outArr = info[1].As<Napi::TypedArrayOf<uint64_t>>();

@@ -43,7 +43,8 @@ long CountMapAreas() {
   char chunk[1 << 16];
   size_t n;
   while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
-    for (const char* p = chunk; (p = static_cast<const char*>(std::memchr(p, '\n', chunk + n - p))) != nullptr; p++) lines++;
+    for (const char* p = chunk; (p = static_cast<const char*>(std::memchr(p, '\n', chunk + n - p))) != nullptr; p++)
+      lines++;
   }
   std::fclose(f);
   return lines;

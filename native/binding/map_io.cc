@@ -30,7 +30,8 @@ Napi::Value Ops::Resize(const Napi::CallbackInfo& info) {
     ThrowUsageError(env, "Error", "ERR_MMAPKIT_UNSUPPORTED", "An empty mapping cannot be resized; map again instead");
   }
   if (state_->pins > 0) {
-    ThrowUsageError(env, "Error", "ERR_MMAPKIT_BUSY", "The mapping cannot be resized while an asynchronous sync is in flight");
+    ThrowUsageError(env, "Error", "ERR_MMAPKIT_BUSY",
+                    "The mapping cannot be resized while an asynchronous sync is in flight");
   }
   // Checked before mremap, so that a wrong owner changes nothing.
   napi_value owner_ab = OwnerArrayBuffer(env, state_, info[3]);
@@ -69,7 +70,8 @@ Napi::Value Ops::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t off = U64(info, 1, "offset");
   if (info.Length() < 3) {
-    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"data\" argument must be a TypedArray, Buffer or DataView");
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                    "The \"data\" argument must be a TypedArray, Buffer or DataView");
   }
   napi_value v = info[2];
   void* data = nullptr;
@@ -84,13 +86,15 @@ Napi::Value Ops::Write(const Napi::CallbackInfo& info) {
   } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
     napi_get_dataview_info(env, v, &len, &data, &ab, nullptr);
   } else {
-    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"data\" argument must be a TypedArray, Buffer or DataView");
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                    "The \"data\" argument must be a TypedArray, Buffer or DataView");
   }
   if (len == 0 && ab != nullptr) {
     bool detached = false;
     if (napi_is_detached_arraybuffer(env, ab, &detached) == napi_ok && detached) {
-      ThrowUsageError(env, "Error", "ERR_MMAPKIT_CLOSED",
-                      "The \"data\" argument's ArrayBuffer is detached (transferred, or its mapping was unmapped or resized)");
+      ThrowUsageError(
+          env, "Error", "ERR_MMAPKIT_CLOSED",
+          "The \"data\" argument's ArrayBuffer is detached (transferred, or its mapping was unmapped or resized)");
     }
   }
   const sys::Region& r = Live(env);
@@ -118,7 +122,7 @@ Napi::Value Ops::Touch(const Napi::CallbackInfo& info) {
 }
 
 void Ops::Fault(Napi::Env env, int err, void* addr, const char* what, const sys::Region& r, int access,
-                        const args::FaultSite* more, int nmore) {
+                const args::FaultSite* more, int nmore) {
   sys::FaultInfo f;
   f.signo = err;
   f.addr = addr;

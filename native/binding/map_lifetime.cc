@@ -141,8 +141,7 @@ void ReleaseRetired(Retired* r, bool now) {
     q->ranges.emplace_back(r->base, r->len);
     if (q->ranges.size() >= 4096) {
       FlushReleases(q);
-    } else if (!q->scheduled &&
-               napi_call_threadsafe_function(q->flush, nullptr, napi_tsfn_nonblocking) == napi_ok) {
+    } else if (!q->scheduled && napi_call_threadsafe_function(q->flush, nullptr, napi_tsfn_nonblocking) == napi_ok) {
       q->scheduled = true;
     } else if (!q->scheduled) {
       FlushReleases(q);

@@ -26,8 +26,12 @@ namespace {
 class SyncWorker : public Napi::AsyncWorker {
  public:
   SyncWorker(Napi::Env env, MapState* s, size_t off, size_t len, int flags)
-      : Napi::AsyncWorker(env, "mmapkit:msync"), deferred_(Napi::Promise::Deferred::New(env)), s_(s),
-        off_(off), len_(len), flags_(flags) {
+      : Napi::AsyncWorker(env, "mmapkit:msync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        s_(s),
+        off_(off),
+        len_(len),
+        flags_(flags) {
     s_->pins++;
     std::lock_guard<std::mutex> lock(s_->sync_mutex);
     s_->syncing++;
@@ -81,8 +85,8 @@ void Ops::Range(Napi::Env env, uint64_t off, uint64_t len) {
   uint64_t n = state_->region.length;
   if (off > n || len > n - off) {
     ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE",
-                    "The range " + std::to_string(off) + "+" + std::to_string(len) +
-                        " is outside the mapping of " + std::to_string(n) + " bytes");
+                    "The range " + std::to_string(off) + "+" + std::to_string(len) + " is outside the mapping of " +
+                        std::to_string(n) + " bytes");
   }
 }
 
@@ -96,8 +100,8 @@ Napi::Value Ops::ArrayBuffer(const Napi::CallbackInfo& info) {
   napi_value ab;
   // No finalizer on the buffer itself: one weak reference with a finalizer (napi_add_finalizer)
   // tells when it is collected.
-  napi_status st = napi_create_external_arraybuffer(env, r.data() + off, static_cast<size_t>(len),
-                                                    nullptr, nullptr, &ab);
+  napi_status st =
+      napi_create_external_arraybuffer(env, r.data() + off, static_cast<size_t>(len), nullptr, nullptr, &ab);
   if (st != napi_ok) {
     delete rec;
     if (st == napi_no_external_buffers_allowed) {

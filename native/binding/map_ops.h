@@ -64,8 +64,9 @@ struct Ops {
   [[noreturn]] void Fault(Napi::Env env, int err, void* addr, const char* what, const sys::Region& r, int access,
                           const args::FaultSite* more, int nmore);
 
-  // unmap(owner, exposed) -> whether this call unmapped: retires the range (see Lifetime above) or, with no holder, unmaps it; at once, or when the last
-  // asynchronous operation using the mapping finishes. exposed: the owner Buffer left the library.
+  // unmap(owner, exposed) -> whether this call unmapped: retires the range (see Lifetime above) or, with no holder,
+  // unmaps it; at once, or when the last asynchronous operation using the mapping finishes. exposed: the owner Buffer
+  // left the library.
   Napi::Value Unmap(const Napi::CallbackInfo& info);
 
   Napi::Value Address(const Napi::CallbackInfo& info);

@@ -70,12 +70,12 @@ struct MapState {
   sys::Region region;
   napi_env env = nullptr;
   double id = 0;
-  bool unmapped = false;      // the region is no longer this state's to unmap (munmap done, retired, or empty)
-  bool closing = false;       // unmap() was called: no new views
-  int live_buffers = 0;       // owners, views and retired owners whose finalizer has not run
-  int pins = 0;               // asynchronous operations in flight
+  bool unmapped = false;  // the region is no longer this state's to unmap (munmap done, retired, or empty)
+  bool closing = false;   // unmap() was called: no new views
+  int live_buffers = 0;   // owners, views and retired owners whose finalizer has not run
+  int pins = 0;           // asynchronous operations in flight
   ReleaseQueue* releases = nullptr;
-  Retired* pending = nullptr; // unmap()'s retirement, armed when the last pin goes
+  Retired* pending = nullptr;  // unmap()'s retirement, armed when the last pin goes
   // msyncs running on pool threads, and whether the last one to end retires `pending` there: at
   // once after the msync, before the thread can run another job that writes through the pointer.
   std::mutex sync_mutex;

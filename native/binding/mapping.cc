@@ -50,8 +50,7 @@ double* IdOut(Napi::Env env, const Napi::Value& out) {
   void* data = nullptr;
   size_t length = 0;
   napi_typedarray_type type;
-  if (!out.IsTypedArray() ||
-      napi_get_typedarray_info(env, out, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+  if (!out.IsTypedArray() || napi_get_typedarray_info(env, out, &type, &length, &data, nullptr, nullptr) != napi_ok ||
       type != napi_float64_array || length < 1) {
     ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "The \"out\" argument must be a Float64Array");
   }

@@ -21,5 +21,4 @@ struct ModuleRegistration {
 
 #define MMAPKIT_MODULE_CAT2(a, b) a##b
 #define MMAPKIT_MODULE_CAT(a, b) MMAPKIT_MODULE_CAT2(a, b)
-#define MMAPKIT_MODULE(fn) \
-  static ::mmapkit::ModuleRegistration MMAPKIT_MODULE_CAT(mmapkit_module_, __LINE__)(fn)
+#define MMAPKIT_MODULE(fn) static ::mmapkit::ModuleRegistration MMAPKIT_MODULE_CAT(mmapkit_module_, __LINE__)(fn)

@@ -51,7 +51,8 @@ Napi::Value PortRead(const Napi::CallbackInfo& info) {
 // portWrite(fd, port, bytes, value)
 Napi::Value PortWrite(const Napi::CallbackInfo& info) {
   CheckNumbers(info, 4);
-  int err = sys::DevPortWrite(static_cast<int>(U32(info[0])), U32(info[1]), static_cast<int>(U32(info[2])), U32(info[3]));
+  int err =
+      sys::DevPortWrite(static_cast<int>(U32(info[0])), U32(info[1]), static_cast<int>(U32(info[2])), U32(info[3]));
   if (err != 0) ThrowSystemError(info.Env(), err, "pwrite", kDevPort);
   return info.Env().Undefined();
 }

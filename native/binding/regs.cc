@@ -83,8 +83,8 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   double v = info[1].As<Napi::Number>().DoubleValue();
   if (!(v >= min && v <= max) || v != std::floor(v)) {
     ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE",
-                    "The value of \"value\" is out of range. It must be an integer from " + Num(min) + " to " + Num(max) +
-                        ". Received " + Num(v));
+                    "The value of \"value\" is out of range. It must be an integer from " + Num(min) + " to " +
+                        Num(max) + ". Received " + Num(v));
   }
   T value = v < 0 ? static_cast<T>(static_cast<int64_t>(v)) : static_cast<T>(v);
   GuardedStore<T>(env, s, addr, value);
@@ -118,7 +118,8 @@ Napi::Value ReadBlock(const Napi::CallbackInfo& info) {
   WindowState& s = State(info);
   if (s.map.base == nullptr) ThrowClosed(env);
   if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
-    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "readBlock(offset: number, count: number, width: number)");
+    ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE",
+                    "readBlock(offset: number, count: number, width: number)");
   }
   int bits = info[2].As<Napi::Number>().Int32Value();
   if (bits != 8 && bits != 16 && bits != 32 && bits != 64) {
@@ -143,18 +144,20 @@ Napi::Value ReadBlock(const Napi::CallbackInfo& info) {
   volatile uint8_t* volatile bad = first;  // volatile: read after a siglongjmp
   sys::FaultInfo f;
   const sys::FaultRange range = WindowRange(s);
-  int err = sys::GuardFaults([&] {
-    for (size_t i = 0; i < count; ++i) {
-      volatile uint8_t* p = first + i * bytes;
-      bad = p;
-      switch (bytes) {
-        case 1: out[i] = mmapkit_mmio_read8(p); break;
-        case 2: reinterpret_cast<uint16_t*>(out)[i] = mmapkit_mmio_read16(p); break;
-        case 4: reinterpret_cast<uint32_t*>(out)[i] = mmapkit_mmio_read32(p); break;
-        default: reinterpret_cast<uint64_t*>(out)[i] = mmapkit_mmio_read64(p); break;
-      }
-    }
-  }, &f, &range, 1);
+  int err = sys::GuardFaults(
+      [&] {
+        for (size_t i = 0; i < count; ++i) {
+          volatile uint8_t* p = first + i * bytes;
+          bad = p;
+          switch (bytes) {
+            case 1: out[i] = mmapkit_mmio_read8(p); break;
+            case 2: reinterpret_cast<uint16_t*>(out)[i] = mmapkit_mmio_read16(p); break;
+            case 4: reinterpret_cast<uint32_t*>(out)[i] = mmapkit_mmio_read32(p); break;
+            default: reinterpret_cast<uint64_t*>(out)[i] = mmapkit_mmio_read64(p); break;
+          }
+        }
+      },
+      &f, &range, 1);
   if (err != 0) ThrowFault(env, s, err, "read", bytes, bad);
   switch (bytes) {
     case 1: return Napi::Uint8Array::New(env, count, ab, 0);

@@ -92,8 +92,8 @@ volatile uint8_t* Check(const Napi::CallbackInfo& info, WindowState& s, size_t b
                            const volatile uint8_t* addr) {
   size_t offset = static_cast<size_t>(addr - s.map.start);
   ThrowUsageError(env, "Error", "ERR_MMAPKIT_SIGBUS",
-                  "Bus error (SIGBUS) on a " + std::to_string(bytes * 8) + "-bit " + what + " at offset " + Hex(offset) +
-                      " of the register window onto '" + s.path +
+                  "Bus error (SIGBUS) on a " + std::to_string(bytes * 8) + "-bit " + what + " at offset " +
+                      Hex(offset) + " of the register window onto '" + s.path +
                       "': nothing backs that address (a truncated file, or a device that refuses it)");
 }
 

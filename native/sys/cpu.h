@@ -30,8 +30,8 @@ inline CpuFeatures ReadCpuFeatures() {
     __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     xcr0 = (static_cast<uint64_t>(hi) << 32) | lo;
   }
-  const bool ymm = avx && (xcr0 & 0x6) == 0x6;     // SSE and AVX state
-  const bool zmm = ymm && (xcr0 & 0xe0) == 0xe0;   // opmask, ZMM0-15 upper halves, ZMM16-31
+  const bool ymm = avx && (xcr0 & 0x6) == 0x6;    // SSE and AVX state
+  const bool zmm = ymm && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM0-15 upper halves, ZMM16-31
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
   f.bmi = (b >> 3) & 1;
   f.bmi2 = (b >> 8) & 1;

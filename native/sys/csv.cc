@@ -19,15 +19,13 @@ constexpr uint64_t Pow10(int k) { return k == 0 ? 1 : 10 * Pow10(k - 1); }
 }  // namespace
 
 const uint64_t kCsvPow10[65] = {
-    Pow10(0),  Pow10(1),  Pow10(2),  Pow10(3),  Pow10(4),  Pow10(5),  Pow10(6),  Pow10(7),
-    Pow10(8),  Pow10(9),  Pow10(10), Pow10(11), Pow10(12), Pow10(13), Pow10(14), Pow10(15),
-    Pow10(16), Pow10(17), Pow10(18), Pow10(19), Pow10(20), Pow10(21), Pow10(22), Pow10(23),
-    Pow10(24), Pow10(25), Pow10(26), Pow10(27), Pow10(28), Pow10(29), Pow10(30), Pow10(31),
-    Pow10(32), Pow10(33), Pow10(34), Pow10(35), Pow10(36), Pow10(37), Pow10(38), Pow10(39),
-    Pow10(40), Pow10(41), Pow10(42), Pow10(43), Pow10(44), Pow10(45), Pow10(46), Pow10(47),
-    Pow10(48), Pow10(49), Pow10(50), Pow10(51), Pow10(52), Pow10(53), Pow10(54), Pow10(55),
-    Pow10(56), Pow10(57), Pow10(58), Pow10(59), Pow10(60), Pow10(61), Pow10(62), Pow10(63),
-    Pow10(64),
+    Pow10(0),  Pow10(1),  Pow10(2),  Pow10(3),  Pow10(4),  Pow10(5),  Pow10(6),  Pow10(7),  Pow10(8),  Pow10(9),
+    Pow10(10), Pow10(11), Pow10(12), Pow10(13), Pow10(14), Pow10(15), Pow10(16), Pow10(17), Pow10(18), Pow10(19),
+    Pow10(20), Pow10(21), Pow10(22), Pow10(23), Pow10(24), Pow10(25), Pow10(26), Pow10(27), Pow10(28), Pow10(29),
+    Pow10(30), Pow10(31), Pow10(32), Pow10(33), Pow10(34), Pow10(35), Pow10(36), Pow10(37), Pow10(38), Pow10(39),
+    Pow10(40), Pow10(41), Pow10(42), Pow10(43), Pow10(44), Pow10(45), Pow10(46), Pow10(47), Pow10(48), Pow10(49),
+    Pow10(50), Pow10(51), Pow10(52), Pow10(53), Pow10(54), Pow10(55), Pow10(56), Pow10(57), Pow10(58), Pow10(59),
+    Pow10(60), Pow10(61), Pow10(62), Pow10(63), Pow10(64),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -75,9 +73,7 @@ inline uint64_t DigitBytes(uint64_t w) {
 // High bit of each byte set when the byte is zero (exact).
 inline uint64_t ZeroBytes(uint64_t y) { return ~(((y & kLow7) + kLow7) | y) & kHigh; }
 
-inline uint64_t SepBytes(uint64_t w) {
-  return ZeroBytes(w ^ (kOnes * ',')) | ZeroBytes(w ^ (kOnes * '\n'));
-}
+inline uint64_t SepBytes(uint64_t w) { return ZeroBytes(w ^ (kOnes * ',')) | ZeroBytes(w ^ (kOnes * '\n')); }
 
 // Eight digit values (0..9), the first in the lowest byte, as one number.
 inline uint64_t Parse8(uint64_t v) {
@@ -223,14 +219,14 @@ static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
   const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
   d->lo = _mm256_sub_epi8(v0, zero);
   d->hi = _mm256_sub_epi8(v1, zero);
-  const uint32_t d0 = static_cast<uint32_t>(
-      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(d->lo, nine), d->lo)));
-  const uint32_t d1 = static_cast<uint32_t>(
-      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(d->hi, nine), d->hi)));
-  const uint32_t s0 = static_cast<uint32_t>(_mm256_movemask_epi8(
-      _mm256_or_si256(_mm256_cmpeq_epi8(v0, comma), _mm256_cmpeq_epi8(v0, nl))));
-  const uint32_t s1 = static_cast<uint32_t>(_mm256_movemask_epi8(
-      _mm256_or_si256(_mm256_cmpeq_epi8(v1, comma), _mm256_cmpeq_epi8(v1, nl))));
+  const uint32_t d0 =
+      static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(d->lo, nine), d->lo)));
+  const uint32_t d1 =
+      static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(d->hi, nine), d->hi)));
+  const uint32_t s0 = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v0, comma), _mm256_cmpeq_epi8(v0, nl))));
+  const uint32_t s1 = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v1, comma), _mm256_cmpeq_epi8(v1, nl))));
   *D = d0 | (static_cast<uint64_t>(d1) << 32);
   *S = s0 | (static_cast<uint64_t>(s1) << 32);
 }
@@ -256,11 +252,10 @@ static inline bool Compact(const uint8_t* p, uint64_t keep, Vec* d, uint64_t* D,
 
 // 32 mask bits -> 32 bytes of 0x00 / 0xff.
 static inline __m256i Expand(uint32_t m) {
-  const __m256i shuf = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2,
-                                        2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i shuf =
+      _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
   const __m256i bits = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
-  const __m256i t =
-      _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(m)), shuf), bits);
+  const __m256i t = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(m)), shuf), bits);
   return _mm256_cmpeq_epi8(t, bits);
 }
 
@@ -282,10 +277,8 @@ struct Accs {
   }
   void Flush() {}
   uint64_t Lanes(int j) const {
-    return static_cast<uint64_t>(_mm256_extract_epi64(a[j], 0)) +
-           static_cast<uint64_t>(_mm256_extract_epi64(a[j], 1)) +
-           static_cast<uint64_t>(_mm256_extract_epi64(a[j], 2)) +
-           static_cast<uint64_t>(_mm256_extract_epi64(a[j], 3));
+    return static_cast<uint64_t>(_mm256_extract_epi64(a[j], 0)) + static_cast<uint64_t>(_mm256_extract_epi64(a[j], 1)) +
+           static_cast<uint64_t>(_mm256_extract_epi64(a[j], 2)) + static_cast<uint64_t>(_mm256_extract_epi64(a[j], 3));
   }
 };
 
@@ -308,7 +301,9 @@ static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d, const V
 #endif
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt"))), apply_to = function)
+#pragma clang attribute push(                                                                                    \
+    __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt"))), \
+    apply_to = function)
 #else
 #pragma GCC push_options
 #pragma GCC target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512vnni,bmi,bmi2,popcnt")
@@ -324,8 +319,7 @@ static inline void Load(const uint8_t* p, Vec* d, uint64_t* D, uint64_t* S) {
   const __m512i v = _mm512_loadu_si512(p);
   d->v = _mm512_sub_epi8(v, _mm512_set1_epi8('0'));
   *D = _mm512_cmple_epu8_mask(d->v, _mm512_set1_epi8(9));
-  *S = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) |
-       _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+  *S = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
 }
 
 static inline bool Compact(const uint8_t*, uint64_t keep, Vec* d, uint64_t* D, uint64_t* S) {
@@ -413,10 +407,9 @@ constexpr size_t kFastChunkBlocks = 16384;
 // Runs the fast path over the blocks from i while they qualify (and i + 64 <= stop); returns
 // where it stopped. prev_last / prevd: the last separator and the digit values of the block
 // before i; acc gains the fields' 32-bit halves.
-static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p, size_t n,
-                                                               size_t stop, size_t i,
-                                                               size_t* prev_last_io,
-                                                               __m512i* prevd_io, __m512i* acc_io) {
+static inline __attribute__((always_inline)) size_t FastBlocks(const uint8_t* p, size_t n, size_t stop, size_t i,
+                                                               size_t* prev_last_io, __m512i* prevd_io,
+                                                               __m512i* acc_io) {
   const __m512i idx = _mm512_load_si512(kFieldTables.idx);
   const __m512i shift = _mm512_load_si512(kFieldTables.shift);
   const __m512i rep0 = _mm512_load_si512(kFieldTables.rep);
@@ -625,8 +618,7 @@ static inline bool Compact(const uint8_t* p, uint64_t keep, Vec* d, uint64_t* D,
 
 static inline uint8x16_t ExpandBits16(unsigned bits) {
   static const uint8_t kW[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
-  const uint8x16_t b = vcombine_u8(vdup_n_u8(static_cast<uint8_t>(bits)),
-                                   vdup_n_u8(static_cast<uint8_t>(bits >> 8)));
+  const uint8x16_t b = vcombine_u8(vdup_n_u8(static_cast<uint8_t>(bits)), vdup_n_u8(static_cast<uint8_t>(bits >> 8)));
   return vtstq_u8(b, vld1q_u8(kW));
 }
 
@@ -634,8 +626,7 @@ static inline Vec Scale10(uint64_t mask, const Vec& d) {
   Vec e;
   for (int k = 0; k < 4; ++k) {
     const uint8x16_t c = vminq_u8(d.v[k], vdupq_n_u8(9));
-    e.v[k] = vbslq_u8(ExpandBits16(static_cast<unsigned>(mask >> (16 * k))),
-                      vmulq_u8(c, vdupq_n_u8(10)), c);
+    e.v[k] = vbslq_u8(ExpandBits16(static_cast<unsigned>(mask >> (16 * k))), vmulq_u8(c, vdupq_n_u8(10)), c);
   }
   return e;
 }
@@ -653,8 +644,7 @@ constexpr size_t kFlushBlocks = ~size_t{0};
 
 static inline void AccAdd(Accs& acc, int j, uint64_t mask, const Vec& d, const Vec&) {
   uint64_t s = 0;
-  for (int k = 0; k < 4; ++k)
-    s += vaddlvq_u8(vandq_u8(ExpandBits16(static_cast<unsigned>(mask >> (16 * k))), d.v[k]));
+  for (int k = 0; k < 4; ++k) s += vaddlvq_u8(vandq_u8(ExpandBits16(static_cast<unsigned>(mask >> (16 * k))), d.v[k]));
   acc.a[j] += s;
 }
 
@@ -689,8 +679,8 @@ CsvFn CsvFunction(CsvMethod m) {
     }
     case CsvMethod::kAvx512: {
       const CpuFeatures& f = Cpu();
-      if (f.avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vbmi2 && f.avx512vnni &&
-          f.bmi && f.bmi2 && f.popcnt)
+      if (f.avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vbmi2 && f.avx512vnni && f.bmi && f.bmi2 &&
+          f.popcnt)
         // The field loop needs VBMI too (every CPU with VBMI2 so far has it).
         return f.avx512vbmi ? avx512::FieldSum : avx512::BlockSum;
       return nullptr;

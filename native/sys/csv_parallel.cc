@@ -90,15 +90,9 @@ inline bool Cancelled(const ParallelJob& job) {
 // One block of bytes into a piece.
 inline void Feed(const ParallelJob& job, Piece* pc, const uint8_t* p, size_t n) {
   switch (job.kind) {
-    case ScanKind::kCsv:
-      CsvPartFeed(&pc->part, job.fn, p, n);
-      break;
-    case ScanKind::kByteSum:
-      pc->bytes_sum += ScanByteSum(p, n);
-      break;
-    case ScanKind::kTouch:
-      pc->bytes_sum += ScanStrideSum(p, n, static_cast<size_t>(sysconf(_SC_PAGESIZE)));
-      break;
+    case ScanKind::kCsv: CsvPartFeed(&pc->part, job.fn, p, n); break;
+    case ScanKind::kByteSum: pc->bytes_sum += ScanByteSum(p, n); break;
+    case ScanKind::kTouch: pc->bytes_sum += ScanStrideSum(p, n, static_cast<size_t>(sysconf(_SC_PAGESIZE))); break;
   }
 }
 
@@ -190,7 +184,8 @@ void RunParallel(const uint8_t* p, size_t n, const ParallelJob& job, const CsvSt
   }
 }
 
-void RunParallelFd(int fd, uint64_t offset, uint64_t length, bool via_mmap, const ParallelJob& job, ParallelResult* out) {
+void RunParallelFd(int fd, uint64_t offset, uint64_t length, bool via_mmap, const ParallelJob& job,
+                   ParallelResult* out) {
   const CsvState init;
   if (length == 0) {
     out->threads = 1;

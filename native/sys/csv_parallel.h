@@ -37,22 +37,22 @@ enum class ScanKind : int { kCsv = 0, kByteSum = 1, kTouch = 2 };
 
 struct ParallelJob {
   ScanKind kind = ScanKind::kCsv;
-  CsvFn fn = nullptr;           // kCsv
-  int threads = 1;              // at most this many threads (>= 1), the caller's one included
-  size_t min_per_thread = 1;    // fewer threads when a piece would be smaller than this
-  size_t read_chunk = 1 << 20;  // pread() size per thread (sources read with pread)
+  CsvFn fn = nullptr;                         // kCsv
+  int threads = 1;                            // at most this many threads (>= 1), the caller's one included
+  size_t min_per_thread = 1;                  // fewer threads when a piece would be smaller than this
+  size_t read_chunk = 1 << 20;                // pread() size per thread (sources read with pread)
   const std::atomic<bool>* cancel = nullptr;  // checked between blocks; may be null
 };
 
 struct ParallelResult {
-  CsvState csv;           // kCsv: the state after the bytes, from the initial state given
-  uint64_t bytes_sum = 0; // kByteSum: the sum of all bytes; kTouch: the sum of one byte per page
-  int threads = 0;        // threads used
+  CsvState csv;            // kCsv: the state after the bytes, from the initial state given
+  uint64_t bytes_sum = 0;  // kByteSum: the sum of all bytes; kTouch: the sum of one byte per page
+  int threads = 0;         // threads used
   bool cancelled = false;
-  int fault = 0;          // SIGBUS / SIGSEGV when a guarded access faulted (info in fault_info)
+  int fault = 0;  // SIGBUS / SIGSEGV when a guarded access faulted (info in fault_info)
   FaultInfo fault_info;
   uint64_t fault_offset = 0;  // the faulting byte, from the start of the bytes
-  int err = 0;            // errno of a failed syscall (syscall names it)
+  int err = 0;                // errno of a failed syscall (syscall names it)
   const char* syscall = nullptr;
 };
 
@@ -64,7 +64,8 @@ void RunParallel(const uint8_t* p, size_t n, const ParallelJob& job, const CsvSt
 
 // Over [offset, offset + length) of a regular file: mapped (whole range, read-only, shared) when
 // via_mmap, else read with pread() by every thread into its own buffer.
-void RunParallelFd(int fd, uint64_t offset, uint64_t length, bool via_mmap, const ParallelJob& job, ParallelResult* out);
+void RunParallelFd(int fd, uint64_t offset, uint64_t length, bool via_mmap, const ParallelJob& job,
+                   ParallelResult* out);
 
 // The CSV state after summing p[0, n) as the pieces cut at `cuts` (ascending offsets, each piece
 // summed on its own and the parts applied in order): the same as one pass, whatever the cuts.

@@ -20,7 +20,8 @@ bool Takes(const FaultGuardFrame* frame, const void* addr) {
   if (frame->ranges == nullptr) return true;
   const uintptr_t a = reinterpret_cast<uintptr_t>(addr);
   for (int i = 0; i < frame->nranges; ++i) {
-    if (a >= reinterpret_cast<uintptr_t>(frame->ranges[i].begin) && a < reinterpret_cast<uintptr_t>(frame->ranges[i].end))
+    if (a >= reinterpret_cast<uintptr_t>(frame->ranges[i].begin) &&
+        a < reinterpret_cast<uintptr_t>(frame->ranges[i].end))
       return true;
   }
   return false;

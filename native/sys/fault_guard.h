@@ -27,9 +27,9 @@ enum FaultAccess : int { kAccessUnknown = 0, kAccessRead = 1, kAccessWrite = 2 }
 
 // A fault caught by a guard.
 struct FaultInfo {
-  int signo = 0;             // SIGBUS or SIGSEGV (0: none)
-  void* addr = nullptr;      // the faulting address (si_addr)
-  int code = 0;              // si_code: SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR ...
+  int signo = 0;         // SIGBUS or SIGSEGV (0: none)
+  void* addr = nullptr;  // the faulting address (si_addr)
+  int code = 0;          // si_code: SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR ...
   int access = kAccessUnknown;
 };
 

@@ -48,8 +48,14 @@ int ToKernelConfig(const LineConfig& c, gpio_v2_line_config* k) {
     gpio_v2_line_config_attribute& a = k->attrs[i];
     a.mask = c.attrs[i].mask;
     switch (c.attrs[i].kind) {
-      case 1: a.attr.id = GPIO_V2_LINE_ATTR_ID_FLAGS; a.attr.flags = c.attrs[i].value; break;
-      case 2: a.attr.id = GPIO_V2_LINE_ATTR_ID_OUTPUT_VALUES; a.attr.values = c.attrs[i].value; break;
+      case 1:
+        a.attr.id = GPIO_V2_LINE_ATTR_ID_FLAGS;
+        a.attr.flags = c.attrs[i].value;
+        break;
+      case 2:
+        a.attr.id = GPIO_V2_LINE_ATTR_ID_OUTPUT_VALUES;
+        a.attr.values = c.attrs[i].value;
+        break;
       case 3:
         if (c.attrs[i].value > UINT32_MAX) return EINVAL;
         a.attr.id = GPIO_V2_LINE_ATTR_ID_DEBOUNCE;
@@ -130,8 +136,8 @@ int WatchLineInfo(int fd, uint32_t offset, bool watch, LineInfo* out) {
   return 0;
 }
 
-int RequestLines(int chip_fd, const uint32_t* offsets, uint32_t count, const char* consumer,
-                 const LineConfig& config, uint32_t event_buffer_size, int* req_fd) {
+int RequestLines(int chip_fd, const uint32_t* offsets, uint32_t count, const char* consumer, const LineConfig& config,
+                 uint32_t event_buffer_size, int* req_fd) {
   if (count == 0 || count > kMaxLines) return EINVAL;
   gpio_v2_line_request req;
   memset(&req, 0, sizeof req);
@@ -233,8 +239,14 @@ int RequestLines(int, const uint32_t*, uint32_t, const char*, const LineConfig&,
 int SetLineConfig(int, const LineConfig&) { return ENOSYS; }
 int GetValues(int, uint64_t, uint64_t*) { return ENOSYS; }
 int SetValues(int, uint64_t, uint64_t) { return ENOSYS; }
-int ReadEvents(int, LineEvent*, size_t, size_t* count) { *count = 0; return ENOSYS; }
-int ReadInfoChanged(int, LineInfoChanged*, size_t, size_t* count) { *count = 0; return ENOSYS; }
+int ReadEvents(int, LineEvent*, size_t, size_t* count) {
+  *count = 0;
+  return ENOSYS;
+}
+int ReadInfoChanged(int, LineInfoChanged*, size_t, size_t* count) {
+  *count = 0;
+  return ENOSYS;
+}
 
 #endif
 

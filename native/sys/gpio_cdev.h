@@ -63,8 +63,8 @@ int GetLineInfo(int fd, uint32_t offset, LineInfo* out);
 // watch: true starts watching the line's info changes (and returns its info), false stops.
 int WatchLineInfo(int fd, uint32_t offset, bool watch, LineInfo* out);
 // Requests lines; the new request's file descriptor (non-blocking, close-on-exec) goes to *req_fd.
-int RequestLines(int chip_fd, const uint32_t* offsets, uint32_t count, const char* consumer,
-                 const LineConfig& config, uint32_t event_buffer_size, int* req_fd);
+int RequestLines(int chip_fd, const uint32_t* offsets, uint32_t count, const char* consumer, const LineConfig& config,
+                 uint32_t event_buffer_size, int* req_fd);
 int SetLineConfig(int req_fd, const LineConfig& config);
 // Values: bit i = the i-th requested line; only the lines in mask are read or written.
 int GetValues(int req_fd, uint64_t mask, uint64_t* bits);

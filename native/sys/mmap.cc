@@ -154,8 +154,7 @@ int Residency(const Region& r, size_t off, size_t len, uint8_t* vec) {
   });
 }
 
-int Resize(Region* r, size_t new_length, bool may_move, bool keep_old, uint8_t** vacated_base,
-           size_t* vacated_len) {
+int Resize(Region* r, size_t new_length, bool may_move, bool keep_old, uint8_t** vacated_base, size_t* vacated_len) {
   *vacated_base = nullptr;
   *vacated_len = 0;
   if (new_length == 0) return EINVAL;

@@ -24,14 +24,14 @@ struct Region {
 };
 
 struct MapRequest {
-  int fd = -1;             // -1 for anonymous memory
-  uint64_t offset = 0;     // any byte offset; aligned down inside
-  uint64_t length = 0;     // bytes the user sees; must be > 0
-  int prot = 0;            // PROT_* bits
-  bool shared = false;     // MAP_SHARED, else MAP_PRIVATE
-  bool populate = false;   // MAP_POPULATE
-  bool no_reserve = false; // MAP_NORESERVE
-  bool hugetlb = false;    // MAP_HUGETLB (anonymous only)
+  int fd = -1;              // -1 for anonymous memory
+  uint64_t offset = 0;      // any byte offset; aligned down inside
+  uint64_t length = 0;      // bytes the user sees; must be > 0
+  int prot = 0;             // PROT_* bits
+  bool shared = false;      // MAP_SHARED, else MAP_PRIVATE
+  bool populate = false;    // MAP_POPULATE
+  bool no_reserve = false;  // MAP_NORESERVE
+  bool hugetlb = false;     // MAP_HUGETLB (anonymous only)
 };
 
 int Map(const MapRequest& req, Region* out);
@@ -74,8 +74,7 @@ int Residency(const Region& r, size_t off, size_t len, uint8_t* vec);
 // 5.13 refuse MREMAP_DONTUNMAP on file and shared mappings: the old range is then unmapped by the
 // move and mapped over by a placeholder right after (MAP_FIXED_NOREPLACE), which leaves a window of
 // a few microseconds in which another thread's mmap could take the range.
-int Resize(Region* r, size_t new_length, bool may_move, bool keep_old, uint8_t** vacated_base,
-           size_t* vacated_len);
+int Resize(Region* r, size_t new_length, bool may_move, bool keep_old, uint8_t** vacated_base, size_t* vacated_len);
 
 // Guarded copies between mapped bytes and ordinary memory: SIGBUS becomes a return of SIGBUS
 // (with the faulting address in *fault) instead of killing the process. dst / src must hold len

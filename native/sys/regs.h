@@ -29,12 +29,12 @@ void mmapkit_barrier_dsb_st(void);
 namespace mmapkit::sys {
 
 struct RegisterMap {
-  void* base = nullptr;       // page-aligned start of the mapping (nullptr when closed)
-  size_t map_length = 0;      // bytes mapped (whole pages)
-  uint8_t* start = nullptr;   // first byte of the requested range
-  size_t length = 0;          // bytes in the requested range
-  size_t page_offset = 0;     // start - base
-  unsigned file_type = 0;     // st_mode & S_IFMT of the file opened (set when mapping fails too)
+  void* base = nullptr;      // page-aligned start of the mapping (nullptr when closed)
+  size_t map_length = 0;     // bytes mapped (whole pages)
+  uint8_t* start = nullptr;  // first byte of the requested range
+  size_t length = 0;         // bytes in the requested range
+  size_t page_offset = 0;    // start - base
+  unsigned file_type = 0;    // st_mode & S_IFMT of the file opened (set when mapping fails too)
 };
 
 // Opens path and maps [offset, offset + length) of it shared, read-only or read-write. On failure

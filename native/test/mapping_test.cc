@@ -118,7 +118,10 @@ TEST("nested guards unwind to the innermost one") {
   CHECK_EQ(Map(req, &r), 0);
   int inner = -1;
   int outer = WithFaultGuard([&] {
-    inner = WithFaultGuard([&] { volatile uint8_t x = r.data()[4096]; (void)x; });
+    inner = WithFaultGuard([&] {
+      volatile uint8_t x = r.data()[4096];
+      (void)x;
+    });
   });
   CHECK_EQ(inner, SIGBUS);
   CHECK_EQ(outer, 0);

@@ -26,11 +26,12 @@ function apiSurface(root = path.resolve(__dirname, '..', '..')) {
     }
     return [...out].slice(0, 20);
   };
-  const params = (s) => s.getParameters().map((p) => {
-    const d = p.valueDeclaration;
-    const t = checker.getTypeOfSymbolAtLocation(p, d);
-    return { name: p.name, optional: !!(d.questionToken || d.initializer || d.dotDotDotToken), type: checker.typeToString(t), keys: keysOf(t) };
-  });
+  const params = (s) =>
+    s.getParameters().map((p) => {
+      const d = p.valueDeclaration;
+      const t = checker.getTypeOfSymbolAtLocation(p, d);
+      return { name: p.name, optional: !!(d.questionToken || d.initializer || d.dotDotDotToken), type: checker.typeToString(t), keys: keysOf(t) };
+    });
   const members = (type) => {
     const out = [];
     for (const p of type.getProperties()) {

@@ -22,7 +22,9 @@ const PARALLEL = 2;
 const SIZE = 64 * 4096;
 const dir = tempDir('mmapkit-soak-durable-');
 const script = path.join(dir, 'writer.js');
-fs.writeFileSync(script, `
+fs.writeFileSync(
+  script,
+  `
   const mk = require(${JSON.stringify(ROOT)});
   const m = mk.mapFile(process.argv[2], { mode: 'readwrite' });
   const words = new Uint32Array(m.buffer.buffer, m.buffer.byteOffset, m.length / 4);
@@ -35,7 +37,8 @@ fs.writeFileSync(script, `
     setImmediate(step);
   };
   step();
-`);
+`,
+);
 
 /** mulberry32: the kill moments, reproducible from the seed. */
 function rng(seed: number): () => number {
@@ -49,7 +52,15 @@ function rng(seed: number): () => number {
   };
 }
 
-interface Trial { n: number; delayMs: number; last: number; signal: string | null; lost: number; firstBad: number; stderr: string }
+interface Trial {
+  n: number;
+  delayMs: number;
+  last: number;
+  signal: string | null;
+  lost: number;
+  firstBad: number;
+  stderr: string;
+}
 
 function trial(n: number, delayMs: number): Promise<Trial> {
   const file = path.join(dir, `durable-${n}.bin`);
@@ -59,7 +70,9 @@ function trial(n: number, delayMs: number): Promise<Trial> {
   let pending = '';
   let stderr = '';
   let timer: NodeJS.Timeout | undefined;
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdout.on('data', (d: Buffer) => {
     pending += d.toString();
     const lines = pending.split('\n');
@@ -106,7 +119,13 @@ describe('soak: durability of synced writes across SIGKILL', () => {
     const rounds = results.reduce((a, r) => a + r.last, 0);
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
     const line = `soak: ${TRIALS} SIGKILL trials of MAP_SHARED write + msync (${rounds} synced rounds of ${SIZE / 1024} KiB, seed ${SEED}), ${lost} synced bytes lost, ${killed} processes killed mid-run (${secs} s)`;
-    const detail = bad.slice(0, 10).map((r) => `  trial ${r.n} (kill ${r.delayMs} ms after the first round): ended by ${r.signal ?? 'exit'}, last synced round ${r.last}, ${r.lost} bytes below it${r.firstBad >= 0 ? ` from offset ${r.firstBad}` : ''}${r.stderr ? `; stderr: ${r.stderr.slice(0, 200)}` : ''}`).join('\n');
+    const detail = bad
+      .slice(0, 10)
+      .map(
+        (r) =>
+          `  trial ${r.n} (kill ${r.delayMs} ms after the first round): ended by ${r.signal ?? 'exit'}, last synced round ${r.last}, ${r.lost} bytes below it${r.firstBad >= 0 ? ` from offset ${r.firstBad}` : ''}${r.stderr ? `; stderr: ${r.stderr.slice(0, 200)}` : ''}`,
+      )
+      .join('\n');
     report(line, detail);
     expect(bad.length, `${line}\n${detail}`).toBe(0);
     expect(lost).toBe(0);

@@ -17,12 +17,16 @@ const LEAK_CYCLES = Number(process.env.MMAPKIT_SOAK_LEAK_CYCLES ?? 100_000);
 
 function vitest(file: string, name: string, env: NodeJS.ProcessEnv): { ok: boolean; out: string; secs: string } {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '-c', path.join(__dirname, 'existing.config.mts'), file, '-t', name, '--reporter=verbose'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
-    maxBuffer: 64 << 20,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '-c', path.join(__dirname, 'existing.config.mts'), file, '-t', name, '--reporter=verbose'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      maxBuffer: 64 << 20,
+    },
+  );
   return { ok: r.status === 0, out: `${r.stdout}\n${r.stderr}`, secs: ((Date.now() - t0) / 1000).toFixed(0) };
 }
 
@@ -37,9 +41,12 @@ describe('soak: existing checks at full size', () => {
     const r = vitest('test/sim.vm.kernel-diff.test.ts', 'agrees on bytes seen', { MMAPKIT_SIM_DIFF_RUNS: String(SIM_RUNS) });
     const line = /simulator vs kernel: (\d+) sequences, (\d+) evictions, (\d+) writebacks, (\d+) ended/.exec(r.out);
     const seed = /replay with MMAPKIT_SIM_DIFF_SEED=(-?\d+)/.exec(r.out)?.[1];
-    report(r.ok && line
-      ? `soak: ${line[1]} random operation sequences, simulator against the kernel: 0 divergences (${line[2]} evictions, ${line[3]} writebacks on the way, ${line[4]} runs ended by the simulator's OOM killer) (${r.secs} s)`
-      : `soak: ${SIM_RUNS} random operation sequences, simulator against the kernel: FAILED${seed ? ` (replay with MMAPKIT_SIM_DIFF_SEED=${seed})` : ''} (${r.secs} s)`, r.ok ? '' : failure(r.out));
+    report(
+      r.ok && line
+        ? `soak: ${line[1]} random operation sequences, simulator against the kernel: 0 divergences (${line[2]} evictions, ${line[3]} writebacks on the way, ${line[4]} runs ended by the simulator's OOM killer) (${r.secs} s)`
+        : `soak: ${SIM_RUNS} random operation sequences, simulator against the kernel: FAILED${seed ? ` (replay with MMAPKIT_SIM_DIFF_SEED=${seed})` : ''} (${r.secs} s)`,
+      r.ok ? '' : failure(r.out),
+    );
     expect(r.ok, failure(r.out)).toBe(true);
     expect(Number(line?.[1])).toBe(SIM_RUNS);
   }, 3_600_000);
@@ -47,9 +54,12 @@ describe('soak: existing checks at full size', () => {
   it(`${LEAK_CYCLES} map/unmap cycles: /proc/self/maps and RSS flat`, () => {
     const r = vitest('test/core.processes.test.ts', 'map/unmap cycles', { MMAPKIT_LEAK_CYCLES: String(LEAK_CYCLES) });
     const line = /map\/unmap leak check: (\d+) cycles, \/proc\/self\/maps (\d+) -> (\d+) lines, RSS ([\d.]+) -> ([\d.]+) MiB/.exec(r.out);
-    report(r.ok && line
-      ? `soak: ${line[1]} map/unmap cycles (after 140 000 to warm up): /proc/self/maps ${line[2]} -> ${line[3]} lines, RSS ${line[4]} -> ${line[5]} MiB (${r.secs} s)`
-      : `soak: ${LEAK_CYCLES} map/unmap cycles: FAILED (${r.secs} s)`, r.ok ? '' : failure(r.out));
+    report(
+      r.ok && line
+        ? `soak: ${line[1]} map/unmap cycles (after 140 000 to warm up): /proc/self/maps ${line[2]} -> ${line[3]} lines, RSS ${line[4]} -> ${line[5]} MiB (${r.secs} s)`
+        : `soak: ${LEAK_CYCLES} map/unmap cycles: FAILED (${r.secs} s)`,
+      r.ok ? '' : failure(r.out),
+    );
     expect(r.ok, failure(r.out)).toBe(true);
     expect(Number(line?.[1])).toBe(LEAK_CYCLES);
   }, 3_600_000);

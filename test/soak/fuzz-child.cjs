@@ -46,7 +46,11 @@ fs.writeFileSync(fixture, csvText);
 // given to it are therefore mapped onto descriptors of the fuzz's own: this file.
 const fixtureFd = fs.openSync(fixture, 'r');
 const fifo = path.join(dir, 'fifo');
-try { require('node:child_process').execFileSync('mkfifo', [fifo]); } catch { /* no mkfifo: the path is then missing */ }
+try {
+  require('node:child_process').execFileSync('mkfifo', [fifo]);
+} catch {
+  /* no mkfifo: the path is then missing */
+}
 const subdir = path.join(dir, 'sub');
 fs.mkdirSync(subdir, { recursive: true });
 const PATHS = [fixture, fixture, fixture, subdir, path.join(dir, 'missing'), '/dev/null', '/dev/zero', '/proc/self/mountinfo', '', 'relative.csv', '\0bad'];
@@ -72,7 +76,30 @@ const anyValue = fc.oneof(
 );
 
 // Buffers over live, unmapped, protect()ed and truncated mappings, transferred (detached) ones, plain ones.
-const BUFFERS = ['map', 'map', 'map', 'map', 'map', 'map', 'protNone', 'protRead', 'truncated', 'unmapped', 'unmapped', 'transferred', 'transferred', 'plain', 'plain', 'plain', 'sab', 'sab', 'mapView', 'mapView', 'mapSub', 'mapSub'];
+const BUFFERS = [
+  'map',
+  'map',
+  'map',
+  'map',
+  'map',
+  'map',
+  'protNone',
+  'protRead',
+  'truncated',
+  'unmapped',
+  'unmapped',
+  'transferred',
+  'transferred',
+  'plain',
+  'plain',
+  'plain',
+  'sab',
+  'sab',
+  'mapView',
+  'mapView',
+  'mapSub',
+  'mapSub',
+];
 const INT32S = ['i32map', 'i32map', 'i32unmapped', 'i32sab', 'i32plain', 'u32map', 'i32protNone'];
 const REENTRANT = ['unmap', 'unmap', 'resize', 'protectNone', 'protectRead', 'closeWindow', 'truncate'];
 const marker = (kind) => fc.constantFrom(...kind).map((which) => ({ $fz: which }));
@@ -82,8 +109,27 @@ const reentrant = fc.record({
   as: fc.constantFrom('valueOf', 'toString', 'toPrimitive', 'getter'),
   value: fc.oneof(fc.constantFrom(0, 1, 8, 4096, 4097, 8192), fc.nat(20000)),
 });
-const objects = fc.constantFrom('mapping', 'unmappedMapping', 'window', 'closedWindow', 'simWindow', 'ports', 'scheduler', 'bus', 'process', 'fn', 'throwingFn', 'edu', 'summer').map((which) => ({ $fz: which }));
-const smallInt = fc.oneof(fc.integer({ min: -2, max: 64 }), fc.constantFrom(0, 1, 2, 4, 8, 16, 32, 64, 4095, 4096, 4097, 8192, 3 * PAGE + 17, 2 ** 31, -1, 0.5, NaN, Infinity));
+const objects = fc
+  .constantFrom(
+    'mapping',
+    'unmappedMapping',
+    'window',
+    'closedWindow',
+    'simWindow',
+    'ports',
+    'scheduler',
+    'bus',
+    'process',
+    'fn',
+    'throwingFn',
+    'edu',
+    'summer',
+  )
+  .map((which) => ({ $fz: which }));
+const smallInt = fc.oneof(
+  fc.integer({ min: -2, max: 64 }),
+  fc.constantFrom(0, 1, 2, 4, 8, 16, 32, 64, 4095, 4096, 4097, 8192, 3 * PAGE + 17, 2 ** 31, -1, 0.5, NaN, Infinity),
+);
 const bounded = fc.constantFrom(-1, 0, 1, 2, 5, 0.5, NaN, 'x', {});
 
 function plausible(p) {
@@ -95,7 +141,11 @@ function plausible(p) {
   if (/\bstring\b/.test(t)) {
     if (/path|file|device/.test(name)) alts.push(pathArb);
     else if (/name/.test(name)) alts.push(fc.constantFrom('fz', '/fz', 'a/b', '', 'x'.repeat(300)).map((s) => ({ $fz: 'shmName', s })));
-    else alts.push(fc.string({ maxLength: 12 }), fc.constantFrom('readonly', 'readwrite', 'private', 'none', 'read', 'auto', 'js', 'seed', 'native', 'mmap', 'bcm2711', 'rp1', 'sequential', 'dontneed'));
+    else
+      alts.push(
+        fc.string({ maxLength: 12 }),
+        fc.constantFrom('readonly', 'readwrite', 'private', 'none', 'read', 'auto', 'js', 'seed', 'native', 'mmap', 'bcm2711', 'rp1', 'sequential', 'dontneed'),
+      );
   }
   if (/Uint8Array|Buffer|ArrayBuffer|CsvBytes|ArrayBufferView|MemoryView/.test(t)) alts.push(marker(BUFFERS), marker(BUFFERS));
   if (/Int32Array|Uint32Array/.test(t)) alts.push(marker(INT32S), marker(INT32S));
@@ -108,7 +158,8 @@ function plausible(p) {
   if (/boolean/.test(t)) alts.push(fc.boolean());
   if (p.keys && p.keys.length) {
     const rec = {};
-    for (const k of p.keys) rec[k] = /timeout|interval|ms$|tries|delay/i.test(k) ? bounded : /path|file/i.test(k) ? pathArb : fc.oneof(anyValue, smallInt, reentrant, fc.boolean());
+    for (const k of p.keys)
+      rec[k] = /timeout|interval|ms$|tries|delay/i.test(k) ? bounded : /path|file/i.test(k) ? pathArb : fc.oneof(anyValue, smallInt, reentrant, fc.boolean());
     alts.push(fc.record(rec, { requiredKeys: [] }));
   }
   if (alts.length === 0) alts.push(anyValue);
@@ -117,7 +168,13 @@ function plausible(p) {
 
 /** One argument: mostly plausible for its declared type, often anything, sometimes re-entrant. */
 function argArb(p) {
-  return fc.oneof({ weight: 5, arbitrary: plausible(p) }, { weight: 3, arbitrary: anyValue }, { weight: 1, arbitrary: reentrant }, { weight: 1, arbitrary: marker(BUFFERS) }, { weight: 1, arbitrary: objects });
+  return fc.oneof(
+    { weight: 5, arbitrary: plausible(p) },
+    { weight: 3, arbitrary: anyValue },
+    { weight: 1, arbitrary: reentrant },
+    { weight: 1, arbitrary: marker(BUFFERS) },
+    { weight: 1, arbitrary: objects },
+  );
 }
 
 // The targets: every public function, constructor, static and instance method and getter.
@@ -125,8 +182,11 @@ const targets = [];
 for (const f of api.functions) targets.push({ kind: 'function', name: f.name, params: f.params });
 for (const c of api.classes) {
   if (c.ctor) targets.push({ kind: 'new', cls: c.name, name: `new ${c.name}`, params: c.ctor });
-  for (const s of c.statics) if (!['captureStackTrace', 'prepareStackTrace'].includes(s.name)) targets.push({ kind: 'static', cls: c.name, name: `${c.name}.${s.name}`, params: s.params });
-  for (const m of c.methods) targets.push({ kind: m.kind === 'get' ? 'get' : 'method', cls: c.name, name: `${c.name}#${m.name}`, member: m.name, params: m.params ?? [] });
+  for (const s of c.statics)
+    if (!['captureStackTrace', 'prepareStackTrace'].includes(s.name))
+      targets.push({ kind: 'static', cls: c.name, name: `${c.name}.${s.name}`, params: s.params });
+  for (const m of c.methods)
+    targets.push({ kind: m.kind === 'get' ? 'get' : 'method', cls: c.name, name: `${c.name}#${m.name}`, member: m.name, params: m.params ?? [] });
 }
 /** Ways the subject (for methods) is prepared before the call. */
 const STATES = ['fresh', 'fresh', 'fresh', 'fresh', 'unmapped', 'protNone', 'protRead', 'truncated'];
@@ -137,19 +197,23 @@ function callArb(t) {
   // futexWait/futexWaitAsync with no timeout legitimately block forever: their timeout is always given.
   const params = t.params.map((p) => (/^futexWait/.test(t.name) && p.name === 'timeout' ? { ...p, name: 'timeout', type: 'number' } : p));
   const n = params.length;
-  return fc.record({
-    state: fc.constantFrom(...STATES),
-    mapKind: fc.constantFrom('anon', 'anonShared', 'fileRw', 'fileRo', 'filePrivate', 'memfd'),
-    args: fc.tuple(...params.map((p) => (p.name === 'timeout' && /^futexWait/.test(t.name) ? bounded : argArb(p)))),
-    extra: fc.oneof({ weight: 9, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(anyValue, { maxLength: 2 }) }),
-  }).map((r) => ({
-    ...r,
-    // loadN/storeN are direct typed-array accesses: over a file truncated under the mapping they
-    // fault as the user's own buffer[i] would (README's safety paragraph and docs/api.md say so).
-    state: r.state === 'truncated' && DIRECT_ACCESS.test(t.name) ? 'fresh' : r.state,
-    args: [...r.args, ...r.extra].slice(0, n + r.extra.length).map((a, k) => (k === 0 && t.name === 'csvSumFile' && Number.isInteger(a) && a >= 0 && a <= 0x7fffffff ? fixtureFd : a)),
-    extra: undefined,
-  }));
+  return fc
+    .record({
+      state: fc.constantFrom(...STATES),
+      mapKind: fc.constantFrom('anon', 'anonShared', 'fileRw', 'fileRo', 'filePrivate', 'memfd'),
+      args: fc.tuple(...params.map((p) => (p.name === 'timeout' && /^futexWait/.test(t.name) ? bounded : argArb(p)))),
+      extra: fc.oneof({ weight: 9, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(anyValue, { maxLength: 2 }) }),
+    })
+    .map((r) => ({
+      ...r,
+      // loadN/storeN are direct typed-array accesses: over a file truncated under the mapping they
+      // fault as the user's own buffer[i] would (README's safety paragraph and docs/api.md say so).
+      state: r.state === 'truncated' && DIRECT_ACCESS.test(t.name) ? 'fresh' : r.state,
+      args: [...r.args, ...r.extra]
+        .slice(0, n + r.extra.length)
+        .map((a, k) => (k === 0 && t.name === 'csvSumFile' && Number.isInteger(a) && a >= 0 && a <= 0x7fffffff ? fixtureFd : a)),
+      extra: undefined,
+    }));
 }
 const arbs = new Map();
 
@@ -197,18 +261,24 @@ class Ctx {
   }
   mapping(kind = this.call.mapKind) {
     switch (kind) {
-      case 'anon': return this.track(mk.mapAnonymous(2 * PAGE + 5));
-      case 'anonShared': return this.track(mk.mapAnonymous(3 * PAGE, { shared: true }));
-      case 'fileRw': return this.track(mk.mapFile(this.file(), { mode: 'readwrite' }));
-      case 'fileRo': return this.track(mk.mapFile(this.file()));
-      case 'filePrivate': return this.track(mk.mapFile(this.file(), { mode: 'private' }));
+      case 'anon':
+        return this.track(mk.mapAnonymous(2 * PAGE + 5));
+      case 'anonShared':
+        return this.track(mk.mapAnonymous(3 * PAGE, { shared: true }));
+      case 'fileRw':
+        return this.track(mk.mapFile(this.file(), { mode: 'readwrite' }));
+      case 'fileRo':
+        return this.track(mk.mapFile(this.file()));
+      case 'filePrivate':
+        return this.track(mk.mapFile(this.file(), { mode: 'private' }));
       case 'memfd': {
         const fd = this.track(mk.createMemfd('soak', { size: 3 * PAGE }));
         const m = this.track(fd.map());
         m.write(0, csvText.subarray(0, 3 * PAGE));
         return m;
       }
-      default: throw new Error(`no mapping kind ${kind}`);
+      default:
+        throw new Error(`no mapping kind ${kind}`);
     }
   }
   /** The call's main mapping (the subject of Mapping methods and of buffer arguments). */
@@ -236,12 +306,40 @@ class Ctx {
   }
   act(action) {
     switch (action) {
-      case 'unmap': this.m.unmap(); break;
-      case 'resize': try { this.m.resize(PAGE, { move: true }); } catch { try { this.m.resize(PAGE); } catch { /* not resizable */ } } break;
-      case 'protectNone': try { this.m.protect('none'); } catch { /* closed */ } break;
-      case 'protectRead': try { this.m.protect('read'); } catch { /* closed */ } break;
-      case 'closeWindow': this.win.close(); break;
-      case 'truncate': if (this.m.path) fs.truncateSync(this.m.path, 0); break;
+      case 'unmap':
+        this.m.unmap();
+        break;
+      case 'resize':
+        try {
+          this.m.resize(PAGE, { move: true });
+        } catch {
+          try {
+            this.m.resize(PAGE);
+          } catch {
+            /* not resizable */
+          }
+        }
+        break;
+      case 'protectNone':
+        try {
+          this.m.protect('none');
+        } catch {
+          /* closed */
+        }
+        break;
+      case 'protectRead':
+        try {
+          this.m.protect('read');
+        } catch {
+          /* closed */
+        }
+        break;
+      case 'closeWindow':
+        this.win.close();
+        break;
+      case 'truncate':
+        if (this.m.path) fs.truncateSync(this.m.path, 0);
+        break;
     }
   }
   value(spec) {
@@ -251,7 +349,13 @@ class Ctx {
       const out = {};
       for (const [k, v] of Object.entries(spec)) {
         if (v && typeof v === 'object' && v.$fz === 're' && v.as === 'getter') {
-          Object.defineProperty(out, k, { enumerable: true, get: () => { this.act(v.action); return v.value; } });
+          Object.defineProperty(out, k, {
+            enumerable: true,
+            get: () => {
+              this.act(v.action);
+              return v.value;
+            },
+          });
         } else out[k] = this.value(v);
       }
       return out;
@@ -259,77 +363,179 @@ class Ctx {
     const m = () => this.m;
     switch (spec.$fz) {
       case 're': {
-        const fire = () => { this.act(spec.action); return spec.value; };
+        const fire = () => {
+          this.act(spec.action);
+          return spec.value;
+        };
         if (spec.as === 'valueOf' || spec.as === 'getter') return { valueOf: fire };
         if (spec.as === 'toString') return { toString: () => String(fire()) };
         return { [Symbol.toPrimitive]: () => fire() };
       }
-      case 'shmName': return spec.s.startsWith('/') || spec.s === '' || spec.s.includes('/') ? spec.s.replace(/^\/fz$/, `${SHM_PREFIX}${this.call.i}`) : `${SHM_PREFIX.slice(1)}${this.call.i}${spec.s}`;
-      case 'map': return m().buffer;
-      case 'mapView': return m().view(1, 100);
-      case 'mapSub': return m().buffer.subarray(PAGE - 3, PAGE + 9);
-      case 'protNone': { const b = m().buffer; m().protect('none', PAGE, PAGE); return b; }
-      case 'protRead': { const b = m().buffer; m().protect('read'); return b; }
-      case 'truncated': { const f = this.mapping('fileRw'); fs.truncateSync(f.path, 10); return f.buffer; }
-      case 'unmapped': { const x = this.mapping('anon'); const b = x.buffer; x.unmap(); return b; }
-      case 'transferred': { const ab = new ArrayBuffer(64); structuredClone(ab, { transfer: [ab] }); return new Uint8Array(ab); }
-      case 'plain': return Buffer.from(csvText.subarray(0, 100));
-      case 'sab': { const s = new Uint8Array(new SharedArrayBuffer(64)); s.set(csvText.subarray(0, 64)); return s; }
-      case 'i32map': return new Int32Array(m().buffer.buffer, m().buffer.byteOffset, 16);
-      case 'u32map': return new Uint32Array(m().buffer.buffer, m().buffer.byteOffset, 16);
-      case 'i32protNone': { const b = m().buffer; m().protect('none'); return new Int32Array(b.buffer, b.byteOffset, 16); }
-      case 'i32unmapped': { const x = this.mapping('anon'); const a = new Int32Array(x.buffer.buffer, 0, 16); x.unmap(); return a; }
-      case 'i32sab': return new Int32Array(new SharedArrayBuffer(64));
-      case 'i32plain': return new Int32Array(16);
-      case 'mapping': return m();
-      case 'unmappedMapping': { const x = this.mapping('anon'); x.unmap(); return x; }
-      case 'window': return this.win;
-      case 'closedWindow': { const w = this.win; w.close(); return w; }
-      case 'simWindow': { const sched = new mk.SimScheduler(); return mk.simDeviceWindow(new mk.SimEdu(sched), sched); }
-      case 'ports': return new mk.SimPortSpace();
-      case 'scheduler': return new mk.SimScheduler();
-      case 'bus': return new mk.SimBus();
-      case 'process': return new mk.SimVm({ frames: 64 }).spawn();
-      case 'fn': return () => 1;
-      case 'throwingFn': return () => { throw new mk.MmapkitError('ERR_MMAPKIT_CLOSED', 'thrown by a callback'); };
-      case 'edu': return this.instance('EduDriver');
-      case 'summer': return new mk.CsvSummer();
-      default: throw new Error(`no marker ${spec.$fz}`);
+      case 'shmName':
+        return spec.s.startsWith('/') || spec.s === '' || spec.s.includes('/')
+          ? spec.s.replace(/^\/fz$/, `${SHM_PREFIX}${this.call.i}`)
+          : `${SHM_PREFIX.slice(1)}${this.call.i}${spec.s}`;
+      case 'map':
+        return m().buffer;
+      case 'mapView':
+        return m().view(1, 100);
+      case 'mapSub':
+        return m().buffer.subarray(PAGE - 3, PAGE + 9);
+      case 'protNone': {
+        const b = m().buffer;
+        m().protect('none', PAGE, PAGE);
+        return b;
+      }
+      case 'protRead': {
+        const b = m().buffer;
+        m().protect('read');
+        return b;
+      }
+      case 'truncated': {
+        const f = this.mapping('fileRw');
+        fs.truncateSync(f.path, 10);
+        return f.buffer;
+      }
+      case 'unmapped': {
+        const x = this.mapping('anon');
+        const b = x.buffer;
+        x.unmap();
+        return b;
+      }
+      case 'transferred': {
+        const ab = new ArrayBuffer(64);
+        structuredClone(ab, { transfer: [ab] });
+        return new Uint8Array(ab);
+      }
+      case 'plain':
+        return Buffer.from(csvText.subarray(0, 100));
+      case 'sab': {
+        const s = new Uint8Array(new SharedArrayBuffer(64));
+        s.set(csvText.subarray(0, 64));
+        return s;
+      }
+      case 'i32map':
+        return new Int32Array(m().buffer.buffer, m().buffer.byteOffset, 16);
+      case 'u32map':
+        return new Uint32Array(m().buffer.buffer, m().buffer.byteOffset, 16);
+      case 'i32protNone': {
+        const b = m().buffer;
+        m().protect('none');
+        return new Int32Array(b.buffer, b.byteOffset, 16);
+      }
+      case 'i32unmapped': {
+        const x = this.mapping('anon');
+        const a = new Int32Array(x.buffer.buffer, 0, 16);
+        x.unmap();
+        return a;
+      }
+      case 'i32sab':
+        return new Int32Array(new SharedArrayBuffer(64));
+      case 'i32plain':
+        return new Int32Array(16);
+      case 'mapping':
+        return m();
+      case 'unmappedMapping': {
+        const x = this.mapping('anon');
+        x.unmap();
+        return x;
+      }
+      case 'window':
+        return this.win;
+      case 'closedWindow': {
+        const w = this.win;
+        w.close();
+        return w;
+      }
+      case 'simWindow': {
+        const sched = new mk.SimScheduler();
+        return mk.simDeviceWindow(new mk.SimEdu(sched), sched);
+      }
+      case 'ports':
+        return new mk.SimPortSpace();
+      case 'scheduler':
+        return new mk.SimScheduler();
+      case 'bus':
+        return new mk.SimBus();
+      case 'process':
+        return new mk.SimVm({ frames: 64 }).spawn();
+      case 'fn':
+        return () => 1;
+      case 'throwingFn':
+        return () => {
+          throw new mk.MmapkitError('ERR_MMAPKIT_CLOSED', 'thrown by a callback');
+        };
+      case 'edu':
+        return this.instance('EduDriver');
+      case 'summer':
+        return new mk.CsvSummer();
+      default:
+        throw new Error(`no marker ${spec.$fz}`);
     }
   }
   /** A live instance of a public class, or undefined when this machine cannot make one. */
   instance(cls) {
     switch (cls) {
-      case 'Mapping': return this.m;
+      case 'Mapping':
+        return this.m;
       case 'SharedMemory': {
         const s = this.track(mk.openSharedMemory(`${SHM_PREFIX}${this.call.i}`, { create: true, size: PAGE }));
         this.shm = s;
         return s;
       }
-      case 'Memfd': return this.track(mk.createMemfd('soak', { size: 2 * PAGE }));
-      case 'RegisterWindow': return this.win;
-      case 'Ports': return this.track(mk.openPorts()); // no port I/O here: a setup failure, counted
-      case 'EduDriver': return new mk.EduDriver(this.value({ $fz: 'simWindow' }));
-      case 'SimProcess': return new mk.SimVm({ frames: 64 }).spawn();
-      case 'SimVm': return new mk.SimVm({ frames: 64 });
-      case 'SimMapping': { const p = new mk.SimVm({ frames: 64 }).spawn(); const a = p.mmap(0, 2 * PAGE, mk.SimProt.READ | mk.SimProt.WRITE, mk.SimMapFlags.PRIVATE | mk.SimMapFlags.ANONYMOUS, -1, 0); return p.view(a, 2 * PAGE); }
-      case 'SimTlb': return new mk.SimTlb(16, 1);
-      case 'SimFile': return new mk.SimFile(1, 'f', false);
-      case 'SimUart': return new mk.SimUart(new mk.SimScheduler());
-      case 'SimCpu': return new mk.SimCpu(new mk.SimBus());
-      case 'SimNetDevice': { const bus = new mk.SimBus(); return new mk.SimNetDevice(new mk.SimScheduler(), bus.master ? bus.master('net') : bus); }
-      case 'SimEdu': return new mk.SimEdu(new mk.SimScheduler());
-      case 'SimKeyboardController': return new mk.SimKeyboardController(new mk.SimScheduler());
-      case 'SimPostPort': return new mk.SimPostPort(new mk.SimScheduler());
-      case 'SimCmosRtc': return new mk.SimCmosRtc(new mk.SimScheduler());
-      case 'SimRam': return new mk.SimRam('ram', 2 * PAGE);
-      case 'SimIrqLine': return new mk.SimIrqLine('irq');
-      case 'SimAccessRefused': return new mk.SimAccessRefused('refused');
-      case 'RaspberryPiGpio': return new mk.RaspberryPiGpio(this.value({ $fz: 'window' }), 'bcm2711');
-      case 'MmapkitError': return new mk.MmapkitError('ERR_MMAPKIT_CLOSED', 'x');
-      case 'MmapkitSystemError': return new mk.MmapkitSystemError(2, 'open', '/x');
-      case 'SimSignal': return new mk.SimSignal('SIGSEGV', 'maperr', 0, 'read', 1);
-      case 'SimBusError': return new mk.SimBusError(0, 4, 'read', 'x');
+      case 'Memfd':
+        return this.track(mk.createMemfd('soak', { size: 2 * PAGE }));
+      case 'RegisterWindow':
+        return this.win;
+      case 'Ports':
+        return this.track(mk.openPorts()); // no port I/O here: a setup failure, counted
+      case 'EduDriver':
+        return new mk.EduDriver(this.value({ $fz: 'simWindow' }));
+      case 'SimProcess':
+        return new mk.SimVm({ frames: 64 }).spawn();
+      case 'SimVm':
+        return new mk.SimVm({ frames: 64 });
+      case 'SimMapping': {
+        const p = new mk.SimVm({ frames: 64 }).spawn();
+        const a = p.mmap(0, 2 * PAGE, mk.SimProt.READ | mk.SimProt.WRITE, mk.SimMapFlags.PRIVATE | mk.SimMapFlags.ANONYMOUS, -1, 0);
+        return p.view(a, 2 * PAGE);
+      }
+      case 'SimTlb':
+        return new mk.SimTlb(16, 1);
+      case 'SimFile':
+        return new mk.SimFile(1, 'f', false);
+      case 'SimUart':
+        return new mk.SimUart(new mk.SimScheduler());
+      case 'SimCpu':
+        return new mk.SimCpu(new mk.SimBus());
+      case 'SimNetDevice': {
+        const bus = new mk.SimBus();
+        return new mk.SimNetDevice(new mk.SimScheduler(), bus.master ? bus.master('net') : bus);
+      }
+      case 'SimEdu':
+        return new mk.SimEdu(new mk.SimScheduler());
+      case 'SimKeyboardController':
+        return new mk.SimKeyboardController(new mk.SimScheduler());
+      case 'SimPostPort':
+        return new mk.SimPostPort(new mk.SimScheduler());
+      case 'SimCmosRtc':
+        return new mk.SimCmosRtc(new mk.SimScheduler());
+      case 'SimRam':
+        return new mk.SimRam('ram', 2 * PAGE);
+      case 'SimIrqLine':
+        return new mk.SimIrqLine('irq');
+      case 'SimAccessRefused':
+        return new mk.SimAccessRefused('refused');
+      case 'RaspberryPiGpio':
+        return new mk.RaspberryPiGpio(this.value({ $fz: 'window' }), 'bcm2711');
+      case 'MmapkitError':
+        return new mk.MmapkitError('ERR_MMAPKIT_CLOSED', 'x');
+      case 'MmapkitSystemError':
+        return new mk.MmapkitSystemError(2, 'open', '/x');
+      case 'SimSignal':
+        return new mk.SimSignal('SIGSEGV', 'maperr', 0, 'read', 1);
+      case 'SimBusError':
+        return new mk.SimBusError(0, 4, 'read', 'x');
       default: {
         const C = mk[cls];
         return new C();
@@ -339,10 +545,18 @@ class Ctx {
   cleanup() {
     for (const o of this.cleanups.reverse()) {
       try {
-        if (o instanceof mk.SharedMemory) { try { o.unlink(); } catch { /* gone */ } }
+        if (o instanceof mk.SharedMemory) {
+          try {
+            o.unlink();
+          } catch {
+            /* gone */
+          }
+        }
         if (typeof o.unmap === 'function') o.unmap();
         else if (typeof o.close === 'function') o.close();
-      } catch { /* the call under test may have closed it */ }
+      } catch {
+        /* the call under test may have closed it */
+      }
     }
     for (const f of this.files) fs.rmSync(f, { force: true });
   }
@@ -351,8 +565,21 @@ class Ctx {
 /** Results the call returned that hold resources: closed, and shared memory it made unlinked. */
 function release(value, ctx) {
   if (!value || typeof value !== 'object') return;
-  if (value instanceof mk.SharedMemory) { try { value.unlink(); } catch { /* gone */ } }
-  if (value instanceof mk.Mapping || value instanceof mk.SharedMemory || value instanceof mk.Memfd || value instanceof mk.RegisterWindow || value instanceof mk.Ports) ctx.track(value);
+  if (value instanceof mk.SharedMemory) {
+    try {
+      value.unlink();
+    } catch {
+      /* gone */
+    }
+  }
+  if (
+    value instanceof mk.Mapping ||
+    value instanceof mk.SharedMemory ||
+    value instanceof mk.Memfd ||
+    value instanceof mk.RegisterWindow ||
+    value instanceof mk.Ports
+  )
+    ctx.track(value);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,7 +599,11 @@ function finding(f) {
 }
 function errText(err) {
   let msg;
-  try { msg = String(err?.message ?? err); } catch { msg = '(unprintable)'; }
+  try {
+    msg = String(err?.message ?? err);
+  } catch {
+    msg = '(unprintable)';
+  }
   return `${err?.constructor?.name ?? typeof err}: ${msg.slice(0, 200)}`;
 }
 /** Why a coded error is not what the error table says its code is (undefined when it is). */
@@ -413,7 +644,8 @@ async function runOne(c) {
     args = ctx.value(c.args);
     if (/SharedMemory/.test(t.name) || t.name === 'unlinkSharedMemory') {
       // Never touch a shared memory object this run did not make (the machine is shared).
-      if (typeof args[0] === 'string' && !args[0].replace(/^\//, '').startsWith(SHM_PREFIX.slice(1)) && fs.existsSync(`/dev/shm/${args[0].replace(/^\//, '')}`)) args[0] = `${SHM_PREFIX}${c.i}`;
+      if (typeof args[0] === 'string' && !args[0].replace(/^\//, '').startsWith(SHM_PREFIX.slice(1)) && fs.existsSync(`/dev/shm/${args[0].replace(/^\//, '')}`))
+        args[0] = `${SHM_PREFIX}${c.i}`;
     }
   } catch (err) {
     // Setting up the call is not the call: a setup that fails is counted, never hidden.
@@ -440,13 +672,20 @@ async function runOne(c) {
     if (verbose) console.log(`#${c.i} returned ${inspect(result).slice(0, 200)}`);
     if (result && typeof result.then === 'function') {
       pending.push(
-        Promise.race([result, new Promise((r) => setTimeout(r, 3000, 'still pending'))]).then(
-          (v) => { release(v, ctx); },
-          (err) => {
-            if (typeof err?.code === 'string' && !offTable(err)) stats.asyncCoded++;
-            else { stats.asyncUncoded++; uncoded(c, err, typeof err?.code === 'string' ? `rejected: ${offTable(err)}` : 'rejected'); }
-          },
-        ).finally(() => ctx.cleanup()),
+        Promise.race([result, new Promise((r) => setTimeout(r, 3000, 'still pending'))])
+          .then(
+            (v) => {
+              release(v, ctx);
+            },
+            (err) => {
+              if (typeof err?.code === 'string' && !offTable(err)) stats.asyncCoded++;
+              else {
+                stats.asyncUncoded++;
+                uncoded(c, err, typeof err?.code === 'string' ? `rejected: ${offTable(err)}` : 'rejected');
+              }
+            },
+          )
+          .finally(() => ctx.cleanup()),
       );
       return true;
     }
@@ -482,7 +721,11 @@ async function runOne(c) {
   await Promise.all(pending);
   stats.ms = Date.now() - t0;
   stats.targets = targets.length;
-  if (opt('result')) fs.writeFileSync(opt('result'), JSON.stringify(stats, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+  if (opt('result'))
+    fs.writeFileSync(
+      opt('result'),
+      JSON.stringify(stats, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+    );
   if (!opt('dir')) fs.rmSync(dir, { recursive: true, force: true });
   // Pending futex waits and timers must not keep the batch alive.
   process.exit(0);

@@ -28,9 +28,32 @@ const PARALLEL = 2;
 const STALL_MS = 20_000;
 const STARTUP_MS = 120_000;
 
-interface Finding { i: number; target: string; how: string; call: string; error: string }
-interface Stats { calls: number; returned: number; coded: number; asyncCoded: number; asyncUncoded: number; uncodedCount: number; noInstance: Record<string, number>; perTarget: Record<string, { calls: number; coded: number; returned: number }>; targets: number }
-interface Crash { i: number; outcome: string; stderr: string; call: string; target: string; alone?: string }
+interface Finding {
+  i: number;
+  target: string;
+  how: string;
+  call: string;
+  error: string;
+}
+interface Stats {
+  calls: number;
+  returned: number;
+  coded: number;
+  asyncCoded: number;
+  asyncUncoded: number;
+  uncodedCount: number;
+  noInstance: Record<string, number>;
+  perTarget: Record<string, { calls: number; coded: number; returned: number }>;
+  targets: number;
+}
+interface Crash {
+  i: number;
+  outcome: string;
+  stderr: string;
+  call: string;
+  target: string;
+  alone?: string;
+}
 
 const dir = tempDir('mmapkit-soak-fuzz-');
 const apiFile = path.join(dir, 'api.json');
@@ -43,7 +66,11 @@ function replayCommand(i: number): string {
 function describeCalls(indices: number[]): Map<number, { call: string; target: string }> {
   const out = new Map<number, { call: string; target: string }>();
   if (indices.length === 0) return out;
-  const r = spawnSync(process.execPath, [CHILD, '--api', apiFile, '--seed', String(SEED), '--indices', indices.join(','), '--describe', '--dir', path.join(dir, 'describe')], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    process.execPath,
+    [CHILD, '--api', apiFile, '--seed', String(SEED), '--indices', indices.join(','), '--describe', '--dir', path.join(dir, 'describe')],
+    { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 },
+  );
   for (const line of r.stdout.split(/\n(?=#\d+ )/)) {
     const m = /^#(\d+) ([\s\S]*)$/.exec(line.trim());
     if (m) out.set(Number(m[1]), { call: m[2], target: m[2].replace(/\(.*$/s, '') });
@@ -65,9 +92,33 @@ function runBatch(start: number, end: number, n: number): Promise<{ outcome: str
   const result = path.join(dir, `result-${n}.json`);
   const findings = path.join(dir, `findings-${n}.jsonl`);
   const work = path.join(dir, `work-${n}`);
-  const child = spawn(process.execPath, [CHILD, '--api', apiFile, '--seed', String(SEED), '--start', String(start), '--count', String(end - start), '--progress', progress, '--result', result, '--findings', findings, '--dir', work], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CHILD,
+      '--api',
+      apiFile,
+      '--seed',
+      String(SEED),
+      '--start',
+      String(start),
+      '--count',
+      String(end - start),
+      '--progress',
+      progress,
+      '--result',
+      result,
+      '--findings',
+      findings,
+      '--dir',
+      work,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   // The index of the call in flight; -1 until the process has started its first call.
   const current = (): number => {
     try {
@@ -85,14 +136,25 @@ function runBatch(start: number, end: number, n: number): Promise<{ outcome: str
     const timer = setInterval(() => {
       // Starting a process can take long on a busy machine: the stall clock runs from the first call.
       const now = current();
-      if (now !== last) { last = now; lastChange = Date.now(); }
-      else if (Date.now() - lastChange > (now === -1 ? STARTUP_MS : STALL_MS)) { stalled = true; child.kill('SIGKILL'); }
+      if (now !== last) {
+        last = now;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > (now === -1 ? STARTUP_MS : STALL_MS)) {
+        stalled = true;
+        child.kill('SIGKILL');
+      }
     }, 250);
     child.on('exit', (status, signal) => {
       clearInterval(timer);
       const outcome = outcomeOf(status, signal, stalled);
       const stoppedAt = at();
-      const found: Finding[] = fs.existsSync(findings) ? fs.readFileSync(findings, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+      const found: Finding[] = fs.existsSync(findings)
+        ? fs
+            .readFileSync(findings, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [];
       const stats = outcome === '' && fs.existsSync(result) ? (JSON.parse(fs.readFileSync(result, 'utf8')) as Stats) : undefined;
       fs.rmSync(work, { recursive: true, force: true });
       for (const f of [progress, result, findings]) fs.rmSync(f, { force: true });
@@ -138,7 +200,9 @@ describe('soak: fuzzing every public function and method', () => {
           targets = r.stats.targets;
           for (const [k, v] of Object.entries(r.stats.perTarget)) {
             const t = (perTarget[k] ??= { calls: 0, coded: 0, returned: 0 });
-            t.calls += v.calls; t.coded += v.coded; t.returned += v.returned;
+            t.calls += v.calls;
+            t.coded += v.coded;
+            t.returned += v.returned;
           }
           for (const [k, v] of Object.entries(r.stats.noInstance)) noInstance[k] = (noInstance[k] ?? 0) + v;
           continue;
@@ -183,7 +247,9 @@ describe('soak: fuzzing every public function and method', () => {
     if (crashes.length) detail.push(`crashes and hangs, ${groups.size} kinds:`);
     for (const [key, cs] of groups) {
       const c = cs[0];
-      detail.push(`  ${cs.length}× ${key}\n    first: call ${c.i}: ${c.call.slice(0, 300)}\n    ${c.alone}; replay: ${replayCommand(c.i)}${c.stderr ? `\n    stderr: ${c.stderr.split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''}`);
+      detail.push(
+        `  ${cs.length}× ${key}\n    first: call ${c.i}: ${c.call.slice(0, 300)}\n    ${c.alone}; replay: ${replayCommand(c.i)}${c.stderr ? `\n    stderr: ${c.stderr.split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''}`,
+      );
     }
     if (findings.length) detail.push(`errors without a code, ${uncodedGroups.size} kinds:`);
     for (const [key, fs_] of [...uncodedGroups].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -191,7 +257,12 @@ describe('soak: fuzzing every public function and method', () => {
       detail.push(`  ${fs_.length}× ${key} — first: call ${f.i} (${f.how}): ${f.call.replace(/\s+/g, ' ').slice(0, 160)}`);
     }
     if (findings.length) detail.push(`  (replay any call: ${replayCommand(0).replace('--start 0', '--start <call>')})`);
-    if (setupFailures) detail.push(`calls not made because their subject could not be built here: ${Object.entries(noInstance).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    if (setupFailures)
+      detail.push(
+        `calls not made because their subject could not be built here: ${Object.entries(noInstance)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     report(lines[0], detail.join('\n'));
     expect(totals.calls).toBeGreaterThanOrEqual(TOTAL - setupFailures);
     if (TOTAL >= 20_000) expect(reached).toBeGreaterThan(targets * 0.9);

@@ -35,7 +35,8 @@ function childOutcome(r: { status: number | null; signal: string | null; stdout:
 
 describe('soak: mappings released only by garbage collection', () => {
   it(`${MAPS} maps with no unmap, the event loop turning every 1 000: all succeed, map areas and RSS bounded`, () => {
-    const r = runNode(`${prelude}
+    const r = runNode(
+      `${prelude}
       let made = 0, maxAreas = 0, maxRss = 0;
       const codes = {};
       const t0 = process.hrtime.bigint();
@@ -50,12 +51,16 @@ describe('soak: mappings released only by garbage collection', () => {
         const s = Number(process.hrtime.bigint() - t0) / 1e9;
         console.log(JSON.stringify({ made, codes, s, maxAreas, maxRss, areasEnd: areas() }));
       })();
-    `, { timeout: 600_000 });
+    `,
+      { timeout: 600_000 },
+    );
     expect(r.status, `${childOutcome(r)}\n${r.stderr}`).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
     const maxMapCount = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
-    report(`soak: ${out.made} of ${MAPS} maps released only by GC (event loop turning every 1 000): all succeeded by reclamation, at most ${out.maxAreas} map areas and ${(out.maxRss / 2 ** 20).toFixed(0)} MiB RSS, ${Math.round(out.made / out.s)} maps/s (${out.s.toFixed(0)} s)`,
-      Object.keys(out.codes).length ? `  errors: ${JSON.stringify(out.codes)}` : '');
+    report(
+      `soak: ${out.made} of ${MAPS} maps released only by GC (event loop turning every 1 000): all succeeded by reclamation, at most ${out.maxAreas} map areas and ${(out.maxRss / 2 ** 20).toFixed(0)} MiB RSS, ${Math.round(out.made / out.s)} maps/s (${out.s.toFixed(0)} s)`,
+      Object.keys(out.codes).length ? `  errors: ${JSON.stringify(out.codes)}` : '',
+    );
     expect(out.codes).toEqual({});
     expect(out.made).toBe(MAPS);
     expect(out.maxAreas).toBeLessThan(maxMapCount / 2);
@@ -63,7 +68,8 @@ describe('soak: mappings released only by garbage collection', () => {
   }, 3_600_000);
 
   it(`${MAPS} maps with no unmap in one synchronous loop: only ERR_MMAPKIT_TOO_MANY_MAPPINGS, then mapping works again`, () => {
-    const r = runNode(`${prelude}
+    const r = runNode(
+      `${prelude}
       let made = 0, firstError = -1;
       const codes = {};
       const t0 = process.hrtime.bigint();
@@ -77,15 +83,22 @@ describe('soak: mappings released only by garbage collection', () => {
         try { one(1); one(2); after = 'ok'; } catch (e) { after = e.code ?? e.message; }
         console.log(JSON.stringify({ made, firstError, codes, s, peakAreas, after }));
       }); });
-    `, { nodeArgs: ['--expose-gc'], timeout: 600_000 });
+    `,
+      { nodeArgs: ['--expose-gc'], timeout: 600_000 },
+    );
     expect(r.status, `${childOutcome(r)}\n${r.stderr}`).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
     const maxMapCount = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
     const refused = MAPS - out.made;
-    report(`soak: ${MAPS} maps released only by GC in one synchronous loop: ${out.made} succeeded, ${refused} refused with ${Object.keys(out.codes).join(', ') || 'no error'} (first at map ${out.firstError}, max_map_count ${maxMapCount}), mapping after one event-loop turn: ${out.after}, ${Math.round(MAPS / out.s)} attempts/s (${out.s.toFixed(0)} s)`);
+    report(
+      `soak: ${MAPS} maps released only by GC in one synchronous loop: ${out.made} succeeded, ${refused} refused with ${Object.keys(out.codes).join(', ') || 'no error'} (first at map ${out.firstError}, max_map_count ${maxMapCount}), mapping after one event-loop turn: ${out.after}, ${Math.round(MAPS / out.s)} attempts/s (${out.s.toFixed(0)} s)`,
+    );
     // Without a turn of the event loop nothing is reclaimed: the limit must stop the loop with the
     // coded error (never an abort), below the kernel's limit, and only that error.
-    expect(Object.keys(out.codes).every((c) => c === 'ERR_MMAPKIT_TOO_MANY_MAPPINGS'), JSON.stringify(out.codes)).toBe(true);
+    expect(
+      Object.keys(out.codes).every((c) => c === 'ERR_MMAPKIT_TOO_MANY_MAPPINGS'),
+      JSON.stringify(out.codes),
+    ).toBe(true);
     expect(out.peakAreas).toBeLessThan(maxMapCount);
     expect(out.after).toBe('ok');
   }, 3_600_000);

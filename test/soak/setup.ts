@@ -15,7 +15,9 @@ export default function setup(project: TestProject): () => void {
   return () => {
     const text = fs.readFileSync(file, 'utf8');
     const lines = text.split('\n').filter((l) => l.startsWith('soak: '));
-    process.stdout.write(`\nsoak summary (${os.cpus().length} CPUs, Node ${process.version}, ${((Date.now() - t0) / 1000).toFixed(0)} s):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+    process.stdout.write(
+      `\nsoak summary (${os.cpus().length} CPUs, Node ${process.version}, ${((Date.now() - t0) / 1000).toFixed(0)} s):\n${lines.map((l) => `  ${l}`).join('\n')}\n`,
+    );
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   };
 }

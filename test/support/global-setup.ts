@@ -6,7 +6,10 @@ import * as path from 'node:path';
 
 export default function setup(): void {
   const root = path.resolve(__dirname, '..', '..');
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (tsc.status !== 0) process.stderr.write(`note: tsc reported type errors while compiling dist/ (see the typecheck test)\n`);
   const wrap = spawnSync(process.execPath, [path.join(root, 'scripts', 'esm-wrapper.js')], { cwd: root, encoding: 'utf8' });
   if (wrap.status !== 0) throw new Error(`could not write dist/index.mjs:\n${wrap.stderr}`);

@@ -27,7 +27,10 @@ export interface ChildResult {
  * Runs a CommonJS script in a child Node process. `mmapkit` inside the script is the compiled
  * package (dist/), already required as the variable `mk`.
  */
-export function runNode(script: string, options: { args?: string[]; nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {}): ChildResult {
+export function runNode(
+  script: string,
+  options: { args?: string[]; nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {},
+): ChildResult {
   const prelude = `const mk = require(${JSON.stringify(ROOT)});\n`;
   const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [...(options.nodeArgs ?? []), '-e', prelude + script, '--', ...(options.args ?? [])], {
     encoding: 'utf8',

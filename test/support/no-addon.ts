@@ -76,7 +76,16 @@ export function assertNoAddonProbe(json: string, reason: RegExp): void {
   expect(out.vm['tlb-reach']).toMatchObject({ reachBytes: 262144, missesOver64Pages: 0 });
   expect(Object.keys(out.vm)).toEqual(['csv-sum', 'nine-thousand', 'private-shared', 'anon-1mib', 'tlb-reach']);
   expect(out.gpio).toEqual({ high: [1, 1], driven: 0, pin14: 'TXD0' });
-  expect(out.csv).toEqual({ bytewiseOverSim: PROBE_CSV_SUM, js: PROBE_CSV_SUM, jsBytewise: PROBE_CSV_SUM, chunks: PROBE_CSV_SUM, fileViaRead: PROBE_CSV_SUM, auto: PROBE_CSV_SUM, wasm: PROBE_CSV_SUM, fileAuto: PROBE_CSV_SUM });
+  expect(out.csv).toEqual({
+    bytewiseOverSim: PROBE_CSV_SUM,
+    js: PROBE_CSV_SUM,
+    jsBytewise: PROBE_CSV_SUM,
+    chunks: PROBE_CSV_SUM,
+    fileViaRead: PROBE_CSV_SUM,
+    auto: PROBE_CSV_SUM,
+    wasm: PROBE_CSV_SUM,
+    fileAuto: PROBE_CSV_SUM,
+  });
   const platform = `${process.platform}-${process.arch}`;
   for (const [name, e] of Object.entries(out.errors as Record<string, { code?: string; isMmapkitError?: boolean; message?: string; returned?: boolean }>)) {
     expect(e.returned, `${name} returned`).toBeUndefined();

@@ -26,7 +26,11 @@ export function hex(n: number | bigint, width = 0): string {
 
 /** A two-column table of named values, each cell tagged for the tests. */
 export function valueTable(rows: readonly [label: string, key: string, value: string | number | bigint, cls?: string][]): HTMLElement {
-  return h('table', {}, h('tbody', {}, ...rows.map(([label, key, value, cls]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, val(key, value, cls))))));
+  return h(
+    'table',
+    {},
+    h('tbody', {}, ...rows.map(([label, key, value, cls]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, val(key, value, cls))))),
+  );
 }
 
 export function panel(title: string, ...children: Child[]): HTMLElement {

@@ -83,13 +83,18 @@ function render(): void {
   const state = readHash();
   const { scene, step } = state;
   const nav = document.getElementById('scenes') as HTMLElement;
-  nav.replaceChildren(...scenes.map((s, i) => h('a', { href: `#scene=${s.id}&step=0`, 'aria-current': s === scene ? 'page' : undefined, 'data-scene': s.id }, `${i + 1}. ${s.title}`)));
+  nav.replaceChildren(
+    ...scenes.map((s, i) =>
+      h('a', { href: `#scene=${s.id}&step=0`, 'aria-current': s === scene ? 'page' : undefined, 'data-scene': s.id }, `${i + 1}. ${s.title}`),
+    ),
+  );
   const main = document.getElementById('scene') as HTMLElement;
   // Keep keyboard focus across the redraw: the same button, field or pin gets it back.
   const active = document.activeElement as HTMLElement | null;
-  const focusKey = active && main.contains(active)
-    ? ['data-action', 'name', 'data-pin'].map((a) => (active.hasAttribute(a) ? `[${a}="${active.getAttribute(a)}"]` : '')).find(Boolean)
-    : undefined;
+  const focusKey =
+    active && main.contains(active)
+      ? ['data-action', 'name', 'data-pin'].map((a) => (active.hasAttribute(a) ? `[${a}="${active.getAttribute(a)}"]` : '')).find(Boolean)
+      : undefined;
   const go = (n: number) => writeHash({ ...state, step: Math.max(0, Math.min(scene.steps.length, n)) });
   const button = (label: string, action: string, enabled: boolean, onClick: () => void, primary = false) => {
     const b = h('button', { type: 'button', 'data-action': action, disabled: !enabled, class: primary ? 'primary' : undefined }, label) as HTMLButtonElement;
@@ -108,14 +113,22 @@ function render(): void {
     h('h2', {}, scene.title),
     h('p', { class: 'chapter' }, 'Chapter section: ', h('em', {}, scene.chapter)),
     h('p', {}, scene.intro),
-    h('div', { class: 'controls' },
+    h(
+      'div',
+      { class: 'controls' },
       button('Reset', 'reset', step > 0, () => go(0)),
       button('Back', 'back', step > 0, () => go(step - 1)),
       button('Step', 'step', step < last, () => go(step + 1), true),
       button('Run', 'run', step < last, () => go(last)),
       ...(scene.options ?? []).map((o) => optionControl(o, state)),
-      h('span', { class: 'stepinfo', 'data-k': 'stepinfo' }, `step ${step} of ${last}`)),
-    h('div', { class: 'explain' }, current ? h('strong', {}, `${step}. ${current.title}`) : h('strong', {}, 'Press Step to begin.'), current ? current.text : null),
+      h('span', { class: 'stepinfo', 'data-k': 'stepinfo' }, `step ${step} of ${last}`),
+    ),
+    h(
+      'div',
+      { class: 'explain' },
+      current ? h('strong', {}, `${step}. ${current.title}`) : h('strong', {}, 'Press Step to begin.'),
+      current ? current.text : null,
+    ),
     h('ol', { class: 'steps' }, ...scene.steps.map((s, i) => h('li', { class: i + 1 < step ? 'done' : i + 1 === step ? 'now' : undefined }, s.title))),
     body,
   );

@@ -5,8 +5,21 @@
  */
 import { gpioDefaultPull } from '../../gpio/tables';
 import {
-  BCM_FSEL_MASK, BCM_FSEL_OUTPUT, BCM_GPAFEN0, BCM_GPAREN0, BCM_GPCLR0, BCM_GPEDS0, BCM_GPFEN0,
-  BCM_GPHEN0, BCM_GPIO_SIZE, BCM_GPLEN0, BCM_GPLEV0, BCM_GPREN0, BCM_GPSET0, BCM_RESERVED_VALUE, bcmFselField,
+  BCM_FSEL_MASK,
+  BCM_FSEL_OUTPUT,
+  BCM_GPAFEN0,
+  BCM_GPAREN0,
+  BCM_GPCLR0,
+  BCM_GPEDS0,
+  BCM_GPFEN0,
+  BCM_GPHEN0,
+  BCM_GPIO_SIZE,
+  BCM_GPLEN0,
+  BCM_GPLEV0,
+  BCM_GPREN0,
+  BCM_GPSET0,
+  BCM_RESERVED_VALUE,
+  bcmFselField,
   bcmGpioRegisterName,
 } from '../../gpio/regmap';
 import { simHex } from '../device';
@@ -22,7 +35,12 @@ function defaultBcmPull(pin: number): SimGpioPull {
 
 type EnableKey = 'ren' | 'fen' | 'hen' | 'len' | 'aren' | 'afen';
 const ENABLES: ReadonlyArray<readonly [number, EnableKey]> = [
-  [BCM_GPREN0, 'ren'], [BCM_GPFEN0, 'fen'], [BCM_GPHEN0, 'hen'], [BCM_GPLEN0, 'len'], [BCM_GPAREN0, 'aren'], [BCM_GPAFEN0, 'afen'],
+  [BCM_GPREN0, 'ren'],
+  [BCM_GPFEN0, 'fen'],
+  [BCM_GPHEN0, 'hen'],
+  [BCM_GPLEN0, 'len'],
+  [BCM_GPAREN0, 'aren'],
+  [BCM_GPAFEN0, 'afen'],
 ];
 
 /** The common BCM block; subclasses add the pull registers. */
@@ -34,7 +52,12 @@ export abstract class SimBcmGpioBlock extends SimGpioBlock {
   protected eds = [0, 0];
   protected en: Record<EnableKey, number[]> = { ren: [0, 0], fen: [0, 0], hen: [0, 0], len: [0, 0], aren: [0, 0], afen: [0, 0] };
 
-  constructor(pinCount: number, name: string, protected readonly kind: 'bcm2835' | 'bcm2711', options: SimGpioOptions) {
+  constructor(
+    pinCount: number,
+    name: string,
+    protected readonly kind: 'bcm2835' | 'bcm2711',
+    options: SimGpioOptions,
+  ) {
     super(BCM_GPIO_SIZE, pinCount, name, options);
     this.latch = new Array(pinCount).fill(0);
     this.pulls = Array.from({ length: pinCount }, (_, p) => defaultBcmPull(p));
@@ -68,10 +91,10 @@ export abstract class SimBcmGpioBlock extends SimGpioBlock {
     const bit = (1 << (pin & 31)) >>> 0;
     const e = this.en;
     let set = false;
-    if (from === 0 && to === 1 && ((e.ren[b] | e.aren[b]) & bit)) set = true;
-    if (from === 1 && to === 0 && ((e.fen[b] | e.afen[b]) & bit)) set = true;
-    if (to === 1 && (e.hen[b] & bit)) set = true;
-    if (to === 0 && (e.len[b] & bit)) set = true;
+    if (from === 0 && to === 1 && (e.ren[b] | e.aren[b]) & bit) set = true;
+    if (from === 1 && to === 0 && (e.fen[b] | e.afen[b]) & bit) set = true;
+    if (to === 1 && e.hen[b] & bit) set = true;
+    if (to === 0 && e.len[b] & bit) set = true;
     if (set) this.eds[b] = (this.eds[b] | bit) >>> 0;
   }
 
@@ -122,7 +145,10 @@ export abstract class SimBcmGpioBlock extends SimGpioBlock {
       return;
     }
     for (const [base, key] of ENABLES) {
-      if ((b = this.bankReg(offset, base)) >= 0) { this.en[key][b] = (value & this.mask(b)) >>> 0; return; }
+      if ((b = this.bankReg(offset, base)) >= 0) {
+        this.en[key][b] = (value & this.mask(b)) >>> 0;
+        return;
+      }
     }
     this.writeOther(offset, value);
   }

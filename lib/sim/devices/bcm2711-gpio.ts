@@ -26,7 +26,10 @@ export class SimBcm2711Gpio extends SimBcmGpioBlock {
   }
 
   protected writeOther(offset: number, value: number): void {
-    if (offset < BCM_PUP_PDN0 || offset > BCM_PUP_PDN0 + 12) { this.writeReserved(offset, value); return; }
+    if (offset < BCM_PUP_PDN0 || offset > BCM_PUP_PDN0 + 12) {
+      this.writeReserved(offset, value);
+      return;
+    }
     const first = ((offset - BCM_PUP_PDN0) / 4) * BCM_PUP_PDN_PINS;
     for (let i = 0; i < BCM_PUP_PDN_PINS && first + i < this.pinCount; i++) {
       const code = (value >>> (2 * i)) & 3;
@@ -35,5 +38,7 @@ export class SimBcm2711Gpio extends SimBcmGpioBlock {
     }
   }
 
-  protected resetOther(): void { /* pulls are reset by the base */ }
+  protected resetOther(): void {
+    /* pulls are reset by the base */
+  }
 }

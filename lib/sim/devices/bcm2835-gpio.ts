@@ -23,9 +23,15 @@ export class SimBcm2835Gpio extends SimBcmGpioBlock {
   }
 
   protected writeOther(offset: number, value: number): void {
-    if (offset === BCM_GPPUD) { this.gppud = value & 3; return; }
+    if (offset === BCM_GPPUD) {
+      this.gppud = value & 3;
+      return;
+    }
     const b = this.bankReg(offset, BCM_GPPUDCLK0);
-    if (b < 0) { this.writeReserved(offset, value); return; }
+    if (b < 0) {
+      this.writeReserved(offset, value);
+      return;
+    }
     const v = (value & this.mask(b)) >>> 0;
     const rising = (v & ~this.clk[b]) >>> 0;
     this.clk[b] = v;

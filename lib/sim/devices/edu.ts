@@ -59,8 +59,17 @@ export const SIM_EDU_DMA_BUFFER_SIZE = 4096;
 export const SIM_EDU_BAR_SIZE = 0x100000;
 
 const NAMES: Record<number, string> = {
-  0x00: 'ID', 0x04: 'LIVENESS', 0x08: 'FACTORIAL', 0x20: 'STATUS', 0x24: 'IRQ_STATUS',
-  0x60: 'IRQ_RAISE', 0x64: 'IRQ_ACK', 0x80: 'DMA_SRC', 0x88: 'DMA_DST', 0x90: 'DMA_COUNT', 0x98: 'DMA_CMD',
+  0x00: 'ID',
+  0x04: 'LIVENESS',
+  0x08: 'FACTORIAL',
+  0x20: 'STATUS',
+  0x24: 'IRQ_STATUS',
+  0x60: 'IRQ_RAISE',
+  0x64: 'IRQ_ACK',
+  0x80: 'DMA_SRC',
+  0x88: 'DMA_DST',
+  0x90: 'DMA_COUNT',
+  0x98: 'DMA_CMD',
 };
 
 export interface SimEduOptions {
@@ -96,7 +105,10 @@ export class SimEdu extends SimDeviceBase {
   private readonly dmaDelayNs: number;
   private readonly dmaMask: bigint;
 
-  constructor(private readonly scheduler: SimScheduler, options: SimEduOptions = {}) {
+  constructor(
+    private readonly scheduler: SimScheduler,
+    options: SimEduOptions = {},
+  ) {
     super();
     toInstance(scheduler, 'scheduler', SimScheduler);
     options = toOptions<SimEduOptions>(options, 'options', ['name', 'dma', 'factorialNs', 'dmaDelayNs', 'dmaMask']);
@@ -137,15 +149,33 @@ export class SimEdu extends SimDeviceBase {
     }
     let v: number | bigint;
     switch (offset) {
-      case SIM_EDU_ID: v = SIM_EDU_ID_VALUE; break;
-      case SIM_EDU_LIVENESS: v = this.addr4; break;
-      case SIM_EDU_FACTORIAL: v = this.fact; break;
-      case SIM_EDU_STATUS: v = this.status; break;
-      case SIM_EDU_IRQ_STATUS: v = this.irqStatus; break;
-      case SIM_EDU_DMA_SRC: v = this.dmaSrc; break;
-      case SIM_EDU_DMA_DST: v = this.dmaDst; break;
-      case SIM_EDU_DMA_COUNT: v = this.dmaCnt; break;
-      case SIM_EDU_DMA_CMD: v = this.dmaCmd; break;
+      case SIM_EDU_ID:
+        v = SIM_EDU_ID_VALUE;
+        break;
+      case SIM_EDU_LIVENESS:
+        v = this.addr4;
+        break;
+      case SIM_EDU_FACTORIAL:
+        v = this.fact;
+        break;
+      case SIM_EDU_STATUS:
+        v = this.status;
+        break;
+      case SIM_EDU_IRQ_STATUS:
+        v = this.irqStatus;
+        break;
+      case SIM_EDU_DMA_SRC:
+        v = this.dmaSrc;
+        break;
+      case SIM_EDU_DMA_DST:
+        v = this.dmaDst;
+        break;
+      case SIM_EDU_DMA_COUNT:
+        v = this.dmaCnt;
+        break;
+      case SIM_EDU_DMA_CMD:
+        v = this.dmaCmd;
+        break;
       default:
         this.guestError(`read of unknown register at offset ${simHex(offset, 2)}; reads all ones`);
         return ones;
@@ -183,16 +213,23 @@ export class SimEdu extends SimDeviceBase {
         this.irqStatus = (this.irqStatus & ~v) >>> 0;
         this.update();
         break;
-      case SIM_EDU_DMA_SRC: if (!this.dmaRunning()) this.dmaSrc = big; break;
-      case SIM_EDU_DMA_DST: if (!this.dmaRunning()) this.dmaDst = big; break;
-      case SIM_EDU_DMA_COUNT: if (!this.dmaRunning()) this.dmaCnt = big; break;
+      case SIM_EDU_DMA_SRC:
+        if (!this.dmaRunning()) this.dmaSrc = big;
+        break;
+      case SIM_EDU_DMA_DST:
+        if (!this.dmaRunning()) this.dmaDst = big;
+        break;
+      case SIM_EDU_DMA_COUNT:
+        if (!this.dmaRunning()) this.dmaCnt = big;
+        break;
       case SIM_EDU_DMA_CMD:
         // As QEMU: a command without RUN is ignored, and so is any command while one runs.
         if (this.dmaRunning() || !(big & BigInt(SIM_EDU_DMA_RUN))) break;
         this.dmaCmd = big;
         this.scheduler.after(this.dmaDelayNs, () => this.dmaTransfer(), `${this.name}: DMA`);
         break;
-      case SIM_EDU_ID: case SIM_EDU_IRQ_STATUS:
+      case SIM_EDU_ID:
+      case SIM_EDU_IRQ_STATUS:
         this.guestError(`write of ${simHex(v)} to read-only ${NAMES[offset]} ignored`);
         break;
       default:
@@ -221,7 +258,9 @@ export class SimEdu extends SimDeviceBase {
     const remote = (toRam ? this.dmaDst : this.dmaSrc) & this.dmaMask;
     const start = BigInt(SIM_EDU_DMA_BUFFER);
     if (local < start || local + this.dmaCnt > start + BigInt(SIM_EDU_DMA_BUFFER_SIZE) || this.dmaCnt > BigInt(SIM_EDU_DMA_BUFFER_SIZE)) {
-      this.guestError(`DMA range ${simHex(local)}+${cnt} is outside the buffer ${simHex(SIM_EDU_DMA_BUFFER)}..${simHex(SIM_EDU_DMA_BUFFER + SIM_EDU_DMA_BUFFER_SIZE)}`);
+      this.guestError(
+        `DMA range ${simHex(local)}+${cnt} is outside the buffer ${simHex(SIM_EDU_DMA_BUFFER)}..${simHex(SIM_EDU_DMA_BUFFER + SIM_EDU_DMA_BUFFER_SIZE)}`,
+      );
     } else if (this.dma === undefined) {
       this.guestError('DMA command with no bus attached');
     } else {

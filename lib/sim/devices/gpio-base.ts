@@ -64,7 +64,12 @@ export abstract class SimGpioBlock extends SimDeviceBase implements RegisterIO {
   private readonly scheduler: SimScheduler | undefined;
   private listeners: SimGpioLevelListener[][];
 
-  constructor(readonly size: number, readonly pinCount: number, readonly name: string, options: unknown) {
+  constructor(
+    readonly size: number,
+    readonly pinCount: number,
+    readonly name: string,
+    options: unknown,
+  ) {
     super();
     const o = simGpioOptions(options);
     this.writable = o.writable;
@@ -140,12 +145,27 @@ export abstract class SimGpioBlock extends SimDeviceBase implements RegisterIO {
     }
   }
 
-  read8(offset: number): number { this.check(offset, 8); return 0; }
-  read16(offset: number): number { this.check(offset, 16); return 0; }
-  read64(offset: number): bigint { this.check(offset, 64); return 0n; }
-  write8(offset: number): void { this.check(offset, 8); }
-  write16(offset: number): void { this.check(offset, 16); }
-  write64(offset: number): void { this.check(offset, 64); }
+  read8(offset: number): number {
+    this.check(offset, 8);
+    return 0;
+  }
+  read16(offset: number): number {
+    this.check(offset, 16);
+    return 0;
+  }
+  read64(offset: number): bigint {
+    this.check(offset, 64);
+    return 0n;
+  }
+  write8(offset: number): void {
+    this.check(offset, 8);
+  }
+  write16(offset: number): void {
+    this.check(offset, 16);
+  }
+  write64(offset: number): void {
+    this.check(offset, 64);
+  }
 
   read32(offset: number): number {
     this.check(offset, 32);

@@ -45,10 +45,18 @@ const CFG_AUX_DISABLED = 0x20;
 /** Scancode set 1 make codes for the keys `typeText` knows; the break code is make | 0x80. */
 export const SIM_SCANCODES_SET1: Readonly<Record<string, number>> = (() => {
   const m: Record<string, number> = { ' ': 0x39, '\n': 0x1c };
-  '1234567890'.split('').forEach((c, i) => { m[c] = 0x02 + i; });
-  'qwertyuiop'.split('').forEach((c, i) => { m[c] = 0x10 + i; });
-  'asdfghjkl'.split('').forEach((c, i) => { m[c] = 0x1e + i; });
-  'zxcvbnm'.split('').forEach((c, i) => { m[c] = 0x2c + i; });
+  '1234567890'.split('').forEach((c, i) => {
+    m[c] = 0x02 + i;
+  });
+  'qwertyuiop'.split('').forEach((c, i) => {
+    m[c] = 0x10 + i;
+  });
+  'asdfghjkl'.split('').forEach((c, i) => {
+    m[c] = 0x1e + i;
+  });
+  'zxcvbnm'.split('').forEach((c, i) => {
+    m[c] = 0x2c + i;
+  });
   return m;
 })();
 
@@ -144,8 +152,9 @@ export class SimKeyboardController extends SimDeviceBase {
 
   private statusByte(): number {
     const head = this.out[0];
-    return (this.status & ~(SIM_KBC_STATUS_OBF | SIM_KBC_STATUS_AUX | SIM_KBC_STATUS_IBF)) |
-      (head ? SIM_KBC_STATUS_OBF : 0) | (head?.aux ? SIM_KBC_STATUS_AUX : 0);
+    return (
+      (this.status & ~(SIM_KBC_STATUS_OBF | SIM_KBC_STATUS_AUX | SIM_KBC_STATUS_IBF)) | (head ? SIM_KBC_STATUS_OBF : 0) | (head?.aux ? SIM_KBC_STATUS_AUX : 0)
+    );
   }
 
   private reply(...bytes: number[]): void {
@@ -155,16 +164,41 @@ export class SimKeyboardController extends SimDeviceBase {
   private command(c: number): void {
     this.pendingCommand = undefined;
     switch (c) {
-      case 0x20: this.reply(this.config); break;
-      case 0x60: case 0xd1: case 0xd2: case 0xd3: case 0xd4: this.pendingCommand = c; break;
-      case 0xa7: this.config |= CFG_AUX_DISABLED; break;
-      case 0xa8: this.config &= ~CFG_AUX_DISABLED; break;
-      case 0xa9: this.reply(0x00); break;
-      case 0xaa: this.status |= SIM_KBC_STATUS_SYS; this.reply(0x55); break;
-      case 0xab: this.reply(0x00); break;
-      case 0xad: this.config |= CFG_KBD_DISABLED; break;
-      case 0xae: this.config &= ~CFG_KBD_DISABLED; break;
-      case 0xd0: this.reply(this.outport); break;
+      case 0x20:
+        this.reply(this.config);
+        break;
+      case 0x60:
+      case 0xd1:
+      case 0xd2:
+      case 0xd3:
+      case 0xd4:
+        this.pendingCommand = c;
+        break;
+      case 0xa7:
+        this.config |= CFG_AUX_DISABLED;
+        break;
+      case 0xa8:
+        this.config &= ~CFG_AUX_DISABLED;
+        break;
+      case 0xa9:
+        this.reply(0x00);
+        break;
+      case 0xaa:
+        this.status |= SIM_KBC_STATUS_SYS;
+        this.reply(0x55);
+        break;
+      case 0xab:
+        this.reply(0x00);
+        break;
+      case 0xad:
+        this.config |= CFG_KBD_DISABLED;
+        break;
+      case 0xae:
+        this.config &= ~CFG_KBD_DISABLED;
+        break;
+      case 0xd0:
+        this.reply(this.outport);
+        break;
       default:
         if (c >= 0xf0) {
           if (!(c & 1)) this.resetPulses++;
@@ -182,11 +216,21 @@ export class SimKeyboardController extends SimDeviceBase {
         this.config = v;
         this.status = (this.status & ~SIM_KBC_STATUS_SYS) | (v & 0x04 ? SIM_KBC_STATUS_SYS : 0);
         return;
-      case 0xd1: this.outport = v; if (!(v & 1)) this.resetPulses++; return;
-      case 0xd2: this.out.push({ byte: v, aux: false }); return;
-      case 0xd3: this.out.push({ byte: v, aux: true }); return;
-      case 0xd4: this.out.push({ byte: 0xfa, aux: true }); return;
-      default: this.keyboard(v);
+      case 0xd1:
+        this.outport = v;
+        if (!(v & 1)) this.resetPulses++;
+        return;
+      case 0xd2:
+        this.out.push({ byte: v, aux: false });
+        return;
+      case 0xd3:
+        this.out.push({ byte: v, aux: true });
+        return;
+      case 0xd4:
+        this.out.push({ byte: 0xfa, aux: true });
+        return;
+      default:
+        this.keyboard(v);
     }
   }
 
@@ -199,13 +243,33 @@ export class SimKeyboardController extends SimDeviceBase {
       return;
     }
     switch (v) {
-      case 0xff: this.scanning = true; this.out = []; this.reply(0xfa, 0xaa); break;
-      case 0xf2: this.reply(0xfa, 0xab, 0x83); break;
-      case 0xee: this.reply(0xee); break;
-      case 0xf4: this.scanning = true; this.reply(0xfa); break;
-      case 0xf5: this.scanning = false; this.reply(0xfa); break;
-      case 0xed: case 0xf0: case 0xf3: this.pendingKeyboard = v; this.reply(0xfa); break;
-      default: this.reply(0xfe);
+      case 0xff:
+        this.scanning = true;
+        this.out = [];
+        this.reply(0xfa, 0xaa);
+        break;
+      case 0xf2:
+        this.reply(0xfa, 0xab, 0x83);
+        break;
+      case 0xee:
+        this.reply(0xee);
+        break;
+      case 0xf4:
+        this.scanning = true;
+        this.reply(0xfa);
+        break;
+      case 0xf5:
+        this.scanning = false;
+        this.reply(0xfa);
+        break;
+      case 0xed:
+      case 0xf0:
+      case 0xf3:
+        this.pendingKeyboard = v;
+        this.reply(0xfa);
+        break;
+      default:
+        this.reply(0xfe);
     }
   }
 

@@ -55,8 +55,17 @@ export const SIM_NET_DESC_DONE = 1 << 1;
 export const SIM_NET_MAX_FRAME = 2048;
 
 const NAMES: Record<number, string> = {
-  0x00: 'ID', 0x04: 'CTRL', 0x08: 'STATUS', 0x0c: 'IRQ_STATUS', 0x10: 'RING_LO', 0x14: 'RING_HI',
-  0x18: 'RING_SIZE', 0x1c: 'DOORBELL', 0x20: 'HEAD', 0x24: 'SENT', 0x28: 'ERRORS',
+  0x00: 'ID',
+  0x04: 'CTRL',
+  0x08: 'STATUS',
+  0x0c: 'IRQ_STATUS',
+  0x10: 'RING_LO',
+  0x14: 'RING_HI',
+  0x18: 'RING_SIZE',
+  0x1c: 'DOORBELL',
+  0x20: 'HEAD',
+  0x24: 'SENT',
+  0x28: 'ERRORS',
 };
 
 /** What the device saw when it fetched one descriptor. */
@@ -102,7 +111,11 @@ export class SimNetDevice extends SimDeviceBase {
   private readonly fetchNs: readonly [number, number];
 
   /** `dma` is the device's handle on the bus: `bus.master('net')`. */
-  constructor(private readonly scheduler: SimScheduler, dma: SimBusMaster, options: SimNetOptions = {}) {
+  constructor(
+    private readonly scheduler: SimScheduler,
+    dma: SimBusMaster,
+    options: SimNetOptions = {},
+  ) {
     super();
     toInstance(scheduler, 'scheduler', SimScheduler);
     simCheckMaster(dma, 'dma');
@@ -133,17 +146,28 @@ export class SimNetDevice extends SimDeviceBase {
   read(offset: number, _size: SimAccessSize): number {
     simCheckAccess(offset, _size);
     switch (offset) {
-      case SIM_NET_ID: return SIM_NET_ID_VALUE;
-      case SIM_NET_CTRL: return this.ctrl;
-      case SIM_NET_STATUS: return (this.pending ? SIM_NET_STATUS_BUSY : 0) | (this.error ? SIM_NET_STATUS_ERROR : 0);
-      case SIM_NET_IRQ_STATUS: return this.irqStatus;
-      case SIM_NET_RING_LO: return this.ringLo;
-      case SIM_NET_RING_HI: return this.ringHi;
-      case SIM_NET_RING_SIZE: return this.ringSize;
-      case SIM_NET_DOORBELL: return 0;
-      case SIM_NET_HEAD: return this.head >>> 0;
-      case SIM_NET_SENT: return this.sent >>> 0;
-      case SIM_NET_ERRORS: return this.errors >>> 0;
+      case SIM_NET_ID:
+        return SIM_NET_ID_VALUE;
+      case SIM_NET_CTRL:
+        return this.ctrl;
+      case SIM_NET_STATUS:
+        return (this.pending ? SIM_NET_STATUS_BUSY : 0) | (this.error ? SIM_NET_STATUS_ERROR : 0);
+      case SIM_NET_IRQ_STATUS:
+        return this.irqStatus;
+      case SIM_NET_RING_LO:
+        return this.ringLo;
+      case SIM_NET_RING_HI:
+        return this.ringHi;
+      case SIM_NET_RING_SIZE:
+        return this.ringSize;
+      case SIM_NET_DOORBELL:
+        return 0;
+      case SIM_NET_HEAD:
+        return this.head >>> 0;
+      case SIM_NET_SENT:
+        return this.sent >>> 0;
+      case SIM_NET_ERRORS:
+        return this.errors >>> 0;
       default:
         this.guestError(`read of unknown register at offset ${simHex(offset, 2)}`);
         return 0;
@@ -162,8 +186,12 @@ export class SimNetDevice extends SimDeviceBase {
         this.irqStatus &= ~v;
         if (v & SIM_NET_IRQ_TX_ERROR) this.error = false;
         break;
-      case SIM_NET_RING_LO: this.ringLo = v; break;
-      case SIM_NET_RING_HI: this.ringHi = v & 0xfffff; break;
+      case SIM_NET_RING_LO:
+        this.ringLo = v;
+        break;
+      case SIM_NET_RING_HI:
+        this.ringHi = v & 0xfffff;
+        break;
       case SIM_NET_RING_SIZE:
         if (v < 1 || v > 256 || (v & (v - 1)) !== 0) {
           this.guestError(`RING_SIZE ${v} is not a power of two in 1..256; ignored`);
@@ -175,7 +203,11 @@ export class SimNetDevice extends SimDeviceBase {
         this.tail = v;
         this.schedule();
         break;
-      case SIM_NET_ID: case SIM_NET_STATUS: case SIM_NET_HEAD: case SIM_NET_SENT: case SIM_NET_ERRORS:
+      case SIM_NET_ID:
+      case SIM_NET_STATUS:
+      case SIM_NET_HEAD:
+      case SIM_NET_SENT:
+      case SIM_NET_ERRORS:
         this.guestError(`write of ${simHex(v)} to read-only ${NAMES[offset]} ignored`);
         break;
       default:
@@ -195,7 +227,7 @@ export class SimNetDevice extends SimDeviceBase {
   private process(): void {
     this.pending = false;
     if (!(this.ctrl & SIM_NET_CTRL_ENABLE)) return;
-    if (((this.tail - this.head) >>> 0) > this.ringSize) {
+    if ((this.tail - this.head) >>> 0 > this.ringSize) {
       this.guestError(`DOORBELL index ${this.tail} is more than RING_SIZE (${this.ringSize}) ahead of HEAD ${this.head}; ignored`);
       this.tail = this.head;
       this.update();

@@ -43,23 +43,43 @@ export function simRaspberryPi(model: SimRaspberryPiModel, options: SimRaspberry
     g.write32(offset, ((g.read32(offset) & ~(BCM_FSEL_MASK << shift)) | (code << shift)) >>> 0);
   };
   switch (model) {
-    case 'pi1': case 'pi2': case 'pi3': {
+    case 'pi1':
+    case 'pi2':
+    case 'pi3': {
       const g = new SimBcm2835Gpio(writable);
       const soc = model === 'pi1' ? 'BCM2835' : model === 'pi2' ? 'BCM2836' : 'BCM2837';
       const base = model === 'pi1' ? 0x20000000 : 0x3f000000;
       if (booted) {
-        setFsel(g, 2, 4); setFsel(g, 3, 4); // SDA1/SCL1
+        setFsel(g, 2, 4);
+        setFsel(g, 3, 4); // SDA1/SCL1
         const uart = model === 'pi3' ? 2 : 4; // Pi 3: mini UART (ALT5 TXD1/RXD1); else PL011 (ALT0)
-        setFsel(g, 14, uart); setFsel(g, 15, uart);
+        setFsel(g, 14, uart);
+        setFsel(g, 15, uart);
         g.write32(BCM_GPSET0, 1 << 14);
       }
       board = {
         gpio: g,
         info: {
-          model: model === 'pi1' ? 'Raspberry Pi Model B Rev 2 (simulated)' : model === 'pi2' ? 'Raspberry Pi 2 Model B Rev 1.1 (simulated)' : 'Raspberry Pi 3 Model B Rev 1.2 (simulated)',
-          soc, chip: 'bcm2835', pinCount: 54, peripheralBase: base, gpioBase: base + 0x200000, gpioLength: 0x1000,
-          gpiomem: '/dev/gpiomem', revision: model === 'pi1' ? 0x000e : model === 'pi2' ? 0xa21041 : 0xa02082,
-          compatible: model === 'pi1' ? ['raspberrypi,model-b', 'brcm,bcm2835'] : model === 'pi2' ? ['raspberrypi,2-model-b', 'brcm,bcm2836'] : ['raspberrypi,3-model-b', 'brcm,bcm2837'],
+          model:
+            model === 'pi1'
+              ? 'Raspberry Pi Model B Rev 2 (simulated)'
+              : model === 'pi2'
+                ? 'Raspberry Pi 2 Model B Rev 1.1 (simulated)'
+                : 'Raspberry Pi 3 Model B Rev 1.2 (simulated)',
+          soc,
+          chip: 'bcm2835',
+          pinCount: 54,
+          peripheralBase: base,
+          gpioBase: base + 0x200000,
+          gpioLength: 0x1000,
+          gpiomem: '/dev/gpiomem',
+          revision: model === 'pi1' ? 0x000e : model === 'pi2' ? 0xa21041 : 0xa02082,
+          compatible:
+            model === 'pi1'
+              ? ['raspberrypi,model-b', 'brcm,bcm2835']
+              : model === 'pi2'
+                ? ['raspberrypi,2-model-b', 'brcm,bcm2836']
+                : ['raspberrypi,3-model-b', 'brcm,bcm2837'],
           sources,
         },
       };
@@ -67,13 +87,27 @@ export function simRaspberryPi(model: SimRaspberryPiModel, options: SimRaspberry
     }
     case 'pi4': {
       const g = new SimBcm2711Gpio(writable);
-      if (booted) { setFsel(g, 2, 4); setFsel(g, 3, 4); setFsel(g, 14, 4); setFsel(g, 15, 4); g.write32(BCM_GPSET0, 1 << 14); }
+      if (booted) {
+        setFsel(g, 2, 4);
+        setFsel(g, 3, 4);
+        setFsel(g, 14, 4);
+        setFsel(g, 15, 4);
+        g.write32(BCM_GPSET0, 1 << 14);
+      }
       board = {
         gpio: g,
         info: {
-          model: 'Raspberry Pi 4 Model B Rev 1.4 (simulated)', soc: 'BCM2711', chip: 'bcm2711', pinCount: 58,
-          peripheralBase: 0xfe000000, gpioBase: 0xfe200000, gpioLength: 0x1000, gpiomem: '/dev/gpiomem',
-          revision: 0xd03114, compatible: ['raspberrypi,4-model-b', 'brcm,bcm2711'], sources,
+          model: 'Raspberry Pi 4 Model B Rev 1.4 (simulated)',
+          soc: 'BCM2711',
+          chip: 'bcm2711',
+          pinCount: 58,
+          peripheralBase: 0xfe000000,
+          gpioBase: 0xfe200000,
+          gpioLength: 0x1000,
+          gpiomem: '/dev/gpiomem',
+          revision: 0xd03114,
+          compatible: ['raspberrypi,4-model-b', 'brcm,bcm2711'],
+          sources,
         },
       };
       break;
@@ -81,7 +115,12 @@ export function simRaspberryPi(model: SimRaspberryPiModel, options: SimRaspberry
     case 'pi5': {
       const g = new SimRp1Gpio(writable);
       if (booted) {
-        for (const [pin, fsel] of [[2, 3], [3, 3], [14, 4], [15, 4]]) {
+        for (const [pin, fsel] of [
+          [2, 3],
+          [3, 3],
+          [14, 4],
+          [15, 4],
+        ]) {
           const { ctrl } = rp1PinRegisters(pin);
           g.write32(ctrl, ((g.read32(ctrl) & ~RP1_CTRL_FUNCSEL_MASK) | fsel) >>> 0);
         }
@@ -89,9 +128,17 @@ export function simRaspberryPi(model: SimRaspberryPiModel, options: SimRaspberry
       board = {
         gpio: g,
         info: {
-          model: 'Raspberry Pi 5 Model B Rev 1.0 (simulated)', soc: 'BCM2712', chip: 'rp1', pinCount: 54,
-          peripheralBase: 0x107c000000, gpioBase: 0x1f000d0000, gpioLength: 0x30000, gpiomem: '/dev/gpiomem0',
-          revision: 0xd04170, compatible: ['raspberrypi,5-model-b', 'brcm,bcm2712'], sources,
+          model: 'Raspberry Pi 5 Model B Rev 1.0 (simulated)',
+          soc: 'BCM2712',
+          chip: 'rp1',
+          pinCount: 54,
+          peripheralBase: 0x107c000000,
+          gpioBase: 0x1f000d0000,
+          gpioLength: 0x30000,
+          gpiomem: '/dev/gpiomem0',
+          revision: 0xd04170,
+          compatible: ['raspberrypi,5-model-b', 'brcm,bcm2712'],
+          sources,
         },
       };
       break;

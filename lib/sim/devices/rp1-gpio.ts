@@ -5,11 +5,35 @@
  * errors (read as 0, writes ignored).
  */
 import {
-  RP1_BANKS, RP1_CTRL_FUNCSEL_MASK, RP1_CTRL_IRQRESET, RP1_CTRL_OEOVER_SHIFT, RP1_CTRL_OUTOVER_SHIFT, RP1_FSEL_NONE,
-  RP1_FSEL_RIO, RP1_GPIO_SIZE, RP1_PAD_DRIVE_SHIFT, RP1_PAD_IE, RP1_PAD_OD, RP1_PAD_PDE, RP1_PAD_PUE, RP1_PAD_SCHMITT,
-  RP1_RIO_OE, RP1_RIO_OUT, RP1_RIO_SYNC_IN, RP1_STATUS_EVENT_EDGE_LOW, RP1_STATUS_FILTERED_SHIFT,
-  RP1_STATUS_INFILTERED, RP1_STATUS_INFROMPAD, RP1_STATUS_INTOPERI, RP1_STATUS_OEFROMPERI, RP1_STATUS_OETOPAD,
-  RP1_STATUS_OUTFROMPERI, RP1_STATUS_OUTTOPAD, rp1BankOf, rp1Decode, rp1GpioRegisterName,
+  RP1_BANKS,
+  RP1_CTRL_FUNCSEL_MASK,
+  RP1_CTRL_IRQRESET,
+  RP1_CTRL_OEOVER_SHIFT,
+  RP1_CTRL_OUTOVER_SHIFT,
+  RP1_FSEL_NONE,
+  RP1_FSEL_RIO,
+  RP1_GPIO_SIZE,
+  RP1_PAD_DRIVE_SHIFT,
+  RP1_PAD_IE,
+  RP1_PAD_OD,
+  RP1_PAD_PDE,
+  RP1_PAD_PUE,
+  RP1_PAD_SCHMITT,
+  RP1_RIO_OE,
+  RP1_RIO_OUT,
+  RP1_RIO_SYNC_IN,
+  RP1_STATUS_EVENT_EDGE_LOW,
+  RP1_STATUS_FILTERED_SHIFT,
+  RP1_STATUS_INFILTERED,
+  RP1_STATUS_INFROMPAD,
+  RP1_STATUS_INTOPERI,
+  RP1_STATUS_OEFROMPERI,
+  RP1_STATUS_OETOPAD,
+  RP1_STATUS_OUTFROMPERI,
+  RP1_STATUS_OUTTOPAD,
+  rp1BankOf,
+  rp1Decode,
+  rp1GpioRegisterName,
 } from '../../gpio/regmap';
 import { simHex } from '../device';
 import { SimGpioBlock, type SimGpioLevel, type SimGpioOptions, type SimGpioPull } from './gpio-base';
@@ -63,10 +87,14 @@ export class SimRp1Gpio extends SimGpioBlock {
     let oe = fsel === RP1_FSEL_RIO ? (this.rioOe[bank] >>> index) & 1 : 0;
     let out = fsel === RP1_FSEL_RIO ? (this.rioOut[bank] >>> index) & 1 : 0;
     const oeover = (c >>> RP1_CTRL_OEOVER_SHIFT) & 3;
-    if (oeover === 1) oe ^= 1; else if (oeover === 2) oe = 0; else if (oeover === 3) oe = 1;
+    if (oeover === 1) oe ^= 1;
+    else if (oeover === 2) oe = 0;
+    else if (oeover === 3) oe = 1;
     const outover = (c >>> RP1_CTRL_OUTOVER_SHIFT) & 3;
-    if (outover === 1) out ^= 1; else if (outover === 2) out = 0; else if (outover === 3) out = 1;
-    if (!oe || (pad & RP1_PAD_OD)) return null;
+    if (outover === 1) out ^= 1;
+    else if (outover === 2) out = 0;
+    else if (outover === 3) out = 1;
+    if (!oe || pad & RP1_PAD_OD) return null;
     return out as SimGpioLevel;
   }
 
@@ -85,7 +113,7 @@ export class SimRp1Gpio extends SimGpioBlock {
   }
 
   private input(pin: number): SimGpioLevel {
-    return (this.pads[pin] & RP1_PAD_IE) ? this.last[pin] : 0;
+    return this.pads[pin] & RP1_PAD_IE ? this.last[pin] : 0;
   }
 
   private status(pin: number): number {
@@ -95,9 +123,9 @@ export class SimRp1Gpio extends SimGpioBlock {
     const rio = (c & RP1_CTRL_FUNCSEL_MASK) === RP1_FSEL_RIO;
     const lvl = this.input(pin);
     let v = 0;
-    if (rio && ((this.rioOut[bank] >>> index) & 1)) v |= RP1_STATUS_OUTFROMPERI;
+    if (rio && (this.rioOut[bank] >>> index) & 1) v |= RP1_STATUS_OUTFROMPERI;
     if (drv === 1) v |= RP1_STATUS_OUTTOPAD;
-    if (rio && ((this.rioOe[bank] >>> index) & 1)) v |= RP1_STATUS_OEFROMPERI;
+    if (rio && (this.rioOe[bank] >>> index) & 1) v |= RP1_STATUS_OEFROMPERI;
     if (drv !== null) v |= RP1_STATUS_OETOPAD;
     if (lvl) v |= RP1_STATUS_INFROMPAD | RP1_STATUS_INFILTERED | RP1_STATUS_INTOPERI;
     // EVENT_EDGE_LOW / HIGH, EVENT_LEVEL_LOW / HIGH, then their filtered copies.
@@ -136,12 +164,18 @@ export class SimRp1Gpio extends SimGpioBlock {
 
   protected writeReg(offset: number, value: number): void {
     const d = rp1Decode(offset);
-    if (!d) { this.writeHole(offset, value); return; }
+    if (!d) {
+      this.writeHole(offset, value);
+      return;
+    }
     const count = RP1_BANKS[d.bank].count;
     const bankMask = ((1 << count) - 1) >>> 0;
     if (d.region === 'io') {
       const index = d.reg >>> 3;
-      if (index >= count) { this.writeHole(offset, value); return; }
+      if (index >= count) {
+        this.writeHole(offset, value);
+        return;
+      }
       if (!(d.reg & 4)) {
         this.guestError(`write of ${simHex(value)} to read-only ${this.describe(offset)} ignored`);
         return;
@@ -159,9 +193,15 @@ export class SimRp1Gpio extends SimGpioBlock {
       else this.writeHole(offset, value);
       return;
     }
-    if (d.reg === 0) { this.voltage[d.bank] = applyAlias(this.voltage[d.bank], value, d.alias) & 1; return; }
+    if (d.reg === 0) {
+      this.voltage[d.bank] = applyAlias(this.voltage[d.bank], value, d.alias) & 1;
+      return;
+    }
     const index = (d.reg - 4) / 4;
-    if (index < 0 || index >= count) { this.writeHole(offset, value); return; }
+    if (index < 0 || index >= count) {
+      this.writeHole(offset, value);
+      return;
+    }
     const pin = rp1Pin(d.bank, index);
     this.pads[pin] = applyAlias(this.pads[pin], value, d.alias) & 0xff;
   }

@@ -69,7 +69,10 @@ export class SimCmosRtc extends SimDeviceBase {
   /** While register B's SET bit is on, the frozen time (ms since the epoch). */
   private frozenMs: number | undefined;
 
-  constructor(private readonly scheduler: SimScheduler, options: SimCmosRtcOptions = {}) {
+  constructor(
+    private readonly scheduler: SimScheduler,
+    options: SimCmosRtcOptions = {},
+  ) {
     super();
     toInstance(scheduler, 'scheduler', SimScheduler);
     options = toOptions<SimCmosRtcOptions>(options, 'options', ['start']);
@@ -119,26 +122,36 @@ export class SimCmosRtc extends SimDeviceBase {
     const enc = (n: number): number => (b & SIM_CMOS_B_BINARY ? n : toBcd(n));
     const d = new Date(this.currentMs());
     switch (reg) {
-      case SIM_CMOS_SECONDS: return enc(d.getUTCSeconds());
-      case SIM_CMOS_MINUTES: return enc(d.getUTCMinutes());
+      case SIM_CMOS_SECONDS:
+        return enc(d.getUTCSeconds());
+      case SIM_CMOS_MINUTES:
+        return enc(d.getUTCMinutes());
       case SIM_CMOS_HOURS: {
         const h = d.getUTCHours();
         if (b & SIM_CMOS_B_24H) return enc(h);
         const h12 = h % 12 === 0 ? 12 : h % 12;
         return enc(h12) | (h >= 12 ? 0x80 : 0);
       }
-      case SIM_CMOS_WEEKDAY: return enc(d.getUTCDay() + 1);
-      case SIM_CMOS_DAY: return enc(d.getUTCDate());
-      case SIM_CMOS_MONTH: return enc(d.getUTCMonth() + 1);
-      case SIM_CMOS_YEAR: return enc(d.getUTCFullYear() % 100);
-      case SIM_CMOS_CENTURY: return enc(Math.floor(d.getUTCFullYear() / 100));
+      case SIM_CMOS_WEEKDAY:
+        return enc(d.getUTCDay() + 1);
+      case SIM_CMOS_DAY:
+        return enc(d.getUTCDate());
+      case SIM_CMOS_MONTH:
+        return enc(d.getUTCMonth() + 1);
+      case SIM_CMOS_YEAR:
+        return enc(d.getUTCFullYear() % 100);
+      case SIM_CMOS_CENTURY:
+        return enc(Math.floor(d.getUTCFullYear() / 100));
       case SIM_CMOS_REG_A: {
         const intoSecond = this.frozenMs === undefined ? this.nsIntoSecond() : 0;
         return (this.ram[SIM_CMOS_REG_A] & 0x7f) | (intoSecond >= 1e9 - UIP_NS ? SIM_CMOS_A_UIP : 0);
       }
-      case SIM_CMOS_REG_C: return 0;
-      case SIM_CMOS_REG_D: return 0x80;
-      default: return this.ram[reg & 0x7f];
+      case SIM_CMOS_REG_C:
+        return 0;
+      case SIM_CMOS_REG_D:
+        return 0x80;
+      default:
+        return this.ram[reg & 0x7f];
     }
   }
 
@@ -154,19 +167,32 @@ export class SimCmosRtc extends SimDeviceBase {
       this.setMs(d.getTime());
     };
     switch (reg) {
-      case SIM_CMOS_SECONDS: set((x) => x.setUTCSeconds(dec(v) % 60)); break;
-      case SIM_CMOS_MINUTES: set((x) => x.setUTCMinutes(dec(v) % 60)); break;
+      case SIM_CMOS_SECONDS:
+        set((x) => x.setUTCSeconds(dec(v) % 60));
+        break;
+      case SIM_CMOS_MINUTES:
+        set((x) => x.setUTCMinutes(dec(v) % 60));
+        break;
       case SIM_CMOS_HOURS: {
         let h = dec(v & 0x7f);
         if (!(b & SIM_CMOS_B_24H)) h = (h % 12) + (v & 0x80 ? 12 : 0);
         set((x) => x.setUTCHours(h % 24));
         break;
       }
-      case SIM_CMOS_DAY: set((x) => x.setUTCDate(dec(v))); break;
-      case SIM_CMOS_MONTH: set((x) => x.setUTCMonth(dec(v) - 1)); break;
-      case SIM_CMOS_YEAR: set((x) => x.setUTCFullYear(Math.floor(x.getUTCFullYear() / 100) * 100 + dec(v))); break;
-      case SIM_CMOS_CENTURY: set((x) => x.setUTCFullYear(dec(v) * 100 + (x.getUTCFullYear() % 100))); break;
-      case SIM_CMOS_WEEKDAY: break; // derived from the date
+      case SIM_CMOS_DAY:
+        set((x) => x.setUTCDate(dec(v)));
+        break;
+      case SIM_CMOS_MONTH:
+        set((x) => x.setUTCMonth(dec(v) - 1));
+        break;
+      case SIM_CMOS_YEAR:
+        set((x) => x.setUTCFullYear(Math.floor(x.getUTCFullYear() / 100) * 100 + dec(v)));
+        break;
+      case SIM_CMOS_CENTURY:
+        set((x) => x.setUTCFullYear(dec(v) * 100 + (x.getUTCFullYear() % 100)));
+        break;
+      case SIM_CMOS_WEEKDAY:
+        break; // derived from the date
       case SIM_CMOS_REG_B:
         if (v & SIM_CMOS_B_SET && this.frozenMs === undefined) this.frozenMs = this.currentMs();
         if (!(v & SIM_CMOS_B_SET) && this.frozenMs !== undefined) {
@@ -176,11 +202,15 @@ export class SimCmosRtc extends SimDeviceBase {
         }
         this.ram[SIM_CMOS_REG_B] = v;
         break;
-      case SIM_CMOS_REG_A: this.ram[SIM_CMOS_REG_A] = v & 0x7f; break;
-      case SIM_CMOS_REG_C: case SIM_CMOS_REG_D:
+      case SIM_CMOS_REG_A:
+        this.ram[SIM_CMOS_REG_A] = v & 0x7f;
+        break;
+      case SIM_CMOS_REG_C:
+      case SIM_CMOS_REG_D:
         this.guestError(`write of ${simHex(v, 2)} to read-only CMOS register ${simHex(reg, 2)} ignored`);
         break;
-      default: this.ram[reg & 0x7f] = v;
+      default:
+        this.ram[reg & 0x7f] = v;
     }
   }
 

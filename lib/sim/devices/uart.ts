@@ -68,7 +68,10 @@ export class SimUart extends SimDeviceBase {
   private shifting: { byte: number; done: number } | undefined;
   private readonly sent: SimUartByte[] = [];
 
-  constructor(private readonly scheduler: SimScheduler, options: SimUartOptions = {}) {
+  constructor(
+    private readonly scheduler: SimScheduler,
+    options: SimUartOptions = {},
+  ) {
     super();
     toInstance(scheduler, 'scheduler', SimScheduler);
     options = toOptions<SimUartOptions>(options, 'options', ['name', 'size']);
@@ -190,12 +193,16 @@ export class SimUart extends SimDeviceBase {
     const byte = this.txFifo.shift() as number;
     const done = this.scheduler.now + this.byteTimeNs;
     this.shifting = { byte, done };
-    this.scheduler.at(done, () => {
-      this.sent.push({ byte, time: done });
-      this.shifting = undefined;
-      this.kick();
-      this.update();
-    }, `${this.name}: byte ${simHex(byte, 2)} sent`);
+    this.scheduler.at(
+      done,
+      () => {
+        this.sent.push({ byte, time: done });
+        this.shifting = undefined;
+        this.kick();
+        this.update();
+      },
+      `${this.name}: byte ${simHex(byte, 2)} sent`,
+    );
     this.update();
   }
 

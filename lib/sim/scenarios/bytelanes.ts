@@ -27,7 +27,7 @@ export function simByteLanesScenario(): SimScenarioResult {
     '',
     simFormatLaneTable(ctrl),
     '',
-    'a 64-bit store of 0x1122334455667788 to RAM (the seed\'s shared-memory example)',
+    "a 64-bit store of 0x1122334455667788 to RAM (the seed's shared-memory example)",
     simFormatTransaction(shm),
     `memory at 0x80000000: ${memory}`,
     '',

@@ -14,8 +14,17 @@ import { SimBus } from '../bus';
 import { SimCpu } from '../cpu';
 import { simHex } from '../device';
 import {
-  SimNetDevice, SIM_NET_CTRL, SIM_NET_CTRL_ENABLE, SIM_NET_DESC_DONE, SIM_NET_DESC_OWN, SIM_NET_DESC_SIZE,
-  SIM_NET_DOORBELL, SIM_NET_RING_HI, SIM_NET_RING_LO, SIM_NET_RING_SIZE, type SimNetFetch,
+  SimNetDevice,
+  SIM_NET_CTRL,
+  SIM_NET_CTRL_ENABLE,
+  SIM_NET_DESC_DONE,
+  SIM_NET_DESC_OWN,
+  SIM_NET_DESC_SIZE,
+  SIM_NET_DOORBELL,
+  SIM_NET_RING_HI,
+  SIM_NET_RING_LO,
+  SIM_NET_RING_SIZE,
+  type SimNetFetch,
 } from '../devices/net';
 import { simFormatTime, simFormatTransaction, type SimTrace } from '../trace';
 import type { SimScenarioResult } from './types';
@@ -34,8 +43,14 @@ const OLD_LEN = 1500;
  * producer index. `barriers` undefined leaves out the store barrier (the bug).
  */
 export function simNetSubmit(
-  ring: MemoryView, doorbell: RegisterIO, barriers: Barriers | undefined,
-  slot: number, producerIndex: number, buf: bigint, n: number, compilerBarrier?: () => void,
+  ring: MemoryView,
+  doorbell: RegisterIO,
+  barriers: Barriers | undefined,
+  slot: number,
+  producerIndex: number,
+  buf: bigint,
+  n: number,
+  compilerBarrier?: () => void,
 ): void {
   if (ring === null || typeof ring !== 'object' || typeof ring.store64 !== 'function' || typeof ring.store32 !== 'function') {
     throw invalidType('ring', 'a MemoryView', ring);
@@ -54,11 +69,11 @@ export function simNetSubmit(
     throw invalidType('compilerBarrier', 'undefined or a function', compilerBarrier);
   }
   const d = slot * SIM_NET_DESC_SIZE;
-  ring.store64(d + 0, buf);           // d->addr = buf;
-  ring.store32(d + 8, n);             // d->len = n;
+  ring.store64(d + 0, buf); // d->addr = buf;
+  ring.store32(d + 8, n); // d->len = n;
   ring.store32(d + 12, SIM_NET_DESC_OWN); // d->flags = 1;
-  compilerBarrier?.();                // compiler_barrier();
-  barriers?.store();                  // dsb_st();
+  compilerBarrier?.(); // compiler_barrier();
+  barriers?.store(); // dsb_st();
   doorbell.write32(SIM_NET_DOORBELL, producerIndex); // *doorbell = 1;
 }
 
@@ -150,8 +165,16 @@ export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun
       frames.store64(i * FRAME_STRIDE + k, new DataView(frame.buffer).getBigUint64(k, true));
     }
     const bell = logDoorbell(regs, (what) => program.push(`[${simFormatTime(bus.scheduler.now)}] ${what}`));
-    simNetSubmit(ring, bell, barrier ? loggedBarriers(cpu.barriers, (what) => program.push(`[${simFormatTime(bus.scheduler.now)}] ${what}`)) : undefined,
-      i, i + 1, addr, FRAME_LEN, cpu.barriers.compiler);
+    simNetSubmit(
+      ring,
+      bell,
+      barrier ? loggedBarriers(cpu.barriers, (what) => program.push(`[${simFormatTime(bus.scheduler.now)}] ${what}`)) : undefined,
+      i,
+      i + 1,
+      addr,
+      FRAME_LEN,
+      cpu.barriers.compiler,
+    );
     expected.push({ addr, len: FRAME_LEN, frame });
   }
   bus.scheduler.runAll();
@@ -164,8 +187,7 @@ export function simDoorbellRun(options: SimDoorbellOptions = {}): SimDoorbellRun
     if (f.addr !== want.addr) stale.push({ slot: f.slot, field: 'addr', expected: simHex(want.addr), seen: simHex(f.addr) });
     if (f.len !== want.len) stale.push({ slot: f.slot, field: 'len', expected: String(want.len), seen: String(f.len) });
     if (!(f.flags & SIM_NET_DESC_OWN)) stale.push({ slot: f.slot, field: 'flags', expected: simHex(SIM_NET_DESC_OWN), seen: simHex(f.flags) });
-    else if (f.frame !== undefined && f.addr === want.addr && f.len === want.len &&
-      !f.frame.every((b, k) => b === want.frame[k])) {
+    else if (f.frame !== undefined && f.addr === want.addr && f.len === want.len && !f.frame.every((b, k) => b === want.frame[k])) {
       stale.push({ slot: f.slot, field: 'frame', expected: hexBytes(want.frame), seen: hexBytes(f.frame) });
     }
   }
@@ -181,11 +203,26 @@ function logged(view: MemoryView, log: (what: string) => void): MemoryView {
   };
   return {
     length: view.length,
-    load8: (o) => view.load8(o), load16: (o) => view.load16(o), load32: (o) => view.load32(o), load64: (o) => view.load64(o),
-    store8: (o, v) => { note(o, 8, v); view.store8(o, v); },
-    store16: (o, v) => { note(o, 16, v); view.store16(o, v); },
-    store32: (o, v) => { note(o, 32, v); view.store32(o, v); },
-    store64: (o, v) => { note(o, 64, v); view.store64(o, v); },
+    load8: (o) => view.load8(o),
+    load16: (o) => view.load16(o),
+    load32: (o) => view.load32(o),
+    load64: (o) => view.load64(o),
+    store8: (o, v) => {
+      note(o, 8, v);
+      view.store8(o, v);
+    },
+    store16: (o, v) => {
+      note(o, 16, v);
+      view.store16(o, v);
+    },
+    store32: (o, v) => {
+      note(o, 32, v);
+      view.store32(o, v);
+    },
+    store64: (o, v) => {
+      note(o, 64, v);
+      view.store64(o, v);
+    },
   };
 }
 
@@ -207,8 +244,14 @@ function logDoorbell(regs: RegisterIO, log: (what: string) => void): RegisterIO 
 function loggedBarriers(b: Barriers, log: (what: string) => void): Barriers {
   return {
     compiler: () => b.compiler(),
-    full: () => { log('full barrier: store buffer drained'); b.full(); },
-    store: () => { log('store barrier: store buffer drained'); b.store(); },
+    full: () => {
+      log('full barrier: store buffer drained');
+      b.full();
+    },
+    store: () => {
+      log('store barrier: store buffer drained');
+      b.store();
+    },
     load: () => b.load(),
   };
 }
@@ -263,15 +306,21 @@ export function simDoorbellScenario(options: { seed?: number; barrier?: boolean;
   }
   lines.push('');
   for (const f of run.fetches) {
-    lines.push(`[${simFormatTime(f.time)}] device fetched descriptor ${f.slot}: addr ${simHex(f.addr)} len ${f.len} flags ${simHex(f.flags)}` +
-      (f.rejected ? `  REJECTED: ${f.rejected}` : ''));
+    lines.push(
+      `[${simFormatTime(f.time)}] device fetched descriptor ${f.slot}: addr ${simHex(f.addr)} len ${f.len} flags ${simHex(f.flags)}` +
+        (f.rejected ? `  REJECTED: ${f.rejected}` : ''),
+    );
   }
   for (const s of run.stale) lines.push(`STALE: descriptor ${s.slot} ${s.field}: device saw ${s.seen}, driver wrote ${s.expected}`);
   lines.push('');
-  lines.push(`${run.stale.length === 0 ? 'no stale fetch in this run' : `${run.stale.length} stale field(s) in this run`}; ` +
-    `${run.reordered} store(s) became visible before an older one`);
-  lines.push(`survey of seeds ${survey.firstSeed}..${survey.firstSeed + survey.seeds - 1}: stale fetches without the barrier in ` +
-    `${survey.staleWithoutBarrier}, with the barrier in ${survey.staleWithBarrier}`);
+  lines.push(
+    `${run.stale.length === 0 ? 'no stale fetch in this run' : `${run.stale.length} stale field(s) in this run`}; ` +
+      `${run.reordered} store(s) became visible before an older one`,
+  );
+  lines.push(
+    `survey of seeds ${survey.firstSeed}..${survey.firstSeed + survey.seeds - 1}: stale fetches without the barrier in ` +
+      `${survey.staleWithoutBarrier}, with the barrier in ${survey.staleWithBarrier}`,
+  );
   const ok = survey.staleWithBarrier === 0 && (run.model === 'tso' || survey.staleWithoutBarrier > 0);
   return {
     scenario: 'doorbell',
@@ -283,7 +332,12 @@ export function simDoorbellScenario(options: { seed?: number; barrier?: boolean;
       barrier,
       model: run.model,
       fetches: run.fetches.map((f) => ({
-        index: f.index, slot: f.slot, timeNs: f.time, addr: simHex(f.addr), len: f.len, flags: simHex(f.flags),
+        index: f.index,
+        slot: f.slot,
+        timeNs: f.time,
+        addr: simHex(f.addr),
+        len: f.len,
+        flags: simHex(f.flags),
         ...(f.rejected ? { rejected: f.rejected } : {}),
       })),
       stale: run.stale,

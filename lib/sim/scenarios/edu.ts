@@ -2,8 +2,17 @@
 import { SimBus } from '../bus';
 import { simHex } from '../device';
 import {
-  SimEdu, SIM_EDU_BAR_SIZE, SIM_EDU_FACTORIAL, SIM_EDU_ID, SIM_EDU_IRQ_ACK, SIM_EDU_IRQ_RAISE,
-  SIM_EDU_IRQ_STATUS, SIM_EDU_LIVENESS, SIM_EDU_STATUS, SIM_EDU_STATUS_BUSY, SIM_EDU_STATUS_IRQ_ON_DONE,
+  SimEdu,
+  SIM_EDU_BAR_SIZE,
+  SIM_EDU_FACTORIAL,
+  SIM_EDU_ID,
+  SIM_EDU_IRQ_ACK,
+  SIM_EDU_IRQ_RAISE,
+  SIM_EDU_IRQ_STATUS,
+  SIM_EDU_LIVENESS,
+  SIM_EDU_STATUS,
+  SIM_EDU_STATUS_BUSY,
+  SIM_EDU_STATUS_IRQ_ON_DONE,
 } from '../devices/edu';
 import { SIM_EDU_BASE } from '../machine';
 import { simFormatTime } from '../trace';
@@ -41,8 +50,7 @@ export function simEduScenario(options: { n?: number } = {}): SimScenarioResult 
   bus.stopTrace();
   let expected = 1;
   for (let i = 2; i <= n; i++) expected = Math.imul(expected, i) >>> 0;
-  const ok = id === 0x010000ed && live === (~0x12345678 >>> 0) && fact === expected && irqAfterFact === 1 &&
-    raised === 0x40 && acked === 0 && narrow === 0xffff;
+  const ok = id === 0x010000ed && live === ~0x12345678 >>> 0 && fact === expected && irqAfterFact === 1 && raised === 0x40 && acked === 0 && narrow === 0xffff;
   const runs = simCollapse(trace.records);
   return {
     scenario: 'edu',
@@ -57,6 +65,17 @@ export function simEduScenario(options: { n?: number } = {}): SimScenarioResult 
         `IRQ_STATUS ${simHex(irqAfterFact)} (line ${lineAfterFact ? 'up' : 'down'}) after the factorial; ` +
         `raise 0x40 -> ${simHex(raised)}, ack -> ${simHex(acked)}; a 16-bit read of ID -> ${simHex(narrow, 4)} (invalid size)`,
     ],
-    data: { id, liveness: live, n, factorial: fact, busyPolls: polls, irqAfterFactorial: irqAfterFact, raised, acked, narrowRead: narrow, trace: simCollapsedJSON(runs) },
+    data: {
+      id,
+      liveness: live,
+      n,
+      factorial: fact,
+      busyPolls: polls,
+      irqAfterFactorial: irqAfterFact,
+      raised,
+      acked,
+      narrowRead: narrow,
+      trace: simCollapsedJSON(runs),
+    },
   };
 }

@@ -10,7 +10,9 @@ const SIZES = [1, 2, 4, 8];
 function checkTx(tx: unknown, name: string): SimTransaction {
   if (tx === null || typeof tx !== 'object') throw invalidType(name, 'a SimTransaction', tx);
   const t = tx as Record<string, unknown>;
-  const bad = (field: string, expected: string, v: unknown): never => { throw invalidType(`${name}.${field}`, expected, v); };
+  const bad = (field: string, expected: string, v: unknown): never => {
+    throw invalidType(`${name}.${field}`, expected, v);
+  };
   for (const f of ['seq', 'time', 'address', 'offset']) if (typeof t[f] !== 'number') bad(f, 'of type number', t[f]);
   for (const f of ['initiator', 'target']) if (typeof t[f] !== 'string') bad(f, 'of type string', t[f]);
   if (!SPACES.includes(t.space as string)) bad('space', "'mem' or 'io'", t.space);
@@ -52,8 +54,15 @@ export function simCollapse(records: readonly SimTransaction[]): SimCollapsed[] 
   const out: SimCollapsed[] = [];
   for (const tx of records) {
     const last = out.at(-1);
-    if (last && last.tx.initiator === tx.initiator && last.tx.kind === tx.kind && last.tx.address === tx.address &&
-      last.tx.size === tx.size && last.tx.value === tx.value && last.tx.space === tx.space) {
+    if (
+      last &&
+      last.tx.initiator === tx.initiator &&
+      last.tx.kind === tx.kind &&
+      last.tx.address === tx.address &&
+      last.tx.size === tx.size &&
+      last.tx.value === tx.value &&
+      last.tx.space === tx.space
+    ) {
       out[out.length - 1] = { tx: last.tx, count: last.count + 1, until: tx.time };
     } else {
       out.push({ tx, count: 1, until: tx.time });

@@ -59,14 +59,21 @@ export function simGpioScenario(): SimScenarioResult {
   bus.stopTrace();
 
   const setStore = trace.records.find((r) => r.address === GPIO_BASE + GPSET0);
-  const ok = (afterSet & (1 << 4)) !== 0 && pinAfterSet === 1 && (afterClear & (1 << 4)) === 0 &&
-    (levelIn & (1 << 17)) !== 0 && (events & (1 << 17)) !== 0 && (eventsAfterClear & (1 << 17)) === 0 &&
-    pull22 === 'up' && level22 === 1;
+  const ok =
+    (afterSet & (1 << 4)) !== 0 &&
+    pinAfterSet === 1 &&
+    (afterClear & (1 << 4)) === 0 &&
+    (levelIn & (1 << 17)) !== 0 &&
+    (events & (1 << 17)) !== 0 &&
+    (eventsAfterClear & (1 << 17)) === 0 &&
+    pull22 === 'up' &&
+    level22 === 1;
   const runs = simCollapse(trace.records);
   return {
     scenario: 'gpio',
     ok,
-    summary: `GPSET0 at 0x3f20001c drove GPIO4 high (GPLEV0 ${simHex(afterSet)}), GPCLR0 low; an external drive on GPIO17 ` +
+    summary:
+      `GPSET0 at 0x3f20001c drove GPIO4 high (GPLEV0 ${simHex(afterSet)}), GPCLR0 low; an external drive on GPIO17 ` +
       `showed in GPLEV0 and GPEDS0; the GPPUD/GPPUDCLK sequence pulled GPIO22 up`,
     lines: [
       'gpio: Raspberry Pi 3 (BCM2837) GPIO block at physical 0x3f200000, through a register window',
@@ -79,8 +86,15 @@ export function simGpioScenario(): SimScenarioResult {
       `GPIO22 pull after the clocked sequence: ${pull22}, level ${level22}; GPFSEL1 ${simHex(fsel1)}`,
     ],
     data: {
-      base: simHex(GPIO_BASE), gplevAfterSet: afterSet, gplevAfterClear: afterClear, gpio4Output: pinAfterSet,
-      gplevWithInput: levelIn, gpeds: events, gpedsAfterClear: eventsAfterClear, gpio22Pull: pull22, gpio22Level: level22,
+      base: simHex(GPIO_BASE),
+      gplevAfterSet: afterSet,
+      gplevAfterClear: afterClear,
+      gpio4Output: pinAfterSet,
+      gplevWithInput: levelIn,
+      gpeds: events,
+      gpedsAfterClear: eventsAfterClear,
+      gpio22Pull: pull22,
+      gpio22Level: level22,
       trace: simCollapsedJSON(runs),
     },
   };

@@ -28,14 +28,16 @@ export function simPortIoScenario(options: { seed?: number } = {}): SimScenarioR
   io.outb(0x80, 0x55);
   io.outb(0x80, 0xaa);
   // CMOS seconds, twice, 1.1 s apart.
-  const seconds = (): number => { io.outb(0x70, 0x00); return io.inb(0x71); };
+  const seconds = (): number => {
+    io.outb(0x70, 0x00);
+    return io.inb(0x71);
+  };
   const first = seconds();
   m.scheduler.advance(1.1e9);
   const second = seconds();
   io.stopTrace();
   const runs = simCollapse(trace.records);
-  const ok = keys[0] === SIM_SCANCODES_SET1.a && keys[1] === (SIM_SCANCODES_SET1.a | 0x80) && selfTest === 0x55 &&
-    m.post.last === 0xaa && first !== second;
+  const ok = keys[0] === SIM_SCANCODES_SET1.a && keys[1] === (SIM_SCANCODES_SET1.a | 0x80) && selfTest === 0x55 && m.post.last === 0xaa && first !== second;
   return {
     scenario: 'portio',
     ok,

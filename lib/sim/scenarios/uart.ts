@@ -28,7 +28,10 @@ export function simUartScenario(options: SimUartScenarioOptions = {}): SimScenar
     throw codedError('ERR_OUT_OF_RANGE', `The "text" option must be at most ${SIM_SCENARIO_LIMITS.text} characters. Received ${chars}`);
   }
   if (chars * divisor > SIM_SCENARIO_LIMITS.uartWork) {
-    throw codedError('ERR_OUT_OF_RANGE', `A text of ${chars} characters at divisor ${divisor} is too slow to simulate: characters × divisor must be at most ${SIM_SCENARIO_LIMITS.uartWork}`);
+    throw codedError(
+      'ERR_OUT_OF_RANGE',
+      `A text of ${chars} characters at divisor ${divisor} is too slow to simulate: characters × divisor must be at most ${SIM_SCENARIO_LIMITS.uartWork}`,
+    );
   }
   const bus = new SimBus({ seed });
   const uart = new SimUart(bus.scheduler);
@@ -65,8 +68,15 @@ export function simUartScenario(options: SimUartScenarioOptions = {}): SimScenar
     summary: ok ? `printed ${JSON.stringify(text)} writing DATA only when STATUS[5] was set` : 'the UART output differs from the text',
     lines,
     data: {
-      text, output: uart.output, divisor, polls, dataWrites, writesWithoutTxEmpty, txOverruns: uart.txOverruns,
-      simulatedNs: bus.scheduler.now - start, trace: simCollapsedJSON(runs),
+      text,
+      output: uart.output,
+      divisor,
+      polls,
+      dataWrites,
+      writesWithoutTxEmpty,
+      txOverruns: uart.txOverruns,
+      simulatedNs: bus.scheduler.now - start,
+      trace: simCollapsedJSON(runs),
     },
   };
 }

@@ -79,7 +79,8 @@ export function simVolatileScenario(options: SimVolatileOptions = {}): SimScenar
       : 'the scenario did not show the difference',
     lines,
     data: {
-      cap, cached: { firstRead: cached, iterations: spins, spunOut, simulatedNs: cachedElapsed, deviceReadyAfterNs: readyAt === undefined ? null : readyAt - t0 },
+      cap,
+      cached: { firstRead: cached, iterations: spins, spunOut, simulatedNs: cachedElapsed, deviceReadyAfterNs: readyAt === undefined ? null : readyAt - t0 },
       volatile: { reads, status, sawReady, simulatedNs: volatileElapsed },
       output: uart.output,
     },

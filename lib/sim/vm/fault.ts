@@ -6,8 +6,20 @@
  */
 import { codedError } from '../../errors';
 import {
-  C_COW, C_MAJOR, C_MINOR, C_SIGNALS, C_ZEROFILL, C_ZEROPAGE, F_ANON, PTE_P, PTE_PS, PTE_R, PTE_W, SIM_HUGE_PAGE_SIZE,
-  SIM_MAX_POPULATE, SIM_PAGE_SIZE,
+  C_COW,
+  C_MAJOR,
+  C_MINOR,
+  C_SIGNALS,
+  C_ZEROFILL,
+  C_ZEROPAGE,
+  F_ANON,
+  PTE_P,
+  PTE_PS,
+  PTE_R,
+  PTE_W,
+  SIM_HUGE_PAGE_SIZE,
+  SIM_MAX_POPULATE,
+  SIM_PAGE_SIZE,
 } from './constants';
 import type { VmEvents } from './events';
 import type { SimVma, SimVmaOwner } from './files';
@@ -30,8 +42,7 @@ export class FaultHandler {
     private readonly events: VmEvents,
   ) {}
 
-  private signal(p: SimVmaOwner, code: 'SIGSEGV' | 'SIGBUS', reason: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR',
-    v: number, write: boolean): SimSignal {
+  private signal(p: SimVmaOwner, code: 'SIGSEGV' | 'SIGBUS', reason: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR', v: number, write: boolean): SimSignal {
     p.ctr[C_SIGNALS]++;
     if (this.events.on) this.events.emit('signal', p.pid, v, `${code} ${reason}`);
     return new SimSignal(code, reason, v, write ? 'write' : 'read', p.pid);
@@ -44,7 +55,10 @@ export class FaultHandler {
     // x86-64 without protection keys: any of read/write/exec permits reads.
     const allowed = write ? (vma.prot & 2) !== 0 : (vma.prot & 7) !== 0;
     if (!allowed) throw this.signal(p, 'SIGSEGV', 'SEGV_ACCERR', v, write);
-    if (vma.huge) { this.hugeFault(p, vma, v, write); return; }
+    if (vma.huge) {
+      this.hugeFault(p, vma, v, write);
+      return;
+    }
     const c = p.ctr;
     const page = Math.floor(v / PAGE) * PAGE;
     const slot = this.tables.slotFor(p.root, page, 1, true);
@@ -118,7 +132,7 @@ export class FaultHandler {
     const page = Math.floor(v / HUGE) * HUGE;
     const slot = this.tables.slotFor(p.root, page, 2, true);
     let e = this.tables.pt[slot];
-    if ((e & PTE_P) && !(e & PTE_PS)) {
+    if (e & PTE_P && !(e & PTE_PS)) {
       // A page table left by earlier 4 KiB mappings of this range (all its entries are clear).
       this.tables.freeTables(e >>> 4, 1);
       this.tables.pt[slot] = 0;

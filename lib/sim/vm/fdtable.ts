@@ -27,7 +27,10 @@ export class FdTable {
   /** Open files by descriptor (fork copies the array: the descriptions are shared). */
   fds: (OpenFile | undefined)[] = [];
 
-  constructor(private readonly cache: PageCache, private readonly ctr: Float64Array) {}
+  constructor(
+    private readonly cache: PageCache,
+    private readonly ctr: Float64Array,
+  ) {}
 
   /** open(2) of a simulated file. Returns the fd or a negative errno. */
   open(path: string, flags: number = SimOpen.RDONLY): number {
@@ -40,15 +43,18 @@ export class FdTable {
     if (!file) {
       if (!(flags & SimOpen.CREAT)) return -ENOENT;
       file = this.cache.createFile(path);
-    } else if ((flags & SimOpen.CREAT) && (flags & SimOpen.EXCL)) {
+    } else if (flags & SimOpen.CREAT && flags & SimOpen.EXCL) {
       return -EEXIST;
     }
-    if ((flags & SimOpen.TRUNC) && acc !== SimOpen.RDONLY) this.cache.truncate(file, 0);
+    if (flags & SimOpen.TRUNC && acc !== SimOpen.RDONLY) this.cache.truncate(file, 0);
     let fd = 3;
     while (this.fds[fd]) fd++;
     this.fds[fd] = {
-      file, readable: acc !== SimOpen.WRONLY, writable: acc !== SimOpen.RDONLY,
-      append: (flags & SimOpen.APPEND) !== 0, pos: 0,
+      file,
+      readable: acc !== SimOpen.WRONLY,
+      writable: acc !== SimOpen.RDONLY,
+      append: (flags & SimOpen.APPEND) !== 0,
+      pos: 0,
     };
     return fd;
   }
@@ -89,7 +95,8 @@ export class FdTable {
   read(fd: number, buf: Uint8Array, count = buf?.length): number {
     this.ctr[C_SYSCALLS]++;
     int('fd', fd);
-    bytesArg('buf', buf, 'write'); int('count', count);
+    bytesArg('buf', buf, 'write');
+    int('count', count);
     const of = this.fds[fd];
     if (!of || !of.readable) return -EBADF;
     if (count < 0 || count > buf.length) return -EFAULT;
@@ -103,7 +110,9 @@ export class FdTable {
   pread(fd: number, buf: Uint8Array, count: number, offset: number): number {
     this.ctr[C_SYSCALLS]++;
     int('fd', fd);
-    bytesArg('buf', buf, 'write'); int('count', count); int('offset', offset);
+    bytesArg('buf', buf, 'write');
+    int('count', count);
+    int('offset', offset);
     const of = this.fds[fd];
     if (!of || !of.readable) return -EBADF;
     if (offset < 0) return -EINVAL;
@@ -117,7 +126,8 @@ export class FdTable {
   write(fd: number, data: Uint8Array, count = data?.length): number {
     this.ctr[C_SYSCALLS]++;
     int('fd', fd);
-    bytesArg('data', data, 'read'); int('count', count);
+    bytesArg('data', data, 'read');
+    int('count', count);
     const of = this.fds[fd];
     if (!of || !of.writable) return -EBADF;
     if (count < 0 || count > data.length) return -EFAULT;
@@ -132,7 +142,9 @@ export class FdTable {
   pwrite(fd: number, data: Uint8Array, count: number, offset: number): number {
     this.ctr[C_SYSCALLS]++;
     int('fd', fd);
-    bytesArg('data', data, 'read'); int('count', count); int('offset', offset);
+    bytesArg('data', data, 'read');
+    int('count', count);
+    int('offset', offset);
     const of = this.fds[fd];
     if (!of || !of.writable) return -EBADF;
     if (offset < 0) return -EINVAL;

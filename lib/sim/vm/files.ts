@@ -88,7 +88,10 @@ export class SimBlockDevice {
   writes = 0;
   alloc(): number {
     const b = this.freeBlocks.pop();
-    if (b !== undefined) { this.data[b] = new Uint8Array(PAGE); return b; }
+    if (b !== undefined) {
+      this.data[b] = new Uint8Array(PAGE);
+      return b;
+    }
     this.data.push(new Uint8Array(PAGE));
     return this.data.length - 1;
   }

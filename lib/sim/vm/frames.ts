@@ -4,9 +4,7 @@
  * (reference-counted) frames, 2 MiB blocks, and the clock or LRU choice of a page-cache page to
  * evict when no frame is free. Eviction itself belongs to the page cache; it is passed in.
  */
-import {
-  F_ANON, F_CACHE, F_FREE, F_RESERVED, FL_PIN, FL_REF, HUGE_FRAMES, SIM_PAGE_SIZE,
-} from './constants';
+import { F_ANON, F_CACHE, F_FREE, F_RESERVED, FL_PIN, FL_REF, HUGE_FRAMES, SIM_PAGE_SIZE } from './constants';
 import { SimSignal } from './signal';
 
 const PAGE = SIM_PAGE_SIZE;
@@ -32,7 +30,11 @@ export class FrameTable {
   private lruHead = -1;
   private lruTail = -1;
 
-  constructor(readonly frames: number, readonly replacement: 'clock' | 'lru', private readonly evict: (f: number) => void) {
+  constructor(
+    readonly frames: number,
+    readonly replacement: 'clock' | 'lru',
+    private readonly evict: (f: number) => void,
+  ) {
     const n = frames;
     this.mem = new Uint8Array(n * PAGE);
     this.fKind = new Uint8Array(n);
@@ -49,7 +51,10 @@ export class FrameTable {
   /** Mark a frame recently used (accessed bit for clock, list position for LRU). */
   touchFrame(f: number): void {
     if (this.fKind[f] !== F_CACHE) return;
-    if (this.replacement === 'clock') { this.fFlags[f] |= FL_REF; return; }
+    if (this.replacement === 'clock') {
+      this.fFlags[f] |= FL_REF;
+      return;
+    }
     if (this.lruHead === f) return;
     this.lruUnlink(f);
     this.lruPushHead(f);
@@ -77,8 +82,10 @@ export class FrameTable {
   private lruUnlink(f: number): void {
     const p = this.lruPrev[f];
     const n = this.lruNext[f];
-    if (p >= 0) this.lruNext[p] = n; else if (this.lruHead === f) this.lruHead = n;
-    if (n >= 0) this.lruPrev[n] = p; else if (this.lruTail === f) this.lruTail = p;
+    if (p >= 0) this.lruNext[p] = n;
+    else if (this.lruHead === f) this.lruHead = n;
+    if (n >= 0) this.lruPrev[n] = p;
+    else if (this.lruTail === f) this.lruTail = p;
     this.lruPrev[f] = -1;
     this.lruNext[f] = -1;
   }
@@ -104,15 +111,21 @@ export class FrameTable {
   private reclaim(): number {
     if (this.replacement === 'lru') {
       let f = this.lruTail;
-      while (f >= 0 && (this.fFlags[f] & FL_PIN)) f = this.lruPrev[f];
-      if (f >= 0) { this.evict(f); return this.takeFree(f); }
+      while (f >= 0 && this.fFlags[f] & FL_PIN) f = this.lruPrev[f];
+      if (f >= 0) {
+        this.evict(f);
+        return this.takeFree(f);
+      }
     } else {
       const n = this.frames;
       for (let step = 0; step < 2 * n + 1; step++) {
         const f = this.clockHand;
         this.clockHand = f + 1 === n ? 0 : f + 1;
-        if (this.fKind[f] !== F_CACHE || (this.fFlags[f] & FL_PIN)) continue;
-        if (this.fFlags[f] & FL_REF) { this.fFlags[f] &= ~FL_REF; continue; }
+        if (this.fKind[f] !== F_CACHE || this.fFlags[f] & FL_PIN) continue;
+        if (this.fFlags[f] & FL_REF) {
+          this.fFlags[f] &= ~FL_REF;
+          continue;
+        }
         this.evict(f);
         return this.takeFree(f);
       }
@@ -126,8 +139,12 @@ export class FrameTable {
     return f;
   }
 
-  pin(f: number): void { this.fFlags[f] |= FL_PIN; }
-  unpin(f: number): void { this.fFlags[f] &= ~FL_PIN; }
+  pin(f: number): void {
+    this.fFlags[f] |= FL_PIN;
+  }
+  unpin(f: number): void {
+    this.fFlags[f] &= ~FL_PIN;
+  }
 
   /** A fresh private frame: zeroed, or a copy of frame `src`. */
   newAnon(src: number): number {

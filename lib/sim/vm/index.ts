@@ -1,7 +1,20 @@
 // The simulated virtual-memory system (page tables, faults, page cache, COW, TLB).
 export {
-  SIM_PAGE_SIZE, SIM_HUGE_PAGE_SIZE, SimProt, SimMapFlags, SimMsync, SimMadvise, SimOpen, SimSeek, SimErrno,
-  simErrnoName, SIM_COUNTER_NAMES, SIM_MAX_FRAMES, SIM_TASK_SIZE, SIM_MMAP_BASE, SIM_MMAP_MIN_ADDR,
+  SIM_PAGE_SIZE,
+  SIM_HUGE_PAGE_SIZE,
+  SimProt,
+  SimMapFlags,
+  SimMsync,
+  SimMadvise,
+  SimOpen,
+  SimSeek,
+  SimErrno,
+  simErrnoName,
+  SIM_COUNTER_NAMES,
+  SIM_MAX_FRAMES,
+  SIM_TASK_SIZE,
+  SIM_MMAP_BASE,
+  SIM_MMAP_MIN_ADDR,
 } from './constants';
 export type { SimCounters, SimCounterName } from './constants';
 export { SimSignal } from './signal';

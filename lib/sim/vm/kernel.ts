@@ -109,7 +109,9 @@ export class VmKernel {
     const sum = new Float64Array(this.deadCtr);
     for (const p of this.procs.values()) for (let i = 0; i < C_COUNT; i++) sum[i] += p.ctr[i];
     const out = {} as SimGlobalCounters;
-    SIM_COUNTER_NAMES.forEach((name, i) => { out[name] = sum[i]; });
+    SIM_COUNTER_NAMES.forEach((name, i) => {
+      out[name] = sum[i];
+    });
     const { used, cache, anon } = this.frames.usage();
     out.evictions = this.cache.evictions;
     out.writebacks = this.cache.writebacks;

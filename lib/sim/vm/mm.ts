@@ -5,8 +5,20 @@
  * SimProcess's methods of the same names call these.
  */
 import {
-  PTE_P, PTE_R, PTE_W, SIM_HUGE_PAGE_SIZE, SIM_MMAP_BASE, SIM_MMAP_MIN_ADDR, SIM_PAGE_SIZE, SIM_TASK_SIZE,
-  C_SYSCALLS, SimErrno, SimMadvise, SimMapFlags, SimMsync, SimProt,
+  PTE_P,
+  PTE_R,
+  PTE_W,
+  SIM_HUGE_PAGE_SIZE,
+  SIM_MMAP_BASE,
+  SIM_MMAP_MIN_ADDR,
+  SIM_PAGE_SIZE,
+  SIM_TASK_SIZE,
+  C_SYSCALLS,
+  SimErrno,
+  SimMadvise,
+  SimMapFlags,
+  SimMsync,
+  SimProt,
 } from './constants';
 import type { FdTable, OpenFile } from './fdtable';
 import type { SimFile, SimVma, SimVmaOwner } from './files';
@@ -26,7 +38,11 @@ export class AddressSpace {
   /** Number of huge-page VMAs. */
   hugeVmas = 0;
 
-  constructor(private readonly k: VmKernel, private readonly owner: SimVmaOwner, private readonly fdt: FdTable) {}
+  constructor(
+    private readonly k: VmKernel,
+    private readonly owner: SimVmaOwner,
+    private readonly fdt: FdTable,
+  ) {}
 
   /** The VMA containing `v`, or undefined. */
   findVma(v: number): SimVma | undefined {
@@ -51,7 +67,8 @@ export class AddressSpace {
     let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (a[mid].end > v) hi = mid; else lo = mid + 1;
+      if (a[mid].end > v) hi = mid;
+      else lo = mid + 1;
     }
     return lo;
   }
@@ -142,7 +159,12 @@ export class AddressSpace {
    */
   mmap(addr: number, length: number, prot: number, flags: number, fd = -1, offset = 0): number {
     this.owner.ctr[C_SYSCALLS]++;
-    int('addr', addr); int('length', length); int('prot', prot); int('flags', flags); int('fd', fd); int('offset', offset);
+    int('addr', addr);
+    int('length', length);
+    int('prot', prot);
+    int('flags', flags);
+    int('fd', fd);
+    int('offset', offset);
     if (offset % PAGE !== 0) return -EINVAL;
     const anon = (flags & SimMapFlags.ANONYMOUS) !== 0;
     const huge = (flags & SimMapFlags.HUGETLB) !== 0;
@@ -163,7 +185,7 @@ export class AddressSpace {
     const shared = type !== SimMapFlags.PRIVATE;
     if (of) {
       if (!of.readable) return -EACCES;
-      if (shared && (prot & SimProt.WRITE) && !of.writable) return -EACCES;
+      if (shared && prot & SimProt.WRITE && !of.writable) return -EACCES;
     }
     if (huge && shared) return -EINVAL; // the simulator has no hugetlbfs: huge pages are private anonymous only
     let start = -1;
@@ -195,7 +217,15 @@ export class AddressSpace {
       file.size = len;
     }
     const vma: SimVma = {
-      start, end: start + len, prot, shared, huge, file, pgoff, mayWrite: of ? of.writable : true, proc: this.owner,
+      start,
+      end: start + len,
+      prot,
+      shared,
+      huge,
+      file,
+      pgoff,
+      mayWrite: of ? of.writable : true,
+      proc: this.owner,
     };
     this.insertVma(vma);
     if (flags & SimMapFlags.POPULATE) {
@@ -211,7 +241,8 @@ export class AddressSpace {
   /** munmap(2): removes mappings in the range, splitting VMAs it cuts. 0 or a negative errno. */
   munmap(addr: number, length: number): number {
     this.owner.ctr[C_SYSCALLS]++;
-    int('addr', addr); int('length', length);
+    int('addr', addr);
+    int('length', length);
     if (addr % PAGE !== 0 || addr < 0 || addr > SIM_TASK_SIZE || length < 0 || length > SIM_TASK_SIZE - addr) return -EINVAL;
     const len = roundUp(length, PAGE);
     if (len === 0) return -EINVAL;
@@ -238,7 +269,9 @@ export class AddressSpace {
   /** mprotect(2). 0 or a negative errno. */
   mprotect(addr: number, length: number, prot: number): number {
     this.owner.ctr[C_SYSCALLS]++;
-    int('addr', addr); int('length', length); int('prot', prot);
+    int('addr', addr);
+    int('length', length);
+    int('prot', prot);
     if (addr % PAGE !== 0) return -EINVAL;
     if (prot & ~0xf) return -EINVAL; // x86 accepts PROT_SEM (0x8), which changes nothing here
     prot &= 7;
@@ -247,7 +280,7 @@ export class AddressSpace {
     const end = addr + roundUp(length, PAGE);
     const { vmas, hole } = this.covering(addr, end);
     if (hole) return -ENOMEM;
-    for (const m of vmas) if (m.shared && (prot & SimProt.WRITE) && !m.mayWrite) return -EACCES;
+    for (const m of vmas) if (m.shared && prot & SimProt.WRITE && !m.mayWrite) return -EACCES;
     if (!this.canSplit(addr) || !this.canSplit(end)) return -EINVAL;
     this.splitAt(addr);
     this.splitAt(end);
@@ -258,7 +291,10 @@ export class AddressSpace {
     }
     const k = this.k;
     const clear = (prot & 7) === 0 ? PTE_R | PTE_W : (prot & SimProt.WRITE) === 0 ? PTE_W : 0;
-    if (clear) k.tables.forEachLeaf(this.owner.root, addr, end, (slot) => { k.tables.pt[slot] &= ~clear; });
+    if (clear)
+      k.tables.forEachLeaf(this.owner.root, addr, end, (slot) => {
+        k.tables.pt[slot] &= ~clear;
+      });
     k.mmu.flushRange(this.owner.asid, addr, end, hugeToo);
     return 0;
   }
@@ -266,10 +302,12 @@ export class AddressSpace {
   /** msync(2): MS_SYNC writes the range's dirty file pages to the block device; MS_ASYNC and MS_INVALIDATE, as on Linux, have nothing to do. */
   msync(addr: number, length: number, flags: number): number {
     this.owner.ctr[C_SYSCALLS]++;
-    int('addr', addr); int('length', length); int('flags', flags);
+    int('addr', addr);
+    int('length', length);
+    int('flags', flags);
     if (addr % PAGE !== 0) return -EINVAL;
     if (flags & ~(SimMsync.ASYNC | SimMsync.INVALIDATE | SimMsync.SYNC)) return -EINVAL;
-    if ((flags & SimMsync.ASYNC) && (flags & SimMsync.SYNC)) return -EINVAL;
+    if (flags & SimMsync.ASYNC && flags & SimMsync.SYNC) return -EINVAL;
     if (length < 0) return -ENOMEM;
     const end = addr + roundUp(length, PAGE);
     if (end === addr) return 0;
@@ -289,7 +327,9 @@ export class AddressSpace {
   /** madvise(2): MADV_DONTNEED drops the range's pages, MADV_WILLNEED reads file pages into the page cache. */
   madvise(addr: number, length: number, advice: number): number {
     this.owner.ctr[C_SYSCALLS]++;
-    int('addr', addr); int('length', length); int('advice', advice);
+    int('addr', addr);
+    int('length', length);
+    int('advice', advice);
     if (addr % PAGE !== 0) return -EINVAL;
     if (advice < SimMadvise.NORMAL || advice > SimMadvise.DONTNEED) return -EINVAL;
     if (length < 0) return -EINVAL;
@@ -300,7 +340,10 @@ export class AddressSpace {
       let s = Math.max(addr, m.start);
       let e = Math.min(end, m.end);
       if (advice === SimMadvise.DONTNEED) {
-        if (m.huge) { s = roundUp(s, HUGE); e = roundUp(e, HUGE); }
+        if (m.huge) {
+          s = roundUp(s, HUGE);
+          e = roundUp(e, HUGE);
+        }
         if (e > s) {
           this.zap(s, e);
           this.k.mmu.flushRange(this.owner.asid, s, e, m.huge);
@@ -318,7 +361,9 @@ export class AddressSpace {
   /** mincore(2): for each page of the range, vec[i] = 1 if resident. 0 or a negative errno. */
   mincore(addr: number, length: number, vec: Uint8Array): number {
     this.owner.ctr[C_SYSCALLS]++;
-    int('addr', addr); int('length', length); bytesArg('vec', vec, 'write');
+    int('addr', addr);
+    int('length', length);
+    bytesArg('vec', vec, 'write');
     if (addr % PAGE !== 0) return -EINVAL;
     // Outside the user address range (negative or past 2^53), as past the end of every mapping.
     if (length < 0 || addr < 0 || !Number.isSafeInteger(addr + length + PAGE)) return -ENOMEM;
@@ -332,7 +377,7 @@ export class AddressSpace {
       const m = this.findVma(v);
       if (m === undefined) return -ENOMEM;
       const slot = k.tables.slotFor(this.owner.root, m.huge ? Math.floor(v / HUGE) * HUGE : v, m.huge ? 2 : 1, false);
-      if (slot >= 0 && (k.tables.pt[slot] & PTE_P)) vec[i] = 1;
+      if (slot >= 0 && k.tables.pt[slot] & PTE_P) vec[i] = 1;
       else if (m.file) vec[i] = m.file.cache.has(m.pgoff + (v - m.start) / PAGE) ? 1 : 0;
       else vec[i] = 0;
     }

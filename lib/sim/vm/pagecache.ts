@@ -130,7 +130,10 @@ export class PageCache {
     const f = this.files.get(path);
     if (!f) throw systemError(2, 'open', path, 'No such simulated file');
     if (f.size > SIM_MAX_COPY) {
-      throw codedError('ERR_OUT_OF_RANGE', `The simulated file '${path}' is ${f.size} bytes long: too large to copy out (at most ${SIM_MAX_COPY} bytes, 2^31).`);
+      throw codedError(
+        'ERR_OUT_OF_RANGE',
+        `The simulated file '${path}' is ${f.size} bytes long: too large to copy out (at most ${SIM_MAX_COPY} bytes, 2^31).`,
+      );
     }
     return f;
   }
@@ -139,7 +142,10 @@ export class PageCache {
   sync(): number {
     let n = 0;
     for (let f = 0; f < this.frames.frames; f++) {
-      if (this.frames.fKind[f] === F_CACHE && (this.frames.fFlags[f] & FL_DIRTY)) { this.writeback(f); n++; }
+      if (this.frames.fKind[f] === F_CACHE && this.frames.fFlags[f] & FL_DIRTY) {
+        this.writeback(f);
+        n++;
+      }
     }
     return n;
   }
@@ -197,7 +203,7 @@ export class PageCache {
   /** Write back the dirty cached pages of `file` with index in [first, end). */
   writebackRange(file: SimFile, first: number, end: number): void {
     for (const [idx, f] of file.cache) {
-      if (idx >= first && idx < end && (this.frames.fFlags[f] & FL_DIRTY)) this.writeback(f);
+      if (idx >= first && idx < end && this.frames.fFlags[f] & FL_DIRTY) this.writeback(f);
     }
   }
 
@@ -222,7 +228,10 @@ export class PageCache {
       }
       for (const [idx, f] of file.cache) if (idx >= keep) this.removeCachePage(file, idx, f);
       for (const [idx, b] of file.blocks) {
-        if (idx >= keep) { this.device.release(b); file.blocks.delete(idx); }
+        if (idx >= keep) {
+          this.device.release(b);
+          file.blocks.delete(idx);
+        }
       }
       const tail = size % PAGE;
       if (tail !== 0) {
@@ -260,7 +269,7 @@ export class PageCache {
       if (idx < first || idx >= first + (vma.end - vma.start) / PAGE) continue;
       const va = vma.start + (idx - first) * PAGE;
       const slot = this.tables.slotFor(vma.proc.root, va, 1, false);
-      if (slot >= 0 && (this.tables.pt[slot] & PTE_P) && this.tables.pt[slot] >>> 4 === f) this.tables.pt[slot] = 0;
+      if (slot >= 0 && this.tables.pt[slot] & PTE_P && this.tables.pt[slot] >>> 4 === f) this.tables.pt[slot] = 0;
     }
     this.mmu.flushPhys(f * PAGE, f * PAGE + PAGE);
   }
@@ -270,7 +279,7 @@ export class PageCache {
       const first = vma.pgoff;
       if (idx < first || idx >= first + (vma.end - vma.start) / PAGE) continue;
       const slot = this.tables.slotFor(vma.proc.root, vma.start + (idx - first) * PAGE, 1, false);
-      if (slot >= 0 && (this.tables.pt[slot] & PTE_P) && this.tables.pt[slot] >>> 4 === f) return true;
+      if (slot >= 0 && this.tables.pt[slot] & PTE_P && this.tables.pt[slot] >>> 4 === f) return true;
     }
     return false;
   }
@@ -282,7 +291,10 @@ export class PageCache {
     const off = idx * PAGE;
     if (off < file.size) {
       let b = file.blocks.get(idx);
-      if (b === undefined) { b = this.device.alloc(); file.blocks.set(idx, b); }
+      if (b === undefined) {
+        b = this.device.alloc();
+        file.blocks.set(idx, b);
+      }
       const blk = this.device.data[b]!;
       const n = Math.min(PAGE, file.size - off);
       blk.set(this.frames.mem.subarray(f * PAGE, f * PAGE + n));
@@ -298,7 +310,7 @@ export class PageCache {
       const first = vma.pgoff;
       if (idx < first || idx >= first + (vma.end - vma.start) / PAGE) continue;
       const slot = this.tables.slotFor(vma.proc.root, vma.start + (idx - first) * PAGE, 1, false);
-      if (slot >= 0 && (this.tables.pt[slot] & PTE_P) && this.tables.pt[slot] >>> 4 === f) this.tables.pt[slot] &= ~PTE_W;
+      if (slot >= 0 && this.tables.pt[slot] & PTE_P && this.tables.pt[slot] >>> 4 === f) this.tables.pt[slot] &= ~PTE_W;
     }
     this.mmu.flushPhys(f * PAGE, f * PAGE + PAGE);
   }

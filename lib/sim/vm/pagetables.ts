@@ -40,7 +40,7 @@ export class PageTables {
     if (level > 1) {
       for (let i = 0; i < 512; i++) {
         const e = this.pt[t * 512 + i];
-        if ((e & PTE_P) && !(level === 2 && (e & PTE_PS))) this.freeTables(e >>> 4, level - 1);
+        if (e & PTE_P && !(level === 2 && e & PTE_PS)) this.freeTables(e >>> 4, level - 1);
       }
     }
     this.ptFree.push(t);
@@ -64,7 +64,7 @@ export class PageTables {
         t = nt;
         continue;
       }
-      if (level === 2 && (e & PTE_PS)) return -2;
+      if (level === 2 && e & PTE_PS) return -2;
       t = e >>> 4;
     }
     return t * 512 + (leaf === 2 ? idx[2] : Math.floor(v / PAGE) % 512);
@@ -75,8 +75,7 @@ export class PageTables {
     this.visit(root, 4, 0, start, end, fn);
   }
 
-  private visit(t: number, level: number, base: number, start: number, end: number,
-    fn: (slot: number, va: number, huge: boolean) => void): void {
+  private visit(t: number, level: number, base: number, start: number, end: number, fn: (slot: number, va: number, huge: boolean) => void): void {
     const span = level === 4 ? 2 ** 39 : level === 3 ? 2 ** 30 : level === 2 ? 2 ** 21 : PAGE;
     const first = Math.max(0, Math.floor((start - base) / span));
     const last = Math.min(511, Math.floor((end - 1 - base) / span));
@@ -86,7 +85,7 @@ export class PageTables {
       if (!(e & PTE_P)) continue;
       const va = base + i * span;
       if (level === 1) fn(slot, va, false);
-      else if (level === 2 && (e & PTE_PS)) fn(slot, va, true);
+      else if (level === 2 && e & PTE_PS) fn(slot, va, true);
       else this.visit(e >>> 4, level - 1, va, start, end, fn);
     }
   }

@@ -67,15 +67,22 @@ export class SimProcess {
   /** This process's counters. */
   counters(): SimCounters {
     const out = {} as SimCounters;
-    SIM_COUNTER_NAMES.forEach((name, i) => { out[name] = this.ctr[i]; });
+    SIM_COUNTER_NAMES.forEach((name, i) => {
+      out[name] = this.ctr[i];
+    });
     return out;
   }
 
   /** The VMAs, lowest first (what /proc/PID/maps shows). */
   maps(): SimMapInfo[] {
     return this.mm.vmas.map((v) => ({
-      start: v.start, end: v.end, prot: v.prot, shared: v.shared, huge: v.huge,
-      path: v.file && !v.file.shmem ? v.file.path : null, offset: v.pgoff * PAGE,
+      start: v.start,
+      end: v.end,
+      prot: v.prot,
+      shared: v.shared,
+      huge: v.huge,
+      path: v.file && !v.file.shmem ? v.file.path : null,
+      offset: v.pgoff * PAGE,
     }));
   }
 
@@ -109,16 +116,31 @@ export class SimProcess {
   load8(addr: number): number {
     return this.k.frames.mem[this.k.mmu.translate(this, int('addr', addr), false)];
   }
-  load16(addr: number): number { return Number(this.loadN(addr, 2)); }
-  load32(addr: number): number { return Number(this.loadN(addr, 4)); }
-  load64(addr: number): bigint { return this.loadN(addr, 8); }
+  load16(addr: number): number {
+    return Number(this.loadN(addr, 2));
+  }
+  load32(addr: number): number {
+    return Number(this.loadN(addr, 4));
+  }
+  load64(addr: number): bigint {
+    return this.loadN(addr, 8);
+  }
   store8(addr: number, value: number): void {
     simNum(value, 'value');
     this.k.frames.mem[this.k.mmu.translate(this, int('addr', addr), true)] = value;
   }
-  store16(addr: number, value: number): void { simNum(value, 'value'); this.storeN(addr, 2, BigInt(value & 0xffff)); }
-  store32(addr: number, value: number): void { simNum(value, 'value'); this.storeN(addr, 4, BigInt(value >>> 0)); }
-  store64(addr: number, value: bigint): void { simBig(value, 'value'); this.storeN(addr, 8, BigInt.asUintN(64, value)); }
+  store16(addr: number, value: number): void {
+    simNum(value, 'value');
+    this.storeN(addr, 2, BigInt(value & 0xffff));
+  }
+  store32(addr: number, value: number): void {
+    simNum(value, 'value');
+    this.storeN(addr, 4, BigInt(value >>> 0));
+  }
+  store64(addr: number, value: bigint): void {
+    simBig(value, 'value');
+    this.storeN(addr, 8, BigInt.asUintN(64, value));
+  }
 
   private loadN(addr: number, size: number): bigint {
     const k = this.k;
@@ -132,13 +154,17 @@ export class SimProcess {
   private storeN(addr: number, size: number, value: bigint): void {
     const k = this.k;
     const a = k.mmu.translate(this, int('addr', addr), true);
-    if (addr - k.mmu.tPage + size > k.mmu.tSpan) { this.straddleStore(addr, size, value); return; }
+    if (addr - k.mmu.tPage + size > k.mmu.tSpan) {
+      this.straddleStore(addr, size, value);
+      return;
+    }
     for (let i = 0; i < size; i++) k.frames.mem[a + i] = Number((value >> BigInt(8 * i)) & 0xffn);
   }
 
   /** @internal A load that crosses a page boundary: one translation per byte. */
   straddleLoad(addr: number, size: number): bigint {
-    int('addr', addr); toInt(size, 'size', 1, 8);
+    int('addr', addr);
+    toInt(size, 'size', 1, 8);
     let r = 0n;
     for (let i = size - 1; i >= 0; i--) r = (r << 8n) | BigInt(this.k.frames.mem[this.k.mmu.translate(this, addr + i, false)]);
     return r;
@@ -146,7 +172,9 @@ export class SimProcess {
 
   /** @internal A store that crosses a page boundary: both pages are made writable before any byte is written. */
   straddleStore(addr: number, size: number, value: bigint): void {
-    int('addr', addr); toInt(size, 'size', 1, 8); simBig(value, 'value');
+    int('addr', addr);
+    toInt(size, 'size', 1, 8);
+    simBig(value, 'value');
     this.k.mmu.translate(this, addr, true);
     this.k.mmu.translate(this, addr + size - 1, true);
     for (let i = 0; i < size; i++) {

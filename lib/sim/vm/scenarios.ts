@@ -72,8 +72,14 @@ class Run {
     const processes: Record<string, SimCounters> = {};
     for (const [k, p] of Object.entries(this.procs)) processes[k] = p.counters();
     return {
-      name, title, lines: this.lines, values: this.values, processes,
-      global: this.vm.counters(), trace: this.vm.trace(), droppedEvents: this.vm.droppedEvents,
+      name,
+      title,
+      lines: this.lines,
+      values: this.values,
+      processes,
+      global: this.vm.counters(),
+      trace: this.vm.trace(),
+      droppedEvents: this.vm.droppedEvents,
     };
   }
 }
@@ -295,7 +301,9 @@ const scenarios: SimVmScenario[] = [
       r.values.mmapTlbMisses = cm.tlbMisses;
       r.values.mmapWalkRefs = cm.walkRefs;
       r.say(`read() with a 64 KiB buffer: ${cr.syscalls} system calls, ${cr.readBytes} bytes copied into the buffer, ${r.values.readFaults} page faults`);
-      r.say(`mmap: ${cm.syscalls} system calls, ${cm.readBytes} bytes copied, ${r.values.mmapFaults} page faults (${cm.majorFaults} major), ${cm.tlbMisses} TLB misses, ${cm.walkRefs} page-walk memory references`);
+      r.say(
+        `mmap: ${cm.syscalls} system calls, ${cm.readBytes} bytes copied, ${r.values.mmapFaults} page faults (${cm.majorFaults} major), ${cm.tlbMisses} TLB misses, ${cm.walkRefs} page-walk memory references`,
+      );
       r.say(`both sums: ${sumRead} = ${sumMap}; both read ${size / PAGE} pages from the block device (cold cache each time)`);
       return r.result(this.name, this.title);
     },
@@ -321,7 +329,9 @@ const scenarios: SimVmScenario[] = [
       r.values.evictions = r.vm.counters().evictions;
       r.values.sum = sum;
       r.values.ms = Math.round(ms);
-      r.say(`2^30 / 2^12 = ${r.values.pages} pages; the scan took ${r.values.faults} faults (${c.majorFaults} major: a sparse file, read from the block device)`);
+      r.say(
+        `2^30 / 2^12 = ${r.values.pages} pages; the scan took ${r.values.faults} faults (${c.majorFaults} major: a sparse file, read from the block device)`,
+      );
       r.say(`${r.vm.frames} frames (64 MiB) hold 1/16 of the file: ${r.values.evictions} clean page-cache pages were evicted`);
       r.say(`simulated in ${r.values.ms} ms`);
       return r.result(this.name, this.title);
@@ -375,7 +385,9 @@ const scenarios: SimVmScenario[] = [
       r.values.seqMisses = c1.tlbMisses - c0.tlbMisses;
       r.values.seqHits = c1.tlbHits - c0.tlbHits;
       r.values.seqHitsPerPage = r.values.seqHits / 16;
-      r.say(`sequential bytes over 16 pages: ${span} loads, ${r.values.seqMisses} misses, ${r.values.seqHits} hits = ${r.values.seqHitsPerPage} of 4096 per page`);
+      r.say(
+        `sequential bytes over 16 pages: ${span} loads, ${r.values.seqMisses} misses, ${r.values.seqHits} hits = ${r.values.seqHitsPerPage} of 4096 per page`,
+      );
       return r.result(this.name, this.title);
     },
   },

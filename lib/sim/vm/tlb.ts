@@ -174,8 +174,10 @@ export class SimTlb {
   private detach(slot: number, set: number): void {
     const nw = this.newer[slot];
     const od = this.older[slot];
-    if (nw >= 0) this.older[nw] = od; else this.mru[set] = od;
-    if (od >= 0) this.newer[od] = nw; else this.lru[set] = nw;
+    if (nw >= 0) this.older[nw] = od;
+    else this.mru[set] = od;
+    if (od >= 0) this.newer[od] = nw;
+    else this.lru[set] = nw;
   }
 
   private drop(s: number): void {

@@ -15,16 +15,7 @@ export interface SimGlobalCounters extends SimCounters {
   pageTables: number;
 }
 
-export type SimTraceKind =
-  | 'fault'
-  | 'cow'
-  | 'zero-fill'
-  | 'zero-page'
-  | 'tlb-miss'
-  | 'tlb-flush'
-  | 'eviction'
-  | 'writeback'
-  | 'signal';
+export type SimTraceKind = 'fault' | 'cow' | 'zero-fill' | 'zero-page' | 'tlb-miss' | 'tlb-flush' | 'eviction' | 'writeback' | 'signal';
 
 /** One event of the trace. `pid` is 0 for the kernel itself (writeback, eviction). */
 export interface SimTraceEvent {
@@ -49,4 +40,3 @@ export interface SimVmOptions {
   /** Keep an event trace: true keeps up to 10 000 events, a number sets the limit. Default false. */
   trace?: boolean | number;
 }
-

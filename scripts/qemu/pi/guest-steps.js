@@ -11,7 +11,7 @@ async function step(name, argv) {
   try {
     rc = await main(argv);
   } catch (err) {
-    process.stdout.write(String(err && err.stack || err) + '\n');
+    process.stdout.write(String((err && err.stack) || err) + '\n');
     rc = 99;
   }
   process.stdout.write(`@@END ${name} rc=${rc}\n`);
@@ -32,7 +32,7 @@ async function chardevStep(name, value) {
     c.close();
     rc = await main(['gpio', 'get', '22', '--json']);
   } catch (err) {
-    process.stdout.write(String(err && err.stack || err) + '\n');
+    process.stdout.write(String((err && err.stack) || err) + '\n');
     rc = 99;
   } finally {
     if (req) req.close();

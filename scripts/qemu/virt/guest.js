@@ -24,7 +24,9 @@ async function step(name, fn) {
   out(`@@END ${name} rc=${rc}`);
 }
 
-function press() { out(`@@PRESS t=${now()}`); }
+function press() {
+  out(`@@PRESS t=${now()}`);
+}
 
 /** Waits until a line is requested by someone (so the CLI's request is in place before a press). */
 async function whenUsed(chip, line) {
@@ -41,7 +43,12 @@ async function whenUsed(chip, line) {
   await step('edges-iterator', async () => {
     const chip = m.openGpioChip(pl061.path);
     const req = chip.requestLines(3, { edge: 'both', consumer: 'virt-edges' });
-    try { chip.requestLines(3); out('second request: no error'); } catch (e) { out(`busy ${e.code}: ${e.message.replace(/\n/g, ' | ')}`); }
+    try {
+      chip.requestLines(3);
+      out('second request: no error');
+    } catch (e) {
+      out(`busy ${e.code}: ${e.message.replace(/\n/g, ' | ')}`);
+    }
     const events = [];
     const timer = setTimeout(() => req.close(), 20000);
     const t0 = now();
@@ -53,8 +60,16 @@ async function whenUsed(chip, line) {
     clearTimeout(timer);
     out(`@@EVENTS ${json({ pressNs: t0, events })}`);
     req.close();
-    try { req.getValues(); } catch (e) { out(`after-close ${e.code}`); }
-    try { req.events(); } catch (e) { out(`events-after-close ${e.code}`); }
+    try {
+      req.getValues();
+    } catch (e) {
+      out(`after-close ${e.code}`);
+    }
+    try {
+      req.events();
+    } catch (e) {
+      out(`events-after-close ${e.code}`);
+    }
     chip.close();
   });
 
@@ -64,7 +79,11 @@ async function whenUsed(chip, line) {
     const events = [];
     await new Promise((resolve) => {
       const timer = setTimeout(resolve, 20000);
-      req.on('event', (ev) => { events.push({ ...ev, callbackNs: now() }); clearTimeout(timer); setTimeout(resolve, 400); });
+      req.on('event', (ev) => {
+        events.push({ ...ev, callbackNs: now() });
+        clearTimeout(timer);
+        setTimeout(resolve, 400);
+      });
       setImmediate(press);
     });
     out(`@@EVENTS ${json({ events })}`);
@@ -83,12 +102,22 @@ async function whenUsed(chip, line) {
     for (let k = 0; k < 5; k++) {
       const row = await new Promise((resolve) => {
         const got = {};
-        const timer = setTimeout(() => { req.removeAllListeners('event'); resolve(got); }, 10000);
+        const timer = setTimeout(() => {
+          req.removeAllListeners('event');
+          resolve(got);
+        }, 10000);
         req.on('event', (ev) => {
           got[ev.edge] = { ts: ev.timestampNs, cb: now(), seqno: ev.seqno, missed: ev.missed };
-          if (ev.edge === 'falling') { clearTimeout(timer); req.removeAllListeners('event'); resolve(got); }
+          if (ev.edge === 'falling') {
+            clearTimeout(timer);
+            req.removeAllListeners('event');
+            resolve(got);
+          }
         });
-        setImmediate(() => { got.press = now(); press(); });
+        setImmediate(() => {
+          got.press = now();
+          press();
+        });
       });
       rows.push(row);
       await sleep(200);
@@ -117,14 +146,25 @@ async function whenUsed(chip, line) {
     out(`as-input ${json(chip.lineInfo(4))}`);
     req.close();
     out(`released ${json(chip.lineInfo(4))}`);
-    return new Promise((resolve) => setTimeout(() => { out(`info-changes ${json(seen)}`); chip.close(); resolve(0); }, 300));
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        out(`info-changes ${json(seen)}`);
+        chip.close();
+        resolve(0);
+      }, 300),
+    );
   });
 
   await step('gc-release', async () => {
     const chip = m.openGpioChip(pl061.path);
-    (() => { chip.requestLines(7, { direction: 'output', value: 1, consumer: 'virt-gc' }); })();
+    (() => {
+      chip.requestLines(7, { direction: 'output', value: 1, consumer: 'virt-gc' });
+    })();
     out(`before-gc used=${chip.lineInfo(7).used} consumer=${chip.lineInfo(7).consumer}`);
-    for (let i = 0; i < 20 && chip.lineInfo(7).used; i++) { global.gc(); await sleep(50); }
+    for (let i = 0; i < 20 && chip.lineInfo(7).used; i++) {
+      global.gc();
+      await sleep(50);
+    }
     out(`after-gc used=${chip.lineInfo(7).used}`);
     chip.close();
   });
@@ -157,9 +197,18 @@ async function whenUsed(chip, line) {
   await step('cli-set-sigint', async () => {
     const { spawn } = require('node:child_process');
     const chip = m.openGpioChip(pl061.path);
-    const child = spawn(process.execPath, ['/opt/mmapkit/dist/cli/main.js', 'gpiochip', 'set', '--chip', pl061.name, '--consumer', 'held', '--json', '5=1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['/opt/mmapkit/dist/cli/main.js', 'gpiochip', 'set', '--chip', pl061.name, '--consumer', 'held', '--json', '5=1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     // With --json the command prints what it set once it waits for the signal.
-    const printed = await new Promise((r) => { let s = ''; child.stdout.on('data', (d) => { s += d; if (s.endsWith('\n')) r(s.trim()); }); child.on('exit', () => r(s)); });
+    const printed = await new Promise((r) => {
+      let s = '';
+      child.stdout.on('data', (d) => {
+        s += d;
+        if (s.endsWith('\n')) r(s.trim());
+      });
+      child.on('exit', () => r(s));
+    });
     out(`child ${printed}`);
     const held = chip.lineInfo(5);
     out(`held used=${held.used} consumer=${held.consumer} direction=${held.direction}`);
@@ -174,7 +223,15 @@ async function whenUsed(chip, line) {
   await step('nonroot', () => {
     process.setgid(65534);
     process.setuid(65534);
-    try { m.openGpioChip(pl061.path); out('opened'); } catch (e) { out(`${e.code}: ${e.message.replace(/\n/g, ' | ')}`); }
+    try {
+      m.openGpioChip(pl061.path);
+      out('opened');
+    } catch (e) {
+      out(`${e.code}: ${e.message.replace(/\n/g, ' | ')}`);
+    }
     return main(['gpiochip', 'info']);
   });
-})().catch((e) => { out(`FATAL ${e && e.stack}`); process.exitCode = 1; });
+})().catch((e) => {
+  out(`FATAL ${e && e.stack}`);
+  process.exitCode = 1;
+});

@@ -14,8 +14,12 @@ let presses = 0;
 
 function connect(retries) {
   const s = net.connect(mon);
-  s.on('connect', () => { monitor = s; });
-  s.on('error', () => { if (retries > 0) setTimeout(() => connect(retries - 1), 100); });
+  s.on('connect', () => {
+    monitor = s;
+  });
+  s.on('error', () => {
+    if (retries > 0) setTimeout(() => connect(retries - 1), 100);
+  });
   s.on('data', () => {}); // the monitor's banner and echoes
 }
 setTimeout(() => connect(100), 100);
@@ -24,7 +28,10 @@ readline.createInterface({ input: child.stdout }).on('line', (line) => {
   process.stdout.write(line + '\n');
   if (line.startsWith('@@PRESS')) {
     const seen = process.hrtime.bigint();
-    if (!monitor) { process.stdout.write('@@HOST no-monitor\n'); return; }
+    if (!monitor) {
+      process.stdout.write('@@HOST no-monitor\n');
+      return;
+    }
     monitor.write('system_powerdown\n');
     const ms = Number(process.hrtime.bigint() - seen) / 1e6;
     presses++;

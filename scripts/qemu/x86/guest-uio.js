@@ -41,7 +41,14 @@ module.exports = async function runUio({ dist, emit, bdf }) {
       execFileSync(busybox, ['insmod', path.join(modDir, `${m}.ko`)], { stdio: 'pipe' });
       loaded.push(m);
     }
-    return { loaded, modules: fs.readFileSync('/proc/modules', 'utf8').split('\n').filter((l) => /^uio/.test(l)).map((l) => l.split(' ')[0]) };
+    return {
+      loaded,
+      modules: fs
+        .readFileSync('/proc/modules', 'utf8')
+        .split('\n')
+        .filter((l) => /^uio/.test(l))
+        .map((l) => l.split(' ')[0]),
+    };
   });
   await step('uio.bind', () => {
     fs.writeFileSync('/sys/bus/pci/drivers/uio_pci_generic/new_id', '1234 11e8');
@@ -60,7 +67,11 @@ module.exports = async function runUio({ dist, emit, bdf }) {
   const reads = new Map();
   const counted = new Proxy(bar, {
     get(target, prop) {
-      if (prop === 'read32') return (off) => { reads.set(off, (reads.get(off) || 0) + 1); return target.read32(off); };
+      if (prop === 'read32')
+        return (off) => {
+          reads.set(off, (reads.get(off) || 0) + 1);
+          return target.read32(off);
+        };
       const v = target[prop];
       return typeof v === 'function' ? v.bind(target) : v;
     },
@@ -81,7 +92,14 @@ module.exports = async function runUio({ dist, emit, bdf }) {
     reads.clear();
     const r = await driver.factorialByInterrupt(10, dev, { timeout: 5000 });
     const after = sysEvent();
-    return { ...r, sysEventBefore: before, sysEventAfter: after, statusReads: reads.get(edu.EDU_REG.STATUS) || 0, totalReads: [...reads.values()].reduce((a, b) => a + b, 0), irqStatusAfter: bar.read32(edu.EDU_REG.IRQ_STATUS) };
+    return {
+      ...r,
+      sysEventBefore: before,
+      sysEventAfter: after,
+      statusReads: reads.get(edu.EDU_REG.STATUS) || 0,
+      totalReads: [...reads.values()].reduce((a, b) => a + b, 0),
+      irqStatusAfter: bar.read32(edu.EDU_REG.IRQ_STATUS),
+    };
   });
 
   await step('uio.burst', async () => {
@@ -104,9 +122,14 @@ module.exports = async function runUio({ dist, emit, bdf }) {
     const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
     const steps = counts.slice(1).map((c, i) => c - counts[i]);
     return {
-      n: counts.length, first: counts[0], last: counts[counts.length - 1], gaps: steps.filter((s) => s !== 1).length,
+      n: counts.length,
+      first: counts[0],
+      last: counts[counts.length - 1],
+      gaps: steps.filter((s) => s !== 1).length,
       latencyUs: { min: sorted[0], median: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] },
-      totalMs, perSecond: (counts.length / totalMs) * 1000, sysEvent: sysEvent(),
+      totalMs,
+      perSecond: (counts.length / totalMs) * 1000,
+      sysEvent: sysEvent(),
     };
   });
 
@@ -152,7 +175,8 @@ module.exports = async function runUio({ dist, emit, bdf }) {
     notUio: await errorOf(() => uio.openUioDevice('/dev/null')),
     noMap: await errorOf(() => dev.mapRegion(1)),
     unprivileged: (() => {
-      const script = `try { require(${JSON.stringify(path.join(dist, 'uio.js'))}).openUioDevice(${JSON.stringify(info.path)}); console.log('{"threw":false}'); } ` +
+      const script =
+        `try { require(${JSON.stringify(path.join(dist, 'uio.js'))}).openUioDevice(${JSON.stringify(info.path)}); console.log('{"threw":false}'); } ` +
         'catch (e) { console.log(JSON.stringify({ threw: true, code: e.code, message: e.message })); }';
       const r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: '/' });
       return JSON.parse(r.stdout.trim());
@@ -162,8 +186,20 @@ module.exports = async function runUio({ dist, emit, bdf }) {
   await step('uio.cli', () => {
     const cli = path.join(dist, 'cli', 'uio.js');
     if (!fs.existsSync(cli)) return { missing: true };
-    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(cli)}).run(process.argv.slice(1)).then((c) => { process.exitCode = c; })`,
-      'edu', '--n', '12', '--raise', '50', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(cli)}).run(process.argv.slice(1)).then((c) => { process.exitCode = c; })`,
+        'edu',
+        '--n',
+        '12',
+        '--raise',
+        '50',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
     return { status: r.status, run: r.stdout ? JSON.parse(r.stdout) : null, stderr: r.stderr };
   });
   await step('uio.close', async () => {

@@ -175,7 +175,9 @@ function dmaRoundTrip(dev, io) {
 
 function runCli(file, args) {
   const { execFileSync } = require('child_process');
-  return execFileSync(process.execPath, ['-e', `require(${JSON.stringify(file)}).run(${JSON.stringify(args)}).then(c => process.exitCode = c)`], { encoding: 'utf8' }).trim();
+  return execFileSync(process.execPath, ['-e', `require(${JSON.stringify(file)}).run(${JSON.stringify(args)}).then(c => process.exitCode = c)`], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 // Errors users meet on /dev/mem: ordinary RAM is refused under CONFIG_STRICT_DEVMEM (EPERM), and a
@@ -224,7 +226,8 @@ attempt('unprivileged', () => {
   return JSON.parse(r.stdout);
 });
 // Last, as it binds edu to uio_pci_generic: the device's interrupt through UIO (guest-uio.js).
-const uioPart = dev && require('fs').existsSync(path.join(dist, 'uio.js'))
-  ? require('./guest-uio.js')({ dist, emit, bdf: dev.bdf }).catch((err) => emit('uio', { error: String(err && err.stack) }))
-  : Promise.resolve();
+const uioPart =
+  dev && require('fs').existsSync(path.join(dist, 'uio.js'))
+    ? require('./guest-uio.js')({ dist, emit, bdf: dev.bdf }).catch((err) => emit('uio', { error: String(err && err.stack) }))
+    : Promise.resolve();
 uioPart.finally(() => emit('done', { uptime: uptime() }));

@@ -6,12 +6,24 @@ import type { Scene, SceneContext } from '../scene';
 const RW = SimProt.READ | SimProt.WRITE;
 
 const steps = [
-  { title: 'Map the page twice', text: 'Process A maps the file page "ABC\\n" with MAP_PRIVATE and with MAP_SHARED and reads both. Both mappings point at the one page-cache frame: privacy has not begun.' },
+  {
+    title: 'Map the page twice',
+    text: 'Process A maps the file page "ABC\\n" with MAP_PRIVATE and with MAP_SHARED and reads both. Both mappings point at the one page-cache frame: privacy has not begun.',
+  },
   { title: 'fork()', text: 'B is a copy of A. Its page tables point at the same frames; the private mapping is now copy-on-write for both.' },
-  { title: "A writes p[1] = 'x' (private)", text: 'The write faults, the kernel copies the page to a new frame for A only (a COW copy) and A writes there. B and the file still hold "ABC\\n".' },
-  { title: "A writes 'Y' through the shared mapping", text: 'A shared write goes to the page-cache page itself: B sees it at once, and read() would too. The disk does not have it yet: the page is dirty.' },
+  {
+    title: "A writes p[1] = 'x' (private)",
+    text: 'The write faults, the kernel copies the page to a new frame for A only (a COW copy) and A writes there. B and the file still hold "ABC\\n".',
+  },
+  {
+    title: "A writes 'Y' through the shared mapping",
+    text: 'A shared write goes to the page-cache page itself: B sees it at once, and read() would too. The disk does not have it yet: the page is dirty.',
+  },
   { title: 'msync(MS_SYNC)', text: 'msync writes the dirty page back to the disk.' },
-  { title: "B writes p[1] = 'z' (private)", text: 'B\'s private page was never copied, so until now it showed the page-cache page itself, A\'s shared write included: MAP_PRIVATE does not mean a private initial read. The write copies that page (with the Y) for B; A keeps its "AxC\\n".' },
+  {
+    title: "B writes p[1] = 'z' (private)",
+    text: 'B\'s private page was never copied, so until now it showed the page-cache page itself, A\'s shared write included: MAP_PRIVATE does not mean a private initial read. The write copies that page (with the Y) for B; A keeps its "AxC\\n".',
+  },
 ] as const;
 
 function text4(p: SimProcess, addr: number): string {
@@ -43,12 +55,31 @@ function build(step: number) {
     vm.clearTrace();
   };
   vm.clearTrace();
-  if (step >= 1) { A.load8(priv); A.load8(shared); mark(1); }
-  if (step >= 2) { B = A.fork(); mark(2); }
-  if (step >= 3) { A.store8(priv + 1, 0x78); mark(3); }
-  if (step >= 4) { A.store8(shared + 2, 0x59); mark(4); }
-  if (step >= 5) { simCheck(A.msync(shared, 4096, SimMsync.SYNC), 'msync'); mark(5); }
-  if (step >= 6 && B) { B.store8(priv + 1, 0x7a); mark(6); }
+  if (step >= 1) {
+    A.load8(priv);
+    A.load8(shared);
+    mark(1);
+  }
+  if (step >= 2) {
+    B = A.fork();
+    mark(2);
+  }
+  if (step >= 3) {
+    A.store8(priv + 1, 0x78);
+    mark(3);
+  }
+  if (step >= 4) {
+    A.store8(shared + 2, 0x59);
+    mark(4);
+  }
+  if (step >= 5) {
+    simCheck(A.msync(shared, 4096, SimMsync.SYNC), 'msync');
+    mark(5);
+  }
+  if (step >= 6 && B) {
+    B.store8(priv + 1, 0x7a);
+    mark(6);
+  }
   return { vm, A, B, priv, shared, events };
 }
 
@@ -66,16 +97,53 @@ function render(ctx: SceneContext): HTMLElement {
   rows.push(['page cache (what read() sees)', 'file', bytes4(s.vm.fileBytes('abc.txt'))]);
   rows.push(['disk', 'disk', bytes4(s.vm.diskBytes('abc.txt'))]);
   const g = s.vm.counters();
-  const view = panel('What each view reads (first four bytes)',
+  const view = panel(
+    'What each view reads (first four bytes)',
     h('table', {}, h('tbody', {}, ...rows.map(([label, key, v]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'mono' }, val(key, v)))))),
     h('p', {}, 'private mapping at ', h('code', {}, hex(s.priv)), ', shared at ', h('code', {}, hex(s.shared)), ' (the same in B after fork).'),
   );
-  const counters = panel('Counters and events (from the simulator)',
-    h('table', {}, h('tbody', {},
-      ...([['COW copies', 'cowCopies', g.cowCopies], ['minor faults', 'minorFaults', g.minorFaults], ['major faults', 'majorFaults', g.majorFaults], ['disk block writes', 'blockWrites', g.blockWrites], ['frames used', 'framesUsed', g.framesUsed]] as const)
-        .map(([label, key, v]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, val(key, v)))))),
-    h('div', { class: 'scroll' }, h('table', { 'aria-label': 'kernel events' }, h('thead', {}, h('tr', {}, h('th', {}, 'step'), h('th', {}, 'event'), h('th', {}, 'pid'), h('th', {}, 'detail'))),
-      h('tbody', {}, ...s.events.map((e) => h('tr', { class: e.step === ctx.step ? 'changed' : undefined, 'data-event': e.kind }, h('td', { class: 'num' }, e.step), h('td', {}, e.kind), h('td', { class: 'num' }, e.pid), h('td', { class: 'mono' }, e.detail)))))),
+  const counters = panel(
+    'Counters and events (from the simulator)',
+    h(
+      'table',
+      {},
+      h(
+        'tbody',
+        {},
+        ...(
+          [
+            ['COW copies', 'cowCopies', g.cowCopies],
+            ['minor faults', 'minorFaults', g.minorFaults],
+            ['major faults', 'majorFaults', g.majorFaults],
+            ['disk block writes', 'blockWrites', g.blockWrites],
+            ['frames used', 'framesUsed', g.framesUsed],
+          ] as const
+        ).map(([label, key, v]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, val(key, v)))),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'scroll' },
+      h(
+        'table',
+        { 'aria-label': 'kernel events' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'step'), h('th', {}, 'event'), h('th', {}, 'pid'), h('th', {}, 'detail'))),
+        h(
+          'tbody',
+          {},
+          ...s.events.map((e) =>
+            h(
+              'tr',
+              { class: e.step === ctx.step ? 'changed' : undefined, 'data-event': e.kind },
+              h('td', { class: 'num' }, e.step),
+              h('td', {}, e.kind),
+              h('td', { class: 'num' }, e.pid),
+              h('td', { class: 'mono' }, e.detail),
+            ),
+          ),
+        ),
+      ),
+    ),
   );
   return h('div', { class: 'grid' }, view, counters);
 }
@@ -84,7 +152,8 @@ export const cowScene: Scene = {
   id: 'cow',
   title: 'Private vs shared, COW',
   chapter: 'MAP_PRIVATE, MAP_SHARED, and Anonymous Memory',
-  intro: 'Two views of one file page: MAP_PRIVATE starts from the file but keeps its writes to itself; MAP_SHARED writes into the page every mapper (and the file) sees.',
+  intro:
+    'Two views of one file page: MAP_PRIVATE starts from the file but keeps its writes to itself; MAP_SHARED writes into the page every mapper (and the file) sees.',
   steps,
   render,
 };

@@ -7,10 +7,19 @@ const CTRL = 0x1000_0008;
 const RAM = 0x8000_0000;
 
 const steps = [
-  { title: 'The store', text: 'A little-endian CPU executes a store of the value to physical address 0x10000008, the UART\'s CTRL register. The memory system routes it to the device, not to DRAM.' },
-  { title: 'The byte lanes', text: 'The least significant byte travels on the lane of the lowest address. A 32-bit store of 0x00000001 puts 01 00 00 00 on 0x10000008..0x1000000B.' },
-  { title: 'The register', text: 'The device reads its register back: the value, whole. A narrower store is refused by this device (its registers take 4-byte accesses only): a bus error, not a partial write.' },
-  { title: 'The same rule in RAM', text: 'The chapter\'s shared-memory example: x[0] = 0x1122334455667788 lands in memory as 88 77 66 55 44 33 22 11.' },
+  {
+    title: 'The store',
+    text: "A little-endian CPU executes a store of the value to physical address 0x10000008, the UART's CTRL register. The memory system routes it to the device, not to DRAM.",
+  },
+  {
+    title: 'The byte lanes',
+    text: 'The least significant byte travels on the lane of the lowest address. A 32-bit store of 0x00000001 puts 01 00 00 00 on 0x10000008..0x1000000B.',
+  },
+  {
+    title: 'The register',
+    text: 'The device reads its register back: the value, whole. A narrower store is refused by this device (its registers take 4-byte accesses only): a bus error, not a partial write.',
+  },
+  { title: 'The same rule in RAM', text: "The chapter's shared-memory example: x[0] = 0x1122334455667788 lands in memory as 88 77 66 55 44 33 22 11." },
 ] as const;
 
 function build(value: number, width: 1 | 2 | 4, step: number) {
@@ -41,21 +50,37 @@ function build(value: number, width: 1 | 2 | 4, step: number) {
 }
 
 function laneTable(key: string, address: number, lanes: readonly number[]): HTMLElement {
-  return h('div', { class: 'bits', 'aria-label': 'byte lanes' }, ...lanes.map((b, i) =>
-    h('span', { class: 'lit' }, val(`${key}.${i}`, b.toString(16).padStart(2, '0')), h('small', {}, hex(address + i)))));
+  return h(
+    'div',
+    { class: 'bits', 'aria-label': 'byte lanes' },
+    ...lanes.map((b, i) => h('span', { class: 'lit' }, val(`${key}.${i}`, b.toString(16).padStart(2, '0')), h('small', {}, hex(address + i)))),
+  );
 }
 
 function render(ctx: SceneContext): HTMLElement {
   const value = Number(ctx.options.value);
   const width = Number(ctx.options.width) as 1 | 2 | 4;
   const s = build(value, width, ctx.step);
-  const store = panel(`A ${width * 8}-bit store of ${hex(value >>> 0, width * 2)} to ${hex(CTRL)}`,
-    ctx.step >= 1 && s.ctrlRecord ? h('p', {}, 'bus transaction: ', h('code', { 'data-k': 'transaction' }, `${s.ctrlRecord.kind} ${s.ctrlRecord.size} bytes at ${hex(s.ctrlRecord.address)} → ${s.ctrlRecord.target} ${s.ctrlRecord.register ?? ''}`)) : null,
+  const store = panel(
+    `A ${width * 8}-bit store of ${hex(value >>> 0, width * 2)} to ${hex(CTRL)}`,
+    ctx.step >= 1 && s.ctrlRecord
+      ? h(
+          'p',
+          {},
+          'bus transaction: ',
+          h(
+            'code',
+            { 'data-k': 'transaction' },
+            `${s.ctrlRecord.kind} ${s.ctrlRecord.size} bytes at ${hex(s.ctrlRecord.address)} → ${s.ctrlRecord.target} ${s.ctrlRecord.register ?? ''}`,
+          ),
+        )
+      : null,
     ctx.step >= 1 && s.error ? h('p', { class: 'miss', 'data-k': 'busError' }, s.error) : null,
     ctx.step >= 2 && s.ctrlRecord ? laneTable('lane', CTRL, s.ctrlRecord.lanes ?? []) : null,
     ctx.step >= 3 && s.readBack !== undefined ? h('p', {}, 'CTRL reads back ', h('code', {}, val('ctrl', hex(s.readBack, 8)))) : null,
   );
-  const ram = panel('64-bit store to RAM at 0x80000000',
+  const ram = panel(
+    '64-bit store to RAM at 0x80000000',
     ctx.step >= 4 && s.ramRecord ? laneTable('ram', RAM, s.ramRecord.lanes ?? []) : h('p', { class: 'chapter' }, 'Step 4 shows it.'),
     ctx.step >= 4 ? h('p', {}, 'memory: ', h('code', { 'data-k': 'memory' }, s.memory.map((b) => b.toString(16).padStart(2, '0')).join(' '))) : null,
   );
