@@ -26,7 +26,7 @@ export default tseslint.config(
   {
     // CommonJS scripts and test helpers run by plain Node (a module-scope `const crypto` does not
     // redeclare the global).
-    files: ['**/*.cjs', 'scripts/**/*.js', 'native/**/*.js'],
+    files: ['**/*.cjs', 'scripts/**/*.js', 'native/**/*.js', 'test/support/**/*.js'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off', 'no-redeclare': ['error', { builtinGlobals: false }] },
   },

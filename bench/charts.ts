@@ -9,8 +9,7 @@
  * further than measured). Other fonts fall back to the widest glyph of the table.
  */
 import { formatDuration } from 'mmapkit';
-import type { RunReport } from './report';
-import type { ResultRow } from './types';
+import type { ResultRow, RunReport } from './types';
 
 /** Advance widths in thousandths of an em for ASCII 32..126 (DejaVu Sans Bold's hmtx table). */
 const ASCII = [

@@ -8,17 +8,9 @@ import * as path from 'node:path';
 import { formatBytes, formatDuration } from 'mmapkit';
 import { headlineChart, suiteChart } from './charts';
 import type { MachineInfo } from './machine';
-import type { ResultRow, SuiteOutput } from './types';
+import type { ResultRow, RunReport } from './types';
 
-export interface RunReport {
-  machine: MachineInfo;
-  /** Facts found during the run (folios, mmap-io builds …). */
-  facts: Record<string, string | number | boolean>;
-  options: { quick: boolean; sizeBytes: number; suites: string[]; timeMs: number };
-  suites: SuiteOutput[];
-  ok: boolean;
-  durationSec: number;
-}
+export type { RunReport } from './types';
 
 /** Fills in each row's ratio against its group's baseline (by GB/s, else by inverse time). */
 export function addRatios(rows: ResultRow[]): void {

@@ -3,6 +3,7 @@
  * (bench/suites/NN-name.ts). A suite module exports `suite: Suite`; the runner loads it in a fresh
  * Node process, hands it a SuiteContext and collects what it recorded.
  */
+import type { MachineInfo } from './machine';
 
 /** One thing to time with tinybench. */
 export interface BenchTask {
@@ -124,4 +125,15 @@ export interface SuiteOutput {
   error?: string;
   /** Facts the suite observed, e.g. { filePmdMappedKiB: 2048 } after mapping the CSV. */
   facts?: Record<string, string | number | boolean>;
+}
+
+/** A whole run, as the reports (bench/report.ts) and the charts (bench/charts.ts) read it. */
+export interface RunReport {
+  machine: MachineInfo;
+  /** Facts found during the run (folios, mmap-io builds …). */
+  facts: Record<string, string | number | boolean>;
+  options: { quick: boolean; sizeBytes: number; suites: string[]; timeMs: number };
+  suites: SuiteOutput[];
+  ok: boolean;
+  durationSec: number;
 }

@@ -5,7 +5,7 @@
  * Every function throws the errors built by lib/errors.ts (the addon calls its factory).
  */
 import type { RegisterIO } from './interfaces';
-import type { KernelConstants } from './constants';
+import type { KernelConstants } from './kernel-constants';
 
 /** A mapping's id in the addon's table (a slot and a generation); 0 means none. */
 export type NativeMapId = number;

@@ -89,11 +89,12 @@ for step in "${STEPS[@]}"; do
       rm -rf "$scratch"
       tb=$(date +%s)
       report="$ROOT/.cache/matrix/node-$ver/vitest.json"
-      # The packed-install and prebuilt-binary tests check what is built on Node 20, and the browser
-      # test drives Chromium: once each, in the main run; every other test runs on this Node.
+      # The packed-install and prebuilt-binary tests check what is built on Node 20; the browser test,
+      # the arm64 GPIO guest and the million-message IPC runs are long: once each, in the main run;
+      # every other test runs on this Node.
       PATH="$pkg/bin:$PATH" MMAPKIT_BINDING="$bin" MMAPKIT_SKIP_QEMU=1 \
         "$pkg/bin/node" node_modules/vitest/vitest.mjs run \
-          --exclude test/core.package.test.ts --exclude test/core.prebuilt.test.ts --exclude test/web.page.test.ts --reporter=dot --reporter=json --outputFile.json="$report" 2>&1 | tail -40
+          --exclude test/core.package.test.ts --exclude test/core.prebuilt.test.ts --exclude test/web.page.test.ts --exclude test/hw.virt.test.ts --exclude test/ipc.reliability.test.ts --reporter=dot --reporter=json --outputFile.json="$report" 2>&1 | tail -40
       rc=${PIPESTATUS[0]}
       counts=$(node -e 'try{const r=require(process.argv[1]);console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests+r.numTodoTests} skipped`)}catch{console.log("no report")}' "$report")
       record "Node $ver (built from source in $((tb - t0)) s, npm test)" $rc $(( $(date +%s) - t0 )) "$counts"

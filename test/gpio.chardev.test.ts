@@ -2,6 +2,7 @@
 // which test/hw.virt.test.ts checks against a real kernel), the binding's refusals on this host
 // (which has no GPIO chip), and `mmapkit gpiochip --sim`.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MmapkitError, openGpioChip, openSimGpioChip, simRaspberryPi, type GpioChipLike, type GpioEdgeEvent } from '../lib';
@@ -202,6 +203,7 @@ describe('simulated chip: edge events', () => {
     const chip = openSimGpioChip(board);
     using req = chip.requestLines('GPIO20', { value: 1 });
     expect(board.gpio.level(20)).toBe(1);
+    expect(req.offsets).toEqual([20]);
   });
 });
 
@@ -318,7 +320,6 @@ describe('mmapkit gpiochip --sim', () => {
 describe('permissions', () => {
   test('EACCES names the group and mode of the device and says how to get access', () => {
     if (process.getuid?.() !== 0) return; // needs root to create a file another user cannot open
-    const fs = require('node:fs') as typeof import('node:fs');
     const dir = fs.mkdtempSync('/tmp/mmapkit-gpio-perm-');
     fs.chmodSync(dir, 0o755);
     const dev = `${dir}/gpiochip7`;

@@ -30,7 +30,7 @@ import {
   type GpioRequestOptions,
 } from './chardev-types';
 import { prepareRequest } from './chardev-prepare';
-import { RaspberryPiGpio } from './index';
+import { RaspberryPiGpio } from './raspberry-pi-gpio';
 
 const LABELS: Record<string, string> = { bcm2835: 'pinctrl-bcm2835', bcm2711: 'pinctrl-bcm2711', rp1: 'pinctrl-rp1' };
 

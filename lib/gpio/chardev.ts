@@ -300,6 +300,8 @@ export class GpioChardevChip extends EventEmitter implements GpioChipLike {
     const c = { queue: [] as GpioLineInfoChange[], wake: null as (() => void) | null };
     this.#consumers.add(c);
     this.#updateWatch();
+    // The iterator's methods are plain functions with their own `this`: they reach the chip through `self`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const finish = () => {
       self.#consumers.delete(c);

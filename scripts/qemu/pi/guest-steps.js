@@ -22,7 +22,7 @@ async function step(name, argv) {
 async function chardevStep(name, value) {
   const m = require('/opt/mmapkit/dist/index.js');
   process.stdout.write(`@@BEGIN ${name}\n`);
-  let rc = 0;
+  let rc;
   let req;
   try {
     const chip = m.listGpioChips().find((c) => /bcm2835/.test(c.label));
