@@ -5,7 +5,7 @@
  * (x86-64, arm64) values, fills in a name those headers lacked and stands in on platforms without
  * the addon, where the public tables built from these numbers (ADVICE) must still exist.
  */
-import { LINUX_CONSTANTS, type KernelConstantName, type KernelConstants } from './kernel-constants';
+import { LINUX_CONSTANTS, type KernelConstants } from './kernel-constants';
 import { addonAvailable, binding } from './native';
 
 export { LINUX_CONSTANTS, type KernelConstantName, type KernelConstants } from './kernel-constants';

@@ -6,8 +6,8 @@
  * own functions refuse such a view with ERR_MMAPKIT_CLOSED.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { types } from 'node:util';
 import { codedError } from './errors';
+import { CAN_READ, CAN_WRITE, VENDED, detachedError, installMappingHooks, isDetached, isStale, viewFacts, type LoopProbe } from './views';
 import type { MemoryView } from './interfaces';
 import { kernelConstants, type KernelConstantName } from './constants';
 import { binding } from './native';
@@ -16,8 +16,6 @@ import { openForMapping, refuseUnmappable, statFd } from './filetype';
 
 // mmapkit's own access bits (the protection table, `need` in the checks); the kernel's PROT_*
 // values are taken from kernelConstants() where a call reaches the addon (kernelProt).
-const CAN_READ = 1;
-const CAN_WRITE = 2;
 const MAX_BUFFER = bufferConstants.MAX_LENGTH;
 const HUGE_PAGE = 2 * 1024 * 1024;
 
@@ -182,148 +180,19 @@ const INTERNAL = Symbol('mmapkit.internal');
 /** What a Mapping holds as its owner once unmapped. */
 const RELEASED: object = Object.freeze({});
 
-// ---- the engine's own facts about a view ----
-//
-// `buffer`, `byteOffset` and `byteLength` are getters that an instance (or a subclass) can redefine
-// to lie. mmapkit reads them through the built-in getters, which report what the engine holds.
-
-const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
-function builtinGetter(proto: object, key: string): (this: unknown) => unknown {
-  return Object.getOwnPropertyDescriptor(proto, key)!.get as (this: unknown) => unknown;
-}
-const TA_BUFFER = builtinGetter(TYPED_ARRAY_PROTO, 'buffer');
-const TA_OFFSET = builtinGetter(TYPED_ARRAY_PROTO, 'byteOffset');
-const TA_LENGTH = builtinGetter(TYPED_ARRAY_PROTO, 'byteLength');
-const DV_BUFFER = builtinGetter(DataView.prototype, 'buffer');
-const DV_OFFSET = builtinGetter(DataView.prototype, 'byteOffset');
-const DV_LENGTH = builtinGetter(DataView.prototype, 'byteLength');
-const AB_LENGTH = builtinGetter(ArrayBuffer.prototype, 'byteLength');
-
-/** @internal Where a view's bytes are, as the engine knows them. */
-export interface ViewFacts {
-  buffer: ArrayBufferLike;
-  byteOffset: number;
-  byteLength: number;
-}
-
-/**
- * @internal The engine's facts about a TypedArray, Buffer or DataView (undefined for anything else),
- * read through the built-in getters: a redefined `byteLength` on the instance changes nothing.
- * A view over a detached ArrayBuffer reports byteOffset and byteLength 0.
- */
-export function viewFacts(v: unknown): ViewFacts | undefined {
-  if (types.isTypedArray(v)) {
-    return { buffer: TA_BUFFER.call(v) as ArrayBufferLike, byteOffset: TA_OFFSET.call(v) as number, byteLength: TA_LENGTH.call(v) as number };
-  }
-  if (types.isDataView(v)) {
-    // A DataView's getters throw on a detached buffer instead of answering 0.
-    const buffer = DV_BUFFER.call(v) as ArrayBufferLike;
-    if (isDetached(buffer)) return { buffer, byteOffset: 0, byteLength: 0 };
-    return { buffer, byteOffset: DV_OFFSET.call(v) as number, byteLength: DV_LENGTH.call(v) as number };
-  }
-  return undefined;
-}
-
-/**
- * @internal Whether an ArrayBuffer is detached (transferred away, say). A view over a mapping that
- * was unmapped or resized is not detached (see {@link isClosed}).
- */
-export function isDetached(ab: ArrayBufferLike): boolean {
-  if (!types.isArrayBuffer(ab) || (AB_LENGTH.call(ab) as number) !== 0) return false;
-  try {
-    new Uint8Array(ab);
-    return false;
-  } catch {
-    return true; // only a detached ArrayBuffer refuses a view of itself
-  }
-}
-
-/**
- * Each ArrayBuffer a Mapping vended to the user, with its byte offset in the mapping and the
- * mapping's generation then (resize() starts a new one: what it vended before is stale).
- */
-interface Vended {
-  mapping: Mapping;
-  start: number;
-  gen: number;
-}
-const VENDED = new WeakMap<ArrayBufferLike, Vended>();
-
-/**
- * @internal Whether an ArrayBuffer is closed to mmapkit's functions: detached, or vended by a
- * mapping since unmapped or resized. Such a view still reads (zeros, or for the head of a mapping
- * resized in place, its bytes) but the library refuses it with {@link detachedError}.
- */
-export function isClosed(ab: ArrayBufferLike): boolean {
-  const v = VENDED.get(ab);
-  if (v !== undefined && isStale(v)) return true;
-  return isDetached(ab);
-}
-
-/**
- * @internal The error for a closed ArrayBuffer passed as `name` (see {@link isClosed}):
- * ERR_MMAPKIT_CLOSED, saying whether its mapping was unmapped or resized, or that it is detached.
- */
-export function detachedError(ab: ArrayBufferLike, name: string): Error {
-  const v = VENDED.get(ab);
-  if (v !== undefined && v.mapping.closed) return codedError('ERR_MMAPKIT_CLOSED', 'The mapping has been unmapped');
-  if (v !== undefined && isStale(v)) {
-    return codedError('ERR_MMAPKIT_CLOSED', `The "${name}" argument is a view from before resize(); take a new view from mapping.buffer`);
-  }
-  return codedError('ERR_MMAPKIT_CLOSED', `The "${name}" argument's ArrayBuffer is detached (transferred, or its memory released)`);
-}
-
-/** @internal Throws {@link detachedError} when `ab` is closed (see {@link isClosed}). */
-export function checkOpen(ab: ArrayBufferLike, name: string): void {
-  if (isClosed(ab)) throw detachedError(ab, name);
-}
-
-/** How library JavaScript reads or writes mapped bytes in a loop, checked by {@link checkLoop}. */
-export type LoopAccess = 'read' | 'write';
-
-/**
- * @internal Before library JavaScript loops over bytes [byteOffset, byteOffset + byteLength) of
- * `buffer` (no signal handler can guard a JavaScript loop): when those bytes belong to a Mapping,
- * throws ERR_MMAPKIT_CLOSED if it was unmapped and ERR_MMAPKIT_PROTECTED if its protection table
- * forbids the access, and returns a probe to run on each chunk just before the loop reads it
- * (probe(offset, length), in the view's coordinates): a guarded native touch of one byte per page,
- * which throws ERR_MMAPKIT_SIGBUS where the file was truncated. Returns undefined when the bytes
- * are not a mapping's, or nothing can fault (anonymous memory of ordinary pages).
- * The file can still be truncated between a probe and the loop: that race is documented.
- */
-export function checkLoop(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess, what: string): LoopProbe | undefined {
-  const v = VENDED.get(buffer);
-  if (v === undefined) return undefined;
-  if (isStale(v)) throw detachedError(buffer, 'data');
-  return mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? CAN_WRITE : CAN_READ, what, true);
-}
-
-/**
- * @internal The up-front part of {@link checkLoop} alone, before a native loop (which is guarded
- * against faults, so this only gives a fault it would meet the message that names the mapping's
- * range and protection): ERR_MMAPKIT_CLOSED or ERR_MMAPKIT_PROTECTED. Nothing for other memory.
- */
-export function checkAccess(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, access: LoopAccess): void {
-  const v = VENDED.get(buffer);
-  if (v === undefined) return;
-  if (isStale(v)) throw detachedError(buffer, 'data');
-  mappingLoop(v.mapping, v.start + byteOffset, byteLength, access === 'write' ? CAN_WRITE : CAN_READ, '', false);
-}
-
-/** @internal A probe returned by {@link checkLoop}: throws before a chunk that would fault. */
-export type LoopProbe = (offset: number, length: number) => void;
-
-/**
- * @internal The same for a loop over a Mapping's own range [offset, offset + length) (seedCsvSum
- * over a Mapping), in the mapping's coordinates.
- */
-export function checkMappingLoop(m: Mapping, offset: number, length: number, access: LoopAccess, what: string): LoopProbe | undefined {
-  return mappingLoop(m, offset, length, access === 'write' ? CAN_WRITE : CAN_READ, what, true);
-}
-
-// Filled in by Mapping's static block, which can reach its private state.
-let mappingLoop: (m: Mapping, off: number, len: number, need: number, what: string, probe: boolean) => LoopProbe | undefined;
-let isStale: (v: Vended) => boolean;
+export {
+  checkAccess,
+  checkLoop,
+  checkMappingLoop,
+  checkOpen,
+  detachedError,
+  isClosed,
+  isDetached,
+  viewFacts,
+  type LoopAccess,
+  type LoopProbe,
+  type ViewFacts,
+} from './views';
 
 /**
  * A live memory mapping. Create one with {@link mapFile}, {@link mapAnonymous} or the shared-memory
@@ -383,8 +252,10 @@ export class Mapping implements MemoryView, Disposable {
   readonly hugePages: false | 'explicit' | 'transparent';
 
   static {
-    mappingLoop = (m, off, len, need, what, probe) => m.#loop(off, len, need, what, probe);
-    isStale = (v) => v.mapping.#id === 0 || v.gen !== v.mapping.#gen;
+    installMappingHooks(
+      (m, off, len, need, what, probe) => (m as Mapping).#loop(off, len, need, what, probe),
+      (v) => (v.mapping as Mapping).#id === 0 || v.gen !== (v.mapping as Mapping).#gen,
+    );
   }
 
   /** @internal Use mapFile(), mapAnonymous() or the shared-memory helpers. */
@@ -501,7 +372,7 @@ export class Mapping implements MemoryView, Disposable {
       // A source that is itself a mapping's bytes must be readable (the copy is guarded as well).
       const from = VENDED.get(f.buffer);
       if (from !== undefined && isStale(from)) throw detachedError(f.buffer, 'data');
-      if (from !== undefined) from.mapping.#check(from.start + f.byteOffset, len, CAN_READ);
+      if (from !== undefined) (from.mapping as Mapping).#check(from.start + f.byteOffset, len, CAN_READ);
     }
     toRange(off, len, this.#length, 'mapping');
     this.#check(off, len, CAN_WRITE);

@@ -7,7 +7,7 @@
  */
 import { types } from 'node:util';
 import { codedError } from './errors';
-import { checkAccess, checkLoop, detachedError, isDetached, viewFacts } from './mapping';
+import { checkAccess, checkLoop, detachedError, isDetached, viewFacts } from './views';
 import type { SimAccessRules, SimAccessSize, SimDevice } from './sim/device-types';
 
 /** ERR_INVALID_ARG_TYPE: `The "name" argument must be <expected>. Received <what it was>`. */
