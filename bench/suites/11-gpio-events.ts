@@ -9,7 +9,7 @@ import type { Suite } from '../types';
 export const suite: Suite = {
   name: 'gpio-events',
   native: false,
-  title: '10. GPIO edge events (simulated Pi 4 chip): async iterator and EventEmitter delivery rate',
+  title: '11. GPIO edge events (simulated Pi 4 chip): async iterator and EventEmitter delivery rate',
   async run(ctx) {
     const batch = ctx.quick ? 64 : 4096;
     const chip = openSimGpioChip('pi4');
