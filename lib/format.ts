@@ -16,6 +16,11 @@ const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 *
  */
 export function parseSize(text: string, what = 'size', range: { min?: number; max?: number } = {}): number {
   if (typeof text !== 'string' && typeof text !== 'number') throw invalidType('text', 'a string or a number', text);
+  if (typeof what !== 'string') throw invalidType('what', 'of type string', what);
+  if (range === null || typeof range !== 'object') throw invalidType('range', 'an object', range);
+  if ((range.min !== undefined && typeof range.min !== 'number') || (range.max !== undefined && typeof range.max !== 'number')) {
+    throw invalidType('range', 'an object with numbers min and max', range);
+  }
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(String(text).trim());
   const min = range.min ?? 0;
   const max = range.max ?? Number.MAX_SAFE_INTEGER;

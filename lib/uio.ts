@@ -19,7 +19,7 @@ import { watchReadable, type FdWatcher } from './fdwatch';
 import { InterruptWaiters, interruptIterator, toWaitSpec } from './irq';
 import { openPciBar, openUio, type PciBarOptions, type UioOptions } from './regs/pci';
 import type { RegisterWindow } from './regs/window';
-import { toBool, toOptions, toStr } from './validate';
+import { toBool, toOptions, toStr, invalidType } from './validate';
 
 /** One memory map of a UIO device (/sys/class/uio/uioN/maps/mapM). */
 export interface UioMap {
@@ -223,6 +223,16 @@ export class UioDevice implements InterruptSource, Disposable {
 
   /** @internal Use {@link openUioDevice}. */
   constructor(info: UioDeviceInfo, fd: number, sys: string, dev: string) {
+    if (
+      info === null ||
+      typeof info !== 'object' ||
+      typeof (info as { path?: unknown }).path !== 'string' ||
+      !Number.isInteger(fd) ||
+      typeof sys !== 'string' ||
+      typeof dev !== 'string'
+    ) {
+      throw invalidType('info', 'a UIO device opened by openUioDevice() (a UioDevice is not constructed directly)', info);
+    }
     this.info = info;
     this.path = info.path;
     this.#held = { fd, closed: false };

@@ -20,7 +20,7 @@ function run(source: string, ext: 'cjs' | 'mjs'): unknown {
   }
 }
 
-const isSim = (n: string) => /^(Sim|sim|SIM_)/.test(n) || n === 'createSimMachine' || n === 'runSimVmScenario';
+const isSim = (n: string) => /^(Sim|sim|SIM_)/.test(n) || n === 'createSimMachine' || n === 'runSimVmScenario' || n === 'openSimGpioChip';
 
 describe('mmapkit/sim', () => {
   it('require("mmapkit/sim") and import "mmapkit/sim" give the same names, the simulator part of the root', () => {

@@ -8,6 +8,27 @@ import { codedError } from '../errors';
 import { invalidType } from '../validate';
 import { closedError, type GpioEdgeEvent, type GpioLineRequestLike, type GpioRequestOptions } from './chardev-types';
 
+/**
+ * @internal The arguments of a request's constructor, checked: requests are made by a chip's
+ * requestLines(), and a direct `new` with anything else is refused with a coded error.
+ */
+export function checkRequestArgs(
+  chip: unknown,
+  offsets: unknown,
+  consumer: unknown,
+  names: unknown,
+  owner: unknown,
+  ownerOk: boolean,
+  ownerName: string,
+): string {
+  if (typeof chip !== 'string') throw invalidType('chip', 'of type string (requests are made by chip.requestLines())', chip);
+  if (!Array.isArray(offsets) || !offsets.every((o) => Number.isInteger(o) && o >= 0)) throw invalidType('offsets', 'an array of line offsets', offsets);
+  if (typeof consumer !== 'string') throw invalidType('consumer', 'of type string', consumer);
+  if (!(names instanceof Map)) throw invalidType('names', 'a Map of line names', names);
+  if (!ownerOk) throw invalidType('chip', `the ${ownerName} that made the request (requests are made by chip.requestLines())`, owner);
+  return chip;
+}
+
 /** An event as a backend reads it, before gap accounting. */
 export interface RawEdgeEvent {
   timestampNs: bigint;

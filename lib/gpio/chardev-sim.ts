@@ -15,7 +15,7 @@ import { systemError, codedError } from '../errors';
 import { onSimGpioLevelChange } from '../sim/gpio-levels';
 import { simRaspberryPi, type SimRaspberryPiBoard, type SimRaspberryPiModel } from '../sim/gpio';
 import { invalidType, toFunction, toOptions, toStr } from '../validate';
-import { GpioLineRequestBase, type RawEdgeEvent } from './chardev-request';
+import { GpioLineRequestBase, type RawEdgeEvent, checkRequestArgs } from './chardev-request';
 import {
   closedError,
   GPIO_LINE_FLAG as F,
@@ -278,7 +278,12 @@ export class SimLineRequest extends GpioLineRequestBase {
     private readonly bufferSize: number,
     private readonly chipObj: SimGpioChip,
   ) {
-    super(chip, offsets, consumer, names);
+    super(
+      checkRequestArgs(chip, offsets, consumer, names, chipObj, chipObj instanceof SimGpioChip && typeof kernel === 'object' && kernel !== null, 'SimGpioChip'),
+      offsets,
+      consumer,
+      names,
+    );
     this.#lineSeq = offsets.map(() => 0);
     this.#debounced = offsets.map((o) => kernel.gpio.read(o));
     this.#timers = offsets.map(() => null);

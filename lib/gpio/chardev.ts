@@ -25,7 +25,7 @@ import {
   type GpioLineInfoChangeType,
   type GpioRequestOptions,
 } from './chardev-types';
-import { GpioLineRequestBase, type RawEdgeEvent } from './chardev-request';
+import { GpioLineRequestBase, type RawEdgeEvent, checkRequestArgs } from './chardev-request';
 import { prepareRequest } from './chardev-prepare';
 
 const closer = new FinalizationRegistry<{ fd: number }>((held) => {
@@ -369,7 +369,12 @@ export class ChardevLineRequest extends GpioLineRequestBase {
   readonly #chipRef: GpioChardevChip;
 
   constructor(chip: string, offsets: readonly number[], consumer: string, names: ReadonlyMap<string, number>, fd: number, chipObj: GpioChardevChip) {
-    super(chip, offsets, consumer, names);
+    super(
+      checkRequestArgs(chip, offsets, consumer, names, chipObj, chipObj instanceof GpioChardevChip && Number.isInteger(fd), 'GpioChardevChip'),
+      offsets,
+      consumer,
+      names,
+    );
     this.#fd = fd;
     this.#chipRef = chipObj;
     this.#held = { fd };

@@ -27,3 +27,5 @@ export * from './scenarios/volatile';
 export * from './scenarios/edu';
 export * from './scenarios/portio';
 export * from './scenarios/gpio';
+// The simulated GPIO character device (its real twin is in lib/gpio/chardev.ts).
+export { openSimGpioChip, SimGpioChip, SimLineRequest, type SimGpioChipOptions } from '../gpio/chardev-sim';

@@ -3,6 +3,7 @@
  * levels, and event detection, with 54 or 58 pins. The pull registers differ and live in
  * bcm2835-gpio.ts and bcm2711-gpio.ts; the register map is lib/gpio/regmap.ts.
  */
+import { invalidType } from '../../validate';
 import { gpioDefaultPull } from '../../gpio/tables';
 import {
   BCM_FSEL_MASK,
@@ -65,6 +66,7 @@ export abstract class SimBcmGpioBlock extends SimGpioBlock {
   }
 
   registerName(offset: number): string | undefined {
+    if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
     return bcmGpioRegisterName(offset, this.kind);
   }
 

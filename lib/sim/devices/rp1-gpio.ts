@@ -4,6 +4,7 @@
  * Reads through an alias return the register. Offsets between the banks' registers are guest
  * errors (read as 0, writes ignored).
  */
+import { invalidType } from '../../validate';
 import {
   RP1_BANKS,
   RP1_CTRL_FUNCSEL_MASK,
@@ -65,6 +66,7 @@ export class SimRp1Gpio extends SimGpioBlock {
   }
 
   registerName(offset: number): string | undefined {
+    if (typeof offset !== 'number') throw invalidType('offset', 'of type number', offset);
     return rp1GpioRegisterName(offset);
   }
 

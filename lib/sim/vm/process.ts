@@ -12,7 +12,7 @@ import type { VmKernel } from './kernel';
 import { AddressSpace } from './mm';
 import type { SimVm } from './vm';
 import { SimMapping } from './view';
-import { simBig, simNum } from '../../validate';
+import { simBig, simNum, invalidType } from '../../validate';
 import { int } from './sysargs';
 import { toInt, toStr } from '../../validate';
 
@@ -51,6 +51,16 @@ export class SimProcess {
 
   /** @internal */
   constructor(k: VmKernel, vm: SimVm, pid: number, root: number, cpu: number) {
+    if (
+      k === null ||
+      typeof k !== 'object' ||
+      typeof (k as { cache?: unknown }).cache !== 'object' ||
+      !Number.isInteger(pid) ||
+      !Number.isInteger(root) ||
+      !Number.isInteger(cpu)
+    ) {
+      throw invalidType('kernel', "a simulated machine's kernel (processes are made by vm.spawn() and process.fork())", k);
+    }
     this.k = k;
     this.vm = vm;
     registerSimProcess(this);
