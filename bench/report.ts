@@ -134,7 +134,9 @@ export function terminalTable(rep: RunReport, columns = process.stdout.columns |
       continue;
     }
     if (s.error) out.push(...wrapChars(`   FAILED: ${s.error}`, width));
-    const all = s.rows.map(cells);
+    // Rows of one group together (suites may record groups interleaved), groups in order of first appearance.
+    const order = [...new Set(s.rows.map((r) => r.group))];
+    const all = [...s.rows].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group)).map(cells);
     // Numeric columns: GB/s, time/op, faults, vs base (cells 2..5), sized to the suite.
     const numW = [2, 3, 4, 5].map((i) => Math.max(HEAD[i].length, ...all.map((c) => c[i].length)));
     const numbersW = numW.reduce((a, b) => a + b + 2, 0);

@@ -180,19 +180,7 @@ const INTERNAL = Symbol('mmapkit.internal');
 /** What a Mapping holds as its owner once unmapped. */
 const RELEASED: object = Object.freeze({});
 
-export {
-  checkAccess,
-  checkLoop,
-  checkMappingLoop,
-  checkOpen,
-  detachedError,
-  isClosed,
-  isDetached,
-  viewFacts,
-  type LoopAccess,
-  type LoopProbe,
-  type ViewFacts,
-} from './views';
+export type { LoopAccess } from './views';
 
 /**
  * A live memory mapping. Create one with {@link mapFile}, {@link mapAnonymous} or the shared-memory

@@ -3,7 +3,8 @@
  * futex wait / wake on 32-bit words in shared memory.
  */
 import { codedError } from './errors';
-import { checkOpen, Mapping, mapFd, type MapFileOptions } from './mapping';
+import { Mapping, mapFd, type MapFileOptions } from './mapping';
+import { checkOpen } from './views';
 import { kernelConstants, type KernelConstantName } from './constants';
 import { binding } from './native';
 import { invalidType, outOfRange, toBool, toChoice, toIndex, toInt, toOptions } from './validate';

@@ -11,7 +11,7 @@ import { codedError } from './errors';
 export const CAN_READ = 1;
 export const CAN_WRITE = 2;
 
-/** @internal What the registry needs of a Mapping. */
+/** What the registry needs of a Mapping (its own state stays private to lib/mapping.ts). */
 export interface VendingMapping {
   readonly closed: boolean;
 }

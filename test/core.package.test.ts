@@ -364,7 +364,9 @@ describe('without its native addon', () => {
     ]);
     const native = mmapkit(dir, ['csv-sum', '--method', 'swar', 'data.csv']);
     expect(native.status).toBe(1);
-    expect(native.stderr).toMatch(/native addon is not available on .* \(no prebuilt binary and the source build failed or was skipped\): csvSumFile(Details)? needs it/);
+    expect(native.stderr).toMatch(
+      /native addon is not available on .* \(no prebuilt binary and the source build failed or was skipped\): csvSumFile(Details)? needs it/,
+    );
     expect(native.stderr).not.toMatch(/\n\s+at /);
   }, 300_000);
 

@@ -10,7 +10,7 @@
  */
 import { codedError } from '../errors';
 import type { RegisterIO } from '../interfaces';
-import { checkLoop, detachedError, isDetached } from '../mapping';
+import { checkLoop, detachedError, isDetached } from '../views';
 import { invalidType, invalidValue, outOfRange, REGISTER_IO_METHODS, toObjectWith, toOptions } from '../validate';
 
 export const UART_DATA = 0x00;

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { codedError } from '../errors';
-import { checkLoop, detachedError, isDetached } from '../mapping';
+import { checkLoop, detachedError, isDetached } from '../views';
 import { invalidType, toInt, toOptions } from '../validate';
 import { GPIO_PIN_COUNTS, type GpioChipKind } from './tables';
 
