@@ -20,20 +20,7 @@ import {
   chooseCsvSource,
 } from '../lib';
 import { binding } from '../lib/native';
-import { tempDir } from './support/helpers';
-
-function reference(b: Uint8Array): { sum: bigint; pending: bigint } {
-  let sum = 0n;
-  let x = 0n;
-  for (const c of b) {
-    if (c >= 0x30 && c <= 0x39) x = BigInt.asUintN(64, x * 10n + BigInt(c - 0x30));
-    else if (c === 0x2c || c === 0x0a) {
-      sum = BigInt.asUintN(64, sum + x);
-      x = 0n;
-    }
-  }
-  return { sum: BigInt.asIntN(64, sum), pending: x };
-}
+import { referenceCsvSum as reference, tempDir } from './support/helpers';
 
 const NATIVE = csvMethods().filter((m) => m !== 'wasm' && !m.startsWith('js'));
 const NATIVE_INDEX: Record<string, number> = { bytewise: 0, swar: 1, avx2: 2, avx512: 3, neon: 4 };

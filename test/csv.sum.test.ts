@@ -19,21 +19,7 @@ import {
   randomOffsets,
   scanTouchWrite,
 } from '../lib';
-import { runNode, tempDir, TINY_CSV } from './support/helpers';
-
-/** The bytewise loop, written out with BigInt (the reference every method is compared against). */
-function reference(b: Uint8Array): { sum: bigint; pending: bigint } {
-  let sum = 0n;
-  let x = 0n;
-  for (const c of b) {
-    if (c >= 0x30 && c <= 0x39) x = BigInt.asUintN(64, x * 10n + BigInt(c - 0x30));
-    else if (c === 0x2c || c === 0x0a) {
-      sum = BigInt.asUintN(64, sum + x);
-      x = 0n;
-    }
-  }
-  return { sum: BigInt.asIntN(64, sum), pending: x };
-}
+import { referenceCsvSum as reference, runNode, tempDir, TINY_CSV } from './support/helpers';
 
 const METHODS = csvMethods();
 const dir = tempDir('mmapkit-csv-');

@@ -74,3 +74,17 @@ export function expectCode(fn: () => unknown, cls: abstract new (...args: never[
     else expect((thrown as Error).message).toMatch(message);
   }
 }
+
+/** The bytewise loop, written out with BigInt (the reference every method is compared against). */
+export function referenceCsvSum(b: Uint8Array): { sum: bigint; pending: bigint } {
+  let sum = 0n;
+  let x = 0n;
+  for (const c of b) {
+    if (c >= 0x30 && c <= 0x39) x = BigInt.asUintN(64, x * 10n + BigInt(c - 0x30));
+    else if (c === 0x2c || c === 0x0a) {
+      sum = BigInt.asUintN(64, sum + x);
+      x = 0n;
+    }
+  }
+  return { sum: BigInt.asIntN(64, sum), pending: x };
+}
