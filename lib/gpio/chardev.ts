@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { hasCode, systemError, codedError } from '../errors';
 import { watchReadable, type FdWatcher } from '../fdwatch';
 import { binding } from '../native';
-import { invalidType, toInt, toStr } from '../validate';
+import { invalidType, toInt, toStr, toPath } from '../validate';
 import {
   closedError,
   encodeConfig,
@@ -38,6 +38,7 @@ const closer = new FinalizationRegistry<{ fd: number }>((held) => {
 
 /** The chip device files present: /dev/gpiochip0, /dev/gpiochip1 … in numeric order. */
 export function gpioChipPaths(dir = '/dev'): string[] {
+  toPath(dir, 'dir');
   let names: string[];
   try {
     names = fs.readdirSync(dir);

@@ -4,6 +4,7 @@
  * for the old process), and one wait driver that runs the same blocking logic synchronously
  * (futexWait) or as a Promise (futexWaitAsync), with timeouts and AbortSignal.
  */
+import { checkLoop } from '../views';
 import * as fs from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { codedError } from '../errors';
@@ -52,6 +53,10 @@ export function region(memory: unknown, offset: unknown, length: number | undefi
   if ((base + off) % 8 !== 0) {
     throw codedError('ERR_MMAPKIT_UNALIGNED', `The ${what} must start on an 8-byte boundary; offset ${off} puts it at byte ${base + off} of its buffer`);
   }
+  // The primitives read and write this memory from JavaScript (Atomics): before they do, the range
+  // must be open, accessible and, for a file, within the file (a guarded touch of each page, as
+  // before mmapkit's own loops). A truncation after this check is the race docs/ipc.md names.
+  checkLoop(ab, base + off, len, 'write', what)?.(0, len);
   return {
     bytes: new Uint8Array(ab, base + off, len),
     words: new Int32Array(ab, base + off, len >>> 2),

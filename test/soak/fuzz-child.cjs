@@ -43,7 +43,8 @@ const fixture = path.join(dir, 'fixture.csv');
 fs.writeFileSync(fixture, csvText);
 // csvSumFile(fd) reads to end of file, as `cat` does: given one of Node's own descriptors (libuv's
 // signal pipe, whose writer this process holds) it would wait forever, rightly. Descriptor numbers
-// given to it are therefore mapped onto descriptors of the fuzz's own: this file.
+// given to it are therefore mapped onto descriptors of the fuzz's own: this file; and the FIFO, which it
+// opens as `cat` does (waiting for a writer), onto the file's path.
 const fixtureFd = fs.openSync(fixture, 'r');
 const fifo = path.join(dir, 'fifo');
 try {
@@ -177,15 +178,19 @@ function argArb(p) {
   );
 }
 
-// The targets: every public function, constructor, static and instance method and getter.
+// The targets: every public function, constructor, static and instance method and getter. What a
+// class inherits from Node's EventEmitter (on, once, emit, setMaxListeners …, and its statics) is
+// Node's API with Node's argument checks and listener semantics (a listener that throws during an
+// emit throws to the emitter's caller): it is not fuzzed here.
+const { EventEmitter } = require('node:events');
 const targets = [];
 for (const f of api.functions) targets.push({ kind: 'function', name: f.name, params: f.params });
 for (const c of api.classes) {
   if (c.ctor) targets.push({ kind: 'new', cls: c.name, name: `new ${c.name}`, params: c.ctor });
   for (const s of c.statics)
-    if (!['captureStackTrace', 'prepareStackTrace'].includes(s.name))
+    if (!['captureStackTrace', 'prepareStackTrace'].includes(s.name) && !(s.name in EventEmitter))
       targets.push({ kind: 'static', cls: c.name, name: `${c.name}.${s.name}`, params: s.params });
-  for (const m of c.methods)
+  for (const m of c.methods.filter((x) => !(x.name in EventEmitter.prototype)))
     targets.push({ kind: m.kind === 'get' ? 'get' : 'method', cls: c.name, name: `${c.name}#${m.name}`, member: m.name, params: m.params ?? [] });
 }
 /** Ways the subject (for methods) is prepared before the call. */
@@ -211,7 +216,15 @@ function callArb(t) {
       state: r.state === 'truncated' && DIRECT_ACCESS.test(t.name) ? 'fresh' : r.state,
       args: [...r.args, ...r.extra]
         .slice(0, n + r.extra.length)
-        .map((a, k) => (k === 0 && t.name === 'csvSumFile' && Number.isInteger(a) && a >= 0 && a <= 0x7fffffff ? fixtureFd : a)),
+        .map((a, k) =>
+          k === 0 &&
+          /^(csvSumFile|csvSumFileDetails|csvSumFileAsync|fileByteSum|fileByteSumAsync)$/.test(t.name) &&
+          ((Number.isInteger(a) && a >= 0 && a <= 0x7fffffff) || a === fifo)
+            ? a === fifo
+              ? fixture
+              : fixtureFd
+            : a,
+        ),
       extra: undefined,
     }));
 }
@@ -338,7 +351,9 @@ class Ctx {
         this.win.close();
         break;
       case 'truncate':
-        if (this.m.path) fs.truncateSync(this.m.path, 0);
+        // A file by its path; a memfd through its own handle (its name is not a path).
+        if (this.m.kind === 'file' && this.m.path) fs.truncateSync(this.m.path, 0);
+        else if (this.m.kind === 'memfd') this.cleanups?.find?.((o) => o instanceof mk.Memfd)?.truncate?.(0);
         break;
     }
   }
