@@ -70,6 +70,32 @@ describe('Channel in one process', () => {
     expect(ticks).toBeGreaterThan(3);
   });
 
+  it('spin: validated per end; with no spin or a long one a blocked call still meets its peer and its deadline', async () => {
+    expectCode(() => pair(4096, { spin: -1 }), RangeError, 'ERR_OUT_OF_RANGE');
+    expectCode(() => pair(4096, { spin: 2.5 }), RangeError, 'ERR_OUT_OF_RANGE');
+    expectCode(() => pair(4096, { spin: '5' as never }), TypeError, 'ERR_INVALID_ARG_TYPE');
+    const sab = new SharedArrayBuffer(Channel.bytesFor(4096));
+    Channel.create(sab, { role: 'producer', capacity: 4096, spin: 0 });
+    expectCode(() => Channel.open(sab, { role: 'consumer', spin: 1e7 }), RangeError, 'ERR_OUT_OF_RANGE');
+    // A spin of one second, a deadline of 30 ms: the deadline ends the spin.
+    const slow = Channel.open(sab, { role: 'consumer', spin: 1_000_000 });
+    const t0 = performance.now();
+    expectCode(() => slow.receive({ timeout: 30 }), MmapkitError, 'ERR_MMAPKIT_TIMEOUT');
+    expect(performance.now() - t0).toBeLessThan(900);
+    slow.close();
+    // No spin at all: the consumer sleeps at once and is woken by a producer in a worker.
+    const c = Channel.open(sab, { role: 'consumer', spin: 0 });
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(
+      `const { workerData } = require('node:worker_threads'); const { Channel } = require(${JSON.stringify(ROOT)});
+       const p = Channel.open(workerData, { role: 'producer', spin: 0 });
+       for (let i = 0; i < 2000; i++) p.send(Buffer.from([i & 255, i >> 8]));`,
+      { eval: true, workerData: sab },
+    );
+    for (let i = 0; i < 2000; i++) expect([...c.receive({ timeout: 10_000 })]).toEqual([i & 255, i >> 8]);
+    await w.terminate();
+  });
+
   it('the last producer closing ends the stream after the messages already sent', () => {
     const [p, c] = pair();
     p.send(Buffer.from('last'));

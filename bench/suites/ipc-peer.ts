@@ -2,8 +2,9 @@
  * The far end of the ipc suite (10-ipc.ts): run as a child process (argv[2] is the JSON config)
  * or as a worker thread (workerData). Not a suite (no NN- prefix).
  *
- * Every transport runs two phases: throughput (receive `count` messages, then answer one 'ack')
- * and round trip (echo `rtts` messages of the same size).
+ * Every transport runs two phases: throughput (`rounds` times: receive `count` messages, then
+ * answer one 'ack'; the first round warms up) and round trip (echo `rtts` messages of the same
+ * size).
  */
 import * as net from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -15,6 +16,8 @@ export interface PeerConfig {
   transport: Transport;
   size: number;
   count: number;
+  /** Throughput rounds of `count` messages (the first is a warm-up). */
+  rounds: number;
   rtts: number;
   /** Process mode: shm names of the two channels (to the peer, back); worker mode: SharedArrayBuffers. */
   names?: [string, string];
@@ -46,16 +49,18 @@ function runChannel(cfg: PeerConfig): void {
   const payload = Buffer.alloc(cfg.size, 7);
   let seen = 0;
   tell('ready');
-  for (let i = 0; i < cfg.count; i++) {
-    if (zc) {
-      const v = input.acquire();
-      seen += v[0] + v[v.length - 1];
-      input.release();
-    } else {
-      seen += input.receive().length;
+  for (let r = 0; r < cfg.rounds && cfg.count > 0; r++) {
+    for (let i = 0; i < cfg.count; i++) {
+      if (zc) {
+        const v = input.acquire();
+        seen += v[0] + v[v.length - 1];
+        input.release();
+      } else {
+        seen += input.receive().length;
+      }
     }
+    output.send(Buffer.from([seen & 255]));
   }
-  output.send(Buffer.from([seen & 255]));
   for (let i = 0; i < cfg.rtts; i++) {
     if (zc) {
       const v = input.acquire();
@@ -89,9 +94,10 @@ function openChannelWord(name: string): Int32Array {
 function runMessages(cfg: PeerConfig): void {
   let got = 0;
   const transfer = cfg.transport === 'post-transfer';
+  const total = cfg.count * cfg.rounds;
   onMessage((m) => {
-    if (got < cfg.count) {
-      if (++got === cfg.count) tell('ack');
+    if (got < total) {
+      if (++got % cfg.count === 0) tell('ack');
       return;
     }
     // round trip: echo (a transferred buffer goes back the same way)
@@ -113,8 +119,8 @@ function runSocket(cfg: PeerConfig): void {
       if (pending.length < 4 + len) break;
       const frame = pending.subarray(0, 4 + len);
       pending = pending.subarray(4 + len);
-      if (got < cfg.count) {
-        if (++got === cfg.count) sock.write(Buffer.from([1, 0, 0, 0, 1]));
+      if (got < cfg.count * cfg.rounds) {
+        if (++got % cfg.count === 0) sock.write(Buffer.from([1, 0, 0, 0, 1]));
       } else {
         sock.write(frame);
       }

@@ -29,7 +29,7 @@ export interface OwnedChannel extends Channel {
 
 /** Creates shared memory for a channel and the channel in it. */
 export function createChannel(options: CreateChannelOptions): OwnedChannel {
-  const o = toOptions<CreateChannelOptions>(options, 'options', ['role', 'capacity', 'mode', 'whenFull', 'slotSize', 'name', 'exclusive']);
+  const o = toOptions<CreateChannelOptions>(options, 'options', ['role', 'capacity', 'mode', 'whenFull', 'slotSize', 'spin', 'name', 'exclusive']);
   const capacity = o.capacity === undefined ? 1 << 20 : toIndex(o.capacity, 'options.capacity');
   const size = HEADER + capacity;
   const exclusive = o.exclusive === undefined ? true : toBool(o.exclusive, 'options.exclusive');
@@ -57,11 +57,13 @@ export function createChannel(options: CreateChannelOptions): OwnedChannel {
 
 export interface OpenChannelOptions {
   role: ChannelOptions['role'];
+  /** This end's spin budget in microseconds (see ChannelOptions.spin). */
+  spin?: number;
 }
 
 /** Opens a channel another process created: by shm name ('/name') or by an inherited file descriptor. */
 export function openChannel(source: string | number, options: OpenChannelOptions): OwnedChannel {
-  const o = toOptions<OpenChannelOptions>(options, 'options', ['role']);
+  const o = toOptions<OpenChannelOptions>(options, 'options', ['role', 'spin']);
   let mapping: Mapping;
   if (typeof source === 'string') {
     const shm = SharedMemory.open(source);
@@ -76,7 +78,7 @@ export function openChannel(source: string | number, options: OpenChannelOptions
     mapping = mapFile(fd, { mode: 'readwrite' });
   }
   try {
-    const ch = Channel.open(mapping, { role: o.role! }) as OwnedChannel;
+    const ch = Channel.open(mapping, o.spin === undefined ? { role: o.role! } : { role: o.role!, spin: o.spin }) as OwnedChannel;
     Object.defineProperties(ch, { fd: { value: -1, enumerable: true }, mapping: { value: mapping, enumerable: true } });
     ch.onClose = () => mapping.unmap();
     return ch;
