@@ -39,6 +39,13 @@ export interface MappingBinding {
   mapSync(id: NativeMapId, offset: number, length: number, flags: number): void;
   /** msync(2) on a libuv pool thread; resolves when it is done. */
   mapSyncAsync(id: NativeMapId, offset: number, length: number, flags: number): Promise<void>;
+  /**
+   * On a libuv pool thread, the mapping pinned meanwhile: job 0 msync (arg: MS_* flags), 1 madvise
+   * (arg: MADV_*), 2 mlock (arg 1: on fault), 3 populate (arg: MADV_POPULATE_READ / _WRITE, or -1
+   * to read one byte per page). Lock and populate go in 64 MiB steps; `token` (cancelToken())
+   * stops them between two (ABORT_ERR).
+   */
+  mapRangeAsync(id: NativeMapId, offset: number, length: number, job: 0 | 1 | 2 | 3, arg: number, token: object | null): Promise<void>;
   /** madvise(2) of the range with one MADV_* value. */
   mapAdvise(id: NativeMapId, offset: number, length: number, advice: number): void;
   /** mprotect(2) of the range (widened to pages) with PROT_* bits. */

@@ -13,6 +13,7 @@ import { kernelConstants, type KernelConstantName } from './constants';
 import { binding } from './native';
 import { invalidType, outOfRange, toBool, toChoice, toIndex, toOptions, toPathOrFd, toRange } from './validate';
 import { openForMapping, refuseUnmappable, statFd } from './filetype';
+import { toSignal, withCancelToken, type AsyncScanOptions } from './abort';
 
 // mmapkit's own access bits (the protection table, `need` in the checks); the kernel's PROT_*
 // values are taken from kernelConstants() where a call reaches the addon (kernelProt).
@@ -415,12 +416,83 @@ export class Mapping implements MemoryView, Disposable {
     if (len > 0) this.#setProt(off, len, bits);
   }
 
+  /**
+   * Faults the range's pages in ahead of use (madvise MADV_POPULATE_READ, or _WRITE with
+   * `{ write: true }`, which also breaks copy-on-write in a private mapping), so later accesses
+   * take no page fault. Kernels before 5.14 lack these: a read populate then reads one byte of
+   * every page (guarded), and a write populate throws ERR_MMAPKIT_UNSUPPORTED. A range past the
+   * end of a truncated file gives ERR_MMAPKIT_SIGBUS; a protected range ERR_MMAPKIT_PROTECTED.
+   */
+  populate(offset?: number | bigint, length?: number | bigint, options?: PopulateOptions): void {
+    const [id, off, len, write] = this.#populateArgs(offset, length, options, ['write']);
+    if (len === 0) return;
+    const c = kernelConstants();
+    try {
+      binding().mapAdvise(id, off, len, write ? c.MADV_POPULATE_WRITE : c.MADV_POPULATE_READ);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EFAULT') throw sigbusPopulate(off, len);
+      if (code !== 'EINVAL') throw err;
+      if (write) throw populateWriteUnsupported();
+      binding().mapTouch(id, off, len, 'populate()');
+    }
+  }
+
+  /**
+   * {@link populate} on a libuv pool thread, in 64 MiB steps: the event loop stays free, and
+   * `signal` stops it between two steps (an AbortError). The mapping stays mapped until the job
+   * ends even if unmap() is called meanwhile (its views then read zeros as usual).
+   */
+  populateAsync(offset?: number | bigint, length?: number | bigint, options?: PopulateOptions & AsyncScanOptions): Promise<void> {
+    try {
+      const signal = toSignal(options, 'populateAsync()');
+      const [id, off, len, write] = this.#populateArgs(offset, length, options, ['write', 'signal']);
+      const c = kernelConstants();
+      const advice = write ? c.MADV_POPULATE_WRITE : c.MADV_POPULATE_READ;
+      return withCancelToken(signal, 'populateAsync()', (token) => binding().mapRangeAsync(id, off, len, 3, advice, token)).catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'EINVAL' && write) throw populateWriteUnsupported();
+        throw err;
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #populateArgs(offset: unknown, length: unknown, options: unknown, keys: string[]): [MapId, number, number, boolean] {
+    const id = this.#live();
+    const [off, len] = toRange(offset as number | undefined, length as number | undefined, this.#length, 'mapping');
+    const o = toOptions<PopulateOptions>(options, 'options', keys);
+    const write = o.write === undefined ? false : toBool(o.write, 'options.write');
+    if (write && this.mode === 'readonly')
+      throw codedError('ERR_MMAPKIT_READ_ONLY', "A mapping made in 'readonly' mode cannot be populated for writing; populate it for reading");
+    this.#check(off, len, write ? CAN_WRITE : CAN_READ);
+    return [id, off, len, write];
+  }
+
   /** mlock(2) the range; with onFault, pages are locked as they are first touched (mlock2). */
   lock(offset?: number | bigint, length?: number | bigint, options?: { onFault?: boolean }): void {
     const id = this.#live();
     const [off, len] = toRange(offset, length, this.#length, 'mapping');
     const o = toOptions<{ onFault: boolean }>(options, 'options', ['onFault']);
     binding().mapLock(id, off, len, o.onFault === undefined ? false : toBool(o.onFault, 'options.onFault'));
+  }
+
+  /**
+   * {@link lock} on a libuv pool thread, in 64 MiB steps (locking faults every page in, which takes
+   * long for a large range); `signal` stops it between two steps, and a cancelled or failed lock
+   * unlocks what it had locked. The mapping stays mapped until the job ends.
+   */
+  lockAsync(offset?: number | bigint, length?: number | bigint, options?: { onFault?: boolean } & AsyncScanOptions): Promise<void> {
+    try {
+      const signal = toSignal(options, 'lockAsync()');
+      const id = this.#live();
+      const [off, len] = toRange(offset, length, this.#length, 'mapping');
+      const o = toOptions<{ onFault: boolean }>(options, 'options', ['onFault', 'signal']);
+      const onFault = o.onFault === undefined ? false : toBool(o.onFault, 'options.onFault');
+      return withCancelToken(signal, 'lockAsync()', (token) => binding().mapRangeAsync(id, off, len, 2, onFault ? 1 : 0, token));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** munlock(2) the range. */
@@ -808,4 +880,21 @@ export function mapAnonymous(length: number | bigint, options?: MapAnonymousOpti
   }
   const m = new Mapping(INTERNAL, native, len, prot, shared ? 'readwrite' : 'private', 'anonymous', 0, undefined, len > 0 ? got : false);
   return finishMapping(m, len, got === 'transparent', undefined, lock);
+}
+
+/** Options of {@link Mapping.populate}. */
+export interface PopulateOptions {
+  /** Populate for writing (MADV_POPULATE_WRITE): pages become writable without a later fault. Default false. */
+  write?: boolean;
+}
+
+function sigbusPopulate(off: number, len: number): Error {
+  return codedError(
+    'ERR_MMAPKIT_SIGBUS',
+    `SIGBUS while populating bytes ${off} to ${off + len} of the mapping: the file is shorter than its mapping (was it truncated?)`,
+  );
+}
+
+function populateWriteUnsupported(): Error {
+  return codedError('ERR_MMAPKIT_UNSUPPORTED', 'populate({ write: true }) needs MADV_POPULATE_WRITE (Linux 5.14 or later); this kernel lacks it');
 }

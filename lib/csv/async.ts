@@ -10,32 +10,11 @@ import * as fs from 'node:fs';
 import { codedError, fromFsError, systemError } from '../errors';
 import { addonAvailable, binding } from '../native';
 import { S_IFDIR, S_IFREG, statFd } from '../filetype';
-import { toInstance } from '../validate';
+import { abortError, toSignal, withCancelToken, type AsyncScanOptions } from '../abort';
 import { CsvSummer, fileScanArgs, isNativeMethod, toCsvFileArgs, type CsvFileSum, type CsvSumFileOptions } from '../csv';
 import { chooseCsvSource } from './source';
 
-/** Options of the asynchronous forms: those of the synchronous one, and an AbortSignal. */
-export interface AsyncScanOptions {
-  /** Aborting it rejects the promise with an AbortError (code 'ABORT_ERR', cause: the reason). */
-  signal?: AbortSignal;
-}
-
-/** @internal The AbortError a cancelled job rejects with. */
-export function abortError(signal: AbortSignal | undefined, what: string): Error {
-  const err = codedError('ABORT_ERR', `${what} was aborted`);
-  err.name = 'AbortError';
-  if (signal !== undefined) (err as { cause?: unknown }).cause = signal.reason;
-  return err;
-}
-
-/** @internal The options' signal, checked; throws at once if it is already aborted. */
-export function toSignal(options: unknown, what: string): AbortSignal | undefined {
-  const s = options !== null && typeof options === 'object' ? (options as { signal?: unknown }).signal : undefined;
-  if (s === undefined) return undefined;
-  const signal = toInstance(s, 'options.signal', AbortSignal);
-  if (signal.aborted) throw abortError(signal, what);
-  return signal;
-}
+export { abortError, toSignal, type AsyncScanOptions };
 
 /**
  * Runs a native file job (binding().fileScanAsync) with the signal wired to its cancel token.
@@ -46,23 +25,10 @@ export async function runFileJob(
   signal: AbortSignal | undefined,
   what: string,
 ): Promise<{ sum: bigint; pending: bigint; bytesSum: number; threads: number }> {
-  // Aborted while the file was being opened: no job at all.
-  if (signal?.aborted) throw abortError(signal, what);
+  // Aborted while the file was being opened: no job at all; aborted while the last block ran: the
+  // caller no longer wants the answer (withCancelToken rejects either way).
   const b = binding();
-  const token = b.cancelToken();
-  const onAbort = (): void => b.cancelJob(token);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const r = await b.fileScanAsync(...args, token);
-    // Aborted while the last block ran: the caller no longer wants the answer.
-    if (signal?.aborted) throw abortError(signal, what);
-    return r;
-  } catch (err) {
-    if (signal?.aborted) throw abortError(signal, what);
-    throw err;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
+  return withCancelToken(signal, what, (token) => b.fileScanAsync(...args, token ?? b.cancelToken()));
 }
 
 /** Opens a path for reading off the main thread (a FIFO waits for its writer there). */

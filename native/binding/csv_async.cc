@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "binding/cancel.h"
 #include "binding/errors.h"
 #include "binding/module.h"
 #include "sys/csv.h"
@@ -22,8 +23,6 @@
 
 namespace mmapkit {
 namespace {
-
-using CancelFlag = std::shared_ptr<std::atomic<bool>>;
 
 sys::CsvFn MethodFn(Napi::Env env, Napi::Value v) {
   if (!v.IsNumber()) ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "method must be a number");
@@ -225,11 +224,6 @@ class ScanWorker : public Napi::AsyncWorker {
   sys::ParallelResult result_;
 };
 
-CancelFlag* TokenOf(Napi::Env env, Napi::Value v) {
-  if (!v.IsExternal()) ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "token must be a cancel token");
-  return v.As<Napi::External<CancelFlag>>().Data();
-}
-
 // cancelToken() -> an opaque token for fileScanAsync and cancelJob.
 Napi::Value CancelToken(const Napi::CallbackInfo& info) {
   return Napi::External<CancelFlag>::New(info.Env(), new CancelFlag(std::make_shared<std::atomic<bool>>(false)),
@@ -267,5 +261,10 @@ void Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 
 MMAPKIT_MODULE(Init);
+
+CancelFlag* TokenOf(Napi::Env env, Napi::Value v) {
+  if (!v.IsExternal()) ThrowUsageError(env, "TypeError", "ERR_INVALID_ARG_TYPE", "token must be a cancel token");
+  return v.As<Napi::External<CancelFlag>>().Data();
+}
 
 }  // namespace mmapkit

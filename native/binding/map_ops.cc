@@ -3,10 +3,12 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <csignal>
 #include <mutex>
 #include <string>
 
 #include "binding/args.h"
+#include "binding/cancel.h"
 #include "binding/errors.h"
 #include "binding/futex_waits.h"
 #include "binding/map_budget.h"
@@ -23,23 +25,35 @@ using args::U64;
 
 namespace {
 
-class SyncWorker : public Napi::AsyncWorker {
+// What a RangeWorker runs on the libuv pool.
+enum class RangeJob { kSync = 0, kAdvise = 1, kLock = 2, kPopulate = 3 };
+
+// Long jobs (lock, populate) go in steps of this many bytes, the cancel flag checked between them.
+constexpr size_t kRangeStep = size_t{64} << 20;
+
+// A ranged syscall on a worker thread (msync, madvise, mlock, populate). While it runs the mapping
+// is pinned: unmap() leaves the real mapping in place for it (retire_after_sync), and the last job
+// to end retires it there, before its pool thread can run another job that writes through the
+// pointer.
+class RangeWorker : public Napi::AsyncWorker {
  public:
-  SyncWorker(Napi::Env env, MapState* s, size_t off, size_t len, int flags)
-      : Napi::AsyncWorker(env, "mmapkit:msync"),
+  RangeWorker(Napi::Env env, MapState* s, RangeJob job, size_t off, size_t len, int arg, CancelFlag cancel)
+      : Napi::AsyncWorker(env, "mmapkit:range"),
         deferred_(Napi::Promise::Deferred::New(env)),
         s_(s),
+        job_(job),
         off_(off),
         len_(len),
-        flags_(flags) {
+        arg_(arg),
+        cancel_(std::move(cancel)) {
     s_->pins++;
     std::lock_guard<std::mutex> lock(s_->sync_mutex);
     s_->syncing++;
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
-    err_ = sys::Sync(s_->region, off_, len_, flags_);
-    // unmap() came while this msync ran: the last one to end puts the placeholder in at once.
+    Run();
+    // unmap() came while this job ran: the last one to end puts the placeholder in at once.
     // (pending, its range and placed are only touched under the mutex while retire_after_sync.)
     std::lock_guard<std::mutex> lock(s_->sync_mutex);
     if (--s_->syncing == 0 && s_->retire_after_sync) {
@@ -50,10 +64,20 @@ class SyncWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     Release();
-    if (err_ != 0) {
-      deferred_.Reject(SystemError(Env(), err_, "msync").Value());
+    Napi::Env env = Env();
+    if (fault_ != 0) {
+      deferred_.Reject(UsageError(env, "Error", fault_ == SIGBUS ? "ERR_MMAPKIT_SIGBUS" : "ERR_MMAPKIT_PROTECTED",
+                                  fault_ == SIGBUS ? "SIGBUS while populating the mapping at byte " + std::to_string(at_) +
+                                                         ": the file is shorter than its mapping (was it truncated?)"
+                                                   : "SIGSEGV while populating the mapping at byte " + std::to_string(at_) +
+                                                         ": the page cannot be read")
+                           .Value());
+    } else if (err_ != 0) {
+      deferred_.Reject(SystemError(env, err_, syscall_).Value());
+    } else if (cancelled_) {
+      deferred_.Reject(UsageError(env, "Error", "ABORT_ERR", "The operation was aborted").Value());
     } else {
-      deferred_.Resolve(Env().Undefined());
+      deferred_.Resolve(env.Undefined());
     }
   }
   void OnError(const Napi::Error& e) override {
@@ -62,6 +86,74 @@ class SyncWorker : public Napi::AsyncWorker {
   }
 
  private:
+  bool Cancelled() const { return cancel_ != nullptr && cancel_->load(); }
+
+  void Run() {
+    const sys::Region& r = s_->region;
+    switch (job_) {
+      case RangeJob::kSync:
+        syscall_ = "msync";
+        err_ = sys::Sync(r, off_, len_, arg_);
+        return;
+      case RangeJob::kAdvise:
+        syscall_ = "madvise";
+        err_ = sys::Advise(r, off_, len_, arg_);
+        return;
+      case RangeJob::kLock:
+        syscall_ = arg_ != 0 ? "mlock2" : "mlock";
+        Steps([&](size_t o, size_t n) { return sys::Lock(r, o, n, arg_ != 0); });
+        // Cancelled or failed part-way: nothing stays locked that the caller did not get.
+        if ((err_ != 0 || cancelled_) && at_ > off_) sys::Unlock(r, off_, at_ - off_);
+        return;
+      case RangeJob::kPopulate: {
+        // arg: the MADV_POPULATE_READ / _WRITE value, or -1 to read one byte per page instead.
+        syscall_ = "madvise";
+        bool touch = arg_ < 0;
+        Steps([&](size_t o, size_t n) {
+          if (!touch) {
+            int e = sys::Advise(r, o, n, arg_);
+            if (e != EINVAL || o != off_) return e;
+            touch = true;  // a kernel before 5.14: no MADV_POPULATE_*; read the pages instead
+          }
+          void* fault = nullptr;
+          int sig = sys::TouchPages(r, o, n, &fault);
+          if (sig != 0) {
+            fault_ = sig;
+            at_ = static_cast<size_t>(static_cast<uint8_t*>(fault) - r.data());
+            return -1;
+          }
+          return 0;
+        });
+        // madvise's EFAULT: populating would have raised SIGBUS (a truncated file).
+        if (err_ == EFAULT) {
+          err_ = 0;
+          fault_ = SIGBUS;
+        }
+        return;
+      }
+    }
+  }
+
+  // Runs fn over [off_, off_ + len_) in kRangeStep pieces; at_ ends where it stopped.
+  template <class Fn>
+  void Steps(Fn fn) {
+    at_ = off_;
+    const size_t end = off_ + len_;
+    while (at_ < end) {
+      if (Cancelled()) {
+        cancelled_ = true;
+        return;
+      }
+      const size_t n = end - at_ < kRangeStep ? end - at_ : kRangeStep;
+      int e = fn(at_, n);
+      if (e != 0) {
+        if (e > 0) err_ = e;
+        return;
+      }
+      at_ += n;
+    }
+  }
+
   void Release() {
     s_->pins--;
     FinishUnmap(s_);
@@ -69,9 +161,15 @@ class SyncWorker : public Napi::AsyncWorker {
   }
   Napi::Promise::Deferred deferred_;
   MapState* s_;
+  RangeJob job_;
   size_t off_, len_;
-  int flags_;
+  int arg_;
+  CancelFlag cancel_;
+  const char* syscall_ = "msync";
   int err_ = 0;
+  int fault_ = 0;
+  size_t at_ = 0;
+  bool cancelled_ = false;
 };
 
 }  // namespace
@@ -141,7 +239,22 @@ Napi::Value Ops::SyncAsync(const Napi::CallbackInfo& info) {
   Live(env);
   uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
   Range(env, off, len);
-  auto* w = new SyncWorker(env, state_, off, len, Int(info, 3, "flags"));
+  auto* w = new RangeWorker(env, state_, RangeJob::kSync, off, len, Int(info, 3, "flags"), nullptr);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value Ops::RangeAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Live(env);
+  uint64_t off = U64(info, 1, "offset"), len = U64(info, 2, "length");
+  Range(env, off, len);
+  const int job = Int(info, 3, "job");
+  if (job < 0 || job > 3) ThrowUsageError(env, "RangeError", "ERR_OUT_OF_RANGE", "job must be 0 to 3");
+  const int arg = Int(info, 4, "arg");
+  CancelFlag cancel = info[5].IsUndefined() || info[5].IsNull() ? nullptr : *TokenOf(env, info[5]);
+  auto* w = new RangeWorker(env, state_, static_cast<RangeJob>(job), off, len, arg, std::move(cancel));
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;

@@ -27,6 +27,14 @@ struct Ops {
 
   Napi::Value SyncAsync(const Napi::CallbackInfo& info);
 
+  // rangeAsync(offset, length, job, arg, token?) -> Promise: on the libuv pool, the mapping pinned
+  // meanwhile. job 0 msync(arg flags), 1 madvise(arg advice), 2 mlock (arg 1: on fault), 3 populate
+  // (arg: MADV_POPULATE_READ / _WRITE, or -1 to read one byte per page). Lock and populate go in
+  // 64 MiB steps and stop between two when the token (cancelToken()) is cancelled (ABORT_ERR; a
+  // cancelled or failed lock unlocks what it had locked). A populate that meets the end of a
+  // truncated file rejects with ERR_MMAPKIT_SIGBUS.
+  Napi::Value RangeAsync(const Napi::CallbackInfo& info);
+
   Napi::Value Advise(const Napi::CallbackInfo& info);
 
   Napi::Value Protect(const Napi::CallbackInfo& info);

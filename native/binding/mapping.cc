@@ -127,6 +127,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapArrayBuffer", Napi::Function::New(env, Dispatch<&Ops::ArrayBuffer>, "mapArrayBuffer"));
   exports.Set("mapSync", Napi::Function::New(env, Dispatch<&Ops::Sync>, "mapSync"));
   exports.Set("mapSyncAsync", Napi::Function::New(env, Dispatch<&Ops::SyncAsync>, "mapSyncAsync"));
+  exports.Set("mapRangeAsync", Napi::Function::New(env, Dispatch<&Ops::RangeAsync>, "mapRangeAsync"));
   exports.Set("mapAdvise", Napi::Function::New(env, Dispatch<&Ops::Advise>, "mapAdvise"));
   exports.Set("mapProtect", Napi::Function::New(env, Dispatch<&Ops::Protect>, "mapProtect"));
   exports.Set("mapLock", Napi::Function::New(env, Dispatch<&Ops::Lock>, "mapLock"));
