@@ -33,6 +33,7 @@ export {
   type MapMode,
   type MappingKind,
   type Protection,
+  type PopulateOptions,
   type Residency,
   type SyncOptions,
 } from './mapping';

@@ -7,7 +7,7 @@
  */
 import type { FileScanArgs } from '../binding';
 import * as fs from 'node:fs';
-import { codedError, fromFsError, systemError } from '../errors';
+import { fromFsError, systemError } from '../errors';
 import { addonAvailable, binding } from '../native';
 import { S_IFDIR, S_IFREG, statFd } from '../filetype';
 import { abortError, toSignal, withCancelToken, type AsyncScanOptions } from '../abort';

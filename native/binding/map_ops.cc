@@ -66,12 +66,16 @@ class RangeWorker : public Napi::AsyncWorker {
     Release();
     Napi::Env env = Env();
     if (fault_ != 0) {
-      deferred_.Reject(UsageError(env, "Error", fault_ == SIGBUS ? "ERR_MMAPKIT_SIGBUS" : "ERR_MMAPKIT_PROTECTED",
-                                  fault_ == SIGBUS ? "SIGBUS while populating the mapping at byte " + std::to_string(at_) +
-                                                         ": the file is shorter than its mapping (was it truncated?)"
-                                                   : "SIGSEGV while populating the mapping at byte " + std::to_string(at_) +
-                                                         ": the page cannot be read")
-                           .Value());
+      // A touch knows the faulting byte; madvise only the step that failed.
+      const std::string where = step_end_ > at_ ? "bytes " + std::to_string(at_) + " to " + std::to_string(step_end_)
+                                                : "byte " + std::to_string(at_);
+      deferred_.Reject(
+          UsageError(env, "Error", fault_ == SIGBUS ? "ERR_MMAPKIT_SIGBUS" : "ERR_MMAPKIT_PROTECTED",
+                     fault_ == SIGBUS
+                         ? "SIGBUS while populating " + where +
+                               " of the mapping: the file is shorter than its mapping (was it truncated?)"
+                         : "SIGSEGV while populating " + where + " of the mapping: the page cannot be read")
+              .Value());
     } else if (err_ != 0) {
       deferred_.Reject(SystemError(env, err_, syscall_).Value());
     } else if (cancelled_) {
@@ -124,10 +128,11 @@ class RangeWorker : public Napi::AsyncWorker {
           }
           return 0;
         });
-        // madvise's EFAULT: populating would have raised SIGBUS (a truncated file).
+        // madvise's EFAULT: populating the step would have raised SIGBUS (a truncated file).
         if (err_ == EFAULT) {
           err_ = 0;
           fault_ = SIGBUS;
+          step_end_ = at_ + (off_ + len_ - at_ < kRangeStep ? off_ + len_ - at_ : kRangeStep);
         }
         return;
       }
@@ -169,6 +174,7 @@ class RangeWorker : public Napi::AsyncWorker {
   int err_ = 0;
   int fault_ = 0;
   size_t at_ = 0;
+  size_t step_end_ = 0;  // a failed madvise step: [at_, step_end_)
   bool cancelled_ = false;
 };
 
