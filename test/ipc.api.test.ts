@@ -208,6 +208,9 @@ describe('Mutex, Semaphore, Event, Condition', () => {
         child.on('exit', () => {
           const out = { holder: holder === child.pid };
           const t0 = Date.now();
+          // tryLock() is told too (as pthread_mutex_trylock's EOWNERDEAD), and then holds it.
+          try { out.try = mu.tryLock(); } catch (e) { out.try = e.code; out.tryHeld = mu.held; mu.markConsistent(); mu.unlock(); }
+          child.pid && Atomics.store(new Int32Array(m.buffer.buffer, m.buffer.byteOffset, 4), 0, child.pid);
           try { mu.lock(); out.first = 'acquired'; } catch (e) { out.first = e.code; }
           out.ms = Date.now() - t0;
           out.held = mu.held; out.consistent = mu.consistent;
@@ -229,6 +232,8 @@ describe('Mutex, Semaphore, Event, Condition', () => {
     expect(s.stderr).toBe('');
     expect(JSON.parse(s.stdout)).toMatchObject({
       holder: true,
+      try: 'ERR_MMAPKIT_OWNER_DEAD',
+      tryHeld: true,
       first: 'ERR_MMAPKIT_OWNER_DEAD',
       held: true,
       consistent: false,

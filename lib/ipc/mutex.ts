@@ -14,6 +14,7 @@
  */
 import { codedError } from '../errors';
 import {
+  LIVENESS_SLICE_MS,
   deadline,
   ownStart,
   ownThread,
@@ -85,7 +86,12 @@ export class Mutex {
     return this.ownerPid === this.#me && Atomics.load(this.#w, THREAD) === ownThread;
   }
 
-  /** Takes the lock if it is free now; never sleeps. Returns whether it was taken. */
+  /**
+   * Takes the lock if it is free now; never sleeps. Returns whether it was taken. Like lock(), it
+   * throws ERR_MMAPKIT_OWNER_DEAD when it takes over the lock of an owner that died holding it
+   * (the caller then holds it); the owner's liveness is read at most once per 50 ms per Mutex
+   * object, so a tight tryLock() loop costs no /proc read per call.
+   */
   tryLock(): boolean {
     const st = Atomics.load(this.#w, STATE);
     if ((st & STARVING) === 0 && Atomics.compareExchange(this.#w, LOCK, 0, this.#me) === 0) {
@@ -93,8 +99,21 @@ export class Mutex {
       if ((st & STATE_MASK) === NOT_RECOVERABLE) this.#notRecoverable();
       return true;
     }
-    return false;
+    if (this.held) return false;
+    const now = performance.now();
+    if (now - this.#livenessChecked < LIVENESS_SLICE_MS) return false;
+    this.#livenessChecked = now;
+    const cur = Atomics.load(this.#w, LOCK);
+    const pid = cur & PID_MASK;
+    if (cur === 0 || cur === HANDOFF || pid === this.#me || processAlive(pid, Atomics.load(this.#w, START))) return false;
+    // WAITERS kept set: whoever sleeps behind the dead owner is woken by our unlock().
+    if (Atomics.compareExchange(this.#w, LOCK, cur, this.#me | WAITERS) !== cur) return false;
+    this.#acquired(true);
+    return true;
   }
+
+  /** When tryLock() last read the owner's liveness (performance.now()). */
+  #livenessChecked = -Infinity;
 
   /**
    * Blocks until the lock is taken. Throws ERR_MMAPKIT_OWNER_DEAD when the previous owner died
