@@ -128,6 +128,7 @@ export const ERROR_TABLE = {
   ERR_MMAPKIT_WRONG_ROLE: sentence('MmapkitError'),
   ERR_MMAPKIT_NOT_RESERVED: sentence('MmapkitError'),
   ERR_MMAPKIT_NOT_ACQUIRED: sentence('MmapkitError'),
+  ERR_MMAPKIT_BAD_MESSAGE: sentence('MmapkitError'),
   /** A job cancelled through its AbortSignal (its name is 'AbortError', as Node's). */
   ABORT_ERR: sentence('MmapkitError'),
   /** A broken internal invariant of the simulator: a bug in mmapkit, never a user's mistake. */

@@ -8,7 +8,8 @@ import { pageSize } from './mapping';
 import * as fs from 'node:fs';
 import { invalidType, toBool, toInt, toOptions, toPath } from './validate';
 import { fileScanArgs } from './csv';
-import { abortError, runFileJob, toSignal, type AsyncScanOptions } from './csv/async';
+import { runFileJob } from './csv/async';
+import { abortError, toSignal, type AsyncScanOptions } from './abort';
 import { codedError, fromFsError } from './errors';
 import { notMappable, openForMapping, refuseUnmappable, statFd } from './filetype';
 

@@ -225,6 +225,8 @@ export class Mapping implements MemoryView, Disposable {
   #exposed = false;
   /** Counts resize() calls: what was vended in an earlier generation is stale. */
   #gen = 0;
+  /** Bumped by every unmap, resize and protect: what the IPC primitives' region guards watch. */
+  #changes = 0;
   /** Protection by range, once protect() has been used; null while the whole mapping has its initial protection. */
   #segments: Segment[] | null = null;
   #readable: boolean;
@@ -244,6 +246,7 @@ export class Mapping implements MemoryView, Disposable {
     installMappingHooks(
       (m, off, len, need, what, probe) => (m as Mapping).#loop(off, len, need, what, probe),
       (v) => (v.mapping as Mapping).#id === 0 || v.gen !== (v.mapping as Mapping).#gen,
+      (m) => (m as Mapping).#changes,
     );
   }
 
@@ -528,6 +531,7 @@ export class Mapping implements MemoryView, Disposable {
     if (this.hugePages === 'explicit') throw codedError('ERR_MMAPKIT_UNSUPPORTED', 'A mapping of explicit huge pages (MAP_HUGETLB) cannot be resized');
     this.#owner = binding().mapResize(id, n, mayMove, this.#owner, MAX_BUFFER, this.#exposed);
     this.#gen++;
+    this.#changes++;
     this.#buf = null;
     this.#dv = null;
     this.#exposed = false;
@@ -553,6 +557,7 @@ export class Mapping implements MemoryView, Disposable {
     const id = this.#id;
     if (id === 0) return false;
     this.#id = 0;
+    this.#changes++;
     this.#buf = null;
     this.#dv = null;
     const owner = this.#owner;
@@ -697,6 +702,7 @@ export class Mapping implements MemoryView, Disposable {
   }
 
   #setProt(off: number, len: number, prot: number): void {
+    this.#changes++;
     const ps = pageSize();
     // mprotect works on whole pages of the underlying map: widen in the mapping's coordinates.
     const base = this.offset % ps;

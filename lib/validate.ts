@@ -101,7 +101,8 @@ export function toChoice<T extends string>(value: unknown, name: string, choices
 /** An options object (or undefined) whose keys are all known; returns it or {}. */
 export function toOptions<T extends object>(value: unknown, name: string, known: readonly string[]): Partial<T> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidType(name, 'of type object', value);
+  // (A typed array or Buffer is never options; refused before anything reads it.)
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) throw invalidType(name, 'of type object', value);
   // for-in with an own-property check: no array of keys per call (this runs on every map).
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
@@ -114,7 +115,7 @@ export function toOptions<T extends object>(value: unknown, name: string, known:
 
 /** An object (not null, not an array): the options a function cannot do without. */
 export function toObject<T extends object>(value: unknown, name: string): T {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidType(name, 'of type object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) throw invalidType(name, 'of type object', value);
   return value as T;
 }
 

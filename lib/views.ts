@@ -166,8 +166,19 @@ export function isStale(v: Vended): boolean {
   return staleHook(v);
 }
 
-/** @internal Called once by Mapping: how to check a range of a mapping, and whether a vended buffer is stale. */
-export function installMappingHooks(loop: MappingLoop, stale: (v: Vended) => boolean): void {
+/** @internal Called once by Mapping: how to check a range of a mapping, whether a vended buffer is stale, and its change count. */
+export function installMappingHooks(loop: MappingLoop, stale: (v: Vended) => boolean, changes: (m: VendingMapping) => number): void {
   mappingLoop = loop;
   staleHook = stale;
+  changesHook = changes;
+}
+
+let changesHook: (m: VendingMapping) => number;
+
+/**
+ * @internal A number that changes whenever the mapping is unmapped, resized or protect()ed: a
+ * cheap test of whether an earlier {@link checkAccess} over its bytes still holds.
+ */
+export function mappingChanges(m: VendingMapping): number {
+  return changesHook(m);
 }

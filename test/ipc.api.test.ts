@@ -169,6 +169,55 @@ describe('Channel: bad input gets a coded error', () => {
   });
 });
 
+describe('IPC primitives in a Mapping that changes under them (child process: a fault would end it)', () => {
+  it('unmap() or protect() under a mutex, semaphore, event or channel: coded errors, never a signal', () => {
+    const r = runNode(`
+      const out = {};
+      const code = (f) => { try { f(); return 'ok'; } catch (e) { return e.code; } };
+      let m = mk.mapAnonymous(1 << 16, { shared: true });
+      const mu = mk.Mutex.init(m, 0), sem = mk.Semaphore.init(m, 16, 1), ev = mk.Event.init(m, 32, 0);
+      const p = mk.Channel.create(m.buffer.subarray(4096), { role: 'producer', capacity: 8192 });
+      const c = mk.Channel.open(m.buffer.subarray(4096), { role: 'consumer' });
+      p.send(Buffer.from('x'));
+      m.protect('read');
+      out.readOnly = [code(() => mu.lock()), code(() => sem.wait({ timeout: 10 })), code(() => ev.set(2)), code(() => p.send(Buffer.from('y'))), code(() => c.receive())];
+      out.readOnlyGetters = [code(() => mu.ownerPid), code(() => ev.value)];
+      m.protect('none');
+      out.none = [code(() => mu.ownerPid), code(() => sem.value), code(() => c.pendingBytes), code(() => c.tryReceive())];
+      m.protect('readwrite');
+      out.again = [code(() => { mu.lock(); mu.unlock(); }), code(() => sem.tryWait()), c.receive().toString()];
+      m.unmap();
+      out.unmapped = [code(() => mu.tryLock()), code(() => sem.post()), code(() => ev.wait(0, { timeout: 5 })), code(() => p.send(Buffer.alloc(1))), code(() => c.close())];
+      // A source buffer of a protected mapping is refused before it is read.
+      const src = mk.mapAnonymous(4096); src.protect('none');
+      const sab = new SharedArrayBuffer(mk.Channel.bytesFor(4096));
+      const q = mk.Channel.create(sab, { role: 'producer', capacity: 4096 });
+      out.source = [code(() => q.send(src.buffer)), code(() => q.sendValue({ nested: [src.buffer.subarray(0, 8)] }))];
+      console.log(JSON.stringify(out));
+    `);
+    expect(r.signal).toBeNull();
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      readOnly: Array(5).fill('ERR_MMAPKIT_PROTECTED'),
+      readOnlyGetters: ['ERR_MMAPKIT_PROTECTED', 'ERR_MMAPKIT_PROTECTED'], // the primitives need their memory writable
+      none: Array(4).fill('ERR_MMAPKIT_PROTECTED'),
+      again: ['ok', 'ok', 'x'],
+      unmapped: ['ERR_MMAPKIT_CLOSED', 'ERR_MMAPKIT_CLOSED', 'ERR_MMAPKIT_CLOSED', 'ERR_MMAPKIT_CLOSED', 'ok'],
+      source: ['ERR_MMAPKIT_PROTECTED', 'ERR_MMAPKIT_PROTECTED'],
+    });
+  });
+
+  it('sendValue of what cannot be cloned, receiveValue of what is not a clone: coded errors, the channel usable after', () => {
+    const [p, c] = pair();
+    expectCode(() => p.sendValue({ f: () => 1 }), TypeError, 'ERR_INVALID_ARG_VALUE');
+    expect(c.tryReceive()).toBeNull();
+    p.send(Buffer.from([0xff, 0x0f, 0x99, 0x99]));
+    expectCode(() => c.receiveValue(), MmapkitError, 'ERR_MMAPKIT_BAD_MESSAGE');
+    p.sendValue({ ok: 1 });
+    expect(c.receiveValue()).toEqual({ ok: 1 });
+  });
+});
+
 describe('Mutex, Semaphore, Event, Condition', () => {
   it('mutex: try, timeout, not-owner, async', async () => {
     const m = mapAnonymous(4096, { shared: true });

@@ -14,7 +14,7 @@ import { abortError, toSignal, withCancelToken, type AsyncScanOptions } from '..
 import { CsvSummer, fileScanArgs, isNativeMethod, toCsvFileArgs, type CsvFileSum, type CsvSumFileOptions } from '../csv';
 import { chooseCsvSource } from './source';
 
-export { abortError, toSignal, type AsyncScanOptions };
+export type { AsyncScanOptions };
 
 /**
  * Runs a native file job (binding().fileScanAsync) with the signal wired to its cancel token.

@@ -10,7 +10,8 @@ import { invalidType } from '../validate';
 import { codedError, fromFsError } from '../errors';
 import { fileScanArgs } from '../csv';
 import { chooseCsvSource } from './source';
-import { runFileJob, toSignal, type AsyncScanOptions } from './async';
+import { runFileJob } from './async';
+import { toSignal, type AsyncScanOptions } from '../abort';
 
 export interface FileScanOptions {
   /** 'auto' (default), 'mmap' or 'read'. */

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { codedError } from '../errors';
-import { invalidType } from '../validate';
+import { invalidType, toObject } from '../validate';
 import { closedError, type GpioEdgeEvent, type GpioLineRequestLike, type GpioRequestOptions } from './chardev-types';
 
 /**
@@ -166,20 +166,22 @@ export abstract class GpioLineRequestBase extends EventEmitter implements GpioLi
         if (checkValue(v, `values[${i}]`)) bits |= 1n << BigInt(i);
         mask |= 1n << BigInt(i);
       });
-    } else if (values !== null && typeof values === 'object') {
+    } else if (values !== null && typeof values === 'object' && !ArrayBuffer.isView(values)) {
+      // (A typed array or Buffer is refused, not read element by element: it may be a view of a
+      // mapping whose file was truncated.)
       for (const [k, v] of Object.entries(values)) {
         const i = this.position(/^\d+$/.test(k) ? Number(k) : k);
         if (checkValue(v, `values.${k}`)) bits |= 1n << BigInt(i);
         mask |= 1n << BigInt(i);
       }
-    } else throw invalidType('values', 'an array or an object', values);
+    } else throw invalidType('values', 'an array or a plain object', values);
     this.setBits(bits, mask);
   }
 
   /** Changes the lines' settings in place (GPIO_V2_LINE_SET_CONFIG_IOCTL); the lines stay requested. */
   reconfigure(options: GpioRequestOptions): void {
     this.live();
-    this.applyConfig(options);
+    this.applyConfig(toObject<GpioRequestOptions>(options, 'options'));
   }
 
   /** Reads the events queued now, without waiting (they go to no listener). */

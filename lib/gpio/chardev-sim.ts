@@ -289,7 +289,7 @@ export class SimLineRequest extends GpioLineRequestBase {
     this.#timers = offsets.map(() => null);
   }
 
-  /** Applies settings to the block's registers, as the kernel's pinctrl driver would. */
+  /** @internal Applies settings to the block's registers, as the kernel's pinctrl driver would (the chip calls it). */
   configure(settings: readonly GpioLineSettings[], type: GpioLineInfoChangeType): void {
     const g = this.kernel.gpio;
     // Edge detection starts once the line is set up: a pull or direction change made by the

@@ -15,6 +15,7 @@
  */
 import * as v8 from 'node:v8';
 import { codedError } from '../errors';
+import { checkLoop } from '../views';
 import { invalidType, toChoice, toIndex, toInt, toOptions } from '../validate';
 import {
   HEADER,
@@ -50,7 +51,7 @@ import {
   type Role,
   type WhenFull,
 } from './layout';
-import { deadline, region, runAsync, runSync, slice, timeoutError, wake, type Blocking, type SharedRegion, type WaitOptions } from './memory';
+import { deadline, region, runAsync, runSync, slice, timeoutError, wake, type Blocking, type RegionGuard, type SharedRegion, type WaitOptions } from './memory';
 import { Mutex } from './mutex';
 
 export interface ChannelOptions {
@@ -94,6 +95,8 @@ export class Channel implements Disposable {
   readonly #u8: Uint8Array;
   readonly #period: number;
   readonly #lock: Mutex | null;
+  /** For a channel in a Mapping: checks the mapping was not unmapped or protected since (else null). */
+  readonly #g: RegionGuard | null;
   /** Spin budget in milliseconds (performance.now() units). */
   readonly #spinMs: number;
   #entry: number;
@@ -119,6 +122,7 @@ export class Channel implements Disposable {
   private constructor(memory: SharedRegion, offset: number, g: Geometry, role: Role, spinUs: number) {
     const r = region(memory, offset, HEADER + g.capacity, 'channel');
     this.#w = r.words;
+    this.#g = r.guard;
     this.#u8 = r.bytes;
     this.role = role;
     this.mode = g.mode;
@@ -192,11 +196,13 @@ export class Channel implements Disposable {
 
   /** Peers attached to the channel, with their liveness. */
   peers(): Peer[] {
+    this.#g?.check();
     return peers(this.#w);
   }
 
   /** How many bytes of the ring hold unreceived messages (records and padding). */
   get pendingBytes(): number {
+    this.#g?.check();
     return this.#used(Atomics.load(this.#w, W_TAIL), Atomics.load(this.#w, W_HEAD));
   }
 
@@ -214,6 +220,7 @@ export class Channel implements Disposable {
 
   #live(role: Role): void {
     if (this.#entry < 0) throw codedError('ERR_MMAPKIT_CLOSED', 'The channel has been closed');
+    this.#g?.check();
     if (this.role !== role) throw codedError('ERR_MMAPKIT_WRONG_ROLE', `This end of the channel is a ${this.role}; only a ${role} can do that`);
   }
 
@@ -385,6 +392,7 @@ export class Channel implements Disposable {
   /** Publishes the reserved message, optionally shortened to `length` bytes. */
   commit(length?: number): void {
     if (this.#rTail < 0) throw codedError('ERR_MMAPKIT_NOT_RESERVED', 'commit() needs a reservation (reserve() first)');
+    this.#g?.check();
     const len = length === undefined ? this.#rLen : toInt(length, 'length', 0, this.#rLen);
     this.#publish(len);
     if (this.#lock !== null) this.#lock.unlock();
@@ -393,6 +401,7 @@ export class Channel implements Disposable {
   /** Drops the open reservation: nothing is sent. */
   cancel(): void {
     if (this.#rTail < 0) return;
+    this.#g?.check();
     this.#rTail = -1;
     if (this.#lock !== null) this.#lock.unlock();
   }
@@ -430,11 +439,15 @@ export class Channel implements Disposable {
 
   /** Sends a structured-clone copy of `value` (v8.serialize). */
   sendValue(value: unknown, options?: WaitOptions): void {
-    this.send(v8.serialize(value), options);
+    this.send(serialize(value), options);
   }
 
   sendValueAsync(value: unknown, options?: WaitOptions): Promise<void> {
-    return this.sendAsync(v8.serialize(value), options);
+    try {
+      return this.sendAsync(serialize(value), options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   // ---- consumer ----
@@ -568,6 +581,7 @@ export class Channel implements Disposable {
   /** Frees the acquired message's bytes for the producer; its view must not be used after. */
   release(): void {
     if (this.#aHead < 0) throw codedError('ERR_MMAPKIT_NOT_ACQUIRED', 'release() needs an acquired message (acquire() first)');
+    this.#g?.check();
     this.#consume();
     if (this.#lock !== null) this.#lock.unlock();
   }
@@ -630,11 +644,11 @@ export class Channel implements Disposable {
 
   /** Receives a value sent with sendValue(). */
   receiveValue(options?: WaitOptions): unknown {
-    return v8.deserialize(this.receive(options));
+    return deserialize(this.receive(options));
   }
 
   async receiveValueAsync(options?: WaitOptions): Promise<unknown> {
-    return v8.deserialize(await this.receiveAsync(options));
+    return deserialize(await this.receiveAsync(options));
   }
 
   // ---- life cycle ----
@@ -645,6 +659,7 @@ export class Channel implements Disposable {
    */
   reset(): void {
     if (this.#entry < 0) throw codedError('ERR_MMAPKIT_CLOSED', 'The channel has been closed');
+    this.#g?.check();
     const w = this.#w;
     readHeader(w, this.#u8.byteLength);
     this.#rTail = -1;
@@ -668,6 +683,7 @@ export class Channel implements Disposable {
 
   /** How many times the channel has been reset. */
   get generation(): number {
+    this.#g?.check();
     return Atomics.load(this.#w, W_GENERATION);
   }
 
@@ -677,6 +693,14 @@ export class Channel implements Disposable {
    */
   close(): void {
     if (this.#entry < 0) return;
+    if (this.#g !== null && !this.#g.usable()) {
+      // The memory was unmapped or protected under the channel: detach without touching it.
+      this.#entry = -1;
+      this.#rTail = -1;
+      this.#aHead = -1;
+      this.onClose?.();
+      return;
+    }
     this.cancel();
     if (this.#aHead >= 0) {
       this.#aHead = -1;
@@ -697,14 +721,55 @@ export class Channel implements Disposable {
   }
 }
 
+function serialize(value: unknown): Buffer {
+  if (value instanceof ArrayBuffer) checkLoop(value, 0, value.byteLength, 'read', 'sendValue()')?.(0, value.byteLength);
+  try {
+    const ser = new CheckedSerializer();
+    ser.writeHeader();
+    ser.writeValue(value);
+    return ser.releaseBuffer();
+  } catch (err) {
+    if (typeof (err as { code?: unknown })?.code === 'string') throw err;
+    throw codedError('ERR_INVALID_ARG_VALUE', `The value cannot be sent with sendValue(): ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
+function deserialize(message: Buffer): unknown {
+  try {
+    return v8.deserialize(message);
+  } catch (err) {
+    throw codedError(
+      'ERR_MMAPKIT_BAD_MESSAGE',
+      `A message of ${message.length} bytes is not a value sendValue() sent (${(err as Error).message}); it has been consumed`,
+    );
+  }
+}
+
 function spinOption(spin: unknown): number {
   return spin === undefined ? DEFAULT_SPIN_US : toInt(spin, 'options.spin', 0, MAX_SPIN_US);
 }
 
+/** The bytes of `data`, checked readable first when they are a Mapping's (unmapped, protected, truncated). */
 function bytesOf(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw invalidType('data', 'an ArrayBufferView (Buffer, TypedArray or DataView)', data);
+  let u: Uint8Array;
+  if (data instanceof Uint8Array) u = data;
+  else if (ArrayBuffer.isView(data)) u = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  else throw invalidType('data', 'an ArrayBufferView (Buffer, TypedArray or DataView)', data);
+  checkLoop(u.buffer, u.byteOffset, u.byteLength, 'read', 'send()')?.(0, u.byteLength);
+  return u;
+}
+
+/**
+ * v8's serializer, with every typed array and Buffer in the value checked readable first when it
+ * is a Mapping's bytes (the serializer copies them natively, where a protected or truncated page
+ * would raise SIGSEGV or SIGBUS). A bare ArrayBuffer of a mapping nested in the value is copied by
+ * V8 itself, unchecked (docs/ipc.md).
+ */
+class CheckedSerializer extends v8.DefaultSerializer {
+  _writeHostObject(object: object): void {
+    if (ArrayBuffer.isView(object)) checkLoop(object.buffer, object.byteOffset, object.byteLength, 'read', 'sendValue()')?.(0, object.byteLength);
+    (v8.DefaultSerializer.prototype as unknown as { _writeHostObject(o: object): void })._writeHostObject.call(this, object);
+  }
 }
 
 /** Takes one side's lock; a dead holder left nothing half-published (the tail or head never moved), so recover at once. */

@@ -4,7 +4,7 @@
  * for the old process), and one wait driver that runs the same blocking logic synchronously
  * (futexWait) or as a Promise (futexWaitAsync), with timeouts and AbortSignal.
  */
-import { checkLoop } from '../views';
+import { VENDED, checkAccess, checkLoop, mappingChanges, type VendingMapping } from '../views';
 import * as fs from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { codedError } from '../errors';
@@ -22,7 +22,47 @@ export interface Region {
   words: Int32Array;
   /** Whether the memory is a SharedArrayBuffer (Atomics.wait works on it without the addon). */
   sab: boolean;
+  /** For a region over a Mapping's bytes: the check its users run before touching it; else null. */
+  guard: RegionGuard | null;
 }
+
+/**
+ * Keeps a primitive over a Mapping's bytes from touching them after the mapping was unmapped,
+ * resized or protect()ed against it: check() costs one comparison while the mapping is unchanged,
+ * and otherwise repeats the region's access check (ERR_MMAPKIT_CLOSED, ERR_MMAPKIT_PROTECTED).
+ * A file truncated under the region is not seen (no cheap test exists): docs/ipc.md names it.
+ */
+export class RegionGuard {
+  #seen: number;
+  constructor(
+    private readonly buffer: ArrayBufferLike,
+    private readonly base: number,
+    private readonly length: number,
+    private readonly mapping: VendingMapping,
+  ) {
+    this.#seen = mappingChanges(mapping);
+  }
+
+  check(): void {
+    const c = mappingChanges(this.mapping);
+    if (c === this.#seen) return;
+    checkAccess(this.buffer, this.base, this.length, 'write');
+    this.#seen = c;
+  }
+
+  /** check() as a boolean. */
+  usable(): boolean {
+    try {
+      this.check();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The guard of the region a word view belongs to, for the wait driver to re-check after a sleep. */
+const GUARDS = new WeakMap<Int32Array, RegionGuard>();
 
 /** Resolves `memory` at `offset` for `length` bytes (default: the rest), 8-byte aligned. */
 export function region(memory: unknown, offset: unknown, length: number | undefined, what: string): Region {
@@ -57,10 +97,15 @@ export function region(memory: unknown, offset: unknown, length: number | undefi
   // must be open, accessible and, for a file, within the file (a guarded touch of each page, as
   // before mmapkit's own loops). A truncation after this check is the race docs/ipc.md names.
   checkLoop(ab, base + off, len, 'write', what)?.(0, len);
+  const v = VENDED.get(ab);
+  const guard = v === undefined ? null : new RegionGuard(ab, base + off, len, v.mapping);
+  const words = new Int32Array(ab, base + off, len >>> 2);
+  if (guard !== null) GUARDS.set(words, guard);
   return {
     bytes: new Uint8Array(ab, base + off, len),
-    words: new Int32Array(ab, base + off, len >>> 2),
+    words,
     sab: typeof SharedArrayBuffer !== 'undefined' && ab instanceof SharedArrayBuffer,
+    guard,
   };
 }
 
@@ -187,7 +232,12 @@ function sleepAsync(s: Sleep): Promise<WaitResult> {
 export function runSync<T>(op: Blocking<T>, signal?: AbortSignal): T {
   if (signal?.aborted) throw abortError(signal);
   let r = op.next();
-  while (!r.done) r = op.next(sleepSync(r.value));
+  while (!r.done) {
+    const result = sleepSync(r.value);
+    // The memory may have been unmapped or protected while this thread slept.
+    GUARDS.get(r.value.words)?.check();
+    r = op.next(result);
+  }
   return r.value;
 }
 
@@ -210,7 +260,8 @@ export async function runAsync<T>(op: Blocking<T>, signal?: AbortSignal): Promis
       try {
         result = await Promise.race([sleepAsync(s), aborted]);
       } catch (err) {
-        op.return(undefined as T);
+        // Let the operation clean up (its sleeper counts), unless its memory is gone meanwhile.
+        if (GUARDS.get(s.words)?.usable() !== false) op.return(undefined as T);
         throw err;
       } finally {
         signal.removeEventListener('abort', onAbort!);
@@ -218,6 +269,9 @@ export async function runAsync<T>(op: Blocking<T>, signal?: AbortSignal): Promis
     } else {
       result = await sleepAsync(s);
     }
+    // Unmapped or protected meanwhile: throw without resuming the operation (its cleanup would
+    // touch the memory).
+    GUARDS.get(s.words)?.check();
     r = op.next(result);
   }
   return r.value;

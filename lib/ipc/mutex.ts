@@ -13,6 +13,7 @@
  * barge in.
  */
 import { codedError } from '../errors';
+import { toFunction } from '../validate';
 import {
   LIVENESS_SLICE_MS,
   deadline,
@@ -26,6 +27,7 @@ import {
   timeoutError,
   wake,
   type Blocking,
+  type RegionGuard,
   type SharedRegion,
   type WaitOptions,
 } from './memory';
@@ -53,13 +55,17 @@ export class Mutex {
   static readonly BYTES = 16;
   readonly #w: Int32Array;
   readonly #me: number;
+  /** For a mutex in a Mapping: checks the mapping was not unmapped or protected since (else null). */
+  readonly #g: RegionGuard | null;
 
   /**
    * A mutex over 16 bytes of `memory` at `offset` (8-byte aligned). Zeroed memory is an unlocked
    * mutex; use Mutex.init() to (re)initialize memory that held something else.
    */
   constructor(memory: SharedRegion, offset = 0) {
-    this.#w = region(memory, offset, Mutex.BYTES, 'mutex').words;
+    const r = region(memory, offset, Mutex.BYTES, 'mutex');
+    this.#w = r.words;
+    this.#g = r.guard;
     this.#me = process.pid;
   }
 
@@ -72,17 +78,20 @@ export class Mutex {
 
   /** The pid holding the lock (0 when free). */
   get ownerPid(): number {
+    this.#g?.check();
     const v = Atomics.load(this.#w, LOCK);
     return v === HANDOFF ? 0 : v & PID_MASK;
   }
 
   /** False after an owner died until markConsistent() is called by the new owner. */
   get consistent(): boolean {
+    this.#g?.check();
     return (Atomics.load(this.#w, STATE) & STATE_MASK) === CONSISTENT;
   }
 
   /** Whether this thread holds the lock. */
   get held(): boolean {
+    this.#g?.check();
     return this.ownerPid === this.#me && Atomics.load(this.#w, THREAD) === ownThread;
   }
 
@@ -93,6 +102,7 @@ export class Mutex {
    * object, so a tight tryLock() loop costs no /proc read per call.
    */
   tryLock(): boolean {
+    this.#g?.check();
     const st = Atomics.load(this.#w, STATE);
     if ((st & STARVING) === 0 && Atomics.compareExchange(this.#w, LOCK, 0, this.#me) === 0) {
       this.#own();
@@ -134,6 +144,7 @@ export class Mutex {
   }
 
   #fast(): boolean {
+    this.#g?.check();
     if (Atomics.compareExchange(this.#w, LOCK, 0, this.#me) !== 0) return false;
     // Taken while STARVING (a newcomer between the handoff check and here): keep it, it is ours.
     this.#own();
@@ -205,12 +216,14 @@ export class Mutex {
 
   /** After ERR_MMAPKIT_OWNER_DEAD: declares the protected state repaired (the caller must hold the lock). */
   markConsistent(): void {
+    this.#g?.check();
     this.#mustHold('markConsistent');
     Atomics.and(this.#w, STATE, ~STATE_MASK);
   }
 
   /** Releases the lock (ERR_MMAPKIT_NOT_OWNER if this thread does not hold it). */
   unlock(): void {
+    this.#g?.check();
     this.#mustHold('unlock');
     const st = Atomics.load(this.#w, STATE);
     if ((st & STATE_MASK) === INCONSISTENT) Atomics.store(this.#w, STATE, (st & ~STATE_MASK) | NOT_RECOVERABLE);
@@ -238,6 +251,7 @@ export class Mutex {
 
   /** Runs fn while holding the lock (sync). */
   withLock<T>(fn: () => T, options?: WaitOptions): T {
+    toFunction(fn, 'fn');
     this.lock(options);
     try {
       return fn();

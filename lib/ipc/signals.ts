@@ -4,9 +4,9 @@
  * with timeout and AbortSignal.
  */
 import { codedError } from '../errors';
-import { toInt } from '../validate';
-import { deadline, region, runAsync, runSync, slice, timeoutError, wake, type Blocking, type SharedRegion, type WaitOptions } from './memory';
-import type { Mutex } from './mutex';
+import { toInstance, toInt } from '../validate';
+import { deadline, region, runAsync, runSync, slice, timeoutError, wake, type Blocking, type RegionGuard, type SharedRegion, type WaitOptions } from './memory';
+import { Mutex } from './mutex';
 
 /**
  * A counting semaphore in 8 bytes: [0] the count, [1] how many callers sleep (post() makes a
@@ -15,9 +15,12 @@ import type { Mutex } from './mutex';
 export class Semaphore {
   static readonly BYTES = 8;
   readonly #w: Int32Array;
+  readonly #g: RegionGuard | null;
 
   constructor(memory: SharedRegion, offset = 0) {
-    this.#w = region(memory, offset, Semaphore.BYTES, 'semaphore').words;
+    const r = region(memory, offset, Semaphore.BYTES, 'semaphore');
+    this.#w = r.words;
+    this.#g = r.guard;
   }
 
   /** Sets the count to `value` (no sleepers may exist) and returns the semaphore. */
@@ -29,11 +32,13 @@ export class Semaphore {
   }
 
   get value(): number {
+    this.#g?.check();
     return Atomics.load(this.#w, 0);
   }
 
   /** Takes one unit if the count is positive now. */
   tryWait(): boolean {
+    this.#g?.check();
     const w = this.#w;
     for (let c = Atomics.load(w, 0); c > 0; c = Atomics.load(w, 0)) {
       if (Atomics.compareExchange(w, 0, c, c - 1) === c) return true;
@@ -71,6 +76,7 @@ export class Semaphore {
   /** Adds `count` units (default 1) and wakes as many sleepers. */
   post(count = 1): void {
     const n = toInt(count, 'count', 1, 0x7fffffff);
+    this.#g?.check();
     const before = Atomics.add(this.#w, 0, n);
     if (before > 0x7fffffff - n) {
       Atomics.sub(this.#w, 0, n);
@@ -88,9 +94,12 @@ export class Semaphore {
 export class Event {
   static readonly BYTES = 8;
   readonly #w: Int32Array;
+  readonly #g: RegionGuard | null;
 
   constructor(memory: SharedRegion, offset = 0) {
-    this.#w = region(memory, offset, Event.BYTES, 'event').words;
+    const r = region(memory, offset, Event.BYTES, 'event');
+    this.#w = r.words;
+    this.#g = r.guard;
   }
 
   static init(memory: SharedRegion, offset = 0, value = 0): Event {
@@ -101,18 +110,22 @@ export class Event {
   }
 
   get value(): number {
+    this.#g?.check();
     return Atomics.load(this.#w, 0);
   }
 
   /** Stores `value` and wakes up to `count` sleepers (default all). */
   set(value: number, count = Infinity): void {
-    Atomics.store(this.#w, 0, toInt(value, 'value', -0x80000000, 0x7fffffff));
+    const v = toInt(value, 'value', -0x80000000, 0x7fffffff);
+    this.#g?.check();
+    Atomics.store(this.#w, 0, v);
     this.notify(count);
   }
 
   /** Adds `delta` (wrapping at 32 bits), wakes sleepers, returns the new value. */
   add(delta = 1, count = Infinity): number {
     const d = toInt(delta, 'delta', -0x80000000, 0x7fffffff);
+    this.#g?.check();
     const v = (Atomics.add(this.#w, 0, d) + d) | 0;
     this.notify(count);
     return v;
@@ -120,12 +133,14 @@ export class Event {
 
   /** Wakes up to `count` sleepers (default all) without changing the value. */
   notify(count = Infinity): void {
+    this.#g?.check();
     if (Atomics.load(this.#w, 1) > 0) wake(this.#w, 0, count);
   }
 
   /** Blocks while the value equals `expected`; returns the value seen after the change. */
   wait(expected: number, options?: WaitOptions): number {
     const e = toInt(expected, 'expected', -0x80000000, 0x7fffffff);
+    this.#g?.check();
     const v = Atomics.load(this.#w, 0);
     if (v !== e) return v;
     const d = deadline(options);
@@ -134,6 +149,7 @@ export class Event {
 
   async waitAsync(expected: number, options?: WaitOptions): Promise<number> {
     const e = toInt(expected, 'expected', -0x80000000, 0x7fffffff);
+    this.#g?.check();
     const v = Atomics.load(this.#w, 0);
     if (v !== e) return v;
     const d = deadline(options);
@@ -159,6 +175,7 @@ export class Event {
 
   /** @internal One sleep on the current value: ends on a change, a notify, a timeout. */
   *sleepOnce(end: number, ms: number): Blocking<number> {
+    this.#g?.check();
     return yield* this.#steps(Atomics.load(this.#w, 0), end, ms, true);
   }
 }
@@ -182,6 +199,7 @@ export class Condition {
 
   /** Unlocks `mutex`, sleeps until notified (or timeout), locks it again. */
   wait(mutex: Mutex, options?: WaitOptions): void {
+    toInstance(mutex, 'mutex', Mutex);
     const d = deadline(options);
     const steps = this.#e.sleepOnce(d.end, d.ms);
     const first = steps.next(); // registers as a sleeper before the unlock: no lost notify
@@ -198,6 +216,7 @@ export class Condition {
   }
 
   async waitAsync(mutex: Mutex, options?: WaitOptions): Promise<void> {
+    toInstance(mutex, 'mutex', Mutex);
     const d = deadline(options);
     const steps = this.#e.sleepOnce(d.end, d.ms);
     const first = steps.next();

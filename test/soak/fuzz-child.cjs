@@ -198,15 +198,23 @@ const STATES = ['fresh', 'fresh', 'fresh', 'fresh', 'unmapped', 'protNone', 'pro
 
 const DIRECT_ACCESS = /^Mapping#(load|store)(8|16|32|64)$/;
 
+// The IPC primitives' blocking calls wait for a peer that never comes when given no timeout (as a
+// sem_wait does): their options always carry one.
+const BLOCKING_IPC =
+  /^(Mutex#(lock|lockAsync|withLock)|Semaphore#(wait|waitAsync)|Event#(wait|waitAsync)|Condition#(wait|waitAsync)|Channel#(receive|receiveAsync|receiveValue|receiveValueAsync|acquire|acquireAsync|reserve|reserveAsync|send|sendAsync|sendValue|sendValueAsync))$/;
+const timeoutOptions = fc.record({ timeout: bounded, signal: fc.constantFrom(undefined, 'x') }, { requiredKeys: ['timeout'] });
+
 function callArb(t) {
   // futexWait/futexWaitAsync with no timeout legitimately block forever: their timeout is always given.
   const params = t.params.map((p) => (/^futexWait/.test(t.name) && p.name === 'timeout' ? { ...p, name: 'timeout', type: 'number' } : p));
   const n = params.length;
+  const arbOf = (p) =>
+    p.name === 'timeout' && /^futexWait/.test(t.name) ? bounded : p.name === 'options' && BLOCKING_IPC.test(t.name) ? timeoutOptions : argArb(p);
   return fc
     .record({
       state: fc.constantFrom(...STATES),
       mapKind: fc.constantFrom('anon', 'anonShared', 'fileRw', 'fileRo', 'filePrivate', 'memfd'),
-      args: fc.tuple(...params.map((p) => (p.name === 'timeout' && /^futexWait/.test(t.name) ? bounded : argArb(p)))),
+      args: fc.tuple(...params.map(arbOf)),
       extra: fc.oneof({ weight: 9, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(anyValue, { maxLength: 2 }) }),
     })
     .map((r) => ({
@@ -488,6 +496,13 @@ class Ctx {
         throw new Error(`no marker ${spec.$fz}`);
     }
   }
+  /** Memory for an IPC primitive: a SharedArrayBuffer, or (one call in three) the batch's mapping. */
+  ipcMemory(bytes) {
+    // Anonymous mappings only: a file or memfd truncated under a primitive is the race docs/ipc.md
+    // names (JavaScript's Atomics cannot be guarded against SIGBUS).
+    if (this.call.i % 3 === 0 && this.m && this.m.kind === 'anonymous' && this.m.length >= bytes) return this.m;
+    return new SharedArrayBuffer(bytes);
+  }
   /** A live instance of a public class, or undefined when this machine cannot make one. */
   instance(cls) {
     switch (cls) {
@@ -548,7 +563,36 @@ class Ctx {
       case 'MmapkitSystemError':
         return new mk.MmapkitSystemError(2, 'open', '/x');
       case 'SimSignal':
-        return new mk.SimSignal('SIGSEGV', 'maperr', 0, 'read', 1);
+        return new mk.SimSignal('SIGSEGV', 'SEGV_MAPERR', 0, 'read', 1);
+      // The IPC primitives, over a SharedArrayBuffer or over the batch's mapping (whose re-entrant
+      // arguments may unmap, resize or protect it under them).
+      case 'Channel': {
+        const mem = this.ipcMemory(mk.Channel.bytesFor(1024));
+        const role = this.call.i % 2 ? 'producer' : 'consumer';
+        const ch = mk.Channel.create(mem, { role: role === 'producer' ? 'consumer' : 'producer', capacity: 1024, mode: this.call.i % 3 ? 'spsc' : 'mpmc' });
+        const other = mk.Channel.open(mem, { role });
+        // A message waiting for a consumer, room for a producer.
+        if (role === 'consumer') ch.send(Buffer.from('soak'));
+        return other;
+      }
+      case 'Mutex':
+        return mk.Mutex.init(this.ipcMemory(64), 0);
+      case 'Semaphore':
+        return mk.Semaphore.init(this.ipcMemory(64), 0, this.call.i % 3);
+      case 'Event':
+        return mk.Event.init(this.ipcMemory(64), 8, this.call.i % 5);
+      case 'Condition':
+        return mk.Condition.init(this.ipcMemory(64), 16);
+      // GPIO through the simulated character device: a chip of a fresh simulated board, or lines
+      // requested from one.
+      case 'SimGpioChip':
+        return mk.openSimGpioChip(['pi3', 'pi4', 'pi5'][this.call.i % 3]);
+      case 'SimLineRequest': {
+        const chip = mk.openSimGpioChip('pi4');
+        return chip.requestLines([17, 27], this.call.i % 2 ? { direction: 'output' } : { edge: 'both', bias: 'pull-up' });
+      }
+      case 'SimUioInterrupt':
+        return new mk.SimUioInterrupt(new mk.SimIrqLine('irq'), new mk.SimScheduler());
       case 'SimBusError':
         return new mk.SimBusError(0, 4, 'read', 'x');
       default: {

@@ -265,11 +265,11 @@ describe('soak: fuzzing every public function and method', () => {
       );
     report(lines[0], detail.join('\n'));
     expect(totals.calls).toBeGreaterThanOrEqual(TOTAL - setupFailures);
-    // The harness builds subjects for the mapping, shm, register, CSV and simulator classes; the
-    // classes of the IPC channels and locks, the GPIO character device and UIO have no subject
-    // builder here yet (their methods are fuzzed on live objects by test/core.errors-fuzz.test.ts
-    // and exercised by their own tests), which leaves about a fifth of the targets unreached.
-    if (TOTAL >= 20_000) expect(reached).toBeGreaterThan(targets * 0.75);
+    // The harness builds subjects for every class it can make here: what stays unreached are the
+    // methods of the real GPIO character device and UIO devices (no /dev/gpiochip or /dev/uio on
+    // the machines the suite runs on; their simulated twins are fuzzed) and of port I/O (its
+    // privileges are not taken), about 7 % of the targets.
+    if (TOTAL >= 20_000) expect(reached).toBeGreaterThan(targets * 0.9);
     expect(crashes.length === 0 && findings.length === 0, `${lines[0]}\n${detail.join('\n')}`).toBe(true);
   }, 3_600_000);
 });
