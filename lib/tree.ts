@@ -256,7 +256,7 @@ export async function treeResidencyWith(
     progress: async (p) => {
       if (onProgress === undefined) return;
       const r = onProgress(p);
-      if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
+      if (r != null && typeof (r as { then?: unknown }).then === 'function') await r;
     },
   };
   // Trailing slashes dropped, as vmtouch prints the names ('/' stays '/').
