@@ -38,6 +38,7 @@ export {
   type SyncOptions,
 } from './mapping';
 export * from './files';
+export { treeResidencyAsync, type TreeResidency, type TreeResidencyAction, type TreeResidencyOptions, type TreeResidencyProgress } from './tree';
 export * from './shm';
 
 // ------------------------------------------------------------------------------------------------

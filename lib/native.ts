@@ -204,8 +204,7 @@ function missingReason(root: string): string | undefined {
   return candidates(root).some((c) => !c.skip && fs.existsSync(c.file)) ? undefined : 'no prebuilt binary and the source build failed or was skipped';
 }
 
-function unsupported(reason: string): Error {
-  const who = publicCaller();
+function unsupported(reason: string, who = publicCaller()): Error {
   const fix =
     process.platform === 'linux'
       ? "To build it: 'npm rebuild mmapkit' (needs python3, make and a C++17 compiler: 'apt-get install python3 make g++')."
@@ -254,6 +253,18 @@ export function binding(): Binding {
       "'npm rebuild mmapkit' (needs python3, make and a C++17 compiler: 'apt-get install python3 make g++'), " +
       "or reinstall without '--ignore-scripts' so the install step can build it.",
   );
+}
+
+/**
+ * {@link binding} for a caller that names itself in the ERR_MMAPKIT_UNSUPPORTED message: after an
+ * await, the stack no longer shows the function the user called.
+ * @internal
+ */
+export function bindingFor(who: string): Binding {
+  if (cached) return cached;
+  const missing = missingReason(packageRoot());
+  if (missing !== undefined) throw unsupported(missing, who);
+  return binding();
 }
 
 /**

@@ -4,10 +4,8 @@
  * followed unless -f, loops and hard links are counted once, what cannot be read is skipped with a
  * warning, and sizes are resident pages × page size so the numbers match vmtouch's.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { evictFileAsync, fileResidency, touchFileAsync, type FileResidency } from '../files';
 import { pageSize } from '../mapping';
+import { treeResidencyWith } from '../tree';
 import { Progress, cliUsageError, defineCommand, handleInterrupts, prettySize } from './command';
 
 /** vmtouch's page-map width. */
@@ -35,85 +33,6 @@ export function pageMap(vector: Uint8Array): string {
   return `[${out}] ${resident}/${n}`;
 }
 
-interface Walk {
-  follow: boolean;
-  maxSize: number | undefined;
-  files: string[];
-  /** Regular files found (vmtouch's "Files"), including those skipped by -m. */
-  fileCount: number;
-  dirCount: number;
-  warnings: string[];
-  seen: Set<string>;
-  progress: Progress;
-}
-
-async function crawl(p: string, w: Walk, ancestors: string[]): Promise<void> {
-  await w.progress.check();
-  let st: fs.Stats;
-  try {
-    st = w.follow ? fs.statSync(p) : fs.lstatSync(p);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const dangling = e.code === 'ENOENT' && w.follow && isSymlink(p);
-    w.warnings.push(
-      dangling
-        ? `skipping dangling symbolic link '${p}'`
-        : e.code === 'ELOOP'
-          ? `skipping '${p}': too many levels of symbolic links (ELOOP)`
-          : `unable to stat '${p}' (${e.code ?? e.message})`,
-    );
-    return;
-  }
-  if (st.isSymbolicLink()) {
-    w.warnings.push(`not following symbolic link '${p}' (use -f to follow)`);
-    return;
-  }
-  const id = `${st.dev}:${st.ino}`;
-  if (st.isDirectory()) {
-    if (ancestors.includes(id)) {
-      w.warnings.push(`symbolic link loop detected: '${p}', skipping`);
-      return;
-    }
-    // A folder reached twice (through a followed link) is walked once, as vmtouch does.
-    if (w.seen.has(id)) return;
-    w.seen.add(id);
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(p).sort();
-    } catch (err) {
-      w.warnings.push(`unable to open folder '${p}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), skipping`);
-      return;
-    }
-    w.dirCount++;
-    for (const e of entries) await crawl(path.join(p, e), w, [...ancestors, id]);
-    return;
-  }
-  if (!st.isFile()) {
-    w.warnings.push(`skipping non-regular file '${p}'`);
-    return;
-  }
-  // Hard links: one file, counted once.
-  if (st.nlink > 1) {
-    if (w.seen.has(id)) return;
-    w.seen.add(id);
-  }
-  w.fileCount++;
-  if (w.maxSize !== undefined && st.size > w.maxSize) {
-    w.warnings.push(`file '${p}' is larger than -m ${prettySize(w.maxSize)}, skipping`);
-    return;
-  }
-  w.files.push(p);
-  w.progress.update(`residency: ${w.fileCount} files, ${w.dirCount} folders found`);
-}
-
-function isSymlink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 export const command = defineCommand({
   name: 'residency',
   summary: 'show (or -t touch / -e evict) the page-cache residency of files and folders, like vmtouch',
@@ -139,61 +58,65 @@ On a terminal, long walks show their progress on stderr.`,
     const quiet = values.quiet;
     const progress = new Progress(tty && !quiet && !values.json);
     handleInterrupts('residency');
-    const w: Walk = { follow: values.follow, maxSize: values['max-file-size'], files: [], fileCount: 0, dirCount: 0, warnings: [], seen: new Set(), progress };
-    for (const p of positionals) await crawl(p.length > 1 ? p.replace(/\/+$/, '') : p, w, []);
-    const warn = (m: string) => {
-      w.warnings.push(m);
-      if (!quiet && !values.json) process.stderr.write(`mmapkit residency: warning: ${m}\n`);
-    };
-    if (!quiet && !values.json) {
-      progress.done();
-      for (const m of w.warnings) process.stderr.write(`mmapkit residency: warning: ${m}\n`);
-    }
-    const results: FileResidency[] = [];
+    const print = !quiet && !values.json;
     const verb = values.touch ? 'touching' : values.evict ? 'evicting' : 'reading';
-    for (let i = 0; i < w.files.length; i++) {
-      const f = w.files[i];
-      try {
-        // Off the main thread (touch on every core), so Ctrl-C and the progress line stay live.
-        if (values.touch) await touchFileAsync(f);
-        else if (values.evict) await evictFileAsync(f);
-        results.push(fileResidency(f, { vector: values.verbose }));
-      } catch (err) {
-        progress.done();
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === 'ERR_MMAPKIT_UNSUPPORTED') throw err; // no addon: nothing can be measured here
-        warn(`unable to open '${f}' (${e.code ?? e.message}), skipping`);
-      }
-      progress.update(`residency: ${verb} ${i + 1}/${w.files.length} files`);
-      await progress.check();
+    // Warnings of the walk are printed when it ends (the progress line erased), later ones at once.
+    const held: string[] = [];
+    let walking = true;
+    const {
+      files: results,
+      total: t,
+      warnings,
+    } = await treeResidencyWith(
+      positionals,
+      {
+        action: values.touch ? 'touch' : values.evict ? 'evict' : 'query',
+        follow: values.follow,
+        maxFileSize: values['max-file-size'],
+        vector: values.verbose,
+        onWarning: (m) => {
+          if (!print) return;
+          if (walking) held.push(m);
+          else {
+            progress.done();
+            process.stderr.write(`mmapkit residency: warning: ${m}\n`);
+          }
+        },
+        onProgress: async (p) => {
+          if (p.phase === 'walk') progress.update(`residency: ${p.files} files, ${p.folders} folders found`);
+          else if (p.done === 0) flush();
+          else progress.update(`residency: ${verb} ${p.done}/${p.total} files`);
+          await progress.check();
+        },
+      },
+      { follow: '-f', maxFileSize: '-m', caller: 'fileResidency' },
+    ).finally(() => progress.done());
+    function flush(): void {
+      walking = false;
+      progress.done();
+      for (const m of held) process.stderr.write(`mmapkit residency: warning: ${m}\n`);
     }
-    progress.done();
+    if (walking) flush();
     const ps = pageSize();
-    const total = results.reduce((t, r) => ({ pages: t.pages + r.pages, resident: t.resident + r.resident, bytes: t.bytes + r.bytes }), {
-      pages: 0,
-      resident: 0,
-      bytes: 0,
-    });
-    const nothingRead = results.length === 0 && w.dirCount === 0 && w.fileCount === 0;
-    const status = nothingRead && w.warnings.length > 0 ? 1 : 0;
+    const nothingRead = results.length === 0 && t.folders === 0 && t.files === 0;
+    const status = nothingRead && warnings.length > 0 ? 1 : 0;
     if (quiet || (status !== 0 && results.length === 0 && !values.json)) return status;
     if (values.json) {
       const files = results.map(({ vector, ...r }) => ({ ...r, residentBytes: r.resident * ps, ...(vector ? { map: pageMap(vector) } : {}) }));
-      const percent = total.pages === 0 ? 100 : (100 * total.resident) / total.pages;
       process.stdout.write(
         JSON.stringify({
           files,
           total: {
-            files: w.fileCount,
-            folders: w.dirCount,
-            pages: total.pages,
-            resident: total.resident,
-            bytes: total.bytes,
-            residentBytes: total.resident * ps,
-            pageBytes: total.pages * ps,
-            percent,
+            files: t.files,
+            folders: t.folders,
+            pages: t.pages,
+            resident: t.resident,
+            bytes: t.bytes,
+            residentBytes: t.resident * ps,
+            pageBytes: t.pages * ps,
+            percent: t.percent,
           },
-          warnings: w.warnings,
+          warnings,
         }) + '\n',
       );
       return status;
@@ -208,12 +131,12 @@ On a terminal, long walks show their progress on stderr.`,
       `${prettySize(r.resident * ps)}/${prettySize(r.pages * ps)}`,
       percentText(r.resident, r.pages),
     ]);
-    if (results.length !== 1 || w.dirCount > 0) {
+    if (results.length !== 1 || t.folders > 0) {
       rows.push([
-        `total (${w.fileCount} files, ${w.dirCount} folders)`,
-        `${total.resident}/${total.pages}`,
-        `${prettySize(total.resident * ps)}/${prettySize(total.pages * ps)}`,
-        percentText(total.resident, total.pages),
+        `total (${t.files} files, ${t.folders} folders)`,
+        `${t.resident}/${t.pages}`,
+        `${prettySize(t.resident * ps)}/${prettySize(t.pages * ps)}`,
+        percentText(t.resident, t.pages),
       ]);
     }
     const head = ['file', 'resident pages', 'resident size', 'percent'];
