@@ -137,36 +137,37 @@ export function terminalTable(rep: RunReport, columns = process.stdout.columns |
     // Rows of one group together (suites may record groups interleaved), groups in order of first appearance.
     const order = [...new Set(s.rows.map((r) => r.group))];
     const all = [...s.rows].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group)).map(cells);
-    // Numeric columns: GB/s, time/op, faults, vs base (cells 2..5), sized to the suite.
+    // Numeric columns: GB/s, time/op, faults, vs base (cells 2..5), sized to the suite; a group
+    // shows only the columns it has values in (a group of messages/s or microseconds has none of
+    // the first three, and its value goes beside the name).
     const numW = [2, 3, 4, 5].map((i) => Math.max(HEAD[i].length, ...all.map((c) => c[i].length)));
-    const numbersW = numW.reduce((a, b) => a + b + 2, 0);
-    // Too narrow for a name beside the numbers: each row's numbers go on a line of their own.
-    const stacked = width - indent.length - numbersW < 16;
-    const nameW = stacked ? width - indent.length : width - indent.length - numbersW;
-    const header = stacked ? '' : indent + 'name'.padEnd(nameW) + [2, 3, 4, 5].map((i, k) => '  ' + HEAD[i].padStart(numW[k])).join('');
-    let group: string | undefined;
-    for (const c of all) {
-      if (c[0] !== group) {
-        group = c[0];
-        out.push(...wrapChars(`  -- ${group}`, width));
-        if (header) out.push(header.trimEnd());
+    for (const group of order) {
+      const rows = all.filter((c) => c[0] === group);
+      const cols = [0, 1, 2, 3].filter((k) => rows.some((c) => c[k + 2] !== ''));
+      const numbersW = cols.reduce((a, k) => a + numW[k] + 2, 0);
+      // Too narrow for a name beside the numbers: each row's numbers go on a line of their own.
+      const stacked = cols.length > 0 && width - indent.length - numbersW < 16;
+      const nameW = stacked ? width - indent.length : width - indent.length - numbersW;
+      out.push(...wrapChars(`  -- ${group}`, width));
+      if (!stacked && cols.length > 0) out.push((indent + 'name'.padEnd(nameW) + cols.map((k) => '  ' + HEAD[k + 2].padStart(numW[k])).join('')).trimEnd());
+      for (const c of rows) {
+        if (stacked) {
+          for (const n of wrapChars(c[1], nameW)) out.push(indent + n);
+          const facts = [2, 3, 4, 5].filter((i) => c[i]).map((i) => `${HEAD[i]} ${c[i]}`);
+          if (c[6]) facts.push(c[6]);
+          for (const n of wrapChars(facts.join(' · '), width - indent.length - 2)) out.push(indent + '  ' + n);
+          continue;
+        }
+        const names = wrapChars(c[1], nameW);
+        const numbers = cols.map((k) => '  ' + c[k + 2].padStart(numW[k])).join('');
+        let first = indent + (cols.length ? names[0].padEnd(nameW) + numbers : names[0]);
+        const note = c[6];
+        const inline = note && first.trimEnd().length + 2 + note.length <= width && names.length === 1;
+        if (inline) first = first.trimEnd() + '  ' + note;
+        out.push(first.trimEnd());
+        for (const n of names.slice(1)) out.push(indent + n);
+        if (note && !inline) for (const n of wrapChars(note, width - indent.length - 2)) out.push(indent + '  ' + n);
       }
-      if (stacked) {
-        for (const n of wrapChars(c[1], nameW)) out.push(indent + n);
-        const facts = [2, 3, 4, 5].filter((i) => c[i]).map((i) => `${HEAD[i]} ${c[i]}`);
-        if (c[6]) facts.push(c[6]);
-        for (const n of wrapChars(facts.join(' · '), width - indent.length - 2)) out.push(indent + '  ' + n);
-        continue;
-      }
-      const names = wrapChars(c[1], nameW);
-      const numbers = [2, 3, 4, 5].map((i, k) => '  ' + c[i].padStart(numW[k])).join('');
-      let first = indent + names[0].padEnd(nameW) + numbers;
-      const note = c[6];
-      const inline = note && first.trimEnd().length + 2 + note.length <= width && names.length === 1;
-      if (inline) first = first.trimEnd() + '  ' + note;
-      out.push(first.trimEnd());
-      for (const n of names.slice(1)) out.push(indent + n);
-      if (note && !inline) for (const n of wrapChars(note, width - indent.length - 2)) out.push(indent + '  ' + n);
     }
     for (const c of s.checks.filter((c) => !c.ok)) out.push(...wrapChars(`   CHECK FAILED: ${c.name}${c.detail ? ` (${c.detail})` : ''}`, width));
     const passed = s.checks.filter((c) => c.ok).length;

@@ -191,4 +191,23 @@ describe('benchmark charts', () => {
     }
     expect(terminalTable(report(false), 120)).toContain('  -- random 4-byte reads over a 256 MiB file, warm page cache\n');
   });
+
+  it('a group of values with no GB/s, time or faults shows only the columns it has', () => {
+    const rep = report(false);
+    rep.suites.push({
+      suite: 'ipc',
+      title: 'IPC',
+      checks: [],
+      remarks: [],
+      rows: [
+        row('ipc', '8 B round trip p50', 'mmapkit Channel', { value: 2.1, unit: 'µs', note: 'p99 9 µs' }),
+        row('ipc', '8 B round trip p50', 'process.send', { value: 39.3, unit: 'µs', note: 'p99 134 µs' }),
+      ],
+    });
+    const text = terminalTable(rep, 100);
+    const at = text.indexOf('  -- 8 B round trip p50');
+    const block = text.slice(at).split('\n').slice(0, 4);
+    expect(block[1]).toMatch(/^ {5}mmapkit Channel {2}2\.10 µs; p99 9 µs$/);
+    expect(block.join('\n')).not.toMatch(/GB\/s|time\/op|faults/);
+  });
 });
