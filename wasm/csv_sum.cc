@@ -81,13 +81,17 @@ constexpr CompactTable MakeCompactTable() {
 constexpr CompactTable kCompactTable = MakeCompactTable();
 
 // Masks of a 64-byte block: D (bit i: byte i is '0'..'9') and S (bit i: byte i is ',' or '\n').
-static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S) {
+// The block's digit values (byte - '0', 0 for every other byte) go to z[0 .. 64).
+static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S, uint8_t* z) {
   const v128_t zero = wasm_i8x16_splat('0'), nine = wasm_i8x16_splat(9);
   const v128_t comma = wasm_i8x16_splat(','), nl = wasm_i8x16_splat('\n');
   uint64_t dm = 0, sm = 0;
   for (int k = 0; k < 4; ++k) {
     const v128_t b = wasm_v128_load(p + 16 * k);
-    dm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_u8x16_le(wasm_i8x16_sub(b, zero), nine))) << (16 * k);
+    const v128_t d = wasm_i8x16_sub(b, zero);
+    const v128_t isd = wasm_u8x16_le(d, nine);
+    wasm_v128_store(z + 16 * k, wasm_v128_and(d, isd));
+    dm |= static_cast<uint64_t>(wasm_i8x16_bitmask(isd)) << (16 * k);
     sm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_v128_or(wasm_i8x16_eq(b, comma), wasm_i8x16_eq(b, nl)))) << (16 * k);
   }
   *D = dm;
@@ -106,30 +110,37 @@ static inline void SeedBytes(const uint8_t* p, size_t n, uint64_t& sum, uint64_t
   }
 }
 
-// The low 8 * L bits cleared (the L digits of a field sit in the top L bytes of the word).
+// The low 8 * L bits cleared (the L digits of a field sit in the top L bytes of the word); for
+// L > 8 all bits kept (only the last 8 digits of such a field are in the word).
 struct FieldMasks {
-  uint64_t m[9];
+  uint64_t m[65];
 };
 constexpr FieldMasks MakeFieldMasks() {
   FieldMasks t{};
   t.m[0] = 0;
   for (int L = 1; L < 8; ++L) t.m[L] = ~(~0ULL >> (8 * L));
-  t.m[8] = ~0ULL;
+  for (int L = 8; L <= 64; ++L) t.m[L] = ~0ULL;
   return t;
 }
 constexpr FieldMasks kFieldMasks = MakeFieldMasks();
 
 // The digits of fields of at most 8 digits are summed as words: each field's digit values are
 // loaded as one little-endian word right-aligned at its separator (the bytes before it masked to
-// 0), and since the conversion to a number is linear, the words' bytes are summed per position in
-// 16-bit lanes (even and odd bytes apart) and weighted by powers of ten only when the lanes are
-// flushed, every kFlushFields fields: no multiply per field.
-constexpr unsigned kFlushFields = 4096;  // 4096 * 9 < 2^16
+// 0), and since the conversion to a number is linear, the words are summed: first bytewise (a
+// byte gains at most 9 per field: fine for 28 fields), then per position in 16-bit lanes (even and
+// odd bytes apart), and weighted by powers of ten only when the lanes are flushed, once the
+// lanes have taken kFlushFields fields' worth: no multiply per field.
+constexpr unsigned kFlushFields = 4096;  // (4096 + 64) * 9 < 2^16
 constexpr uint64_t kEven = 0x00FF00FF00FF00FFULL;
 
 struct DigitAcc {
   uint64_t even = 0, odd = 0;
   unsigned fields = 0;
+  // Moves a bytewise sum of field words into the 16-bit lanes.
+  void AddBytes(uint64_t w) {
+    even += w & kEven;
+    odd += (w >> 8) & kEven;
+  }
   uint64_t Flush() {
     uint64_t v = 0;
     for (int j = 0; j < 4; ++j) {
@@ -146,10 +157,8 @@ struct DigitAcc {
 // of more than 8 digits are converted byte by byte into sum.
 static inline void AddField(const uint8_t* q, unsigned end, unsigned L, DigitAcc& acc, uint64_t& sum) {
   if (L <= 8) {
-    const uint64_t w = (LoadLE64(q + end - 8) ^ (kOnes * '0')) & kFieldMasks.m[L];
-    acc.even += w & kEven;
-    acc.odd += (w >> 8) & kEven;
-    if (++acc.fields == kFlushFields) sum += acc.Flush();
+    acc.AddBytes((LoadLE64(q + end - 8) ^ (kOnes * '0')) & kFieldMasks.m[L]);
+    if (++acc.fields >= kFlushFields) sum += acc.Flush();
     return;
   }
   uint64_t v = 0;
@@ -169,57 +178,109 @@ static inline void Compact(const uint8_t* p, uint64_t keep, uint8_t* out) {
   }
 }
 
-// One field (number) per step: the separators of each 64-byte block are walked with ctz, and the
-// digits before each are added as one word (see DigitAcc). Bytes other than digits and separators are
-// squeezed out first. The number open at the block's end is carried into the next.
+// The value of the digits of a block after its last separator (the number it leaves open).
+static inline uint64_t OpenValue(const uint8_t* b, unsigned last, bool clean) {
+  const unsigned tail = 63u - last;
+  if (clean && tail <= 8) return TailValue8(b, tail);
+  if (clean && tail <= 16) return TailValue(b, tail);
+  uint64_t x = 0;
+  for (unsigned t = last + 1; t < 64; ++t) {
+    const unsigned c = b[t] - '0';
+    if (c < 10u) x = x * 10 + c;
+  }
+  return x;
+}
+
+// A block with other bytes than digits and separators, or with a field of more than 8 digits:
+// the other bytes are squeezed out first, then the fields are added one by one (AddField).
+static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeezed, DigitAcc& acc, uint64_t& sum, uint64_t& x) {
+  const unsigned last = 63u - static_cast<unsigned>(__builtin_clzll(S));
+  const uint64_t keep = D | S;
+  const uint8_t* q = b;
+  uint64_t s = S;
+  if (keep != ~0ULL) {
+    Compact(b, keep, squeezed + 8);
+    q = squeezed + 8;
+    uint64_t D2;
+    alignas(16) uint8_t unused[64];
+    Masks(q, &D2, &s, unused);
+  }
+  // The first field continues the carried number.
+  unsigned pos = static_cast<unsigned>(__builtin_ctzll(s));
+  sum += x * kCsvPow10[pos];
+  AddField(q, pos, pos, acc, sum);
+  unsigned prev = pos;
+  s &= s - 1;
+  while (s != 0) {
+    pos = static_cast<unsigned>(__builtin_ctzll(s));
+    AddField(q, pos, pos - prev - 1, acc, sum);
+    prev = pos;
+    s &= s - 1;
+  }
+  x = OpenValue(b, last, keep == ~0ULL);
+}
+
+// One field (number) per step. Each 64-byte block is classified (Masks), and its digit values
+// stored in z (0 for separators). A block of only digits and separators whose fields (the part
+// of the first one in this block included) have at most 8 digits takes the fast path: its
+// separators are walked with ctz, and for each the word of z ending there is masked to the
+// field's digits and added (two bytewise sums taking alternate fields, so that a byte takes at
+// most 22 fields of one block: 22 * 9 < 256), with neither a branch nor a multiply per field.
+// Other blocks take SlowBlock, blocks without a separator the byte loop. The number open at a
+// block's end is carried into the next (x), and meets the block's first separator after k0 more
+// digits: x * 10^k0 is added.
 // p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its separator).
 static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
   uint64_t sum = st->sum, x = st->x;
   DigitAcc acc;
   alignas(16) uint8_t squeezed[8 + 64 + 16] = {};
+  // z[8 ..]: the block's digit values; z[0 .. 8) stays 0 (the first field's word may reach back
+  // there, but its mask only keeps the bytes of this block).
+  alignas(16) uint8_t zbuf[16 + 64] = {};
+  uint8_t* const z = zbuf + 16;
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     const uint8_t* b = p + i;
     uint64_t D, S;
-    Masks(b, &D, &S);
+    Masks(b, &D, &S, z);
     if (S == 0) {
       SeedBytes(b, 64, sum, x);
       continue;
     }
     const unsigned last = 63u - static_cast<unsigned>(__builtin_clzll(S));
-    const uint64_t keep = D | S;
-    const uint8_t* q = b;
-    uint64_t s = S;
-    if (keep != ~0ULL) {
-      Compact(b, keep, squeezed + 8);
-      q = squeezed + 8;
-      uint64_t D2;
-      Masks(q, &D2, &s);
+    // The digits up to the last separator; r: bit i set where 9 of them start a run.
+    const uint64_t Dn = D & ((2ULL << last) - 1);
+    uint64_t r = Dn & (Dn >> 1);
+    r &= r >> 2;
+    r &= r >> 4;
+    r &= Dn >> 8;
+    if ((D | S) != ~0ULL || r != 0) {
+      SlowBlock(b, D, S, squeezed, acc, sum, x);
+      continue;
     }
-    // The first field continues the carried number.
-    unsigned pos = static_cast<unsigned>(__builtin_ctzll(s));
+    unsigned pos = static_cast<unsigned>(__builtin_ctzll(S));
     sum += x * kCsvPow10[pos];
-    AddField(q, pos, pos, acc, sum);
-    unsigned prev = pos;
-    s &= s - 1;
-    while (s != 0) {
+    uint64_t s = S;
+    uint64_t wa = 0, wb = 0;
+    int prev = -1;
+    for (;;) {
       pos = static_cast<unsigned>(__builtin_ctzll(s));
-      AddField(q, pos, pos - prev - 1, acc, sum);
-      prev = pos;
+      wa += LoadLE64(z + pos - 8) & kFieldMasks.m[pos - prev - 1];
+      prev = static_cast<int>(pos);
       s &= s - 1;
+      if (s == 0) break;
+      pos = static_cast<unsigned>(__builtin_ctzll(s));
+      wb += LoadLE64(z + pos - 8) & kFieldMasks.m[pos - prev - 1];
+      prev = static_cast<int>(pos);
+      s &= s - 1;
+      if (s == 0) break;
     }
-    const unsigned tail = 63u - last;
-    if (keep == ~0ULL && tail <= 8) {
-      x = TailValue8(b, tail);
-    } else if (keep == ~0ULL && tail <= 16) {
-      x = TailValue(b, tail);
-    } else {
-      x = 0;
-      for (unsigned t = last + 1; t < 64; ++t) {
-        const unsigned c = b[t] - '0';
-        if (c < 10u) x = x * 10 + c;
-      }
-    }
+    acc.AddBytes(wa);
+    acc.AddBytes(wb);
+    // A byte of the lanes gains at most 32 * 9 per block (32 fields with a digit).
+    acc.fields += 32;
+    if (acc.fields >= kFlushFields) sum += acc.Flush();
+    x = OpenValue(b, last, true);
   }
   sum += acc.Flush();
   SeedBytes(p + i, n - i, sum, x);
