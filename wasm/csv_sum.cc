@@ -7,7 +7,7 @@
 // Interface (all offsets into the module's memory):
 //   csv_buffer()  the input area (csv_capacity() bytes): the caller copies a chunk there
 //   csv_state()   two little-endian u64: the sum and the open number, kept across calls
-//   csv_run(n)    sums the first n bytes of the input area into the state
+//   csv_run(n)    sums the first n bytes of the input area into the state (and overwrites them)
 #include <stddef.h>
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -81,21 +81,26 @@ constexpr CompactTable MakeCompactTable() {
 constexpr CompactTable kCompactTable = MakeCompactTable();
 
 // Masks of a 64-byte block: D (bit i: byte i is '0'..'9') and S (bit i: byte i is ',' or '\n').
-// The block's digit values (byte - '0', 0 for every other byte) go to z[0 .. 64).
-static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S, uint8_t* z) {
+static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S) {
   const v128_t zero = wasm_i8x16_splat('0'), nine = wasm_i8x16_splat(9);
   const v128_t comma = wasm_i8x16_splat(','), nl = wasm_i8x16_splat('\n');
   uint64_t dm = 0, sm = 0;
   for (int k = 0; k < 4; ++k) {
     const v128_t b = wasm_v128_load(p + 16 * k);
-    const v128_t d = wasm_i8x16_sub(b, zero);
-    const v128_t isd = wasm_u8x16_le(d, nine);
-    wasm_v128_store(z + 16 * k, wasm_v128_and(d, isd));
-    dm |= static_cast<uint64_t>(wasm_i8x16_bitmask(isd)) << (16 * k);
+    dm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_u8x16_le(wasm_i8x16_sub(b, zero), nine))) << (16 * k);
     sm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_v128_or(wasm_i8x16_eq(b, comma), wasm_i8x16_eq(b, nl)))) << (16 * k);
   }
   *D = dm;
   *S = sm;
+}
+
+// Overwrites a block with its digit values: byte - '0' for digits, 0 for every other byte.
+static inline void ToDigitValues(uint8_t* p) {
+  const v128_t zero = wasm_i8x16_splat('0'), nine = wasm_i8x16_splat(9);
+  for (int k = 0; k < 4; ++k) {
+    const v128_t d = wasm_i8x16_sub(wasm_v128_load(p + 16 * k), zero);
+    wasm_v128_store(p + 16 * k, wasm_v128_and(d, wasm_u8x16_le(d, nine)));
+  }
 }
 
 static inline void SeedBytes(const uint8_t* p, size_t n, uint64_t& sum, uint64_t& x) {
@@ -111,7 +116,7 @@ static inline void SeedBytes(const uint8_t* p, size_t n, uint64_t& sum, uint64_t
 }
 
 // The low 8 * L bits cleared (the L digits of a field sit in the top L bytes of the word); for
-// L > 8 all bits kept (only the last 8 digits of such a field are in the word).
+// 8 <= L <= 64 all bits kept (only the last 8 digits of such a field are in the word).
 struct FieldMasks {
   uint64_t m[65];
 };
@@ -202,8 +207,7 @@ static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeeze
     Compact(b, keep, squeezed + 8);
     q = squeezed + 8;
     uint64_t D2;
-    alignas(16) uint8_t unused[64];
-    Masks(q, &D2, &s, unused);
+    Masks(q, &D2, &s);
   }
   // The first field continues the carried number.
   unsigned pos = static_cast<unsigned>(__builtin_ctzll(s));
@@ -220,33 +224,41 @@ static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeeze
   x = OpenValue(b, last, keep == ~0ULL);
 }
 
-// One field (number) per step. Each 64-byte block is classified (Masks), and its digit values
-// stored in z (0 for separators). A block of only digits and separators whose fields (the part
-// of the first one in this block included) have at most 8 digits takes the fast path: its
-// separators are walked with ctz, and for each the word of z ending there is masked to the
-// field's digits and added (two bytewise sums taking alternate fields, so that a byte takes at
-// most 22 fields of one block: 22 * 9 < 256), with neither a branch nor a multiply per field.
-// Other blocks take SlowBlock, blocks without a separator the byte loop. The number open at a
-// block's end is carried into the next (x), and meets the block's first separator after k0 more
+// One field (number) per step. Each 64-byte block is classified (Masks). A block of only digits
+// and separators whose fields have at most 8 digits (its first field counted with the digits
+// left open by the block before) takes the fast path: the block is overwritten with its digit
+// values (separators become 0), its separators are walked with ctz, and for each the word
+// ending there is masked to the field's digits (by the field's length) and added; a field's word
+// may reach back into the block before, which is in digit values too when it left digits open.
+// Two bytewise sums take alternate fields, so that a byte gains at most 22 fields of one block
+// (22 * 9 < 256). No branch but the loop's, no multiply per field. The digits after a fast
+// block's last separator stay where they are (open counts them) for the next block's first field.
+// Other blocks take SlowBlock, blocks without a separator the byte loop; before them the open
+// digits are folded into x, the number they carry, which meets the next separator after k0 more
 // digits: x * 10^k0 is added.
-// p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its separator).
-static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
+// p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its
+// separator); the n bytes at p are overwritten.
+static void FieldSum(uint8_t* p, size_t n, CsvState* st) {
   uint64_t sum = st->sum, x = st->x;
+  unsigned open = 0;  // digit values just before the block, after the last separator
+  // The number carried: x, then the open digits (x is 0 whenever open is not).
+  auto fold = [&](const uint8_t* b) {
+    for (const uint8_t* q = b - open; q < b; ++q) x = x * 10 + (*q - '0');
+    open = 0;
+  };
   DigitAcc acc;
   alignas(16) uint8_t squeezed[8 + 64 + 16] = {};
-  // z[8 ..]: the block's digit values; z[0 .. 8) stays 0 (the first field's word may reach back
-  // there, but its mask only keeps the bytes of this block).
-  alignas(16) uint8_t zbuf[16 + 64] = {};
-  uint8_t* const z = zbuf + 16;
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
-    const uint8_t* b = p + i;
+    uint8_t* const b = p + i;
     uint64_t D, S;
-    Masks(b, &D, &S, z);
+    Masks(b, &D, &S);
     if (S == 0) {
+      fold(b);
       SeedBytes(b, 64, sum, x);
       continue;
     }
+    const unsigned first = static_cast<unsigned>(__builtin_ctzll(S));
     const unsigned last = 63u - static_cast<unsigned>(__builtin_clzll(S));
     // The digits up to the last separator; r: bit i set where 9 of them start a run.
     const uint64_t Dn = D & ((2ULL << last) - 1);
@@ -254,24 +266,25 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     r &= r >> 2;
     r &= r >> 4;
     r &= Dn >> 8;
-    if ((D | S) != ~0ULL || r != 0) {
+    if ((D | S) != ~0ULL || r != 0 || first + open > 8) {
+      fold(b);
       SlowBlock(b, D, S, squeezed, acc, sum, x);
       continue;
     }
-    unsigned pos = static_cast<unsigned>(__builtin_ctzll(S));
-    sum += x * kCsvPow10[pos];
+    sum += x * kCsvPow10[first + open];
+    x = 0;
     uint64_t s = S;
     uint64_t wa = 0, wb = 0;
-    int prev = -1;
+    unsigned start = 0u - open;  // where the field starts: its length is pos - start
     for (;;) {
-      pos = static_cast<unsigned>(__builtin_ctzll(s));
-      wa += LoadLE64(z + pos - 8) & kFieldMasks.m[pos - prev - 1];
-      prev = static_cast<int>(pos);
+      unsigned pos = static_cast<unsigned>(__builtin_ctzll(s));
+      wa += (LoadLE64(b + pos - 8) ^ (kOnes * '0')) & kFieldMasks.m[pos - start];
+      start = pos + 1;
       s &= s - 1;
       if (s == 0) break;
       pos = static_cast<unsigned>(__builtin_ctzll(s));
-      wb += LoadLE64(z + pos - 8) & kFieldMasks.m[pos - prev - 1];
-      prev = static_cast<int>(pos);
+      wb += (LoadLE64(b + pos - 8) ^ (kOnes * '0')) & kFieldMasks.m[pos - start];
+      start = pos + 1;
       s &= s - 1;
       if (s == 0) break;
     }
@@ -280,8 +293,9 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     // A byte of the lanes gains at most 32 * 9 per block (32 fields with a digit).
     acc.fields += 32;
     if (acc.fields >= kFlushFields) sum += acc.Flush();
-    x = OpenValue(b, last, true);
+    open = 63u - last;
   }
+  fold(p + i);
   sum += acc.Flush();
   SeedBytes(p + i, n - i, sum, x);
   st->sum = sum;
