@@ -1,10 +1,8 @@
 /**
  * The 'wasm' CSV-sum method: a WebAssembly SIMD128 kernel (wasm/csv_sum.cc, shipped built as
  * wasm/csv-sum.wasm) that runs wherever WebAssembly with SIMD does: Node without the addon, Bun,
- * Deno, browsers. Bytes are copied into the module's memory 128 KiB at a time and summed there
- * (a step small enough to stay in the L2 cache between the copy and the kernel: 1 MiB steps ran
- * the whole method about a third slower); the state (sum, open number) is kept across chunks, so
- * a number split between two chunks is one.
+ * Deno, browsers. Bytes are copied into the module's memory 1 MiB at a time and summed there; the
+ * state (sum, open number) is kept across chunks, so a number split between two chunks is one.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,9 +25,6 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 const wasmApi = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
-/** Bytes copied into the module per call of the kernel (at most its capacity). */
-const STEP = 128 << 10;
 
 let kernel: Kernel | undefined;
 let failure: string | undefined;
@@ -113,9 +108,8 @@ export function wasmCsvUpdate(bytes: Uint8Array, st: WasmCsvState): void {
   k.view.setBigUint64(k.state, st.sum, true);
   k.view.setBigUint64(k.state + 8, st.x, true);
   const n = bytes.length;
-  const step = Math.min(STEP, k.capacity);
-  for (let off = 0; off < n; off += step) {
-    const len = Math.min(step, n - off);
+  for (let off = 0; off < n; off += k.capacity) {
+    const len = Math.min(k.capacity, n - off);
     k.mem.set(off === 0 && len === n ? bytes : bytes.subarray(off, off + len), k.input);
     k.run(len);
   }
