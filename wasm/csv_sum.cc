@@ -1,13 +1,14 @@
 // The CSV-sum kernel for WebAssembly with SIMD128, with the same semantics as the seed loop (see
 // lib/csv.ts): SIMD128 classifies each 64-byte block into digit and separator masks, and the
-// fields are then added one per separator, 8 digits at a time, as words whose bytes are summed per
-// position and weighted by powers of ten once every few thousand fields. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which ships
-// in the package; lib/csv/wasm.ts loads it.
+// fields are then added one per separator, 8 digits at a time, as masked words whose bytes are
+// summed per position (no multiply, no branch per field) and weighted by powers of ten once every
+// few thousand fields; see FieldSum. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which
+// ships in the package; lib/csv/wasm.ts loads it.
 //
 // Interface (all offsets into the module's memory):
 //   csv_buffer()  the input area (csv_capacity() bytes): the caller copies a chunk there
 //   csv_state()   two little-endian u64: the sum and the open number, kept across calls
-//   csv_run(n)    sums the first n bytes of the input area into the state (and overwrites them)
+//   csv_run(n)    sums the first n bytes of the input area into the state
 #include <stddef.h>
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -92,15 +93,6 @@ static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S) {
   }
   *D = dm;
   *S = sm;
-}
-
-// Overwrites a block with its digit values: byte - '0' for digits, 0 for every other byte.
-static inline void ToDigitValues(uint8_t* p) {
-  const v128_t zero = wasm_i8x16_splat('0'), nine = wasm_i8x16_splat(9);
-  for (int k = 0; k < 4; ++k) {
-    const v128_t d = wasm_i8x16_sub(wasm_v128_load(p + 16 * k), zero);
-    wasm_v128_store(p + 16 * k, wasm_v128_and(d, wasm_u8x16_le(d, nine)));
-  }
 }
 
 static inline void SeedBytes(const uint8_t* p, size_t n, uint64_t& sum, uint64_t& x) {
@@ -226,21 +218,20 @@ static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeeze
 
 // One field (number) per step. Each 64-byte block is classified (Masks). A block of only digits
 // and separators whose fields have at most 8 digits (its first field counted with the digits
-// left open by the block before) takes the fast path: the block is overwritten with its digit
-// values (separators become 0), its separators are walked with ctz, and for each the word
-// ending there is masked to the field's digits (by the field's length) and added; a field's word
-// may reach back into the block before, which is in digit values too when it left digits open.
-// Two bytewise sums take alternate fields, so that a byte gains at most 22 fields of one block
-// (22 * 9 < 256). No branch but the loop's, no multiply per field. The digits after a fast
-// block's last separator stay where they are (open counts them) for the next block's first field.
-// Other blocks take SlowBlock, blocks without a separator the byte loop; before them the open
-// digits are folded into x, the number they carry, which meets the next separator after k0 more
-// digits: x * 10^k0 is added.
-// p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its
-// separator); the n bytes at p are overwritten.
-static void FieldSum(uint8_t* p, size_t n, CsvState* st) {
+// left open by the block before) takes the fast path: its separators are walked with ctz, and
+// for each the 8 bytes ending there are loaded as a word, turned into digit values and masked
+// to the field's digits (by the field's length); the first field's word may reach back into the
+// block before, whose last bytes are then its open digits. Two bytewise sums take alternate
+// fields, so that a byte gains at most 22 fields of one block (22 * 9 < 256). No branch but the
+// loop's, no multiply per field, and no value of the open number: the digits after a fast
+// block's last separator stay where they are (open counts them) for the next block's first
+// field. Other blocks take SlowBlock, blocks without a separator the byte loop; before them the
+// open digits are folded into x, the number carried, which meets the next separator after k0
+// more digits: x * 10^k0 is added.
+// p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its separator).
+static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
   uint64_t sum = st->sum, x = st->x;
-  unsigned open = 0;  // digit values just before the block, after the last separator
+  unsigned open = 0;  // the digits just before the block, after its last separator
   // The number carried: x, then the open digits (x is 0 whenever open is not).
   auto fold = [&](const uint8_t* b) {
     for (const uint8_t* q = b - open; q < b; ++q) x = x * 10 + (*q - '0');
@@ -250,7 +241,7 @@ static void FieldSum(uint8_t* p, size_t n, CsvState* st) {
   alignas(16) uint8_t squeezed[8 + 64 + 16] = {};
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
-    uint8_t* const b = p + i;
+    const uint8_t* const b = p + i;
     uint64_t D, S;
     Masks(b, &D, &S);
     if (S == 0) {
