@@ -81,6 +81,9 @@ constexpr CompactTable MakeCompactTable() {
 
 constexpr CompactTable kCompactTable = MakeCompactTable();
 
+// The index of the lowest set bit, 64 for 0 (as wasm's i64.ctz).
+static inline unsigned Ctz64(uint64_t v) { return v == 0 ? 64u : static_cast<unsigned>(__builtin_ctzll(v)); }
+
 // Masks of a 64-byte block: D (bit i: byte i is '0'..'9') and S (bit i: byte i is ',' or '\n').
 static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S) {
   const v128_t zero = wasm_i8x16_splat('0'), nine = wasm_i8x16_splat(9);
@@ -121,12 +124,22 @@ constexpr FieldMasks MakeFieldMasks() {
 }
 constexpr FieldMasks kFieldMasks = MakeFieldMasks();
 
+// By the distance from the separator before: m[k] is the mask of a field of length k - 1, m[0] = 0
+// (length -1: past the last separator).
+constexpr FieldMasks MakeStepMasks() {
+  FieldMasks t{};
+  for (int k = 1; k <= 64; ++k) t.m[k] = kFieldMasks.m[k - 1];
+  return t;
+}
+constexpr FieldMasks kStepMasks = MakeStepMasks();
+
 // The digits of fields of at most 8 digits are summed as words: each field's digit values are
 // loaded as one little-endian word right-aligned at its separator (the bytes before it masked to
 // 0), and since the conversion to a number is linear, the words are summed: first bytewise (a
 // byte gains at most 9 per field: fine for 28 fields), then per position in 16-bit lanes (even and
 // odd bytes apart), and weighted by powers of ten only when the lanes are flushed, once the
 // lanes have taken kFlushFields fields' worth: no multiply per field.
+constexpr int kPairs = 7;  // fields of the fast path walked without a test: 2 * kPairs
 constexpr unsigned kFlushFields = 4096;  // (4096 + 64) * 9 < 2^16
 constexpr uint64_t kEven = 0x00FF00FF00FF00FFULL;
 
@@ -149,6 +162,16 @@ struct DigitAcc {
     return v;
   }
 };
+
+// The fast path's 16-bit sums per word position, weighted (byte j of a word has weight 10^(7-j)).
+constexpr unsigned kFlushBlocks = 200;  // 200 * 33 * 9 < 2^16
+static inline uint64_t Flush16(v128_t a) {
+  alignas(16) uint16_t t[8];
+  wasm_v128_store(t, a);
+  uint64_t v = 0;
+  for (int j = 0; j < 8; ++j) v += t[j] * kCsvPow10[7 - j];
+  return v;
+}
 
 // Adds the L digits that end just before q[end] (all digits; q[end - 8 .. end) readable); fields
 // of more than 8 digits are converted byte by byte into sum.
@@ -238,12 +261,19 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     open = 0;
   };
   DigitAcc acc;
+  v128_t acc16 = wasm_i64x2_splat(0);  // the fast path's sums per word position (0: highest digit)
+  unsigned blocks = 0;
+  const v128_t ascii0 = wasm_i8x16_splat('0');
   alignas(16) uint8_t squeezed[8 + 64 + 16] = {};
   size_t i = 0;
+  // The masks of each block are made one block ahead: the loads and compares of the next block
+  // are under way while this one's fields are walked, and do not wait for the walk's last branch.
+  uint64_t Dnext = 0, Snext = 0;
+  if (n >= 64) Masks(p, &Dnext, &Snext);
   for (; i + 64 <= n; i += 64) {
     const uint8_t* const b = p + i;
-    uint64_t D, S;
-    Masks(b, &D, &S);
+    const uint64_t D = Dnext, S = Snext;
+    if (i + 128 <= n) Masks(b + 64, &Dnext, &Snext);
     if (S == 0) {
       fold(b);
       SeedBytes(b, 64, sum, x);
@@ -264,30 +294,48 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     }
     sum += x * kCsvPow10[first + open];
     x = 0;
+    // Two fields per step, one in each half of a vector: their words (the 8 bytes ending at their
+    // separators) and their masks (by the distance from the separator before) go to lanes 0 and 1.
+    // The first kPairs steps run unconditionally (a loop that ends after a varying number of steps
+    // costs a mispredicted branch per block). Past the last separator ctz(0) = 64: the first such
+    // field is the block's last 8 bytes masked to the open digits (taken back below), the later
+    // ones have distance 0 (mask 0).
     uint64_t s = S;
-    uint64_t wa = 0, wb = 0;
-    unsigned start = 0u - open;  // where the field starts: its length is pos - start
-    for (;;) {
-      unsigned pos = static_cast<unsigned>(__builtin_ctzll(s));
-      wa += (LoadLE64(b + pos - 8) ^ (kOnes * '0')) & kFieldMasks.m[pos - start];
-      start = pos + 1;
+    v128_t w = wasm_i64x2_splat(0);
+    unsigned prev = ~open;  // the separator before the field (-1 - open for the first)
+    unsigned steps = 0;
+    auto pair = [&] {
+      const unsigned p1 = Ctz64(s);
       s &= s - 1;
-      if (s == 0) break;
-      pos = static_cast<unsigned>(__builtin_ctzll(s));
-      wb += (LoadLE64(b + pos - 8) ^ (kOnes * '0')) & kFieldMasks.m[pos - start];
-      start = pos + 1;
+      const unsigned p2 = Ctz64(s);
       s &= s - 1;
-      if (s == 0) break;
+      v128_t v = wasm_v128_load64_zero(b + p1 - 8);
+      v = wasm_v128_load64_lane(b + p2 - 8, v, 1);
+      v128_t m = wasm_v128_load64_zero(&kStepMasks.m[p1 - prev]);
+      m = wasm_v128_load64_lane(&kStepMasks.m[p2 - p1], m, 1);
+      w = wasm_i8x16_add(w, wasm_v128_and(wasm_v128_xor(v, ascii0), m));
+      prev = p2;
+      steps += 2;
+    };
+    for (int k = 0; k < kPairs; ++k) pair();
+    while (s != 0) pair();
+    const unsigned tail = 63u - last;
+    const uint64_t extra = ((LoadLE64(b + 56) ^ (kOnes * '0')) & kFieldMasks.m[tail]) &
+                           (0 - static_cast<uint64_t>(steps > static_cast<unsigned>(__builtin_popcountll(S))));
+    // Each byte of w took at most 22 fields (alternate ones) and the extra word: no carry. Widen
+    // per position (lane 0 and 1 hold the same positions).
+    acc16 = wasm_i16x8_add(acc16, wasm_i16x8_add(wasm_u16x8_extend_low_u8x16(w), wasm_u16x8_extend_high_u8x16(w)));
+    acc16 = wasm_i16x8_sub(acc16, wasm_u16x8_extend_low_u8x16(wasm_i64x2_splat(static_cast<int64_t>(extra))));
+    // A 16-bit lane gains at most 33 * 9 per block (32 fields with a digit, the extra word).
+    if (++blocks == kFlushBlocks) {
+      sum += Flush16(acc16);
+      acc16 = wasm_i64x2_splat(0);
+      blocks = 0;
     }
-    acc.AddBytes(wa);
-    acc.AddBytes(wb);
-    // A byte of the lanes gains at most 32 * 9 per block (32 fields with a digit).
-    acc.fields += 32;
-    if (acc.fields >= kFlushFields) sum += acc.Flush();
     open = 63u - last;
   }
   fold(p + i);
-  sum += acc.Flush();
+  sum += acc.Flush() + Flush16(acc16);
   SeedBytes(p + i, n - i, sum, x);
   st->sum = sum;
   st->x = x;
