@@ -1,8 +1,8 @@
 // The CSV-sum kernel for WebAssembly with SIMD128, with the same semantics as the seed loop (see
 // lib/csv.ts): SIMD128 classifies each 64-byte block into digit and separator masks, and the
 // fields are then added one per separator, 8 digits at a time, as masked words whose bytes are
-// summed per position (no multiply, no branch per field) and weighted by powers of ten once every
-// few thousand fields; see FieldSum. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which
+// summed per position, two fields per vector (no multiply, no branch per field) and weighted by
+// powers of ten once every few thousand fields; see FieldSum. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which
 // ships in the package; lib/csv/wasm.ts loads it.
 //
 // Interface (all offsets into the module's memory):
@@ -239,18 +239,20 @@ static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeeze
   x = OpenValue(b, last, keep == ~0ULL);
 }
 
-// One field (number) per step. Each 64-byte block is classified (Masks). A block of only digits
-// and separators whose fields have at most 8 digits (its first field counted with the digits
-// left open by the block before) takes the fast path: its separators are walked with ctz, and
-// for each the 8 bytes ending there are loaded as a word, turned into digit values and masked
-// to the field's digits (by the field's length); the first field's word may reach back into the
-// block before, whose last bytes are then its open digits. Two bytewise sums take alternate
-// fields, so that a byte gains at most 22 fields of one block (22 * 9 < 256). No branch but the
-// loop's, no multiply per field, and no value of the open number: the digits after a fast
-// block's last separator stay where they are (open counts them) for the next block's first
-// field. Other blocks take SlowBlock, blocks without a separator the byte loop; before them the
-// open digits are folded into x, the number carried, which meets the next separator after k0
-// more digits: x * 10^k0 is added.
+// Each 64-byte block is classified (Masks). A block of only digits and separators whose fields
+// have at most 8 digits (its first field counted with the digits left open by the block before)
+// takes the fast path: its separators are walked with ctz, and for each the 8 bytes ending there
+// are loaded as a word, turned into digit values and masked to the field's digits (by the
+// field's length); the first field's word may reach back into the block before, whose last bytes
+// are then its open digits. Fields go two per step into the two halves of a vector of byte sums
+// (alternate fields, so that a byte gains at most 22 fields of one block: 22 * 9 < 256), which
+// is widened into 16-bit sums per position after the block. No multiply per field, no value of
+// the open number (the digits after a fast block's last separator stay where they are, open counts
+// them, for the next block's first field), and for the usual block no data-dependent branch: the
+// first 2 * kPairs fields are walked unconditionally.
+// Other blocks take SlowBlock, blocks without a separator the byte loop; before them the open
+// digits are folded into x, the number carried, which meets the next separator after k0 more
+// digits: x * 10^k0 is added.
 // p - 8 .. p must be readable (the digits of a field read as an 8-byte word ending at its separator).
 static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
   uint64_t sum = st->sum, x = st->x;
