@@ -15,7 +15,7 @@ import { referenceCsvSum, ROOT, runNode } from './support/helpers';
 // digits may begin in the 64-byte block before its separator), with now and then a piece that
 // sends a block down the other paths: a longer number, CRLF, an empty field, other bytes.
 const fastField = fc.stringMatching(/^[0-9]{1,8}$/);
-const otherPiece = fc.oneof(fc.stringMatching(/^[0-9]{9,30}$/), fc.constantFrom('\r\n', ',', ' ', '-7.5', '\xff', '99999999999999999999'));
+const otherPiece = fc.oneof(fc.stringMatching(/^[0-9]{9,30}$/), fc.constantFrom('\r\n', '\r\r\n', ',', ' ', ', ', '-7.5', '\xff', '99999999999999999999'));
 const mostlyFast = fc
   .array(fc.tuple(fc.oneof({ weight: 30, arbitrary: fastField }, { weight: 1, arbitrary: otherPiece }), fc.constantFrom(',', '\n')), {
     minLength: 1,

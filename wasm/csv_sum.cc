@@ -43,27 +43,6 @@ inline uint64_t LoadLE64(const uint8_t* p) {
   return w;
 }
 
-inline uint64_t Parse8(uint64_t v) {
-  v = v * 10 + (v >> 8);
-  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-      32;
-  return v;
-}
-
-inline uint64_t TailValue8(const uint8_t* block, unsigned L) {
-  const uint64_t lo = LoadLE64(block + 56) ^ (kOnes * '0');
-  return Parse8(L >= 8 ? lo : lo & ~(~0ULL >> (8 * L)));
-}
-
-inline uint64_t TailValue(const uint8_t* block, unsigned L) {
-  const uint64_t lo = LoadLE64(block + 56) ^ (kOnes * '0');
-  const uint64_t hi = LoadLE64(block + 48) ^ (kOnes * '0');
-  const uint64_t lomask = L >= 8 ? ~0ULL : ~(~0ULL >> (8 * L));
-  const uint64_t himask = L >= 16 ? ~0ULL : (L > 8 ? ~(~0ULL >> (8 * (L - 8))) : 0);
-  return Parse8(hi & himask) * 100000000ULL + Parse8(lo & lomask);
-}
-
 struct CompactTable {
   uint8_t idx[256][16];
 };
@@ -198,22 +177,12 @@ static inline void Compact(const uint8_t* p, uint64_t keep, uint8_t* out) {
   }
 }
 
-// The value of the digits of a block after its last separator (the number it leaves open).
-static inline uint64_t OpenValue(const uint8_t* b, unsigned last, bool clean) {
-  const unsigned tail = 63u - last;
-  if (clean && tail <= 8) return TailValue8(b, tail);
-  if (clean && tail <= 16) return TailValue(b, tail);
-  uint64_t x = 0;
-  for (unsigned t = last + 1; t < 64; ++t) {
-    const unsigned c = b[t] - '0';
-    if (c < 10u) x = x * 10 + c;
-  }
-  return x;
-}
-
 // A block with other bytes than digits and separators, or with a field of more than 8 digits:
-// the other bytes are squeezed out first, then the fields are added one by one (AddField).
-static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeezed, DigitAcc& acc, uint64_t& sum, uint64_t& x) {
+// the other bytes are squeezed out first, then the fields are added one by one (AddField). The
+// digits after the last separator are left open (as by the fast path) when the block has no other
+// bytes, else their value goes to x.
+static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeezed, DigitAcc& acc, uint64_t& sum, uint64_t& x,
+                      unsigned& open) {
   const unsigned last = 63u - static_cast<unsigned>(__builtin_clzll(S));
   const uint64_t keep = D | S;
   const uint8_t* q = b;
@@ -236,7 +205,15 @@ static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeeze
     prev = pos;
     s &= s - 1;
   }
-  x = OpenValue(b, last, keep == ~0ULL);
+  x = 0;
+  if (keep == ~0ULL) {
+    open = 63u - last;
+    return;
+  }
+  for (unsigned t = last + 1; t < 64; ++t) {
+    const unsigned c = b[t] - '0';
+    if (c < 10u) x = x * 10 + c;
+  }
 }
 
 // Each 64-byte block is classified (Masks). A block of only digits and separators whose fields
@@ -272,10 +249,18 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
   // are under way while this one's fields are walked, and do not wait for the walk's last branch.
   uint64_t Dnext = 0, Snext = 0;
   if (n >= 64) Masks(p, &Dnext, &Snext);
+  uint64_t before = 0;  // S of the block before (0 at the start of a call: unknown)
   for (; i + 64 <= n; i += 64) {
     const uint8_t* const b = p + i;
-    const uint64_t D = Dnext, S = Snext;
+    const uint64_t D = Dnext, S0 = Snext;
     if (i + 128 <= n) Masks(b + 64, &Dnext, &Snext);
+    const uint64_t after = i + 128 <= n ? Snext : 0;
+    // Other bytes next to a separator (a CR before LF, a space after a comma) count as separators
+    // here: the seed loop would add the same number at the separator, and 0 at each of them.
+    uint64_t S = S0;
+    const uint64_t O = ~(D | S0);
+    if (O != 0 && (O & ~((S0 << 1) | (before >> 63) | (S0 >> 1) | (after << 63))) == 0) S = S0 | O;
+    before = S0;
     if (S == 0) {
       fold(b);
       SeedBytes(b, 64, sum, x);
@@ -291,7 +276,10 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     r &= Dn >> 8;
     if ((D | S) != ~0ULL || r != 0 || first + open > 8) {
       fold(b);
-      SlowBlock(b, D, S, squeezed, acc, sum, x);
+      if (S0 == 0)
+        SeedBytes(b, 64, sum, x);
+      else
+        SlowBlock(b, D, S0, squeezed, acc, sum, x, open);
       continue;
     }
     sum += x * kCsvPow10[first + open];
