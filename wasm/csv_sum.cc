@@ -2,8 +2,8 @@
 // lib/csv.ts): SIMD128 classifies each 64-byte block into digit and separator masks, and the
 // fields are then added one per separator, 8 digits at a time, as masked words whose bytes are
 // summed per position, two fields per vector (no multiply, no branch per field) and weighted by
-// powers of ten once every few thousand fields; see FieldSum. Built by scripts/build-wasm.js into wasm/csv-sum.wasm, which
-// ships in the package; lib/csv/wasm.ts loads it.
+// powers of ten once every few thousand fields; see FieldSum. Built by scripts/build-wasm.js into
+// wasm/csv-sum.wasm, which ships in the package; lib/csv/wasm.ts loads it.
 //
 // Interface (all offsets into the module's memory):
 //   csv_buffer()  the input area (csv_capacity() bytes): the caller copies a chunk there
@@ -71,7 +71,8 @@ static inline void Masks(const uint8_t* p, uint64_t* D, uint64_t* S) {
   for (int k = 0; k < 4; ++k) {
     const v128_t b = wasm_v128_load(p + 16 * k);
     dm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_u8x16_le(wasm_i8x16_sub(b, zero), nine))) << (16 * k);
-    sm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_v128_or(wasm_i8x16_eq(b, comma), wasm_i8x16_eq(b, nl)))) << (16 * k);
+    sm |= static_cast<uint64_t>(wasm_i8x16_bitmask(wasm_v128_or(wasm_i8x16_eq(b, comma), wasm_i8x16_eq(b, nl))))
+          << (16 * k);
   }
   *D = dm;
   *S = sm;
@@ -118,7 +119,7 @@ constexpr FieldMasks kStepMasks = MakeStepMasks();
 // byte gains at most 9 per field: fine for 28 fields), then per position in 16-bit lanes (even and
 // odd bytes apart), and weighted by powers of ten only when the lanes are flushed, once the
 // lanes have taken kFlushFields fields' worth: no multiply per field.
-constexpr int kPairs = 7;  // fields of the fast path walked without a test: 2 * kPairs
+constexpr int kPairs = 7;                // fields of the fast path walked without a test: 2 * kPairs
 constexpr unsigned kFlushFields = 4096;  // (4096 + 64) * 9 < 2^16
 constexpr uint64_t kEven = 0x00FF00FF00FF00FFULL;
 
@@ -181,8 +182,8 @@ static inline void Compact(const uint8_t* p, uint64_t keep, uint8_t* out) {
 // the other bytes are squeezed out first, then the fields are added one by one (AddField). The
 // digits after the last separator are left open (as by the fast path) when the block has no other
 // bytes, else their value goes to x.
-static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeezed, DigitAcc& acc, uint64_t& sum, uint64_t& x,
-                      unsigned& open) {
+static void SlowBlock(const uint8_t* b, uint64_t D, uint64_t S, uint8_t* squeezed, DigitAcc& acc, uint64_t& sum,
+                      uint64_t& x, unsigned& open) {
   const unsigned last = 63u - static_cast<unsigned>(__builtin_clzll(S));
   const uint64_t keep = D | S;
   const uint8_t* q = b;
@@ -276,10 +277,8 @@ static void FieldSum(const uint8_t* p, size_t n, CsvState* st) {
     r &= Dn >> 8;
     if ((D | S) != ~0ULL || r != 0 || first + open > 8) {
       fold(b);
-      if (S0 == 0)
-        SeedBytes(b, 64, sum, x);
-      else
-        SlowBlock(b, D, S0, squeezed, acc, sum, x, open);
+      if (S0 == 0) SeedBytes(b, 64, sum, x);
+      else SlowBlock(b, D, S0, squeezed, acc, sum, x, open);
       continue;
     }
     sum += x * kCsvPow10[first + open];
