@@ -115,10 +115,11 @@ constexpr FieldMasks kStepMasks = MakeStepMasks();
 
 // The digits of fields of at most 8 digits are summed as words: each field's digit values are
 // loaded as one little-endian word right-aligned at its separator (the bytes before it masked to
-// 0), and since the conversion to a number is linear, the words are summed: first bytewise (a
-// byte gains at most 9 per field: fine for 28 fields), then per position in 16-bit lanes (even and
-// odd bytes apart), and weighted by powers of ten only when the lanes are flushed, once the
-// lanes have taken kFlushFields fields' worth: no multiply per field.
+// 0), and since the conversion to a number is linear, the words are summed per position in 16-bit
+// lanes and weighted by powers of ten only when the lanes are flushed: no multiply per field.
+// SlowBlock adds each word to DigitAcc (even and odd bytes apart), flushed after kFlushFields
+// fields; the fast path sums a block's words bytewise in a vector first (a byte gains at most 9
+// per field), then widens them into its own 16-bit lanes, flushed every kFlushBlocks blocks.
 constexpr int kPairs = 7;                // fields of the fast path walked without a test: 2 * kPairs
 constexpr unsigned kFlushFields = 4096;  // (4096 + 64) * 9 < 2^16
 constexpr uint64_t kEven = 0x00FF00FF00FF00FFULL;
