@@ -3,43 +3,14 @@
 // `mmapkit gpio` maps the GPIO block through /dev/mem (iomem=relaxed) and prints each step between
 // @@BEGIN/@@END markers on the console. Each step becomes an assertion here. Where the rig cannot
 // run (no root to install QEMU, no network …) every test is reported skipped with the reason.
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { runRig, type Rig } from './support/rig';
 
 const ROOT = path.resolve(__dirname, '..');
 
-interface Rig {
-  status: number | null;
-  console: string;
-  stderr: string;
-  steps: Map<string, { rc: number; out: string }>;
-  skipped: string | null;
-}
-
 let rig: Rig;
 let strictRig: Rig;
-
-function runRig(mode: 'normal' | 'strict'): Promise<Rig> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [path.join(ROOT, 'scripts/qemu/pi/run.sh'), mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('close', (status) => {
-      const steps = new Map<string, { rc: number; out: string }>();
-      const re = /^@@BEGIN (\S+)\r?\n([\s\S]*?)^@@END \1 rc=(\d+)/gm;
-      for (const m of out.matchAll(re)) steps.set(m[1], { rc: Number(m[3]), out: m[2].replace(/\r/g, '') });
-      const skip = /^SKIP: (.*)$/m.exec(err);
-      resolve({ status, console: out, stderr: err, steps, skipped: status === 77 ? (skip?.[1] ?? 'the rig reported it cannot run here') : null });
-    });
-  });
-}
 
 function step(name: string, from: Rig = rig): { rc: number; out: string } {
   const s = from.steps.get(name);
@@ -55,8 +26,8 @@ function json(name: string) {
 
 describe('Raspberry Pi 3 guest (QEMU raspi3b): mmapkit gpio through /dev/mem', () => {
   beforeAll(async () => {
-    rig = await runRig('normal');
-    strictRig = rig.skipped ? rig : await runRig('strict');
+    rig = await runRig(ROOT, 'scripts/qemu/pi/run.sh', ['normal']);
+    strictRig = rig.skipped ? rig : await runRig(ROOT, 'scripts/qemu/pi/run.sh', ['strict']);
     for (const [name, r] of [
       ['normal', rig],
       ['strict', strictRig],

@@ -4,41 +4,14 @@
 // its host side presses QEMU's power button (`system_powerdown` on the monitor socket), which QEMU
 // wires to PL061 line 3: a rising edge, then a falling one about 100 ms later. Each step becomes
 // assertions here. Skipped, with the reason, only where qemu-system-aarch64 is missing.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { runRig, type Rig } from './support/rig';
 
 const ROOT = path.resolve(__dirname, '..');
 
-interface Rig {
-  status: number | null;
-  console: string;
-  stderr: string;
-  steps: Map<string, { rc: number; out: string }>;
-  skipped: string | null;
-}
 let rig: Rig;
-
-function runRig(): Promise<Rig> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [path.join(ROOT, 'scripts/qemu/virt/run.sh')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('close', (status) => {
-      out = out.replace(/\r/g, '');
-      const steps = new Map<string, { rc: number; out: string }>();
-      for (const m of out.matchAll(/^@@BEGIN (\S+)\n([\s\S]*?)^@@END \1 rc=(\d+)/gm)) steps.set(m[1], { rc: Number(m[3]), out: m[2] });
-      const skip = /^SKIP: (.*)$/m.exec(err);
-      resolve({ status, console: out, stderr: err, steps, skipped: status === 77 ? (skip?.[1] ?? 'the rig reported it cannot run here') : null });
-    });
-  });
-}
 
 function step(name: string): { rc: number; out: string } {
   const s = rig.steps.get(name);
@@ -57,7 +30,7 @@ const ms = (a: string | bigint, b: string | bigint) => Number(BigInt(a) - BigInt
 
 describe('arm64 virt guest (QEMU -M virt, PL061): the GPIO character device', () => {
   beforeAll(async () => {
-    rig = await runRig();
+    rig = await runRig(ROOT, 'scripts/qemu/virt/run.sh');
     const marks = rig.console.split('\n').filter((l) => /^@@(HOST|GUEST|NODE)/.test(l));
     process.stdout.write(`[hw.virt] ${rig.skipped ? `SKIPPED: ${rig.skipped}` : marks.join(' | ')}\n`);
   }, 900_000);

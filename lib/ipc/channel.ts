@@ -314,7 +314,6 @@ export class Channel implements Disposable {
 
   /** The blocking part of a reservation: lock (MPMC), find room, or sleep until there is some. */
   *#reserveSteps(len: number, end: number, ms: number): Blocking<void> {
-    const w = this.#w;
     let spinUntil = -1;
     for (let spins = 0; ; spins++) {
       if (this.#lock !== null) yield* lockSide(this.#lock, end, ms);
@@ -325,18 +324,28 @@ export class Channel implements Disposable {
       if (this.#entry < 0) throw codedError('ERR_MMAPKIT_CLOSED', 'The channel has been closed');
       if ((spinUntil = this.#spinning(spins, spinUntil, end)) !== 0) continue;
       if (performance.now() >= end) throw timeoutError('Channel send', ms);
-      const seq = Atomics.load(w, W_SPACE_SEQ);
-      Atomics.add(w, W_PRODUCERS_ASLEEP, 1);
-      let r;
-      try {
-        if (this.#roomFor(len)) continue;
-        r = yield { words: w, index: W_SPACE_SEQ, value: seq, ms: slice(end) };
-      } finally {
-        Atomics.sub(w, W_PRODUCERS_ASLEEP, 1);
-      }
+      yield* this.#sleep(W_SPACE_SEQ, W_PRODUCERS_ASLEEP, () => this.#roomFor(len), end, 'consumer');
       spinUntil = -1;
-      if (r === 'timed-out') checkPeers(w, 'consumer');
     }
+  }
+
+  /**
+   * One sleep of a blocked call: counts itself asleep (so the other side makes the wake call),
+   * checks `ready` once more after that (no lost wake-up), then sleeps on the sequence word until
+   * woken or the liveness slice ends; after a time-out the other side must still have a live peer.
+   */
+  *#sleep(seqIndex: number, asleepIndex: number, ready: () => boolean, end: number, other: Role): Blocking<void> {
+    const w = this.#w;
+    const seq = Atomics.load(w, seqIndex);
+    Atomics.add(w, asleepIndex, 1);
+    let r;
+    try {
+      if (ready()) return;
+      r = yield { words: w, index: seqIndex, value: seq, ms: slice(end) };
+    } finally {
+      Atomics.sub(w, asleepIndex, 1);
+    }
+    if (r === 'timed-out') checkPeers(w, other);
   }
 
   #roomFor(len: number): boolean {
@@ -518,17 +527,8 @@ export class Channel implements Disposable {
       if (Atomics.load(w, W_CLOSED) !== 0) checkPeers(w, 'producer');
       if ((spinUntil = this.#spinning(spins, spinUntil, end)) !== 0) continue;
       if (performance.now() >= end) throw timeoutError('Channel receive', ms);
-      const seq = Atomics.load(w, W_DATA_SEQ);
-      Atomics.add(w, W_CONSUMERS_ASLEEP, 1);
-      let r;
-      try {
-        if (Atomics.load(w, W_TAIL) !== Atomics.load(w, W_HEAD)) continue;
-        r = yield { words: w, index: W_DATA_SEQ, value: seq, ms: slice(end) };
-      } finally {
-        Atomics.sub(w, W_CONSUMERS_ASLEEP, 1);
-      }
+      yield* this.#sleep(W_DATA_SEQ, W_CONSUMERS_ASLEEP, () => Atomics.load(w, W_TAIL) !== Atomics.load(w, W_HEAD), end, 'producer');
       spinUntil = -1;
-      if (r === 'timed-out') checkPeers(w, 'producer');
     }
   }
 

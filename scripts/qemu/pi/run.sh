@@ -35,15 +35,8 @@ stamp addon
 command -v cpio >/dev/null || { echo "SKIP: cpio not installed" >&2; exit 77; }
 
 # The base archive (Node, its libraries, busybox) changes only when the packages do.
+bash "$HERE/base-archive.sh" "$CACHE"
 BASE="$CACHE/base.cpio"
-if [ ! -f "$BASE" ] || [ "$CACHE/rootfs.done" -nt "$BASE" ]; then
-  R="$CACHE/rootfs"
-  rm -rf "$R/usr/lib/aarch64-linux-gnu/gconv"
-  mkdir -p "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R/opt" "$R/lib/modules"
-  [ -e "$R/dev/console" ] || mknod -m 600 "$R/dev/console" c 5 1 2>/dev/null || true
-  (cd "$R" && find . | cpio -o -H newc --quiet) > "$BASE.tmp"
-  mv "$BASE.tmp" "$BASE"
-fi
 
 # The application archive: /init, the guest script, the module, mmapkit (package.json, dist, addon).
 APP="$CACHE/app"

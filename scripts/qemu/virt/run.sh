@@ -33,16 +33,9 @@ bash "$ROOT/scripts/cross-arm64.sh" >/dev/null || fail "scripts/cross-arm64.sh c
 [ -f "$ROOT/dist/cli/main.js" ] || npm run -s build:ts >/dev/null
 command -v cpio >/dev/null || fail "cpio not installed (apt-get install cpio)"
 
-# The base archive (Node, its libraries, busybox) is the Raspberry Pi rig's, built the same way.
+# The base archive (Node, its libraries, busybox) is the Raspberry Pi rig's.
+bash "$ROOT/scripts/qemu/pi/base-archive.sh" "$PI_CACHE" || fail "scripts/qemu/pi/base-archive.sh could not pack the base archive"
 BASE="$PI_CACHE/base.cpio"
-if [ ! -f "$BASE" ] || [ "$PI_CACHE/rootfs.done" -nt "$BASE" ]; then
-  R="$PI_CACHE/rootfs"
-  rm -rf "$R/usr/lib/aarch64-linux-gnu/gconv"
-  mkdir -p "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R/opt" "$R/lib/modules"
-  [ -e "$R/dev/console" ] || mknod -m 600 "$R/dev/console" c 5 1 2>/dev/null || true
-  (cd "$R" && find . | cpio -o -H newc --quiet) > "$BASE.tmp"
-  mv "$BASE.tmp" "$BASE"
-fi
 
 APP="$CACHE/app"
 rm -rf "$APP"; mkdir -p "$APP/opt/mmapkit/build-arm64"
