@@ -18,7 +18,7 @@ import { codedError, systemError, fromFsError } from './errors';
 import { addonAvailable, binding } from './native';
 import { Mapping, mapFile } from './mapping';
 import { checkAccess, checkLoop, checkMappingLoop, detachedError, isDetached, viewFacts, type LoopProbe } from './views';
-import { S_IFDIR, S_IFREG, statFd } from './filetype';
+import { S_IFDIR, S_IFREG, refuseEndless, statFd } from './filetype';
 import { invalidType, invalidValue, toBool, toChoice, toInt, toObject, toObjectWith, toOptions, toPathOrFd } from './validate';
 import { chooseCsvSource, defaultThreads, MIN_BYTES_PER_THREAD } from './csv/source';
 import { csvWasmAvailable, csvWasmCheck, wasmCsvUpdate, type WasmCsvState } from './csv/wasm';
@@ -603,6 +603,7 @@ export function csvSumFileDetails(file: string | number, options?: CsvSumFileOpt
         `csvSumFile(): ${typeof file === 'number' ? `fd ${file}` : `'${file}'`} is not a file, pipe, socket or device (an event, epoll or timer descriptor?), so it has no end to read to`,
       );
     }
+    refuseEndless('csvSumFile()', file, fd, type);
     // By descriptor, start where its offset is (a redirected standard input may have been read
     // from); without the addon the offset cannot be read, so the descriptor's own offset is used.
     const byFd = typeof file === 'number' && type === S_IFREG;

@@ -92,3 +92,40 @@ export function openForMapping(fn: string, path: string, flags: number): number 
     throw err;
   }
 }
+
+/**
+ * The name of an endless character device, or null: the kernel's memory devices (/dev/zero,
+ * /dev/full, /dev/random, /dev/urandom, /dev/mem, /dev/kmsg … — major 1 on Linux, 3 and 14 on
+ * macOS) never reach end of file, so reading one "to its end" never returns. /dev/null ends at
+ * once and is not one of them. `rdev` is the device number fstat(2) gives.
+ */
+export function endlessDevice(type: number, rdev: number): string | null {
+  if ((type & S_IFMT) !== S_IFCHR) return null;
+  let major: number;
+  let minor: number;
+  if (process.platform === 'darwin') {
+    major = (rdev >>> 24) & 0xff;
+    minor = rdev & 0xffffff;
+    if ((major === 3 && minor !== 2) || major === 14) return `character device ${major}:${minor}`;
+    return null;
+  }
+  major = Math.floor(rdev / 256) & 0xfff;
+  minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00);
+  const names: Record<number, string> = { 1: 'mem', 2: 'kmem', 4: 'port', 5: 'zero', 7: 'full', 8: 'random', 9: 'urandom', 11: 'kmsg' };
+  if (major !== 1 || minor === 3) return null;
+  return `/dev/${names[minor] ?? `memory device 1:${minor}`}`;
+}
+
+/**
+ * Throws ERR_INVALID_ARG_VALUE when `fd` is an endless device (see {@link endlessDevice}): a
+ * function that reads to end of file would never return on it.
+ */
+export function refuseEndless(fn: string, target: string | number, fd: number, type: number): void {
+  if ((type & S_IFMT) !== S_IFCHR) return;
+  const dev = endlessDevice(type, fs.fstatSync(fd).rdev);
+  if (dev === null) return;
+  throw codedError(
+    'ERR_INVALID_ARG_VALUE',
+    `${fn}: ${typeof target === 'number' ? `fd ${target}` : `'${target}'`} is a device with no end of file (${dev}), so reading it to its end would never return; map a length of it with mapFile() instead`,
+  );
+}

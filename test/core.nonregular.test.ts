@@ -287,7 +287,7 @@ describe('Unix sockets', () => {
   });
 });
 
-describe('character devices stay mappable', () => {
+describe('character devices stay mappable; endless ones are not read to their end', () => {
   it('mapFile and openRegisterWindow over /dev/zero', () => {
     const m = mapFile('/dev/zero', { length: 4096, mode: 'private' });
     try {
@@ -303,5 +303,35 @@ describe('character devices stay mappable', () => {
 
   it('csvSumFile reads a character device to its end (/dev/null: 0n)', () => {
     expect(csvSumFile('/dev/null')).toBe(0n);
+  });
+
+  it('csvSumFile, csvSumFileAsync and `mmapkit csv-sum` refuse an endless device (/dev/zero, /dev/urandom) instead of reading forever (child process)', () => {
+    const r = shell(
+      `${NODE} -e "$SCRIPT" < /dev/zero`,
+      `${PROBE}
+      (async () => {
+        for (const p of ['/dev/zero', '/dev/urandom', '/dev/full']) probe(p, () => mk.csvSumFile(p));
+        probe('fd0', () => mk.csvSumFile(0));
+        probe('null', () => mk.csvSumFile('/dev/null'));
+        for (const p of ['/dev/zero', '/dev/urandom']) {
+          try { await mk.csvSumFileAsync(p); console.log('async', p, 'ok'); } catch (e) { console.log('async', p, e.code); }
+        }
+      })();`,
+    );
+    const out = lines(r);
+    for (const p of ['/dev/zero', '/dev/urandom', '/dev/full']) {
+      const line = out.find((l) => l.startsWith(`${p} `)) ?? '';
+      expect(line).toContain('ERR_INVALID_ARG_VALUE');
+      expect(line).toContain(`'${p}' is a device with no end of file`);
+    }
+    expect(out.find((l) => l.startsWith('fd0 '))).toContain('fd 0 is a device with no end of file (/dev/zero)');
+    expect(out).toContain('null ok 0n');
+    expect(out).toContain('async /dev/zero ERR_INVALID_ARG_VALUE');
+    expect(out).toContain('async /dev/urandom ERR_INVALID_ARG_VALUE');
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'csv-sum', '/dev/zero'], { encoding: 'utf8', timeout: TIMEOUT });
+    expect(cli.signal).toBeNull();
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain("'/dev/zero' is a device with no end of file (/dev/zero)");
+    expect(cli.stderr).toContain('[ERR_INVALID_ARG_VALUE]');
   });
 });

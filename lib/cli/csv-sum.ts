@@ -11,7 +11,8 @@ import { isatty } from 'node:tty';
 import { CsvSummer, csvMethods, csvSum, csvSumFileDetails, type CsvMethod } from '../csv';
 import { chooseCsvSource } from '../csv/source';
 import { csvWasmAvailable } from '../csv/wasm';
-import { systemError } from '../errors';
+import { codedError, systemError } from '../errors';
+import { endlessDevice } from '../filetype';
 import { formatDuration, formatRate } from '../format';
 import { mapFile } from '../mapping';
 import { addonAvailable } from '../native';
@@ -41,6 +42,10 @@ function inspect(file: string): Input {
   const st = file === '-' ? fs.fstatSync(0) : fs.statSync(file);
   if (st.isDirectory()) {
     throw systemError(os.constants.errno.EISDIR, 'read', file, 'Illegal operation on a directory');
+  }
+  const endless = endlessDevice(st.mode, st.rdev);
+  if (endless !== null) {
+    throw codedError('ERR_INVALID_ARG_VALUE', `'${file}' is a device with no end of file (${endless}): csv-sum would read it forever`);
   }
   // This process's own descriptors: read them directly (a socket, as Node's child pipes are, cannot be re-opened).
   const own = file === '-' || file === '/dev/stdin' ? 0 : /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(file);

@@ -9,7 +9,7 @@ import type { FileScanArgs } from '../binding';
 import * as fs from 'node:fs';
 import { fromFsError, systemError } from '../errors';
 import { addonAvailable, binding } from '../native';
-import { S_IFDIR, S_IFREG, statFd } from '../filetype';
+import { S_IFDIR, S_IFREG, refuseEndless, statFd } from '../filetype';
 import { abortError, toSignal, withCancelToken, type AsyncScanOptions } from '../abort';
 import { CsvSummer, fileScanArgs, isNativeMethod, toCsvFileArgs, type CsvFileSum, type CsvSumFileOptions } from '../csv';
 import { chooseCsvSource } from './source';
@@ -55,6 +55,7 @@ export async function csvSumFileAsync(file: string | number, options?: CsvSumFil
     if (st.type === S_IFDIR) {
       throw systemError(21, 'read', typeof file === 'string' ? file : undefined);
     }
+    refuseEndless('csvSumFileAsync()', file, fd, st.type);
     const start = typeof file === 'number' && st.type === S_IFREG ? (native ? Math.max(0, binding().fdOffset(fd) as number) : -1) : 0;
     if (native && st.type === S_IFREG && start >= 0 && st.size > start && isNativeMethod(a.method)) {
       const length = st.size - start;
