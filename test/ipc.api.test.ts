@@ -35,6 +35,40 @@ describe('Channel in one process', () => {
     expect(c.tryReceive()).toBeNull();
   });
 
+  it('received messages of 4 to 32 KiB are their own bytes though they share a slab, and transferring one copies it', async () => {
+    const [p, c] = pair(1 << 20);
+    const sizes = [4095, 4096, 5000, 8192, 32768, 32769, 100_000];
+    const got: Buffer[] = [];
+    for (let round = 0; round < 12; round++) {
+      for (const [k, n] of sizes.entries()) {
+        p.send(Buffer.alloc(n, (round * 7 + k) & 255));
+        got.push(c.receive());
+      }
+    }
+    // Every Buffer keeps its own bytes after later receives filled the slab around it.
+    for (const [i, b] of got.entries()) {
+      const round = Math.floor(i / sizes.length);
+      const k = i % sizes.length;
+      expect(b.length).toBe(sizes[k]);
+      expect(b.every((x) => x === ((round * 7 + k) & 255))).toBe(true);
+    }
+    // Those from the slab share an ArrayBuffer; postMessage with that buffer in the transfer list
+    // copies it (Node 20) or refuses it (Node 22 and later): the other messages stay attached.
+    const slabbed = got.filter((b) => b.length >= 4096 && b.length <= 32768);
+    expect(slabbed[0].buffer).toBe(slabbed[1].buffer);
+    const { port1, port2 } = new MessageChannel();
+    try {
+      port1.postMessage(slabbed[0], [slabbed[0].buffer]);
+    } catch (err) {
+      expect((err as Error).name).toBe('DataCloneError');
+    }
+    port1.close();
+    port2.close();
+    expect(slabbed[0].buffer.byteLength).toBeGreaterThan(0);
+    expect(slabbed[1].length).toBe(5000);
+    expect(slabbed[1].every((x) => x === slabbed[1][0])).toBe(true);
+  });
+
   it('fixed-size slots carry messages up to the slot size', () => {
     const [p, c] = pair(16 * 8, { slotSize: 8 });
     expect(p.maxMessage).toBe(8);

@@ -14,6 +14,7 @@
  * into files would mean exposing that state.
  */
 import * as v8 from 'node:v8';
+import { markAsUntransferable } from 'node:worker_threads';
 import { codedError } from '../errors';
 import { checkLoop } from '../views';
 import { invalidType, toChoice, toIndex, toInt, toOptions } from '../validate';
@@ -79,6 +80,8 @@ const KEYS = ['role', 'offset', 'capacity', 'mode', 'whenFull', 'slotSize', 'spi
 /** Default spin budget (µs): about two futex wake-ups here, so a busy peer is met without a system call. */
 export const DEFAULT_SPIN_US = 50;
 const MAX_SPIN_US = 1_000_000;
+/** The pause between two checks of a spinning call (milliseconds): 1 µs. */
+const SPIN_PAUSE_MS = 0.001;
 
 export class Channel implements Disposable {
   readonly role: Role;
@@ -235,14 +238,23 @@ export class Channel implements Disposable {
 
   /**
    * The spin phase of a blocked call: the time it ends (performance.now()), kept across attempts;
-   * 0 once it is over (then the call sleeps). The clock is read every 16 attempts; the spin also
-   * ends at the call's deadline. After each wake-up the call spins again.
+   * 0 once it is over (then the call sleeps). The spin also ends at the call's deadline; after each
+   * wake-up the call spins again. The first attempt after a failed one comes at once, every later
+   * one after a pause of {@link SPIN_PAUSE_MS} that touches no shared memory: a side that re-reads
+   * the other side's position in a tight loop pulls that cache line back to its own core after
+   * every store the other side makes, so each message costs a round trip between cores. Measured
+   * between two processes on 2 vCPUs (8-byte messages), a busy producer sent 2.9 M msg/s to a
+   * consumer that spun without pausing and 4.7 M with the pause; a round trip took about 0.4 µs
+   * longer (p50 2.3 against 1.9 µs).
    */
-  #spinning(spins: number, until: number, end: number): number {
+  #spinning(until: number, end: number): number {
     if (this.#spinMs === 0 || until === 0) return 0;
-    if (until < 0) return Math.min(performance.now() + this.#spinMs, end);
-    if ((spins & 15) !== 0) return until;
-    return performance.now() < until ? until : 0;
+    const now = performance.now();
+    if (until < 0) return Math.min(now + this.#spinMs, end);
+    if (now >= until) return 0;
+    const resume = Math.min(now + SPIN_PAUSE_MS, until);
+    while (performance.now() < resume);
+    return until;
   }
 
   // ---- producer ----
@@ -315,14 +327,14 @@ export class Channel implements Disposable {
   /** The blocking part of a reservation: lock (MPMC), find room, or sleep until there is some. */
   *#reserveSteps(len: number, end: number, ms: number): Blocking<void> {
     let spinUntil = -1;
-    for (let spins = 0; ; spins++) {
+    for (;;) {
       if (this.#lock !== null) yield* lockSide(this.#lock, end, ms);
       if (this.#place(len)) return;
       if (this.#lock !== null) this.#lock.unlock();
       if (this.whenFull === 'fail')
         throw codedError('ERR_MMAPKIT_FULL', `The channel is full (${this.capacity}-byte ring); the message of ${len} bytes was not sent`);
       if (this.#entry < 0) throw codedError('ERR_MMAPKIT_CLOSED', 'The channel has been closed');
-      if ((spinUntil = this.#spinning(spins, spinUntil, end)) !== 0) continue;
+      if ((spinUntil = this.#spinning(spinUntil, end)) !== 0) continue;
       if (performance.now() >= end) throw timeoutError('Channel send', ms);
       yield* this.#sleep(W_SPACE_SEQ, W_PRODUCERS_ASLEEP, () => this.#roomFor(len), end, 'consumer');
       spinUntil = -1;
@@ -519,13 +531,13 @@ export class Channel implements Disposable {
   *#acquireSteps(end: number, ms: number): Blocking<void> {
     const w = this.#w;
     let spinUntil = -1;
-    for (let spins = 0; ; spins++) {
+    for (;;) {
       if (this.#lock !== null) yield* lockSide(this.#lock, end, ms);
       if (this.#peek()) return;
       if (this.#lock !== null) this.#lock.unlock();
       if (this.#entry < 0) throw codedError('ERR_MMAPKIT_CLOSED', 'The channel has been closed');
       if (Atomics.load(w, W_CLOSED) !== 0) checkPeers(w, 'producer');
-      if ((spinUntil = this.#spinning(spins, spinUntil, end)) !== 0) continue;
+      if ((spinUntil = this.#spinning(spinUntil, end)) !== 0) continue;
       if (performance.now() >= end) throw timeoutError('Channel receive', ms);
       yield* this.#sleep(W_DATA_SEQ, W_CONSUMERS_ASLEEP, () => Atomics.load(w, W_TAIL) !== Atomics.load(w, W_HEAD), end, 'producer');
       spinUntil = -1;
@@ -590,7 +602,7 @@ export class Channel implements Disposable {
   #take(): Buffer | null {
     const at = HEADER + this.#aIdx + 8;
     const len = this.#aLen;
-    const out = Buffer.allocUnsafe(len);
+    const out = len >= SLAB_MIN && len <= SLAB_MAX ? fromSlab(len) : Buffer.allocUnsafe(len);
     // A short message is copied byte by byte (cheaper than making a subarray to set() from).
     if (len <= 16) for (let i = 0; i < len; i++) out[i] = this.#u8[at + i];
     else out.set(this.#u8.subarray(at, at + len));
@@ -743,6 +755,30 @@ function deserialize(message: Buffer): unknown {
       `A message of ${message.length} bytes is not a value sendValue() sent (${(err as Error).message}); it has been consumed`,
     );
   }
+}
+
+/**
+ * Received messages of 4 KiB to 32 KiB are cut from a shared 256 KiB slab, as Node cuts Buffers
+ * under 4 KiB from its pool: Node gives every larger Buffer an ArrayBuffer of its own, and making
+ * one cost about 7 µs for 4 KiB here, twenty times the copy. Such a Buffer's `buffer` is the slab
+ * (mind its `byteOffset`), the slab lives while any Buffer cut from it does, and it cannot be
+ * transferred (postMessage copies it).
+ */
+const SLAB_BYTES = 256 * 1024;
+const SLAB_MIN = 4096;
+const SLAB_MAX = 32 * 1024;
+let slab: ArrayBuffer | null = null;
+let slabUsed = 0;
+
+function fromSlab(len: number): Buffer {
+  if (slab === null || SLAB_BYTES - slabUsed < len) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    markAsUntransferable(slab);
+    slabUsed = 0;
+  }
+  const out = Buffer.from(slab, slabUsed, len);
+  slabUsed += (len + 7) & ~7;
+  return out;
 }
 
 function spinOption(spin: unknown): number {
