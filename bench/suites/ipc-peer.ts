@@ -19,9 +19,8 @@ export interface PeerConfig {
   /** Throughput rounds of `count` messages (the first is a warm-up). */
   rounds: number;
   rtts: number;
-  /** Process mode: shm names of the two channels (to the peer, back); worker mode: SharedArrayBuffers. */
+  /** The shm names of the two channels (to the peer, back). */
   names?: [string, string];
-  sabs?: [SharedArrayBuffer, SharedArrayBuffer];
   /** futex: the shared word (process: a shm name of 4096 bytes; worker: a SharedArrayBuffer). */
   word?: string | SharedArrayBuffer;
   socket?: string;
@@ -39,7 +38,6 @@ function onMessage(fn: (m: unknown) => void): void {
 }
 
 function channels(cfg: PeerConfig): [Channel, Channel] {
-  if (cfg.sabs) return [Channel.open(cfg.sabs[0], { role: 'consumer' }), Channel.open(cfg.sabs[1], { role: 'producer' })];
   return [openChannel(cfg.names![0], { role: 'consumer' }), openChannel(cfg.names![1], { role: 'producer' })];
 }
 
