@@ -313,6 +313,12 @@ export const suite: Suite = {
         '>= 20',
       );
       ratio(
+        `${sizeName(size)}: zero-copy channel msg/s ÷ process.send (json) msg/s`,
+        get(`process/channel-zc/${size}`)?.msgsPerSec,
+        get(`process/json/${size}`)?.msgsPerSec,
+        '>= 20',
+      );
+      ratio(
         `${sizeName(size)}: channel msg/s ÷ postMessage msg/s (workers)`,
         get(`worker/channel/${size}`)?.msgsPerSec,
         get(`worker/post/${size}`)?.msgsPerSec,
