@@ -762,7 +762,8 @@ function deserialize(message: Buffer): unknown {
  * under 4 KiB from its pool: Node gives every larger Buffer an ArrayBuffer of its own, and making
  * one cost about 7 µs for 4 KiB here, twenty times the copy. Such a Buffer's `buffer` is the slab
  * (mind its `byteOffset`), the slab lives while any Buffer cut from it does, and it cannot be
- * transferred (postMessage copies it).
+ * transferred (postMessage with it in the transfer list copies it on Node 20 and refuses it from
+ * Node 22 on), so handing one message to a worker never detaches the others.
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_MIN = 4096;
